@@ -1,0 +1,83 @@
+"""SQLAlchemy 2 typed models: jobs, styles and style images.
+
+Timestamps are Unix seconds (UTC) as floats: the job engine's hot path writes them with plain
+DBAPI statements, and floats compare and sort the same on SQLite and PostgreSQL. The command
+line and the window show them as ISO 8601 / local time.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    message: Mapped[str] = mapped_column(Text, default="")
+    progress: Mapped[float | None] = mapped_column(Float, nullable=True)
+    payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON text
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON text
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    run_after: Mapped[float] = mapped_column(Float, default=0.0)
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    __table_args__ = (
+        Index("ix_jobs_claim", "status", "run_after", "id"),
+        Index("ix_jobs_updated", "updated_at"),
+    )
+
+
+class Style(Base):
+    __tablename__ = "styles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    generator: Mapped[str] = mapped_column(String(50))
+    folder: Mapped[str] = mapped_column(String(300))  # relative to the data folder
+    reference_path: Mapped[str | None] = mapped_column(String(300), nullable=True)  # relative
+    lut_path: Mapped[str | None] = mapped_column(String(300), nullable=True)  # relative
+    analysis: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON text
+    params: Mapped[str] = mapped_column(Text, default="{}")  # JSON text: seed, looks, size...
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+    images: Mapped[list[StyleImage]] = relationship(
+        back_populates="style",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="StyleImage.position",
+    )
+
+    __table_args__ = (Index("ix_styles_created", "created_at"),)
+
+
+class StyleImage(Base):
+    __tablename__ = "style_images"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    style_id: Mapped[int] = mapped_column(ForeignKey("styles.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(300))  # relative to the data folder
+    thumb_path: Mapped[str] = mapped_column(String(300))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+
+    style: Mapped[Style] = relationship(back_populates="images")

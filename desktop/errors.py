@@ -1,0 +1,30 @@
+"""Errors that carry a sentence for a person.
+
+Every layer raises these when it knows what went wrong; the job engine writes `str(error)` into
+the job row's ``error`` and the command line prints it. Anything else that escapes a handler is
+a bug: the engine logs its traceback and shows a generic sentence instead.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Something the user can fix (bad input, wrong key, ...). Never retried.
+
+    ``str(err)`` is one sentence that says what is wrong and what to do.
+    """
+
+
+class RetryableError(UserError):
+    """A passing failure (timeout, 429, 5xx, connection refused): the engine retries with backoff.
+
+    ``retry_after`` (seconds) is honoured when the remote service asked for it.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class JobCanceled(Exception):
+    """Raised inside a handler (by ``ctx.check()``/``ctx.progress()``) once a cancel was requested."""

@@ -1,0 +1,70 @@
+"""Finding style words in a free-text description.
+
+Shared by the colour grade (``lut.grade_from_description``) and the looks (``looks.choose_looks``).
+Text is lower-cased and hyphens/underscores/slashes become spaces, so "8-bit", "8 bit" and
+"8_bit" match the phrase "8 bit". A phrase is negated by "no", "not", "without", ... among the
+three words before it ("no grain", "without any vignette"), and scaled by "subtle"/"heavy".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_NEGATORS = frozenset({"no", "not", "without", "never", "non", "zero", "minus", "avoid", "dont"})
+_BOUNDARIES = frozenset({",", ".", ";", ":", "!", "?", "but", "and", "with", "plus", "or", "then"})
+_SOFTER = frozenset(
+    {"subtle", "slight", "slightly", "faint", "gentle", "gently", "little", "touch", "hint", "mild", "light", "lightly"}
+)
+_STRONGER = frozenset(
+    {"heavy", "heavily", "strong", "strongly", "lots", "extreme", "intense", "very", "super", "massive", "thick", "lot", "extra"}
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    phrase: str
+    position: int  # token index where the phrase starts
+    amount: float  # 0.6 for "subtle ...", 1.5 for "heavy ...", else 1.0
+
+
+def normalise(text: str) -> list[str]:
+    """Tokens of ``text``: lower-case words and separate punctuation marks."""
+    text = text.lower().replace("&", " and ").replace("'", "")
+    text = re.sub(r"[-_/]+", " ", text)
+    return re.findall(r"[a-z0-9]+|[,.;:!?]", text)
+
+
+def find(tokens: list[str], phrases: Iterable[str]) -> list[Hit]:
+    """Every non-negated occurrence of each phrase (given in normalised form) in ``tokens``."""
+    hits: list[Hit] = []
+    for phrase in phrases:
+        words = phrase.split()
+        n = len(words)
+        for i in range(len(tokens) - n + 1):
+            if tokens[i : i + n] == words and not _negated(tokens, i):
+                hits.append(Hit(phrase, i, _amount(tokens, i)))
+    return hits
+
+
+def _before(tokens: list[str], i: int, count: int) -> list[str]:
+    out = []
+    for tok in reversed(tokens[max(0, i - count) : i]):
+        if tok in _BOUNDARIES:
+            break
+        out.append(tok)
+    return out
+
+
+def _negated(tokens: list[str], i: int) -> bool:
+    return any(tok in _NEGATORS for tok in _before(tokens, i, 3))
+
+
+def _amount(tokens: list[str], i: int) -> float:
+    before = _before(tokens, i, 2)
+    if any(tok in _STRONGER for tok in before):
+        return 1.5
+    if any(tok in _SOFTER for tok in before):
+        return 0.6
+    return 1.0

@@ -1,0 +1,440 @@
+"""The colour grade: statistics in Lab -> a 33^3 3D LUT, and ``.cube`` files.
+
+The grade maps the statistics of a *typical photo* (``NEUTRAL``, see below) to target
+statistics (from a reference's analysis, or from words in the description):
+
+* lightness: a monotone tone curve through the L percentiles (1, 5, 25, 50, 75, 95, 99) of the
+  source onto those of the target (histogram matching, slopes kept within 0.2..4);
+* colour: a and b are scaled by the ratio of the standard deviations (Reinhard colour
+  transfer) and shifted by the target's mean tint *per tone band* (shadows, midtones,
+  highlights), so a reference with teal shadows and warm highlights passes that on.
+
+``strength`` (0..1) blends every part between identity and the full transfer. One LUT must suit
+any photo, so the source is not the photo being graded but a fixed typical one: NEUTRAL is
+hand-set from the mean statistics of the bundled samples (astronaut, chelsea, coffee, rocket;
+the Hubble field is all black sky and was left out), pulled toward neutral colour (a, b
+around 0..4) and toward a full, well-exposed tone range. A grade whose target equals NEUTRAL is
+the identity.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from bisect import bisect_right
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from PIL import ImageFilter
+
+from desktop.errors import UserError
+from desktop.imaging import keywords
+from desktop.imaging.analysis import PERCENTILES, Analysis
+from desktop.imaging.colour import (
+    COLOUR_NAMES,
+    LINEAR_8BIT,
+    M_RGB_TO_XYZ,
+    M_XYZ_TO_RGB,
+    NEUTRAL_NAMES,
+    XN,
+    ZN,
+    rgb_to_lab,
+    srgb_to_linear,
+)
+
+LUT_SIZE = 33
+Tint = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class GradeStats:
+    """Lab statistics a grade maps from or to."""
+
+    mean: tuple[float, float, float]  # L, a, b
+    std: tuple[float, float, float]
+    tones: tuple[float, ...]  # L at PERCENTILES
+    tints: tuple[Tint, Tint, Tint]  # mean (a, b) in shadows, midtones, highlights
+
+    @classmethod
+    def from_analysis(cls, analysis: Analysis) -> GradeStats:
+        return cls(
+            mean=tuple(analysis.lab_mean),
+            std=tuple(analysis.lab_std),
+            tones=tuple(analysis.tones[p] for p in PERCENTILES),
+            tints=tuple(tuple(t) for t in analysis.tints),  # type: ignore[arg-type]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GradeStats:
+        return cls(
+            mean=tuple(d["mean"]),
+            std=tuple(d["std"]),
+            tones=tuple(d["tones"]),
+            tints=tuple(tuple(t) for t in d["tints"]),  # type: ignore[arg-type]
+        )
+
+
+NEUTRAL = GradeStats(
+    mean=(48.0, 2.0, 5.0),
+    std=(22.0, 9.0, 13.0),
+    tones=(3.0, 8.0, 29.0, 48.0, 66.0, 86.0, 94.0),
+    tints=((2.0, 4.0), (2.0, 5.0), (2.0, 5.0)),
+)
+
+
+# -- building the LUT -----------------------------------------------------------------------
+
+
+def build_lut(
+    target: GradeStats,
+    *,
+    strength: float = 0.8,
+    source: GradeStats = NEUTRAL,
+    size: int = LUT_SIZE,
+) -> ImageFilter.Color3DLUT:
+    """A Color3DLUT that moves ``source`` statistics toward ``target`` by ``strength`` (0..1)."""
+    s = min(1.0, max(0.0, float(strength)))
+    curve = _tone_table(source.tones, target.tones, s)
+    ka = 1 + s * (_ratio(target.std[1], source.std[1]) - 1)
+    kb = 1 + s * (_ratio(target.std[2], source.std[2]) - 1)
+    off_a, off_b = [], []
+    for i, new_l in enumerate(curve):
+        old_l = i / 10
+        src_a, src_b = _tint_at(source.tints, old_l)
+        tgt_a, tgt_b = _tint_at(target.tints, new_l)
+        fade = min(1.0, new_l / 12)  # keep black black
+        off_a.append(src_a * (1 - ka) + fade * s * (tgt_a - src_a))
+        off_b.append(src_b * (1 - kb) + fade * s * (tgt_b - src_b))
+    table = _grid(size, curve, ka, kb, off_a, off_b)
+    return ImageFilter.Color3DLUT(size, table, channels=3)
+
+
+def _ratio(target_std: float, source_std: float) -> float:
+    return min(2.5, max(0.05, target_std / max(source_std, 1e-6)))
+
+
+def _tint_at(tints: tuple[Tint, Tint, Tint], big_l: float) -> Tint:
+    """Tint at lightness L: shadows up to L=15, midtones at 50, highlights from 85."""
+    (sa, sb), (ma, mb), (ha, hb) = tints
+    if big_l <= 15:
+        return sa, sb
+    if big_l >= 85:
+        return ha, hb
+    if big_l <= 50:
+        t = (big_l - 15) / 35
+        return sa + t * (ma - sa), sb + t * (mb - sb)
+    t = (big_l - 50) / 35
+    return ma + t * (ha - ma), mb + t * (hb - mb)
+
+
+def _tone_table(src: tuple[float, ...], tgt: tuple[float, ...], s: float) -> list[float]:
+    """New L for L = 0.0, 0.1, ..., 100.0: percentile matching, blended by strength."""
+    xs, ys = _tone_knots(src, tgt)
+    curve = _pchip(xs, ys)
+    return [i / 10 + s * (curve(i / 10) - i / 10) for i in range(1001)]
+
+
+def _tone_knots(src: tuple[float, ...], tgt: tuple[float, ...]) -> tuple[list[float], list[float]]:
+    """Knots (source L -> target L) from matching percentiles, plus end points at 0 and 100.
+
+    The end points extend the outer segments' slopes instead of pinning 0->0 and 100->100, so a
+    reference with lifted blacks or dimmed whites (faded film) keeps that character. Slopes are
+    kept within 0.2..4 so odd references (a flat graphic) cannot crush or explode the tones.
+    """
+    xs: list[float] = []
+    ys: list[float] = []
+    for x, y in sorted(zip(src, tgt, strict=True)):
+        if 0.5 < x < 99.5 and (not xs or x > xs[-1] + 0.5):
+            xs.append(float(x))
+            ys.append(float(y))
+    if not xs:
+        return [0.0, 100.0], [0.0, 100.0]
+    lo = _clamp_slope((ys[1] - ys[0]) / (xs[1] - xs[0])) if len(xs) > 1 else 1.0
+    hi = _clamp_slope((ys[-1] - ys[-2]) / (xs[-1] - xs[-2])) if len(xs) > 1 else 1.0
+    xs = [0.0, *xs, 100.0]
+    ys = [min(ys[0], max(0.0, ys[0] - xs[1] * lo)), *ys, max(ys[-1], min(100.0, ys[-1] + (100 - xs[-2]) * hi))]
+    out = [ys[0]]
+    for i in range(1, len(xs)):
+        dx = xs[i] - xs[i - 1]
+        out.append(min(100.0, out[-1] + _clamp_slope((ys[i] - out[-1]) / dx) * dx))
+    return xs, out
+
+
+def _clamp_slope(m: float) -> float:
+    return min(4.0, max(0.2, m))
+
+
+def _pchip(xs: list[float], ys: list[float]):
+    """Monotone cubic (Fritsch-Carlson) interpolation through (xs, ys)."""
+    n = len(xs)
+    h = [xs[i + 1] - xs[i] for i in range(n - 1)]
+    d = [(ys[i + 1] - ys[i]) / h[i] for i in range(n - 1)]
+    m = [0.0] * n
+    m[0], m[-1] = d[0], d[-1]
+    for i in range(1, n - 1):
+        if d[i - 1] * d[i] <= 0:
+            m[i] = 0.0
+        else:
+            w1, w2 = 2 * h[i] + h[i - 1], h[i] + 2 * h[i - 1]
+            m[i] = (w1 + w2) / (w1 / d[i - 1] + w2 / d[i])
+
+    def f(x: float) -> float:
+        i = min(n - 2, max(0, bisect_right(xs, x) - 1))
+        t = (x - xs[i]) / h[i]
+        t2, t3 = t * t, t * t * t
+        return (
+            (2 * t3 - 3 * t2 + 1) * ys[i]
+            + (t3 - 2 * t2 + t) * h[i] * m[i]
+            + (-2 * t3 + 3 * t2) * ys[i + 1]
+            + (t3 - t2) * h[i] * m[i + 1]
+        )
+
+    return f
+
+
+def _grid(size, curve, ka, kb, off_a, off_b) -> list[float]:
+    """The flat LUT table, red varying fastest (Pillow's and .cube's order).
+
+    Per point: sRGB -> XYZ -> Lab, new L from the tone table, scaled and shifted a/b, back to
+    sRGB. Per-channel XYZ contributions are precomputed, so the inner loop is plain arithmetic.
+    """
+    lin = [srgb_to_linear(i / (size - 1)) for i in range(size)]
+    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = M_RGB_TO_XYZ
+    (n00, n01, n02), (n10, n11, n12), (n20, n21, n22) = M_XYZ_TO_RGB
+    xr = [m00 * v / XN for v in lin]
+    yr = [m10 * v for v in lin]
+    zr = [m20 * v / ZN for v in lin]
+    eps, kappa = 216 / 24389, 24389 / 27
+    third = 1 / 3
+    inv_gamma = 1 / 2.4
+    table: list[float] = []
+    append = table.append
+    for bi in range(size):
+        lb = lin[bi]
+        for gi in range(size):
+            lg = lin[gi]
+            xgb = (m01 * lg + m02 * lb) / XN
+            ygb = m11 * lg + m12 * lb
+            zgb = (m21 * lg + m22 * lb) / ZN
+            for ri in range(size):
+                x, y, z = xr[ri] + xgb, yr[ri] + ygb, zr[ri] + zgb
+                fx = x**third if x > eps else (kappa * x + 16) / 116
+                fy = y**third if y > eps else (kappa * y + 16) / 116
+                fz = z**third if z > eps else (kappa * z + 16) / 116
+                big_l = 116 * fy - 16
+                idx = int(big_l * 10 + 0.5)
+                idx = 0 if idx < 0 else 1000 if idx > 1000 else idx
+                fy = (curve[idx] + 16) / 116
+                fx = fy + (500 * (fx - fy) * ka + off_a[idx]) / 500
+                fz = fy - (200 * (fy - fz) * kb + off_b[idx]) / 200
+                x = XN * (fx * fx * fx if fx > 6 / 29 else (116 * fx - 16) / kappa)
+                y = fy * fy * fy if fy > 6 / 29 else (116 * fy - 16) / kappa
+                z = ZN * (fz * fz * fz if fz > 6 / 29 else (116 * fz - 16) / kappa)
+                for c in (
+                    n00 * x + n01 * y + n02 * z,
+                    n10 * x + n11 * y + n12 * z,
+                    n20 * x + n21 * y + n22 * z,
+                ):
+                    if c <= 0.0031308:
+                        append(0.0 if c <= 0 else 12.92 * c)
+                    else:
+                        append(1.0 if c >= 1 else 1.055 * c**inv_gamma - 0.055)
+    return table
+
+
+def identity_lut(size: int = LUT_SIZE) -> ImageFilter.Color3DLUT:
+    return ImageFilter.Color3DLUT.generate(size, lambda r, g, b: (r, g, b))
+
+
+# -- grades from words ------------------------------------------------------------------------
+
+_WARM = ("warm", "warmer", "golden", "sunset", "sunny", "summer", "summery", "autumn", "autumnal",
+         "cozy", "cosy", "tungsten", "honey", "candlelight", "golden hour")
+_COOL = ("cool", "cooler", "cold", "icy", "ice", "winter", "wintry", "frosty", "blue hour",
+         "moonlight", "moonlit", "nordic", "arctic", "chilly", "clinical")
+_BRIGHT = ("bright", "brighter", "airy", "high key", "sunlit", "luminous", "overexposed", "pastel", "pastels")
+_DARK = ("dark", "darker", "moody", "noir", "low key", "night", "shadowy", "gloomy", "underexposed", "brooding")
+_MUTED = ("muted", "faded", "pastel", "pastels", "desaturated", "washed out", "dusty", "matte",
+          "subdued", "understated", "vintage")
+_VIVID = ("vivid", "saturated", "vibrant", "punchy", "colorful", "colourful", "rich", "technicolor",
+          "technicolour", "neon", "psychedelic", "bold")
+_FADED = ("faded", "matte", "washed out", "vintage", "lifted blacks")
+_HIGH_CONTRAST = ("high contrast", "contrasty", "punchy", "dramatic", "crisp", "harsh", "noir")
+_LOW_CONTRAST = ("low contrast", "soft contrast", "flat", "gentle", "soft light", "hazy", "dreamy")
+_COLOUR_SYNONYMS = {
+    "gray": "grey", "golden": "gold", "violet": "purple", "aqua": "turquoise", "cyan": "turquoise",
+    "emerald": "green", "scarlet": "red", "ruby": "crimson", "sepia": "brown", "peach": "salmon",
+    "ochre": "amber", "mustard": "gold", "burgundy": "maroon", "fuchsia": "magenta", "sky": "sky blue",
+}
+_NOT_TINTS = NEUTRAL_NAMES | {"cream"}
+# A photo tinted "blue" reads as sky blue, not the violet-leaning hue of a blue swatch.
+_TINT_RGB = {"blue": (60, 130, 230), "purple": (130, 60, 170)}
+
+
+def colour_words(tokens: list[str]) -> list[tuple[str, tuple[int, int, int]]]:
+    """Chromatic colour names in the order they appear: [("teal", rgb), ("orange", rgb)]."""
+    names = {name: name for name in COLOUR_NAMES} | _COLOUR_SYNONYMS
+    hits = keywords.find(tokens, names)
+    hits.sort(key=lambda h: h.position)
+    # "sky blue" also contains "blue": drop hits inside a longer hit.
+    spans = [(h.position, h.position + len(h.phrase.split())) for h in hits]
+    out = []
+    for h, (a, b) in zip(hits, spans, strict=True):
+        if any(a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2 in spans):
+            continue
+        name = names[h.phrase]
+        if name not in _NOT_TINTS:
+            out.append((name, _TINT_RGB.get(name, COLOUR_NAMES[name])))
+    return out
+
+
+def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> GradeStats:
+    """Target statistics for a description: ``base`` moved by warm/cool, bright/dark,
+    muted/vivid, contrast and colour words. No matching words: ``base`` unchanged."""
+    tokens = keywords.normalise(description)
+
+    def amount(words: tuple[str, ...]) -> float:
+        hits = keywords.find(tokens, words)
+        return max((h.amount for h in hits), default=0.0)
+
+    mean, std = list(base.mean), list(base.std)
+    tones = list(base.tones)
+    tints = [list(t) for t in base.tints]
+
+    temp = amount(_WARM) - amount(_COOL)
+    if temp:
+        for t in tints:
+            t[0] += 3 * temp
+            t[1] += 11 * temp
+    light = amount(_BRIGHT) - amount(_DARK)
+    if light > 0:
+        tones = [t + (100 - t) * 0.25 * light for t in tones]
+    elif light < 0:
+        tones = [t * (1 + 0.22 * light) for t in tones]
+    sat = amount(_VIVID) - amount(_MUTED)
+    if sat:
+        factor = 1.45 ** sat if sat > 0 else 0.55 ** (-sat)
+        std[1] *= factor
+        std[2] *= factor
+    contrast = amount(_HIGH_CONTRAST) - amount(_LOW_CONTRAST)
+    if contrast:
+        k = 1 + 0.3 * contrast
+        mid = tones[len(tones) // 2]  # around the median, so "dark, high contrast" stays dark
+        tones = [min(100.0, max(0.0, mid + (t - mid) * k)) for t in tones]
+    fade = amount(_FADED)
+    if fade:
+        tones = [t + (12 - 0.15 * t) * fade for t in tones]  # lift blacks, dim whites a little
+    colours = colour_words(tokens)
+    if colours:
+        shadow, highlight = colours[0][1], colours[-1][1]
+        for band, rgb in ((0, shadow), (1, None), (2, highlight)):
+            if rgb is None:  # midtones: halfway between
+                continue
+            _, ca, cb = rgb_to_lab(rgb)
+            c = math.hypot(ca, cb) or 1.0
+            k = min(18.0, 0.35 * c) / c
+            tints[band][0] += ca * k
+            tints[band][1] += cb * k
+        tints[1] = [(tints[0][0] + tints[2][0]) / 2, (tints[0][1] + tints[2][1]) / 2]
+    mean[0] = sum(tones) / len(tones)
+    mean[1] = sum(t[0] for t in tints) / 3
+    mean[2] = sum(t[1] for t in tints) / 3
+    tones = sorted(min(100.0, max(0.0, t)) for t in tones)
+    return replace(
+        base,
+        mean=tuple(mean),
+        std=tuple(std),
+        tones=tuple(tones),
+        tints=tuple(tuple(t) for t in tints),  # type: ignore[arg-type]
+    )
+
+
+def lut_from_description(description: str, *, strength: float = 0.8) -> ImageFilter.Color3DLUT:
+    return build_lut(grade_from_description(description), strength=strength)
+
+
+# -- .cube files ---------------------------------------------------------------------------
+
+
+class CubeError(UserError):
+    """A .cube file that cannot be read; ``str(err)`` says why and what to do."""
+
+
+def write_cube(path: str | os.PathLike, lut: ImageFilter.Color3DLUT, title: str) -> None:
+    """Write ``lut`` as a standard .cube file (Resolve/Adobe format, red varying fastest)."""
+    size = lut.size[0]
+    if lut.size != (size, size, size) or lut.channels != 3:
+        raise ValueError("only cubic 3-channel LUTs can be written as .cube")
+    clean = " ".join(str(title).replace('"', "'").split()) or "Style Studio grade"
+    lines = [
+        "# Created by Style Studio",
+        f'TITLE "{clean}"',
+        f"LUT_3D_SIZE {size}",
+        "DOMAIN_MIN 0.0 0.0 0.0",
+        "DOMAIN_MAX 1.0 1.0 1.0",
+    ]
+    t = lut.table
+    lines += [f"{t[i]:.6f} {t[i + 1]:.6f} {t[i + 2]:.6f}" for i in range(0, len(t), 3)]
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cube-", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="ascii", newline="\n") as fh:
+            fh.write("\n".join(lines) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_cube(path: str | os.PathLike) -> ImageFilter.Color3DLUT:
+    """Parse a 3D .cube file back into a Color3DLUT (domain must be 0..1)."""
+    name = Path(path).name
+
+    def bad(problem: str) -> CubeError:
+        return CubeError(f'Can\'t read the LUT "{name}": {problem}; export it again as a 3D .cube file.')
+
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CubeError(f'Can\'t read the LUT "{name}" ({exc.strerror or exc}); check that the file exists and is readable.') from exc
+    size = None
+    values: list[float] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        head = line.split(None, 1)[0].upper()
+        if head[0].isalpha():
+            parts = line.split()
+            if head == "LUT_3D_SIZE":
+                try:
+                    size = int(parts[1])
+                except (IndexError, ValueError):
+                    raise bad("its LUT_3D_SIZE line is malformed") from None
+            elif head == "LUT_1D_SIZE":
+                raise bad("it is a 1D LUT, and only 3D LUTs are supported")
+            elif head in ("DOMAIN_MIN", "DOMAIN_MAX"):
+                want = 0.0 if head == "DOMAIN_MIN" else 1.0
+                try:
+                    if any(abs(float(v) - want) > 1e-6 for v in parts[1:4]) or len(parts) < 4:
+                        raise bad("its input domain is not 0..1")
+                except ValueError:
+                    raise bad(f"its {head} line is malformed") from None
+            continue  # TITLE, LUT_3D_INPUT_RANGE and other keywords are ignored
+        try:
+            r, g, b = (float(v) for v in line.split())
+        except ValueError:
+            raise bad(f"the line {line[:40]!r} is not three numbers") from None
+        values += (r, g, b)
+    if size is None:
+        raise bad("it has no LUT_3D_SIZE line")
+    if not 2 <= size <= 65:
+        raise bad(f"its size {size} is outside 2..65")
+    if len(values) != 3 * size**3:
+        raise bad(f"it has {len(values) // 3} colour rows where {size**3} were expected")
+    return ImageFilter.Color3DLUT(size, values, channels=3)

@@ -1,0 +1,143 @@
+"""What a handler gets: its payload, cheap progress reports, cancellation, and a way to run
+blocking work off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from desktop.errors import JobCanceled
+from desktop.jobs.model import JobRow
+
+if TYPE_CHECKING:
+    from desktop.jobs.store import JobStore
+
+T = TypeVar("T")
+
+# At most one row write per this many seconds per job (about 5 a second).
+PROGRESS_INTERVAL = 0.2
+
+
+class JobLogAdapter(logging.LoggerAdapter):
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        return f"[job {self.extra['job_id']}] {msg}", kwargs
+
+
+class JobContext:
+    """Handed to a handler as ``ctx``. ``progress`` may be called thousands of times a second:
+    only the latest value is kept and the row is written at most every 0.2 s; each write is
+    also where a cancel request reaches the handler."""
+
+    def __init__(
+        self,
+        row: JobRow,
+        payload: dict[str, Any],
+        store: JobStore,
+        loop: asyncio.AbstractEventLoop,
+        executor: Executor,
+    ) -> None:
+        self.row = row
+        self.id = row.id
+        self.payload = payload
+        self.attempt = row.attempts
+        self.log = JobLogAdapter(logging.getLogger("desktop.jobs.run"), {"job_id": row.id})
+        self._store = store
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+        self._executor = executor
+        self._progress: float | None = None
+        self._message = row.message
+        self._last_write = time.monotonic()
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._cancel_event = asyncio.Event()
+        self.cancel_requested = row.cancel_requested
+        self.lost = False  # the row is no longer this attempt's
+        self.row_writes = 0
+
+    # --- progress ------------------------------------------------------------------------------
+    def progress(self, fraction: float | None = None, message: str | None = None) -> None:
+        """Report progress (0..1, or None for "indeterminate") and what is happening now."""
+        if self.cancel_requested:
+            raise JobCanceled()
+        if threading.get_ident() != self._loop_thread:
+            self._loop.call_soon_threadsafe(self._set, fraction, message)
+            return
+        self._set(fraction, message)
+
+    def _set(self, fraction: float | None, message: str | None) -> None:
+        self._progress = fraction
+        if message is not None:
+            self._message = message
+        if time.monotonic() - self._last_write >= PROGRESS_INTERVAL:
+            self.flush()
+        elif self._flush_handle is None:
+            self._flush_handle = self._loop.call_at(
+                self._loop.time() + PROGRESS_INTERVAL, self._deferred_flush
+            )
+
+    def _deferred_flush(self) -> None:
+        self._flush_handle = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the latest progress to the row now."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        self._last_write = time.monotonic()
+        if self.lost:
+            return
+        row = self._store.write_progress(self.row, self._progress, self._message)
+        self.row_writes += 1
+        if row is None:
+            self.lost = True
+            self.request_cancel()
+        elif row.cancel_requested:
+            self.request_cancel()
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    # --- cancellation --------------------------------------------------------------------------
+    def request_cancel(self) -> None:
+        """Called by the pool (any thread-safe path goes through the loop)."""
+        self.cancel_requested = True
+        self._cancel_event.set()
+
+    def check(self) -> None:
+        """Raise JobCanceled if the user asked to cancel this job."""
+        if self.cancel_requested:
+            raise JobCanceled()
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep, but wake at once (raising JobCanceled) when a cancel arrives."""
+        self.check()
+        if seconds <= 0:
+            return
+        try:
+            await asyncio.wait_for(self._cancel_event.wait(), seconds)
+        except TimeoutError:
+            return
+        raise JobCanceled()
+
+    # --- blocking work -------------------------------------------------------------------------
+    async def run_in_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run CPU or file work on the pool's threads; raises JobCanceled after it if canceled."""
+        self.check()
+        result = await self._loop.run_in_executor(
+            self._executor, functools.partial(fn, *args, **kwargs)
+        )
+        self.check()
+        return result
+
+    def close(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None

@@ -1,0 +1,216 @@
+"""The job engine: one API for the window, the command line and the headless worker.
+
+``enqueue`` / ``get`` / ``list`` / ``cancel`` / ``retry`` / ``dismiss`` / ``watch`` work from
+any thread and any process; ``pool()`` makes a work pool that runs the queued jobs. Opening an
+engine recovers jobs whose process died and deletes finished rows past the retention period.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from desktop.db.engine import Database
+from desktop.errors import UserError
+from desktop.jobs import registry
+from desktop.jobs.events import ChangeHub, JobEvent
+from desktop.jobs.model import ACTIVE, FAILED, FINISHED, INTERRUPTED_ERROR, JobRow
+from desktop.jobs.pool import WorkPool
+from desktop.jobs.store import JobStore
+from desktop.jobs.watcher import ChangeWatcher
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE_SECONDS = 30.0
+HOSTNAME = socket.gethostname()
+# Owners of engines alive in this process: a 'running' row of this pid whose owner is not here
+# was left by an earlier engine of this process that is gone.
+_LIVE_OWNERS: set[str] = set()
+
+
+def _owner_is_dead(owner: str | None) -> bool:
+    if not owner:
+        return True
+    host, _, rest = owner.partition(":")
+    pid_text, _, _token = rest.partition(":")
+    if host != HOSTNAME or not pid_text.isdigit():
+        return False  # another machine: only its lease can tell
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return owner not in _LIVE_OWNERS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class JobEngine:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_attempts: int = 3,
+        retention_days: float = 7.0,
+        lease_seconds: float | None = None,
+        watch_external: bool = True,
+    ) -> None:
+        self.db = db
+        self.hub = ChangeHub()
+        self.store = JobStore(db, self.hub)
+        self.max_attempts = max_attempts
+        self.retention_days = retention_days
+        self.lease_seconds = lease_seconds or float(
+            os.environ.get("STYLESTUDIO_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
+        )
+        self.owner = f"{HOSTNAME}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        _LIVE_OWNERS.add(self.owner)
+        self._watcher = ChangeWatcher(db, self.hub) if watch_external else None
+        self._closed = False
+        registry.load_builtin()
+
+    def open(self) -> JobEngine:
+        """Recover jobs left by dead processes, purge old rows, start watching other processes."""
+        self.recover()
+        self.purge()
+        if self._watcher is not None:
+            self._watcher.start()
+        return self
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._watcher is not None:
+            self._watcher.stop()
+        self.store.close()
+        _LIVE_OWNERS.discard(self.owner)
+
+    def __enter__(self) -> JobEngine:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- requests --------------------------------------------------------------------------
+    def enqueue(self, job_type: str, payload: dict[str, Any] | None = None, *, max_attempts: int | None = None) -> int:
+        jt = registry.get(job_type)
+        if jt is None:
+            known = ", ".join(registry.names())
+            raise UserError(f"There is no job type '{job_type}'; the known types are: {known}.")
+        payload = payload or {}
+        if not isinstance(payload, dict):
+            raise UserError("The payload must be a JSON object, like {\"seconds\": 2}.")
+        if jt.validate is not None:
+            jt.validate(payload)
+        row = self.store.enqueue(job_type, json.dumps(payload), max_attempts or self.max_attempts)
+        log.info("[job %d] %s queued", row.id, job_type)
+        return row.id
+
+    def get(self, job_id: int) -> JobRow | None:
+        return self.store.get(job_id)
+
+    def require(self, job_id: int) -> JobRow:
+        row = self.store.get(job_id)
+        if row is None:
+            raise UserError(f"There is no job {job_id}; 'stylestudio jobs list --all' shows the jobs there are.")
+        return row
+
+    def list(self, *, include_finished: bool = True, limit: int = 200) -> list[JobRow]:
+        statuses = None if include_finished else ACTIVE
+        return self.store.list(statuses=statuses, limit=limit)
+
+    def cancel(self, job_id: int) -> JobRow:
+        row = self.store.request_cancel(job_id)
+        if row is not None:
+            log.info("[job %d] cancel requested (%s)", job_id, row.status)
+            return row
+        row = self.require(job_id)
+        if row.status in FINISHED:
+            raise UserError(f"Job {job_id} has already ended ({row.status}), so there is nothing to cancel.")
+        return row
+
+    def retry(self, job_id: int) -> JobRow:
+        row = self.store.retry(job_id)
+        if row is not None:
+            log.info("[job %d] queued again by retry", job_id)
+            return row
+        row = self.require(job_id)
+        raise UserError(f"Job {job_id} is {row.status}; only failed or canceled jobs can be retried.")
+
+    def dismiss(self, job_id: int) -> None:
+        if self.store.dismiss(job_id):
+            log.info("[job %d] dismissed", job_id)
+            return
+        row = self.require(job_id)
+        raise UserError(f"Job {job_id} is still {row.status}; cancel it first, then dismiss it.")
+
+    def watch(self, callback: Callable[[JobEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` for every change: at once for this process's changes, within about
+        0.1 s (as an ``external`` event) for another process's. Returns the unsubscribe function."""
+        return self.hub.subscribe(callback)
+
+    def wait(self, job_id: int, timeout: float | None = None) -> JobRow:
+        """Block until the job has ended (or the timeout passed); returns the latest row."""
+        changed = threading.Event()
+        unsubscribe = self.watch(lambda e: changed.set() if e.job_id in (job_id, None) else None)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while True:
+                row = self.require(job_id)
+                if row.status in FINISHED:
+                    return row
+                remaining = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+                if remaining <= 0:
+                    return row
+                changed.wait(remaining)
+                changed.clear()
+        finally:
+            unsubscribe()
+
+    # --- the pool --------------------------------------------------------------------------
+    def pool(self, *, max_parallel: int = 2, only_job: int | None = None, stop_message: str | None = None) -> WorkPool:
+        kwargs = {"stop_message": stop_message} if stop_message else {}
+        return WorkPool(self, max_parallel=max_parallel, only_job=only_job, **kwargs)
+
+    # --- housekeeping ----------------------------------------------------------------------
+    def recover(self) -> int:
+        """Requeue or fail 'running' rows whose process died or whose lease ran out."""
+        now = time.time()
+        count = 0
+        for row in self.store.running():
+            if row.owner == self.owner:
+                continue
+            expired = row.lease_until is not None and row.lease_until < now
+            if not (expired or _owner_is_dead(row.owner)):
+                continue
+            jt = registry.get(row.type)
+            if jt is not None and jt.retry_safe and row.attempts < row.max_attempts:
+                new = self.store.recover_requeue(row, "Restarting: Style Studio closed while this job was running")
+                log.warning("[job %d] requeued after its process (%s) died", row.id, row.owner)
+            else:
+                new = self.store.recover_fail(row, INTERRUPTED_ERROR)
+                log.warning("[job %d] failed: its process (%s) died while running it", row.id, row.owner)
+            count += new is not None
+        return count
+
+    def purge(self) -> int:
+        """Delete succeeded and canceled rows older than the retention period (failed ones stay
+        until dismissed)."""
+        before = time.time() - self.retention_days * 86400
+        count = self.store.purge_finished(before)
+        if count:
+            log.info("Deleted %d finished job(s) older than %.0f day(s)", count, self.retention_days)
+        return count
+
+
+__all__ = ["JobEngine", "JobRow", "FAILED"]

@@ -1,0 +1,63 @@
+"""Change watching inside one process: a hub that every store write publishes to.
+
+Subscribers are called synchronously on the thread that made the change and must be quick
+(queue the work elsewhere: the Qt bridge emits a queued signal, the pool sets an event).
+Changes from other processes arrive as events with ``row=None`` and ``external=True``
+(see ``desktop.jobs.watcher``): "something changed, read the rows again".
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from desktop.jobs.model import JobRow
+
+log = logging.getLogger(__name__)
+
+# kinds
+ENQUEUED = "enqueued"
+UPDATED = "updated"  # progress / message
+STATUS = "status"  # a status change (claimed, finished, requeued, canceled...)
+CANCEL_REQUESTED = "cancel_requested"
+REMOVED = "removed"
+EXTERNAL = "external"
+
+
+@dataclass(slots=True, frozen=True)
+class JobEvent:
+    kind: str
+    job_id: int | None
+    row: JobRow | None = None
+
+    @property
+    def external(self) -> bool:
+        return self.kind == EXTERNAL
+
+
+Subscriber = Callable[[JobEvent], None]
+
+
+class ChangeHub:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: tuple[Subscriber, ...] = ()
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers = (*self._subscribers, callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._subscribers = tuple(s for s in self._subscribers if s is not callback)
+
+        return unsubscribe
+
+    def publish(self, event: JobEvent) -> None:
+        for callback in self._subscribers:
+            try:
+                callback(event)
+            except Exception:
+                log.exception("A job change subscriber failed")

@@ -1,0 +1,314 @@
+"""The work pool: claims queued jobs (oldest first, at most ``max_parallel`` at once), runs
+their handlers on an asyncio loop, and owns every status change of the jobs it runs.
+
+Callers only *request* (enqueue, cancel); the pool alone flips a row it has claimed. A late
+completion is ignored when the row's attempt or owner no longer matches (attempt fencing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from desktop.errors import JobCanceled, UserError
+from desktop.jobs import events, registry
+from desktop.jobs.backoff import is_retryable, retry_delay, sentence_for
+from desktop.jobs.context import JobContext
+from desktop.jobs.events import JobEvent
+from desktop.jobs.model import CANCELED, FAILED, SUCCEEDED, JobRow
+
+if TYPE_CHECKING:
+    from desktop.jobs.engine import JobEngine
+
+log = logging.getLogger(__name__)
+
+WAKE_KINDS = frozenset({events.ENQUEUED, events.EXTERNAL})
+CANCEL_GRACE = 2.0  # a handler that ignores a cancel this long has its task canceled
+
+
+class WorkPool:
+    def __init__(
+        self,
+        engine: JobEngine,
+        *,
+        max_parallel: int = 2,
+        only_job: int | None = None,
+        stop_message: str = "Canceled because Style Studio was closing",
+    ) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.max_parallel = max(1, max_parallel)
+        self.only_job = only_job
+        self.stop_message = stop_message
+        self.owner = engine.owner
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._contexts: dict[int, JobContext] = {}
+        self._stopping = False
+        self._closing = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._check_cancels = False
+        self._executor = ThreadPoolExecutor(
+            max_workers=max(2, self.max_parallel), thread_name_prefix="stylestudio-job"
+        )
+        self.finished_event = threading.Event()
+
+    # --- requests from any thread ---------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Stop taking jobs; running ones get the grace period given to ``run``."""
+        loop = self._loop
+        if loop is None:
+            self._stopping = True
+            return
+        loop.call_soon_threadsafe(self._begin_stop)
+
+    def _begin_stop(self) -> None:
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+
+    def _on_event(self, event: JobEvent) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        if event.kind in WAKE_KINDS:
+            if event.kind == events.EXTERNAL:
+                self._check_cancels = True
+            self._wake_threadsafe(loop)
+        elif event.kind == events.CANCEL_REQUESTED and event.job_id in self._contexts:
+            loop.call_soon_threadsafe(self._deliver_cancel, event.job_id)
+
+    def _wake_threadsafe(self, loop: asyncio.AbstractEventLoop) -> None:
+        wake = self._wake
+        if wake is None or wake.is_set():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            wake.set()
+        else:
+            loop.call_soon_threadsafe(wake.set)
+
+    def _deliver_cancel(self, job_id: int) -> None:
+        ctx = self._contexts.get(job_id)
+        if ctx is None or ctx.cancel_requested:
+            return
+        ctx.log.info("cancel requested")
+        ctx.request_cancel()
+        task = self._tasks.get(job_id)
+        if task is not None:
+            # A handler stuck in a long call that never checks gets its task canceled.
+            self._loop.call_later(CANCEL_GRACE, self._force_cancel, job_id, task)  # type: ignore[union-attr]
+
+    def _force_cancel(self, job_id: int, task: asyncio.Task[None]) -> None:
+        if not task.done():
+            log.warning("[job %d] did not stop within %.0f s of a cancel; interrupting it", job_id, CANCEL_GRACE)
+            task.cancel()
+
+    # --- the loop -------------------------------------------------------------------------------
+    @property
+    def running_count(self) -> int:
+        return len(self._tasks)
+
+    async def run(self, *, exit_when_idle: bool = False, grace: float = 5.0) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        unsubscribe = self.engine.hub.subscribe(self._on_event)
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            while not self._stopping:
+                self._fill()
+                if self._check_cancels:
+                    self._check_cancels = False
+                    self._poll_cancels()
+                if exit_when_idle and not self._tasks and self._idle():
+                    break
+                if self.only_job is not None and not self._tasks and self._only_job_done():
+                    break
+                timeout = self._next_timeout()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+        finally:
+            heartbeat.cancel()
+            await self._shutdown(grace)
+            unsubscribe()
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self.finished_event.set()
+
+    def _fill(self) -> None:
+        while len(self._tasks) < self.max_parallel and not self._stopping:
+            if self.only_job is not None:
+                if self._tasks:
+                    return
+                row = self.store.claim(self.owner, self.engine.lease_seconds, self.only_job)
+            else:
+                row = self.store.claim(self.owner, self.engine.lease_seconds)
+            if row is None:
+                return
+            task = asyncio.create_task(self._run_job(row), name=f"job-{row.id}")
+            self._tasks[row.id] = task
+            task.add_done_callback(lambda _t, job_id=row.id: self._task_done(job_id))
+
+    def _task_done(self, job_id: int) -> None:
+        self._tasks.pop(job_id, None)
+        if self._wake is not None:
+            self._wake.set()
+
+    def _idle(self) -> bool:
+        return self.store.next_due() is None
+
+    def _only_job_done(self) -> bool:
+        row = self.store.get(self.only_job)  # type: ignore[arg-type]
+        return row is None or row.is_finished or row.status == "running"
+
+    def _next_timeout(self) -> float:
+        due = self.store.next_due()
+        if due is None:
+            return 1.0
+        return min(1.0, max(0.01, due - time.time()))
+
+    def _poll_cancels(self) -> None:
+        if not self._contexts:
+            return
+        for job_id in self.store.cancel_wanted(self.owner):
+            self._deliver_cancel(job_id)
+
+    async def _heartbeat(self) -> None:
+        interval = max(0.05, self.engine.lease_seconds / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if self._tasks:
+                    self.store.heartbeat(self.owner, self.engine.lease_seconds)
+                self.engine.recover()
+            except Exception:
+                log.warning("Job heartbeat failed", exc_info=True)
+
+    async def _shutdown(self, grace: float) -> None:
+        if not self._tasks:
+            return
+        log.info("Stopping: waiting up to %.1f s for %d running job(s)", grace, len(self._tasks))
+        done, pending = await asyncio.wait(list(self._tasks.values()), timeout=grace)
+        if not pending:
+            return
+        self._closing = True
+        for job_id in list(self._contexts):
+            self._contexts[job_id].request_cancel()
+        done, pending = await asyncio.wait(pending, timeout=min(1.0, grace) or 0.2)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=2.0)
+
+    # --- one job --------------------------------------------------------------------------------
+    async def _run_job(self, row: JobRow) -> None:
+        ctx = JobContext(row, {}, self.store, asyncio.get_running_loop(), self._executor)
+        self._contexts[row.id] = ctx
+        jt = registry.get(row.type)
+        ctx.log.info("%s started (attempt %d of %d)", row.type, row.attempts, row.max_attempts)
+        try:
+            ctx.payload = row.payload_dict()
+            if jt is None:
+                raise UserError(
+                    f"This version of Style Studio cannot run '{row.type}' jobs; update it or dismiss the job."
+                )
+            result = await jt.handler(ctx, ctx.payload)
+        except JobCanceled:
+            self._end(ctx, CANCELED, message=self._cancel_message())
+        except asyncio.CancelledError:
+            self._end(ctx, CANCELED, message=self._cancel_message())
+        except BaseException as exc:  # noqa: BLE001 - every failure must end the row
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                self._end(ctx, CANCELED, message=self._cancel_message())
+                raise
+            self._failed(ctx, exc)
+        else:
+            result_json = json.dumps(result) if result is not None else None
+            self._end(ctx, SUCCEEDED, message="Done", progress=1.0, result_json=result_json)
+        finally:
+            ctx.close()
+            self._contexts.pop(row.id, None)
+
+    def _cancel_message(self) -> str:
+        return self.stop_message if self._closing else "Canceled"
+
+    def _failed(self, ctx: JobContext, exc: BaseException) -> None:
+        row = ctx.row
+        error = sentence_for(exc)
+        if is_retryable(exc) and row.attempts < row.max_attempts and not self._stopping:
+            delay = retry_delay(row.attempts, retry_after=getattr(exc, "retry_after", None))
+            message = f"Retrying in {math.ceil(delay)} s (attempt {row.attempts + 1} of {row.max_attempts})"
+            ctx.log.warning("failed with a passing error, %s: %s", message, exc, exc_info=exc)
+            if self.store.requeue(row, run_after=time.time() + delay, message=message, error=error) is None:
+                ctx.log.info("late failure ignored: the row is no longer this attempt's")
+            return
+        if isinstance(exc, UserError):
+            ctx.log.warning("failed: %s", exc)
+        else:
+            ctx.log.error("failed with an unexpected error", exc_info=exc)
+        self._end(ctx, FAILED, message="Failed", error=error, progress=ctx._progress)
+
+    def _end(
+        self,
+        ctx: JobContext,
+        status: str,
+        *,
+        message: str,
+        progress: float | None = None,
+        result_json: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        ctx.close()
+        try:
+            row = self.store.finish(
+                ctx.row, status, message=message, progress=progress, result_json=result_json, error=error
+            )
+        except Exception:
+            log.exception("[job %d] could not record its end (%s)", ctx.id, status)
+            return
+        if row is None:
+            ctx.log.info("late %s ignored: the row is no longer this attempt's", status)
+        else:
+            ctx.log.info("%s", status if not error else f"{status}: {error}")
+
+
+class PoolThread:
+    """A work pool on its own thread and event loop, for the window: the GUI thread only paints."""
+
+    def __init__(self, pool: WorkPool, *, grace: float = 3.0) -> None:
+        self.pool = pool
+        self.grace = grace
+        self._thread = threading.Thread(target=self._main, name="stylestudio-pool", daemon=True)
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self.pool.run(grace=self.grace))
+        except BaseException as exc:  # noqa: BLE001
+            self.error = exc
+            log.exception("The work pool stopped with an error")
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop taking jobs, let running ones finish within the grace period, cancel the rest.
+        Returns True when the pool ended in time."""
+        self.pool.request_stop()
+        self._thread.join(timeout if timeout is not None else self.grace + 5.0)
+        return not self._thread.is_alive()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+

@@ -1,0 +1,52 @@
+"""Opening a library: the one start-up path shared by the window, the command line and the
+worker (data folder, logging, settings, database and migrations, job engine with recovery)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from desktop.config import Paths, Settings, ensure_writable, resolve_paths
+from desktop.db.engine import Database
+from desktop.jobs.engine import JobEngine
+from desktop.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    paths: Paths
+    settings: Settings
+    db: Database
+    engine: JobEngine
+
+    def close(self) -> None:
+        self.engine.close()
+        self.db.dispose()
+
+
+def open_runtime(
+    home: str | os.PathLike[str] | None = None,
+    *,
+    verbose: bool = False,
+    watch_external: bool = True,
+) -> Runtime:
+    """Raises UserError (one sentence) when the data folder or database cannot be used; in that
+    case nothing on disk has been changed."""
+    paths = resolve_paths(home)
+    # Database() refuses a file that is not a database before anything is created or written.
+    db = Database(paths.database_url())
+    ensure_writable(paths)
+    setup_logging(paths.log_file, verbose=verbose)
+    settings = Settings.load(paths)
+    db.migrate()
+    engine = JobEngine(
+        db,
+        max_attempts=settings.max_attempts,
+        retention_days=settings.retention_days,
+        watch_external=watch_external,
+    ).open()
+    log.info("Opened the library in %s", paths.home)
+    return Runtime(paths, settings, db, engine)

@@ -1,0 +1,179 @@
+"""The jobs list: active and recent job rows, newest first, kept live from the engine.
+
+Rows arrive three ways: this process's changes (the bridge's ``rowChanged``, row included),
+dismissals (``rowRemoved``), and "read again" notices when another process changed something
+(``rowsStale``), which re-read the rows on a worker thread. The row is the truth: a reload
+wins over the model unless the model saw a newer version of that row meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from desktop.jobs import registry
+from desktop.jobs.engine import JobEngine
+from desktop.jobs.model import FINISHED, JobRow
+from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.bridge import JobBridge
+from desktop.ui.keyed_list_model import KeyedListModel
+
+JobRole = Qt.ItemDataRole.UserRole + 1
+JobIdRole = Qt.ItemDataRole.UserRole + 2
+
+RECENT_LIMIT = 100
+
+STATUS_WORDS = {
+    "queued": "Waiting",
+    "running": "Running",
+    "succeeded": "Done",
+    "failed": "Failed",
+    "canceled": "Canceled",
+}
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(seconds + 0.5))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def elapsed(row: JobRow, now: float | None = None) -> float | None:
+    if row.started_at is None:
+        return None
+    end = row.finished_at if row.finished_at is not None else (now or time.time())
+    return max(0.0, end - row.started_at)
+
+
+def load_rows(engine: JobEngine) -> list[JobRow]:
+    """Active jobs (all of them) and the most recent finished ones. Blocking."""
+    rows = {r.id: r for r in engine.list(include_finished=True, limit=RECENT_LIMIT)}
+    for r in engine.list(include_finished=False, limit=1000):
+        rows[r.id] = r
+    return sorted(rows.values(), key=lambda r: r.id, reverse=True)
+
+
+class JobsModel(KeyedListModel[JobRow]):
+    jobEnded = Signal(object)  # JobRow: a job this model saw active has ended
+    loaded = Signal()  # a reload from the rows was applied
+
+    def __init__(self, engine: JobEngine, bridge: JobBridge, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self._seq = 0  # counts applied events, so a reload knows what it may overwrite
+        self._touched: dict[int, int] = {}
+        self._removed: dict[int, int] = {}
+        self._loading = False
+        self._dirty = False
+        bridge.rowChanged.connect(self.apply_row)
+        bridge.rowRemoved.connect(self.apply_removed)
+        bridge.rowsStale.connect(self.reload)
+
+    # --- KeyedListModel ---------------------------------------------------------------------
+    def key(self, item: JobRow) -> int:
+        return item.id
+
+    def sort_key(self, item: JobRow) -> int:
+        return item.id
+
+    # --- Qt -------------------------------------------------------------------------------
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self.item_at(index)
+        if row is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{registry.title(row.type)}: {row.message or STATUS_WORDS.get(row.status, row.status)}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.error or row.message or STATUS_WORDS.get(row.status, row.status)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"Job {row.id}, {registry.title(row.type)}, {STATUS_WORDS.get(row.status, row.status)}"
+        if role == JobRole:
+            return row
+        if role == JobIdRole:
+            return row.id
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    # --- live updates ---------------------------------------------------------------------
+    def apply_row(self, row: JobRow) -> None:
+        self._seq += 1
+        self._touched[row.id] = self._seq
+        self._removed.pop(row.id, None)
+        self._merge(row)
+
+    def apply_removed(self, job_id: int) -> None:
+        self._seq += 1
+        self._removed[job_id] = self._seq
+        self._touched.pop(job_id, None)
+        self.remove_key(job_id)
+
+    def _merge(self, row: JobRow) -> None:
+        old = self.find(row.id)
+        if old is not None and row.updated_at < old.updated_at:
+            return  # an older version arriving late
+        self.upsert(row)
+        if old is not None and not old.is_finished and row.status in FINISHED:
+            self.jobEnded.emit(row)
+
+    def reload(self) -> None:
+        """Read the rows again (coalesced: one read at a time, one more if asked meanwhile)."""
+        if self._loading:
+            self._dirty = True
+            return
+        self._loading = True
+        spawn(self._reload(), name="jobs-reload")
+
+    async def _reload(self) -> None:
+        try:
+            while True:
+                self._dirty = False
+                started = self._seq
+                rows = await run_blocking(load_rows, self.engine)
+                self._apply_loaded(rows, started)
+                self.loaded.emit()
+                if not self._dirty:
+                    break
+        finally:
+            self._loading = False
+
+    def _apply_loaded(self, rows: list[JobRow], started: int) -> None:
+        merged: dict[int, JobRow] = {}
+        for r in rows:
+            if self._removed.get(r.id, 0) > started:
+                continue  # dismissed while we were reading
+            mine = self.find(r.id)
+            merged[r.id] = mine if mine is not None and mine.updated_at > r.updated_at else r
+        for mine in self.items():
+            if mine.id not in merged and self._touched.get(mine.id, 0) > started:
+                merged[mine.id] = mine  # arrived while we were reading
+        ended = [
+            r
+            for r in merged.values()
+            if r.status in FINISHED and (old := self.find(r.id)) is not None and not old.is_finished
+        ]
+        self.replace_all(sorted(merged.values(), key=lambda r: r.id, reverse=True))
+        for r in ended:
+            self.jobEnded.emit(r)
+        self._touched.clear()
+        self._removed.clear()
+
+    # --- helpers --------------------------------------------------------------------------
+    def active_count(self) -> int:
+        return sum(1 for r in self._items if not r.is_finished)
+
+    def finished_ids(self) -> list[int]:
+        return [r.id for r in self._items if r.is_finished]
+
+    def touch_active(self) -> None:
+        """Repaint rows whose elapsed time is ticking."""
+        for row, r in enumerate(self._items):
+            if r.status == "running":
+                idx = self.index(row, 0)
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DisplayRole])

@@ -1,0 +1,159 @@
+"""The engine across real processes: atomic claims, crash recovery, Ctrl+C, change watching."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import Counter
+
+from desktop.jobs.model import INTERRUPTED_ERROR
+from desktop.runtime import open_runtime
+from tests.helpers import cli, spawn_cli, wait_until
+
+
+def test_two_worker_processes_never_run_the_same_job(home, tmp_path):
+    record = tmp_path / "runs.txt"
+    rt = open_runtime(home)
+    try:
+        ids = [rt.engine.enqueue("diagnostics.sleep", {"seconds": 0.01, "record": str(record)}) for _ in range(60)]
+    finally:
+        rt.close()
+    workers = [spawn_cli("worker", "--exit-when-idle", "--max-parallel", "3", home=home) for _ in range(2)]
+    for w in workers:
+        out, err = w.communicate(timeout=60)
+        assert w.returncode == 0, err
+    runs = [line.split() for line in record.read_text().splitlines()]
+    per_job = Counter(int(job) for job, _pid, _attempt in runs)
+    assert sorted(per_job) == sorted(ids)
+    assert set(per_job.values()) == {1}, "a job ran twice"
+    assert len({pid for _job, pid, _a in runs}) == 2, "both workers should have taken jobs"
+    rt = open_runtime(home)
+    try:
+        assert {r.status for r in rt.engine.list(limit=100)} == {"succeeded"}
+    finally:
+        rt.close()
+
+
+def _start_worker_with_running_job(home, payload, max_attempts=3):
+    rt = open_runtime(home)
+    job_id = rt.engine.enqueue("diagnostics.sleep", payload, max_attempts=max_attempts)
+    worker = spawn_cli("worker", home=home)
+    wait_until(lambda: rt.engine.get(job_id).status == "running", timeout=20)
+    return rt, job_id, worker
+
+
+def test_a_job_whose_worker_was_killed_fails_as_interrupted_when_no_attempt_remains(home):
+    rt, job_id, worker = _start_worker_with_running_job(home, {"seconds": 30, "steps": 30}, max_attempts=1)
+    try:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        assert rt.engine.get(job_id).status == "running"  # nobody has noticed yet
+    finally:
+        rt.close()
+    rt2 = open_runtime(home)  # the next engine to start recovers it
+    try:
+        row = rt2.engine.get(job_id)
+        assert row.status == "failed"
+        assert row.error == INTERRUPTED_ERROR
+    finally:
+        rt2.close()
+
+
+def test_a_retry_safe_job_whose_worker_was_killed_is_requeued_and_finishes(home):
+    rt, job_id, worker = _start_worker_with_running_job(home, {"seconds": 0.6, "steps": 6})
+    rt.close()
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    result = cli("worker", "--exit-when-idle", home=home)
+    assert result.returncode == 0, result.stderr
+    rt2 = open_runtime(home)
+    try:
+        row = rt2.engine.get(job_id)
+        assert row.status == "succeeded" and row.attempts == 2
+    finally:
+        rt2.close()
+
+
+def test_a_running_worker_recovers_a_dead_peers_job_when_its_lease_runs_out(home):
+    """No restart needed: the live worker's heartbeat notices the expired lease."""
+    rt, job_id, dead = _start_worker_with_running_job(home, {"seconds": 30, "steps": 30}, max_attempts=1)
+    try:
+        # Pretend the dead worker was on another machine: only its lease can tell.
+        dead.send_signal(signal.SIGKILL)
+        dead.wait(10)
+        conn = rt.db.raw_connect()
+        conn.execute("UPDATE jobs SET owner = 'other-host:1:x', lease_until = ? WHERE id = ?", (time.time() + 0.5, job_id))
+        conn.close()
+        live = spawn_cli("worker", home=home, env={"STYLESTUDIO_LEASE_SECONDS": "0.6"})
+        try:
+            wait_until(lambda: rt.engine.get(job_id).status == "failed", timeout=15)
+            assert rt.engine.get(job_id).error == INTERRUPTED_ERROR
+        finally:
+            live.send_signal(signal.SIGINT)
+            live.communicate(timeout=20)
+    finally:
+        rt.close()
+
+
+def test_ctrl_c_gives_running_jobs_a_grace_period_then_cancels_them(home):
+    rt = open_runtime(home)
+    try:
+        short = rt.engine.enqueue("diagnostics.sleep", {"seconds": 0.8, "steps": 4})
+        long = rt.engine.enqueue("diagnostics.sleep", {"seconds": 60, "steps": 60})
+        worker = spawn_cli("worker", "--grace", "2", home=home)
+        wait_until(lambda: rt.engine.get(long).status == "running" and rt.engine.get(short).status == "running", timeout=20)
+        t0 = time.monotonic()
+        worker.send_signal(signal.SIGINT)
+        out, err = worker.communicate(timeout=20)
+        assert worker.returncode == 0, err
+        assert time.monotonic() - t0 < 6
+        assert "Traceback" not in err
+        assert rt.engine.get(short).status == "succeeded"  # finished within the grace period
+        row = rt.engine.get(long)
+        assert row.status == "canceled" and "worker stopped" in row.message
+        assert not [r for r in rt.engine.list() if r.status == "running"]
+    finally:
+        rt.close()
+
+
+def test_changes_from_another_process_are_seen_within_half_a_second(home):
+    rt = open_runtime(home)
+    seen = threading.Event()
+    stamps: list[float] = []
+
+    def on_event(e):
+        if e.external:
+            stamps.append(time.monotonic())
+            seen.set()
+
+    try:
+        rt.engine.watch(on_event)
+        time.sleep(0.3)
+        seen.clear()
+        stamps.clear()
+        result = cli("jobs", "enqueue", "diagnostics.sleep", "--payload", '{"seconds": 0}', home=home)
+        assert result.returncode == 0, result.stderr
+        done = time.monotonic()
+        assert seen.wait(2)
+        # committed before the subprocess exited: seen within 0.5 s of that at the latest
+        assert stamps[0] - done < 0.5
+        job_id = int(result.stdout)
+        assert rt.engine.get(job_id).status == "queued"
+    finally:
+        rt.close()
+
+
+def test_a_cancel_from_another_process_stops_a_running_job(home):
+    rt, job_id, worker = _start_worker_with_running_job(home, {"seconds": 60, "steps": 60})
+    try:
+        t0 = time.monotonic()
+        result = cli("jobs", "cancel", str(job_id), home=home)
+        assert result.returncode == 0, result.stderr
+        wait_until(lambda: rt.engine.get(job_id).status == "canceled", timeout=10)
+        assert time.monotonic() - t0 < 5  # includes the cancel process's own start-up
+    finally:
+        worker.send_signal(signal.SIGINT)
+        worker.communicate(timeout=20)
+        rt.close()
+
