@@ -38,8 +38,7 @@ class Job(Base):
     lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     __table_args__ = (
-        Index("ix_jobs_claim", "status", "run_after", "id"),
-        Index("ix_jobs_updated", "updated_at"),
+        Index("ix_jobs_claim", "status", "id"),
     )
 
 

@@ -221,7 +221,7 @@ class FalClient:
         self._auth = {"Authorization": f"Key {key}"}
         self._timeout_s = float(timeout)
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
-        self._poll_interval = float(poll_interval)
+        self._poll_interval = max(MIN_POLL_INTERVAL, float(poll_interval))
         self._max_http_retries = max(0, int(max_http_retries))
         self._max_image_bytes = int(max_image_bytes)
         self._retry_base_delay = retry_base_delay

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from desktop.imaging.colour import COLOUR_NAMES, NEUTRAL_NAMES
+
 _NEGATORS = frozenset({"no", "not", "without", "never", "non", "zero", "minus", "avoid", "dont"})
 _BOUNDARIES = frozenset({",", ".", ";", ":", "!", "?", "but", "and", "with", "plus", "or", "then"})
 _SOFTER = frozenset(
@@ -68,3 +70,31 @@ def _amount(tokens: list[str], i: int) -> float:
     if any(tok in _SOFTER for tok in before):
         return 0.6
     return 1.0
+
+
+COLOUR_SYNONYMS = {
+    "gray": "grey", "golden": "gold", "violet": "purple", "aqua": "turquoise", "cyan": "turquoise",
+    "emerald": "green", "scarlet": "red", "ruby": "crimson", "peach": "salmon", "ochre": "amber",
+    "mustard": "gold", "burgundy": "maroon", "fuchsia": "magenta",
+}
+
+
+def colour_words(tokens: list[str], *, chromatic_only: bool = True) -> list[str]:
+    """Colour names (keys of ``COLOUR_NAMES``) in the order they appear in ``tokens``.
+
+    "sky blue" counts once (not also as "blue"); "black and white" and other neutrals are left
+    out unless ``chromatic_only`` is False.
+    """
+    names = {name: name for name in COLOUR_NAMES} | COLOUR_SYNONYMS
+    hits = sorted(find(tokens, names), key=lambda h: (h.position, -len(h.phrase)))
+    out: list[str] = []
+    covered_until = -1
+    for h in hits:
+        if h.position < covered_until:
+            continue
+        covered_until = h.position + len(h.phrase.split())
+        name = names[h.phrase]
+        if chromatic_only and (name in NEUTRAL_NAMES or name == "cream"):
+            continue
+        out.append(name)
+    return out

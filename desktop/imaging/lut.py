@@ -34,10 +34,8 @@ from desktop.imaging import keywords
 from desktop.imaging.analysis import PERCENTILES, Analysis
 from desktop.imaging.colour import (
     COLOUR_NAMES,
-    LINEAR_8BIT,
     M_RGB_TO_XYZ,
     M_XYZ_TO_RGB,
-    NEUTRAL_NAMES,
     XN,
     ZN,
     rgb_to_lab,
@@ -115,7 +113,10 @@ def build_lut(
 
 
 def _ratio(target_std: float, source_std: float) -> float:
-    return min(2.5, max(0.05, target_std / max(source_std, 1e-6)))
+    """Chroma scale: follows a narrower target fully, a wider one damped (saturated colours
+    already near the gamut edge would otherwise clip)."""
+    r = target_std / max(source_std, 1e-6)
+    return min(2.0, r**0.7) if r > 1 else max(0.05, r)
 
 
 def _tint_at(tints: tuple[Tint, Tint, Tint], big_l: float) -> Tint:
@@ -229,9 +230,11 @@ def _grid(size, curve, ka, kb, off_a, off_b) -> list[float]:
                 big_l = 116 * fy - 16
                 idx = int(big_l * 10 + 0.5)
                 idx = 0 if idx < 0 else 1000 if idx > 1000 else idx
+                a = 500 * (fx - fy) * ka + off_a[idx]
+                b = 200 * (fy - fz) * kb + off_b[idx]
                 fy = (curve[idx] + 16) / 116
-                fx = fy + (500 * (fx - fy) * ka + off_a[idx]) / 500
-                fz = fy - (200 * (fy - fz) * kb + off_b[idx]) / 200
+                fx = fy + a / 500
+                fz = fy - b / 200
                 x = XN * (fx * fx * fx if fx > 6 / 29 else (116 * fx - 16) / kappa)
                 y = fy * fy * fy if fy > 6 / 29 else (116 * fy - 16) / kappa
                 z = ZN * (fz * fz * fz if fz > 6 / 29 else (116 * fz - 16) / kappa)
@@ -266,31 +269,8 @@ _VIVID = ("vivid", "saturated", "vibrant", "punchy", "colorful", "colourful", "r
 _FADED = ("faded", "matte", "washed out", "vintage", "lifted blacks")
 _HIGH_CONTRAST = ("high contrast", "contrasty", "punchy", "dramatic", "crisp", "harsh", "noir")
 _LOW_CONTRAST = ("low contrast", "soft contrast", "flat", "gentle", "soft light", "hazy", "dreamy")
-_COLOUR_SYNONYMS = {
-    "gray": "grey", "golden": "gold", "violet": "purple", "aqua": "turquoise", "cyan": "turquoise",
-    "emerald": "green", "scarlet": "red", "ruby": "crimson", "sepia": "brown", "peach": "salmon",
-    "ochre": "amber", "mustard": "gold", "burgundy": "maroon", "fuchsia": "magenta", "sky": "sky blue",
-}
-_NOT_TINTS = NEUTRAL_NAMES | {"cream"}
 # A photo tinted "blue" reads as sky blue, not the violet-leaning hue of a blue swatch.
 _TINT_RGB = {"blue": (60, 130, 230), "purple": (130, 60, 170)}
-
-
-def colour_words(tokens: list[str]) -> list[tuple[str, tuple[int, int, int]]]:
-    """Chromatic colour names in the order they appear: [("teal", rgb), ("orange", rgb)]."""
-    names = {name: name for name in COLOUR_NAMES} | _COLOUR_SYNONYMS
-    hits = keywords.find(tokens, names)
-    hits.sort(key=lambda h: h.position)
-    # "sky blue" also contains "blue": drop hits inside a longer hit.
-    spans = [(h.position, h.position + len(h.phrase.split())) for h in hits]
-    out = []
-    for h, (a, b) in zip(hits, spans, strict=True):
-        if any(a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2 in spans):
-            continue
-        name = names[h.phrase]
-        if name not in _NOT_TINTS:
-            out.append((name, _TINT_RGB.get(name, COLOUR_NAMES[name])))
-    return out
 
 
 def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> GradeStats:
@@ -329,15 +309,15 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
     fade = amount(_FADED)
     if fade:
         tones = [t + (12 - 0.15 * t) * fade for t in tones]  # lift blacks, dim whites a little
-    colours = colour_words(tokens)
+    colours = [_TINT_RGB.get(name, COLOUR_NAMES[name]) for name in keywords.colour_words(tokens)]
     if colours:
-        shadow, highlight = colours[0][1], colours[-1][1]
+        shadow, highlight = colours[0], colours[-1]
         for band, rgb in ((0, shadow), (1, None), (2, highlight)):
             if rgb is None:  # midtones: halfway between
                 continue
             _, ca, cb = rgb_to_lab(rgb)
             c = math.hypot(ca, cb) or 1.0
-            k = min(18.0, 0.35 * c) / c
+            k = min(22.0, 0.6 * c) / c
             tints[band][0] += ca * k
             tints[band][1] += cb * k
         tints[1] = [(tints[0][0] + tints[2][0]) / 2, (tints[0][1] + tints[2][1]) / 2]

@@ -54,6 +54,7 @@ class WorkPool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._check_cancels = False
+        self._queue_dry = False
         self._executor = ThreadPoolExecutor(
             max_workers=max(2, self.max_parallel), thread_name_prefix="stylestudio-job"
         )
@@ -133,11 +134,12 @@ class WorkPool:
                     break
                 if self.only_job is not None and not self._tasks and self._only_job_done():
                     break
-                timeout = self._next_timeout()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout)
-                except TimeoutError:
-                    pass
+                if not self._wake.is_set():
+                    try:
+                        async with asyncio.timeout(self._next_timeout()):
+                            await self._wake.wait()
+                    except TimeoutError:
+                        pass
                 self._wake.clear()
         finally:
             heartbeat.cancel()
@@ -147,6 +149,8 @@ class WorkPool:
             self.finished_event.set()
 
     def _fill(self) -> None:
+        """Claim jobs while slots are free; remembers whether the queue ran dry."""
+        self._queue_dry = False
         while len(self._tasks) < self.max_parallel and not self._stopping:
             if self.only_job is not None:
                 if self._tasks:
@@ -155,6 +159,7 @@ class WorkPool:
             else:
                 row = self.store.claim(self.owner, self.engine.lease_seconds)
             if row is None:
+                self._queue_dry = True
                 return
             task = asyncio.create_task(self._run_job(row), name=f"job-{row.id}")
             self._tasks[row.id] = task
@@ -173,6 +178,8 @@ class WorkPool:
         return row is None or row.is_finished or row.status == "running"
 
     def _next_timeout(self) -> float:
+        if not self._queue_dry:
+            return 1.0  # all slots busy: a finishing job wakes us
         due = self.store.next_due()
         if due is None:
             return 1.0

@@ -45,11 +45,22 @@ def fal(monkeypatch: pytest.MonkeyPatch):
         yield server
 
 
-def client() -> fal_client.SyncClient:
-    return fal_client.SyncClient(key=KEY, default_timeout=5.0)
+@pytest.fixture
+def client():
+    """``client(key=KEY)`` makes a fal_client.SyncClient; its httpx pool is closed afterwards."""
+    made: list[fal_client.SyncClient] = []
+
+    def make(key: str = KEY) -> fal_client.SyncClient:
+        made.append(fal_client.SyncClient(key=key, default_timeout=5.0))
+        return made[-1]
+
+    yield make
+    for sync_client in made:
+        if "_client" in vars(sync_client):  # fal-client creates it lazily and never closes it
+            sync_client._client.close()
 
 
-def test_submit_status_with_logs_result_and_images(fal: FakeFalServer) -> None:
+def test_submit_status_with_logs_result_and_images(fal: FakeFalServer, client) -> None:
     handle = client().submit("fal-ai/flux/dev", arguments={"prompt": "teal harbour", "seed": 7})
 
     # fal's own client follows the URLs from submit: no "/dev" subpath in them.
@@ -76,7 +87,7 @@ def test_submit_status_with_logs_result_and_images(fal: FakeFalServer) -> None:
     }  # fal-client's spelling
 
 
-def test_handle_built_from_request_id_matches_the_fake_layout(fal: FakeFalServer) -> None:
+def test_handle_built_from_request_id_matches_the_fake_layout(fal: FakeFalServer, client) -> None:
     # fal-client can also build the URLs itself (owner/alias only); they must reach the same job.
     submitted = client().submit("fal-ai/flux/dev", arguments={"prompt": "x"})
     rebuilt = client().get_handle("fal-ai/flux/dev", submitted.request_id)
@@ -88,7 +99,7 @@ def test_handle_built_from_request_id_matches_the_fake_layout(fal: FakeFalServer
     assert isinstance(rebuilt.status(with_logs=True), Queued)
 
 
-def test_subscribe_reports_queue_updates(fal: FakeFalServer) -> None:
+def test_subscribe_reports_queue_updates(fal: FakeFalServer, client) -> None:
     updates: list[object] = []
     result = client().subscribe(
         "fal-ai/flux-pro/v1.1/redux",
@@ -102,7 +113,7 @@ def test_subscribe_reports_queue_updates(fal: FakeFalServer) -> None:
     assert any(isinstance(u, InProgress) and u.logs for u in updates)
 
 
-def test_cancel_then_already_completed(fal: FakeFalServer) -> None:
+def test_cancel_then_already_completed(fal: FakeFalServer, client) -> None:
     handle = client().submit("fal-ai/flux/dev", arguments={"prompt": "x"})
     handle.cancel()  # 202 CANCELLATION_REQUESTED: no exception
 
@@ -131,13 +142,13 @@ def test_async_client_round_trip(fal: FakeFalServer) -> None:
 
 
 # ----------------------------------------------------------------------------- errors agree
-def test_wrong_key_is_401(fal: FakeFalServer) -> None:
+def test_wrong_key_is_401(fal: FakeFalServer, client) -> None:
     with pytest.raises(FalClientHTTPError) as info:
-        fal_client.SyncClient(key="nope:nope").submit("fal-ai/flux/dev", arguments={"prompt": "x"})
+        client(key="nope:nope").submit("fal-ai/flux/dev", arguments={"prompt": "x"})
     assert info.value.status_code == 401
 
 
-def test_422_detail_has_loc_and_msg(fal: FakeFalServer) -> None:
+def test_422_detail_has_loc_and_msg(fal: FakeFalServer, client) -> None:
     fal.script.validation_errors = [
         {"loc": ["body", "image_size"], "msg": "bad size", "type": "enum"}
     ]
@@ -149,7 +160,7 @@ def test_422_detail_has_loc_and_msg(fal: FakeFalServer) -> None:
     ]
 
 
-def test_429_and_ingress_5xx_are_retried_by_fal_client_too(fal: FakeFalServer) -> None:
+def test_429_and_ingress_5xx_are_retried_by_fal_client_too(fal: FakeFalServer, client) -> None:
     fal.add_fault(Fault("submit", 429, headers={"Retry-After": "0.1"}))
     fal.add_fault(Fault("submit", 502))  # nginx page, no x-fal-request-id: an ingress error
     handle = client().submit("fal-ai/flux/dev", arguments={"prompt": "x"})
@@ -157,7 +168,9 @@ def test_429_and_ingress_5xx_are_retried_by_fal_client_too(fal: FakeFalServer) -
     assert len(fal.requests_to("submit")) == 3
 
 
-def test_result_error_from_the_model_is_not_retried_by_fal_client(fal: FakeFalServer) -> None:
+def test_result_error_from_the_model_is_not_retried_by_fal_client(
+    fal: FakeFalServer, client
+) -> None:
     fal.script.queue_positions = []
     fal.script.progress_logs = []
     fal.script.result_error = (500, {"detail": "CUDA out of memory"})
@@ -168,7 +181,7 @@ def test_result_error_from_the_model_is_not_retried_by_fal_client(fal: FakeFalSe
     assert len(fal.requests_to("result")) == 1
 
 
-def test_completed_with_error_is_reported_by_fal_client(fal: FakeFalServer) -> None:
+def test_completed_with_error_is_reported_by_fal_client(fal: FakeFalServer, client) -> None:
     fal.script.queue_positions = []
     fal.script.completion_error = "NSFW content detected"
     handle = client().submit("fal-ai/flux/dev", arguments={"prompt": "x"})
@@ -187,7 +200,7 @@ def _calls(server: FakeFalServer) -> set[tuple[str, str, str]]:
     return out
 
 
-def test_our_client_calls_the_same_endpoints_as_fal_client(fal: FakeFalServer) -> None:
+def test_our_client_calls_the_same_endpoints_as_fal_client(fal: FakeFalServer, client) -> None:
     result = client().subscribe(
         "fal-ai/flux/dev",
         arguments={"prompt": "x"},

@@ -44,8 +44,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
-        batch_op.create_index("ix_jobs_claim", ["status", "run_after", "id"], unique=False)
-        batch_op.create_index("ix_jobs_updated", ["updated_at"], unique=False)
+        batch_op.create_index("ix_jobs_claim", ["status", "id"], unique=False)
 
     op.create_table(
         "styles",
@@ -96,7 +95,6 @@ def downgrade() -> None:
 
     op.drop_table("styles")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
-        batch_op.drop_index("ix_jobs_updated")
         batch_op.drop_index("ix_jobs_claim")
 
     op.drop_table("jobs")

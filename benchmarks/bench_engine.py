@@ -1,0 +1,211 @@
+"""Job engine benchmarks (not part of the test suite). Ratios against baselines from this run.
+
+    python benchmarks/bench_engine.py [--jobs 1000]
+
+1. Engine overhead: N diagnostics.sleep jobs of 0 s enqueued and run to completion by the
+   pool on SQLite, against (a) the floor: the bare sqlite3 statements of the same life cycle
+   (insert, claim, finish) in one process, and (b) the peer: huey's SqliteHuey running N no-op
+   tasks with its consumer (needs the `bench` extra: pip install -e ".[bench]").
+2. Progress: one job calling ctx.progress 100,000 times: rows written and cost per call.
+3. Cross-process latency: a change committed in a child process, seen by this process's
+   watcher: p50 and p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from desktop.jobs import registry  # noqa: E402
+from desktop.runtime import open_runtime  # noqa: E402
+
+
+def floor_sqlite(n: int, folder: Path) -> float:
+    conn = sqlite3.connect(folder / "floor.sqlite3", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY, type TEXT, status TEXT, payload TEXT,"
+        " result TEXT, attempts INT, owner TEXT, created_at REAL, updated_at REAL)"
+    )
+    conn.execute("CREATE INDEX ix ON jobs(status, id)")
+    t0 = time.perf_counter()
+    for _ in range(n):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT INTO jobs (type, status, payload, attempts, created_at, updated_at)"
+            " VALUES ('x', 'queued', '{}', 0, ?, ?)",
+            (time.time(), time.time()),
+        )
+        conn.execute("COMMIT")
+    for _ in range(n):
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute(
+            "UPDATE jobs SET status='running', attempts=attempts+1, owner='me', updated_at=?"
+            " WHERE id = (SELECT id FROM jobs WHERE status='queued' ORDER BY id LIMIT 1) RETURNING id",
+            (time.time(),),
+        ).fetchone()
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "UPDATE jobs SET status='succeeded', result='{}', updated_at=? WHERE id=? AND owner='me'",
+            (time.time(), row[0]),
+        )
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - t0
+    conn.close()
+    return elapsed
+
+
+def engine_run(n: int, folder: Path) -> float:
+    rt = open_runtime(folder / "engine-home", watch_external=False)
+    try:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            rt.engine.enqueue("diagnostics.sleep", {"seconds": 0})
+        asyncio.run(rt.engine.pool(max_parallel=2).run(exit_when_idle=True))
+        elapsed = time.perf_counter() - t0
+        done = sum(1 for r in rt.engine.list(limit=n + 10) if r.status == "succeeded")
+        assert done == n, f"only {done} of {n} jobs succeeded"
+        return elapsed
+    finally:
+        rt.close()
+
+
+def huey_run(n: int, folder: Path) -> float | None:
+    try:
+        from huey import SqliteHuey
+    except ImportError:
+        return None
+    import logging
+
+    logging.getLogger("huey").setLevel(logging.ERROR)
+    huey = SqliteHuey("bench", filename=str(folder / "huey.sqlite3"))
+
+    @huey.task()
+    def noop():
+        return 1
+
+    consumer = huey.create_consumer(workers=2, worker_type="thread", periodic=False, initial_delay=0.001, backoff=1.0, max_delay=0.001)
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    t0 = time.perf_counter()
+    results = [noop() for _ in range(n)]
+    thread.start()
+    for r in results:
+        r.get(blocking=True, timeout=120)
+    elapsed = time.perf_counter() - t0
+    consumer.stop(graceful=False)
+    return elapsed
+
+
+def progress_bench(folder: Path, calls: int = 100_000) -> dict[str, float]:
+    stats: dict[str, float] = {}
+
+    @registry.register("bench.progress", title="Progress benchmark")
+    async def chatty(ctx, payload):
+        n = calls
+        t0 = time.perf_counter()
+        for i in range(n):
+            ctx.progress(i / n, "Working")
+        stats["per_call_us"] = (time.perf_counter() - t0) / n * 1e6
+        stats["calls"] = n
+        # then the same number of calls spread over 2 s, to count row writes per second
+        t1 = time.monotonic()
+        i = 0
+        while time.monotonic() - t1 < 2.0:
+            for _ in range(500):
+                i += 1
+                ctx.progress(min(1.0, i / n), "Working")
+            await asyncio.sleep(0.001)
+        stats["spread_seconds"] = time.monotonic() - t1
+        stats["rows_written"] = ctx.row_writes
+        return None
+
+    rt = open_runtime(folder / "progress-home", watch_external=False)
+    try:
+        rt.engine.enqueue("bench.progress", {})
+        asyncio.run(rt.engine.pool(max_parallel=1).run(exit_when_idle=True))
+    finally:
+        rt.close()
+    stats["writes_per_second"] = stats["rows_written"] / stats["spread_seconds"]
+    return stats
+
+
+CHILD = r"""
+import sys, time, json
+from desktop.runtime import open_runtime
+rt = open_runtime(sys.argv[1], watch_external=False)
+for i in range(int(sys.argv[2])):
+    time.sleep(0.05 + (i % 5) * 0.013)
+    rt.engine.enqueue("diagnostics.sleep", {"seconds": 0, "sent": time.time()})
+rt.close()
+"""
+
+
+def latency_bench(folder: Path, changes: int = 60) -> dict[str, float]:
+    home = folder / "latency-home"
+    rt = open_runtime(home)
+    latencies: list[float] = []
+
+    def on_event(e):
+        if e.external:
+            now = time.time()
+            for row in rt.engine.list(include_finished=False, limit=5):
+                sent = row.payload_dict().get("sent")
+                if sent and row.id not in seen:
+                    seen.add(row.id)
+                    latencies.append(now - sent)
+
+    seen: set[int] = set()
+    rt.engine.watch(on_event)
+    try:
+        subprocess.run([sys.executable, "-c", CHILD, str(home), str(changes)], check=True, env=dict(os.environ))
+        time.sleep(0.5)
+    finally:
+        rt.close()
+    latencies.sort()
+    return {
+        "count": len(latencies),
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=1000)
+    args = parser.parse_args()
+    n = args.jobs
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        floor = min(floor_sqlite(n, folder / f"f{i}") if (folder / f"f{i}").mkdir() is None else 0 for i in range(3))
+        engine = min(engine_run(n, folder / f"e{i}") for i in range(3))
+        peer = huey_run(n, folder)
+        print(f"Engine overhead, {n} jobs of 0 s (best of 3), SQLite")
+        print(f"  floor: bare sqlite3 insert+claim+finish   {floor * 1000:8.1f} ms  {floor / n * 1e6:7.1f} us/job  1.00x")
+        print(f"  Style Studio engine + pool               {engine * 1000:8.1f} ms  {engine / n * 1e6:7.1f} us/job  {engine / floor:5.2f}x floor")
+        if peer is not None:
+            print(f"  huey SqliteHuey + consumer (2 threads)   {peer * 1000:8.1f} ms  {peer / n * 1e6:7.1f} us/job  {peer / floor:5.2f}x floor  (engine is {peer / engine:.1f}x faster)")
+        else:
+            print("  huey not installed (pip install -e '.[bench]')")
+        p = progress_bench(folder)
+        print("Progress: one job calling ctx.progress")
+        print(f"  cost per call (100,000 calls)            {p['per_call_us']:.2f} us")
+        print(f"  rows written over {p['spread_seconds']:.1f} s of constant calls  {p['rows_written']:.0f}  ({p['writes_per_second']:.1f} a second)")
+        lat = latency_bench(folder)
+        print(f"Cross-process latency ({lat['count']} changes): p50 {lat['p50_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The offline generator: a colour grade (3D LUT) plus looks, rendered over the sample photos.
+
+Synchronous and Qt-free; the pipeline calls ``plan_style`` once and ``render_preview`` once per
+preview, so it can report "Rendering preview 2 of 4" and check for cancel in between. Decoded
+sample photos are cached for the life of the process (thread-safe).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageFilter
+
+from desktop.errors import UserError
+from desktop.imaging.analysis import Analysis, analyse
+from desktop.imaging.intake import load_image
+from desktop.imaging.looks import Look, apply_looks, choose_looks
+from desktop.imaging.lut import NEUTRAL, GradeStats, build_lut, grade_from_description
+from desktop.resources import sample_photos
+
+GENERATOR = "local"
+
+
+@dataclass
+class StylePlan:
+    lut: ImageFilter.Color3DLUT
+    looks: list[Look]
+    seed: int
+    analysis: Analysis | None
+    description: str
+    strength: float = 0.8
+    grade: GradeStats = field(default=NEUTRAL)  # target statistics the LUT was built from
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able summary (no LUT table; ``from_dict`` rebuilds the LUT from ``grade``)."""
+        return {
+            "generator": GENERATOR,
+            "description": self.description,
+            "seed": self.seed,
+            "strength": self.strength,
+            "looks": [look.to_dict() for look in self.looks],
+            "look_names": [look.name for look in self.looks],
+            "grade": self.grade.to_dict(),
+            "analysis": self.analysis.to_dict() if self.analysis else None,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StylePlan:
+        grade = GradeStats.from_dict(d["grade"])
+        strength = float(d.get("strength", 0.8))
+        return cls(
+            lut=build_lut(grade, strength=strength),
+            looks=[Look.from_dict(x) for x in d.get("looks", [])],
+            seed=int(d["seed"]),
+            analysis=Analysis.from_dict(d["analysis"]) if d.get("analysis") else None,
+            description=d.get("description", ""),
+            strength=strength,
+            grade=grade,
+        )
+
+
+def plan_style(
+    description: str, reference: Image.Image | None, *, seed: int, strength: float = 0.8
+) -> StylePlan:
+    """Analyse the reference (if any), derive the grade and pick the looks. ~0.1 s."""
+    analysis = analyse(reference) if reference is not None else None
+    base = GradeStats.from_analysis(analysis) if analysis else NEUTRAL
+    grade = grade_from_description(description, base=base)
+    return StylePlan(
+        lut=build_lut(grade, strength=strength),
+        looks=choose_looks(description),
+        seed=seed,
+        analysis=analysis,
+        description=description,
+        strength=strength,
+        grade=grade,
+    )
+
+
+def render_preview(plan: StylePlan, index: int, *, size: int = 768) -> Image.Image:
+    """Preview ``index``: sample photo ``index % n`` at long edge ``size``, graded, looks applied
+    with seed ``plan.seed + index``."""
+    photo = _sample(index, size)
+    return apply_looks(photo.filter(plan.lut), plan.looks, plan.seed + index)
+
+
+def apply_style(plan: StylePlan, img: Image.Image) -> Image.Image:
+    """Grade ``img`` with the plan's LUT and apply its looks (seed ``plan.seed``)."""
+    img = img.convert("RGB") if img.mode != "RGB" else img
+    return apply_looks(img.filter(plan.lut), plan.looks, plan.seed)
+
+
+# -- sample photo cache -------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_decoded: dict[Path, Image.Image] = {}
+_resized: dict[tuple[Path, int], Image.Image] = {}
+
+
+def _sample(index: int, size: int) -> Image.Image:
+    photos = sample_photos()
+    if not photos:
+        raise UserError("The bundled sample photos are missing; reinstall Style Studio to restore them.")
+    path = photos[index % len(photos)]
+    key = (path, size)
+    with _lock:
+        cached = _resized.get(key)
+        if cached is not None:
+            return cached
+        original = _decoded.get(path)
+    if original is None:
+        original = load_image(path).image
+    resized = _fit(original, size)
+    with _lock:
+        _decoded.setdefault(path, original)
+        if len(_resized) > 32:
+            _resized.clear()
+        return _resized.setdefault(key, resized)
+
+
+def _fit(img: Image.Image, size: int) -> Image.Image:
+    w, h = img.size
+    scale = size / max(w, h)
+    if scale == 1:
+        return img
+    new = (max(1, round(w * scale)), max(1, round(h * scale)))
+    method = Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC
+    return img.resize(new, method)

@@ -1,0 +1,333 @@
+"""Looks: the non-colour-grade part of a style, picked from words in the description.
+
+Each look family is a Pillow-only function of (image, look, rng). Parameters scale with the
+image's long edge, so a look seen on a 768 px preview looks the same on a 6000 px export.
+Randomness (grain, light-leak placement) comes only from ``random.Random`` seeded from the
+style's seed and the look's name, so the same seed gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from statistics import NormalDist
+from typing import Any
+
+from PIL import Image, ImageChops, ImageFilter, ImageOps
+
+from desktop.imaging import keywords
+from desktop.imaging.colour import COLOUR_NAMES, rgb_to_lab
+
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Look:
+    name: str  # a key of FAMILIES
+    amount: float = 1.0  # 0.6 "subtle", 1.0, 1.5 "heavy"
+    colours: tuple[RGB, ...] = field(default=())  # duotone ends, pixel-art palette
+    variant: str = ""  # e.g. "mono" halftone (one screen) after a duotone/mono/sepia look
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"name": self.name, "amount": self.amount}
+        if self.colours:
+            d["colours"] = [list(c) for c in self.colours]
+        if self.variant:
+            d["variant"] = self.variant
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Look:
+        return cls(
+            name=d["name"],
+            amount=float(d.get("amount", 1.0)),
+            colours=tuple(tuple(c) for c in d.get("colours", ())),  # type: ignore[misc]
+            variant=str(d.get("variant", "")),
+        )
+
+
+# Family -> words and phrases that ask for it (normalised: lower case, hyphens as spaces).
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "contrast": ("high contrast", "contrasty", "punchy", "dramatic", "hard light", "crisp", "noir"),
+    "mono": ("black and white", "b and w", "bw", "monochrome", "mono", "grayscale", "greyscale",
+             "noir", "ansel adams", "silver gelatin", "tri x"),
+    "sepia": ("sepia", "antique", "old photo", "old photograph", "aged", "daguerreotype", "tintype",
+              "victorian", "wild west", "1900s", "19th century", "vintage"),
+    "duotone": ("duotone", "duo tone", "two tone", "two colour", "two color", "bichrome", "tritone"),
+    "glow": ("soft focus", "glow", "glowing", "dreamy", "dream", "bloom", "hazy", "haze", "ethereal",
+             "orton", "halation", "diffusion", "diffused", "misty", "mist", "romantic", "angelic"),
+    "posterize": ("posterize", "posterise", "posterized", "posterised", "poster", "screen print",
+                  "screenprint", "flat colours", "flat colors", "cel shaded", "cel shading", "cartoon",
+                  "pop art", "vector"),
+    "sketch": ("sketch", "sketchy", "sketched", "pencil", "ink", "inked", "drawing", "drawn",
+               "line art", "lineart", "outline", "outlines", "hand drawn", "pen", "etching",
+               "engraving", "graphic novel", "illustration", "illustrated"),
+    "halftone": ("halftone", "half tone", "comic", "comics", "comic book", "dots", "dotted", "dot",
+                 "newspaper", "newsprint", "pop art", "benday", "ben day", "screentone", "manga",
+                 "risograph", "riso"),
+    "pixel": ("pixel", "pixels", "pixel art", "pixelated", "pixellated", "pixelate", "pixelated",
+              "8 bit", "16 bit", "8bit", "16bit", "retro game", "retro games", "retro gaming",
+              "video game", "arcade", "nes", "snes", "gameboy", "game boy", "sprite", "mosaic",
+              "low res", "lowres", "minecraft"),
+    "light_leak": ("light leak", "light leaks", "leaky", "lomo", "lomography", "polaroid",
+                   "instant film", "expired film", "toy camera", "holga", "lens flare", "flare"),
+    "vignette": ("vignette", "vignetted", "vignetting", "lomo", "lomography", "tunnel",
+                 "dark corners", "darkened corners", "old lens", "toy camera", "holga", "spotlight"),
+    "grain": ("grain", "grainy", "film", "analog", "analogue", "35mm", "35 mm", "kodak", "portra",
+              "fuji", "fujifilm", "ilford", "noise", "noisy", "gritty", "grit", "film stock",
+              "super 8", "16mm", "tri x", "expired film"),
+}
+GAMEBOY = ((15, 56, 15), (48, 98, 48), (139, 172, 15), (155, 188, 15))
+DEFAULT_DUOTONE = ((28, 32, 96), (255, 206, 160))  # deep navy -> warm peach
+_SINGLE_INK = frozenset({"duotone", "mono", "sepia"})
+
+
+def choose_looks(description: str) -> list[Look]:
+    """The looks a description asks for, in the order they are applied. Unknown words are ignored."""
+    tokens = keywords.normalise(description)
+    looks: list[Look] = []
+    for name in FAMILIES:
+        hits = keywords.find(tokens, KEYWORDS[name])
+        if not hits:
+            continue
+        amount = max(h.amount for h in hits)
+        colours: tuple[RGB, ...] = ()
+        variant = ""
+        if name == "duotone":
+            colours = _duotone_colours(keywords.colour_words(tokens))
+        elif name == "pixel" and keywords.find(tokens, ("gameboy", "game boy")):
+            colours = GAMEBOY
+        elif name == "halftone" and any(lk.name in _SINGLE_INK for lk in looks):
+            variant = "mono"  # one screen angle: clean dots in the toned colours
+        looks.append(Look(name, amount, colours, variant))
+    return looks
+
+
+def _duotone_colours(names: list[str]) -> tuple[RGB, RGB]:
+    if not names:
+        return DEFAULT_DUOTONE
+    first = COLOUR_NAMES[names[0]]
+    if len(names) == 1:
+        return _mix(first, (0, 0, 0), 0.7), _mix(first, (255, 255, 255), 0.8)
+    a, b = sorted((COLOUR_NAMES[names[0]], COLOUR_NAMES[names[-1]]), key=lambda c: rgb_to_lab(c)[0])
+    return _mix(a, (0, 0, 0), 0.45), _mix(b, (255, 255, 255), 0.35)
+
+
+def _mix(c1: Iterable[int], c2: Iterable[int], t: float) -> RGB:
+    return tuple(round(a + (b - a) * t) for a, b in zip(c1, c2, strict=True))  # type: ignore[return-value]
+
+
+def apply_looks(img: Image.Image, looks: Iterable[Look], seed: int) -> Image.Image:
+    """``img`` with ``looks`` applied in the canonical order; same seed, same bytes."""
+    out = img.convert("RGB") if img.mode != "RGB" else img
+    order = list(FAMILIES)
+    for look in sorted(looks, key=lambda lk: order.index(lk.name) if lk.name in FAMILIES else len(order)):
+        fn = FAMILIES.get(look.name)
+        if fn is None:  # a look from a newer version: skip rather than fail
+            continue
+        out = fn(out, look, random.Random(f"{seed}:{look.name}"))
+    return out
+
+
+# -- the families ------------------------------------------------------------------------------
+
+
+def _unit(img: Image.Image) -> float:
+    """Scale factor: 1.0 at a 768 px long edge."""
+    return max(img.size) / 768
+
+
+def _blend(original: Image.Image, effect: Image.Image, amount: float) -> Image.Image:
+    return effect if amount >= 1 else Image.blend(original, effect, max(0.0, amount))
+
+
+def _contrast(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
+    k = 1 + 0.5 * look.amount
+    lo, hi = _sigmoid(-0.5 * k * 6), _sigmoid(0.5 * k * 6)
+    table = [round(255 * (_sigmoid((v / 255 - 0.5) * k * 6) - lo) / (hi - lo)) for v in range(256)]
+    mix = 0.7
+    table = [round(v * (1 - mix) + t * mix) for v, t in zip(range(256), table, strict=True)]
+    return img.point(table * 3)
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + 2.718281828459045 ** -x)
+
+
+def _mono(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
+    grey = ImageOps.autocontrast(img.convert("L"), cutoff=0.5).convert("RGB")
+    return _blend(img, grey, look.amount)
+
+
+def _sepia(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
+    grey = ImageOps.autocontrast(img.convert("L"), cutoff=0.5)
+    toned = ImageOps.colorize(grey, black=(38, 24, 12), white=(255, 244, 214), mid=(160, 118, 76))
+    return _blend(img, toned, 0.85 * look.amount)
+
+
+def _duotone(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
+    dark, light = look.colours or DEFAULT_DUOTONE
+    grey = ImageOps.autocontrast(img.convert("L"), cutoff=1)
+    return _blend(img, ImageOps.colorize(grey, black=dark, white=light), look.amount)
+
+
+def _glow(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
+    blurred = _fast_blur(img, 12 * _unit(img) * look.amount)
+    glow = ImageChops.screen(img, blurred)
+    soft = Image.blend(img, blurred, min(0.5, 0.25 * look.amount))
+    return Image.blend(soft, glow, min(0.8, 0.45 * look.amount))
+
+
+def _fast_blur(img: Image.Image, radius: float) -> Image.Image:
+    """A wide Gaussian blur done at quarter size (the result is smooth anyway)."""
+    w, h = img.size
+    f = 4 if min(w, h) >= 64 else 1
+    small = img.resize((max(1, w // f), max(1, h // f)), Image.Resampling.BOX)
+    small = small.filter(ImageFilter.GaussianBlur(max(0.5, radius / f)))
+    return small.resize((w, h), Image.Resampling.BILINEAR)
+
+
+def _posterize(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
+    levels = 4 if look.amount > 1 else 7 if look.amount < 1 else 5
+    table = [round(round(v / 255 * (levels - 1)) * 255 / (levels - 1)) for v in range(256)]
+    smooth = img.filter(ImageFilter.GaussianBlur(0.8 * _unit(img)))  # fewer speckles between bands
+    return smooth.point(table * 3)
+
+
+def _sketch(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
+    u = _unit(img)
+    grey = img.convert("L")
+    if u > 1.5:  # find edges at preview scale so lines keep their weight on big images
+        small = grey.resize((round(img.width / u), round(img.height / u)), Image.Resampling.BOX)
+    else:
+        small = grey
+    soft = small.filter(ImageFilter.GaussianBlur(0.8))
+    wide = small.filter(ImageFilter.GaussianBlur(2.5))
+    gain = 5.0 * look.amount
+    edges = ImageChops.subtract(wide, soft, scale=1 / gain)  # dark side of each edge: ink
+    lines = ImageOps.invert(edges.filter(ImageFilter.MaxFilter(3)) if look.amount > 1 else edges)
+    if lines.size != img.size:
+        lines = lines.resize(img.size, Image.Resampling.BILINEAR)
+    wash = Image.blend(img, Image.new("RGB", img.size, (250, 247, 240)), 0.55)
+    return ImageChops.multiply(wash, Image.merge("RGB", (lines, lines, lines)))
+
+
+def _halftone(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
+    cell = max(4, round(7 * _unit(img) * look.amount**0.5))
+    bands = []
+    angles = (45, 45, 45) if look.variant == "mono" else (15, 75, 45)
+    for band, angle in zip(img.split(), angles, strict=True):
+        screen = _screen(img.size, cell, angle)
+        # (value - threshold) * 4 + 128: a steep ramp that anti-aliases the dot edges.
+        bands.append(ImageChops.subtract(band, screen, scale=0.25, offset=128))
+    dots = Image.merge("RGB", bands)
+    return Image.blend(dots, img, 0.12)
+
+
+@lru_cache(maxsize=32)
+def _screen(size: tuple[int, int], cell: int, angle: int) -> Image.Image:
+    """A clustered-dot threshold map: a dot grows from each cell's centre as the tone darkens."""
+    c = (cell - 1) / 2
+    order = sorted(range(cell * cell), key=lambda i: (i % cell - c) ** 2 + (i // cell - c) ** 2)
+    values = [0] * (cell * cell)
+    for rank, i in enumerate(order):
+        values[i] = round(255 * (1 - (rank + 0.5) / len(order)))
+    tile = Image.new("L", (cell, cell))
+    tile.putdata(values)
+    w, h = size
+    side = int((w * w + h * h) ** 0.5) + 2 * cell
+    n = side // cell + 1
+    row = Image.new("L", (n * cell, cell))
+    for i in range(n):
+        row.paste(tile, (i * cell, 0))
+    big = Image.new("L", (n * cell, n * cell))
+    for j in range(n):
+        big.paste(row, (0, j * cell))
+    big = big.rotate(angle, resample=Image.Resampling.NEAREST)
+    left, top = (big.width - w) // 2, (big.height - h) // 2
+    return big.crop((left, top, left + w, top + h))
+
+
+def _pixel(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
+    w, h = img.size
+    across = max(16, round(112 / look.amount))  # blocks along the long edge
+    block = max(1, round(max(w, h) / across))
+    small = img.resize((max(1, w // block), max(1, h // block)), Image.Resampling.BOX)
+    if look.colours:
+        pal = Image.new("P", (1, 1))
+        flat = [v for c in look.colours for v in c]
+        pal.putpalette(flat + flat[-3:] * (256 - len(look.colours)))
+        small = ImageOps.autocontrast(small, cutoff=1).quantize(palette=pal, dither=Image.Dither.NONE)
+    else:
+        small = small.quantize(colors=16 if look.amount >= 1 else 32, method=Image.Quantize.MEDIANCUT,
+                               dither=Image.Dither.NONE)
+    return small.convert("RGB").resize((w, h), Image.Resampling.NEAREST)
+
+
+def _light_leak(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
+    w, h = img.size
+    # radial_gradient is distance from the centre, 255 at the corners (181 at the edge middles).
+    falloff = [round(255 * max(0.0, 1 - v / 181) ** 2) for v in range(256)]
+    blob = Image.radial_gradient("L").point(falloff).resize((round(w * 1.2), round(h * 1.5)))
+    glow = Image.new("L", (w, h), 0)
+    side = rng.choice(("left", "right", "top"))
+    along = rng.uniform(-0.3, 0.3)
+    if side == "left":
+        pos = (round(-blob.width * 0.5), round((h - blob.height) / 2 + along * h))
+    elif side == "right":
+        pos = (round(w - blob.width * 0.5), round((h - blob.height) / 2 + along * h))
+    else:
+        pos = (round((w - blob.width) / 2 + along * w), round(-blob.height * 0.5))
+    glow.paste(blob, pos)
+    strength = min(1.0, 0.95 * look.amount)
+    glow = glow.point([round(v * strength) for v in range(256)])
+    hue = rng.choice(((255, 110, 30), (255, 70, 50), (255, 150, 40)))
+    colour = Image.composite(Image.new("RGB", (w, h), hue), Image.new("RGB", (w, h)), glow)
+    return ImageChops.screen(img, colour)
+
+
+def _vignette(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
+    w, h = img.size
+    grad = Image.radial_gradient("L").resize((w, h), Image.Resampling.BILINEAR)  # 255 at corners
+    depth = min(0.9, 0.6 * look.amount)
+    table = []
+    for v in range(256):
+        t = min(1.0, max(0.0, (v / 255 - 0.35) / 0.65))
+        table.append(round(255 * (1 - depth * t * t * (3 - 2 * t))))
+    mask = grad.point(table)
+    return ImageChops.multiply(img, Image.merge("RGB", (mask, mask, mask)))
+
+
+@lru_cache(maxsize=8)
+def _grain_table(sigma: float) -> list[int]:
+    nd = NormalDist()
+    return [min(255, max(0, round(128 + sigma * nd.inv_cdf((i + 0.5) / 256)))) for i in range(256)]
+
+
+def _grain(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
+    w, h = img.size
+    clump = max(1.0, 1.4 * _unit(img))  # grain size in pixels
+    sw, sh = max(1, round(w / clump)), max(1, round(h / clump))
+    sigma = 11 * look.amount * (1.35 if (sw, sh) != (w, h) else 1.0)  # resizing softens noise
+    noise = Image.frombytes("L", (sw, sh), rng.randbytes(sw * sh)).point(_grain_table(round(sigma, 2)))
+    if (sw, sh) != (w, h):
+        noise = noise.resize((w, h), Image.Resampling.BICUBIC)
+    return ImageChops.add(img, Image.merge("RGB", (noise, noise, noise)), scale=1.0, offset=-128)
+
+
+FAMILIES: dict[str, Callable[[Image.Image, Look, random.Random], Image.Image]] = {
+    "contrast": _contrast,
+    "mono": _mono,
+    "sepia": _sepia,
+    "duotone": _duotone,
+    "glow": _glow,
+    "posterize": _posterize,
+    "sketch": _sketch,
+    "halftone": _halftone,
+    "pixel": _pixel,
+    "light_leak": _light_leak,
+    "vignette": _vignette,
+    "grain": _grain,
+}

@@ -1,0 +1,196 @@
+"""The gallery: a grid of style cards (``galleryView``) with a friendly empty state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QListView,
+    QPushButton,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.library import StyleInfo
+from desktop.ui.styles_model import THUMB_SIZE, StyleRole, StylesModel
+
+CARD = QSize(THUMB_SIZE.width() + 24, THUMB_SIZE.height() + 58)
+
+
+class StyleCardDelegate(QStyledItemDelegate):
+    """Paints a card: the thumbnail on a soft tile, the name under it, the date below."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return CARD
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        style: StyleInfo | None = index.data(StyleRole)
+        if style is None:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = option.palette
+        rect = QRect(option.rect).adjusted(4, 4, -4, -4)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+
+        path = QPainterPath()
+        path.addRoundedRect(rect, 10, 10)
+        base = pal.color(QPalette.ColorRole.Base)
+        painter.fillPath(path, base)
+        if selected:
+            painter.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 2.5))
+        elif hovered:
+            painter.setPen(QPen(pal.color(QPalette.ColorRole.Mid), 1.5))
+        else:
+            painter.setPen(QPen(pal.color(QPalette.ColorRole.Midlight), 1))
+        painter.drawPath(path)
+
+        thumb_area = QRect(rect.left() + 8, rect.top() + 8, rect.width() - 16, THUMB_SIZE.height())
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        if pixmap is not None and not pixmap.isNull():
+            scaled = pixmap.size().scaled(thumb_area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, scaled.width(), scaled.height())
+            target.moveCenter(thumb_area.center())
+            clip = QPainterPath()
+            clip.addRoundedRect(target, 6, 6)
+            painter.setClipPath(clip)
+            painter.drawPixmap(target, pixmap)
+            painter.setClipping(False)
+
+        text_rect = QRect(rect.left() + 10, thumb_area.bottom() + 6, rect.width() - 20, 20)
+        font = QFont(option.font)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(pal.color(QPalette.ColorRole.Text))
+        name = painter.fontMetrics().elidedText(style.name, Qt.TextElideMode.ElideRight, text_rect.width())
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+
+        small = QFont(option.font)
+        small.setPointSizeF(max(7.0, option.font.pointSizeF() - 1.5))
+        painter.setFont(small)
+        painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+        sub_rect = QRect(text_rect.left(), text_rect.bottom() + 1, text_rect.width(), 18)
+        sub = painter.fontMetrics().elidedText(style.description, Qt.TextElideMode.ElideRight, sub_rect.width())
+        painter.drawText(sub_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, sub)
+        painter.restore()
+
+
+class GalleryView(QListView):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("galleryView")
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(120)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setWrapping(True)
+        self.setSpacing(6)
+        self.setGridSize(QSize(CARD.width() + 8, CARD.height() + 8))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.verticalScrollBar().setSingleStep(24)
+        self.setMouseTracking(True)
+        self.setItemDelegate(StyleCardDelegate(self))
+        self.setFrameShape(QListView.Shape.NoFrame)
+        self.setAccessibleName("Style gallery")
+
+
+class EmptyState(QWidget):
+    """What a new library (or a search that finds nothing) shows instead of an empty grid."""
+
+    newStyleClicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("galleryEmptyState")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(40, 40, 40, 40)
+        layout.setSpacing(12)
+        layout.addStretch(2)
+        self.art = QLabel("◐ ◑ ◒")
+        self.art.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        art_font = self.art.font()
+        art_font.setPointSizeF(art_font.pointSizeF() * 3)
+        self.art.setFont(art_font)
+        self.art.setStyleSheet("color: palette(mid);")
+        self.title = QLabel()
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        title_font = self.title.font()
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.5)
+        title_font.setBold(True)
+        self.title.setFont(title_font)
+        self.body = QLabel()
+        self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.setWordWrap(True)
+        self.body.setStyleSheet("color: palette(placeholder-text);")
+        self.button = QPushButton("New style…")
+        self.button.setObjectName("emptyNewStyleButton")
+        self.button.setDefault(True)
+        self.button.clicked.connect(self.newStyleClicked)
+        for w in (self.art, self.title, self.body):
+            layout.addWidget(w)
+        layout.addSpacing(8)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignCenter)
+        layout.addStretch(3)
+        self.show_loading()
+
+    def show_loading(self) -> None:
+        self.title.setText("Opening your library…")
+        self.body.setText("")
+        self.button.hide()
+
+    def show_empty(self) -> None:
+        self.title.setText("Your style library is empty")
+        self.body.setText(
+            "Drop a reference image anywhere on this window, or start with a description.\n"
+            "Each style you make lands here, ready to apply and export."
+        )
+        self.button.show()
+
+    def show_no_match(self, search: str) -> None:
+        self.title.setText("No styles match your search")
+        self.body.setText(f"Nothing is named or described like “{search}”. Try fewer words.")
+        self.button.hide()
+
+
+class GalleryPane(QStackedWidget):
+    """The grid, or the empty state when there is nothing to show."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = GalleryView()
+        self.empty = EmptyState()
+        self.addWidget(self.empty)
+        self.addWidget(self.view)
+        self.setCurrentWidget(self.empty)
+        self.model: StylesModel | None = None
+
+    def set_model(self, model: StylesModel) -> None:
+        self.model = model
+        self.view.setModel(model)
+        for sig in (model.refreshed, model.rowsInserted, model.rowsRemoved, model.modelReset):
+            sig.connect(self.update_state)
+
+    def update_state(self, *_args: object) -> None:
+        model = self.model
+        if model is None or not model.ever_loaded:
+            self.empty.show_loading()
+            self.setCurrentWidget(self.empty)
+        elif model.rowCount() > 0:
+            self.setCurrentWidget(self.view)
+        elif model.search:
+            self.empty.show_no_match(model.search)
+            self.setCurrentWidget(self.empty)
+        else:
+            self.empty.show_empty()
+            self.setCurrentWidget(self.empty)
+

@@ -1,0 +1,312 @@
+"""The jobs panel (``jobsPanel``, a dock; the list is ``jobsView``).
+
+Every active and recent job from the rows, including jobs started by another process: title,
+message, a progress bar, elapsed time, and per row the actions that fit its status (Cancel,
+Retry, Dismiss, Open result), painted as small buttons and hit-tested by the delegate. Every
+action works on the job id read from the row under the click, never on a row number kept for
+later.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QMenu,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.errors import UserError
+from desktop.jobs import registry
+from desktop.jobs.engine import JobEngine
+from desktop.jobs.model import JobRow
+from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.jobs_model import STATUS_WORDS, JobRole, JobsModel, elapsed, format_duration
+
+log = logging.getLogger(__name__)
+
+ROW_HEIGHT = 66
+STATUS_COLORS = {
+    "queued": QColor("#8a8f98"),
+    "running": QColor("#2d7be5"),
+    "succeeded": QColor("#2e9b5f"),
+    "failed": QColor("#c0392b"),
+    "canceled": QColor("#8a8f98"),
+}
+
+
+def actions_for(row: JobRow) -> list[tuple[str, str]]:
+    """(action, label) pairs that fit the row's status, in display order."""
+    if row.status in ("queued", "running"):
+        return [("cancel", "Canceling..." if row.cancel_requested else "Cancel")]
+    acts: list[tuple[str, str]] = []
+    result = row.result_dict() if row.result else None
+    if row.status == "succeeded" and result and result.get("table") == "styles":
+        acts.append(("open", "Open result"))
+    if row.status in ("failed", "canceled"):
+        acts.append(("retry", "Retry"))
+    acts.append(("dismiss", "Dismiss"))
+    return acts
+
+
+class JobDelegate(QStyledItemDelegate):
+    actionTriggered = Signal(str, int)  # action, job id
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(320, ROW_HEIGHT)
+
+    def _button_rects(self, option_rect: QRect, row: JobRow, font: QFont) -> list[tuple[str, str, QRect]]:
+        fm = QFontMetrics(font)
+        x = option_rect.right() - 10
+        out = []
+        for action, label in reversed(actions_for(row)):
+            w = fm.horizontalAdvance(label) + 18
+            rect = QRect(x - w, option_rect.top() + 8, w, 24)
+            out.append((action, label, rect))
+            x -= w + 6
+        return list(reversed(out))
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        row: JobRow | None = index.data(JobRole)
+        if row is None:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = option.palette
+        rect = QRect(option.rect)
+        if option.state & QStyle.StateFlag.State_Selected:
+            sel = QColor(pal.color(QPalette.ColorRole.Highlight))
+            sel.setAlpha(40)
+            painter.fillRect(rect, sel)
+        painter.setPen(QPen(pal.color(QPalette.ColorRole.Midlight), 1))
+        painter.drawLine(rect.bottomLeft(), rect.bottomRight())
+
+        small = QFont(option.font)
+        small.setPointSizeF(max(7.0, option.font.pointSizeF() - 1))
+        buttons = self._button_rects(rect, row, small)
+        text_right = (buttons[0][2].left() - 10) if buttons else rect.right() - 10
+
+        # status dot, title, status word
+        color = STATUS_COLORS.get(row.status, QColor("#8a8f98"))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawEllipse(QRect(rect.left() + 12, rect.top() + 15, 9, 9))
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(pal.color(QPalette.ColorRole.Text))
+        title = f"{registry.title(row.type)}  ·  #{row.id}"
+        title_rect = QRect(rect.left() + 30, rect.top() + 8, text_right - rect.left() - 30, 22)
+        title_text = painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, title_rect.width())
+        painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title_text)
+
+        # message (or error) and elapsed time
+        painter.setFont(small)
+        spent = elapsed(row)
+        status = STATUS_WORDS.get(row.status, row.status)
+        time_text = f"{status} · {format_duration(spent)}" if spent is not None else status
+        fm = painter.fontMetrics()
+        time_w = fm.horizontalAdvance(time_text)
+        msg_rect = QRect(rect.left() + 30, rect.top() + 32, rect.width() - 30 - time_w - 24, 18)
+        message = row.error if row.status == "failed" and row.error else (row.message or status)
+        painter.setPen(color if row.status == "failed" else pal.color(QPalette.ColorRole.Text))
+        painter.drawText(
+            msg_rect,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(message, Qt.TextElideMode.ElideRight, msg_rect.width()),
+        )
+        painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(
+            QRect(rect.right() - time_w - 12, rect.top() + 32, time_w + 2, 18),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            time_text,
+        )
+
+        # progress bar for active jobs
+        if row.status in ("queued", "running"):
+            bar = QStyleOptionProgressBar()
+            bar.rect = QRect(rect.left() + 30, rect.top() + 53, rect.width() - 42, 6)
+            bar.minimum = 0
+            if row.progress is None and row.status == "running":
+                bar.maximum = 0
+                bar.progress = 0
+            else:
+                bar.maximum = 1000
+                bar.progress = round((row.progress or 0.0) * 1000)
+            bar.textVisible = False
+            bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
+            bar.palette = pal
+            widget = option.widget
+            style = widget.style() if widget is not None else QApplication.style()
+            style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
+
+        # action buttons
+        for action, label, brect in buttons:
+            disabled = action == "cancel" and row.cancel_requested
+            painter.setPen(QPen(pal.color(QPalette.ColorRole.Mid), 1))
+            painter.setBrush(pal.color(QPalette.ColorRole.Button))
+            painter.drawRoundedRect(brect.adjusted(0, 0, -1, -1), 5, 5)
+            painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText if disabled else QPalette.ColorRole.ButtonText))
+            painter.drawText(brect, Qt.AlignmentFlag.AlignCenter, label)
+        painter.restore()
+
+    def action_at(self, option_rect: QRect, row: JobRow, pos: QPoint, font: QFont) -> str | None:
+        small = QFont(font)
+        small.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+        for action, _label, rect in self._button_rects(option_rect, row, small):
+            if rect.contains(pos):
+                return action
+        return None
+
+    def editorEvent(self, event: QEvent, model: Any, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> bool:
+        if event.type() == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
+            row: JobRow | None = index.data(JobRole)
+            if row is not None and event.button() == Qt.MouseButton.LeftButton:
+                action = self.action_at(option.rect, row, event.position().toPoint(), option.font)
+                if action is not None:
+                    if not (action == "cancel" and row.cancel_requested):
+                        self.actionTriggered.emit(action, row.id)
+                    return True
+        return super().editorEvent(event, model, option, index)
+
+
+class JobsPanel(QDockWidget):
+    openResult = Signal(object)  # the result dict of a succeeded job
+    status = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Jobs", parent)
+        self.setObjectName("jobsPanel")
+        self.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
+        self.engine: JobEngine | None = None
+        self.model: JobsModel | None = None
+
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(8, 4, 8, 8)
+        lay.setSpacing(4)
+        header = QHBoxLayout()
+        self.summary = QLabel("No jobs yet")
+        self.summary.setObjectName("jobsSummaryLabel")
+        self.summary.setStyleSheet("color: palette(placeholder-text);")
+        header.addWidget(self.summary, 1)
+        self.clear_button = QPushButton("Clear finished")
+        self.clear_button.setObjectName("clearFinishedButton")
+        self.clear_button.clicked.connect(lambda: spawn(self.clear_finished()))
+        self.clear_button.setEnabled(False)
+        header.addWidget(self.clear_button)
+        lay.addLayout(header)
+
+        self.view = QListView()
+        self.view.setObjectName("jobsView")
+        self.view.setUniformItemSizes(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setMouseTracking(True)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.setAccessibleName("Jobs")
+        self.delegate = JobDelegate(self.view)
+        self.delegate.actionTriggered.connect(self.trigger)
+        self.view.setItemDelegate(self.delegate)
+        lay.addWidget(self.view)
+        self.setWidget(body)
+
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._on_tick)
+
+    def set_model(self, engine: JobEngine, model: JobsModel) -> None:
+        self.engine = engine
+        self.model = model
+        self.view.setModel(model)
+        for sig in (model.rowsInserted, model.rowsRemoved, model.dataChanged, model.modelReset, model.loaded):
+            sig.connect(self._update_summary)
+        self._tick.start()
+        self._update_summary()
+
+    def _on_tick(self) -> None:
+        if self.model is not None and self.isVisible():
+            self.model.touch_active()
+
+    def _update_summary(self, *_args: object) -> None:
+        if self.model is None:
+            return
+        active = self.model.active_count()
+        finished = len(self.model.finished_ids())
+        if active:
+            text = f"{active} running or waiting"
+        elif finished:
+            text = "Nothing running"
+        else:
+            text = "No jobs yet"
+        if self.summary.text() != text:
+            self.summary.setText(text)
+        self.clear_button.setEnabled(finished > 0)
+
+    # --- actions (by job id) -------------------------------------------------------------------
+    def trigger(self, action: str, job_id: int) -> None:
+        spawn(self.run_action(action, job_id), name=f"job-{action}-{job_id}")
+
+    async def run_action(self, action: str, job_id: int) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        try:
+            if action == "cancel":
+                await run_blocking(engine.cancel, job_id)
+            elif action == "retry":
+                await run_blocking(engine.retry, job_id)
+            elif action == "dismiss":
+                await run_blocking(engine.dismiss, job_id)
+            elif action == "open":
+                row = await run_blocking(engine.get, job_id)
+                if row is not None and row.result:
+                    self.openResult.emit(row.result_dict())
+        except UserError as exc:
+            self.status.emit(str(exc))
+
+    async def clear_finished(self) -> None:
+        if self.model is None or self.engine is None:
+            return
+        ids = self.model.finished_ids()
+        engine = self.engine
+
+        def dismiss_all() -> int:
+            done = 0
+            for job_id in ids:
+                try:
+                    engine.dismiss(job_id)
+                    done += 1
+                except UserError:
+                    pass  # it was retried meanwhile: keep it
+            return done
+
+        count = await run_blocking(dismiss_all)
+        self.status.emit(f"Cleared {count} finished job{'s' if count != 1 else ''}")
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        row: JobRow | None = index.data(JobRole) if index.isValid() else None
+        if row is None:
+            return
+        job_id = row.id
+        menu = QMenu(self.view)
+        for action, label in actions_for(row):
+            act = menu.addAction(label)
+            act.triggered.connect(lambda _c=False, a=action: self.trigger(a, job_id))
+        menu.popup(self.view.viewport().mapToGlobal(pos))

@@ -1,0 +1,232 @@
+"""The new-style dialog (``newStyleDialog``): a description, a reference image, Generate.
+
+Generate validates and enqueues on a worker thread (``enqueue_style`` copies the reference into
+the library first and raises a one-sentence ``UserError`` if it refuses anything, in which case
+no job is made). On success the dialog closes and emits ``jobStarted(job_id)``; the window then
+follows that job id.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.errors import UserError
+from desktop.runtime import Runtime
+from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.drop_zone import DropZone
+
+log = logging.getLogger(__name__)
+
+BACKENDS = (("local", "Local (offline)"), ("fal", "fal.ai (online)"))
+ERROR_STYLE = "color: #c0392b;"
+
+
+def _enqueue(runtime: Runtime, description: str, reference: str | bytes | None, name: str | None, backend: str, previews: int) -> int:
+    """Blocking: validate, copy the reference into the library, enqueue ``style.generate``."""
+    from desktop.pipelines.style_generate import enqueue_style
+
+    return enqueue_style(
+        runtime, description, reference=reference, name=name, backend=backend, previews=previews
+    )
+
+
+def _fal_key_present() -> bool:
+    from desktop.config import fal_key
+
+    return bool(fal_key())
+
+
+class NewStyleDialog(QDialog):
+    jobStarted = Signal(int)
+
+    def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runtime = runtime
+        self.setObjectName("newStyleDialog")
+        self.setWindowTitle("New style")
+        self.setAcceptDrops(True)
+        self.setMinimumWidth(520)
+        self._submitting = False
+        self._has_fal_key: bool | None = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 16)
+        layout.setSpacing(12)
+
+        heading = QLabel("Describe the look you want")
+        font = heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        heading.setFont(font)
+        layout.addWidget(heading)
+
+        self.description = QPlainTextEdit()
+        self.description.setObjectName("descriptionEdit")
+        self.description.setPlaceholderText(
+            "For example: warm faded film, soft grain, teal shadows and a gentle vignette"
+        )
+        self.description.setTabChangesFocus(True)
+        self.description.setMinimumHeight(84)
+        self.description.setMaximumHeight(120)
+        self.description.setAccessibleName("Description")
+        layout.addWidget(self.description)
+
+        self.drop_zone = DropZone()
+        layout.addWidget(self.drop_zone)
+
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(8)
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("styleNameEdit")
+        self.name_edit.setPlaceholderText("Made from the description if left empty")
+        form.addRow("Name", self.name_edit)
+        self.backend = QComboBox()
+        self.backend.setObjectName("backendCombo")
+        for value, label in BACKENDS:
+            self.backend.addItem(label, value)
+        form.addRow("Generator", self.backend)
+        self.previews = QSpinBox()
+        self.previews.setObjectName("previewCountSpin")
+        self.previews.setRange(1, 8)
+        self.previews.setSuffix(" previews")
+        form.addRow("Previews", self.previews)
+        layout.addLayout(form)
+
+        self.hint = QLabel()
+        self.hint.setObjectName("newStyleHintLabel")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: palette(placeholder-text);")
+        self.hint.hide()
+        layout.addWidget(self.hint)
+
+        self.error = QLabel()
+        self.error.setObjectName("newStyleErrorLabel")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        layout.addWidget(self.error)
+
+        buttons = QDialogButtonBox()
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.setDefault(True)
+        buttons.addButton(self.generate_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setObjectName("newStyleCancelButton")
+        buttons.rejected.connect(self.reject)
+        self.generate_button.clicked.connect(self.generate)
+        layout.addWidget(buttons)
+
+        settings = runtime.settings
+        idx = self.backend.findData(settings.generator)
+        self.backend.setCurrentIndex(max(0, idx))
+        self.previews.setValue(min(8, max(1, settings.preview_count)))
+
+        self.description.textChanged.connect(self._update_state)
+        self.drop_zone.refused.connect(self.show_error)
+        self.drop_zone.changed.connect(self._reference_changed)
+        self.drop_zone.busyChanged.connect(lambda _b: self._update_state())
+        self.backend.currentIndexChanged.connect(lambda _i: self._update_hint())
+        self._update_state()
+        spawn(self._check_fal_key(), name="fal-key-check")
+
+    # --- state ------------------------------------------------------------------------------
+    def _update_state(self) -> None:
+        ok = bool(self.description.toPlainText().strip()) and not self._submitting and not self.drop_zone.busy
+        self.generate_button.setEnabled(ok)
+        self.generate_button.setText("Starting…" if self._submitting else "Generate")
+
+    def _reference_changed(self) -> None:
+        if self.drop_zone.error is None:
+            self.show_error(None)
+        self._update_state()
+
+    def show_error(self, text: str | None) -> None:
+        self.error.setText(text or "")
+        self.error.setVisible(bool(text))
+
+    async def _check_fal_key(self) -> None:
+        try:
+            self._has_fal_key = await run_blocking(_fal_key_present)
+        except Exception:
+            self._has_fal_key = None
+        self._update_hint()
+
+    def _update_hint(self) -> None:
+        if self.backend.currentData() == "fal" and self._has_fal_key is False:
+            self.hint.setText("No fal key is set yet: add one in Settings, or set FAL_KEY, before generating with fal.ai.")
+            self.hint.show()
+        else:
+            self.hint.hide()
+
+    # --- drops anywhere on the dialog -----------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.drop_zone.take_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    def set_reference(self, source: str | QMimeData) -> None:
+        if isinstance(source, QMimeData):
+            self.drop_zone.take_mime(source)
+        else:
+            self.drop_zone.set_path(source)
+
+    # --- generating -----------------------------------------------------------------------------
+    def generate(self) -> None:
+        if not self.generate_button.isEnabled():
+            return
+        spawn(self._generate(), name="style-enqueue")
+
+    async def _generate(self) -> None:
+        description = self.description.toPlainText().strip()
+        if not description:
+            self.show_error("Describe the style first: a few words about colours, mood and texture.")
+            return
+        ref = self.drop_zone.reference
+        self._submitting = True
+        self._update_state()
+        self.show_error(None)
+        try:
+            job_id = await run_blocking(
+                _enqueue,
+                self.runtime,
+                description,
+                ref.source if ref is not None else None,
+                self.name_edit.text().strip() or None,
+                self.backend.currentData(),
+                self.previews.value(),
+            )
+        except UserError as exc:
+            self.show_error(str(exc))
+            return
+        except Exception as exc:
+            log.exception("Starting a style job failed")
+            self.show_error(f"The style could not be started ({type(exc).__name__}); the details are in the log.")
+            return
+        finally:
+            self._submitting = False
+            self._update_state()
+        self.jobStarted.emit(job_id)
+        self.accept()

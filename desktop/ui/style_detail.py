@@ -1,0 +1,273 @@
+"""The style detail pane (``styleDetail``): previews, palette, prompt, and what to do with it."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage, QImageReader, QPixmap
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.errors import UserError
+from desktop.library import Library, StyleInfo
+from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
+
+log = logging.getLogger(__name__)
+
+PREVIEW_TILE = QSize(196, 148)
+
+
+def _read_scaled(path: str, size: QSize, fallback: str | None = None) -> QImage:
+    """Blocking: decode an image file scaled to fit ``size`` (worker thread)."""
+    if fallback and not Path(path).exists():
+        path = fallback
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    src = reader.size()
+    if src.isValid():
+        reader.setScaledSize(src.scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
+    return reader.read()
+
+
+def _section(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 0.85)
+    font.setBold(True)
+    label.setFont(font)
+    label.setStyleSheet("color: palette(placeholder-text); letter-spacing: 1px;")
+    return label
+
+
+class StyleDetail(QStackedWidget):
+    deleted = Signal(int)  # style id
+    status = Signal(str)  # a short note for the status bar
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("styleDetail")
+        self.setMinimumWidth(300)
+        self.library: Library | None = None
+        self.style: StyleInfo | None = None
+        self._generation = 0
+
+        self.none = QLabel("Select a style to see its previews, palette and prompt.")
+        self.none.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.none.setWordWrap(True)
+        self.none.setMargin(24)
+        self.none.setStyleSheet("color: palette(placeholder-text);")
+        self.addWidget(self.none)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        scroll.setWidget(body)
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(18, 16, 18, 16)
+        lay.setSpacing(10)
+
+        self.name = QLabel()
+        self.name.setObjectName("styleNameLabel")
+        self.name.setWordWrap(True)
+        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.name.font()
+        font.setPointSizeF(font.pointSizeF() * 1.45)
+        font.setBold(True)
+        self.name.setFont(font)
+        self.meta = QLabel()
+        self.meta.setStyleSheet("color: palette(placeholder-text);")
+        lay.addWidget(self.name)
+        lay.addWidget(self.meta)
+
+        self.previews = QGridLayout()
+        self.previews.setSpacing(8)
+        lay.addLayout(self.previews)
+
+        lay.addWidget(_section("Palette"))
+        self.palette_row = QHBoxLayout()
+        self.palette_row.setSpacing(6)
+        lay.addLayout(self.palette_row)
+
+        lay.addWidget(_section("Description"))
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.description)
+
+        lay.addWidget(_section("Prompt"))
+        self.prompt = QPlainTextEdit()
+        self.prompt.setObjectName("stylePromptEdit")
+        self.prompt.setReadOnly(True)
+        self.prompt.setMaximumHeight(110)
+        lay.addWidget(self.prompt)
+
+        buttons = QGridLayout()
+        buttons.setSpacing(6)
+        self.copy_button = QPushButton("Copy prompt")
+        self.copy_button.setObjectName("copyPromptButton")
+        self.export_button = QPushButton("Export .cube…")
+        self.export_button.setObjectName("exportCubeButton")
+        self.folder_button = QPushButton("Open folder")
+        self.folder_button.setObjectName("openFolderButton")
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setObjectName("deleteStyleButton")
+        buttons.addWidget(self.copy_button, 0, 0)
+        buttons.addWidget(self.export_button, 0, 1)
+        buttons.addWidget(self.folder_button, 1, 0)
+        buttons.addWidget(self.delete_button, 1, 1)
+        lay.addLayout(buttons)
+        lay.addStretch(1)
+        self.addWidget(scroll)
+        self.page = scroll
+
+        self.copy_button.clicked.connect(self.copy_prompt)
+        self.export_button.clicked.connect(lambda: spawn(self.export_cube()))
+        self.folder_button.clicked.connect(self.open_folder)
+        self.delete_button.clicked.connect(lambda: spawn(self.delete()))
+
+    # --- showing --------------------------------------------------------------------------------
+    def set_library(self, library: Library) -> None:
+        self.library = library
+
+    def show_style(self, style_id: int | None) -> None:
+        """Show a style by id (read on a worker thread); None clears the pane."""
+        self._generation += 1
+        if style_id is None or self.library is None:
+            self.style = None
+            self.setCurrentWidget(self.none)
+            return
+        spawn(self._load(style_id, self._generation), name="style-detail-load")
+
+    async def _load(self, style_id: int, generation: int) -> None:
+        assert self.library is not None
+        style = await run_blocking(self.library.get, style_id)
+        if generation != self._generation:
+            return
+        if style is None:
+            self.style = None
+            self.setCurrentWidget(self.none)
+            return
+        self._fill(style)
+        for i, img in enumerate(style.images):
+            image = await run_blocking(_read_scaled, str(img.thumb_path), PREVIEW_TILE, str(img.path))
+            if generation != self._generation:
+                return
+            item = self.previews.itemAtPosition(i // 2, i % 2)
+            if item is not None and item.widget() is not None and not image.isNull():
+                item.widget().setPixmap(QPixmap.fromImage(image))
+
+    def _fill(self, style: StyleInfo) -> None:
+        self.style = style
+        self.name.setText(style.name)
+        created = time.strftime("%d %b %Y, %H:%M", time.localtime(style.created_at))
+        generator = {"local": "Local generator", "fal": "fal.ai"}.get(style.generator, style.generator)
+        self.meta.setText(f"{generator} · {created}")
+        _clear(self.previews)
+        for i, _img in enumerate(style.images):
+            tile = QLabel()
+            tile.setFixedSize(PREVIEW_TILE)
+            tile.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            tile.setStyleSheet("background: palette(midlight); border-radius: 6px;")
+            self.previews.addWidget(tile, i // 2, i % 2)
+        _clear(self.palette_row)
+        palette = (style.analysis or {}).get("palette") or []
+        for entry in palette[:10]:
+            hex_ = str(entry.get("hex", "#808080"))
+            swatch = QLabel()
+            swatch.setFixedSize(30, 30)
+            swatch.setToolTip(f"{entry.get('name', '')} {hex_}".strip())
+            swatch.setAccessibleName(swatch.toolTip())
+            color = QColor(hex_)
+            border = color.darker(130).name()
+            swatch.setStyleSheet(f"background: {color.name()}; border: 1px solid {border}; border-radius: 6px;")
+            self.palette_row.addWidget(swatch)
+        if not palette:
+            self.palette_row.addWidget(QLabel("—"))
+        self.palette_row.addStretch(1)
+        self.description.setText(style.description)
+        self.prompt.setPlainText(style.prompt)
+        self.export_button.setEnabled(style.lut_path is not None)
+        self.setCurrentWidget(self.page)
+
+    # --- actions ------------------------------------------------------------------------------
+    def copy_prompt(self) -> None:
+        if self.style is not None:
+            QGuiApplication.clipboard().setText(self.style.prompt)
+            self.status.emit("Prompt copied")
+
+    def open_folder(self) -> None:
+        if self.style is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.style.folder)))
+
+    async def export_cube(self) -> None:
+        style = self.style
+        if style is None or style.lut_path is None:
+            return
+        dialog = QFileDialog(self, "Export .cube", str(Path.home() / f"{_safe(style.name)}.cube"), "Cube LUT (*.cube)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("cube")
+        if await open_and_wait(dialog) != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
+            return
+        target = dialog.selectedFiles()[0]
+        try:
+            await run_blocking(shutil.copyfile, style.lut_path, target)
+        except OSError as exc:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", f"The .cube file could not be written: {exc.strerror or exc}.", parent=self)
+            await open_and_wait(box)
+            return
+        self.status.emit(f"Exported {Path(target).name}")
+
+    async def delete(self) -> None:
+        style = self.style
+        if style is None or self.library is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete style",
+            f"Delete “{style.name}” and its previews? This cannot be undone.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        await open_and_wait(box)
+        if box.clickedButton() is not delete:
+            return
+        try:
+            await run_blocking(self.library.delete, style.id)
+        except UserError as exc:
+            self.status.emit(str(exc))
+        self.show_style(None)
+        self.deleted.emit(style.id)
+        self.status.emit(f"Deleted “{style.name}”")
+
+
+def _clear(layout: QGridLayout | QHBoxLayout) -> None:
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget()
+        if widget is not None:
+            widget.deleteLater()
+
+
+def _safe(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in " -_" else "_" for c in name).strip()
+    return keep or "style"
+

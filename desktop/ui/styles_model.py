@@ -1,0 +1,198 @@
+"""The gallery's model: styles newest first, loaded a page at a time on a worker thread.
+
+Rows are ``StyleInfo`` values (each with its first thumbnail). ``refresh()`` re-reads what is
+loaded (coalesced, never on the GUI thread) and applies the difference, so the view keeps its
+selection; ``fetchMore`` loads the next page as the view scrolls. Thumbnails come from a
+``ThumbnailCache`` (decoded off the GUI thread); a placeholder shows until they arrive.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QPixmap
+from sqlalchemy import func, select
+
+from desktop.db.models import Style
+from desktop.library import Library, StyleInfo
+from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.keyed_list_model import KeyedListModel
+from desktop.ui.thumbnails import ThumbnailCache, placeholder
+
+StyleRole = Qt.ItemDataRole.UserRole + 1
+StyleIdRole = Qt.ItemDataRole.UserRole + 2
+ThumbnailReadyRole = Qt.ItemDataRole.UserRole + 3
+
+PAGE_SIZE = 200
+THUMB_SIZE = QSize(176, 176)
+
+
+def library_signature(library: Library) -> tuple[int, int]:
+    """How many styles there are and the newest id: cheap, to tell whether a re-read is needed."""
+    with library.db.read_session() as s:
+        count, newest = s.execute(select(func.count(Style.id), func.max(Style.id))).one()
+    return int(count or 0), int(newest or 0)
+
+
+def load_page(library: Library, search: str, limit: int, offset: int = 0) -> tuple[list[StyleInfo], int]:
+    """A page of styles and the total that match. Blocking."""
+    return library.list(search, limit=limit, offset=offset), library.count(search)
+
+
+class StylesModel(KeyedListModel[StyleInfo]):
+    refreshed = Signal()  # a refresh (or first load) was applied
+    pageLoaded = Signal()
+
+    def __init__(self, library: Library, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.search = ""
+        self.total = 0
+        self.ever_loaded = False
+        self.thumbnails = ThumbnailCache(THUMB_SIZE, capacity=240, parent=self)
+        self.thumbnails.loaded.connect(self._thumbnail_loaded)
+        self._placeholder = placeholder(THUMB_SIZE)
+        self._busy = False
+        self._refresh_wanted = False
+        self._fetching = False
+        self._signature: tuple[int, int] | None = None
+        self._probing = False
+        self._generation = 0  # a new search makes older page loads stale
+
+    # --- KeyedListModel ---------------------------------------------------------------------
+    def key(self, item: StyleInfo) -> int:
+        return item.id
+
+    def sort_key(self, item: StyleInfo) -> tuple[float, int]:
+        return (item.created_at, item.id)
+
+    # --- Qt ---------------------------------------------------------------------------------
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        style = self.item_at(index)
+        if style is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return style.name
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.thumbnail(style) or self._placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            created = time.strftime("%d %b %Y %H:%M", time.localtime(style.created_at))
+            return f"{style.name}\n{style.description}\n{style.generator} · {created}"
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"Style {style.name}"
+        if role == StyleRole:
+            return style
+        if role == StyleIdRole:
+            return style.id
+        if role == ThumbnailReadyRole:
+            return style.thumbnail is None or self.thumbnail(style) is not None
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        if parent.isValid():
+            return False
+        return self.ever_loaded and not self._fetching and not self._busy and len(self._items) < self.total
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        if not self.canFetchMore(parent):
+            return
+        self._fetching = True
+        spawn(self._fetch_more(self._generation, len(self._items)), name="styles-fetch-more")
+
+    # --- thumbnails ---------------------------------------------------------------------------
+    def thumbnail(self, style: StyleInfo) -> QPixmap | None:
+        if style.thumbnail is None:
+            return None
+        return self.thumbnails.get(str(style.thumbnail))
+
+    def _thumbnail_loaded(self, path: str) -> None:
+        for row, style in enumerate(self._items):
+            if style.thumbnail is not None and str(style.thumbnail) == path:
+                idx = self.index(row, 0)
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+    # --- loading --------------------------------------------------------------------------------
+    def set_search(self, text: str) -> None:
+        text = text.strip()
+        if text == self.search:
+            return
+        self.search = text
+        self._generation += 1
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the loaded range again (coalesced)."""
+        if self._busy:
+            self._refresh_wanted = True
+            return
+        self._busy = True
+        spawn(self._refresh(), name="styles-refresh")
+
+    async def _refresh(self) -> None:
+        try:
+            while True:
+                self._refresh_wanted = False
+                generation = self._generation
+                search = self.search
+                limit = max(PAGE_SIZE, len(self._items))
+                styles, total = await run_blocking(load_page, self.library, search, limit)
+                self._signature = await run_blocking(library_signature, self.library)
+                if generation == self._generation:
+                    self.total = total
+                    self.replace_all(_unique(styles))
+                    self.ever_loaded = True
+                    self.refreshed.emit()
+                if not self._refresh_wanted and generation == self._generation:
+                    break
+        finally:
+            self._busy = False
+
+    async def _fetch_more(self, generation: int, offset: int) -> None:
+        try:
+            styles, total = await run_blocking(load_page, self.library, self.search, PAGE_SIZE, offset)
+        finally:
+            self._fetching = False
+        if generation != self._generation or self._busy:
+            return
+        self.total = total
+        fresh = [s for s in styles if self.row_of(s.id) < 0]
+        if fresh:
+            merged = _unique([*self._items, *fresh])
+            self.replace_all(merged)
+        self.pageLoaded.emit()
+
+    def check_for_changes(self) -> None:
+        """Something changed in another process: re-read only if the styles did."""
+        if self._probing or self._busy:
+            return
+        self._probing = True
+        spawn(self._probe(), name="styles-probe")
+
+    async def _probe(self) -> None:
+        try:
+            signature = await run_blocking(library_signature, self.library)
+        finally:
+            self._probing = False
+        if signature != self._signature:
+            self.refresh()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy or self._fetching
+
+
+def _unique(styles: list[StyleInfo]) -> list[StyleInfo]:
+    seen: set[int] = set()
+    out = []
+    for s in sorted(styles, key=lambda s: (s.created_at, s.id), reverse=True):
+        if s.id not in seen:
+            seen.add(s.id)
+            out.append(s)
+    return out

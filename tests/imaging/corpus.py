@@ -1,0 +1,68 @@
+"""Builders for the test corpus: every file is made with Pillow (or crafted bytes) in tmp_path."""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import zlib
+from pathlib import Path
+
+from PIL import Image
+
+
+def noisy_rgb(size: tuple[int, int], seed: int = 0) -> Image.Image:
+    """A photo-like image (noise over a gradient) so JPEGs have real entropy."""
+    rng = random.Random(seed)
+    w, h = size
+    base = Image.linear_gradient("L").resize(size).convert("RGB")
+    noise = Image.frombytes("RGB", size, rng.randbytes(w * h * 3))
+    return Image.blend(base, noise, 0.5)
+
+
+def jpeg_bytes(img: Image.Image, **params) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90, **params)
+    return buf.getvalue()
+
+
+def png_bytes(img: Image.Image, **params) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG", **params)
+    return buf.getvalue()
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose (valid, CRC-correct) IHDR claims width x height, with a tiny IDAT.
+
+    Decoding it would need width*height*3 bytes; a safe loader refuses from the header alone.
+    """
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def broken_crc_png(img: Image.Image) -> bytes:
+    """A real PNG with one bit of the IHDR checksum flipped."""
+    data = bytearray(png_bytes(img))
+    crc_at = 8 + 4 + 4 + 13  # signature, length, type, IHDR data
+    data[crc_at] ^= 0x01
+    return bytes(data)
+
+
+def corrupt_idat_png(img: Image.Image) -> bytes:
+    """A PNG whose compressed pixel data is garbage (its chunk CRC recomputed to match)."""
+    data = png_bytes(img)
+    pos = data.index(b"IDAT") - 4
+    length = struct.unpack(">I", data[pos : pos + 4])[0]
+    garbage = bytes((b * 7 + 13) & 0xFF for b in data[pos + 8 : pos + 8 + length])
+    return data[:pos] + png_chunk(b"IDAT", garbage) + data[pos + 12 + length :]

@@ -1,0 +1,304 @@
+"""Safe loading: every refusal names the file and says what to do; odd but valid files load."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+
+import pytest
+from PIL import Image, ImageCms, ImageFile
+
+from desktop.errors import UserError
+from desktop.imaging import intake
+from desktop.imaging.intake import ImageRefused, check_image_file, load_image
+
+from .corpus import (
+    broken_crc_png,
+    corrupt_idat_png,
+    jpeg_bytes,
+    noisy_rgb,
+    png_bytes,
+    png_header_only,
+    write,
+)
+
+FIXES = ("choose", "export", "try", "save", "copy", "check", "download")
+
+
+def refusal(source, **kwargs) -> str:
+    with pytest.raises(ImageRefused) as info:
+        load_image(source, **kwargs)
+    return str(info.value)
+
+
+def assert_sentence(msg: str, filename: str, *needles: str) -> None:
+    assert f'"{filename}"' in msg, msg
+    assert msg.endswith("."), msg
+    assert ". " not in msg, f"more than one sentence: {msg}"
+    assert any(fix in msg for fix in FIXES), f"no fix offered: {msg}"
+    for needle in needles:
+        assert needle in msg, f"{needle!r} missing from: {msg}"
+
+
+# -- refusals ------------------------------------------------------------------------------
+
+
+def test_refusal_is_a_user_error():
+    assert issubclass(ImageRefused, UserError)
+
+
+def test_truncated_jpeg(tmp_path):
+    data = jpeg_bytes(noisy_rgb((400, 300)))
+    path = write(tmp_path / "holiday.jpg", data[: len(data) // 2])
+    assert_sentence(refusal(path), "holiday.jpg", "damaged or incomplete")
+
+
+def test_truncated_png(tmp_path):
+    data = png_bytes(noisy_rgb((200, 200)))
+    path = write(tmp_path / "cut.png", data[: len(data) * 2 // 3])
+    assert_sentence(refusal(path), "cut.png", "damaged or incomplete")
+
+
+def test_png_with_broken_header_crc(tmp_path):
+    path = write(tmp_path / "crc.png", broken_crc_png(noisy_rgb((50, 50))))
+    assert_sentence(refusal(path), "crc.png", "PNG", "damaged")
+
+
+def test_png_with_garbage_pixel_data(tmp_path):
+    path = write(tmp_path / "garbage.png", corrupt_idat_png(noisy_rgb((64, 64))))
+    assert_sentence(refusal(path), "garbage.png", "damaged")
+
+
+def test_truncation_is_refused_even_if_someone_enabled_load_truncated(tmp_path, monkeypatch):
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    data = jpeg_bytes(noisy_rgb((300, 300)))
+    path = write(tmp_path / "half.jpg", data[: len(data) // 2])
+    assert_sentence(refusal(path), "half.jpg", "damaged")
+
+
+def test_empty_file(tmp_path):
+    path = write(tmp_path / "empty.png", b"")
+    assert_sentence(refusal(path), "empty.png", "empty")
+
+
+def test_text_file_named_png(tmp_path):
+    path = write(tmp_path / "notes.png", b"Shopping list:\n- eggs\n- milk\n" * 20)
+    assert_sentence(refusal(path), "notes.png", "a text file", "JPEG, PNG")
+
+
+def test_pdf_named_jpg(tmp_path):
+    path = write(tmp_path / "scan.jpg", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
+    assert_sentence(refusal(path), "scan.jpg", "a PDF document")
+
+
+def test_heic_is_named_with_a_fix(tmp_path):
+    path = write(tmp_path / "IMG_0001.HEIC", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
+    assert_sentence(refusal(path), "IMG_0001.HEIC", "HEIC", "export it as a JPEG")
+
+
+def test_psd_is_named(tmp_path):
+    path = write(tmp_path / "layers.psd", b"8BPS\x00\x01" + b"\x00" * 100)
+    assert_sentence(refusal(path), "layers.psd", "Photoshop")
+
+
+def test_unknown_binary(tmp_path):
+    path = write(tmp_path / "blob.bin", bytes(range(1, 256)) * 4)
+    assert_sentence(refusal(path), "blob.bin", "not in an image format")
+
+
+def test_decompression_bomb_header_is_refused_without_decoding(tmp_path):
+    path = write(tmp_path / "bomb.png", png_header_only(60000, 60000))
+    start = time.perf_counter()
+    msg = refusal(path)
+    assert time.perf_counter() - start < 1.0
+    assert_sentence(msg, "bomb.png", "100 megapixel")
+    with pytest.raises(ImageRefused, match="100 megapixel"):
+        check_image_file(path)
+
+
+@pytest.mark.parametrize("size", [(12500, 12000), (10001, 10000)])
+def test_just_over_the_pixel_limit_is_refused(tmp_path, size):
+    path = write(tmp_path / "big.png", png_header_only(*size))
+    assert_sentence(refusal(path), "big.png", "100 megapixel")
+
+
+def test_pixel_limit_is_set_explicitly():
+    assert intake.MAX_PIXELS == 100_000_000
+    assert Image.MAX_IMAGE_PIXELS == intake.MAX_PIXELS
+
+
+def test_file_over_100_mb_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.tif"
+    with open(path, "wb") as fh:
+        fh.write(b"II*\x00")
+        fh.truncate(intake.MAX_FILE_BYTES + 1)  # sparse: no 100 MB written
+    start = time.perf_counter()
+    msg = refusal(path)
+    assert time.perf_counter() - start < 0.5
+    assert_sentence(msg, "huge.tif", "100 MB")
+
+
+def test_bytes_over_the_limit_are_refused(monkeypatch):
+    monkeypatch.setattr(intake, "MAX_FILE_BYTES", 1000)
+    msg = refusal(png_bytes(noisy_rgb((100, 100))), name="upload.png")
+    assert_sentence(msg, "upload.png", "100 MB")
+
+
+def test_folder(tmp_path):
+    folder = tmp_path / "Holiday photos"
+    folder.mkdir()
+    assert_sentence(refusal(folder), "Holiday photos", "folder")
+
+
+def test_missing_path(tmp_path):
+    assert_sentence(refusal(tmp_path / "gone.jpg"), "gone.jpg", "not found")
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read anything")
+def test_unreadable_file(tmp_path):
+    path = write(tmp_path / "secret.png", png_bytes(noisy_rgb((8, 8))))
+    path.chmod(0)
+    try:
+        assert_sentence(refusal(path), "secret.png", "permission")
+    finally:
+        path.chmod(0o644)
+
+
+def test_bytes_without_a_name_say_the_image():
+    msg = refusal(b"")
+    assert msg.startswith("Can't open the image: ") and "empty" in msg
+
+
+# -- what loads, and how ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fmt,ext", [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp"), ("GIF", "gif"), ("BMP", "bmp"), ("TIFF", "tif")]
+)
+def test_supported_formats(tmp_path, fmt, ext):
+    path = tmp_path / f"photo.{ext}"
+    Image.new("RGB", (32, 24), (200, 40, 40)).save(path, fmt)
+    loaded = load_image(path)
+    assert loaded.format == fmt
+    assert loaded.size == (32, 24)
+    assert loaded.image.mode == "RGB"
+    r, g, b = loaded.image.getpixel((16, 12))
+    assert r > 150 and g < 90 and b < 90
+
+
+def test_cmyk_jpeg_becomes_rgb(tmp_path):
+    path = tmp_path / "print.jpg"
+    Image.new("CMYK", (40, 40), (0, 255, 255, 0)).save(path, "JPEG")  # red ink
+    loaded = load_image(path)
+    assert loaded.image.mode == "RGB"
+    r, g, b = loaded.image.getpixel((20, 20))
+    assert r > 200 and g < 80 and b < 80
+
+
+def test_16_bit_png_is_scaled_not_clipped(tmp_path):
+    path = tmp_path / "deep.png"
+    img = Image.new("I;16", (64, 8))
+    img.putdata([i * 1040 for i in range(64)] * 8)  # 0 .. 65520
+    img.save(path)
+    assert Image.open(path).mode.startswith("I")
+    loaded = load_image(path)
+    assert loaded.image.mode == "RGB"
+    assert loaded.image.getpixel((0, 0)) == (0, 0, 0)
+    assert loaded.image.getpixel((63, 0))[0] >= 250
+    assert 120 <= loaded.image.getpixel((32, 0))[0] <= 135
+
+
+def test_exif_orientation_6_rotates(tmp_path):
+    img = Image.new("RGB", (40, 20), (0, 0, 255))
+    img.paste((255, 0, 0), (0, 0, 5, 5))  # red marker top-left as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "phone.jpg"
+    img.save(path, "JPEG", exif=exif.tobytes(), quality=95)
+    loaded = load_image(path)
+    assert loaded.image.size == (20, 40)
+    assert loaded.size == (20, 40)
+    r, g, b = loaded.image.getpixel((17, 2))  # rotated 90 clockwise: marker now top-right
+    assert r > 200 and b < 80
+    assert check_image_file(path) == (20, 40)
+
+
+def test_animated_gif_gives_first_frame(tmp_path):
+    frames = [Image.new("RGB", (20, 20), c) for c in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    loaded = load_image(path)
+    assert loaded.format == "GIF"
+    r, g, b = loaded.image.getpixel((10, 10))
+    assert r > 200 and g < 50
+
+
+def test_alpha_is_composited_over_white(tmp_path):
+    img = Image.new("RGBA", (10, 10), (255, 0, 0, 0))
+    img.paste((0, 0, 0, 255), (0, 0, 5, 10))
+    path = write(tmp_path / "cutout.png", png_bytes(img))
+    loaded = load_image(path)
+    assert loaded.image.getpixel((8, 5)) == (255, 255, 255)
+    assert loaded.image.getpixel((1, 5)) == (0, 0, 0)
+
+
+def test_la_and_palette_transparency(tmp_path):
+    la = Image.new("LA", (4, 4), (0, 128))
+    assert load_image(png_bytes(la)).image.getpixel((0, 0)) == (127, 127, 127)
+    p = Image.new("P", (4, 4), 1)
+    p.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    p.info["transparency"] = 1
+    assert load_image(png_bytes(p, transparency=1)).image.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_one_pixel_and_very_wide(tmp_path):
+    assert load_image(png_bytes(Image.new("RGB", (1, 1), (1, 2, 3)))).image.getpixel((0, 0)) == (1, 2, 3)
+    wide = load_image(write(tmp_path / "strip.png", png_bytes(Image.new("L", (20000, 1), 77))))
+    assert wide.size == (20000, 1) and wide.image.getpixel((19999, 0)) == (77, 77, 77)
+
+
+def test_icc_profiles_sRGB_and_broken_do_not_break_loading(tmp_path):
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    img = Image.new("RGB", (8, 8), (10, 200, 30))
+    assert load_image(png_bytes(img, icc_profile=srgb)).image.getpixel((0, 0)) == (10, 200, 30)
+    assert load_image(png_bytes(img, icc_profile=b"not a profile")).image.getpixel((0, 0)) == (10, 200, 30)
+
+
+def test_icc_profile_is_applied(monkeypatch):
+    """A non-sRGB profile goes through ImageCms (lcms cannot build Adobe RGB here, so the sRGB
+    description check is bypassed and a LAB-tagged conversion is observed instead)."""
+    calls = []
+    real = ImageCms.profileToProfile
+
+    def spy(im, src, dst, **kw):
+        calls.append(kw)
+        return real(im, src, dst, **kw)
+
+    monkeypatch.setattr(intake.ImageCms, "profileToProfile", spy)
+    monkeypatch.setattr(intake.ImageCms, "getProfileDescription", lambda p: "Camera RGB")
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    img = Image.new("RGB", (8, 8), (10, 200, 30))
+    out = load_image(png_bytes(img, icc_profile=srgb)).image
+    assert calls == [{"outputMode": "RGB"}]
+    assert max(abs(a - b) for a, b in zip(out.getpixel((0, 0)), (10, 200, 30), strict=True)) <= 2
+
+
+def test_draft_decodes_big_jpeg_smaller(tmp_path):
+    path = write(tmp_path / "big.jpg", jpeg_bytes(noisy_rgb((4000, 3000))))
+    loaded = load_image(path, draft_size=(1000, 1000))
+    assert loaded.size == (4000, 3000)
+    w, h = loaded.image.size
+    assert 1000 <= w < 4000 and 1000 <= h < 3000
+    assert load_image(path).image.size == (4000, 3000)
+
+
+def test_bytes_source_and_file_handle_is_closed(tmp_path):
+    data = png_bytes(noisy_rgb((30, 20)))
+    loaded = load_image(data)
+    assert loaded.format == "PNG" and loaded.size == (30, 20)
+    path = write(tmp_path / "x.png", data)
+    loaded = load_image(path)
+    loaded.image.getpixel((0, 0))
+    path.unlink()  # nothing keeps the file open (matters on Windows)
+    assert loaded.image.tobytes() == Image.open(io.BytesIO(data)).convert("RGB").tobytes()
