@@ -47,6 +47,28 @@ def open_runtime(
         max_attempts=settings.max_attempts,
         retention_days=settings.retention_days,
         watch_external=watch_external,
-    ).open()
+    )
+    engine.services.update(paths=paths, db=db, settings=settings)
+    engine.open()
+    _remove_stale_temporary_folders(paths, engine)
     log.info("Opened the library in %s", paths.home)
     return Runtime(paths, settings, db, engine)
+
+
+def _remove_stale_temporary_folders(paths: Paths, engine: JobEngine) -> None:
+    """Half-made files of jobs that are no longer running (a crash, a kill) are removed."""
+    import shutil
+
+    try:
+        entries = list(paths.tmp_dir.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not name.startswith("job-"):
+            continue
+        job_id = name.split("-")[1]
+        row = engine.get(int(job_id)) if job_id.isdigit() else None
+        if row is None or row.status != "running":
+            shutil.rmtree(entry, ignore_errors=True)
+            log.info("Removed the unfinished files of job %s", job_id)

@@ -103,7 +103,9 @@ _resized: dict[tuple[Path, int], Image.Image] = {}
 def _sample(index: int, size: int) -> Image.Image:
     photos = sample_photos()
     if not photos:
-        raise UserError("The bundled sample photos are missing; reinstall Style Studio to restore them.")
+        raise UserError(
+            "The bundled sample photos are missing; reinstall Style Studio to restore them."
+        )
     path = photos[index % len(photos)]
     key = (path, size)
     with _lock:

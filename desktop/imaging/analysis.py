@@ -36,7 +36,9 @@ class Analysis:
     lab_mean: tuple[float, float, float]
     lab_std: tuple[float, float, float]
     tones: dict[int, float]  # percentile -> L (0..100)
-    tints: tuple[tuple[float, float], tuple[float, float], tuple[float, float]]  # mean (a, b): shadows, mids, highlights
+    tints: tuple[
+        tuple[float, float], tuple[float, float], tuple[float, float]
+    ]  # mean (a, b): shadows, mids, highlights
     mean_chroma: float
     mood: str
 
@@ -99,7 +101,9 @@ def dominant_palette(img: Image.Image, n: int = PALETTE_SIZE) -> list[PaletteCol
             seen[rgb] = seen.get(rgb, 0) + count
     ranked = sorted(seen.items(), key=lambda kv: -kv[1])
     return [
-        PaletteColour(rgb=rgb, hex=hex_colour(rgb), name=name_colour(rgb), share=round(c / total, 4))
+        PaletteColour(
+            rgb=rgb, hex=hex_colour(rgb), name=name_colour(rgb), share=round(c / total, 4)
+        )
         for rgb, c in ranked
     ]
 
@@ -126,7 +130,9 @@ def _lab_stats(img: Image.Image):
         l_hist[min(1000, max(0, round(lab[0] * 10)))] += count
     n = n or 1
     mean = tuple(round(s / n, 3) for s in sums)
-    std = tuple(round(math.sqrt(max(0.0, q / n - (s / n) ** 2)), 3) for s, q in zip(sums, sq, strict=True))
+    std = tuple(
+        round(math.sqrt(max(0.0, q / n - (s / n) ** 2)), 3) for s, q in zip(sums, sq, strict=True)
+    )
     tints = tuple(
         (round(sa / c, 3), round(sb / c, 3)) if c else (mean[1], mean[2]) for c, sa, sb in band
     )
@@ -150,12 +156,18 @@ def _percentiles(hist: list[int], n: int) -> dict[int, float]:
     return out
 
 
-def describe_mood(mean: tuple[float, float, float], std: tuple[float, float, float], mean_chroma: float) -> str:
+def describe_mood(
+    mean: tuple[float, float, float], std: tuple[float, float, float], mean_chroma: float
+) -> str:
     """A short line such as "warm, bright and muted, soft contrast"."""
     big_l, a, b = mean
     warmth = b + 0.5 * a
     temp = "warm" if warmth > 6 else "cool" if warmth < -3 else "neutral"
     light = "bright" if big_l > 62 else "dark" if big_l < 38 else "mid-toned"
-    sat = "saturated" if mean_chroma > 30 else "muted" if mean_chroma < 14 else "moderately colourful"
-    contrast = "high contrast" if std[0] > 28 else "soft contrast" if std[0] < 14 else "normal contrast"
+    sat = (
+        "saturated" if mean_chroma > 30 else "muted" if mean_chroma < 14 else "moderately colourful"
+    )
+    contrast = (
+        "high contrast" if std[0] > 28 else "soft contrast" if std[0] < 14 else "normal contrast"
+    )
     return f"{temp}, {light} and {sat}, {contrast}"

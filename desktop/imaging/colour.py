@@ -157,8 +157,10 @@ def name_colour(rgb: Iterable[int]) -> str:
     # Chroma matters more than small lightness differences when naming a hue.
     best = min(
         _NAME_LABS,
-        key=lambda item: 0.6 * (item[1][0] - lab[0]) ** 2
-        + (item[1][1] - lab[1]) ** 2
-        + (item[1][2] - lab[2]) ** 2,
+        key=lambda item: (
+            0.6 * (item[1][0] - lab[0]) ** 2
+            + (item[1][1] - lab[1]) ** 2
+            + (item[1][2] - lab[2]) ** 2
+        ),
     )
     return best[0]

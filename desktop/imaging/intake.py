@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import warnings
 from dataclasses import dataclass
@@ -30,7 +31,14 @@ warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
-EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tif"}
+EXTENSIONS = {
+    "JPEG": "jpg",
+    "PNG": "png",
+    "WEBP": "webp",
+    "GIF": "gif",
+    "BMP": "bmp",
+    "TIFF": "tif",
+}
 _CHOOSE = "choose a JPEG, PNG, WebP, GIF, BMP or TIFF image instead"
 
 # EXIF orientation -> the transpose that shows the picture upright (as ImageOps.exif_transpose).
@@ -84,7 +92,9 @@ def load_image(
         raise _os_refusal(exc, label) from exc
 
 
-def check_image_file(source: str | os.PathLike | bytes, *, name: str | None = None) -> tuple[int, int]:
+def check_image_file(
+    source: str | os.PathLike | bytes, *, name: str | None = None
+) -> tuple[int, int]:
     """Validate a file from its header only (no decode) and return its upright (width, height).
 
     Cheap enough for a drop zone; ``load_image`` still decodes fully and may refuse later.
@@ -159,20 +169,29 @@ def _check_byte_count(n: int, label: str) -> None:
 
 def _os_refusal(exc: OSError, label: str) -> ImageRefused:
     if isinstance(exc, FileNotFoundError):
-        return _refuse(label, "the file was not found; check that it still exists and choose it again")
+        return _refuse(
+            label, "the file was not found; check that it still exists and choose it again"
+        )
     if isinstance(exc, IsADirectoryError):
         return _refuse(label, "it is a folder, not an image; choose an image file inside it")
     if isinstance(exc, PermissionError):
         return _refuse(
-            label, "permission to read the file was denied; copy it somewhere you can read and try again"
+            label,
+            "permission to read the file was denied; copy it somewhere you can read and try again",
         )
     reason = exc.strerror or str(exc) or type(exc).__name__
-    return _refuse(label, f"the file could not be read ({reason}); copy it to a local folder and try again")
+    return _refuse(
+        label, f"the file could not be read ({reason}); copy it to a local folder and try again"
+    )
 
 
-def _too_many_pixels(label: str, size: tuple[int, int] | None) -> ImageRefused:
+def _too_many_pixels(
+    label: str, size: tuple[int, int] | None, exc: Exception | None = None
+) -> ImageRefused:
     if size is None:
-        what = "it has more than 100 megapixels"
+        # Pillow refused from the header; its message carries the pixel count.
+        found = re.search(r"\((\d+) pixels\)", str(exc or ""))
+        what = f"it is {int(found.group(1)) / 1e6:,.0f} megapixels" if found else "it is too large"
     else:
         w, h = size
         what = f"it is {w:,} x {h:,} pixels ({w * h / 1e6:,.0f} megapixels)"
@@ -187,7 +206,7 @@ def _open(fh, head: bytes, label: str) -> Image.Image:
     try:
         im = Image.open(fh, formats=ALLOWED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _too_many_pixels(label, None) from exc
+        raise _too_many_pixels(label, None, exc) from exc
     except Image.UnidentifiedImageError as exc:
         raise _unidentified(head, label) from exc
     except Exception as exc:  # noqa: BLE001 - any header parsing failure is a damaged file
@@ -203,32 +222,38 @@ def _open(fh, head: bytes, label: str) -> Image.Image:
 def _decode(fh, head: bytes, label: str, draft_size: tuple[int, int] | None) -> LoadedImage:
     im = _open(fh, head, label)
     fmt = im.format or "unknown"
-    orientation = _orientation(im)
-    size = _upright_size(im.size, orientation)
+    full_size = im.size
     if ImageFile.LOAD_TRUNCATED_IMAGES:  # someone switched it on; truncated files must fail here
         ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         if draft_size and fmt == "JPEG":
             dw, dh = draft_size
-            if orientation in (5, 6, 7, 8):  # stored sideways: ask for the sideways size
+            if _orientation(im) in (5, 6, 7, 8):  # stored sideways: ask for the sideways size
                 dw, dh = dh, dw
             im.draft("RGB", (dw, dh))
-        im.load()
+        im.load()  # before reading EXIF: PNG's getexif() may load, and must not hide an error
+        orientation = _orientation(im)
         rgb = _to_srgb_rgb(im)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _too_many_pixels(label, im.size) from exc
     except MemoryError as exc:
-        raise _refuse(label, "there is not enough memory to open it; close other apps or use a smaller copy") from exc
+        raise _refuse(
+            label, "there is not enough memory to open it; close other apps or use a smaller copy"
+        ) from exc
     except Exception as exc:  # noqa: BLE001 - truncated data, bad checksums, decoder errors
         raise _damaged(label) from exc
     if orientation in _ORIENTATION:
         rgb = rgb.transpose(_ORIENTATION[orientation])
     elif rgb is im and getattr(im, "n_frames", 1) > 1:
         rgb = rgb.copy()  # a multi-frame file would keep using the handle we are about to close
-    return LoadedImage(image=rgb, format=fmt, size=size)
+    return LoadedImage(image=rgb, format=fmt, size=_upright_size(full_size, orientation))
 
 
 def _orientation(im: Image.Image) -> int:
+    """EXIF orientation (1 = upright). Never decodes pixels: a PNG whose eXIf chunk comes after
+    the image data only reports it once loaded."""
+    if im.format == "PNG" and "exif" not in im.info and getattr(im, "tile", None):
+        return 1
     try:
         return int(im.getexif().get(0x0112, 1))
     except Exception:  # noqa: BLE001 - broken EXIF never stops a picture from loading
@@ -353,7 +378,9 @@ def sniff(head: bytes) -> tuple[str, str] | None:
             return "other-image", "an AVIF image"
         return "not-image", "a video file"
     if head[:4] == b"RIFF":
-        kind = {b"WAVE": "a WAV audio file", b"AVI ": "an AVI video"}.get(head[8:12], "a RIFF media file")
+        kind = {b"WAVE": "a WAV audio file", b"AVI ": "an AVI video"}.get(
+            head[8:12], "a RIFF media file"
+        )
         return "not-image", kind
     text = _as_text(head)
     if text is not None:
@@ -393,7 +420,10 @@ def _unidentified(head: bytes, label: str) -> ImageRefused:
     if kind == "image":
         return _damaged(label, what)
     if kind == "other-image":
-        return _refuse(label, f"it looks like {what}, which Style Studio can't read; export it as a JPEG or PNG and try again")
+        return _refuse(
+            label,
+            f"it looks like {what}, which Style Studio can't read; export it as a JPEG or PNG and try again",
+        )
     return _refuse(label, f"it looks like {what}, not an image; {_CHOOSE}")
 
 

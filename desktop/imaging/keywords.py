@@ -17,10 +17,37 @@ from desktop.imaging.colour import COLOUR_NAMES, NEUTRAL_NAMES
 _NEGATORS = frozenset({"no", "not", "without", "never", "non", "zero", "minus", "avoid", "dont"})
 _BOUNDARIES = frozenset({",", ".", ";", ":", "!", "?", "but", "and", "with", "plus", "or", "then"})
 _SOFTER = frozenset(
-    {"subtle", "slight", "slightly", "faint", "gentle", "gently", "little", "touch", "hint", "mild", "light", "lightly"}
+    {
+        "subtle",
+        "slight",
+        "slightly",
+        "faint",
+        "gentle",
+        "gently",
+        "little",
+        "touch",
+        "hint",
+        "mild",
+        "light",
+        "lightly",
+    }
 )
 _STRONGER = frozenset(
-    {"heavy", "heavily", "strong", "strongly", "lots", "extreme", "intense", "very", "super", "massive", "thick", "lot", "extra"}
+    {
+        "heavy",
+        "heavily",
+        "strong",
+        "strongly",
+        "lots",
+        "extreme",
+        "intense",
+        "very",
+        "super",
+        "massive",
+        "thick",
+        "lot",
+        "extra",
+    }
 )
 
 
@@ -73,9 +100,19 @@ def _amount(tokens: list[str], i: int) -> float:
 
 
 COLOUR_SYNONYMS = {
-    "gray": "grey", "golden": "gold", "violet": "purple", "aqua": "turquoise", "cyan": "turquoise",
-    "emerald": "green", "scarlet": "red", "ruby": "crimson", "peach": "salmon", "ochre": "amber",
-    "mustard": "gold", "burgundy": "maroon", "fuchsia": "magenta",
+    "gray": "grey",
+    "golden": "gold",
+    "violet": "purple",
+    "aqua": "turquoise",
+    "cyan": "turquoise",
+    "emerald": "green",
+    "scarlet": "red",
+    "ruby": "crimson",
+    "peach": "salmon",
+    "ochre": "amber",
+    "mustard": "gold",
+    "burgundy": "maroon",
+    "fuchsia": "magenta",
 }
 
 

@@ -51,33 +51,195 @@ class Look:
 # Family -> words and phrases that ask for it (normalised: lower case, hyphens as spaces).
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "contrast": ("high contrast", "contrasty", "punchy", "dramatic", "hard light", "crisp", "noir"),
-    "mono": ("black and white", "b and w", "bw", "monochrome", "mono", "grayscale", "greyscale",
-             "noir", "ansel adams", "silver gelatin", "tri x"),
-    "sepia": ("sepia", "antique", "old photo", "old photograph", "aged", "daguerreotype", "tintype",
-              "victorian", "wild west", "1900s", "19th century", "vintage"),
-    "duotone": ("duotone", "duo tone", "two tone", "two colour", "two color", "bichrome", "tritone"),
-    "glow": ("soft focus", "glow", "glowing", "dreamy", "dream", "bloom", "hazy", "haze", "ethereal",
-             "orton", "halation", "diffusion", "diffused", "misty", "mist", "romantic", "angelic"),
-    "posterize": ("posterize", "posterise", "posterized", "posterised", "poster", "screen print",
-                  "screenprint", "flat colours", "flat colors", "cel shaded", "cel shading", "cartoon",
-                  "pop art", "vector"),
-    "sketch": ("sketch", "sketchy", "sketched", "pencil", "ink", "inked", "drawing", "drawn",
-               "line art", "lineart", "outline", "outlines", "hand drawn", "pen", "etching",
-               "engraving", "graphic novel", "illustration", "illustrated"),
-    "halftone": ("halftone", "half tone", "comic", "comics", "comic book", "dots", "dotted", "dot",
-                 "newspaper", "newsprint", "pop art", "benday", "ben day", "screentone", "manga",
-                 "risograph", "riso"),
-    "pixel": ("pixel", "pixels", "pixel art", "pixelated", "pixellated", "pixelate", "pixelated",
-              "8 bit", "16 bit", "8bit", "16bit", "retro game", "retro games", "retro gaming",
-              "video game", "arcade", "nes", "snes", "gameboy", "game boy", "sprite", "mosaic",
-              "low res", "lowres", "minecraft"),
-    "light_leak": ("light leak", "light leaks", "leaky", "lomo", "lomography", "polaroid",
-                   "instant film", "expired film", "toy camera", "holga", "lens flare", "flare"),
-    "vignette": ("vignette", "vignetted", "vignetting", "lomo", "lomography", "tunnel",
-                 "dark corners", "darkened corners", "old lens", "toy camera", "holga", "spotlight"),
-    "grain": ("grain", "grainy", "film", "analog", "analogue", "35mm", "35 mm", "kodak", "portra",
-              "fuji", "fujifilm", "ilford", "noise", "noisy", "gritty", "grit", "film stock",
-              "super 8", "16mm", "tri x", "expired film"),
+    "mono": (
+        "black and white",
+        "b and w",
+        "bw",
+        "monochrome",
+        "mono",
+        "grayscale",
+        "greyscale",
+        "noir",
+        "ansel adams",
+        "silver gelatin",
+        "tri x",
+    ),
+    "sepia": (
+        "sepia",
+        "antique",
+        "old photo",
+        "old photograph",
+        "aged",
+        "daguerreotype",
+        "tintype",
+        "victorian",
+        "wild west",
+        "1900s",
+        "19th century",
+        "vintage",
+    ),
+    "duotone": (
+        "duotone",
+        "duo tone",
+        "two tone",
+        "two colour",
+        "two color",
+        "bichrome",
+        "tritone",
+    ),
+    "glow": (
+        "soft focus",
+        "glow",
+        "glowing",
+        "dreamy",
+        "dream",
+        "bloom",
+        "hazy",
+        "haze",
+        "ethereal",
+        "orton",
+        "halation",
+        "diffusion",
+        "diffused",
+        "misty",
+        "mist",
+        "romantic",
+        "angelic",
+    ),
+    "posterize": (
+        "posterize",
+        "posterise",
+        "posterized",
+        "posterised",
+        "poster",
+        "screen print",
+        "screenprint",
+        "flat colours",
+        "flat colors",
+        "cel shaded",
+        "cel shading",
+        "cartoon",
+        "pop art",
+        "vector",
+    ),
+    "sketch": (
+        "sketch",
+        "sketchy",
+        "sketched",
+        "pencil",
+        "ink",
+        "inked",
+        "drawing",
+        "drawn",
+        "line art",
+        "lineart",
+        "outline",
+        "outlines",
+        "hand drawn",
+        "pen",
+        "etching",
+        "engraving",
+        "graphic novel",
+        "illustration",
+        "illustrated",
+    ),
+    "halftone": (
+        "halftone",
+        "half tone",
+        "comic",
+        "comics",
+        "comic book",
+        "dots",
+        "dotted",
+        "dot",
+        "newspaper",
+        "newsprint",
+        "pop art",
+        "benday",
+        "ben day",
+        "screentone",
+        "manga",
+        "risograph",
+        "riso",
+    ),
+    "pixel": (
+        "pixel",
+        "pixels",
+        "pixel art",
+        "pixelated",
+        "pixellated",
+        "pixelate",
+        "pixelated",
+        "8 bit",
+        "16 bit",
+        "8bit",
+        "16bit",
+        "retro game",
+        "retro games",
+        "retro gaming",
+        "video game",
+        "arcade",
+        "nes",
+        "snes",
+        "gameboy",
+        "game boy",
+        "sprite",
+        "mosaic",
+        "low res",
+        "lowres",
+        "minecraft",
+    ),
+    "light_leak": (
+        "light leak",
+        "light leaks",
+        "leaky",
+        "lomo",
+        "lomography",
+        "polaroid",
+        "instant film",
+        "expired film",
+        "toy camera",
+        "holga",
+        "lens flare",
+        "flare",
+    ),
+    "vignette": (
+        "vignette",
+        "vignetted",
+        "vignetting",
+        "lomo",
+        "lomography",
+        "tunnel",
+        "dark corners",
+        "darkened corners",
+        "old lens",
+        "toy camera",
+        "holga",
+        "spotlight",
+    ),
+    "grain": (
+        "grain",
+        "grainy",
+        "film",
+        "analog",
+        "analogue",
+        "35mm",
+        "35 mm",
+        "kodak",
+        "portra",
+        "fuji",
+        "fujifilm",
+        "ilford",
+        "noise",
+        "noisy",
+        "gritty",
+        "grit",
+        "film stock",
+        "super 8",
+        "16mm",
+        "tri x",
+        "expired film",
+    ),
 }
 GAMEBOY = ((15, 56, 15), (48, 98, 48), (139, 172, 15), (155, 188, 15))
 DEFAULT_DUOTONE = ((28, 32, 96), (255, 206, 160))  # deep navy -> warm peach
@@ -123,7 +285,9 @@ def apply_looks(img: Image.Image, looks: Iterable[Look], seed: int) -> Image.Ima
     """``img`` with ``looks`` applied in the canonical order; same seed, same bytes."""
     out = img.convert("RGB") if img.mode != "RGB" else img
     order = list(FAMILIES)
-    for look in sorted(looks, key=lambda lk: order.index(lk.name) if lk.name in FAMILIES else len(order)):
+    for look in sorted(
+        looks, key=lambda lk: order.index(lk.name) if lk.name in FAMILIES else len(order)
+    ):
         fn = FAMILIES.get(look.name)
         if fn is None:  # a look from a newer version: skip rather than fail
             continue
@@ -153,7 +317,7 @@ def _contrast(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
 
 
 def _sigmoid(x: float) -> float:
-    return 1 / (1 + 2.718281828459045 ** -x)
+    return 1 / (1 + 2.718281828459045**-x)
 
 
 def _mono(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
@@ -259,10 +423,15 @@ def _pixel(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
         pal = Image.new("P", (1, 1))
         flat = [v for c in look.colours for v in c]
         pal.putpalette(flat + flat[-3:] * (256 - len(look.colours)))
-        small = ImageOps.autocontrast(small, cutoff=1).quantize(palette=pal, dither=Image.Dither.NONE)
+        small = ImageOps.autocontrast(small, cutoff=1).quantize(
+            palette=pal, dither=Image.Dither.NONE
+        )
     else:
-        small = small.quantize(colors=16 if look.amount >= 1 else 32, method=Image.Quantize.MEDIANCUT,
-                               dither=Image.Dither.NONE)
+        small = small.quantize(
+            colors=16 if look.amount >= 1 else 32,
+            method=Image.Quantize.MEDIANCUT,
+            dither=Image.Dither.NONE,
+        )
     return small.convert("RGB").resize((w, h), Image.Resampling.NEAREST)
 
 
@@ -311,7 +480,9 @@ def _grain(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
     clump = max(1.0, 1.4 * _unit(img))  # grain size in pixels
     sw, sh = max(1, round(w / clump)), max(1, round(h / clump))
     sigma = 11 * look.amount * (1.35 if (sw, sh) != (w, h) else 1.0)  # resizing softens noise
-    noise = Image.frombytes("L", (sw, sh), rng.randbytes(sw * sh)).point(_grain_table(round(sigma, 2)))
+    noise = Image.frombytes("L", (sw, sh), rng.randbytes(sw * sh)).point(
+        _grain_table(round(sigma, 2))
+    )
     if (sw, sh) != (w, h):
         noise = noise.resize((w, h), Image.Resampling.BICUBIC)
     return ImageChops.add(img, Image.merge("RGB", (noise, noise, noise)), scale=1.0, offset=-128)

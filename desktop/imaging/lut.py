@@ -4,7 +4,7 @@ The grade maps the statistics of a *typical photo* (``NEUTRAL``, see below) to t
 statistics (from a reference's analysis, or from words in the description):
 
 * lightness: a monotone tone curve through the L percentiles (1, 5, 25, 50, 75, 95, 99) of the
-  source onto those of the target (histogram matching, slopes kept within 0.2..4);
+  source onto those of the target (histogram matching, slopes kept within 0.3..4);
 * colour: a and b are scaled by the ratio of the standard deviations (Reinhard colour
   transfer) and shifted by the target's mean tint *per tone band* (shadows, midtones,
   highlights), so a reference with teal shadows and warm highlights passes that on.
@@ -145,7 +145,7 @@ def _tone_knots(src: tuple[float, ...], tgt: tuple[float, ...]) -> tuple[list[fl
 
     The end points extend the outer segments' slopes instead of pinning 0->0 and 100->100, so a
     reference with lifted blacks or dimmed whites (faded film) keeps that character. Slopes are
-    kept within 0.2..4 so odd references (a flat graphic) cannot crush or explode the tones.
+    kept within 0.3..4 so odd references (a flat graphic) cannot crush or explode the tones.
     """
     xs: list[float] = []
     ys: list[float] = []
@@ -158,7 +158,11 @@ def _tone_knots(src: tuple[float, ...], tgt: tuple[float, ...]) -> tuple[list[fl
     lo = _clamp_slope((ys[1] - ys[0]) / (xs[1] - xs[0])) if len(xs) > 1 else 1.0
     hi = _clamp_slope((ys[-1] - ys[-2]) / (xs[-1] - xs[-2])) if len(xs) > 1 else 1.0
     xs = [0.0, *xs, 100.0]
-    ys = [min(ys[0], max(0.0, ys[0] - xs[1] * lo)), *ys, max(ys[-1], min(100.0, ys[-1] + (100 - xs[-2]) * hi))]
+    ys = [
+        min(ys[0], max(0.0, ys[0] - xs[1] * lo)),
+        *ys,
+        max(ys[-1], min(100.0, ys[-1] + (100 - xs[-2]) * hi)),
+    ]
     out = [ys[0]]
     for i in range(1, len(xs)):
         dx = xs[i] - xs[i - 1]
@@ -167,7 +171,7 @@ def _tone_knots(src: tuple[float, ...], tgt: tuple[float, ...]) -> tuple[list[fl
 
 
 def _clamp_slope(m: float) -> float:
-    return min(4.0, max(0.2, m))
+    return min(4.0, max(0.3, m))
 
 
 def _pchip(xs: list[float], ys: list[float]):
@@ -256,16 +260,90 @@ def identity_lut(size: int = LUT_SIZE) -> ImageFilter.Color3DLUT:
 
 # -- grades from words ------------------------------------------------------------------------
 
-_WARM = ("warm", "warmer", "golden", "sunset", "sunny", "summer", "summery", "autumn", "autumnal",
-         "cozy", "cosy", "tungsten", "honey", "candlelight", "golden hour")
-_COOL = ("cool", "cooler", "cold", "icy", "ice", "winter", "wintry", "frosty", "blue hour",
-         "moonlight", "moonlit", "nordic", "arctic", "chilly", "clinical")
-_BRIGHT = ("bright", "brighter", "airy", "high key", "sunlit", "luminous", "overexposed", "pastel", "pastels")
-_DARK = ("dark", "darker", "moody", "noir", "low key", "night", "shadowy", "gloomy", "underexposed", "brooding")
-_MUTED = ("muted", "faded", "pastel", "pastels", "desaturated", "washed out", "dusty", "matte",
-          "subdued", "understated", "vintage")
-_VIVID = ("vivid", "saturated", "vibrant", "punchy", "colorful", "colourful", "rich", "technicolor",
-          "technicolour", "neon", "psychedelic", "bold")
+_WARM = (
+    "warm",
+    "warmer",
+    "golden",
+    "sunset",
+    "sunny",
+    "summer",
+    "summery",
+    "autumn",
+    "autumnal",
+    "cozy",
+    "cosy",
+    "tungsten",
+    "honey",
+    "candlelight",
+    "golden hour",
+)
+_COOL = (
+    "cool",
+    "cooler",
+    "cold",
+    "icy",
+    "ice",
+    "winter",
+    "wintry",
+    "frosty",
+    "blue hour",
+    "moonlight",
+    "moonlit",
+    "nordic",
+    "arctic",
+    "chilly",
+    "clinical",
+)
+_BRIGHT = (
+    "bright",
+    "brighter",
+    "airy",
+    "high key",
+    "sunlit",
+    "luminous",
+    "overexposed",
+    "pastel",
+    "pastels",
+)
+_DARK = (
+    "dark",
+    "darker",
+    "moody",
+    "noir",
+    "low key",
+    "night",
+    "shadowy",
+    "gloomy",
+    "underexposed",
+    "brooding",
+)
+_MUTED = (
+    "muted",
+    "faded",
+    "pastel",
+    "pastels",
+    "desaturated",
+    "washed out",
+    "dusty",
+    "matte",
+    "subdued",
+    "understated",
+    "vintage",
+)
+_VIVID = (
+    "vivid",
+    "saturated",
+    "vibrant",
+    "punchy",
+    "colorful",
+    "colourful",
+    "rich",
+    "technicolor",
+    "technicolour",
+    "neon",
+    "psychedelic",
+    "bold",
+)
 _FADED = ("faded", "matte", "washed out", "vintage", "lifted blacks")
 _HIGH_CONTRAST = ("high contrast", "contrasty", "punchy", "dramatic", "crisp", "harsh", "noir")
 _LOW_CONTRAST = ("low contrast", "soft contrast", "flat", "gentle", "soft light", "hazy", "dreamy")
@@ -298,7 +376,7 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
         tones = [t * (1 + 0.22 * light) for t in tones]
     sat = amount(_VIVID) - amount(_MUTED)
     if sat:
-        factor = 1.45 ** sat if sat > 0 else 0.55 ** (-sat)
+        factor = 1.45**sat if sat > 0 else 0.55 ** (-sat)
         std[1] *= factor
         std[2] *= factor
     contrast = amount(_HIGH_CONTRAST) - amount(_LOW_CONTRAST)
@@ -321,9 +399,15 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
             tints[band][0] += ca * k
             tints[band][1] += cb * k
         tints[1] = [(tints[0][0] + tints[2][0]) / 2, (tints[0][1] + tints[2][1]) / 2]
-    mean[0] = sum(tones) / len(tones)
-    mean[1] = sum(t[0] for t in tints) / 3
-    mean[2] = sum(t[1] for t in tints) / 3
+    if (
+        tones == list(base.tones)
+        and std == list(base.std)
+        and tints == [list(t) for t in base.tints]
+    ):
+        return base
+    mean[0] += sum(tones) / len(tones) - sum(base.tones) / len(base.tones)
+    mean[1] += sum(t[0] for t in tints) / 3 - sum(t[0] for t in base.tints) / 3
+    mean[2] += sum(t[1] for t in tints) / 3 - sum(t[1] for t in base.tints) / 3
     tones = sorted(min(100.0, max(0.0, t)) for t in tones)
     return replace(
         base,
@@ -376,12 +460,16 @@ def read_cube(path: str | os.PathLike) -> ImageFilter.Color3DLUT:
     name = Path(path).name
 
     def bad(problem: str) -> CubeError:
-        return CubeError(f'Can\'t read the LUT "{name}": {problem}; export it again as a 3D .cube file.')
+        return CubeError(
+            f'Can\'t read the LUT "{name}": {problem}; export it again as a 3D .cube file.'
+        )
 
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise CubeError(f'Can\'t read the LUT "{name}" ({exc.strerror or exc}); check that the file exists and is readable.') from exc
+        raise CubeError(
+            f'Can\'t read the LUT "{name}" ({exc.strerror or exc}); check that the file exists and is readable.'
+        ) from exc
     size = None
     values: list[float] = []
     for raw in text.splitlines():

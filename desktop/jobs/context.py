@@ -41,11 +41,13 @@ class JobContext:
         store: JobStore,
         loop: asyncio.AbstractEventLoop,
         executor: Executor,
+        services: dict[str, Any] | None = None,
     ) -> None:
         self.row = row
         self.id = row.id
         self.payload = payload
         self.attempt = row.attempts
+        self.services = services if services is not None else {}
         self.log = JobLogAdapter(logging.getLogger("desktop.jobs.run"), {"job_id": row.id})
         self._store = store
         self._loop = loop

@@ -76,6 +76,9 @@ class JobEngine:
         _LIVE_OWNERS.add(self.owner)
         self._watcher = ChangeWatcher(db, self.hub) if watch_external else None
         self._closed = False
+        # What handlers may need from the front door that opened the engine (the library's
+        # paths, database, settings); the engine itself never looks inside.
+        self.services: dict[str, Any] = {}
         registry.load_builtin()
 
     def open(self) -> JobEngine:

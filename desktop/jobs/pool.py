@@ -220,7 +220,9 @@ class WorkPool:
 
     # --- one job --------------------------------------------------------------------------------
     async def _run_job(self, row: JobRow) -> None:
-        ctx = JobContext(row, {}, self.store, asyncio.get_running_loop(), self._executor)
+        ctx = JobContext(
+            row, {}, self.store, asyncio.get_running_loop(), self._executor, self.engine.services
+        )
         self._contexts[row.id] = ctx
         jt = registry.get(row.type)
         ctx.log.info("%s started (attempt %d of %d)", row.type, row.attempts, row.max_attempts)

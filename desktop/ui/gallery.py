@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QLinearGradient,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -20,7 +38,8 @@ from PySide6.QtWidgets import (
 from desktop.library import StyleInfo
 from desktop.ui.styles_model import THUMB_SIZE, StyleRole, StylesModel
 
-CARD = QSize(THUMB_SIZE.width() + 24, THUMB_SIZE.height() + 58)
+THUMB_HEIGHT = THUMB_SIZE.height()
+CARD = QSize(THUMB_SIZE.width() + 24, THUMB_HEIGHT + 62)
 
 
 class StyleCardDelegate(QStyledItemDelegate):
@@ -52,17 +71,18 @@ class StyleCardDelegate(QStyledItemDelegate):
             painter.setPen(QPen(pal.color(QPalette.ColorRole.Midlight), 1))
         painter.drawPath(path)
 
-        thumb_area = QRect(rect.left() + 8, rect.top() + 8, rect.width() - 16, THUMB_SIZE.height())
+        thumb_area = QRect(rect.left() + 8, rect.top() + 8, rect.width() - 16, THUMB_HEIGHT)
+        clip = QPainterPath()
+        clip.addRoundedRect(thumb_area, 6, 6)
+        painter.setClipPath(clip)
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if pixmap is not None and not pixmap.isNull():
-            scaled = pixmap.size().scaled(thumb_area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            # cover the tile (crop the overflow) so every card in the grid lines up
+            scaled = pixmap.size().scaled(thumb_area.size(), Qt.AspectRatioMode.KeepAspectRatioByExpanding)
             target = QRect(0, 0, scaled.width(), scaled.height())
             target.moveCenter(thumb_area.center())
-            clip = QPainterPath()
-            clip.addRoundedRect(target, 6, 6)
-            painter.setClipPath(clip)
             painter.drawPixmap(target, pixmap)
-            painter.setClipping(False)
+        painter.setClipping(False)
 
         text_rect = QRect(rect.left() + 10, thumb_area.bottom() + 6, rect.width() - 20, 20)
         font = QFont(option.font)
@@ -104,6 +124,35 @@ class GalleryView(QListView):
         self.setAccessibleName("Style gallery")
 
 
+class EmptyArt(QWidget):
+    """Three fanned cards in sample grades: a hint of what the gallery will hold."""
+
+    COLORS = (("#0f3b47", "#f3c38b"), ("#1d2a5b", "#f2a3b8"), ("#1f2d1c", "#d9dcb0"))
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFixedSize(220, 120)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        center = QPointF(self.width() / 2, self.height() / 2 + 8)
+        for i, (dark, light) in enumerate(self.COLORS):
+            painter.save()
+            painter.translate(center)
+            painter.rotate((i - 1) * 12)
+            painter.translate((i - 1) * 46, abs(i - 1) * 6)
+            card = QRectF(-40, -46, 80, 92)
+            grad = QLinearGradient(card.topLeft(), card.bottomRight())
+            grad.setColorAt(0, QColor(light))
+            grad.setColorAt(1, QColor(dark))
+            painter.setPen(QPen(QColor(255, 255, 255), 3))
+            painter.setBrush(grad)
+            painter.drawRoundedRect(card, 8, 8)
+            painter.restore()
+        painter.end()
+
+
 class EmptyState(QWidget):
     """What a new library (or a search that finds nothing) shows instead of an empty grid."""
 
@@ -116,12 +165,7 @@ class EmptyState(QWidget):
         layout.setContentsMargins(40, 40, 40, 40)
         layout.setSpacing(12)
         layout.addStretch(2)
-        self.art = QLabel("◐ ◑ ◒")
-        self.art.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        art_font = self.art.font()
-        art_font.setPointSizeF(art_font.pointSizeF() * 3)
-        self.art.setFont(art_font)
-        self.art.setStyleSheet("color: palette(mid);")
+        self.art = EmptyArt()
         self.title = QLabel()
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title_font = self.title.font()
@@ -136,7 +180,9 @@ class EmptyState(QWidget):
         self.button.setObjectName("emptyNewStyleButton")
         self.button.setDefault(True)
         self.button.clicked.connect(self.newStyleClicked)
-        for w in (self.art, self.title, self.body):
+        layout.addWidget(self.art, 0, Qt.AlignmentFlag.AlignCenter)
+        layout.addSpacing(6)
+        for w in (self.title, self.body):
             layout.addWidget(w)
         layout.addSpacing(8)
         layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignCenter)
@@ -144,11 +190,13 @@ class EmptyState(QWidget):
         self.show_loading()
 
     def show_loading(self) -> None:
+        self.art.hide()
         self.title.setText("Opening your library…")
         self.body.setText("")
         self.button.hide()
 
     def show_empty(self) -> None:
+        self.art.show()
         self.title.setText("Your style library is empty")
         self.body.setText(
             "Drop a reference image anywhere on this window, or start with a description.\n"
@@ -157,6 +205,7 @@ class EmptyState(QWidget):
         self.button.show()
 
     def show_no_match(self, search: str) -> None:
+        self.art.hide()
         self.title.setText("No styles match your search")
         self.body.setText(f"Nothing is named or described like “{search}”. Try fewer words.")
         self.button.hide()

@@ -46,10 +46,14 @@ ERROR_STYLE = "color: #c0392b;"
 
 def describe_time(row: JobRow, now: float | None = None) -> str:
     """"Elapsed 0:12 · about 0:30 left" (the estimate once past 10 %)."""
+    if row.status == "queued":
+        return "Waiting for a free slot…"
     if row.started_at is None:
-        return "Waiting for a free slot…" if row.status == "queued" else ""
+        return ""
     now = now or time.time()
     spent = max(0.0, (row.finished_at or now) - row.started_at)
+    if row.status == FAILED:
+        return f"Failed after {format_duration(spent)} · attempt {row.attempts} of {row.max_attempts}"
     text = f"Elapsed {format_duration(spent)}"
     p = row.progress
     if row.status == "running" and p is not None and ETA_AFTER < p < 1.0:
@@ -155,7 +159,7 @@ class JobProgressDialog(QDialog):
         self.details = QPlainTextEdit()
         self.details.setObjectName("jobDetailsText")
         self.details.setReadOnly(True)
-        self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         mono.setPointSizeF(max(7.0, self.font().pointSizeF() - 1))
@@ -163,7 +167,7 @@ class JobProgressDialog(QDialog):
         self.details.setMinimumHeight(160)
         self.details.hide()
 
-        for w in (self.title, self.subtitle, self.message, self.bar, self.time, self.error, self.details):
+        for w in (self.title, self.subtitle, self.message, self.bar, self.error, self.time, self.details):
             lay.addWidget(w)
         lay.addSpacing(4)
 
@@ -201,6 +205,7 @@ class JobProgressDialog(QDialog):
         self.background_button.setVisible(not failed)
         self.cancel_button.setVisible(not failed)
         self.bar.setVisible(not failed)
+        self.message.setVisible(not failed)
         if not failed:
             self.details_button.setChecked(False)
             self.details.hide()
@@ -307,7 +312,7 @@ class JobProgressDialog(QDialog):
         self._canceling = False
         self._tick.stop()
         self._show_timer.stop()
-        self.message.setText("The job failed.")
+        self.message.setText("Failed")
         self.error.setText(row.error or "The job failed; the details are in the log.")
         self._set_failed_ui(True)
         self.retry_button.setEnabled(True)

@@ -7,8 +7,19 @@ import shutil
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage, QImageReader, QPixmap
+from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QGuiApplication,
+    QImage,
+    QImageReader,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -19,6 +30,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -30,7 +42,7 @@ from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
 
 log = logging.getLogger(__name__)
 
-PREVIEW_TILE = QSize(196, 148)
+PREVIEW_TILE = QSize(400, 300)  # decode size: sharp at the widest the pane gets
 
 
 def _read_scaled(path: str, size: QSize, fallback: str | None = None) -> QImage:
@@ -43,6 +55,48 @@ def _read_scaled(path: str, size: QSize, fallback: str | None = None) -> QImage:
     if src.isValid():
         reader.setScaledSize(src.scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
     return reader.read()
+
+
+class ImageTile(QWidget):
+    """A preview that fills its width (4:3 box, picture fitted inside, rounded placeholder)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pixmap: QPixmap | None = None
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.setMinimumSize(80, 60)
+
+    def setPixmap(self, pixmap: QPixmap) -> None:  # noqa: N802 - Qt naming
+        self._pixmap = pixmap
+        self.update()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return width * 3 // 4
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(160, 120)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        box = QRectF(self.rect())
+        clip = QPainterPath()
+        clip.addRoundedRect(box, 6, 6)
+        painter.setClipPath(clip)
+        if self._pixmap is None or self._pixmap.isNull():
+            painter.fillPath(clip, self.palette().color(QPalette.ColorRole.Midlight))
+        else:
+            size = self._pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatioByExpanding)
+            target = QRectF(0, 0, size.width(), size.height())
+            target.moveCenter(box.center())
+            painter.drawPixmap(target.toRect(), self._pixmap)
+        painter.end()
 
 
 def _section(text: str) -> QLabel:
@@ -77,6 +131,7 @@ class StyleDetail(QStackedWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         scroll.setWidget(body)
         lay = QVBoxLayout(body)
@@ -181,11 +236,7 @@ class StyleDetail(QStackedWidget):
         self.meta.setText(f"{generator} · {created}")
         _clear(self.previews)
         for i, _img in enumerate(style.images):
-            tile = QLabel()
-            tile.setFixedSize(PREVIEW_TILE)
-            tile.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            tile.setStyleSheet("background: palette(midlight); border-radius: 6px;")
-            self.previews.addWidget(tile, i // 2, i % 2)
+            self.previews.addWidget(ImageTile(), i // 2, i % 2)
         _clear(self.palette_row)
         palette = (style.analysis or {}).get("palette") or []
         for entry in palette[:10]:

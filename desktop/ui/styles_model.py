@@ -26,7 +26,7 @@ StyleIdRole = Qt.ItemDataRole.UserRole + 2
 ThumbnailReadyRole = Qt.ItemDataRole.UserRole + 3
 
 PAGE_SIZE = 200
-THUMB_SIZE = QSize(176, 176)
+THUMB_SIZE = QSize(176, 132)  # the card's picture: thumbnails are decoded to cover it
 
 
 def library_signature(library: Library) -> tuple[int, int]:

@@ -1,5 +1,6 @@
 """Thumbnails decoded off the GUI thread, with a small LRU of ready pixmaps.
 
+Images are scaled to *cover* the given size (the card crops the overflow).
 ``ThumbnailCache.get(path)`` answers at once: the pixmap if it is cached, else ``None`` after
 asking a ``QThreadPool`` worker to decode (and scale) the file; ``loaded(path)`` is emitted on
 the GUI thread when it is ready. Workers produce ``QImage`` (safe off the GUI thread); the
@@ -35,8 +36,10 @@ class _Decode(QRunnable):
             reader = QImageReader(self.path)
             reader.setAutoTransform(True)
             src = reader.size()
-            if src.isValid() and (src.width() > self.size.width() or src.height() > self.size.height()):
-                reader.setScaledSize(src.scaled(self.size, Qt.AspectRatioMode.KeepAspectRatio))
+            if src.isValid():
+                cover = src.scaled(self.size, Qt.AspectRatioMode.KeepAspectRatioByExpanding)
+                if cover.width() < src.width():  # never enlarge
+                    reader.setScaledSize(cover)
             image = reader.read()
             if image.isNull():
                 log.warning("Could not read the thumbnail %s: %s", self.path, reader.errorString())

@@ -83,6 +83,9 @@ def test_logging_goes_to_a_rotating_file_with_one_line_per_state_change(home):
         run_pool(rt)
     finally:
         rt.close()
+    from desktop.logs import flush_logs
+
+    flush_logs()
     text = (home / "logs" / "stylestudio.log").read_text()
     assert f"[job {job}] diagnostics.sleep queued" in text
     assert f"[job {job}] diagnostics.sleep started (attempt 1 of 3)" in text

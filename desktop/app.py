@@ -1,0 +1,143 @@
+"""The window's start-up and shut-down: one path for the app, the tests, the screenshots and
+the benchmarks.
+
+``await start(home)`` on a running qasync loop shows the main window at once, opens the library
+on a worker thread (data folder, logging, migrations, job engine with crash recovery), starts
+the in-process work pool on its own thread, and returns the window. ``await stop(window)``
+stops the pool within a bounded grace (running jobs end canceled; none is left ``running``),
+closes the library and the window. ``main()`` is what ``stylestudio`` runs without arguments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from desktop.config import resolve_paths
+from desktop.errors import UserError
+from desktop.jobs.model import INTERRUPTED_ERROR
+from desktop.jobs.pool import PoolThread
+from desktop.runtime import Runtime, open_runtime
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE = 1.0  # seconds a running job gets to finish when the window closes
+STOP_TIMEOUT = STOP_GRACE + 6.0  # the pool's own shutdown is bounded by about grace + 3 s
+WINDOW_STATE_FILE = "window.ini"  # QSettings for geometry and splitter, inside the data folder
+
+
+async def start(home=None, *, verbose: bool = False):  # noqa: ANN001, ANN201 - keeps Qt imports lazy
+    """Show the main window and open the library behind it. Raises UserError (one sentence)
+    when the library cannot be opened; nothing is left running in that case."""
+    from desktop.ui.application import has_application
+    from desktop.ui.async_utils import run_blocking
+    from desktop.ui.main_window import MainWindow
+
+    if not has_application():
+        raise RuntimeError("desktop.app.start() needs a QApplication and a running qasync loop")
+    paths = resolve_paths(home)
+    window = MainWindow(settings_file=str(paths.home / WINDOW_STATE_FILE))
+    window.show()
+    await asyncio.sleep(0)  # let the first paint happen before the library opens
+    try:
+        runtime = await run_blocking(open_runtime, home, verbose=verbose)
+    except BaseException:
+        _discard(window)
+        raise
+    try:
+        pool = runtime.engine.pool(max_parallel=max(1, runtime.settings.max_parallel))
+        pool_thread = PoolThread(pool, grace=STOP_GRACE)
+        pool_thread.start()
+    except BaseException:
+        await run_blocking(runtime.close)
+        _discard(window)
+        raise
+    window.attach(runtime, pool_thread)
+    log.info("Window ready (pool of %d)", pool.max_parallel)
+    return window
+
+
+def _discard(window) -> None:  # noqa: ANN001
+    window._shutting_down = True
+    window.shutdown()
+    window.close()
+    window.deleteLater()
+
+
+def _end_own_running(runtime: Runtime) -> int:
+    """Blocking: any row this process still holds as running ends as interrupted (only when
+    the pool did not stop in time; the update is fenced on owner and attempt)."""
+    engine = runtime.engine
+    count = 0
+    for row in engine.store.running():
+        if row.owner == engine.owner and engine.store.recover_fail(row, INTERRUPTED_ERROR) is not None:
+            log.warning("[job %d] failed: Style Studio closed while it was running", row.id)
+            count += 1
+    return count
+
+
+async def stop(window) -> None:  # noqa: ANN001
+    """Shut the window's world down in bounded time: no row is left ``running``."""
+    from desktop.ui.async_utils import run_blocking
+
+    if getattr(window, "_stopped", False):
+        return
+    window._stopped = True
+    window.shutdown()
+    pool_thread: PoolThread | None = window.pool_thread
+    runtime: Runtime | None = window.runtime
+    try:
+        if pool_thread is not None:
+            ended = await run_blocking(pool_thread.stop, STOP_TIMEOUT)
+            if not ended:
+                log.warning("The work pool did not stop within %.0f s", STOP_TIMEOUT)
+        if runtime is not None:
+            await run_blocking(_end_own_running, runtime)
+            await run_blocking(runtime.close)
+    finally:
+        window.close()
+        window.deleteLater()
+    log.info("Window closed")
+
+
+def _log_startup_failure(home) -> None:  # noqa: ANN001
+    """The traceback goes to the log file (set up here if start-up failed before it was)."""
+    from desktop.logs import setup_logging
+
+    try:
+        setup_logging(resolve_paths(home).log_file)
+        log.exception("Start-up failed")
+    except Exception:  # nowhere to write it: stay quiet rather than print a traceback
+        pass
+
+
+def main(home=None, verbose: bool = False) -> int:  # noqa: ANN001
+    """``stylestudio`` with no arguments: the window. Returns the exit code."""
+    import qasync
+
+    from desktop.ui.application import ensure_application, show_startup_error
+    from desktop.ui.async_utils import signal_future
+
+    app = ensure_application()
+    logging.getLogger().addHandler(logging.NullHandler())  # no traceback ever reaches stderr
+
+    async def run() -> int:
+        try:
+            window = await start(home, verbose=verbose)
+        except UserError as exc:
+            await show_startup_error(str(exc))
+            return 2
+        except Exception:
+            _log_startup_failure(home)
+            await show_startup_error("Something went wrong while opening the library; the details are in the log.")
+            return 1
+        closed = signal_future(window.closeRequested)
+        quitting = signal_future(app.aboutToQuit)
+        await asyncio.wait([closed, quitting], return_when=asyncio.FIRST_COMPLETED)
+        await stop(window)
+        return 0
+
+    try:
+        return int(qasync.run(run()))
+    except KeyboardInterrupt:
+        return 130

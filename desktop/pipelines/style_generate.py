@@ -1,0 +1,317 @@
+"""``style.generate``: check the reference, analyse it, write a prompt, render previews with
+the chosen generator, and save the style: whole, or not at all.
+
+Files are written under ``tmp/job-<id>-...`` and moved into ``styles/<id>/`` in the same
+transaction that inserts the rows; failure or cancel removes them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from desktop.errors import UserError
+from desktop.jobs.context import JobContext
+from desktop.jobs.registry import register
+
+log = logging.getLogger(__name__)
+
+JOB_TYPE = "style.generate"
+BACKENDS = ("local", "fal")
+MAX_PREVIEWS = 8
+REFERENCE_DRAFT = (1024, 1024)  # analysis needs no more than this; big JPEGs decode faster
+FAL_BATCH = 4
+
+
+# --- enqueue (front doors) ------------------------------------------------------------------
+
+
+def default_name(description: str) -> str:
+    words = re.sub(r"\s+", " ", description).strip().split(" ")
+    name = " ".join(words[:8])
+    if len(name) > 48:
+        name = name[:47].rstrip() + "…"
+    return name[:1].upper() + name[1:] if name else "Untitled style"
+
+
+def validate_payload(payload: dict[str, Any]) -> None:
+    description = payload.get("description")
+    if not isinstance(description, str) or not description.strip():
+        raise UserError("The description is empty; describe the style in a few words, like 'warm film grain'.")
+    backend = payload.get("backend", "local")
+    if backend not in BACKENDS:
+        raise UserError(f"There is no generator '{backend}'; use 'local' or 'fal'.")
+    previews = payload.get("previews", 4)
+    if not isinstance(previews, int) or not 1 <= previews <= MAX_PREVIEWS:
+        raise UserError("The number of previews must be from 1 to 8.")
+    size = payload.get("size", 768)
+    if not isinstance(size, int) or not 64 <= size <= 4096:
+        raise UserError("The preview size must be from 64 to 4096 pixels.")
+
+
+def enqueue_style(
+    runtime: Any,
+    description: str,
+    *,
+    reference: str | os.PathLike[str] | bytes | None = None,
+    name: str | None = None,
+    backend: str | None = None,
+    previews: int | None = None,
+    size: int | None = None,
+    seed: int | None = None,
+) -> int:
+    """Check and copy the reference into the library, then queue the job; returns its id.
+
+    Blocking (decodes the image, copies the file): call it off the GUI thread. Raises
+    UserError, with nothing written and no job made, when the input is refused."""
+    from desktop.config import fal_key
+    from desktop.imaging.uploads import store_upload
+
+    settings = runtime.settings
+    payload: dict[str, Any] = {
+        "description": description.strip(),
+        "name": (name or "").strip() or default_name(description),
+        "backend": backend or settings.generator,
+        "previews": previews if previews is not None else settings.preview_count,
+        "size": size if size is not None else settings.preview_size,
+        "seed": seed if seed is not None else random.randrange(1, 2**31),
+        "reference": None,
+    }
+    validate_payload(payload)
+    if payload["backend"] == "fal" and not fal_key():
+        raise UserError(
+            "No fal key is set; add it in Settings or set the FAL_KEY environment variable, "
+            "or use the local generator."
+        )
+    if reference is not None:
+        payload["reference"] = str(store_upload(reference, runtime.paths.uploads_dir))
+    return runtime.engine.enqueue(JOB_TYPE, payload)
+
+
+# --- the handler ----------------------------------------------------------------------------
+
+
+@register(JOB_TYPE, title="Generate style", retry_safe=True, validate=validate_payload)
+async def generate_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    paths = ctx.services["paths"]
+    db = ctx.services["db"]
+    settings = ctx.services["settings"]
+    work = paths.tmp_dir / f"job-{ctx.id}-{ctx.attempt}-{uuid.uuid4().hex[:8]}"
+    work.mkdir(parents=True)
+    try:
+        return await _generate(ctx, payload, paths, db, settings, work)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+
+
+class _Progress:
+    """Progress that only goes up, with the stage's message."""
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+        self.value = 0.0
+
+    def __call__(self, fraction: float, message: str, *, flush: bool = False) -> None:
+        self.value = max(self.value, fraction)
+        self.ctx.progress(self.value, message)
+        if flush:  # a message the user must get to see, even if the next stage follows at once
+            self.ctx.flush()
+
+
+async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: Any, settings: Any, work: Path) -> dict[str, Any]:
+    from desktop.generators import local
+    from desktop.generators.prompts import PromptEndpoint, build_prompt
+    from desktop.imaging.intake import load_image
+    from desktop.imaging.lut import write_cube
+    from desktop.imaging.thumbnails import save_preview, save_thumbnail
+
+    step = _Progress(ctx)
+    description: str = payload["description"]
+    backend: str = payload.get("backend", "local")
+    count: int = int(payload.get("previews", 4))
+    size: int = int(payload.get("size", 768))
+    seed: int = int(payload.get("seed") or 1)
+    reference_path = payload.get("reference")
+
+    reference_img = None
+    if reference_path:
+        step(0.02, "Checking reference image")
+        loaded = await ctx.run_in_thread(load_image, reference_path, draft_size=REFERENCE_DRAFT)
+        reference_img = loaded.image
+
+    step(0.08, "Analysing colours" if reference_img is not None else "Reading the description")
+    plan = await ctx.run_in_thread(local.plan_style, description, reference_img, seed=seed)
+    analysis = plan.analysis.to_dict() if plan.analysis else None
+
+    step(0.15, "Writing prompt")
+    endpoint = None
+    if settings.prompt_base_url:
+        from desktop.config import PROMPT_KEY_NAME, get_secret
+
+        endpoint = PromptEndpoint(
+            base_url=settings.prompt_base_url,
+            model=settings.prompt_model,
+            api_key=get_secret(PROMPT_KEY_NAME, "STYLESTUDIO_PROMPT_KEY"),
+        )
+    prompt, note = await build_prompt(description, analysis, endpoint=endpoint)
+    if note:
+        step(0.2, note, flush=True)
+        ctx.log.warning("%s", note)
+    ctx.check()
+
+    images: list[tuple[Path, Path, int, int]] = []
+    if backend == "fal":
+        raw = await _fal_images(ctx, step, prompt, reference_path, count, seed, settings)
+        for i, data in enumerate(raw):
+            step(0.85 + 0.05 * i / len(raw), f"Checking image {i + 1} of {len(raw)}")
+            img = (await ctx.run_in_thread(load_image, data, name=f"fal image {i + 1}")).image
+            images.append(await ctx.run_in_thread(_save_pair, img, work, i, size, save_preview, save_thumbnail))
+    else:
+        for i in range(count):
+            step(0.2 + 0.7 * i / count, f"Rendering preview {i + 1} of {count}")
+            img = await ctx.run_in_thread(local.render_preview, plan, i, size=size)
+            images.append(await ctx.run_in_thread(_save_pair, img, work, i, size, save_preview, save_thumbnail))
+
+    step(0.92, "Saving style")
+    await ctx.run_in_thread(write_cube, work / "style.cube", plan.lut, payload.get("name") or description)
+    ctx.check()  # the last moment a cancel can stop it: after this the style exists
+    params = {
+        "seed": seed,
+        "size": size,
+        "previews": count,
+        "backend": backend,
+        "looks": plan.to_dict().get("look_names", []),
+        "strength": plan.strength,
+    }
+    style_id = await ctx.run_in_thread(
+        _commit_style,
+        db,
+        paths,
+        work,
+        name=payload.get("name") or default_name(description),
+        description=description,
+        prompt=prompt,
+        generator=backend,
+        reference=reference_path,
+        analysis=analysis,
+        params=params,
+        images=images,
+        job_id=ctx.id,
+    )
+    ctx.log.info("saved style %d", style_id)
+    return {"table": "styles", "id": style_id}
+
+
+def _save_pair(img: Any, work: Path, index: int, size: int, save_preview: Any, save_thumbnail: Any) -> tuple[Path, Path, int, int]:
+    from PIL import Image
+
+    if max(img.size) != size:
+        scale = size / max(img.size)
+        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.Resampling.LANCZOS)
+    preview = save_preview(img, work / f"preview-{index + 1}.jpg")
+    thumb = save_thumbnail(img, work / f"thumb-{index + 1}.webp")
+    return preview, thumb, img.width, img.height
+
+
+async def _fal_images(ctx: JobContext, step: _Progress, prompt: str, reference_path: str | None, count: int, seed: int, settings: Any) -> list[bytes]:
+    from desktop.config import fal_key
+    from desktop.generators.fal import FalClient, build_arguments
+
+    key = fal_key()
+    if not key:
+        raise UserError("No fal key is set; add it in Settings or set the FAL_KEY environment variable.")
+    reference = Path(reference_path).read_bytes() if reference_path else None
+    mime = _mime_for(reference_path) if reference_path else None
+    model = settings.fal_model_reference if reference else settings.fal_model_text
+    results: list[bytes] = []
+    async with FalClient(settings.fal_queue_url, key) as client:
+        while len(results) < count:
+            batch = min(FAL_BATCH, count - len(results))
+            done = len(results)
+
+            def on_message(message: str, done: int = done) -> None:
+                step(0.25 + 0.6 * done / count, message)
+
+            args = build_arguments(prompt, reference=reference, reference_mime=mime, num_images=batch, seed=seed + done)
+            got = await client.run(model, args, on_message=on_message, check_canceled=ctx.check, sleep=ctx.sleep)
+            if not got:
+                raise UserError("fal.ai finished without returning any image; try again, or try another model in Settings.")
+            results.extend(got[:batch])
+    return results[:count]
+
+
+def _mime_for(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    return {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".gif": "image/gif", ".bmp": "image/bmp", ".tif": "image/tiff", ".tiff": "image/tiff"}.get(suffix, "application/octet-stream")
+
+
+def _commit_style(
+    db: Any,
+    paths: Any,
+    work: Path,
+    *,
+    name: str,
+    description: str,
+    prompt: str,
+    generator: str,
+    reference: str | None,
+    analysis: dict[str, Any] | None,
+    params: dict[str, Any],
+    images: list[tuple[Path, Path, int, int]],
+    job_id: int,
+) -> int:
+    """Insert the rows and move the folder into place in one transaction: if either fails,
+    neither happens."""
+    from desktop.db.models import Style, StyleImage
+
+    home = paths.home
+    final: Path | None = None
+    try:
+        with db.write_session() as s:
+            style = Style(
+                name=name,
+                description=description,
+                prompt=prompt,
+                generator=generator,
+                folder="",
+                reference_path=_relative(Path(reference), home) if reference else None,
+                lut_path=None,
+                analysis=json.dumps(analysis) if analysis else None,
+                params=json.dumps(params),
+                job_id=job_id,
+                created_at=time.time(),
+            )
+            s.add(style)
+            s.flush()  # the id names the folder
+            final = paths.styles_dir / str(style.id)
+            if final.exists():  # left by a style whose rows are gone
+                shutil.rmtree(final)
+            rel = _relative(final, home)
+            style.folder = rel
+            style.lut_path = f"{rel}/style.cube"
+            for position, (preview, thumb, w, h) in enumerate(images):
+                s.add(StyleImage(style_id=style.id, position=position, path=f"{rel}/{preview.name}", thumb_path=f"{rel}/{thumb.name}", width=w, height=h))
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(work, final)
+            style_id = style.id
+        return style_id
+    except BaseException:
+        if final is not None and final.exists() and not work.exists():
+            shutil.rmtree(final, ignore_errors=True)
+        raise
+
+
+def _relative(path: Path, home: Path) -> str:
+    try:
+        return path.resolve().relative_to(home.resolve()).as_posix()
+    except ValueError:
+        return str(path)

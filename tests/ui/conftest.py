@@ -1,0 +1,92 @@
+"""UI fixtures: a qasync loop over pytest-qt's QApplication, and a started window that is
+always stopped again.
+
+Tests stay plain functions: they start coroutines with ``arun(qtbot, coro)`` (which spins the
+Qt event loop until the coroutine is done) and wait with ``qtbot.waitUntil``; async slots and
+worker-thread results run meanwhile because qasync drives asyncio from Qt's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from pathlib import Path
+
+import pytest
+import qasync
+import shiboken6
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+from desktop import app as desktop_app
+
+
+@pytest.fixture
+def aloop(qapp):
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    for _ in range(20):
+        if all(t.done() for t in pending):
+            break
+        qapp.processEvents()
+    loop._QEventLoop__is_running = False  # made "already running": we own its end
+    asyncio.events._set_running_loop(None)
+    try:
+        qapp.aboutToQuit.disconnect(loop._after_run_forever)
+    except (RuntimeError, TypeError):
+        pass
+    loop._after_run_forever()
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def arun(qtbot, coro, timeout: float = 15.0):
+    """Run a coroutine on the qasync loop, spinning Qt until it is done; return its result."""
+    task = asyncio.ensure_future(coro)
+    qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
+    return task.result()
+
+
+@pytest.fixture
+def window(qtbot, aloop, home):
+    win = arun(qtbot, desktop_app.start(home))
+    try:
+        yield win
+    finally:
+        arun(qtbot, desktop_app.stop(win), timeout=30)
+        logging.getLogger(__name__).debug("window stopped")
+
+
+def drop_files(widget: QWidget, *paths: str | Path, mime: QMimeData | None = None) -> bool:
+    """Drag files from a "file manager" onto ``widget``: drag-enter, then drop. Returns
+    whether the drop was accepted."""
+    if mime is None:
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = widget.rect().center()
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+    return drop.isAccepted()
+
+
+def alive(obj) -> bool:
+    """The Qt object still exists (dialogs delete themselves when they close)."""
+    return obj is not None and shiboken6.isValid(obj)
+
+
+def shown(obj) -> bool:
+    return alive(obj) and obj.isVisible()
+
+
+def center(widget: QWidget) -> QPoint:
+    return widget.rect().center()
