@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WAKE_KINDS = frozenset({events.ENQUEUED, events.EXTERNAL})
-CANCEL_GRACE = 2.0  # a handler that ignores a cancel this long has its task canceled
+CANCEL_GRACE = 2.0
+PURGE_INTERVAL = 3600.0  # a handler that ignores a cancel this long has its task canceled
 
 
 class WorkPool:
@@ -192,13 +193,19 @@ class WorkPool:
             self._deliver_cancel(job_id)
 
     async def _heartbeat(self) -> None:
+        """Renew our lease, recover dead peers' jobs, and now and then apply the retention
+        period, so an app left open for days keeps its job history tidy."""
         interval = max(0.05, self.engine.lease_seconds / 3)
+        last_purge = time.monotonic()
         while True:
             await asyncio.sleep(interval)
             try:
                 if self._tasks:
                     self.store.heartbeat(self.owner, self.engine.lease_seconds)
                 self.engine.recover()
+                if time.monotonic() - last_purge > PURGE_INTERVAL:
+                    last_purge = time.monotonic()
+                    self.engine.purge()
             except Exception:
                 log.warning("Job heartbeat failed", exc_info=True)
 
