@@ -98,6 +98,7 @@ def huey_run(n: int, folder: Path) -> float | None:
         return 1
 
     consumer = huey.create_consumer(workers=2, worker_type="thread", periodic=False, initial_delay=0.001, backoff=1.0, max_delay=0.001)
+    consumer._set_signal_handlers = lambda: None  # it runs on a thread here, not the main one
     thread = threading.Thread(target=consumer.run, daemon=True)
     t0 = time.perf_counter()
     results = [noop() for _ in range(n)]
@@ -189,7 +190,9 @@ def main() -> None:
     n = args.jobs
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        floor = min(floor_sqlite(n, folder / f"f{i}") if (folder / f"f{i}").mkdir() is None else 0 for i in range(3))
+        for i in range(3):
+            (folder / f"f{i}").mkdir()
+        floor = min(floor_sqlite(n, folder / f"f{i}") for i in range(3))
         engine = min(engine_run(n, folder / f"e{i}") for i in range(3))
         peer = huey_run(n, folder)
         print(f"Engine overhead, {n} jobs of 0 s (best of 3), SQLite")

@@ -162,9 +162,12 @@ class WorkPool:
             if row is None:
                 self._queue_dry = True
                 return
-            task = asyncio.create_task(self._run_job(row), name=f"job-{row.id}")
-            self._tasks[row.id] = task
-            task.add_done_callback(lambda _t, job_id=row.id: self._task_done(job_id))
+            self._start(row)
+
+    def _start(self, row: JobRow) -> None:
+        task = asyncio.create_task(self._run_job(row), name=f"job-{row.id}")
+        self._tasks[row.id] = task
+        task.add_done_callback(lambda _t, job_id=row.id: self._task_done(job_id))
 
     def _task_done(self, job_id: int) -> None:
         self._tasks.pop(job_id, None)
@@ -286,10 +289,22 @@ class WorkPool:
         error: str | None = None,
     ) -> None:
         ctx.close()
+        hand_over = self.only_job is None and not self._stopping and not self._queue_dry
         try:
-            row = self.store.finish(
-                ctx.row, status, message=message, progress=progress, result_json=result_json, error=error
-            )
+            if hand_over:
+                row, nxt = self.store.finish_and_claim(
+                    ctx.row,
+                    status,
+                    message=message,
+                    progress=progress,
+                    result_json=result_json,
+                    error=error,
+                    lease_seconds=self.engine.lease_seconds,
+                )
+            else:
+                row, nxt = self.store.finish(
+                    ctx.row, status, message=message, progress=progress, result_json=result_json, error=error
+                ), None
         except Exception:
             log.exception("[job %d] could not record its end (%s)", ctx.id, status)
             return
@@ -297,7 +312,10 @@ class WorkPool:
             ctx.log.info("late %s ignored: the row is no longer this attempt's", status)
         else:
             ctx.log.info("%s", status if not error else f"{status}: {error}")
-
+        if nxt is not None:
+            self._start(nxt)
+        elif hand_over:
+            self._queue_dry = True
 
 class PoolThread:
     """A work pool on its own thread and event loop, for the window: the GUI thread only paints."""
@@ -313,7 +331,10 @@ class PoolThread:
 
     def _main(self) -> None:
         try:
-            asyncio.run(self.pool.run(grace=self.grace))
+            # A plain asyncio loop of its own, whatever loop policy the GUI thread installed
+            # (qasync.run sets a global policy on Python < 3.12 that would make this a Qt loop).
+            with asyncio.Runner(loop_factory=asyncio.DefaultEventLoopPolicy().new_event_loop) as runner:
+                runner.run(self.pool.run(grace=self.grace))
         except BaseException as exc:  # noqa: BLE001
             self.error = exc
             log.exception("The work pool stopped with an error")
