@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from typing import TYPE_CHECKING
 
 from desktop.config import resolve_paths
 from desktop.errors import UserError
 from desktop.jobs.model import INTERRUPTED_ERROR
 from desktop.jobs.pool import PoolThread
 from desktop.runtime import Runtime, open_runtime
+
+if TYPE_CHECKING:
+    from desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +31,7 @@ STOP_TIMEOUT = STOP_GRACE + 6.0  # the pool's own shutdown is bounded by about g
 WINDOW_STATE_FILE = "window.ini"  # QSettings for geometry and splitter, inside the data folder
 
 
-async def start(home=None, *, verbose: bool = False):  # noqa: ANN001, ANN201 - keeps Qt imports lazy
+async def start(home: str | os.PathLike[str] | None = None, *, verbose: bool = False) -> MainWindow:
     """Show the main window and open the library behind it. Raises UserError (one sentence)
     when the library cannot be opened; nothing is left running in that case."""
     from desktop.ui.application import has_application
@@ -57,8 +62,8 @@ async def start(home=None, *, verbose: bool = False):  # noqa: ANN001, ANN201 - 
     return window
 
 
-def _discard(window) -> None:  # noqa: ANN001
-    window._shutting_down = True
+def _discard(window: MainWindow) -> None:
+    window.stopped = True
     window.shutdown()
     window.close()
     window.deleteLater()
@@ -76,14 +81,17 @@ def _end_own_running(runtime: Runtime) -> int:
     return count
 
 
-async def stop(window) -> None:  # noqa: ANN001
+async def stop(window: MainWindow) -> None:
     """Shut the window's world down in bounded time: no row is left ``running``."""
-    from desktop.ui.async_utils import run_blocking
+    from desktop.ui.async_utils import pending_tasks, run_blocking
 
-    if getattr(window, "_stopped", False):
+    if window.stopped:
         return
-    window._stopped = True
+    window.stopped = True
     window.shutdown()
+    for task in pending_tasks():  # refreshes, fetches... nothing of theirs matters any more
+        if task is not asyncio.current_task():
+            task.cancel()
     pool_thread: PoolThread | None = window.pool_thread
     runtime: Runtime | None = window.runtime
     try:
@@ -100,7 +108,22 @@ async def stop(window) -> None:  # noqa: ANN001
     log.info("Window closed")
 
 
-def _log_startup_failure(home) -> None:  # noqa: ANN001
+def stop_blocking(window: MainWindow) -> None:
+    """The same as ``stop`` without an event loop, for when Qt is quitting under us (session
+    end): blocks the GUI thread for at most ``STOP_TIMEOUT``."""
+    if window.stopped:
+        return
+    window.stopped = True
+    window.shutdown()
+    if window.pool_thread is not None:
+        window.pool_thread.stop(STOP_TIMEOUT)
+    if window.runtime is not None:
+        _end_own_running(window.runtime)
+        window.runtime.close()
+    log.info("Window closed (Qt quit)")
+
+
+def _log_startup_failure(home: str | os.PathLike[str] | None) -> None:
     """The traceback goes to the log file (set up here if start-up failed before it was)."""
     from desktop.logs import setup_logging
 
@@ -111,15 +134,31 @@ def _log_startup_failure(home) -> None:  # noqa: ANN001
         pass
 
 
-def main(home=None, verbose: bool = False) -> int:  # noqa: ANN001
+def main(home: str | os.PathLike[str] | None = None, verbose: bool = False) -> int:
     """``stylestudio`` with no arguments: the window. Returns the exit code."""
     import qasync
 
-    from desktop.ui.application import ensure_application, show_startup_error
+    from desktop.ui.application import ensure_application, on_interrupt, show_startup_error
     from desktop.ui.async_utils import signal_future
 
     app = ensure_application()
     logging.getLogger().addHandler(logging.NullHandler())  # no traceback ever reaches stderr
+    state: dict[str, MainWindow] = {}
+
+    def quit_requested() -> None:  # Ctrl+C in the terminal: close like the window's button
+        window = state.get("window")
+        if window is not None:
+            window.closeRequested.emit()
+        else:
+            app.quit()
+
+    def qt_quitting() -> None:  # the session ends: no loop left to await stop() on
+        window = state.get("window")
+        if window is not None:
+            stop_blocking(window)
+
+    app.aboutToQuit.connect(qt_quitting)
+    on_interrupt(quit_requested)
 
     async def run() -> int:
         try:
@@ -131,13 +170,13 @@ def main(home=None, verbose: bool = False) -> int:  # noqa: ANN001
             _log_startup_failure(home)
             await show_startup_error("Something went wrong while opening the library; the details are in the log.")
             return 1
-        closed = signal_future(window.closeRequested)
-        quitting = signal_future(app.aboutToQuit)
-        await asyncio.wait([closed, quitting], return_when=asyncio.FIRST_COMPLETED)
+        state["window"] = window
+        await signal_future(window.closeRequested)
         await stop(window)
         return 0
 
     try:
         return int(qasync.run(run()))
-    except KeyboardInterrupt:
-        return 130
+    except RuntimeError:  # Qt quit before run() finished (qt_quitting has stopped everything)
+        window = state.get("window")
+        return 0 if window is None or window.stopped else 1

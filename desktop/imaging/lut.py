@@ -434,7 +434,7 @@ def write_cube(path: str | os.PathLike, lut: ImageFilter.Color3DLUT, title: str)
     size = lut.size[0]
     if lut.size != (size, size, size) or lut.channels != 3:
         raise ValueError("only cubic 3-channel LUTs can be written as .cube")
-    clean = " ".join(str(title).replace('"', "'").split()) or "Style Studio grade"
+    clean = " ".join(_ascii(title).replace('"', "'").split()) or "Style Studio grade"
     lines = [
         "# Created by Style Studio",
         f'TITLE "{clean}"',
@@ -453,6 +453,15 @@ def write_cube(path: str | os.PathLike, lut: ImageFilter.Color3DLUT, title: str)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _ascii(text: str) -> str:
+    """.cube files are ASCII: accents are dropped (e "é" -> "e"), other symbols become '?'."""
+    import unicodedata
+
+    text = str(text).replace("\u2026", "...")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).encode("ascii", "replace").decode("ascii")
 
 
 def read_cube(path: str | os.PathLike) -> ImageFilter.Color3DLUT:

@@ -38,7 +38,9 @@ def default_name(description: str) -> str:
     words = re.sub(r"\s+", " ", description).strip().split(" ")
     name = " ".join(words[:8])
     if len(name) > 48:
-        name = name[:47].rstrip() + "…"
+        name = name[:45].rstrip(" ,;") + "..."
+    elif len(words) > 8:
+        name = name.rstrip(" ,;") + "..."
     return name[:1].upper() + name[1:] if name else "Untitled style"
 
 

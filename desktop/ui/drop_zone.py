@@ -122,8 +122,10 @@ class DropZone(QWidget):
         self.clear_button.hide()
         layout.addWidget(self.clear_button, 0, Qt.AlignmentFlag.AlignTop)
 
+        # Ctrl+V anywhere in the window pastes an image here (a focused text field keeps
+        # its own Ctrl+V for text)
         paste = QShortcut(QKeySequence.StandardKey.Paste, self)
-        paste.setContext(Qt.ShortcutContext.WidgetShortcut)
+        paste.setContext(Qt.ShortcutContext.WindowShortcut)
         paste.activated.connect(self.paste)
         self._update_text()
 
@@ -236,8 +238,11 @@ class DropZone(QWidget):
     async def browse(self) -> None:
         dialog = QFileDialog(self, "Choose a reference image", str(Path.home()), IMAGE_FILTER)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-        if await open_and_wait(dialog) == QFileDialog.DialogCode.Accepted and dialog.selectedFiles():
-            self.set_path(dialog.selectedFiles()[0])
+        accepted = await open_and_wait(dialog) == QFileDialog.DialogCode.Accepted
+        files = dialog.selectedFiles()
+        dialog.deleteLater()
+        if accepted and files:
+            self.set_path(files[0])
 
     # --- Qt events ------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -131,12 +131,12 @@ class EmptyArt(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFixedSize(220, 120)
+        self.setFixedSize(240, 150)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        center = QPointF(self.width() / 2, self.height() / 2 + 8)
+        center = QPointF(self.width() / 2, self.height() / 2)
         for i, (dark, light) in enumerate(self.COLORS):
             painter.save()
             painter.translate(center)

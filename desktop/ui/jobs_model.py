@@ -8,6 +8,7 @@ wins over the model unless the model saw a newer version of that row meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -24,6 +25,7 @@ JobRole = Qt.ItemDataRole.UserRole + 1
 JobIdRole = Qt.ItemDataRole.UserRole + 2
 
 RECENT_LIMIT = 100
+RELOAD_INTERVAL = 0.25  # seconds between re-reads while other processes keep changing rows
 
 STATUS_WORDS = {
     "queued": "Waiting",
@@ -42,7 +44,7 @@ def format_duration(seconds: float) -> str:
 
 
 def elapsed(row: JobRow, now: float | None = None) -> float | None:
-    if row.started_at is None:
+    if row.started_at is None or row.status == "queued":  # (a retry waiting keeps its old start)
         return None
     end = row.finished_at if row.finished_at is not None else (now or time.time())
     return max(0.0, end - row.started_at)
@@ -135,11 +137,14 @@ class JobsModel(KeyedListModel[JobRow]):
             while True:
                 self._dirty = False
                 started = self._seq
+                began = time.monotonic()
                 rows = await run_blocking(load_rows, self.engine)
                 self._apply_loaded(rows, started)
                 self.loaded.emit()
                 if not self._dirty:
                     break
+                # asked again meanwhile: read again, but at most a few times a second
+                await asyncio.sleep(max(0.0, RELOAD_INTERVAL - (time.monotonic() - began)))
         finally:
             self._loading = False
 

@@ -6,9 +6,13 @@ ready on a worker thread), so the first paint never waits for the database.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
+from pathlib import Path
 from typing import Any
 
+import platformdirs
 from PySide6.QtCore import (
     QByteArray,
     QItemSelectionModel,
@@ -30,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.config import APP_NAME
 from desktop.jobs import registry
 from desktop.jobs.model import FAILED, SUCCEEDED, JobRow
 from desktop.jobs.pool import PoolThread
@@ -58,7 +63,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings_file: str | None = None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        self.setWindowTitle("Style Studio")
+        self.setWindowTitle("")
         self.setAcceptDrops(True)
         self.resize(1180, 760)
         self.runtime: Runtime | None = None
@@ -71,8 +76,9 @@ class MainWindow(QMainWindow):
         self.new_style_dialog: NewStyleDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._shutting_down = False
+        self.stopped = False  # set by desktop.app.stop()
         self._qsettings = (
-            QSettings(settings_file, QSettings.Format.IniFormat) if settings_file else None
+            QSettings(settings_file, QSettings.Format.IniFormat, self) if settings_file else None
         )
 
         # toolbar
@@ -173,7 +179,9 @@ class MainWindow(QMainWindow):
         self.search_edit.setEnabled(True)
         self.styles_model.refresh()
         self.jobs_model.reload()
-        self.setWindowTitle(f"Style Studio — {runtime.paths.home}")
+        # Qt adds the application's display name ("Style Studio") to the title itself
+        default = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        self.setWindowTitle("" if runtime.paths.home == default else str(runtime.paths.home))
 
     # --- layout persistence ---------------------------------------------------------------------
     def restore_layout(self) -> None:
@@ -244,9 +252,22 @@ class MainWindow(QMainWindow):
                 model.set_search("")
             else:
                 model.refresh()
-            await signal_future(model.refreshed)
+            try:
+                await asyncio.wait_for(signal_future(model.refreshed), 10)
+            except TimeoutError:
+                return False
+        for _page in range(100):  # an older style: load pages until it is there
+            if model.row_of(style_id) >= 0 or not model.canFetchMore(QModelIndex()):
+                break
+            loaded = signal_future(model.pageLoaded)
+            model.fetchMore(QModelIndex())
+            try:
+                await asyncio.wait_for(loaded, 10)
+            except TimeoutError:
+                return False
         index = model.index_of(style_id)
         if not index.isValid():
+            self.show_status("That style is no longer in the library.")
             return False
         view = self.gallery.view
         view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
@@ -350,12 +371,15 @@ class MainWindow(QMainWindow):
     def _settings_saved(self, settings: Any) -> None:
         if self.runtime is None:
             return
-        self.runtime.settings = settings
+        # update in place: the engine's handlers hold the same Settings object
+        current = self.runtime.settings
+        for f in dataclasses.fields(current):
+            setattr(current, f.name, getattr(settings, f.name))
         engine = self.runtime.engine
-        engine.max_attempts = settings.max_attempts
-        engine.retention_days = settings.retention_days
+        engine.max_attempts = current.max_attempts
+        engine.retention_days = current.retention_days
         if self.pool_thread is not None:
-            self.pool_thread.pool.max_parallel = max(1, settings.max_parallel)  # read on its next fill
+            self.pool_thread.pool.max_parallel = max(1, current.max_parallel)  # read on its next fill
         self.show_status("Settings saved")
 
     # --- misc -----------------------------------------------------------------------------------

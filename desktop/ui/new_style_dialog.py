@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import shiboken6
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
@@ -226,7 +227,14 @@ class NewStyleDialog(QDialog):
             self.show_error(f"The style could not be started ({type(exc).__name__}); the details are in the log.")
             return
         finally:
-            self._submitting = False
-            self._update_state()
-        self.jobStarted.emit(job_id)
-        self.accept()
+            if shiboken6.isValid(self):
+                self._submitting = False
+                self._update_state()
+        if shiboken6.isValid(self):
+            self.jobStarted.emit(job_id)
+            self.accept()
+
+    def reject(self) -> None:
+        if self._submitting:  # the job is being queued: let that finish, the dialog then closes
+            return
+        super().reject()

@@ -58,7 +58,7 @@ def describe_time(row: JobRow, now: float | None = None) -> str:
     p = row.progress
     if row.status == "running" and p is not None and ETA_AFTER < p < 1.0:
         left = spent * (1.0 - p) / p
-        text += f" · about {format_duration(left)} left"
+        text += " · almost done" if left < 1.5 else f" · about {format_duration(left)} left"
     return text
 
 

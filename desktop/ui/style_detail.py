@@ -274,14 +274,18 @@ class StyleDetail(QStackedWidget):
         dialog = QFileDialog(self, "Export .cube", str(Path.home() / f"{_safe(style.name)}.cube"), "Cube LUT (*.cube)")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("cube")
-        if await open_and_wait(dialog) != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
+        accepted = await open_and_wait(dialog) == QFileDialog.DialogCode.Accepted
+        files = dialog.selectedFiles()
+        dialog.deleteLater()
+        if not accepted or not files:
             return
-        target = dialog.selectedFiles()[0]
+        target = files[0]
         try:
             await run_blocking(shutil.copyfile, style.lut_path, target)
         except OSError as exc:
             box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", f"The .cube file could not be written: {exc.strerror or exc}.", parent=self)
             await open_and_wait(box)
+            box.deleteLater()
             return
         self.status.emit(f"Exported {Path(target).name}")
 
@@ -299,7 +303,9 @@ class StyleDetail(QStackedWidget):
         delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         await open_and_wait(box)
-        if box.clickedButton() is not delete:
+        confirmed = box.clickedButton() is delete
+        box.deleteLater()
+        if not confirmed:
             return
         try:
             await run_blocking(self.library.delete, style.id)

@@ -8,6 +8,7 @@ selection; ``fetchMore`` loads the next page as the view scrolls. Thumbnails com
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -26,14 +27,18 @@ StyleIdRole = Qt.ItemDataRole.UserRole + 2
 ThumbnailReadyRole = Qt.ItemDataRole.UserRole + 3
 
 PAGE_SIZE = 200
+PROBE_INTERVAL = 0.25
 THUMB_SIZE = QSize(176, 132)  # the card's picture: thumbnails are decoded to cover it
 
 
-def library_signature(library: Library) -> tuple[int, int]:
-    """How many styles there are and the newest id: cheap, to tell whether a re-read is needed."""
+def library_signature(library: Library) -> tuple[int, int, int, float]:
+    """How many styles there are, the sum and newest of their ids and the newest time: cheap
+    (one indexed aggregate), to tell whether a re-read is needed."""
     with library.db.read_session() as s:
-        count, newest = s.execute(select(func.count(Style.id), func.max(Style.id))).one()
-    return int(count or 0), int(newest or 0)
+        count, total, newest, latest = s.execute(
+            select(func.count(Style.id), func.sum(Style.id), func.max(Style.id), func.max(Style.created_at))
+        ).one()
+    return int(count or 0), int(total or 0), int(newest or 0), float(latest or 0.0)
 
 
 def load_page(library: Library, search: str, limit: int, offset: int = 0) -> tuple[list[StyleInfo], int]:
@@ -54,11 +59,13 @@ class StylesModel(KeyedListModel[StyleInfo]):
         self.thumbnails = ThumbnailCache(THUMB_SIZE, capacity=240, parent=self)
         self.thumbnails.loaded.connect(self._thumbnail_loaded)
         self._placeholder = placeholder(THUMB_SIZE)
+        self._thumb_owner: dict[str, int] = {}  # thumbnail path -> style id, while it loads
         self._busy = False
         self._refresh_wanted = False
         self._fetching = False
-        self._signature: tuple[int, int] | None = None
+        self._signature: tuple[int, int, int, float] | None = None
         self._probing = False
+        self._probe_again = False
         self._generation = 0  # a new search makes older page loads stale
 
     # --- KeyedListModel ---------------------------------------------------------------------
@@ -110,13 +117,15 @@ class StylesModel(KeyedListModel[StyleInfo]):
     def thumbnail(self, style: StyleInfo) -> QPixmap | None:
         if style.thumbnail is None:
             return None
-        return self.thumbnails.get(str(style.thumbnail))
+        path = str(style.thumbnail)
+        self._thumb_owner[path] = style.id
+        return self.thumbnails.get(path)
 
     def _thumbnail_loaded(self, path: str) -> None:
-        for row, style in enumerate(self._items):
-            if style.thumbnail is not None and str(style.thumbnail) == path:
-                idx = self.index(row, 0)
-                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+        row = self.row_of(self._thumb_owner.pop(path, -1))
+        if row >= 0:
+            idx = self.index(row, 0)
+            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
 
     # --- loading --------------------------------------------------------------------------------
     def set_search(self, text: str) -> None:
@@ -142,8 +151,9 @@ class StylesModel(KeyedListModel[StyleInfo]):
                 generation = self._generation
                 search = self.search
                 limit = max(PAGE_SIZE, len(self._items))
-                styles, total = await run_blocking(load_page, self.library, search, limit)
+                # the signature first: a change after it is seen by the next probe
                 self._signature = await run_blocking(library_signature, self.library)
+                styles, total = await run_blocking(load_page, self.library, search, limit)
                 if generation == self._generation:
                     self.total = total
                     self.replace_all(_unique(styles))
@@ -153,35 +163,47 @@ class StylesModel(KeyedListModel[StyleInfo]):
                     break
         finally:
             self._busy = False
+        if self._probe_again and not self._probing:
+            self.check_for_changes()
 
     async def _fetch_more(self, generation: int, offset: int) -> None:
         try:
             styles, total = await run_blocking(load_page, self.library, self.search, PAGE_SIZE, offset)
+            if generation == self._generation and not self._busy:
+                self.total = total
+                fresh = [s for s in styles if self.row_of(s.id) < 0]
+                if fresh:
+                    self.replace_all(_unique([*self._items, *fresh]))
         finally:
             self._fetching = False
-        if generation != self._generation or self._busy:
-            return
-        self.total = total
-        fresh = [s for s in styles if self.row_of(s.id) < 0]
-        if fresh:
-            merged = _unique([*self._items, *fresh])
-            self.replace_all(merged)
-        self.pageLoaded.emit()
+            try:
+                self.pageLoaded.emit()
+            except RuntimeError:  # the window closed meanwhile
+                pass
 
     def check_for_changes(self) -> None:
-        """Something changed in another process: re-read only if the styles did."""
+        """Something changed in another process: re-read only if the styles did (coalesced:
+        one probe at a time, one more if asked meanwhile)."""
         if self._probing or self._busy:
+            self._probe_again = True
             return
         self._probing = True
         spawn(self._probe(), name="styles-probe")
 
     async def _probe(self) -> None:
         try:
-            signature = await run_blocking(library_signature, self.library)
+            while True:
+                self._probe_again = False
+                began = time.monotonic()
+                signature = await run_blocking(library_signature, self.library)
+                if signature != self._signature and not self._busy:
+                    self.refresh()
+                if not self._probe_again:
+                    break
+                # at most a few probes a second however busy the other processes are
+                await asyncio.sleep(max(0.0, PROBE_INTERVAL - (time.monotonic() - began)))
         finally:
             self._probing = False
-        if signature != self._signature:
-            self.refresh()
 
     @property
     def busy(self) -> bool:

@@ -2,57 +2,42 @@
 
 Images are scaled to *cover* the given size (the card crops the overflow).
 ``ThumbnailCache.get(path)`` answers at once: the pixmap if it is cached, else ``None`` after
-asking a ``QThreadPool`` worker to decode (and scale) the file; ``loaded(path)`` is emitted on
-the GUI thread when it is ready. Workers produce ``QImage`` (safe off the GUI thread); the
-``QPixmap`` is made on the GUI thread.
+asking a worker thread to decode (and scale) the file; ``loaded(path)`` is emitted on the GUI
+thread when it is ready. Workers produce ``QImage`` (safe off the GUI thread); the ``QPixmap``
+is made on the GUI thread.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPixmap
 
 log = logging.getLogger(__name__)
 
 
-class _Signals(QObject):
-    done = Signal(str, QImage)
-
-
-class _Decode(QRunnable):
-    def __init__(self, path: str, size: QSize, signals: _Signals) -> None:
-        super().__init__()
-        self.path = path
-        self.size = size
-        self.signals = signals
-        self.setAutoDelete(True)
-
-    def run(self) -> None:
-        image = QImage()
-        try:
-            reader = QImageReader(self.path)
-            reader.setAutoTransform(True)
-            src = reader.size()
-            if src.isValid():
-                cover = src.scaled(self.size, Qt.AspectRatioMode.KeepAspectRatioByExpanding)
-                if cover.width() < src.width():  # never enlarge
-                    reader.setScaledSize(cover)
-            image = reader.read()
-            if image.isNull():
-                log.warning("Could not read the thumbnail %s: %s", self.path, reader.errorString())
-        except Exception:  # a worker must never take the app down
-            log.exception("Decoding the thumbnail %s failed", self.path)
-        try:
-            self.signals.done.emit(self.path, image)
-        except RuntimeError:  # the cache is gone
-            pass
+def decode_scaled(path: str, size: QSize) -> QImage:
+    """Blocking (worker thread): read an image scaled to cover ``size``; a null image if it
+    cannot be read."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    src = reader.size()
+    if src.isValid():
+        cover = src.scaled(size, Qt.AspectRatioMode.KeepAspectRatioByExpanding)
+        if cover.width() < src.width():  # never enlarge
+            reader.setScaledSize(cover)
+    image = reader.read()
+    if image.isNull():
+        log.warning("Could not read the thumbnail %s: %s", path, reader.errorString())
+    return image
 
 
 class ThumbnailCache(QObject):
     loaded = Signal(str)
+    _decoded = Signal(str, QImage)  # emitted on a worker thread, delivered on the GUI thread
 
     def __init__(self, size: QSize, capacity: int = 240, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -61,20 +46,31 @@ class ThumbnailCache(QObject):
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._pending: set[str] = set()
         self._failed: set[str] = set()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
-        self._signals = _Signals()
-        self._signals.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
+        self._closed = False
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stylestudio-thumbs")
+        self._decoded.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
 
     def get(self, path: str) -> QPixmap | None:
         pixmap = self._pixmaps.get(path)
         if pixmap is not None:
             self._pixmaps.move_to_end(path)
             return pixmap
-        if path not in self._pending and path not in self._failed:
+        if path not in self._pending and path not in self._failed and not self._closed:
             self._pending.add(path)
-            self._pool.start(_Decode(path, self.size, self._signals))
+            self._executor.submit(self._decode, path)
         return None
+
+    def _decode(self, path: str) -> None:  # worker thread
+        try:
+            image = decode_scaled(path, self.size)
+        except Exception:  # a worker must never take the app down
+            log.exception("Decoding the thumbnail %s failed", path)
+            image = QImage()
+        if not self._closed:
+            try:
+                self._decoded.emit(path, image)
+            except RuntimeError:  # the cache is gone
+                pass
 
     def failed(self, path: str) -> bool:
         return path in self._failed
@@ -94,9 +90,10 @@ class ThumbnailCache(QObject):
                 self._pixmaps.popitem(last=False)
         self.loaded.emit(path)
 
-    def shutdown(self, timeout_ms: int = 2000) -> None:
-        self._pool.clear()
-        self._pool.waitForDone(timeout_ms)
+    def shutdown(self) -> None:
+        """Stop decoding (queued work is dropped; a decode in progress finishes on its own)."""
+        self._closed = True
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     def pending_count(self) -> int:
         return len(self._pending)

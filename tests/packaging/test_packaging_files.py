@@ -218,8 +218,9 @@ def test_icons_exist_at_every_size():
     assert set(range(16, 1025)) & set(make_icons.PNG_SIZES) >= {16, 32, 48, 256, 512, 1024}
 
 
-def test_committed_icons_match_the_svg():
-    """Re-render one size: the committed PNGs are the SVG's current look (run make_icons.py)."""
+def test_committed_icons_match_the_svg(qapp):
+    """Re-render one size: the committed PNGs are the SVG's current look (run make_icons.py).
+    Uses pytest-qt's application, so no QGuiApplication of its own outlives the test."""
     import io
 
     from PIL import Image, ImageChops

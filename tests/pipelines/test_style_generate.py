@@ -330,3 +330,16 @@ def test_make_png_helper_is_an_image():
     from desktop.imaging.intake import load_image
 
     assert load_image(make_png()).image.size == (4, 3)
+
+
+def test_a_long_description_with_accents_makes_a_style_with_an_ascii_cube_title(rt):
+    description = "Crème brûlée warmth, faded café film with soft golden highlights and deep shadows"
+    job_id = enqueue_style(rt, description, previews=1, size=64)
+    run_pool(rt)
+    row = rt.engine.get(job_id)
+    assert row.status == "succeeded", row.error
+    style = Library(rt.db, rt.paths).require(row.result_dict()["id"])
+    assert style.name.endswith("...") and style.name.startswith("Crème brûlée")
+    title = style.lut_path.read_bytes().splitlines()[1]
+    assert title.startswith(b'TITLE "Creme brulee warmth')
+    title.decode("ascii")

@@ -9,8 +9,8 @@ worker-thread results run meanwhile because qasync drives asyncio from Qt's even
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
-
 from pathlib import Path
 
 import pytest
@@ -22,9 +22,19 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop import app as desktop_app
 
+# Closed loops are kept: their Qt objects must never be destroyed by a garbage collection that
+# happens to run on a worker thread (a QObject deleted off its thread leaves its timers
+# registered, and the next one that fires crashes the process).
+_CLOSED_LOOPS: list[qasync.QEventLoop] = []
+
 
 @pytest.fixture
 def aloop(qapp):
+    if not isinstance(qapp, QApplication):  # a widget would abort the whole process
+        pytest.fail(
+            f"An earlier test made a {type(qapp).__name__} in this process, so no widget can be "
+            "created; give that test pytest-qt's `qapp` fixture (a QApplication) instead."
+        )
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
     yield loop
@@ -35,6 +45,11 @@ def aloop(qapp):
         if all(t.done() for t in pending):
             break
         qapp.processEvents()
+    timer = loop._timer
+    callbacks = timer._SimpleTimer__callbacks
+    for timer_id in list(callbacks):
+        timer.killTimer(timer_id)
+    callbacks.clear()
     loop._QEventLoop__is_running = False  # made "already running": we own its end
     asyncio.events._set_running_loop(None)
     try:
@@ -44,6 +59,8 @@ def aloop(qapp):
     loop._after_run_forever()
     loop.close()
     asyncio.set_event_loop(None)
+    _CLOSED_LOOPS.append(loop)
+    gc.collect()  # here, on the GUI thread
 
 
 def arun(qtbot, coro, timeout: float = 15.0):
@@ -60,6 +77,8 @@ def window(qtbot, aloop, home):
         yield win
     finally:
         arun(qtbot, desktop_app.stop(win), timeout=30)
+        qtbot.wait(10)  # let deleteLater() run
+        gc.collect()  # collect Qt wrappers on the GUI thread, not on some worker thread
         logging.getLogger(__name__).debug("window stopped")
 
 

@@ -38,7 +38,7 @@ def add_styles(home: Path | str | None = None, count: int = 6, previews: int = 2
     db = Database(paths.database_url())
     photos = sample_photos()
     ids: list[int] = []
-    base = start_time if start_time is not None else time.time() - count
+    base = start_time if start_time is not None else time.time()
     try:
         for n in range(count):
             name, description, (dark, light) = LOOKS[n % len(LOOKS)]
@@ -55,7 +55,7 @@ def add_styles(home: Path | str | None = None, count: int = 6, previews: int = 2
                         {"palette": [{"hex": dark, "name": "shadow"}, {"hex": light, "name": "highlight"}, {"hex": "#808080", "name": "mid grey"}]}
                     ),
                     params="{}",
-                    created_at=base + n,
+                    created_at=base + n * 0.001,  # newest last, none in the future
                 )
                 s.add(style)
                 s.flush()

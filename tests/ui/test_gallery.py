@@ -1,0 +1,228 @@
+"""The gallery and its models: qtmodeltester while rows change, thumbnails off the GUI thread,
+search, empty states, the style detail (delete), and the window layout that persists."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QFileDialog, QLabel, QLineEdit, QListView, QMessageBox, QPushButton
+
+from desktop import app as desktop_app
+from desktop.jobs.model import JobRow
+from desktop.library import Library
+from desktop.runtime import open_runtime
+from desktop.ui.jobs_model import JobsModel
+from desktop.ui.styles_model import StyleIdRole, StylesModel, ThumbnailReadyRole
+from tests.ui.conftest import arun, shown
+from tests.ui.sample_library import add_styles
+
+
+@pytest.fixture
+def library_home(home):
+    open_runtime(home, watch_external=False).close()
+    add_styles(home, 5, previews=2)
+    return home
+
+
+def ids_in(model) -> list[int]:
+    return [model.index(r, 0).data(StyleIdRole) for r in range(model.rowCount())]
+
+
+def test_styles_model_passes_the_model_tester_while_it_changes(qtbot, qtmodeltester, aloop, library_home):
+    rt = open_runtime(library_home, watch_external=False)
+    try:
+        library = Library(rt.db, rt.paths)
+        model = StylesModel(library)
+        model.refresh()
+        qtbot.waitUntil(lambda: model.rowCount() == 5, timeout=5000)
+        qtmodeltester.check(model)  # stays attached: checks every change below
+        assert ids_in(model) == sorted(ids_in(model), reverse=True)  # newest first
+
+        # thumbnails arrive from worker threads; a placeholder is shown until then
+        qtbot.waitUntil(lambda: all(model.index(r, 0).data(ThumbnailReadyRole) for r in range(5)), timeout=5000)
+        assert model.thumbnails.pending_count() == 0
+
+        new_ids = add_styles(library_home, 2, previews=1)
+        library.delete(ids_in(model)[2])
+        model.refresh()
+        qtbot.waitUntil(lambda: model.rowCount() == 6, timeout=5000)
+        assert ids_in(model)[:2] == sorted(new_ids, reverse=True)
+
+        model.set_search("sodium")
+        qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+        assert model.index(0, 0).data(Qt.ItemDataRole.DisplayRole) == "Sodium Night"
+        model.set_search("")
+        qtbot.waitUntil(lambda: model.rowCount() == 6, timeout=5000)
+        model.thumbnails.shutdown()
+    finally:
+        rt.close()
+
+
+def test_gallery_pages_in_as_it_scrolls(qtbot, aloop, home, monkeypatch):
+    from desktop.ui import styles_model
+
+    monkeypatch.setattr(styles_model, "PAGE_SIZE", 4)
+    open_runtime(home, watch_external=False).close()
+    add_styles(home, 10, previews=1)
+    rt = open_runtime(home, watch_external=False)
+    try:
+        model = StylesModel(Library(rt.db, rt.paths))
+        model.refresh()
+        qtbot.waitUntil(lambda: model.rowCount() == 4, timeout=5000)
+        assert model.total == 10 and model.canFetchMore(model.index(-1, 0).parent())
+        while model.rowCount() < 10:
+            n = model.rowCount()
+            model.fetchMore(model.index(-1, 0).parent())
+            qtbot.waitUntil(lambda n=n: model.rowCount() > n, timeout=5000)
+        assert len(set(ids_in(model))) == 10
+        assert not model.canFetchMore(model.index(-1, 0).parent())
+        model.thumbnails.shutdown()
+    finally:
+        rt.close()
+
+
+def test_jobs_model_passes_the_model_tester_while_it_changes(qtbot, qtmodeltester, window):
+    model = window.findChild(QListView, "jobsView").model()
+    assert isinstance(model, JobsModel)
+    qtmodeltester.check(model)
+    engine = window.runtime.engine
+    a = engine.enqueue("diagnostics.sleep", {"seconds": 0.2, "steps": 2})
+    b = engine.enqueue("diagnostics.sleep", {"seconds": 0, "steps": 1, "fail_at_step": 1})
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: model.find(a).status == "succeeded" and model.find(b).status == "failed", timeout=5000)
+    engine.dismiss(a)
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+    model.reload()  # a full re-read changes nothing
+    qtbot.waitUntil(lambda: not model._loading, timeout=5000)
+    assert [r.id for r in model.items()] == [b]
+    assert isinstance(model.index(0, 0).data(Qt.ItemDataRole.UserRole + 1), JobRow)
+
+
+def test_search_and_empty_states(qtbot, library_home, window):
+    gallery = window.findChild(QListView, "galleryView")
+    qtbot.waitUntil(lambda: gallery.model() is not None and gallery.model().rowCount() == 5, timeout=5000)
+    assert window.gallery.currentWidget() is gallery
+    search = window.findChild(QLineEdit, "searchEdit")
+    qtbot.keyClicks(search, "no such look anywhere")
+    qtbot.waitUntil(lambda: window.gallery.currentWidget() is window.gallery.empty, timeout=5000)
+    assert "No styles match" in window.gallery.empty.title.text()
+    search.clear()
+    qtbot.waitUntil(lambda: gallery.model().rowCount() == 5, timeout=5000)
+    qtbot.keyClicks(search, "archive")  # matches the description, not the name
+    qtbot.waitUntil(lambda: gallery.model().rowCount() == 1, timeout=5000)
+    assert gallery.model().index(0, 0).data() == "Moss Archive"
+
+
+def test_styles_made_elsewhere_appear_without_a_click(qtbot, window, home):
+    """Another process (here: another connection) adds and deletes styles: the gallery follows."""
+    gallery = window.findChild(QListView, "galleryView")
+    qtbot.waitUntil(lambda: window.styles_model.ever_loaded, timeout=5000)
+    ids = add_styles(home, 2, previews=1)
+    qtbot.waitUntil(lambda: gallery.model().rowCount() == 2, timeout=5000)
+    assert window.gallery.currentWidget() is gallery
+    rt = open_runtime(home, watch_external=False)
+    try:
+        Library(rt.db, rt.paths).delete(ids[1])
+    finally:
+        rt.close()
+    qtbot.waitUntil(lambda: ids_in(gallery.model()) == [ids[0]], timeout=5000)
+
+
+def test_a_new_library_shows_a_friendly_empty_state(qtbot, window):
+    qtbot.waitUntil(lambda: window.styles_model.ever_loaded, timeout=5000)
+    assert window.gallery.currentWidget() is window.gallery.empty
+    assert window.gallery.empty.title.text() == "Your style library is empty"
+    button = window.gallery.empty.findChild(QPushButton, "emptyNewStyleButton")
+    assert button.isVisible()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert shown(window.new_style_dialog)
+
+
+def test_detail_shows_the_style_and_delete_asks_first(qtbot, library_home, window):
+    gallery = window.findChild(QListView, "galleryView")
+    qtbot.waitUntil(lambda: gallery.model() is not None and gallery.model().rowCount() == 5, timeout=5000)
+    first = gallery.model().index(0, 0)
+    style_id = first.data(StyleIdRole)
+    gallery.setCurrentIndex(first)
+    detail = window.findChild(type(window.detail), "styleDetail")
+    qtbot.waitUntil(lambda: detail.style is not None and detail.style.id == style_id, timeout=5000)
+    assert detail.findChild(QLabel, "styleNameLabel").text() == first.data()
+    assert detail.palette_row.count() >= 3  # swatches, then the stretch
+
+    delete = detail.findChild(QPushButton, "deleteStyleButton")
+    qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+    box = _wait_message_box(qtbot, detail)
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.wait(100)
+    assert window.library.get(style_id) is not None  # Cancel keeps it
+
+    qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+    box = _wait_message_box(qtbot, detail)
+    [b for b in box.buttons() if b.text() == "Delete"][0].click()
+    qtbot.waitUntil(lambda: gallery.model().rowCount() == 4, timeout=5000)
+    assert style_id not in ids_in(gallery.model())
+    assert window.library.get(style_id) is None
+
+
+def test_export_cube_copies_the_lut(qtbot, library_home, window, tmp_path):
+    gallery = window.findChild(QListView, "galleryView")
+    qtbot.waitUntil(lambda: gallery.model() is not None and gallery.model().rowCount() == 5, timeout=5000)
+    gallery.setCurrentIndex(gallery.model().index(1, 0))
+    detail = window.detail
+    qtbot.waitUntil(lambda: detail.style is not None, timeout=5000)
+    qtbot.mouseClick(detail.findChild(QPushButton, "exportCubeButton"), Qt.MouseButton.LeftButton)
+    found: list[QFileDialog] = []
+    qtbot.waitUntil(lambda: bool(found.extend(d for d in detail.findChildren(QFileDialog) if d.isVisible()) or found), timeout=3000)
+    target = tmp_path / "exported.cube"
+    found[0].findChild(QLineEdit, "fileNameEdit").setText(str(target))  # typed by the user
+    found[0].accept()
+    qtbot.waitUntil(target.exists, timeout=3000)
+    assert target.read_text() == detail.style.lut_path.read_text()
+
+
+def _wait_message_box(qtbot, parent) -> QMessageBox:
+    found: list[QMessageBox] = []
+
+    def visible_box() -> bool:
+        found[:] = [b for b in parent.findChildren(QMessageBox) if b.isVisible()]
+        return bool(found)
+
+    qtbot.waitUntil(visible_box, timeout=3000)
+    return found[0]
+
+
+def test_window_geometry_and_splitter_persist_in_the_data_folder(qtbot, aloop, home):
+    win = arun(qtbot, desktop_app.start(home))
+    try:
+        win.resize(760, 560)  # the offscreen screen is 800 x 600
+        win.splitter.setSizes([460, 300])
+        qtbot.wait(50)
+        sizes = win.splitter.sizes()
+    finally:
+        arun(qtbot, desktop_app.stop(win), timeout=30)
+    state_file = home / desktop_app.WINDOW_STATE_FILE
+    assert state_file.exists()
+    assert QSettings(str(state_file), QSettings.Format.IniFormat).value("window/geometry") is not None
+    win = arun(qtbot, desktop_app.start(home))
+    try:
+        assert (win.width(), win.height()) == (760, 560)
+        assert win.splitter.sizes() == sizes
+    finally:
+        arun(qtbot, desktop_app.stop(win), timeout=30)
+
+
+def test_revealing_an_old_style_loads_pages_until_it_is_there(qtbot, aloop, home, monkeypatch):
+    from desktop.ui import styles_model
+
+    monkeypatch.setattr(styles_model, "PAGE_SIZE", 4)
+    open_runtime(home, watch_external=False).close()
+    ids = add_styles(home, 11, previews=1)
+    win = arun(qtbot, desktop_app.start(home))
+    try:
+        gallery = win.findChild(QListView, "galleryView")
+        qtbot.waitUntil(lambda: win.styles_model.ever_loaded, timeout=5000)
+        assert arun(qtbot, win.reveal_style(ids[0]))  # the oldest: the last page
+        assert gallery.currentIndex().data(StyleIdRole) == ids[0]
+        assert gallery.model().rowCount() == 11
+    finally:
+        arun(qtbot, desktop_app.stop(win), timeout=30)

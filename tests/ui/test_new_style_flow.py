@@ -1,0 +1,178 @@
+"""The whole flow: drop a reference, describe, Generate, watch the progress dialog, find the
+new style selected in the gallery. And the drops the dialog must refuse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QListView,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+)
+
+from desktop.resources import sample_photos
+from desktop.ui import progress_dialog
+from desktop.ui.drop_zone import DropZone
+from desktop.ui.new_style_dialog import NewStyleDialog
+from desktop.ui.progress_dialog import JobProgressDialog
+from desktop.ui.styles_model import StyleIdRole
+from tests.ui.conftest import alive, drop_files, shown
+from tests.ui.sample_library import add_styles
+
+
+@pytest.fixture
+def home_with_styles(home):
+    from desktop.runtime import open_runtime
+
+    open_runtime(home, watch_external=False).close()  # migrate
+    add_styles(home, 3, previews=1)
+    return home
+
+
+def open_dialog(qtbot, window) -> NewStyleDialog:
+    window.findChild(type(window.new_style_action), "newStyleAction").trigger()
+    dialog = window.findChild(NewStyleDialog, "newStyleDialog")
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible, timeout=2000)
+    return dialog
+
+
+def test_drop_describe_generate_then_the_new_style_is_selected(qtbot, home_with_styles, window, monkeypatch, tmp_path):
+    monkeypatch.setattr(progress_dialog, "SHOW_DELAY", 0.05)  # this job takes about a second
+    gallery = window.findChild(QListView, "galleryView")
+    qtbot.waitUntil(lambda: gallery.model() is not None and gallery.model().rowCount() == 3, timeout=5000)
+
+    dialog = open_dialog(qtbot, window)
+    zone = dialog.findChild(DropZone, "referenceDropZone")
+    reference = tmp_path / "my reference.png"
+    reference.write_bytes(sample_photos()[2].read_bytes())
+    assert drop_files(zone, reference)
+    qtbot.waitUntil(lambda: zone.reference is not None, timeout=5000)
+    assert "my reference.png" in zone.title.text()
+    assert "×" in zone.detail.text()  # the image size is shown
+
+    qtbot.keyClicks(dialog.findChild(QPlainTextEdit, "descriptionEdit"), "warm faded film, teal shadows, soft grain")
+    assert dialog.findChild(QComboBox, "backendCombo").currentData() == "local"
+    dialog.findChild(QSpinBox, "previewCountSpin").setValue(4)
+    generate = dialog.findChild(QPushButton, "generateButton")
+    assert generate.isEnabled()
+    qtbot.mouseClick(generate, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: bool(window.progress_dialogs), timeout=5000)
+    (job_id, progress) = next(iter(window.progress_dialogs.items()))
+    assert progress.objectName() == "jobProgressDialog"
+    assert not shown(dialog)  # the new-style dialog closed once the job was queued
+
+    label = progress.findChild(QLabel, "jobMessageLabel")
+    bar = progress.findChild(QProgressBar, "jobProgressBar")
+    messages: list[str] = []
+    closed = []
+    progress.finished.connect(lambda _r: closed.append(True))
+
+    def watch() -> bool:
+        if alive(progress) and progress.isVisible():
+            text = label.text()
+            if not messages or messages[-1] != text:
+                messages.append(text)
+            assert 0 <= bar.value() <= 1000 or bar.maximum() == 0
+        return bool(closed)
+
+    qtbot.waitUntil(watch, timeout=30000)
+    row = window.runtime.engine.get(job_id)
+    assert row.status == "succeeded", row.error
+    assert len(set(messages)) >= 2, messages  # the message changed while we watched
+    assert any("preview" in m.lower() for m in messages), messages
+    assert not shown(progress)
+
+    new_id = row.result_dict()["id"]
+    qtbot.waitUntil(lambda: gallery.model().rowCount() == 4, timeout=5000)
+    qtbot.waitUntil(lambda: gallery.currentIndex().data(StyleIdRole) == new_id, timeout=5000)
+    assert gallery.selectionModel().isSelected(gallery.currentIndex())
+    assert gallery.currentIndex().row() == 0  # newest first
+    assert gallery.visualRect(gallery.currentIndex()).intersects(gallery.viewport().rect())
+    detail = window.findChild(type(window.detail), "styleDetail")
+    qtbot.waitUntil(lambda: detail.style is not None and detail.style.id == new_id, timeout=5000)
+
+
+def test_non_image_drops_are_refused_and_start_no_job(qtbot, window, tmp_path):
+    dialog = open_dialog(qtbot, window)
+    zone = dialog.findChild(DropZone, "referenceDropZone")
+    error = dialog.findChild(QLabel, "newStyleErrorLabel")
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture at all, just words\n" * 20)
+    assert drop_files(zone, notes)
+    qtbot.waitUntil(error.isVisible, timeout=5000)
+    assert error.text().startswith('Can\'t open "notes.txt"'), error.text()
+    assert zone.reference is None
+
+    folder = tmp_path / "holiday photos"
+    folder.mkdir()
+    assert drop_files(zone, folder)
+    qtbot.waitUntil(lambda: "folder" in error.text(), timeout=5000)
+
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(sample_photos()[-1].read_bytes()[:3000])  # a truncated JPEG
+    assert drop_files(zone, broken)
+    qtbot.waitUntil(lambda: "broken.jpg" in error.text(), timeout=5000)
+    assert zone.reference is None
+
+    # the dialog stays usable: a good image is taken and the error goes away
+    assert drop_files(zone, sample_photos()[0])
+    qtbot.waitUntil(lambda: zone.reference is not None, timeout=5000)
+    assert not error.isVisible()
+    assert dialog.isVisible()
+    assert window.runtime.engine.list() == []  # no job was made by any of it
+
+
+def test_dropping_an_image_on_the_main_window_opens_the_dialog_with_it(qtbot, window):
+    photo = sample_photos()[1]
+    assert drop_files(window, photo)
+    dialog = window.findChild(NewStyleDialog, "newStyleDialog")
+    assert dialog is not None and dialog.isVisible()
+    zone = dialog.findChild(DropZone, "referenceDropZone")
+    qtbot.waitUntil(lambda: zone.reference is not None, timeout=5000)
+    assert zone.reference.name == Path(photo).name
+
+
+def test_pasting_an_image_uses_it_as_the_reference(qtbot, window):
+    from PySide6.QtGui import QColor, QImage
+
+    dialog = open_dialog(qtbot, window)
+    zone = dialog.findChild(DropZone, "referenceDropZone")
+    image = QImage(64, 48, QImage.Format.Format_RGB32)
+    image.fill(QColor("#336699"))
+    mime = QMimeData()
+    mime.setImageData(image)
+    assert zone.take_mime(mime)
+    qtbot.waitUntil(lambda: zone.reference is not None, timeout=5000)
+    assert zone.reference.size == (64, 48)
+    assert isinstance(zone.reference.source, bytes)
+
+
+def test_generate_needs_a_description(qtbot, window):
+    dialog = open_dialog(qtbot, window)
+    generate = dialog.findChild(QPushButton, "generateButton")
+    assert not generate.isEnabled()
+    qtbot.keyClicks(dialog.findChild(QPlainTextEdit, "descriptionEdit"), "   ")
+    assert not generate.isEnabled()
+
+
+def test_a_job_that_ends_quickly_never_flashes_a_dialog(qtbot, window):
+    engine = window.runtime.engine
+    job_id = engine.enqueue("diagnostics.sleep", {"seconds": 0.05, "steps": 1})
+    progress = window.follow_job(job_id)
+    assert isinstance(progress, JobProgressDialog)
+    seen_visible = []
+    done = []
+    progress.finished.connect(lambda _r: done.append(True))
+    qtbot.waitUntil(lambda: seen_visible.append(shown(progress)) or bool(done), timeout=5000)
+    assert engine.get(job_id).status == "succeeded"
+    assert not any(seen_visible)

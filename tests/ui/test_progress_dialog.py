@@ -1,0 +1,150 @@
+"""The progress dialog follows the row by id: cancel, failure with Retry and Details, the row
+disappearing, and Run in background."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QPushButton
+from sqlalchemy import text
+
+from desktop.jobs.model import JobRow
+from desktop.ui.progress_dialog import JobProgressDialog, describe_time
+from tests.ui.conftest import alive, shown
+
+
+def follow(qtbot, window, payload: dict) -> tuple[int, JobProgressDialog]:
+    job_id = window.runtime.engine.enqueue("diagnostics.sleep", payload)
+    dialog = window.follow_job(job_id)
+    assert dialog.objectName() == "jobProgressDialog"
+    return job_id, dialog
+
+
+def closed_flag(dialog: JobProgressDialog) -> list[int]:
+    done: list[int] = []
+    dialog.finished.connect(lambda r: done.append(r))
+    return done
+
+
+def test_cancel_says_canceling_until_the_row_ends_canceled(qtbot, window):
+    engine = window.runtime.engine
+    job_id, dialog = follow(qtbot, window, {"seconds": 60, "steps": 600})
+    done = closed_flag(dialog)
+    t0 = time.monotonic()
+    qtbot.waitUntil(dialog.isVisible, timeout=3000)
+    assert time.monotonic() - t0 >= 0.4  # not before the half-second delay
+    label = dialog.findChild(QLabel, "jobMessageLabel")
+    qtbot.waitUntil(lambda: "Sleeping, step" in label.text(), timeout=3000)
+    bar = dialog.findChild(QProgressBar, "jobProgressBar")
+    assert bar.maximum() == 1000  # determinate: the job reports fractions
+
+    cancel = dialog.findChild(QPushButton, "jobCancelButton")
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert cancel.text() == "Canceling..."
+    assert not cancel.isEnabled()
+    qtbot.waitUntil(lambda: bool(done), timeout=5000)
+    row = engine.get(job_id)
+    assert row.status == "canceled"
+    assert not shown(dialog)
+
+
+def test_time_estimate_appears_past_ten_percent():
+    now = time.time()
+    row = JobRow(1, "diagnostics.sleep", "running", "Working", None, "{}", None, None, 1, 3, False, now - 10, now - 10, now, None, 0.0, None, None)
+    assert describe_time(row, now) == "Elapsed 0:10"
+    assert "left" not in describe_time(replace(row, progress=0.05), now)  # not before 10 %
+    assert describe_time(replace(row, progress=0.25), now) == "Elapsed 0:10 · about 0:30 left"
+
+
+def test_indeterminate_progress_shows_a_busy_bar(qtbot, window):
+    job_id, dialog = follow(qtbot, window, {"seconds": 30, "steps": 1})
+    qtbot.waitUntil(dialog.isVisible, timeout=3000)
+    bar = dialog.findChild(QProgressBar, "jobProgressBar")
+    # the job reports 0.0; a row whose progress is None must switch to the busy bar
+    row = window.runtime.engine.get(job_id)
+    dialog.apply(replace(row, progress=None, updated_at=row.updated_at + 0.001))
+    assert bar.maximum() == 0
+    dialog.findChild(QPushButton, "jobCancelButton").click()
+
+
+def test_failure_shows_the_sentence_then_retry_runs_the_same_job_again(qtbot, window):
+    engine = window.runtime.engine
+    job_id, dialog = follow(qtbot, window, {"seconds": 0.6, "steps": 3, "fail_at_step": 2})
+    error = dialog.findChild(QLabel, "jobErrorLabel")
+    qtbot.waitUntil(lambda: shown(dialog) and error.isVisible(), timeout=5000)
+    assert error.text() == "Diagnostics job failed at step 2, as asked."
+    assert "Traceback" not in error.text()
+    retry = dialog.findChild(QPushButton, "jobRetryButton")
+    assert retry.isVisible()
+    assert not dialog.findChild(QPushButton, "jobCancelButton").isVisible()
+
+    details = dialog.findChild(QPushButton, "jobDetailsButton")
+    qtbot.mouseClick(details, Qt.MouseButton.LeftButton)
+    text = dialog.findChild(QPlainTextEdit, "jobDetailsText")
+    qtbot.waitUntil(lambda: f"[job {job_id}]" in text.toPlainText(), timeout=3000)
+    assert "failed at step 2" in text.toPlainText()
+
+    statuses: list[str] = []
+    window.bridge.rowChanged.connect(lambda row: statuses.append(row.status) if row.id == job_id else None)
+    qtbot.mouseClick(retry, Qt.MouseButton.LeftButton)
+    # the same row runs again: the dialog goes back to progress, then shows the failure again
+    qtbot.waitUntil(lambda: "running" in statuses, timeout=5000)
+    assert "queued" in statuses  # (events from two threads may arrive in either order)
+    qtbot.waitUntil(lambda: statuses[-1] == "failed" and error.isVisible(), timeout=5000)
+    assert dialog.findChild(QLabel, "jobMessageLabel").text() != ""
+    assert [r.id for r in engine.list()] == [job_id]  # no new job was made
+    assert engine.get(job_id).status == "failed"
+    assert shown(dialog)
+
+
+def test_retry_after_a_passing_failure_succeeds(qtbot, window):
+    engine = window.runtime.engine
+    job_id, dialog = follow(qtbot, window, {"seconds": 0.3, "steps": 3, "fail_at_step": 2})
+    error = dialog.findChild(QLabel, "jobErrorLabel")
+    qtbot.waitUntil(lambda: error.isVisible(), timeout=5000)
+    done = closed_flag(dialog)
+    # the cause went away (here: the job's input no longer asks to fail), so Retry succeeds
+    with engine.db.write_session() as s:
+        s.execute(text("UPDATE jobs SET payload = :p WHERE id = :id"), {"p": '{"seconds": 0.3, "steps": 3}', "id": job_id})
+    qtbot.mouseClick(dialog.findChild(QPushButton, "jobRetryButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(done), timeout=10000)
+    assert engine.get(job_id).status == "succeeded"
+
+
+def test_close_after_failure(qtbot, window):
+    job_id, dialog = follow(qtbot, window, {"seconds": 0, "steps": 1, "fail_at_step": 1})
+    qtbot.waitUntil(lambda: shown(dialog), timeout=3000)  # a failure shows even when quick
+    done = closed_flag(dialog)
+    qtbot.mouseClick(dialog.findChild(QPushButton, "jobCloseButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(done), timeout=2000)
+    assert window.runtime.engine.get(job_id).status == "failed"
+
+
+def test_row_dismissed_elsewhere_closes_the_dialog(qtbot, window):
+    engine = window.runtime.engine
+    job_id, dialog = follow(qtbot, window, {"seconds": 0, "steps": 1, "fail_at_step": 1})
+    qtbot.waitUntil(lambda: shown(dialog), timeout=3000)
+    done = closed_flag(dialog)
+    engine.dismiss(job_id)  # e.g. `stylestudio jobs dismiss` or another window
+    qtbot.waitUntil(lambda: bool(done), timeout=3000)
+    assert not alive(dialog) or not dialog.isVisible()
+    assert job_id not in window.progress_dialogs
+
+
+def test_run_in_background_hides_the_dialog_and_the_job_goes_on(qtbot, window):
+    engine = window.runtime.engine
+    job_id, dialog = follow(qtbot, window, {"seconds": 1.0, "steps": 5})
+    qtbot.waitUntil(dialog.isVisible, timeout=3000)
+    done = closed_flag(dialog)
+    notes: list[tuple[str, str]] = []
+    window.notifier.sent.connect(lambda title, text: notes.append((title, text)))
+    qtbot.mouseClick(dialog.findChild(QPushButton, "jobBackgroundButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(done), timeout=2000)
+    assert engine.get(job_id).status in ("running", "queued")
+    qtbot.waitUntil(lambda: engine.get(job_id).status == "succeeded", timeout=10000)
+    assert window.jobs_panel.isVisible()
+    # the window is not the active one (offscreen), so the end is announced
+    qtbot.waitUntil(lambda: bool(notes), timeout=3000)
+    assert notes[0][0] == "Diagnostics: sleep finished"
