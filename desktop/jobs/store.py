@@ -246,6 +246,23 @@ class JobStore:
             events.UPDATED,
         )
 
+    @staticmethod
+    def _finish_params(
+        row: JobRow, status: str, message: str, progress: float | None, result_json: str | None, error: str | None
+    ) -> dict[str, Any]:
+        assert status in FINISHED
+        return {
+            "status": status,
+            "progress": progress,
+            "message": message,
+            "result": result_json,
+            "error": error,
+            "now": time.time(),
+            "id": row.id,
+            "attempt": row.attempts,
+            "owner": row.owner,
+        }
+
     def finish(
         self,
         row: JobRow,
@@ -256,22 +273,8 @@ class JobStore:
         result_json: str | None = None,
         error: str | None = None,
     ) -> JobRow | None:
-        assert status in FINISHED
-        return self._write_row(
-            SQL_FINISH,
-            {
-                "status": status,
-                "progress": progress,
-                "message": message,
-                "result": result_json,
-                "error": error,
-                "now": time.time(),
-                "id": row.id,
-                "attempt": row.attempts,
-                "owner": row.owner,
-            },
-            events.STATUS,
-        )
+        params = self._finish_params(row, status, message, progress, result_json, error)
+        return self._write_row(SQL_FINISH, params, events.STATUS)
 
     def finish_and_claim(
         self,
@@ -289,28 +292,13 @@ class JobStore:
         if not self._sqlite:
             finished = self.finish(row, status, message=message, progress=progress, result_json=result_json, error=error)
             return finished, self.claim(row.owner or "", lease_seconds)
-        now = time.time()
+        params = self._finish_params(row, status, message, progress, result_json, error)
+        claim = {"owner": row.owner, "lease": params["now"] + lease_seconds, "now": params["now"], "message": "Starting"}
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            done = conn.execute(
-                SQL_FINISH,
-                {
-                    "status": status,
-                    "progress": progress,
-                    "message": message,
-                    "result": result_json,
-                    "error": error,
-                    "now": now,
-                    "id": row.id,
-                    "attempt": row.attempts,
-                    "owner": row.owner,
-                },
-            ).fetchall()
-            nxt = conn.execute(
-                self._claim_sql,
-                {"owner": row.owner, "lease": now + lease_seconds, "now": now, "message": "Starting"},
-            ).fetchall()
+            done = conn.execute(SQL_FINISH, params).fetchall()
+            nxt = conn.execute(self._claim_sql, claim).fetchall()
         except BaseException:
             conn.execute("ROLLBACK")
             raise
