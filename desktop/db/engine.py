@@ -69,7 +69,13 @@ class Database:
             event.listen(self.engine, "connect", _on_sqlite_connect)
             event.listen(self.engine, "begin", _on_sqlite_begin)
         else:
-            self.engine = create_engine(self.url, pool_pre_ping=True)
+            try:
+                self.engine = create_engine(self.url, pool_pre_ping=True)
+            except ModuleNotFoundError as exc:
+                raise UserError(
+                    f"The database URL needs the '{exc.name}' driver, which is not installed; "
+                    "install it with: pip install 'style-studio[postgres]'."
+                ) from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(stylestudio_readonly=True), expire_on_commit=False
@@ -98,8 +104,8 @@ class Database:
             configure_sqlite(conn)
             return conn
         proxy = self.engine.raw_connection()
-        proxy.detach()
         conn = proxy.driver_connection
+        proxy.detach()  # owned by the caller from now on, not returned to the pool
         conn.autocommit = True
         return conn
 

@@ -90,3 +90,12 @@ def test_logging_goes_to_a_rotating_file_with_one_line_per_state_change(home):
     assert f"[job {job}] diagnostics.sleep queued" in text
     assert f"[job {job}] diagnostics.sleep started (attempt 1 of 3)" in text
     assert f"[job {job}] succeeded" in text
+
+
+def test_a_database_url_whose_driver_is_missing_is_refused_with_a_sentence():
+    import pytest
+
+    from desktop.errors import UserError
+
+    with pytest.raises(UserError, match="needs the 'pg8000' driver.*style-studio\\[postgres\\]"):
+        Database("postgresql+pg8000://someone@127.0.0.1:1/library")
