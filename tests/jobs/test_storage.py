@@ -99,3 +99,13 @@ def test_a_database_url_whose_driver_is_missing_is_refused_with_a_sentence():
 
     with pytest.raises(UserError, match="needs the 'pg8000' driver.*style-studio\\[postgres\\]"):
         Database("postgresql+pg8000://someone@127.0.0.1:1/library")
+
+
+def test_the_start_up_fast_path_knows_the_newest_migration(tmp_path):
+    from desktop.db.engine import SCHEMA_REVISION
+
+    assert SCHEMA_REVISION == head_revision()
+    db = Database(f"sqlite:///{tmp_path / 'lib.sqlite3'}")
+    assert db.stored_revision() is None
+    db.migrate()
+    assert db.stored_revision() == SCHEMA_REVISION
