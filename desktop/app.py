@@ -37,6 +37,7 @@ async def start(home: str | os.PathLike[str] | None = None, *, verbose: bool = F
     from desktop.ui.application import has_application
     from desktop.ui.async_utils import run_blocking
     from desktop.ui.main_window import MainWindow
+    from desktop.ui.responsiveness import job_cpu_threads
 
     if not has_application():
         raise RuntimeError("desktop.app.start() needs a QApplication and a running qasync loop")
@@ -50,7 +51,9 @@ async def start(home: str | os.PathLike[str] | None = None, *, verbose: bool = F
         _discard(window)
         raise
     try:
-        pool = runtime.engine.pool(max_parallel=max(1, runtime.settings.max_parallel))
+        pool = runtime.engine.pool(
+            max_parallel=max(1, runtime.settings.max_parallel), cpu_threads=job_cpu_threads()
+        )
         pool_thread = PoolThread(pool, grace=STOP_GRACE)
         pool_thread.start()
     except BaseException:

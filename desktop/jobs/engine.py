@@ -181,9 +181,16 @@ class JobEngine:
             unsubscribe()
 
     # --- the pool --------------------------------------------------------------------------
-    def pool(self, *, max_parallel: int = 2, only_job: int | None = None, stop_message: str | None = None) -> WorkPool:
+    def pool(
+        self,
+        *,
+        max_parallel: int = 2,
+        only_job: int | None = None,
+        stop_message: str | None = None,
+        cpu_threads: int | None = None,
+    ) -> WorkPool:
         kwargs = {"stop_message": stop_message} if stop_message else {}
-        return WorkPool(self, max_parallel=max_parallel, only_job=only_job, **kwargs)
+        return WorkPool(self, max_parallel=max_parallel, only_job=only_job, cpu_threads=cpu_threads, **kwargs)
 
     # --- housekeeping ----------------------------------------------------------------------
     def recover(self) -> int:

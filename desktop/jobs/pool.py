@@ -41,6 +41,7 @@ class WorkPool:
         max_parallel: int = 2,
         only_job: int | None = None,
         stop_message: str = "Canceled because Style Studio was closing",
+        cpu_threads: int | None = None,
     ) -> None:
         self.engine = engine
         self.store = engine.store
@@ -56,8 +57,10 @@ class WorkPool:
         self._wake: asyncio.Event | None = None
         self._check_cancels = False
         self._queue_dry = False
+        # the threads for handlers' CPU and file work (ctx.run_in_thread); the window passes
+        # fewer than the machine has cores, to keep one for itself (see desktop/ui/responsiveness.py)
         self._executor = ThreadPoolExecutor(
-            max_workers=max(2, self.max_parallel), thread_name_prefix="stylestudio-job"
+            max_workers=cpu_threads or max(2, self.max_parallel), thread_name_prefix="stylestudio-job"
         )
         self.finished_event = threading.Event()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
@@ -21,6 +23,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
+    QPixmap,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,32 +43,83 @@ from desktop.ui.styles_model import THUMB_SIZE, StyleRole, StylesModel
 
 THUMB_HEIGHT = THUMB_SIZE.height()
 CARD = QSize(THUMB_SIZE.width() + 24, THUMB_HEIGHT + 62)
+CARD_CACHE = 96  # rendered cards kept (about four screenfuls; ~140 KB each)
 
 
 class StyleCardDelegate(QStyledItemDelegate):
-    """Paints a card: the thumbnail on a soft tile, the name under it, the date below."""
+    """Paints a card: the thumbnail on a soft tile, the name under it, the description below.
+
+    A card is drawn once into a pixmap and then blitted: a paint costs one ``drawPixmap``
+    instead of some twenty Qt calls from Python. That matters while jobs run: every call into
+    Python from the GUI thread may wait for the GIL behind a job thread, so the less Python a
+    frame runs, the less it can be held up (see ``benchmarks/bench_ui_stall.py``). The cache is
+    keyed on everything the picture depends on and holds a few screenfuls.
+    """
+
+    def __init__(self, parent: QWidget | None = None, capacity: int = CARD_CACHE) -> None:
+        super().__init__(parent)
+        self.capacity = capacity
+        self._cards: OrderedDict[tuple[object, ...], QPixmap] = OrderedDict()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return CARD
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
-        style: StyleInfo | None = index.data(StyleRole)
+        model = index.model()
+        if isinstance(model, StylesModel):  # the fast path: no trip through data() per role
+            style = model.item(index.row())
+            pixmap = model.decoration(style) if style is not None else None
+        else:
+            style = index.data(StyleRole)
+            pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if style is None:
             return
-        painter.save()
+        state = option.state
+        look = 2 if state & QStyle.StateFlag.State_Selected else 1 if state & QStyle.StateFlag.State_MouseOver else 0
+        ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        size = option.rect.size()
+        key = (
+            style.id,
+            style.name,
+            style.description,
+            pixmap.cacheKey() if pixmap is not None else 0,
+            size.width(),
+            size.height(),
+            look,
+            option.palette.cacheKey(),
+            option.font.key(),
+            ratio,
+        )
+        card = self._cards.get(key)
+        if card is None:
+            card = self._render(style, pixmap, option, look, ratio)
+            self._cards[key] = card
+            while len(self._cards) > self.capacity:
+                self._cards.popitem(last=False)
+        else:
+            self._cards.move_to_end(key)
+        painter.drawPixmap(option.rect.topLeft(), card)
+
+    def clear_cache(self) -> None:
+        self._cards.clear()
+
+    def _render(self, style: StyleInfo, pixmap: QPixmap | None, option: QStyleOptionViewItem, look: int, ratio: float) -> QPixmap:
+        size = option.rect.size()
+        card = QPixmap(round(size.width() * ratio), round(size.height() * ratio))
+        card.setDevicePixelRatio(ratio)
+        card.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(card)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         pal = option.palette
-        rect = QRect(option.rect).adjusted(4, 4, -4, -4)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        rect = QRect(0, 0, size.width(), size.height()).adjusted(4, 4, -4, -4)
 
         path = QPainterPath()
         path.addRoundedRect(rect, 10, 10)
-        base = pal.color(QPalette.ColorRole.Base)
-        painter.fillPath(path, base)
-        if selected:
+        painter.fillPath(path, pal.color(QPalette.ColorRole.Base))
+        if look == 2:
             painter.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 2.5))
-        elif hovered:
+        elif look == 1:
             painter.setPen(QPen(pal.color(QPalette.ColorRole.Mid), 1.5))
         else:
             painter.setPen(QPen(pal.color(QPalette.ColorRole.Midlight), 1))
@@ -75,7 +129,6 @@ class StyleCardDelegate(QStyledItemDelegate):
         clip = QPainterPath()
         clip.addRoundedRect(thumb_area, 6, 6)
         painter.setClipPath(clip)
-        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if pixmap is not None and not pixmap.isNull():
             # cover the tile (crop the overflow) so every card in the grid lines up
             scaled = pixmap.size().scaled(thumb_area.size(), Qt.AspectRatioMode.KeepAspectRatioByExpanding)
@@ -99,7 +152,8 @@ class StyleCardDelegate(QStyledItemDelegate):
         sub_rect = QRect(text_rect.left(), text_rect.bottom() + 1, text_rect.width(), 18)
         sub = painter.fontMetrics().elidedText(style.description, Qt.TextElideMode.ElideRight, sub_rect.width())
         painter.drawText(sub_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, sub)
-        painter.restore()
+        painter.end()
+        return card
 
 
 class GalleryView(QListView):

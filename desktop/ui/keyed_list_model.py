@@ -92,6 +92,16 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
         self._reindex(pos)
         self.endInsertRows()
 
+    def append_rows(self, items: list[T]) -> None:
+        """Add items that all sort after the last one (and after each other), at the end."""
+        if not items:
+            return
+        start = len(self._items)
+        self.beginInsertRows(QModelIndex(), start, start + len(items) - 1)
+        self._items.extend(items)
+        self._reindex(start)
+        self.endInsertRows()
+
     def remove_key(self, key: Hashable) -> bool:
         row = self._rows.get(key)
         if row is None:

@@ -48,6 +48,7 @@ from desktop.ui.jobs_panel import JobsPanel
 from desktop.ui.new_style_dialog import NewStyleDialog
 from desktop.ui.notifications import Notifier
 from desktop.ui.progress_dialog import JobProgressDialog
+from desktop.ui.responsiveness import Responsiveness
 from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.style_detail import StyleDetail
 from desktop.ui.styles_model import StyleIdRole, StylesModel
@@ -151,6 +152,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_label)
         self.statusBar().setSizeGripEnabled(True)
         self.notifier = Notifier(self)
+        self.responsiveness = Responsiveness(self)
         self.notifier.fallback.connect(lambda text: self.show_status(text, 10000))
 
         for action in (self.new_style_action, self.settings_action):
@@ -179,6 +181,7 @@ class MainWindow(QMainWindow):
         self.search_edit.setEnabled(True)
         self.styles_model.refresh()
         self.jobs_model.reload()
+        self.responsiveness.start()
         # Qt adds the application's display name ("Style Studio") to the title itself
         default = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
         self.setWindowTitle("" if runtime.paths.home == default else str(runtime.paths.home))
@@ -242,6 +245,11 @@ class MainWindow(QMainWindow):
         model = self.styles_model
         if model is None:
             return False
+        while model.taking(style_id):  # being added on its own: wait for that, not a re-read
+            try:
+                await asyncio.wait_for(signal_future(model.taken), 10)
+            except TimeoutError:
+                break
         for attempt in range(4):
             if model.row_of(style_id) >= 0:
                 break
@@ -323,8 +331,17 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _job_succeeded(self, job_id: int, result: Any) -> None:
-        self.refresh_gallery()
+        self._style_made(result)
         self.open_result(result)
+
+    def _style_made(self, result: Any) -> None:
+        """A job made a style: the gallery takes that one in (or re-reads, if it must)."""
+        if self.styles_model is None:
+            return
+        if isinstance(result, dict) and result.get("table") == "styles" and isinstance(result.get("id"), int):
+            self.styles_model.take_new(result["id"])
+        else:
+            self.styles_model.refresh()
 
     def _dialog_ended(self, job_id: int, status: str) -> None:
         if status == "removed":
@@ -340,7 +357,7 @@ class MainWindow(QMainWindow):
         """A job the jobs list saw running has ended (any process)."""
         result = row.result_dict() if row.result else None
         if row.status == SUCCEEDED and result and result.get("table") == "styles":
-            self.refresh_gallery()
+            self._style_made(result)
         dialog = self.progress_dialogs.get(row.id)
         followed = dialog is not None and not dialog.backgrounded and dialog.isVisible()
         if followed or self.isActiveWindow() or row.status not in (SUCCEEDED, FAILED):
@@ -412,6 +429,7 @@ class MainWindow(QMainWindow):
         """Save the layout, close dialogs and stop listening (GUI thread; blocking parts are in
         ``desktop.app.stop``)."""
         self._shutting_down = True
+        self.responsiveness.stop()
         self.save_layout()
         self._search_timer.stop()
         for dialog in list(self.progress_dialogs.values()):

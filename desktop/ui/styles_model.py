@@ -41,6 +41,16 @@ def library_signature(library: Library) -> tuple[int, int, int, float]:
     return int(count or 0), int(total or 0), int(newest or 0), float(latest or 0.0)
 
 
+def gallery_fields(style: StyleInfo) -> tuple[object, ...]:
+    thumb = style.thumbnail
+    return (style.name, style.description, style.generator, style.created_at, str(thumb) if thumb else None)
+
+
+def signature_and_style(library: Library, style_id: int) -> tuple[tuple[int, int, int, float], StyleInfo | None]:
+    """Blocking: the library's signature, then one style."""
+    return library_signature(library), library.get(style_id)
+
+
 def load_page(library: Library, search: str, limit: int, offset: int = 0) -> tuple[list[StyleInfo], int]:
     """A page of styles and the total that match. Blocking."""
     return library.list(search, limit=limit, offset=offset), library.count(search)
@@ -49,6 +59,7 @@ def load_page(library: Library, search: str, limit: int, offset: int = 0) -> tup
 class StylesModel(KeyedListModel[StyleInfo]):
     refreshed = Signal()  # a refresh (or first load) was applied
     pageLoaded = Signal()
+    taken = Signal(int)  # take_new(style_id) is done, whichever way it went
 
     def __init__(self, library: Library, parent: Any = None) -> None:
         super().__init__(parent)
@@ -67,6 +78,7 @@ class StylesModel(KeyedListModel[StyleInfo]):
         self._probing = False
         self._probe_again = False
         self._generation = 0  # a new search makes older page loads stale
+        self._taking: set[int] = set()  # styles being added one by one (take_new)
 
     # --- KeyedListModel ---------------------------------------------------------------------
     def key(self, item: StyleInfo) -> int:
@@ -74,6 +86,11 @@ class StylesModel(KeyedListModel[StyleInfo]):
 
     def sort_key(self, item: StyleInfo) -> tuple[float, int]:
         return (item.created_at, item.id)
+
+    def same(self, a: StyleInfo, b: StyleInfo) -> bool:
+        """What a card shows (comparing whole StyleInfo values, paths and all, costs the GUI
+        thread tens of ms per refresh of a few hundred styles)."""
+        return gallery_fields(a) == gallery_fields(b)
 
     # --- Qt ---------------------------------------------------------------------------------
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -83,7 +100,7 @@ class StylesModel(KeyedListModel[StyleInfo]):
         if role == Qt.ItemDataRole.DisplayRole:
             return style.name
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.thumbnail(style) or self._placeholder
+            return self.decoration(style)
         if role == Qt.ItemDataRole.ToolTipRole:
             created = time.strftime("%d %b %Y %H:%M", time.localtime(style.created_at))
             return f"{style.name}\n{style.description}\n{style.generator} · {created}"
@@ -114,6 +131,10 @@ class StylesModel(KeyedListModel[StyleInfo]):
         spawn(self._fetch_more(self._generation, len(self._items)), name="styles-fetch-more")
 
     # --- thumbnails ---------------------------------------------------------------------------
+    def decoration(self, style: StyleInfo) -> QPixmap:
+        """The card's picture: the thumbnail, or the placeholder while it loads."""
+        return self.thumbnail(style) or self._placeholder
+
     def thumbnail(self, style: StyleInfo) -> QPixmap | None:
         if style.thumbnail is None:
             return None
@@ -166,13 +187,62 @@ class StylesModel(KeyedListModel[StyleInfo]):
         if self._probe_again and not self._probing:
             self.check_for_changes()
 
+    def take_new(self, style_id: int) -> None:
+        """A style was just made: add that one style instead of re-reading every loaded one (a
+        full re-read of a gallery scrolled through thousands of styles, on every finished job,
+        would keep a worker thread, and with it the GIL, busy for seconds)."""
+        if style_id in self._taking:
+            return
+        if self.search or not self.ever_loaded or self._busy or self._signature is None:
+            self.refresh()
+            return
+        self._taking.add(style_id)
+        spawn(self._take_new(style_id, self._generation), name="styles-take-new")
+
+    def taking(self, style_id: int) -> bool:
+        return style_id in self._taking
+
+    async def _take_new(self, style_id: int, generation: int) -> None:
+        try:
+            signature, style = await run_blocking(signature_and_style, self.library, style_id)
+            before = self._signature
+            if generation != self._generation or self._busy or before is None or style is None:
+                self.refresh()
+                return
+            if self.row_of(style_id) >= 0:  # already here (a refresh got it first)
+                if signature != before:
+                    self.refresh()
+                return
+            count, total, newest, latest = before
+            expected = (count + 1, total + style_id, max(newest, style_id), max(latest, style.created_at))
+            if signature != expected:  # something else changed too: read it all again
+                self.refresh()
+                return
+            self._signature = signature
+            more_pages = len(self._items) < self.total
+            self.total += 1
+            last = self._items[-1] if self._items else None
+            if not (more_pages and last is not None and self.sort_key(style) < self.sort_key(last)):
+                self.upsert(style)  # else it comes with a later page
+            self.refreshed.emit()
+        finally:
+            self._taking.discard(style_id)
+            try:
+                self.taken.emit(style_id)
+            except RuntimeError:  # the window closed meanwhile
+                pass
+
     async def _fetch_more(self, generation: int, offset: int) -> None:
         try:
             styles, total = await run_blocking(load_page, self.library, self.search, PAGE_SIZE, offset)
             if generation == self._generation and not self._busy:
                 self.total = total
-                fresh = [s for s in styles if self.row_of(s.id) < 0]
-                if fresh:
+                fresh = _unique([s for s in styles if self.row_of(s.id) < 0])
+                if fresh and self._items and self.sort_key(fresh[0]) < self.sort_key(self._items[-1]):
+                    # the usual case, a page older than all loaded: append it (O(page), where
+                    # a merge walks every loaded style on the GUI thread)
+                    self.append_rows(fresh)
+                elif fresh:
                     self.replace_all(_unique([*self._items, *fresh]))
         finally:
             self._fetching = False
@@ -197,7 +267,10 @@ class StylesModel(KeyedListModel[StyleInfo]):
                 began = time.monotonic()
                 signature = await run_blocking(library_signature, self.library)
                 if signature != self._signature and not self._busy:
-                    self.refresh()
+                    if self._taking:  # a style being taken in explains it, likely: look again after
+                        self._probe_again = True
+                    else:
+                        self.refresh()
                 if not self._probe_again:
                     break
                 # at most a few probes a second however busy the other processes are
