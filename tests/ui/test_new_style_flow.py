@@ -61,6 +61,9 @@ def test_drop_describe_generate_then_the_new_style_is_selected(qtbot, home_with_
     qtbot.keyClicks(dialog.findChild(QPlainTextEdit, "descriptionEdit"), "warm faded film, teal shadows, soft grain")
     assert dialog.findChild(QComboBox, "backendCombo").currentData() == "local"
     dialog.findChild(QSpinBox, "previewCountSpin").setValue(4)
+    # big previews: rendering must outlast the 0.2 s between progress writes, or its messages
+    # are never written (a fast machine rendered 4 previews at 768 px in less)
+    window.runtime.settings.preview_size = 1536
     generate = dialog.findChild(QPushButton, "generateButton")
     assert generate.isEnabled()
     qtbot.mouseClick(generate, Qt.MouseButton.LeftButton)
