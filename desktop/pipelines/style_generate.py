@@ -178,9 +178,11 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
             img = (await ctx.run_in_thread(load_image, data, name=f"fal image {i + 1}")).image
             images.append(await ctx.run_in_thread(_save_pair, img, work, i, size, save_preview, save_thumbnail))
     else:
+        # Each style starts on a different sample photo (by its seed), so gallery cards differ.
+        first = first_sample(seed)
         for i in range(count):
             step(0.2 + 0.7 * i / count, f"Rendering preview {i + 1} of {count}")
-            img = await ctx.run_in_thread(local.render_preview, plan, i, size=size)
+            img = await ctx.run_in_thread(local.render_preview, plan, first + i, size=size)
             images.append(await ctx.run_in_thread(_save_pair, img, work, i, size, save_preview, save_thumbnail))
 
     step(0.92, "Saving style")
@@ -211,6 +213,13 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
     )
     ctx.log.info("saved style %d", style_id)
     return {"table": "styles", "id": style_id}
+
+
+def first_sample(seed: int) -> int:
+    """Which bundled sample photo a style's first preview is rendered over."""
+    from desktop.resources import sample_photos
+
+    return seed % max(1, len(sample_photos()))
 
 
 def _save_pair(img: Any, work: Path, index: int, size: int, save_preview: Any, save_thumbnail: Any) -> tuple[Path, Path, int, int]:

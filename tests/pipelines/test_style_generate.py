@@ -116,6 +116,15 @@ def test_stage_messages_are_all_written_when_the_job_is_slow_enough(rt, monkeypa
     assert messages.index("Rendering preview 1 of 3") < messages.index("Rendering preview 3 of 3")
 
 
+def test_styles_start_on_different_sample_photos(rt):
+    first = [enqueue_style(rt, "warm", previews=1, size=64, seed=seed) for seed in (5, 6)]
+    run_pool(rt)
+    lib = Library(rt.db, rt.paths)
+    a, b = (lib.require(rt.engine.get(j).result_dict()["id"]).images[0] for j in first)
+    with Image.open(a.path) as im_a, Image.open(b.path) as im_b:
+        assert im_a.size != im_b.size or ImageChops.difference(im_a, im_b).getbbox() is not None
+
+
 def test_the_same_photo_is_stored_once(rt, tmp_path):
     a, b = tmp_path / "a.png", tmp_path / "b.png"
     shutil.copy(SAMPLES[1], a)
@@ -145,8 +154,9 @@ def test_the_cube_file_reproduces_the_previews_grade(rt):
     lut = read_cube(style.lut_path)
     from desktop.generators.local import _fit
     from desktop.imaging.intake import load_image
+    from desktop.pipelines.style_generate import first_sample
 
-    sample = _fit(load_image(SAMPLES[0]).image, 384)
+    sample = _fit(load_image(SAMPLES[first_sample(1)]).image, 384)
     regraded = sample.filter(lut)
     with Image.open(style.images[0].path) as preview:
         diff = ImageStat.Stat(ImageChops.difference(regraded, preview.convert("RGB"))).mean
