@@ -94,12 +94,14 @@ def save(widget: QWidget, path: Path) -> Path:
     return path
 
 
-def drop_file(widget: QWidget, path: Path) -> bool:
-    """Drop a file on ``widget`` as a file manager would (drag-enter, then drop)."""
+def drop_files(widget: QWidget, *paths: str | Path, mime: QMimeData | None = None) -> bool:
+    """Drop files on ``widget`` as a file manager would (drag-enter, then drop); returns
+    whether the drop was accepted. The UI tests use it too."""
     from PySide6.QtGui import QDragEnterEvent
 
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    if mime is None:
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = widget.rect().center()
     enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, enter)
@@ -220,7 +222,7 @@ async def shot_new_style(window: Any, out: Path) -> tuple[Path, Any]:
     dialog = window.new_style()
     if dialog is None:
         raise ScreenshotError("the new-style dialog did not open")
-    if not drop_file(dialog.drop_zone, sample(NEW_STYLE_REFERENCE)):
+    if not drop_files(dialog.drop_zone, sample(NEW_STYLE_REFERENCE)):
         raise ScreenshotError("the drop zone refused the sample photo")
     dialog.description.setPlainText(NEW_STYLE_DESCRIPTION)
     dialog.previews.setValue(SLOW_PREVIEWS)

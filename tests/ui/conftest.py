@@ -11,16 +11,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from pathlib import Path
 
 import pytest
 import qasync
 import shiboken6
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop import app as desktop_app
+from desktop.ui.screenshots import drop_files  # noqa: F401 - the tests' file-manager drop
 
 # Closed loops are kept: their Qt objects must never be destroyed by a garbage collection that
 # happens to run on a worker thread (a QObject deleted off its thread leaves its timers
@@ -80,22 +79,6 @@ def window(qtbot, aloop, home):
         qtbot.wait(10)  # let deleteLater() run
         gc.collect()  # collect Qt wrappers on the GUI thread, not on some worker thread
         logging.getLogger(__name__).debug("window stopped")
-
-
-def drop_files(widget: QWidget, *paths: str | Path, mime: QMimeData | None = None) -> bool:
-    """Drag files from a "file manager" onto ``widget``: drag-enter, then drop. Returns
-    whether the drop was accepted."""
-    if mime is None:
-        mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    pos = widget.rect().center()
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, enter)
-    if not enter.isAccepted():
-        return False
-    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, drop)
-    return drop.isAccepted()
 
 
 def alive(obj) -> bool:
