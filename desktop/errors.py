@@ -28,3 +28,9 @@ class RetryableError(UserError):
 
 class JobCanceled(Exception):
     """Raised inside a handler (by ``ctx.check()``/``ctx.progress()``) once a cancel was requested."""
+
+
+class LeaseLost(JobCanceled):
+    """The job's row is no longer this attempt's (its lease ran out and another worker took it,
+    or it was recovered): the handler must stop without committing anything, and the pool
+    leaves the row alone."""

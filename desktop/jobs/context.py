@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from desktop.errors import JobCanceled
+from desktop.errors import JobCanceled, LeaseLost
 from desktop.jobs.model import JobRow
 
 if TYPE_CHECKING:
@@ -138,6 +138,24 @@ class JobContext:
         )
         self.check()
         return result
+
+    # --- fencing -----------------------------------------------------------------------------
+    def verify_owned(self, session: Any) -> None:
+        """Call inside the write transaction that commits a job's effects (a SQLAlchemy
+        ``Session`` whose transaction holds the write lock): raises ``LeaseLost`` unless the
+        row is still this attempt's, so a worker that lost its lease never commits."""
+        from sqlalchemy import text
+
+        still = session.execute(
+            text(
+                "SELECT 1 FROM jobs WHERE id = :id AND attempts = :attempt AND owner = :owner"
+                " AND status = 'running'"
+            ),
+            {"id": self.row.id, "attempt": self.row.attempts, "owner": self.row.owner},
+        ).first()
+        if still is None:
+            self.lost = True
+            raise LeaseLost()
 
     def close(self) -> None:
         if self._flush_handle is not None:
