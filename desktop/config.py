@@ -6,9 +6,12 @@ library at another database (for example PostgreSQL shared by several machines).
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import shutil
+import sqlite3
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -23,6 +26,11 @@ APP_NAME = "StyleStudio"
 KEYRING_SERVICE = "Style Studio"
 FAL_KEY_NAME = "fal-key"
 PROMPT_KEY_NAME = "prompt-endpoint-key"
+HOME_VAR = "STYLESTUDIO_HOME"
+DATABASE_URL_VAR = "STYLESTUDIO_DATABASE_URL"
+# Below this much free space, a "disk I/O error" of SQLite is a full disk (it cannot make its
+# shared-memory file, for example).
+NEARLY_FULL_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -61,32 +69,123 @@ class Paths:
         return self.home / "settings.json"
 
     def database_url(self) -> str:
-        return os.environ.get("STYLESTUDIO_DATABASE_URL") or f"sqlite:///{self.db_file}"
+        return os.environ.get(DATABASE_URL_VAR) or f"sqlite:///{self.db_file}"
 
 
 def default_home() -> Path:
-    override = os.environ.get("STYLESTUDIO_HOME")
-    if override:
-        return Path(override).expanduser()
+    override = os.environ.get(HOME_VAR)
+    if override is not None:
+        return _folder(override, HOME_VAR)
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def _folder(text: str | os.PathLike[str], source: str) -> Path:
+    if not str(text).strip():
+        raise UserError(
+            f"The data folder given by {source} is empty; name a folder, or leave {source} out to use the default one."
+        )
+    return Path(text).expanduser()
+
+
 def resolve_paths(home: str | os.PathLike[str] | None = None) -> Paths:
-    return Paths(Path(home).expanduser() if home is not None else default_home())
+    """The data folder: ``home`` (the --home option), else STYLESTUDIO_HOME, else the user data
+    folder. An empty name is refused (it would silently mean the current folder)."""
+    return Paths(_folder(home, "--home") if home is not None else default_home())
+
+
+# --- private files and full disks ------------------------------------------------------------
+
+
+def make_private(path: Path, mode: int) -> None:
+    """Take group and others' access away from one of our files or folders (POSIX only; a
+    missing file is left alone). Changes metadata only: works on a full disk."""
+    if os.name != "posix":  # pragma: no cover - Windows keeps per-user ACLs on the data folder
+        return
+    try:
+        current = os.stat(path).st_mode & 0o777
+        if current & 0o077:
+            os.chmod(path, mode)
+    except OSError:
+        pass
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """True when ``exc`` (or an error it wraps) says the disk or the user's quota is full."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(exc, sqlite3.Error) and (
+            getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "database or disk is full" in str(exc)
+        ):
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return False
+
+
+def _is_io_error(exc: BaseException | None) -> bool:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == sqlite3.SQLITE_IOERR:
+            return True
+        if isinstance(exc, OSError) and exc.errno == errno.EIO:
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return False
+
+
+def disk_full_error(folder: Path | None, exc: BaseException | None) -> UserError | None:
+    """The one sentence for a full disk when ``exc`` means one, else None. An I/O error counts
+    when the disk holding ``folder`` has (almost) no free space left."""
+    if folder is None:
+        return DiskFullError("The disk holding the library is full; free some space and try again.") if is_disk_full(exc) else None
+    full = is_disk_full(exc)
+    if not full and _is_io_error(exc):
+        try:
+            full = shutil.disk_usage(folder).free < NEARLY_FULL_BYTES
+        except OSError:
+            full = False
+    if not full:
+        return None
+    return DiskFullError(
+        f"The disk holding {folder} is full; free some space (for example delete styles with "
+        "'stylestudio styles delete ID') and try again."
+    )
+
+
+class DiskFullError(UserError):
+    """The disk (or quota) holding the library is full."""
 
 
 def ensure_writable(paths: Paths) -> None:
-    """Create the data folder and its sub-folders, or say in one sentence why that is impossible."""
+    """Create the data folder and its sub-folders (private to the user), or say in one sentence
+    why that is impossible. Writes no new bytes when they all exist, so a library on a full disk
+    can still be opened (to delete styles and free space)."""
+    # Folders that already exist are tightened only in a data folder that is clearly ours (a
+    # library made before they were private), never in a folder like ~ given by mistake.
+    ours = paths.db_file.exists() or paths.settings_file.exists()
     try:
         for folder in (paths.home, paths.logs_dir, paths.uploads_dir, paths.styles_dir, paths.tmp_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            if not folder.is_dir():
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                make_private(folder, 0o700)
+            elif ours:  # a library made before its folders were private
+                make_private(folder, 0o700)
+        make_private(paths.settings_file, 0o600)
         with tempfile.NamedTemporaryFile(dir=paths.home, prefix=".write-test-"):
             pass
     except OSError as exc:
+        full = disk_full_error(paths.home, exc)
+        if full is not None:
+            if paths.home.is_dir() and os.access(paths.home, os.W_OK):
+                return  # the folders are there: reading and deleting must still work
+            raise full from exc
         reason = exc.strerror or exc.__class__.__name__
         raise UserError(
             f"The data folder {paths.home} cannot be written ({reason.lower()}). "
-            "Set STYLESTUDIO_HOME to a folder you can write to."
+            f"Set {HOME_VAR} to a folder you can write to."
         ) from exc
 
 
@@ -126,8 +225,18 @@ class Settings:
     def save(self, paths: Paths) -> None:
         data = asdict(self)
         tmp = paths.settings_file.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-        os.replace(tmp, paths.settings_file)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(data, indent=2))
+            make_private(tmp, 0o600)  # a leftover .tmp of an older version
+            os.replace(tmp, paths.settings_file)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            full = disk_full_error(paths.home, exc)
+            if full is not None:
+                raise full from exc
+            raise
 
 
 # --- secrets ---------------------------------------------------------------------------------

@@ -34,3 +34,25 @@ class LeaseLost(JobCanceled):
     """The job's row is no longer this attempt's (its lease ran out and another worker took it,
     or it was recovered): the handler must stop without committing anything, and the pool
     leaves the row alone."""
+
+
+class LibraryClosed(UserError):
+    """The library (its job store) has been closed: nothing more is read or written through
+    it. Raised to callers that arrive after ``close()``; operations already running finish
+    first."""
+
+    def __init__(self, message: str = "The library was closed while this was being done; open it again and retry.") -> None:
+        super().__init__(message)
+
+
+class LibraryBusy(RetryableError):
+    """Another program held the library's write lock longer than this operation waits."""
+
+    def __init__(
+        self,
+        message: str = (
+            "The library is busy: another program (a long transaction or a backup tool) has held it"
+            " for over a minute. Try again when it is done."
+        ),
+    ) -> None:
+        super().__init__(message)

@@ -2,12 +2,19 @@
 
 Styles are written only by the ``style.generate`` pipeline (whole or not at all); everything
 here is safe to call from any thread except the GUI thread (it touches the database and disk).
+
+A row's paths are never trusted: each is resolved to its real path (symlinks followed) and must
+lie inside the library (style files in ``styles/``, references in ``uploads/``) before it is
+handed to a front door, opened or deleted. A path that leads outside is left out of the
+``StyleInfo`` (``problem`` says why), and nothing outside is ever deleted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +29,7 @@ from desktop.errors import UserError
 from desktop.jobs.model import iso
 
 log = logging.getLogger(__name__)
+_WARNED: set[int] = set()
 
 
 @dataclass(frozen=True)
@@ -35,14 +43,18 @@ class StyleImageInfo:
 
 @dataclass(frozen=True)
 class StyleInfo:
-    """A style as the front doors show it; paths are absolute."""
+    """A style as the front doors show it; paths are absolute real paths inside the library.
+
+    A path of the row that leads outside the library is left out (``folder``, ``lut_path`` or
+    ``reference_path`` is None, the image is missing from ``images``) and ``problem`` is the
+    sentence that says so."""
 
     id: int
     name: str
     description: str
     prompt: str
     generator: str
-    folder: Path
+    folder: Path | None
     reference_path: Path | None
     lut_path: Path | None
     analysis: dict[str, Any] | None
@@ -50,6 +62,7 @@ class StyleInfo:
     job_id: int | None
     created_at: float
     images: tuple[StyleImageInfo, ...] = field(default_factory=tuple)
+    problem: str | None = None
 
     @property
     def thumbnail(self) -> Path | None:
@@ -62,7 +75,7 @@ class StyleInfo:
             "description": self.description,
             "prompt": self.prompt,
             "generator": self.generator,
-            "folder": str(self.folder),
+            "folder": str(self.folder) if self.folder else None,
             "reference": str(self.reference_path) if self.reference_path else None,
             "cube": str(self.lut_path) if self.lut_path else None,
             "analysis": self.analysis,
@@ -71,29 +84,96 @@ class StyleInfo:
             "created_at": iso(self.created_at),
             "previews": [str(i.path) for i in self.images],
             "thumbnails": [str(i.thumb_path) for i in self.images],
+            "problem": self.problem,
         }
 
 
-def _info(paths: Paths, style: Style, images: list[StyleImage] | None) -> StyleInfo:
-    home = paths.home
-    return StyleInfo(
+def outside_sentence(style_id: int, stored: str, real: str, *, deleted: bool = False) -> str:
+    where = stored if os.path.normpath(stored) == real else f"{stored} leads to {real}"
+    if deleted:
+        return (
+            f"Style {style_id}'s files point outside the library ({where}); Style Studio removed the "
+            "style from the library and did not touch them."
+        )
+    return f"Style {style_id}'s files point outside the library ({where}); Style Studio did not touch them."
+
+
+class RealPaths:
+    """``os.path.realpath`` (symlinks followed) that remembers each folder's real path, for one
+    batch of rows: a gallery page resolves a thousand paths under the same few folders, with
+    one ``lstat`` per new name instead of one per component."""
+
+    MAX_DEPTH = 64  # deeper paths (only a hostile row has them) go to os.path.realpath whole
+
+    def __init__(self) -> None:
+        self._memo: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        hit = self._memo.get(path)
+        if hit is not None:
+            return hit
+        parent, name = os.path.split(path)
+        if not name or name in (".", "..") or parent == path or path.count(os.sep) > self.MAX_DEPTH:
+            real = os.path.realpath(path)
+        else:
+            candidate = os.path.join(self(parent), name)
+            real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+        self._memo[path] = real
+        return real
+
+
+class _Resolver:
+    """Resolves a row's stored paths against the data folder and keeps those whose real path
+    lies inside ``root``; the others are listed in ``outside``."""
+
+    def __init__(self, home: Path, root: Path, real: RealPaths | None = None) -> None:
+        self.home = os.path.abspath(home)
+        self.realpath = real or RealPaths()
+        self.prefix = self.realpath(os.path.abspath(root)).rstrip(os.sep) + os.sep
+        self.outside: list[tuple[str, str]] = []  # (stored, real) of refused paths
+
+    def inside(self, stored: str | None) -> Path | None:
+        if not stored:
+            return None
+        real = self.realpath(os.path.join(self.home, stored))
+        if real.startswith(self.prefix):
+            return Path(real)
+        self.outside.append((stored, real))
+        return None
+
+
+def _info(paths: Paths, style: Style, images: list[StyleImage] | None, real: RealPaths | None = None) -> StyleInfo:
+    real = real or RealPaths()
+    files = _Resolver(paths.home, paths.styles_dir, real)
+    uploads = _Resolver(paths.home, paths.uploads_dir, real)
+    kept: list[StyleImageInfo] = []
+    for i in images or []:
+        path, thumb = files.inside(i.path), files.inside(i.thumb_path)
+        if path is not None and thumb is not None:
+            kept.append(StyleImageInfo(i.position, path, thumb, i.width, i.height))
+    info = StyleInfo(
         id=style.id,
         name=style.name,
         description=style.description,
         prompt=style.prompt,
         generator=style.generator,
-        folder=home / style.folder,
-        reference_path=home / style.reference_path if style.reference_path else None,
-        lut_path=home / style.lut_path if style.lut_path else None,
+        folder=files.inside(style.folder),
+        reference_path=uploads.inside(style.reference_path),
+        lut_path=files.inside(style.lut_path),
         analysis=json.loads(style.analysis) if style.analysis else None,
         params=json.loads(style.params) if style.params else {},
         job_id=style.job_id,
         created_at=style.created_at,
-        images=tuple(
-            StyleImageInfo(i.position, home / i.path, home / i.thumb_path, i.width, i.height)
-            for i in (images or [])
-        ),
+        images=tuple(kept),
     )
+    refused = files.outside + uploads.outside
+    if not refused:
+        return info
+    if style.id not in _WARNED:  # once per process: galleries re-read their rows often
+        _WARNED.add(style.id)
+        log.warning("Style %d has paths outside the library, left out: %s", style.id, refused)
+    stored, real = refused[0]
+    return dataclasses.replace(info, problem=outside_sentence(style.id, stored, real))
 
 
 class Library:
@@ -124,7 +204,8 @@ class Library:
                 img_q = select(StyleImage).where(StyleImage.style_id.in_(ids), StyleImage.position == 0)
                 for img in s.scalars(img_q):
                     firsts[img.style_id] = img
-            return [_info(self.paths, st, [firsts[st.id]] if st.id in firsts else []) for st in styles]
+            real = RealPaths()
+            return [_info(self.paths, st, [firsts[st.id]] if st.id in firsts else [], real) for st in styles]
 
     def get(self, style_id: int) -> StyleInfo | None:
         with self.db.read_session() as s:
@@ -134,24 +215,42 @@ class Library:
             return _info(self.paths, style, list(style.images))
 
     def require(self, style_id: int) -> StyleInfo:
+        """The style, whole: raises UserError when there is none, or when its row points
+        outside the library."""
         info = self.get(style_id)
         if info is None:
             raise UserError(f"There is no style {style_id}; 'stylestudio styles list' shows the styles there are.")
+        if info.problem:
+            raise UserError(info.problem)
         return info
 
     def delete(self, style_id: int) -> None:
         """Delete the style's row and its folder. The uploaded reference stays (other styles may
-        share it: uploads are stored once per content)."""
-        info = self.require(style_id)
+        share it: uploads are stored once per content).
+
+        The folder is deleted only when its real path lies inside ``styles/``. When the row
+        points outside the library, the row is still removed but nothing outside is touched,
+        and UserError says so (after the row is gone)."""
+        with self.db.read_session() as s:
+            style = s.get(Style, style_id)
+            if style is None:
+                raise UserError(f"There is no style {style_id}; 'stylestudio styles list' shows the styles there are.")
+            name, stored = style.name, style.folder
+        files = _Resolver(self.paths.home, self.paths.styles_dir)
+        folder = files.inside(stored) if stored else None
         with self.db.write_session() as s:
             s.execute(delete(StyleImage).where(StyleImage.style_id == style_id))
             s.execute(delete(Style).where(Style.id == style_id))
-        folder = info.folder
-        if folder.is_dir() and self.paths.styles_dir in folder.parents:
-            shutil.rmtree(folder, ignore_errors=True)
-        log.info("Deleted style %d (%s)", style_id, info.name)
+        if folder is not None and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)  # the real path: never a symlink's target outside
+        log.info("Deleted style %d (%s)", style_id, name)
+        if files.outside:
+            bad, real = files.outside[0]
+            log.warning("Style %d's folder %s leads outside the library (%s); left untouched", style_id, bad, real)
+            raise UserError(outside_sentence(style_id, bad, real, deleted=True))
 
 
 def _matches(search: str):
-    like = f"%{search.strip()}%"
-    return or_(Style.name.ilike(like), Style.description.ilike(like))
+    """Name or description contains ``search`` as typed: % and _ are plain characters."""
+    text = search.strip()
+    return or_(Style.name.icontains(text, autoescape=True), Style.description.icontains(text, autoescape=True))

@@ -3,6 +3,10 @@
 Records are buffered in memory and written in batches (every 0.5 s, when 500 are waiting, or
 at once for a warning or an error, which is when a traceback matters), so the job pool, which
 logs every state change, does not pay for a write per line.
+
+A log that cannot be written (a full disk) never reaches the terminal: the records are dropped,
+and one line says how many once the file can be written again. The log files are private to
+the user (0600).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import atexit
 import logging
 import logging.handlers
+import os
 import sys
 import threading
 from pathlib import Path
@@ -32,11 +37,27 @@ class BatchedRotatingFileHandler(logging.handlers.RotatingFileHandler):
         super().__init__(filename, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True)
         self.capacity = capacity
         self.buffer: list[logging.LogRecord] = []
+        self.dropped = 0
+        self.drop_reason = ""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        """The log file, created readable by the user only (an older one is made private)."""
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            if os.name == "posix" and os.fstat(fd).st_mode & 0o077:
+                os.fchmod(fd, 0o600)
+            return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+        except BaseException:
+            os.close(fd)
+            raise
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.args:
-            record.msg = record.getMessage()
-            record.args = None
+            try:
+                record.msg = record.getMessage()
+                record.args = None
+            except Exception:
+                pass  # formatted (and reported as unformattable) with the batch
         self.buffer.append(record)
         if record.levelno >= logging.WARNING or len(self.buffer) >= self.capacity:
             self._write_batch()
@@ -49,8 +70,15 @@ class BatchedRotatingFileHandler(logging.handlers.RotatingFileHandler):
         records, self.buffer = self.buffer, []
         if not records:
             return
+        text = "".join(self._format(r) + "\n" for r in records)
+        if self.dropped:
+            note = logging.LogRecord(
+                "desktop.logs", logging.WARNING, __file__, 0,
+                f"{self.dropped} log record(s) were dropped because the log file could not be written "
+                f"({self.drop_reason})", None, None,
+            )
+            text = self._format(note) + "\n" + text
         try:
-            text = "".join(self.format(r) + "\n" for r in records)
             if self.stream is None:
                 self.stream = self._open()
             if self.maxBytes and self.stream.tell() + len(text) >= self.maxBytes and self.stream.tell():
@@ -59,8 +87,34 @@ class BatchedRotatingFileHandler(logging.handlers.RotatingFileHandler):
                     self.stream = self._open()
             self.stream.write(text)
             self.stream.flush()
-        except Exception:
-            self.handleError(records[-1])
+        except Exception as exc:
+            self._drop(records, exc)
+            return
+        self.dropped = 0
+
+    def _drop(self, records: list[logging.LogRecord], exc: Exception) -> None:
+        """The file cannot be written (a full disk, a folder gone): drop the batch quietly. The
+        stream is closed so that the next batch starts from a clean file handle."""
+        self.dropped += len(records)
+        self.drop_reason = (getattr(exc, "strerror", None) or exc.__class__.__name__).lower()
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:
+                pass
+
+    def _format(self, record: logging.LogRecord) -> str:
+        try:
+            return self.format(record)
+        except Exception as exc:  # a log call whose arguments do not fit its message
+            return f"{record.levelname} {record.name}: unformattable log record {record.msg!r} ({exc!r})"
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """Never the stock '--- Logging error ---' traceback on the terminal: a record that
+        cannot be written is counted and dropped."""
+        exc = sys.exc_info()[1]
+        self._drop([record], exc if isinstance(exc, Exception) else RuntimeError("unknown error"))
 
     def close(self) -> None:
         self.flush()
@@ -90,7 +144,10 @@ def setup_logging(log_file: Path, *, verbose: bool = False) -> None:
         if handler.get_name() == _FILE_HANDLER_NAME:
             root.removeHandler(handler)
             handler.close()
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        pass  # nothing can be logged (a full disk): the handler drops records quietly
     buffered = BatchedRotatingFileHandler(log_file, max_bytes=2_000_000, backup_count=5)
     buffered.setFormatter(logging.Formatter(FORMAT))
     buffered.set_name(_FILE_HANDLER_NAME)
@@ -105,7 +162,7 @@ def setup_logging(log_file: Path, *, verbose: bool = False) -> None:
         console.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(console)
     # Libraries that talk a lot at INFO stay at WARNING unless asked.
-    for noisy in ("httpx", "httpcore", "PIL", "alembic.runtime.migration"):
+    for noisy in ("httpx", "httpcore", "PIL", "alembic"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 
 from desktop.config import Paths, Settings, ensure_writable, resolve_paths
-from desktop.db.engine import Database
+from desktop.db.engine import SCHEMA_REVISION, Database
 from desktop.jobs.engine import JobEngine
 from desktop.logs import setup_logging
 
@@ -32,16 +32,23 @@ def open_runtime(
     *,
     verbose: bool = False,
     watch_external: bool = True,
+    read_only: bool = False,
 ) -> Runtime:
     """Raises UserError (one sentence) when the data folder or database cannot be used; in that
-    case nothing on disk has been changed."""
+    case nothing on disk has been changed.
+
+    ``read_only`` is for commands that only look (``jobs list``, ``styles show``...): nothing
+    is written to the library, so they work while another program holds its write lock. No
+    recovery, purge or clean-up of stale temporary files; the schema is upgraded only if it is
+    out of date (it could not be read otherwise)."""
     paths = resolve_paths(home)
     # Database() refuses a file that is not a database before anything is created or written.
     db = Database(paths.database_url())
     ensure_writable(paths)
     setup_logging(paths.log_file, verbose=verbose)
     settings = Settings.load(paths)
-    db.migrate()
+    if not read_only or db.stored_revision() != SCHEMA_REVISION:
+        db.migrate()
     engine = JobEngine(
         db,
         max_attempts=settings.max_attempts,
@@ -49,8 +56,9 @@ def open_runtime(
         watch_external=watch_external,
     )
     engine.services.update(paths=paths, db=db, settings=settings)
-    engine.open()
-    _remove_stale_temporary_folders(paths, engine)
+    engine.open(read_only=read_only)
+    if not read_only:
+        _remove_stale_temporary_folders(paths, engine)
     log.info("Opened the library in %s", paths.home)
     return Runtime(paths, settings, db, engine)
 

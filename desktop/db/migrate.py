@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +13,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
+from desktop.config import disk_full_error
 from desktop.errors import UserError
 
 if TYPE_CHECKING:
@@ -41,30 +45,61 @@ def current_revision(db: Database) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade_to_head(db: Database) -> None:
+@contextmanager
+def quiet_alembic() -> Iterator[None]:
+    """Alembic says at INFO what it sets up and runs (seven lines for a new library); our own
+    one line is enough. Its warnings stay; ``-v`` (DEBUG on the root logger) shows everything."""
+    alembic_log = logging.getLogger("alembic")
+    before = alembic_log.level
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        alembic_log.setLevel(max(before, logging.WARNING))
     try:
-        current = current_revision(db)
-        head = head_revision()
-        if current == head:
-            return
-        if db.is_sqlite and current is not None and db.sqlite_path and db.sqlite_path.exists():
-            from desktop.db.engine import backup_sqlite
+        yield
+    finally:
+        alembic_log.setLevel(before)
 
-            backup = backup_sqlite(db.sqlite_path, f"before-{head}")
-            log.info("Backed up the library to %s before migrating", backup)
-        log.info("Migrating the library from %s to %s", current, head)
-        command.upgrade(alembic_config(db), "head")
-    except sqlite3.DatabaseError as exc:
-        raise UserError(
-            f"The library database could not be opened ({exc}); "
-            "move it away or set STYLESTUDIO_HOME to another folder."
-        ) from exc
+
+def upgrade_to_head(db: Database) -> None:
+    """Refuses (one sentence, nothing written) a database that is not a Style Studio library
+    or was made by a newer version; maps a full disk to one sentence."""
+    try:
+        if not db.is_sqlite:
+            db.check_server_contents()  # SQLite files are checked before the engine exists
+        with quiet_alembic():
+            current = current_revision(db)
+            head = head_revision()
+            if current == head:
+                return
+            backup = None
+            if db.is_sqlite and current is not None and db.sqlite_path and db.sqlite_path.exists():
+                from desktop.db.engine import backup_sqlite
+
+                backup = backup_sqlite(db.sqlite_path, f"before-{head}")
+            command.upgrade(alembic_config(db), "head")
+        if current is None:
+            log.info("Upgraded the library to schema %s", head)
+        else:
+            log.info("Upgraded the library from schema %s to schema %s (the old one is kept in %s)", current, head, backup)
+    except UserError:
+        raise
     except Exception as exc:
+        full = disk_full_error(db.folder, exc)
+        if full is not None:
+            raise full from exc
+        if isinstance(exc, CommandError) and "Can't locate revision" in str(exc):
+            raise UserError(
+                "This library was made by a newer version of Style Studio; update Style Studio to open it."
+            ) from exc
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise UserError(
+                f"The library database could not be opened ({exc}); "
+                "move it away or set STYLESTUDIO_HOME to another folder."
+            ) from exc
         from sqlalchemy.exc import DatabaseError, OperationalError
 
         if isinstance(exc, (DatabaseError, OperationalError)):
             raise UserError(
-                "The library database could not be opened or upgraded; "
+                f"{db.display_name} could not be opened or upgraded; "
                 "check STYLESTUDIO_DATABASE_URL or move the library file away."
             ) from exc
         raise

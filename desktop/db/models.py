@@ -65,7 +65,12 @@ class Style(Base):
         order_by="StyleImage.position",
     )
 
-    __table_args__ = (Index("ix_styles_created", "created_at"),)
+    __table_args__ = (
+        Index("ix_styles_created", "created_at"),
+        # One style per job: a job run again after a crash finds its style instead of making
+        # a second one (NULLs, styles made outside any job, may repeat).
+        Index("ux_styles_job_id", "job_id", unique=True),
+    )
 
 
 class StyleImage(Base):

@@ -13,10 +13,41 @@ One call, ``FalClient.run(model, arguments, ...)``, does what the style pipeline
    (``data:`` URI or http(s) URL, streamed and capped at ``max_image_bytes``), returned as raw
    bytes. The pipeline validates them as images.
 
-Errors end as ``UserError`` sentences. Passing failures (408/409/429/5xx, connection refused,
-timeouts) are retried here with exponential backoff and jitter, honouring ``Retry-After``; when
-the retries run out they end as ``RetryableError``. The fal key is only sent to the queue URLs
-(never to image hosts) and is redacted from every message, log line and exception text.
+**Where the key goes.** ``Authorization: Key ...`` is sent only to the configured queue
+address's origin: the same scheme, host and port as ``base_url`` (so ``127.0.0.1:8000`` and
+``127.0.0.1:8001`` are different hosts, and so are ``http`` and ``https``). No list of "known
+fal hosts" is trusted on top of that: fal's real status/result/cancel URLs live on the queue
+host itself (``queue.fal.run``), so nothing else is needed, and a list would only widen where
+the key may go. When fal's answer names a status, result or cancel address on any other origin
+the run is refused (``FOREIGN_HOST``) rather than followed without the key: not following is
+the safer choice (no request at all goes to a host the user never configured), and the sentence
+says what happened. Result images are the exception by design: fal serves them from its CDN on
+other hosts, so they are downloaded from anywhere (http/https only) but never with the key.
+Every request that carries the key goes through ``_send_with_key``, which checks the origin.
+
+**One retry layer: the job engine.** The client sends every request once. A passing failure
+(connection refused or broken, a timeout, HTTP 408/409/429/5xx) ends ``run`` at once as a
+``RetryableError`` carrying fal's ``Retry-After``; the engine then waits (its exponential
+backoff, never less than ``Retry-After``) and runs the job again, up to the job's
+``max_attempts`` (3 by default). Before giving up on a request fal already accepted, the client
+cancels it there (best effort), so a retried job never leaves a paid request running. The only
+resend inside the client is for a GET (status, result, image) whose connection broke before an
+answer arrived, e.g. a keep-alive connection the server had just closed: it is sent once more
+at once, on a new connection. Never for the submit (a POST fal may have received) and never for
+timeouts, refused connections or HTTP errors. So with the defaults (3 attempts, 10 s connect
+timeout, 30 s read timeout, engine backoff 2 s x 2^n with jitter):
+
+* an unreachable server costs 3 connection attempts in all (one per job attempt), and the job
+  fails after about 3 x 10 s of connect timeouts plus ~3-9 s of backoff (seconds, when the
+  connection is refused at once);
+* a server answering 500 to every submit receives exactly 3 submits;
+* a server that accepts the submit and then fails gets one failing poll (two when the
+  connection broke), one cancel, per attempt.
+
+Errors end as ``UserError`` sentences. The fal key is redacted from every message, log line and
+exception text. A canceled job (``JobCanceled`` from ``check_canceled``/``sleep``, or
+``asyncio.CancelledError`` when the work pool interrupts the task) sends fal's cancel for the
+submitted request, with a short timeout (``CANCEL_TIMEOUT``), before the exception propagates.
 """
 
 from __future__ import annotations
@@ -26,25 +57,27 @@ import base64
 import binascii
 import email.utils
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
 import httpx
 
-from desktop.errors import JobCanceled, RetryableError, UserError
+from desktop.errors import RetryableError, UserError
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://queue.fal.run"
 MIN_POLL_INTERVAL = 0.5
 DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024
 KEY_REFUSED = "The fal key was refused. Check it in Settings or the FAL_KEY environment variable."
 NO_KEY = "No fal key is set. Add it in Settings or set the FAL_KEY environment variable."
+FOREIGN_HOST = (
+    "fal.ai answered with an address on another host ({host}); Style Studio did not follow it."
+)
+CANCEL_TIMEOUT = 1.5  # seconds for the cancel call: the pool waits 2 s for an interrupted task
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _RETRY_STATUSES = frozenset({408, 409, 429})
 _MAX_TEXT = 300
 _USER_AGENT = "StyleStudio/0.1 (+httpx)"
@@ -131,20 +164,46 @@ class _Transient(Exception):
             return cls("connect", f"{type(exc).__name__}")
         return cls("broken", f"{type(exc).__name__}")
 
-    def sentence(self, tries: int) -> str:
-        after = f"after {tries} {'try' if tries == 1 else 'tries'}"
+    def sentence(self) -> str:
         if self.kind == "timeout":
-            return f"fal.ai did not answer (timed out {after}). Try again later."
+            return "fal.ai did not answer in time. Try again later."
         if self.kind == "connect":
-            return (
-                f"fal.ai could not be reached (connection failed {after}). "
-                "Check your internet connection and try again."
-            )
+            return "fal.ai could not be reached. Check your internet connection and try again."
         if self.kind == "broken":
-            return f"fal.ai broke off the connection ({after}). Try again later."
+            return "fal.ai broke off the connection. Try again later."
         if self.status == 429:
-            return f"fal.ai is busy (HTTP 429 {after}). Try again later."
-        return f"fal.ai had a problem on its side (HTTP {self.status} {after}). Try again later."
+            return "fal.ai is busy (HTTP 429). Try again later."
+        return f"fal.ai had a problem on its side (HTTP {self.status}). Try again later."
+
+    def retryable(self) -> RetryableError:
+        """For the job engine, the one layer that retries (see the module docstring)."""
+        return RetryableError(self.sentence(), retry_after=self.retry_after)
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of an absolute http(s) URL; None for anything else."""
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        host = (parts.hostname or "").lower()
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a port that is not a number
+        return None
+    if scheme not in _DEFAULT_PORTS or not host or port is None:
+        return None
+    return scheme, host, port
+
+
+def _host_text(url: str) -> str:
+    """``host:port`` of a URL for a sentence (never the user-info part)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return "an address that could not be read"
+    if not host:
+        return "an address that could not be read"
+    return f"{host}:{port}" if port else host
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -184,6 +243,7 @@ class _Run:
         self.check_canceled = check_canceled
         self.sleep = sleep
         self._last: str | None = None
+        self.finished = False  # fal said the request is over: nothing left to cancel
 
     def say(self, text: str) -> None:
         if text != self._last:
@@ -201,32 +261,25 @@ class FalClient:
         *,
         timeout: float = 30.0,
         poll_interval: float = 0.5,
-        max_http_retries: int = 4,
         max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
-        retry_base_delay: float = 0.5,
-        retry_max_delay: float = 8.0,
-        max_retry_after: float = 60.0,
     ) -> None:
         key = (key or "").strip()
         if not key:
             raise UserError(NO_KEY)
         base_url = (base_url or DEFAULT_BASE_URL).strip().rstrip("/")
-        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+        origin = _origin(base_url)
+        if origin is None:
             raise UserError(
                 f'The fal.ai address "{base_url}" is not a web address. Check it in Settings.'
             )
         self.base_url = base_url
+        self._origin = origin  # the only place the key is ever sent
         self._redact = _Redactor(key)
         self._auth = {"Authorization": f"Key {key}"}
-        self._timeout_s = float(timeout)
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         self._poll_interval = max(MIN_POLL_INTERVAL, float(poll_interval))
-        self._max_http_retries = max(0, int(max_http_retries))
         self._max_image_bytes = int(max_image_bytes)
-        self._retry_base_delay = retry_base_delay
-        self._retry_max_delay = retry_max_delay
-        self._max_retry_after = max_retry_after
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=self._timeout,
@@ -258,21 +311,24 @@ class FalClient:
     ) -> list[bytes]:
         """Queue ``model`` with ``arguments``, wait for it, and return the images' raw bytes.
 
-        ``check_canceled()`` is called before every poll (and every retry and download); when
-        it raises ``JobCanceled`` the request is canceled on fal (best effort) and the
-        exception propagates.
+        ``check_canceled()`` is called before every poll (and every download). Whenever the
+        run ends early after fal accepted the request (``JobCanceled`` from ``check_canceled``
+        or ``sleep``, ``asyncio.CancelledError`` from the pool, a ``RetryableError``, an address
+        on another host), the request is canceled on fal (one try, ``CANCEL_TIMEOUT``) and the
+        exception propagates. Passing failures are not retried here: see the module docstring.
         """
         model = model.strip().strip("/")
         run = _Run(model, on_message, check_canceled, sleep)
         run.check_canceled()
         run.say("Sending the request to fal.ai")
-        queued = await self._queue_call(
-            run, "POST", f"{self.base_url}/{model}", "submit", json=arguments
-        )
+        submit_url = f"{self.base_url}/{model}"
+        queued = await self._queue_call(run, "POST", submit_url, "submit", json=arguments)
         if (
             not isinstance(queued, dict)
-            or not queued.get("status_url")
-            or not queued.get("response_url")
+            or not isinstance(queued.get("status_url"), str)
+            or not isinstance(queued.get("response_url"), str)
+            or not queued["status_url"]
+            or not queued["response_url"]
         ):
             raise UserError(
                 "fal.ai answered in an unexpected way (no status address). "
@@ -280,14 +336,44 @@ class FalClient:
             )
         request_id = str(queued.get("request_id", "?"))
         cancel_url = queued.get("cancel_url")
+        cancel_url = urljoin(submit_url, cancel_url) if isinstance(cancel_url, str) else None
         log.info("fal.ai request %s queued for %s", request_id, model)
         try:
+            status_url = self._followable(urljoin(submit_url, queued["status_url"]), request_id)
+            response_url = self._followable(
+                urljoin(submit_url, queued["response_url"]), request_id
+            )
+            if cancel_url is not None:
+                self._followable(cancel_url, request_id)
             self._report_queue(run, queued)
-            await self._wait(run, queued["status_url"])
-            return await self._collect(run, queued["response_url"])
-        except JobCanceled:
-            await self._cancel(cancel_url, request_id)
+            await self._wait(run, status_url)
+            return await self._collect(run, response_url)
+        except (Exception, asyncio.CancelledError):
+            if not run.finished:
+                await self._cancel(cancel_url, request_id)
             raise
+
+    # ------------------------------------------------------------------ where the key may go
+    def _trusted(self, url: str) -> bool:
+        return _origin(url) == self._origin
+
+    def _followable(self, url: str, request_id: str) -> str:
+        """``url`` if it is on the configured queue origin; refused (not followed) otherwise."""
+        if self._trusted(url):
+            return url
+        host = self._clean(_host_text(url))
+        log.warning(
+            "fal.ai request %s: refused to follow an address on another host (%s)",
+            request_id,
+            host,
+        )
+        raise UserError(FOREIGN_HOST.format(host=host))
+
+    async def _send_with_key(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """The only way a request carrying the key is sent: same origin as ``base_url`` only."""
+        if not self._trusted(url):  # every caller checked already; this is the last guard
+            raise UserError(FOREIGN_HOST.format(host=self._clean(_host_text(url))))
+        return await self._http.request(method, url, headers=self._auth, **kwargs)
 
     # ------------------------------------------------------------------ steps
     def _report_queue(self, run: _Run, payload: dict[str, Any]) -> None:
@@ -310,11 +396,13 @@ class FalClient:
                 line = self._latest_log(status.get("logs"))
                 run.say(f"fal: {line}" if line else "Generating on fal.ai")
             elif state == "COMPLETED":
+                run.finished = True
                 error = status.get("error")
                 if error:
                     raise UserError(self._failed_sentence(error))
                 return
             elif state in ("FAILED", "CANCELED", "CANCELLED"):
+                run.finished = True
                 raise UserError(self._failed_sentence(status.get("error") or state.lower()))
             else:
                 raise UserError(
@@ -348,53 +436,23 @@ class FalClient:
             run.check_canceled()
             if not url.startswith("data:"):
                 url = urljoin(response_url, url)
-            out.append(await self._download(run, url))
+            out.append(await self._download(url))
         return out
 
-    async def _cancel(self, cancel_url: Any, request_id: str) -> None:
-        if not isinstance(cancel_url, str) or not cancel_url:
+    async def _cancel(self, cancel_url: str | None, request_id: str) -> None:
+        """Ask fal to cancel ``request_id``: one try, at most ``CANCEL_TIMEOUT`` seconds."""
+        if not cancel_url or not self._trusted(cancel_url):
             return
         try:
-            response = await self._http.put(
-                cancel_url, headers=self._auth, timeout=httpx.Timeout(min(self._timeout_s, 5.0))
+            response = await asyncio.wait_for(
+                self._send_with_key("PUT", cancel_url, timeout=httpx.Timeout(CANCEL_TIMEOUT)),
+                CANCEL_TIMEOUT,
             )
             log.info("fal.ai request %s cancel answered HTTP %s", request_id, response.status_code)
         except Exception as exc:  # best effort: the user already moved on
             log.info("fal.ai request %s could not be canceled (%s)", request_id, type(exc).__name__)
 
-    # ------------------------------------------------------------------ HTTP with retries
-    async def _retrying(self, run: _Run, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
-        tries = self._max_http_retries + 1
-        for number in range(1, tries + 1):
-            try:
-                return await attempt()
-            except _Transient as problem:
-                log.warning(
-                    "fal.ai %s failed (%s), try %d of %d",
-                    what,
-                    self._redact(str(problem)),
-                    number,
-                    tries,
-                )
-                retry_after = problem.retry_after
-                if number == tries:
-                    raise RetryableError(
-                        problem.sentence(tries), retry_after=retry_after
-                    ) from problem
-                if retry_after is not None and retry_after > self._max_retry_after:
-                    raise RetryableError(
-                        f"fal.ai is busy and asked to wait {retry_after:.0f} seconds. Try again later.",
-                        retry_after=retry_after,
-                    ) from problem
-                delay = retry_after if retry_after is not None else self._backoff(number)
-                run.check_canceled()
-                await run.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _backoff(self, number: int) -> float:
-        ceiling = min(self._retry_max_delay, self._retry_base_delay * 2 ** (number - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
-
+    # ------------------------------------------------------------------ HTTP, sent once
     async def _queue_call(
         self,
         run: _Run,
@@ -405,16 +463,23 @@ class FalClient:
         json: Any = None,
         params: dict[str, str] | None = None,
     ) -> Any:
-        async def attempt() -> Any:
+        """One queue request with the key. A passing failure is a ``RetryableError`` for the
+        engine; only a GET whose connection broke before any answer is sent once more."""
+        tries = 2 if method == "GET" else 1
+        for number in range(1, tries + 1):
             try:
-                response = await self._http.request(
-                    method, url, json=json, params=params, headers=self._auth, timeout=self._timeout
+                response = await self._send_with_key(
+                    method, url, json=json, params=params, timeout=self._timeout
                 )
+                return self._read_queue_response(run, response, what)
             except httpx.TransportError as exc:
-                raise _Transient.from_transport(exc) from exc
-            return self._read_queue_response(run, response, what)
-
-        return await self._retrying(run, what, attempt)
+                problem = _Transient.from_transport(exc)
+            except _Transient as exc:
+                problem = exc
+            log.warning("fal.ai %s failed (%s)", what, self._redact(str(problem)))
+            if not (problem.kind == "broken" and number < tries):
+                raise problem.retryable() from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _read_queue_response(self, run: _Run, response: httpx.Response, what: str) -> Any:
         code = response.status_code
@@ -460,7 +525,9 @@ class FalClient:
         )
 
     # ------------------------------------------------------------------ downloads
-    async def _download(self, run: _Run, url: str) -> bytes:
+    async def _download(self, url: str) -> bytes:
+        """One image, never with the key (fal's CDN is another host). Sent once, like every
+        request; a connection that broke before the whole image arrived is tried once more."""
         scheme = url.split(":", 1)[0].lower()
         if scheme == "data":
             return self._decode_data_uri(url)
@@ -468,8 +535,7 @@ class FalClient:
             raise UserError(
                 f"fal.ai sent an image link this app cannot open ({self._clean(scheme)}:). Try again later."
             )
-
-        async def attempt() -> bytes:
+        for number in (1, 2):
             try:
                 # No Authorization header here: the key is for the queue, not for image hosts.
                 async with self._http.stream(
@@ -477,9 +543,13 @@ class FalClient:
                 ) as response:
                     return await self._read_image(response)
             except httpx.TransportError as exc:
-                raise _Transient.from_transport(exc) from exc
-
-        return await self._retrying(run, "image download", attempt)
+                problem = _Transient.from_transport(exc)
+            except _Transient as exc:
+                problem = exc
+            log.warning("fal.ai image download failed (%s)", self._redact(str(problem)))
+            if not (problem.kind == "broken" and number == 1):
+                raise problem.retryable() from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _read_image(self, response: httpx.Response) -> bytes:
         code = response.status_code

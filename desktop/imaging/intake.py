@@ -74,8 +74,11 @@ def load_image(
 ) -> LoadedImage:
     """Decode ``source`` (a path or the file's bytes) into an upright sRGB RGB image.
 
-    ``draft_size`` lets JPEG decode at 1/2, 1/4 or 1/8 scale while staying at least that big
-    (other formats ignore it; callers resize). ``name`` labels bytes in error sentences.
+    ``draft_size`` asks for a smaller picture that stays at least that big: JPEG decodes at
+    1/2, 1/4 or 1/8 scale, and any format is then reduced by a whole factor while it is
+    converted (every pixel is still decoded, so a damaged file is still refused). ``name``
+    labels bytes in error sentences. Peak memory is the decoded image plus the result (see
+    "conversion to upright sRGB" below), never a chain of full-size copies.
     """
     label = _label(source, name)
     if isinstance(source, bytes | bytearray | memoryview):
@@ -233,20 +236,28 @@ def _decode(fh, head: bytes, label: str, draft_size: tuple[int, int] | None) -> 
             im.draft("RGB", (dw, dh))
         im.load()  # before reading EXIF: PNG's getexif() may load, and must not hide an error
         orientation = _orientation(im)
-        rgb = _to_srgb_rgb(im)
+        factor = _reduce_factor(im.size, draft_size, orientation)
+        converted = _to_srgb(im, orientation, factor)
+        if converted is not im:
+            im.close()  # frees the decoded pixels before the final RGB copy is made
+        rgb = converted if converted.mode == "RGB" else _to_rgb(converted)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _too_many_pixels(label, im.size) from exc
+        raise _too_many_pixels(label, full_size) from exc
     except MemoryError as exc:
         raise _refuse(
             label, "there is not enough memory to open it; close other apps or use a smaller copy"
         ) from exc
     except Exception as exc:  # noqa: BLE001 - truncated data, bad checksums, decoder errors
         raise _damaged(label) from exc
-    if orientation in _ORIENTATION:
-        rgb = rgb.transpose(_ORIENTATION[orientation])
-    elif rgb is im and getattr(im, "n_frames", 1) > 1:
+    if rgb is im and getattr(im, "n_frames", 1) > 1:
         rgb = rgb.copy()  # a multi-frame file would keep using the handle we are about to close
     return LoadedImage(image=rgb, format=fmt, size=_upright_size(full_size, orientation))
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    rgb = im.convert("RGB")
+    im.close()
+    return rgb
 
 
 def _orientation(im: Image.Image) -> int:
@@ -264,61 +275,141 @@ def _upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     return (size[1], size[0]) if orientation in (5, 6, 7, 8) else size
 
 
-def _to_srgb_rgb(im: Image.Image) -> Image.Image:
-    """Any Pillow mode (CMYK, 16-bit, float, palette, with alpha) -> RGB in sRGB, alpha on white."""
+def _reduce_factor(
+    size: tuple[int, int], draft_size: tuple[int, int] | None, orientation: int
+) -> int:
+    """The largest whole factor that keeps the upright image at least ``draft_size``."""
+    if not draft_size:
+        return 1
+    w, h = _upright_size(size, orientation)
+    dw, dh = (max(1, int(d)) for d in draft_size)
+    return max(1, min(w // dw, h // dh))
+
+
+# -- conversion to upright sRGB, a band of rows at a time ------------------------------------
+#
+# Peak memory of a decode is the decoded image plus the output, never a chain of full-size
+# copies: every per-pixel step (16-bit scaling, alpha over white, ICC, reduction, EXIF
+# rotation) runs on a band of about _BAND_BYTES and is pasted into one preallocated output.
+# Grey pictures stay one byte a pixel ("L") until the decoded image has been freed; only then
+# is the RGB copy made. Measured (tests/imaging/test_intake_memory.py): a 100-megapixel 16-bit
+# grey PNG peaks near 0.5 GB (was 1.1 GB), an RGBA one near 0.8 GB (was 1.7 GB), and either
+# decoded with ``draft_size=(1024, 1024)`` about the size of the decoded image alone.
+
+_BAND_BYTES = 8 * 1024 * 1024
+
+
+class _Plan:
+    """What every band of one image needs, worked out once for the whole image."""
+
+    def __init__(self, im: Image.Image) -> None:
+        self.scale = 1.0
+        if im.mode == "F":
+            hi = im.getextrema()[1]
+            self.scale = 255.0 if hi <= 1.0 else 1.0
+        elif im.mode.startswith("I"):
+            hi = im.getextrema()[1]
+            # 16-bit data is scaled, not clipped; 8-bit values stored in I stay as they are.
+            self.scale = 1 / 257 if hi > 255 else 1.0
+        self._icc = im.info.get("icc_profile")
+        self._transforms: dict[str, ImageCms.ImageCmsTransform | None] = {}
+
+    def transform_for(self, mode: str) -> ImageCms.ImageCmsTransform | None:
+        """The ICC transform to sRGB for bands in ``mode``, or None to convert plainly."""
+        if mode not in self._transforms:
+            self._transforms[mode] = self._build(mode)
+        return self._transforms[mode]
+
+    def _build(self, mode: str) -> ImageCms.ImageCmsTransform | None:
+        if not self._icc or mode not in ("RGB", "CMYK", "L"):
+            return None
+        try:
+            profile = ImageCms.ImageCmsProfile(io.BytesIO(self._icc))
+            space = profile.profile.xcolor_space.strip()
+            if {"RGB": "RGB", "CMYK": "CMYK", "L": "GRAY"}[mode] != space:
+                return None
+            if "srgb" in ImageCms.getProfileDescription(profile).lower():
+                return None
+            return ImageCms.buildTransform(profile, _SRGB, mode, "RGB")
+        except Exception:  # noqa: BLE001 - a broken profile: fall back to a plain conversion
+            return None
+
+
+def _to_srgb(im: Image.Image, orientation: int, factor: int) -> Image.Image:
+    """Any Pillow mode (CMYK, 16-bit, float, palette, with alpha) -> upright sRGB, alpha on
+    white, reduced by ``factor``: RGB, or L for a grey picture (the caller makes it RGB).
+
+    Returns ``im`` itself when it already is all that."""
+    transpose = _ORIENTATION.get(orientation)
+    plan = _Plan(im)
+    if im.mode == "RGB" and transpose is None and factor == 1 and not plan.transform_for("RGB"):
+        return im
+    w, h = im.size
+    bpp = max(1, len(im.getbands())) * (4 if im.mode in ("I", "F", "RGB", "RGBA") else 2)
+    rows = max(factor, _BAND_BYTES // (w * bpp) // factor * factor)
+    rw, rh = -(-w // factor), -(-h // factor)
+    out: Image.Image | None = None
+    for top in range(0, h, rows):
+        band = _band_to_srgb(im.crop((0, top, w, min(h, top + rows))), plan)
+        if factor > 1:
+            band = band.reduce(factor)
+        r0, r1 = top // factor, top // factor + band.height
+        if transpose is not None:
+            band = band.transpose(transpose)
+        if out is None:
+            size = (rh, rw) if orientation in (5, 6, 7, 8) else (rw, rh)
+            out = Image.new(band.mode, size)
+        out.paste(band, _band_origin(orientation, r0, r1, rw, rh))
+    assert out is not None  # an image has at least one row
+    return out
+
+
+def _band_origin(orientation: int, r0: int, r1: int, rw: int, rh: int) -> tuple[int, int]:
+    """Where rows ``r0..r1`` of a ``rw`` x ``rh`` image land once turned upright."""
+    del rw  # every band spans the full width, which lands at 0 on the other axis
+    if orientation in (3, 4):  # ROTATE_180, FLIP_TOP_BOTTOM
+        return 0, rh - r1
+    if orientation in (5, 8):  # TRANSPOSE, ROTATE_90
+        return r0, 0
+    if orientation in (6, 7):  # ROTATE_270, TRANSVERSE
+        return rh - r1, 0
+    return 0, r0  # upright, FLIP_LEFT_RIGHT
+
+
+def _band_to_srgb(band: Image.Image, plan: _Plan) -> Image.Image:
+    """One band, any mode -> sRGB as "RGB" or "L", alpha composited over white."""
     alpha = None
-    mode = im.mode
-    if (mode == "P" and "transparency" in im.info) or mode == "PA":
-        im = im.convert("RGBA")
+    mode = band.mode
+    if (mode == "P" and "transparency" in band.info) or mode == "PA":
+        band = band.convert("RGBA")
         mode = "RGBA"
     elif mode == "P":
-        im = im.convert("RGB")
+        band = band.convert("RGB")
         mode = "RGB"
     if mode in ("RGBA", "RGBa", "LA", "La"):
         if mode in ("RGBa", "La"):
-            im = im.convert("RGBA" if mode == "RGBa" else "LA")
-        alpha = im.getchannel("A")
-        im = im.convert("RGB" if im.mode == "RGBA" else "L")
+            band = band.convert("RGBA" if mode == "RGBa" else "LA")
+        alpha = band.getchannel("A")
+        band = band.convert("RGB" if band.mode == "RGBA" else "L")
         if alpha.getextrema() == (255, 255):
             alpha = None
-    elif mode.startswith("I") or mode == "F":
-        im = _high_bit_depth_to_l(im)
+    elif mode == "F":
+        band = band.point(lambda v: v * plan.scale).convert("L")
+    elif mode.startswith("I"):
+        if mode != "I":
+            band = band.convert("I")
+        band = band.point(lambda v: v * plan.scale).convert("L")
     elif mode == "1":
-        im = im.convert("L")
-    im = _apply_icc(im)
-    rgb = im if im.mode == "RGB" else im.convert("RGB")
+        band = band.convert("L")
+    transform = plan.transform_for(band.mode)
+    if transform is not None:
+        band = ImageCms.applyTransform(band, transform)
+    elif band.mode not in ("RGB", "L"):
+        band = band.convert("RGB")
     if alpha is not None:
-        white = Image.new("RGB", rgb.size, (255, 255, 255))
-        rgb = Image.composite(rgb, white, alpha)
-    return rgb
-
-
-def _high_bit_depth_to_l(im: Image.Image) -> Image.Image:
-    if im.mode == "F":
-        lo, hi = im.getextrema()
-        scale = 255.0 if hi <= 1.0 else 1.0
-        return im.point(lambda v: v * scale).convert("L")
-    if im.mode != "I":
-        im = im.convert("I")
-    hi = im.getextrema()[1]
-    scale = 1 / 257 if hi > 255 else 1.0  # 16-bit data; 8-bit values stored in I stay as they are
-    return im.point(lambda v: v * scale).convert("L")
-
-
-def _apply_icc(im: Image.Image) -> Image.Image:
-    icc = im.info.get("icc_profile")
-    if not icc or im.mode not in ("RGB", "CMYK", "L"):
-        return im
-    try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        space = profile.profile.xcolor_space.strip()
-        if {"RGB": "RGB", "CMYK": "CMYK", "L": "GRAY"}[im.mode] != space:
-            return im
-        if "srgb" in ImageCms.getProfileDescription(profile).lower():
-            return im
-        return ImageCms.profileToProfile(im, profile, _SRGB, outputMode="RGB")
-    except Exception:  # noqa: BLE001 - a broken profile: fall back to a plain conversion
-        return im
+        white = Image.new(band.mode, band.size, 255 if band.mode == "L" else (255, 255, 255))
+        band = Image.composite(band, white, alpha)
+    return band
 
 
 # -- naming what we found -------------------------------------------------------------------

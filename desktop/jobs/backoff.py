@@ -21,11 +21,12 @@ def base_delay() -> float:
 def retry_delay(attempt: int, *, base: float | None = None, retry_after: float | None = None) -> float:
     """Exponential backoff with jitter: base * 2^(attempt-1) * (0.5 + random()).
 
-    A server's ``Retry-After`` is a floor, never shortened by the jitter."""
+    A server's ``Retry-After`` is a floor, never shortened by the jitter, but no wait is longer
+    than ``MAX_DELAY`` (5 minutes), whatever a server asks: a job is never parked for hours."""
     b = base_delay() if base is None else base
     delay = min(MAX_DELAY, b * (2 ** max(0, attempt - 1)) * (0.5 + random.random()))
     if retry_after is not None:
-        delay = max(delay, retry_after)
+        delay = max(delay, min(MAX_DELAY, retry_after))
     return delay
 
 

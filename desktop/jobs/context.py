@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from desktop.errors import JobCanceled, LeaseLost
+from desktop.errors import JobCanceled, LeaseLost, LibraryBusy, LibraryClosed
 from desktop.jobs.model import JobRow
 
 if TYPE_CHECKING:
@@ -65,8 +65,7 @@ class JobContext:
     # --- progress ------------------------------------------------------------------------------
     def progress(self, fraction: float | None = None, message: str | None = None) -> None:
         """Report progress (0..1, or None for "indeterminate") and what is happening now."""
-        if self.cancel_requested:
-            raise JobCanceled()
+        self.check()
         if threading.get_ident() != self._loop_thread:
             self._loop.call_soon_threadsafe(self._set, fraction, message)
             return
@@ -95,11 +94,16 @@ class JobContext:
         self._last_write = time.monotonic()
         if self.lost:
             return
-        row = self._store.write_progress(self.row, self._progress, self._message)
+        try:
+            row = self._store.write_progress(self.row, self._progress, self._message)
+        except LibraryBusy:
+            return  # another program holds the library: the next write tries again
+        except LibraryClosed:
+            self.request_cancel()  # the library is being closed under us: stop
+            return
         self.row_writes += 1
         if row is None:
-            self.lost = True
-            self.request_cancel()
+            self.lose_lease()
         elif row.cancel_requested:
             self.request_cancel()
 
@@ -113,8 +117,17 @@ class JobContext:
         self.cancel_requested = True
         self._cancel_event.set()
 
+    def lose_lease(self) -> None:
+        """The row is no longer this attempt's: stop the handler (``LeaseLost``) and commit
+        nothing."""
+        self.lost = True
+        self.request_cancel()
+
     def check(self) -> None:
-        """Raise JobCanceled if the user asked to cancel this job."""
+        """Raise JobCanceled if the user asked to cancel this job (``LeaseLost`` when the row
+        is no longer this attempt's)."""
+        if self.lost:
+            raise LeaseLost()
         if self.cancel_requested:
             raise JobCanceled()
 
@@ -127,6 +140,7 @@ class JobContext:
             await asyncio.wait_for(self._cancel_event.wait(), seconds)
         except TimeoutError:
             return
+        self.check()
         raise JobCanceled()
 
     # --- blocking work -------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 ``enqueue`` / ``get`` / ``list`` / ``cancel`` / ``retry`` / ``dismiss`` / ``watch`` work from
 any thread and any process; ``pool()`` makes a work pool that runs the queued jobs. Opening an
-engine recovers jobs whose process died and deletes finished rows past the retention period.
+engine recovers jobs whose process died and deletes finished rows past the retention period
+(unless it is opened read-only). After ``close()`` every call raises ``LibraryClosed``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop.db.engine import Database
-from desktop.errors import UserError
+from desktop.errors import LibraryBusy, UserError
 from desktop.jobs import registry
 from desktop.jobs.events import ChangeHub, JobEvent
 from desktop.jobs.model import ACTIVE, FAILED, FINISHED, INTERRUPTED_ERROR, JobRow
@@ -76,20 +77,26 @@ class JobEngine:
         _LIVE_OWNERS.add(self.owner)
         self._watcher = ChangeWatcher(db, self.hub) if watch_external else None
         self._closed = False
+        # rows seen with a run-out lease: id -> (owner, lease_until, monotonic time first seen)
+        self._expired_seen: dict[int, tuple[str | None, float | None, float]] = {}
         # What handlers may need from the front door that opened the engine (the library's
         # paths, database, settings); the engine itself never looks inside.
         self.services: dict[str, Any] = {}
         registry.load_builtin()
 
-    def open(self) -> JobEngine:
-        """Recover jobs left by dead processes, purge old rows, start watching other processes."""
-        self.recover()
-        self.purge()
+    def open(self, *, read_only: bool = False) -> JobEngine:
+        """Recover jobs left by dead processes, purge old rows, start watching other processes.
+        ``read_only`` (commands that only look) skips the first two: they write."""
+        if not read_only:
+            self.recover()
+            self.purge()
         if self._watcher is not None:
             self._watcher.start()
         return self
 
     def close(self) -> None:
+        """Stop watching and close the store: calls still running end first (bounded), later
+        ones raise ``LibraryClosed``. Safe from any thread, whatever else is going on."""
         if self._closed:
             return
         self._closed = True
@@ -97,6 +104,11 @@ class JobEngine:
             self._watcher.stop()
         self.store.close()
         _LIVE_OWNERS.discard(self.owner)
+
+    def watcher_ready(self, timeout: float | None = None) -> bool:
+        """True once changes from other processes are being watched (from then on, every
+        commit of another process is reported)."""
+        return self._watcher is not None and self._watcher.ready.wait(timeout)
 
     def __enter__(self) -> JobEngine:
         return self.open()
@@ -131,6 +143,9 @@ class JobEngine:
     def list(self, *, include_finished: bool = True, limit: int = 200) -> list[JobRow]:
         statuses = None if include_finished else ACTIVE
         return self.store.list(statuses=statuses, limit=limit)
+
+    def count(self, *, include_finished: bool = True) -> int:
+        return self.store.count(statuses=None if include_finished else ACTIVE)
 
     def cancel(self, job_id: int) -> JobRow:
         row = self.store.request_cancel(job_id)
@@ -194,24 +209,53 @@ class JobEngine:
 
     # --- housekeeping ----------------------------------------------------------------------
     def recover(self) -> int:
-        """Requeue or fail 'running' rows whose process died or whose lease ran out."""
+        """Requeue or fail 'running' rows whose process died or whose lease ran out.
+
+        A row whose process is known dead (this machine, no such process) is recovered at
+        once. A run-out lease alone is trusted only when it stays unrenewed for half a lease
+        after this engine first saw it run out: while another program holds the library's
+        write lock nobody can renew a lease, and when the lock ends the owners need a moment
+        to renew theirs. For the same reason nothing is recovered on its lease alone for one
+        lease period after this process last saw the library locked. A locked library ends
+        this round early (the heartbeat tries again)."""
         now = time.time()
+        trust_leases = now - self.store.lock_seen_at > self.lease_seconds
+        running = self.store.running()
+        seen = self._expired_seen
+        for job_id in set(seen) - {r.id for r in running}:
+            del seen[job_id]
         count = 0
-        for row in self.store.running():
+        for row in running:
             if row.owner == self.owner:
                 continue
+            dead = _owner_is_dead(row.owner)
             expired = row.lease_until is not None and row.lease_until < now
-            if not (expired or _owner_is_dead(row.owner)):
+            if not dead and not (expired and trust_leases and self._still_expired(row)):
                 continue
             jt = registry.get(row.type)
-            if jt is not None and jt.retry_safe and row.attempts < row.max_attempts:
-                new = self.store.recover_requeue(row, "Restarting: Style Studio closed while this job was running")
-                log.warning("[job %d] requeued after its process (%s) died", row.id, row.owner)
-            else:
-                new = self.store.recover_fail(row, INTERRUPTED_ERROR)
-                log.warning("[job %d] failed: its process (%s) died while running it", row.id, row.owner)
+            why = "died" if dead else "stopped renewing its lease"
+            try:
+                if jt is not None and jt.retry_safe and row.attempts < row.max_attempts:
+                    new = self.store.recover_requeue(row, "Restarting: Style Studio closed while this job was running", dead=dead)
+                    if new is not None:
+                        log.warning("[job %d] requeued: its process (%s) %s", row.id, row.owner, why)
+                else:
+                    new = self.store.recover_fail(row, INTERRUPTED_ERROR, dead=dead)
+                    if new is not None:
+                        log.warning("[job %d] failed: its process (%s) %s while running it", row.id, row.owner, why)
+            except LibraryBusy:
+                break
             count += new is not None
         return count
+
+    def _still_expired(self, row: JobRow) -> bool:
+        """True when this engine saw the same run-out lease at least half a lease ago."""
+        first = self._expired_seen.get(row.id)
+        now = time.monotonic()
+        if first is None or first[:2] != (row.owner, row.lease_until):
+            self._expired_seen[row.id] = (row.owner, row.lease_until, now)
+            return False
+        return now - first[2] >= self.lease_seconds / 2
 
     def purge(self) -> int:
         """Delete succeeded and canceled rows older than the retention period (failed ones stay

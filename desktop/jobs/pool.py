@@ -3,6 +3,10 @@ their handlers on an asyncio loop, and owns every status change of the jobs it r
 
 Callers only *request* (enqueue, cancel); the pool alone flips a row it has claimed. A late
 completion is ignored when the row's attempt or owner no longer matches (attempt fencing).
+
+A job whose lease was lost (this process was stopped or cut off long enough for another
+worker to recover the row) is stopped with ``LeaseLost`` as soon as the heartbeat or a row
+write notices, and its row is left alone: it belongs to the other attempt now.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from desktop.errors import JobCanceled, UserError
+from desktop.errors import JobCanceled, LeaseLost, LibraryBusy, LibraryClosed, UserError
 from desktop.jobs import events, registry
 from desktop.jobs.backoff import is_retryable, retry_delay, sentence_for
 from desktop.jobs.context import JobContext
@@ -51,6 +55,7 @@ class WorkPool:
         self.owner = engine.owner
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._contexts: dict[int, JobContext] = {}
+        self._early_cancels: set[int] = set()
         self._stopping = False
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -86,8 +91,19 @@ class WorkPool:
             if event.kind == events.EXTERNAL:
                 self._check_cancels = True
             self._wake_threadsafe(loop)
-        elif event.kind == events.CANCEL_REQUESTED and event.job_id in self._contexts:
+        elif event.kind == events.CANCEL_REQUESTED and (event.job_id in self._tasks or event.job_id in self._contexts):
             loop.call_soon_threadsafe(self._deliver_cancel, event.job_id)
+
+    def _deliver_lost(self, job_id: int) -> None:
+        ctx = self._contexts.get(job_id)
+        if ctx is None or ctx.lost:
+            return
+        ctx.log.info("its row was not renewed by the heartbeat: stopping it")
+        already = ctx.cancel_requested
+        ctx.lose_lease()
+        task = self._tasks.get(job_id)
+        if task is not None and not already:
+            self._loop.call_later(CANCEL_GRACE, self._force_cancel, job_id, task)  # type: ignore[union-attr]
 
     def _wake_threadsafe(self, loop: asyncio.AbstractEventLoop) -> None:
         wake = self._wake
@@ -104,6 +120,9 @@ class WorkPool:
 
     def _deliver_cancel(self, job_id: int) -> None:
         ctx = self._contexts.get(job_id)
+        if ctx is None and job_id in self._tasks:
+            self._early_cancels.add(job_id)  # claimed, handler not started yet: told at its start
+            return
         if ctx is None or ctx.cancel_requested:
             return
         ctx.log.info("cancel requested")
@@ -130,14 +149,15 @@ class WorkPool:
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while not self._stopping:
-                self._fill()
-                if self._check_cancels:
-                    self._check_cancels = False
-                    self._poll_cancels()
-                if exit_when_idle and not self._tasks and self._idle():
+                try:
+                    if self._turn(exit_when_idle):
+                        break
+                except LibraryClosed:
+                    log.info("The library was closed: the work pool stops")
+                    self._stopping = True
                     break
-                if self.only_job is not None and not self._tasks and self._only_job_done():
-                    break
+                except LibraryBusy:
+                    log.info("The library stayed locked; the work pool looks again in a moment")
                 if not self._wake.is_set():
                     try:
                         async with asyncio.timeout(self._next_timeout()):
@@ -151,6 +171,16 @@ class WorkPool:
             unsubscribe()
             self._executor.shutdown(wait=False, cancel_futures=True)
             self.finished_event.set()
+
+    def _turn(self, exit_when_idle: bool) -> bool:
+        """Claim what fits and look for cancels; True when the pool has nothing more to do."""
+        self._fill()
+        if self._check_cancels:
+            self._check_cancels = False
+            self._poll_cancels()
+        if exit_when_idle and not self._tasks and self._idle():
+            return True
+        return self.only_job is not None and not self._tasks and self._only_job_done()
 
     def _fill(self) -> None:
         """Claim jobs while slots are free; remembers whether the queue ran dry."""
@@ -174,6 +204,7 @@ class WorkPool:
 
     def _task_done(self, job_id: int) -> None:
         self._tasks.pop(job_id, None)
+        self._early_cancels.discard(job_id)
         if self._wake is not None:
             self._wake.set()
 
@@ -199,21 +230,35 @@ class WorkPool:
             self._deliver_cancel(job_id)
 
     async def _heartbeat(self) -> None:
-        """Renew our lease, recover dead peers' jobs, and now and then apply the retention
-        period, so an app left open for days keeps its job history tidy."""
+        """Renew our lease (and notice jobs whose lease we lost), recover dead peers' jobs,
+        and now and then apply the retention period, so an app left open for days keeps its
+        job history tidy. A locked library only delays this (the store logs it once)."""
         interval = max(0.05, self.engine.lease_seconds / 3)
         last_purge = time.monotonic()
         while True:
             await asyncio.sleep(interval)
             try:
-                if self._tasks:
-                    self.store.heartbeat(self.owner, self.engine.lease_seconds)
+                if self._tasks or self._contexts:
+                    self._renew()
                 self.engine.recover()
                 if time.monotonic() - last_purge > PURGE_INTERVAL:
                     last_purge = time.monotonic()
                     self.engine.purge()
+            except LibraryBusy:
+                continue
+            except LibraryClosed:
+                return
             except Exception:
                 log.warning("Job heartbeat failed", exc_info=True)
+
+    def _renew(self) -> None:
+        """Renew the lease of our running rows; a job whose row was not renewed is no longer
+        ours (it was recovered and maybe taken by another worker meanwhile)."""
+        running = {(ctx.id, ctx.attempt): ctx.id for ctx in self._contexts.values()}
+        renewed = self.store.heartbeat(self.owner, self.engine.lease_seconds)
+        for key, job_id in running.items():
+            if key not in renewed:
+                self._deliver_lost(job_id)
 
     async def _shutdown(self, grace: float) -> None:
         if not self._tasks:
@@ -237,6 +282,9 @@ class WorkPool:
             row, {}, self.store, asyncio.get_running_loop(), self._executor, self.engine.services
         )
         self._contexts[row.id] = ctx
+        if row.id in self._early_cancels:
+            self._early_cancels.discard(row.id)
+            ctx.request_cancel()
         jt = registry.get(row.type)
         ctx.log.info("%s started (attempt %d of %d)", row.type, row.attempts, row.max_attempts)
         try:
@@ -246,6 +294,9 @@ class WorkPool:
                     f"This version of Style Studio cannot run '{row.type}' jobs; update it or dismiss the job."
                 )
             result = await jt.handler(ctx, ctx.payload)
+        except LeaseLost:
+            ctx.lost = True
+            self._end(ctx, CANCELED, message=self._cancel_message())
         except JobCanceled:
             self._end(ctx, CANCELED, message=self._cancel_message())
         except asyncio.CancelledError:
@@ -268,11 +319,22 @@ class WorkPool:
     def _failed(self, ctx: JobContext, exc: BaseException) -> None:
         row = ctx.row
         error = sentence_for(exc)
+        if ctx.lost:
+            self._left_alone(ctx, f"failed: {exc}")
+            return
         if is_retryable(exc) and row.attempts < row.max_attempts and not self._stopping:
             delay = retry_delay(row.attempts, retry_after=getattr(exc, "retry_after", None))
             message = f"Retrying in {math.ceil(delay)} s (attempt {row.attempts + 1} of {row.max_attempts})"
             ctx.log.warning("failed with a passing error, %s: %s", message, exc, exc_info=exc)
-            if self.store.requeue(row, run_after=time.time() + delay, message=message, error=error) is None:
+            try:
+                requeued = self.store.requeue(row, run_after=time.time() + delay, message=message, error=error)
+            except LibraryClosed:
+                ctx.log.warning("could not be queued again: the library was closed (the next start recovers it)")
+                return
+            except Exception:
+                log.exception("[job %d] could not be queued again", ctx.id)
+                return
+            if requeued is None:
                 ctx.log.info("late failure ignored: the row is no longer this attempt's")
             return
         if isinstance(exc, UserError):
@@ -280,6 +342,15 @@ class WorkPool:
         else:
             ctx.log.error("failed with an unexpected error", exc_info=exc)
         self._end(ctx, FAILED, message="Failed", error=error, progress=ctx._progress)
+
+    @staticmethod
+    def _left_alone(ctx: JobContext, outcome: str) -> None:
+        ctx.log.warning(
+            "lost its lease (attempt %d; the job was recovered, maybe run elsewhere): stopped (%s)"
+            " without recording anything; the row is left to the attempt that has it",
+            ctx.attempt,
+            outcome,
+        )
 
     def _end(
         self,
@@ -292,6 +363,9 @@ class WorkPool:
         error: str | None = None,
     ) -> None:
         ctx.close()
+        if ctx.lost:
+            self._left_alone(ctx, status)
+            return
         hand_over = self.only_job is None and not self._stopping and not self._queue_dry
         try:
             if hand_over:
@@ -308,6 +382,9 @@ class WorkPool:
                 row, nxt = self.store.finish(
                     ctx.row, status, message=message, progress=progress, result_json=result_json, error=error
                 ), None
+        except LibraryClosed:
+            ctx.log.warning("could not record its end (%s): the library was closed (the next start recovers it)", status)
+            return
         except Exception:
             log.exception("[job %d] could not record its end (%s)", ctx.id, status)
             return

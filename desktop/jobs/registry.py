@@ -2,6 +2,10 @@
 
 The engine knows nothing of styles: ``desktop.pipelines`` registers its handlers here when it
 is imported by a front door (the app, the command line, the worker).
+
+Every payload is validated whole at enqueue: a registered type's ``validate`` first makes the
+generic checks of ``desktop.jobs.payloads.check_payload`` (a JSON object, finite numbers, depth,
+size) and then the type's own schema, so ``JobType.validate`` is never None.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from desktop.jobs.payloads import check_payload
 
 if TYPE_CHECKING:
     from desktop.jobs.context import JobContext
@@ -23,7 +29,8 @@ class JobType:
     handler: Handler
     title: str
     retry_safe: bool = False  # may run again from the start after a crash
-    validate: Validator | None = None  # raises UserError for a payload it refuses
+    # raises UserError for a payload it refuses: the generic checks, then the type's schema
+    validate: Validator | None = None
 
 
 _TYPES: dict[str, JobType] = {}
@@ -32,11 +39,22 @@ _TYPES: dict[str, JobType] = {}
 def register(
     name: str, *, title: str, retry_safe: bool = False, validate: Validator | None = None
 ) -> Callable[[Handler], Handler]:
+    """Register ``handler`` for job type ``name``; ``validate`` is the type's own schema."""
+
     def decorate(handler: Handler) -> Handler:
-        _TYPES[name] = JobType(name, handler, title, retry_safe, validate)
+        _TYPES[name] = JobType(name, handler, title, retry_safe, _compose(validate))
         return handler
 
     return decorate
+
+
+def _compose(own: Validator | None) -> Validator:
+    def validate(payload: dict[str, Any]) -> None:
+        check_payload(payload)
+        if own is not None:
+            own(payload)
+
+    return validate
 
 
 def get(name: str) -> JobType | None:

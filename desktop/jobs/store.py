@@ -4,19 +4,32 @@ This is the engine's hot path (every enqueue, claim, progress write and finish),
 the ORM and SQLAlchemy's statement compilation: the figures in the README show why. Every
 write takes the write lock up front (``BEGIN IMMEDIATE`` on SQLite) so two processes never
 dead-lock on a lock upgrade, and every write publishes the new row to the change hub once it
-is committed. Each thread gets its own connection.
+is committed. Each thread gets its own connection (see ``desktop.jobs.connections``: closing
+the store never closes a connection another thread is using).
+
+When another program holds the write lock (a long transaction, a backup tool), writes wait
+and try again with backoff instead of failing: the end of a job waits as long as the store is
+open (nothing is left running or half-recorded), user requests about a minute, and
+housekeeping (claims, progress, recovery, purging) gives up at once and tries again later.
+While a job's write waits, watchers in this process get the row with the message
+"Waiting for the library…" (the row itself cannot be written), and the log gets one warning
+per locked period.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
 import threading
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from desktop.db.engine import Database
+from desktop.errors import LibraryBusy, LibraryClosed
 from desktop.jobs import events
+from desktop.jobs.connections import ThreadConnections, is_lock_error
 from desktop.jobs.events import ChangeHub, JobEvent
 from desktop.jobs.model import (
     CANCELED,
@@ -27,6 +40,20 @@ from desktop.jobs.model import (
     RUNNING,
     JobRow,
 )
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+WAITING_MESSAGE = "Waiting for the library\u2026"
+# How long one attempt waits inside SQLite for the write lock; the retry loop does the rest,
+# so a closing store is noticed within about this time.
+STORE_BUSY_TIMEOUT_MS = 2000
+PG_LOCK_TIMEOUT = "2s"
+USER_WAIT = 60.0  # enqueue, cancel, retry, dismiss, reads
+FOREVER: float | None = None  # the end of a job: as long as the store is open
+AT_ONCE = 0.0  # housekeeping: one attempt, then try again at its next turn
+MAX_RETRY_DELAY = 1.0
+SLOW_BEGIN = 1.0  # a write that waited this long for the lock saw the library locked
 
 _RETURNING = f" RETURNING {COLUMN_LIST}"
 
@@ -82,20 +109,26 @@ SQL_RETRY = (
     " WHERE id = :id AND status IN ('failed', 'canceled')" + _RETURNING
 )
 SQL_DISMISS = "DELETE FROM jobs WHERE id = :id AND status IN ('succeeded', 'failed', 'canceled')"
-SQL_HEARTBEAT = "UPDATE jobs SET lease_until = :lease WHERE owner = :owner AND status = 'running'"
+SQL_HEARTBEAT = (
+    "UPDATE jobs SET lease_until = :lease WHERE owner = :owner AND status = 'running'"
+    " RETURNING id, attempts"
+)
 SQL_CANCEL_WANTED = (
     "SELECT id FROM jobs WHERE owner = :owner AND status = 'running' AND cancel_requested = :true"
 )
+# a row is taken from its owner when the owner is known dead, or when its lease has run out
+# at the moment of this write (not when it was read: the owner may have renewed since)
+_RECOVERABLE = " AND (:dead OR lease_until < :now)"
 SQL_RUNNING = f"SELECT {COLUMN_LIST} FROM jobs WHERE status = 'running'"
 SQL_RECOVER_REQUEUE = (
     "UPDATE jobs SET status = 'queued', message = :message, owner = NULL, lease_until = NULL,"
     " progress = NULL, run_after = 0, updated_at = :now"
-    " WHERE id = :id AND status = 'running' AND owner = :owner" + _RETURNING
+    " WHERE id = :id AND status = 'running' AND owner = :owner" + _RECOVERABLE + _RETURNING
 )
 SQL_RECOVER_FAIL = (
     "UPDATE jobs SET status = 'failed', message = 'Interrupted', error = :error, owner = NULL,"
     " lease_until = NULL, updated_at = :now, finished_at = :now"
-    " WHERE id = :id AND status = 'running' AND owner = :owner" + _RETURNING
+    " WHERE id = :id AND status = 'running' AND owner = :owner" + _RECOVERABLE + _RETURNING
 )
 SQL_PURGE = (
     "DELETE FROM jobs WHERE status IN ('succeeded', 'canceled') AND finished_at < :before"
@@ -107,89 +140,174 @@ def _to_pyformat(sql: str) -> str:
     return re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
 
 
+Params = dict[str, Any]
+Work = Callable[[Any], T]
+
+
 class JobStore:
     def __init__(self, db: Database, hub: ChangeHub) -> None:
         self.db = db
         self.hub = hub
-        self._local = threading.local()
-        self._all_conns: list[Any] = []
-        self._lock = threading.Lock()
         self._sqlite = db.is_sqlite
+        self._conns = ThreadConnections(self._connect)
         claim = SQL_CLAIM_SQLITE if self._sqlite else SQL_CLAIM_POSTGRES
         self._claim_sql = claim if self._sqlite else _to_pyformat(claim)
         self._q = (lambda s: s) if self._sqlite else _to_pyformat
         self._true: Any = 1 if self._sqlite else True
         self._false: Any = 0 if self._sqlite else False
+        # the latest time (time.time()) a write of this process found the library locked by
+        # another program; recovery does not trust leases that ran out meanwhile
+        self.lock_seen_at = 0.0
+        self._lock_state = threading.Lock()
+        self._locked_since: float | None = None  # monotonic start of the locked period warned about
 
     # --- connections ------------------------------------------------------------------------
-    def _conn(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self.db.raw_connect()
-            self._local.conn = conn
-            with self._lock:
-                self._all_conns.append(conn)
+    def _connect(self) -> Any:
+        conn = self.db.raw_connect()
+        if self._sqlite:
+            conn.execute(f"PRAGMA busy_timeout={STORE_BUSY_TIMEOUT_MS}")
+        else:
+            conn.cursor().execute(f"SET lock_timeout = '{PG_LOCK_TIMEOUT}'")
         return conn
 
+    @property
+    def closed(self) -> bool:
+        return self._conns.closed
+
     def close(self) -> None:
-        with self._lock:
-            conns, self._all_conns = self._all_conns, []
-        for conn in conns:
-            try:
-                conn.close()
-            except Exception:
-                pass
-        self._local = threading.local()
+        """Refuse new operations (``LibraryClosed``), let the ones in flight end (bounded),
+        then close the connections. Safe to call from any thread, any number of times."""
+        self._conns.close()
 
-    def _execute(self, sql: str, params: dict[str, Any]) -> tuple[list[tuple[Any, ...]], int]:
-        """One write transaction: the rows it returned and how many rows it changed."""
-        conn = self._conn()
+    # --- running statements -----------------------------------------------------------------
+    def _statement(self, sql: str, params: Params | Callable[[], Params]) -> Work[tuple[list[tuple[Any, ...]], int]]:
+        """One statement as a unit of work: the rows it returned and how many rows it changed.
+        ``params`` may be a function, called at each attempt (for fresh time stamps)."""
+        text = self._q(sql)
+
+        def work(conn: Any) -> tuple[list[tuple[Any, ...]], int]:
+            values = params() if callable(params) else params
+            if self._sqlite:
+                cur = conn.execute(text, values)
+            else:
+                cur = conn.cursor()
+                cur.execute(text, values)
+            rows = cur.fetchall() if cur.description else []
+            return rows, cur.rowcount
+
+        return work
+
+    def _transaction(self, conn: Any, work: Work[T]) -> T:
+        """One write transaction holding the write lock from its start (SQLite); PostgreSQL
+        connections are in autocommit mode and each statement is its own transaction."""
         if not self._sqlite:
-            cur = conn.cursor()
-            cur.execute(self._q(sql), params)
-            return (cur.fetchall() if cur.description else []), cur.rowcount
+            return work(conn)
+        started = time.monotonic()
         conn.execute("BEGIN IMMEDIATE")
+        if time.monotonic() - started > SLOW_BEGIN:
+            self.lock_seen_at = time.time()
         try:
-            cur = conn.execute(sql, params)
-            rows = cur.fetchall()
+            result = work(conn)
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except Exception:  # noqa: BLE001 - the error that brought us here matters
+                    log.debug("ROLLBACK failed", exc_info=True)
             raise
-        conn.execute("COMMIT")
-        return rows, cur.rowcount
+        return result
 
-    def _write(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        return self._execute(sql, params)[0]
+    def _run(self, work: Work[T], *, write: bool, wait: float | None, waiting: Sequence[JobRow] = ()) -> T:
+        """Run ``work`` on this thread's connection; while the library is locked by another
+        program, try again with backoff for up to ``wait`` seconds (None: while the store is
+        open), then raise ``LibraryBusy``. Raises ``LibraryClosed`` once the store is closed."""
+        first_wait: float | None = None
+        delay = 0.05
+        while True:
+            try:
+                with self._conns.use() as conn:
+                    result = self._transaction(conn, work) if write else work(conn)
+            except Exception as exc:  # noqa: BLE001 - sorted just below
+                if not is_lock_error(exc):
+                    raise
+                error = exc
+            else:
+                if write and self._locked_since is not None:
+                    self._lock_ended()
+                return result
+            self._lock_seen()
+            now = time.monotonic()
+            if first_wait is None:
+                first_wait = now
+                for row in waiting:
+                    self.hub.publish(JobEvent(events.UPDATED, row.id, dataclasses.replace(row, message=WAITING_MESSAGE)))
+            if wait is not None and now - first_wait >= wait:
+                raise LibraryBusy() from error
+            if self._conns.closing.wait(delay):
+                raise LibraryClosed() from error
+            delay = min(delay * 2, MAX_RETRY_DELAY)
 
-    def _read(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        conn = self._conn()
-        if self._sqlite:
-            return conn.execute(sql, params or {}).fetchall()
-        cur = conn.cursor()
-        cur.execute(self._q(sql), params or {})
-        return cur.fetchall()
+    def _lock_seen(self) -> None:
+        self.lock_seen_at = time.time()
+        with self._lock_state:
+            if self._locked_since is not None:
+                return
+            self._locked_since = time.monotonic()
+        log.warning(
+            "The library is locked by another program (a long transaction or a backup tool);"
+            " job changes wait for it"
+        )
 
-    def _write_row(self, sql: str, params: dict[str, Any], kind: str) -> JobRow | None:
-        rows = self._write(sql, params)
+    def _lock_ended(self) -> None:
+        with self._lock_state:
+            since, self._locked_since = self._locked_since, None
+        if since is not None:
+            log.info("The library is free again after %.0f s; job changes go on", time.monotonic() - since)
+
+    def _write(self, sql: str, params: Params | Callable[[], Params], *, wait: float | None, waiting: Sequence[JobRow] = ()) -> tuple[list[tuple[Any, ...]], int]:
+        return self._run(self._statement(sql, params), write=True, wait=wait, waiting=waiting)
+
+    def _read(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        return self._run(self._statement(sql, params or {}), write=False, wait=USER_WAIT)[0]
+
+    def _write_row(
+        self,
+        sql: str,
+        params: Params | Callable[[], Params],
+        kind: str,
+        *,
+        wait: float | None,
+        waiting: Sequence[JobRow] = (),
+    ) -> JobRow | None:
+        rows = self._write(sql, params, wait=wait, waiting=waiting)[0]
         if not rows:
             return None
         row = JobRow.from_db(rows[0])
         self.hub.publish(JobEvent(kind, row.id, row))
         return row
 
+    @staticmethod
+    def _stamped(params: Params) -> Callable[[], Params]:
+        """``params`` with ``now`` set at each attempt (a write that waited for the lock
+        records when it happened, not when it was asked for)."""
+        return lambda: {**params, "now": time.time()}
+
     # --- API ----------------------------------------------------------------------------------
     def enqueue(self, job_type: str, payload_json: str, max_attempts: int) -> JobRow:
         row = self._write_row(
             SQL_INSERT,
-            {
-                "type": job_type,
-                "message": "Waiting to start",
-                "payload": payload_json,
-                "max_attempts": max_attempts,
-                "false": self._false,
-                "now": time.time(),
-            },
+            self._stamped(
+                {
+                    "type": job_type,
+                    "message": "Waiting to start",
+                    "payload": payload_json,
+                    "max_attempts": max_attempts,
+                    "false": self._false,
+                }
+            ),
             events.ENQUEUED,
+            wait=USER_WAIT,
         )
         assert row is not None
         return row
@@ -198,6 +316,19 @@ class JobStore:
         rows = self._read(SQL_GET, {"id": job_id})
         return JobRow.from_db(rows[0]) if rows else None
 
+    @staticmethod
+    def _where(statuses: Iterable[str] | None, types: Iterable[str] | None) -> tuple[str, Params]:
+        clauses, params = [], {}
+        if statuses is not None:
+            names = list(statuses)
+            clauses.append("status IN (" + ", ".join(f":s{i}" for i in range(len(names))) + ")")
+            params.update({f"s{i}": s for i, s in enumerate(names)})
+        if types is not None:
+            names = list(types)
+            clauses.append("type IN (" + ", ".join(f":t{i}" for i in range(len(names))) + ")")
+            params.update({f"t{i}": t for i, t in enumerate(names)})
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
     def list(
         self,
         *,
@@ -205,51 +336,59 @@ class JobStore:
         limit: int = 200,
         types: Iterable[str] | None = None,
     ) -> list[JobRow]:
-        clauses, params = [], {}
-        if statuses is not None:
-            names = [s for s in statuses]
-            clauses.append("status IN (" + ", ".join(f":s{i}" for i in range(len(names))) + ")")
-            params.update({f"s{i}": s for i, s in enumerate(names)})
-        if types is not None:
-            names = list(types)
-            clauses.append("type IN (" + ", ".join(f":t{i}" for i in range(len(names))) + ")")
-            params.update({f"t{i}": t for i, t in enumerate(names)})
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = self._where(statuses, types)
         sql = f"SELECT {COLUMN_LIST} FROM jobs{where} ORDER BY id DESC LIMIT {int(limit)}"
         return [JobRow.from_db(r) for r in self._read(sql, params)]
+
+    def count(self, *, statuses: Iterable[str] | None = None, types: Iterable[str] | None = None) -> int:
+        where, params = self._where(statuses, types)
+        return int(self._read(f"SELECT count(*) FROM jobs{where}", params)[0][0])
 
     def claim(
         self, owner: str, lease_seconds: float, job_id: int | None = None
     ) -> JobRow | None:
-        now = time.time()
-        params = {"owner": owner, "lease": now + lease_seconds, "now": now, "message": "Starting"}
-        if job_id is None:
-            return self._write_row(self._claim_sql, params, events.STATUS)
-        params["id"] = job_id
-        return self._write_row(SQL_CLAIM_ONE, params, events.STATUS)
+        """The oldest ready job (or ``job_id``), now running for ``owner``; None when there is
+        none, or when the library is locked (the pool asks again at its next turn)."""
+
+        def params() -> Params:
+            now = time.time()
+            values = {"owner": owner, "lease": now + lease_seconds, "now": now, "message": "Starting"}
+            if job_id is not None:
+                values["id"] = job_id
+            return values
+
+        sql = self._claim_sql if job_id is None else SQL_CLAIM_ONE
+        try:
+            return self._write_row(sql, params, events.STATUS, wait=AT_ONCE)
+        except LibraryBusy:
+            return None
 
     def write_progress(
         self, row: JobRow, progress: float | None, message: str
     ) -> JobRow | None:
         """Returns the new row (its ``cancel_requested`` tells the handler to stop), or None
-        when the row is no longer this attempt's (canceled elsewhere, recovered, dismissed)."""
+        when the row is no longer this attempt's (canceled elsewhere, recovered, dismissed).
+        Raises ``LibraryBusy`` when the library is locked (the next write tries again)."""
         return self._write_row(
             SQL_PROGRESS,
-            {
-                "progress": progress,
-                "message": message,
-                "now": time.time(),
-                "id": row.id,
-                "attempt": row.attempts,
-                "owner": row.owner,
-            },
+            self._stamped(
+                {
+                    "progress": progress,
+                    "message": message,
+                    "id": row.id,
+                    "attempt": row.attempts,
+                    "owner": row.owner,
+                }
+            ),
             events.UPDATED,
+            wait=AT_ONCE,
+            waiting=[dataclasses.replace(row, progress=progress)],
         )
 
     @staticmethod
     def _finish_params(
         row: JobRow, status: str, message: str, progress: float | None, result_json: str | None, error: str | None
-    ) -> dict[str, Any]:
+    ) -> Params:
         assert status in FINISHED
         return {
             "status": status,
@@ -257,11 +396,14 @@ class JobStore:
             "message": message,
             "result": result_json,
             "error": error,
-            "now": time.time(),
             "id": row.id,
             "attempt": row.attempts,
             "owner": row.owner,
         }
+
+    @staticmethod
+    def _waiting(row: JobRow, progress: float | None) -> list[JobRow]:
+        return [dataclasses.replace(row, progress=progress if progress is not None else row.progress)]
 
     def finish(
         self,
@@ -273,8 +415,12 @@ class JobStore:
         result_json: str | None = None,
         error: str | None = None,
     ) -> JobRow | None:
+        """End this attempt (fenced on attempt and owner: None when it is no longer ours).
+        Waits for a locked library as long as the store is open."""
         params = self._finish_params(row, status, message, progress, result_json, error)
-        return self._write_row(SQL_FINISH, params, events.STATUS)
+        return self._write_row(
+            SQL_FINISH, self._stamped(params), events.STATUS, wait=FOREVER, waiting=self._waiting(row, progress)
+        )
 
     def finish_and_claim(
         self,
@@ -292,17 +438,16 @@ class JobStore:
         if not self._sqlite:
             finished = self.finish(row, status, message=message, progress=progress, result_json=result_json, error=error)
             return finished, self.claim(row.owner or "", lease_seconds)
-        params = self._finish_params(row, status, message, progress, result_json, error)
-        claim = {"owner": row.owner, "lease": params["now"] + lease_seconds, "now": params["now"], "message": "Starting"}
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            done = conn.execute(SQL_FINISH, params).fetchall()
+        base = self._finish_params(row, status, message, progress, result_json, error)
+
+        def work(conn: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+            now = time.time()
+            claim = {"owner": row.owner, "lease": now + lease_seconds, "now": now, "message": "Starting"}
+            done = conn.execute(SQL_FINISH, {**base, "now": now}).fetchall()
             nxt = conn.execute(self._claim_sql, claim).fetchall()
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            return done, nxt
+
+        done, nxt = self._run(work, write=True, wait=FOREVER, waiting=self._waiting(row, progress))
         finished = JobRow.from_db(done[0]) if done else None
         claimed = JobRow.from_db(nxt[0]) if nxt else None
         if finished is not None:
@@ -312,47 +457,51 @@ class JobStore:
         return finished, claimed
 
     def requeue(self, row: JobRow, *, run_after: float, message: str, error: str) -> JobRow | None:
+        """End this attempt with a later one queued (fenced like ``finish``; waits like it)."""
         return self._write_row(
             SQL_REQUEUE,
-            {
-                "message": message,
-                "error": error,
-                "run_after": run_after,
-                "now": time.time(),
-                "id": row.id,
-                "attempt": row.attempts,
-                "owner": row.owner,
-            },
+            self._stamped(
+                {
+                    "message": message,
+                    "error": error,
+                    "run_after": run_after,
+                    "id": row.id,
+                    "attempt": row.attempts,
+                    "owner": row.owner,
+                }
+            ),
             events.STATUS,
+            wait=FOREVER,
+            waiting=self._waiting(row, None),
         )
 
     def request_cancel(self, job_id: int) -> JobRow | None:
         """Queued: canceled at once. Running: flagged; the handler stops at its next check."""
-        now = time.time()
-        row = self._write_row(
-            SQL_CANCEL_QUEUED, {"now": now, "id": job_id, "true": self._true}, events.STATUS
-        )
+        params = self._stamped({"id": job_id, "true": self._true})
+        row = self._write_row(SQL_CANCEL_QUEUED, params, events.STATUS, wait=USER_WAIT)
         if row is not None:
             return row
-        return self._write_row(
-            SQL_CANCEL_RUNNING,
-            {"now": now, "id": job_id, "true": self._true},
-            events.CANCEL_REQUESTED,
-        )
+        return self._write_row(SQL_CANCEL_RUNNING, params, events.CANCEL_REQUESTED, wait=USER_WAIT)
 
     def retry(self, job_id: int) -> JobRow | None:
         return self._write_row(
-            SQL_RETRY, {"now": time.time(), "id": job_id, "false": self._false}, events.ENQUEUED
+            SQL_RETRY, self._stamped({"id": job_id, "false": self._false}), events.ENQUEUED, wait=USER_WAIT
         )
 
     def dismiss(self, job_id: int) -> bool:
-        count = self._execute(SQL_DISMISS, {"id": job_id})[1]
+        count = self._write(SQL_DISMISS, {"id": job_id}, wait=USER_WAIT)[1]
         if count:
             self.hub.publish(JobEvent(events.REMOVED, job_id, None))
         return bool(count)
 
-    def heartbeat(self, owner: str, lease_seconds: float) -> None:
-        self._write(SQL_HEARTBEAT, {"owner": owner, "lease": time.time() + lease_seconds})
+    def heartbeat(self, owner: str, lease_seconds: float, *, wait: float = AT_ONCE) -> set[tuple[int, int]]:
+        """Renew the lease of ``owner``'s running rows; returns the (id, attempt) pairs renewed,
+        so the pool can tell which of its jobs are no longer its own. Raises ``LibraryBusy``
+        when the library stayed locked for ``wait`` seconds."""
+        rows = self._write(
+            SQL_HEARTBEAT, lambda: {"owner": owner, "lease": time.time() + lease_seconds}, wait=wait
+        )[0]
+        return {(int(r[0]), int(r[1])) for r in rows}
 
     def cancel_wanted(self, owner: str) -> list[int]:
         return [r[0] for r in self._read(SQL_CANCEL_WANTED, {"owner": owner, "true": self._true})]
@@ -360,22 +509,23 @@ class JobStore:
     def running(self) -> list[JobRow]:
         return [JobRow.from_db(r) for r in self._read(SQL_RUNNING)]
 
-    def recover_requeue(self, row: JobRow, message: str) -> JobRow | None:
-        return self._write_row(
-            SQL_RECOVER_REQUEUE,
-            {"message": message, "now": time.time(), "id": row.id, "owner": row.owner},
-            events.STATUS,
-        )
+    def recover_requeue(self, row: JobRow, message: str, *, dead: bool = True, wait: float = AT_ONCE) -> JobRow | None:
+        """Queue again a row left running by ``row.owner``: always when ``dead`` (its process is
+        gone), else only if its lease has run out by now. Raises ``LibraryBusy`` when locked."""
+        params = {"message": message, "id": row.id, "owner": row.owner, "dead": self._true if dead else self._false}
+        return self._write_row(SQL_RECOVER_REQUEUE, self._stamped(params), events.STATUS, wait=wait)
 
-    def recover_fail(self, row: JobRow, error: str) -> JobRow | None:
-        return self._write_row(
-            SQL_RECOVER_FAIL,
-            {"error": error, "now": time.time(), "id": row.id, "owner": row.owner},
-            events.STATUS,
-        )
+    def recover_fail(self, row: JobRow, error: str, *, dead: bool = True, wait: float = AT_ONCE) -> JobRow | None:
+        """Like ``recover_requeue``, but the row ends failed with ``error``."""
+        params = {"error": error, "id": row.id, "owner": row.owner, "dead": self._true if dead else self._false}
+        return self._write_row(SQL_RECOVER_FAIL, self._stamped(params), events.STATUS, wait=wait)
 
     def purge_finished(self, before: float) -> int:
-        count = self._execute(SQL_PURGE, {"before": before})[1]
+        """Delete old finished rows; 0 when the library is locked (it is tried again later)."""
+        try:
+            count = self._write(SQL_PURGE, {"before": before}, wait=AT_ONCE)[1]
+        except LibraryBusy:
+            return 0
         if count:
             self.hub.publish(JobEvent(events.REMOVED, None, None))
         return count
@@ -385,4 +535,4 @@ class JobStore:
         return rows[0][0] if rows and rows[0][0] is not None else None
 
 
-__all__ = ["JobStore", "QUEUED", "RUNNING", "FAILED", "CANCELED"]
+__all__ = ["JobStore", "QUEUED", "RUNNING", "FAILED", "CANCELED", "WAITING_MESSAGE"]

@@ -2,7 +2,15 @@
 
 SQLite: one dedicated connection polls ``PRAGMA data_version``, which changes whenever another
 connection commits. PostgreSQL: a small aggregate over the jobs and styles tables. Either way
-a change is published to the hub as an ``external`` event ("read the rows again")."""
+a change is published to the hub as an ``external`` event ("read the rows again").
+
+The watcher's connection belongs to its thread alone: only that thread opens, uses and closes
+it, and it opens none once ``stop()`` was called (even when ``stop()`` gave up waiting).
+
+This process's own commits are reported too: ``data_version`` counts commits of every other
+connection, our store's included, and moves once per poll however many commits happened, so
+"only ours" cannot be told from "ours and another's" in one poll. The cost is one extra read
+of the rows; filtering would risk missing another process's change."""
 
 from __future__ import annotations
 
@@ -30,6 +38,8 @@ class ChangeWatcher:
         self._interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._conn_lock = threading.Lock()
+        self.ready = threading.Event()  # set once the first probe gave the starting point
 
     def start(self) -> None:
         if self._thread is None:
@@ -37,7 +47,8 @@ class ChangeWatcher:
             self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
+        with self._conn_lock:  # no connection is opened after this
+            self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
             self._thread = None
@@ -49,14 +60,23 @@ class ChangeWatcher:
         cur.execute(_PG_PROBE)
         return cur.fetchone()
 
+    def _connect(self) -> Any:
+        with self._conn_lock:
+            return None if self._stop.is_set() else self._db.raw_connect()
+
     def _run(self) -> None:
         conn = None
         last: Any = None
         while not self._stop.is_set():
             try:
                 if conn is None:
-                    conn = self._db.raw_connect()
+                    conn = self._connect()
+                    if conn is None:
+                        break
                     last = self._probe(conn)
+                    if self.ready.is_set():  # reconnected: what happened meanwhile is unknown
+                        self._hub.publish(JobEvent(events.EXTERNAL, None, None))
+                    self.ready.set()
                 value = self._probe(conn)
                 if value != last:
                     last = value
@@ -72,4 +92,7 @@ class ChangeWatcher:
                 self._stop.wait(1.0)
             self._stop.wait(self._interval)
         if conn is not None:
-            conn.close()
+            try:
+                conn.close()
+            except Exception:
+                pass

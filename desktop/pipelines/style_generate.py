@@ -7,6 +7,7 @@ transaction that inserts the rows; failure or cancel removes them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -44,19 +45,55 @@ def default_name(description: str) -> str:
     return name[:1].upper() + name[1:] if name else "Untitled style"
 
 
+KNOWN_KEYS = ("description", "name", "backend", "previews", "size", "seed", "reference")
+MAX_DESCRIPTION = 2000
+MAX_NAME = 200  # styles.name is String(200)
+MAX_SEED = 2**31 - 1
+SIZES = (64, 4096)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def validate_payload(payload: dict[str, Any]) -> None:
+    """The whole ``style.generate`` payload, checked at enqueue: one sentence per refusal.
+
+    The reference is checked by shape here (``uploads/<name>``: this check does not know the
+    data folder); ``enqueue_style`` and the handler also resolve it by real path."""
+    from desktop.imaging.uploads import check_reference_name
+
+    unknown = sorted(str(k) for k in payload if k not in KNOWN_KEYS)
+    if unknown:
+        raise UserError(
+            f"A style.generate payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(KNOWN_KEYS)}."
+        )
     description = payload.get("description")
     if not isinstance(description, str) or not description.strip():
         raise UserError("The description is empty; describe the style in a few words, like 'warm film grain'.")
+    if len(description) > MAX_DESCRIPTION:
+        raise UserError(f"The description is {len(description)} characters long; keep it under {MAX_DESCRIPTION}.")
+    name = payload.get("name")
+    if name is not None and not isinstance(name, str):
+        raise UserError("The name must be text, like \"Warm film\", or left out.")
+    if name is not None and len(name) > MAX_NAME:
+        raise UserError(f"The name is {len(name)} characters long; keep it under {MAX_NAME}.")
     backend = payload.get("backend", "local")
-    if backend not in BACKENDS:
-        raise UserError(f"There is no generator '{backend}'; use 'local' or 'fal'.")
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        shown = backend if isinstance(backend, str) else json.dumps(backend)[:40]
+        raise UserError(f"There is no generator '{shown[:40]}'; use 'local' or 'fal'.")
     previews = payload.get("previews", 4)
-    if not isinstance(previews, int) or not 1 <= previews <= MAX_PREVIEWS:
-        raise UserError("The number of previews must be from 1 to 8.")
+    if not _is_int(previews) or not 1 <= previews <= MAX_PREVIEWS:
+        raise UserError("The number of previews must be a whole number from 1 to 8.")
     size = payload.get("size", 768)
-    if not isinstance(size, int) or not 64 <= size <= 4096:
-        raise UserError("The preview size must be from 64 to 4096 pixels.")
+    if not _is_int(size) or not SIZES[0] <= size <= SIZES[1]:
+        raise UserError("The preview size must be a whole number of pixels from 64 to 4096.")
+    seed = payload.get("seed")
+    if seed is not None and (not _is_int(seed) or not 0 <= seed <= MAX_SEED):
+        raise UserError(f"The seed must be a whole number from 0 to {MAX_SEED}, or left out.")
+    reference = payload.get("reference")
+    if reference is not None:
+        check_reference_name(reference)
 
 
 def enqueue_style(
@@ -75,7 +112,7 @@ def enqueue_style(
     Blocking (decodes the image, copies the file): call it off the GUI thread. Raises
     UserError, with nothing written and no job made, when the input is refused."""
     from desktop.config import fal_key
-    from desktop.imaging.uploads import store_upload
+    from desktop.imaging.uploads import reference_name, resolve_reference, store_upload
 
     settings = runtime.settings
     payload: dict[str, Any] = {
@@ -94,7 +131,10 @@ def enqueue_style(
             "or use the local generator."
         )
     if reference is not None:
-        payload["reference"] = str(store_upload(reference, runtime.paths.uploads_dir))
+        paths = runtime.paths
+        stored = store_upload(reference, paths.uploads_dir)
+        payload["reference"] = reference_name(stored)
+        resolve_reference(payload["reference"], home=paths.home, uploads_dir=paths.uploads_dir)
     return runtime.engine.enqueue(JOB_TYPE, payload)
 
 
@@ -103,16 +143,41 @@ def enqueue_style(
 
 @register(JOB_TYPE, title="Generate style", retry_safe=True, validate=validate_payload)
 async def generate_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Idempotent: a style is keyed by its job (a unique index on ``styles.job_id``), so a run
+    after a crash that came between the style's commit and the job's end returns that style."""
     paths = ctx.services["paths"]
     db = ctx.services["db"]
     settings = ctx.services["settings"]
+    existing = await asyncio.to_thread(style_of_job, db, ctx.id)
+    if existing is not None:
+        ctx.log.info("style %d was already saved by an earlier attempt of this job", existing)
+        return {"table": "styles", "id": existing}
+    # Rows queued by older versions, or written around the engine, get the same checks.
+    validate_payload({**payload, "reference": None})
+    reference = payload.get("reference")
+    if reference is not None:
+        from desktop.imaging.uploads import resolve_reference
+
+        if not isinstance(reference, str):
+            raise UserError("The reference must be text naming an uploaded image; make the style again with the image.")
+        reference = str(resolve_reference(reference, home=paths.home, uploads_dir=paths.uploads_dir))
     work = paths.tmp_dir / f"job-{ctx.id}-{ctx.attempt}-{uuid.uuid4().hex[:8]}"
     work.mkdir(parents=True)
     try:
-        return await _generate(ctx, payload, paths, db, settings, work)
-    finally:
+        return await _generate(ctx, {**payload, "reference": reference}, paths, db, settings, work)
+    finally:  # also after LeaseLost: the half-made files go, and the error goes on up
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
+
+
+def style_of_job(db: Any, job_id: int) -> int | None:
+    """The style an earlier attempt of this job saved, if any."""
+    from sqlalchemy import select
+
+    from desktop.db.models import Style
+
+    with db.read_session() as s:
+        return s.scalar(select(Style.id).where(Style.job_id == job_id))
 
 
 class _Progress:
@@ -196,7 +261,9 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
         "looks": plan.to_dict().get("look_names", []),
         "strength": plan.strength,
     }
-    style_id = await ctx.run_in_thread(
+    # Not ctx.run_in_thread: a cancel arriving during the commit must not turn a saved style
+    # into a "canceled" job. The lease is checked inside the commit's transaction instead.
+    style_id = await asyncio.to_thread(
         _commit_style,
         db,
         paths,
@@ -210,6 +277,7 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
         params=params,
         images=images,
         job_id=ctx.id,
+        fence=ctx.verify_owned,
     )
     ctx.log.info("saved style %d", style_id)
     return {"table": "styles", "id": style_id}
@@ -279,15 +347,27 @@ def _commit_style(
     params: dict[str, Any],
     images: list[tuple[Path, Path, int, int]],
     job_id: int,
+    fence: Any = None,
 ) -> int:
     """Insert the rows and move the folder into place in one transaction: if either fails,
-    neither happens."""
+    neither happens. ``fence(session)`` runs first inside the transaction (it raises LeaseLost
+    when the job is no longer this attempt's); a style this job already saved is returned
+    instead of a second one."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
     from desktop.db.models import Style, StyleImage
 
     home = paths.home
     final: Path | None = None
     try:
         with db.write_session() as s:
+            if fence is not None:
+                fence(s)
+            existing = s.scalar(select(Style.id).where(Style.job_id == job_id))
+            if existing is not None:
+                log.info("[job %d] style %d was already saved; not saving another", job_id, existing)
+                return existing
             style = Style(
                 name=name,
                 description=description,
@@ -304,8 +384,7 @@ def _commit_style(
             s.add(style)
             s.flush()  # the id names the folder
             final = paths.styles_dir / str(style.id)
-            if final.exists():  # left by a style whose rows are gone
-                shutil.rmtree(final)
+            _clear_leftover(final)
             rel = _relative(final, home)
             style.folder = rel
             style.lut_path = f"{rel}/style.cube"
@@ -315,10 +394,25 @@ def _commit_style(
             os.replace(work, final)
             style_id = style.id
         return style_id
-    except BaseException:
+    except BaseException as exc:
         if final is not None and final.exists() and not work.exists():
             shutil.rmtree(final, ignore_errors=True)
+        if isinstance(exc, IntegrityError):
+            # Another attempt of this job committed its style between our check and our insert
+            # (possible on PostgreSQL): the unique index on styles.job_id refused a second one.
+            existing = style_of_job(db, job_id)
+            if existing is not None:
+                return existing
         raise
+
+
+def _clear_leftover(final: Path) -> None:
+    """Remove what a style whose rows are gone left at ``final``; a symlink is unlinked, never
+    followed, so nothing outside the library is touched."""
+    if final.is_symlink() or final.is_file():
+        final.unlink()
+    elif final.exists():
+        shutil.rmtree(final)
 
 
 def _relative(path: Path, home: Path) -> str:

@@ -194,7 +194,8 @@ async def shot_failed(window: Any, folder: Path, out: Path) -> tuple[Path, int]:
     """A style job whose reference is damaged (a half-copied JPEG) fails at its first stage."""
     from desktop.pipelines.style_generate import JOB_TYPE
 
-    damaged = folder / DAMAGED_NAME
+    damaged = window.runtime.paths.uploads_dir / DAMAGED_NAME  # a damaged copy in the library
+    damaged.parent.mkdir(parents=True, exist_ok=True)
     data = sample("rocket.jpg").read_bytes()
     damaged.write_bytes(data[: len(data) // 3])
     payload = {
@@ -204,7 +205,7 @@ async def shot_failed(window: Any, folder: Path, out: Path) -> tuple[Path, int]:
         "previews": 4,
         "size": 768,
         "seed": 5,
-        "reference": str(damaged),  # as `stylestudio jobs enqueue style.generate` would queue it
+        "reference": f"uploads/{DAMAGED_NAME}",  # as `stylestudio jobs enqueue style.generate` queues it
     }
     job_id = await run_blocking(window.runtime.engine.enqueue, JOB_TYPE, payload)
     dialog = window.follow_job(job_id, JOB_TYPE)

@@ -255,6 +255,7 @@ class StyleDetail(QStackedWidget):
         self.description.setText(style.description)
         self.prompt.setPlainText(style.prompt)
         self.export_button.setEnabled(style.lut_path is not None)
+        self.folder_button.setEnabled(style.folder is not None)
         self.setCurrentWidget(self.page)
 
     # --- actions ------------------------------------------------------------------------------
@@ -264,7 +265,7 @@ class StyleDetail(QStackedWidget):
             self.status.emit("Prompt copied")
 
     def open_folder(self) -> None:
-        if self.style is not None:
+        if self.style is not None and self.style.folder is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.style.folder)))
 
     async def export_cube(self) -> None:

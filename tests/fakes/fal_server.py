@@ -15,7 +15,10 @@ Shape of the real service (https://docs.fal.ai/model-endpoints/queue):
   ``detail: [{loc, msg, type}]``.
 
 Everything else (queue positions, logs, faults, hangs) is scripted per test with ``FalScript``.
-Image files are served by the fake itself under ``/files/...`` (no auth, like fal's CDN).
+Image files are served by the fake itself under ``/files/...`` (no auth, like fal's CDN), or
+by another server: ``FalScript.image_base`` points the image URLs elsewhere (a second fake on
+another port plays fal's CDN). ``FalScript.url_bases`` does the same for the status, result and
+cancel URLs: that is how a test plays a fal answer that points at another ("evil") host.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     hang: bool = False
+    drop: bool = False  # close the connection without any answer (a dropped keep-alive)
 
 
 @dataclass
@@ -94,6 +98,9 @@ class FalScript:
     result_error: tuple[int, Any] | None = None  # result fetch answers this (status, body)
     echo_auth_in_401: bool = False  # a careless server that repeats the key it refused
     faults: list[Fault] = field(default_factory=list)
+    # "status_url" / "response_url" / "cancel_url" -> another server's base URL to put in them
+    url_bases: dict[str, str] = field(default_factory=dict)
+    image_base: str | None = None  # serve image URLs from another server (fal's CDN)
 
 
 @dataclass
@@ -135,11 +142,16 @@ class FakeFalServer(LoopbackServer):
         return None
 
     def _request_urls(self, app: str, request_id: str) -> dict[str, str]:
-        base = f"{self.base_url}/{app}/requests/{request_id}"
+        path = f"/{app}/requests/{request_id}"
+        bases = self.script.url_bases
+
+        def url(name: str, tail: str) -> str:
+            return f"{bases.get(name, self.base_url)}{path}{tail}"
+
         return {
-            "response_url": base,
-            "status_url": f"{base}/status",
-            "cancel_url": f"{base}/cancel",
+            "response_url": url("response_url", ""),
+            "status_url": url("status_url", "/status"),
+            "cancel_url": url("cancel_url", "/cancel"),
         }
 
     @staticmethod
@@ -203,6 +215,9 @@ class FakeFalServer(LoopbackServer):
     def _send_fault(self, handler: BaseHTTPRequestHandler, fault: Fault) -> None:
         if fault.hang:
             self.hang(handler)
+            return
+        if fault.drop:
+            handler.close_connection = True  # nothing written: the client sees a closed socket
             return
         if fault.body is None and fault.status >= 500:
             self.send_bytes(handler, fault.status, NGINX_502, "text/html", fault.headers)
@@ -312,7 +327,8 @@ class FakeFalServer(LoopbackServer):
                         f"data:{script.image_content_type};base64,{base64.b64encode(data).decode()}"
                     )
                 else:
-                    url = f"{self.base_url}/files/{job.request_id}/{index}.png"
+                    base = script.image_base or self.base_url
+                    url = f"{base}/files/{job.request_id}/{index}.png"
                 images.append(
                     {
                         "url": url,

@@ -71,3 +71,33 @@ def corrupt_idat_png(img: Image.Image) -> bytes:
     length = struct.unpack(">I", data[pos : pos + 4])[0]
     garbage = bytes((b * 7 + 13) & 0xFF for b in data[pos + 8 : pos + 8 + length])
     return data[:pos] + png_chunk(b"IDAT", garbage) + data[pos + 12 + length :]
+
+
+def write_big_png(path: Path, width: int, height: int, *, channels: int, depth: int) -> Path:
+    """A large PNG written row by row (a vertical gradient, alpha half-way down in its last
+    channel when there is one), so making a 100-megapixel file takes a few MB, not gigabytes.
+
+    ``channels``: 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA; ``depth``: 8 or 16 bits a sample.
+    """
+    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
+    top = (1 << depth) - 1
+    pack = ">H" if depth == 16 else ">B"
+    squeeze = zlib.compressobj(1)
+    with open(path, "wb") as fh:
+        ihdr = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
+        fh.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr))
+        pending = bytearray()
+        for y in range(height):
+            value = struct.pack(pack, y * top // max(1, height - 1))
+            if channels in (2, 4):
+                alpha = struct.pack(pack, top // 2)
+                pixel = value * (channels - 1) + alpha
+            else:
+                pixel = value * channels
+            pending += squeeze.compress(b"\x00" + pixel * width)
+            if len(pending) > 1 << 20:
+                fh.write(png_chunk(b"IDAT", bytes(pending)))
+                pending.clear()
+        pending += squeeze.flush()
+        fh.write(png_chunk(b"IDAT", bytes(pending)) + png_chunk(b"IEND", b""))
+    return path

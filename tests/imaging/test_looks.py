@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from PIL import Image, ImageChops, ImageStat
@@ -149,10 +148,9 @@ def test_look_dict_round_trip_and_unknown_look_is_skipped(photo):
     assert apply_looks(photo, [Look("hologram")], seed=0).tobytes() == photo.tobytes()
 
 
-def test_all_looks_fast_at_768(sample_photo):
+def test_all_looks_together_at_768_keep_size_and_mode_and_change_the_photo(sample_photo):
+    """How fast all looks run at 768 px is measured in benchmarks/bench_imaging.py."""
     img = sample_photo.resize((768, 768))
-    everything = [Look(name) for name in FAMILIES]
-    apply_looks(img, everything, seed=0)  # warm caches (halftone screens)
-    start = time.perf_counter()
-    apply_looks(img, everything, seed=1)
-    assert time.perf_counter() - start < 1.0
+    out = apply_looks(img, [Look(name) for name in FAMILIES], seed=1)
+    assert out.size == img.size and out.mode == img.mode
+    assert diff(out, img) > 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import threading
 import time
 
@@ -97,11 +98,11 @@ def test_canceling_a_running_job_reaches_the_handler_quickly(rt, pool_thread):
     job_id = rt.engine.enqueue("diagnostics.sleep", {"seconds": 30, "steps": 3})
     pool_thread()
     wait_until(lambda: rt.engine.get(job_id).status == "running")
-    t0 = time.monotonic()
     row = rt.engine.cancel(job_id)
     assert row.status == "running" and row.cancel_requested and row.message == "Canceling..."
-    wait_until(lambda: rt.engine.get(job_id).status == "canceled", timeout=5)
-    assert time.monotonic() - t0 < 1.0
+    # long before the job's next step (10 s away): the cancel woke its sleep
+    # (how quickly is measured in benchmarks/bench_engine.py)
+    wait_until(lambda: rt.engine.get(job_id).status == "canceled", timeout=8)
 
 
 def test_retry_requeues_the_same_row_and_dismiss_removes_it(rt):
@@ -212,11 +213,54 @@ def test_progress_is_coalesced_to_a_few_writes_a_second(rt):
     assert stats["writes"] >= 4, stats
 
 
-def test_every_status_change_is_written_at_once(rt):
-    """A job that ends within the progress interval still shows its end straight away."""
-    job_id = rt.engine.enqueue("diagnostics.sleep", {"seconds": 0, "steps": 50})
-    run_pool(rt)
-    assert rt.engine.get(job_id).status == "succeeded"
+def _audit_writes(rt) -> sqlite3.Connection:
+    """Record every write to a job row (its status and message) in an audit table of the
+    test's library, through SQLite triggers: what any reader could have seen, write by write."""
+    conn = sqlite3.connect(rt.paths.db_file, isolation_level=None)
+    conn.executescript(
+        """
+        CREATE TABLE audit (n INTEGER PRIMARY KEY, job_id INTEGER, status TEXT, message TEXT);
+        CREATE TRIGGER audit_insert AFTER INSERT ON jobs
+            BEGIN INSERT INTO audit (job_id, status, message) VALUES (new.id, new.status, new.message); END;
+        CREATE TRIGGER audit_update AFTER UPDATE ON jobs
+            BEGIN INSERT INTO audit (job_id, status, message) VALUES (new.id, new.status, new.message); END;
+        """
+    )
+    return conn
+
+
+def _statuses(conn: sqlite3.Connection, job_id: int) -> list[str]:
+    """The row's statuses, write by write, with repeats (progress writes) folded."""
+    seen = [r[0] for r in conn.execute("SELECT status FROM audit WHERE job_id = ? ORDER BY n", (job_id,))]
+    return [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s]
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"seconds": 0, "steps": 50}, ["queued", "running", "succeeded"]),
+        ({"seconds": 0, "steps": 50, "fail_at_step": 30}, ["queued", "running", "failed"]),
+        (
+            {"seconds": 0, "steps": 50, "fail_at_step": 30, "retryable": True, "fail_attempts": 1},
+            ["queued", "running", "queued", "running", "succeeded"],
+        ),
+    ],
+    ids=["succeeds", "fails", "retried"],
+)
+def test_every_status_change_is_written_at_once(rt, payload, expected):
+    """A job that ends within the progress interval still writes every status it passes
+    through, each in its own write (none is skipped or merged by the progress throttle)."""
+    audit = _audit_writes(rt)
+    try:
+        job_id = rt.engine.enqueue("diagnostics.sleep", payload)
+        run_pool(rt)
+        assert _statuses(audit, job_id) == expected
+        writes = audit.execute("SELECT count(*) FROM audit WHERE job_id = ?", (job_id,)).fetchone()[0]
+        assert writes < 15, "50 quick progress calls must be coalesced, not written one by one"
+        last = audit.execute("SELECT status, message FROM audit WHERE job_id = ? ORDER BY n DESC LIMIT 1", (job_id,)).fetchone()
+        assert last == (rt.engine.get(job_id).status, rt.engine.get(job_id).message)
+    finally:
+        audit.close()
 
 
 def test_same_process_watchers_see_changes_at_once(rt):
@@ -266,7 +310,12 @@ def test_an_expired_lease_from_another_machine_is_recovered(rt):
     assert rt.engine.recover() == 0  # the other machine's lease is still good
     conn.execute("UPDATE jobs SET lease_until=? WHERE id=?", (time.time() - 1, job_id))
     conn.close()
-    assert rt.engine.recover() == 1
+    rt.engine.lease_seconds = 0.5
+    # one sighting of a run-out lease is not enough (the library may just have been locked):
+    # it must stay unrenewed for half a lease
+    assert rt.engine.recover() == 0
+    assert rt.engine.get(job_id).status == "running"
+    wait_until(lambda: rt.engine.recover() == 1, timeout=10, interval=0.05)
     row = rt.engine.get(job_id)
     assert row.status == "queued"  # diagnostics.sleep is safe to retry and attempts remain
     assert "Restarting" in row.message

@@ -17,7 +17,7 @@ from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from tests.fakes.chat_server import ChatScript, FakeChatServer
 from tests.fakes.fal_server import FakeFalServer, FalScript, make_png
-from tests.helpers import run_pool
+from tests.helpers import run_pool, wait_until
 
 SAMPLES = sample_photos()
 
@@ -95,21 +95,23 @@ def test_every_stage_is_reported_in_order_with_progress_going_up(rt, monkeypatch
 
 
 def test_stage_messages_are_all_written_when_the_job_is_slow_enough(rt, monkeypatch):
-    """Coalescing may skip a message on a fast machine; at 0.25 s a stage every one lands."""
+    """Coalescing may skip a message on a fast machine; when each render waits until the row
+    shows its stage (as a slow render would), every stage lands."""
     import desktop.generators.local as local
 
     real = local.render_preview
+    renders: list[int] = []
 
     def slow_render(*args, **kwargs):
-        import time
-
-        time.sleep(0.25)
+        renders.append(1)
+        stage = f"Rendering preview {len(renders)} of 3"
+        wait_until(lambda: any(m == stage for _, m in seen), timeout=60)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(local, "render_preview", slow_render)
     job_id = enqueue_style(rt, "cool blue", reference=SAMPLES[0], previews=3, size=128)
     seen = _messages(rt, job_id)
-    run_pool(rt)
+    run_pool(rt, timeout=120)
     assert rt.engine.get(job_id).status == "succeeded"
     messages = [m for _, m in seen]
     assert "Rendering preview 1 of 3" in messages and "Rendering preview 2 of 3" in messages and "Rendering preview 3 of 3" in messages
@@ -178,7 +180,9 @@ def test_a_reference_that_breaks_inside_the_job_fails_it_with_a_sentence_and_lea
     photo = tmp_path / "photo.jpg"
     Image.open(SAMPLES[1]).convert("RGB").save(photo, "JPEG")
     job_id = enqueue_style(rt, "warm", reference=photo)
-    stored = rt.engine.get(job_id).payload_dict()["reference"]
+    reference = rt.engine.get(job_id).payload_dict()["reference"]
+    assert reference.startswith("uploads/"), "the payload names the library's copy, relative to the data folder"
+    stored = rt.paths.home / reference
     data = open(stored, "rb").read()
     with open(stored, "wb") as fh:
         fh.write(data[: len(data) // 3])  # the library's copy got truncated on disk

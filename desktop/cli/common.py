@@ -1,0 +1,72 @@
+"""What every subcommand shares: exit codes, the refusal error, opening the library, ids and
+printing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from desktop.errors import UserError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a program whose reader went away (128 + SIGPIPE)
+MAX_ID = 2**63 - 1  # the largest id a database row can have
+
+
+class CliError(UserError):
+    """Input refused before anything ran (exit 2)."""
+
+
+def open_library(args: argparse.Namespace, *, read_only: bool = False, **kwargs: Any):
+    """Open the runtime; ``read_only`` commands (list, show) ask it not to write anything."""
+    from desktop.runtime import open_runtime
+
+    return open_runtime(args.home, verbose=args.verbose, read_only=read_only, **kwargs)
+
+
+def library_exists(args: argparse.Namespace) -> bool:
+    """For read-only commands: a library that was never created is not created by looking."""
+    from desktop.config import resolve_paths
+
+    paths = resolve_paths(args.home)
+    if paths.database_url() != f"sqlite:///{paths.db_file}":
+        return True  # another database (PostgreSQL): it exists or opening it says so
+    return paths.db_file.exists()
+
+
+def check_job_id(job_id: int) -> None:
+    if not 1 <= job_id <= MAX_ID:
+        raise CliError(f"There is no job {job_id}; 'stylestudio jobs list --all' shows the jobs there are.")
+
+
+def check_style_id(style_id: int) -> None:
+    if not 1 <= style_id <= MAX_ID:
+        raise CliError(f"There is no style {style_id}; 'stylestudio styles list' shows the styles there are.")
+
+
+def print_json(doc: Any) -> None:
+    print(json.dumps(doc, indent=2, ensure_ascii=False))
+
+
+def age(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    seconds = max(0, int(time.time() - ts))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+
+
+def job_table(rows: Sequence[Any]) -> str:
+    header = f"{'ID':>5}  {'TYPE':<18} {'STATUS':<10} {'PROGRESS':>8}  {'AGE':>7}  MESSAGE"
+    lines = [header]
+    for r in rows:
+        prog = "" if r.progress is None else f"{r.progress * 100:.0f}%"
+        text = r.error if r.status == "failed" and r.error else r.message
+        lines.append(f"{r.id:>5}  {r.type:<18.18} {r.status:<10} {prog:>8}  {age(r.created_at):>7}  {text}")
+    return "\n".join(lines)

@@ -1,0 +1,134 @@
+"""The argument parser: every option and subcommand, and one sentence for any bad option."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+from typing import NoReturn
+
+from desktop import __version__
+from desktop.cli.common import EXIT_USAGE
+
+MAX_GRACE = 3600.0
+
+
+class OneSentenceParser(argparse.ArgumentParser):
+    """argparse prints a usage block and a message; we print one sentence that says what is
+    wrong and where the help is, and exit 2. Subparsers inherit the class."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(one_sentence(message, self.prog, self._subcommand_names()) + "\n")
+        sys.exit(EXIT_USAGE)
+
+    def _subcommand_names(self) -> list[str]:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return list(action.choices)
+        return []
+
+
+def one_sentence(message: str, prog: str, subcommands: list[str] | None = None) -> str:
+    text = message.strip()
+    names = ", ".join(subcommands or [])
+    word = "a command" if prog == "stylestudio" else "an action"
+    if re.fullmatch(r"the following arguments are required: (COMMAND|ACTION)", text):
+        return f"Name {word} after '{prog}' ({names}); see '{prog} --help'."
+    choice = re.fullmatch(r"argument (COMMAND|ACTION): invalid choice: (.+) \(choose from .+\)", text)
+    if choice:
+        return f"{choice.group(2)} is not {word} of '{prog}'; use one of {names} (see '{prog} --help')."
+    text = re.sub(r"^argument ([^:]+): ", r"\1: ", text)
+    text = re.sub(r"invalid choice: (.+) \(choose from (.+)\)$", r"\1 is not one of \2", text)
+    text = text.replace("the following arguments are required: ", "missing ")
+    text = text.replace("unrecognized arguments: ", "unknown arguments: ")
+    if text and text[0].islower() and not text.startswith("-"):
+        text = text[0].upper() + text[1:]
+    return f"{text.rstrip('.')}; see '{prog} --help'."
+
+
+# --- value types (their messages follow the option's name: "--previews: 'x' is not ...") ------
+
+
+def whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+
+
+def positive_int(text: str) -> int:
+    value = whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be 1 or more")
+    return value
+
+
+def grace_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0 <= value <= MAX_GRACE:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds from 0 to {MAX_GRACE:.0f}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = OneSentenceParser(
+        prog="stylestudio",
+        description="Style Studio: turn a description and a reference image into a reusable visual style.",
+    )
+    p.add_argument("--version", action="version", version=f"Style Studio {__version__}")
+    p.add_argument("--home", metavar="DIR", help="data folder to use (default: STYLESTUDIO_HOME or the user data folder)")
+    p.add_argument("-v", "--verbose", action="store_true", help="also log to the terminal")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    jobs = sub.add_parser("jobs", help="list, watch, enqueue, cancel, retry and dismiss jobs")
+    jsub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    jl = jsub.add_parser("list", help="active and recent jobs, newest first")
+    jl.add_argument("--json", action="store_true", help="print one JSON document")
+    jl.add_argument("--all", action="store_true", help="include finished jobs")
+    jl.add_argument("--limit", type=positive_int, metavar="N", help="show at most N jobs (default 200, or 1000 with --all)")
+    jsub.add_parser("watch", help="a live table of jobs until Ctrl+C")
+    je = jsub.add_parser("enqueue", help="queue a job and print its id")
+    je.add_argument("type", help="job type, e.g. diagnostics.sleep")
+    je.add_argument("--payload", default="{}", help="the job's input as a JSON object")
+    je.add_argument("--json", action="store_true", help="print the new row as JSON")
+    for name, text in (("cancel", "cancel a job"), ("retry", "run a failed or canceled job again"), ("dismiss", "remove a finished job")):
+        jp = jsub.add_parser(name, help=text)
+        jp.add_argument("id", type=whole_number, metavar="JOB_ID")
+        jp.add_argument("--json", action="store_true", help="print the row as JSON")
+    js = jsub.add_parser("show", help="one job")
+    js.add_argument("id", type=whole_number, metavar="JOB_ID")
+    js.add_argument("--json", action="store_true")
+
+    w = sub.add_parser("worker", help="run queued jobs headless until Ctrl+C")
+    w.add_argument("--max-parallel", type=positive_int, default=None, help="jobs at once (default: the setting, 2)")
+    w.add_argument("--exit-when-idle", action="store_true", help="stop once no job is queued or running")
+    w.add_argument("--grace", type=grace_seconds, default=5.0, help="seconds running jobs get to finish on Ctrl+C, 0 to 3600 (default 5)")
+
+    g = sub.add_parser("generate", help="make a style from a description (and a reference image)")
+    g.add_argument("description")
+    g.add_argument("--reference", metavar="PATH", help="a reference image")
+    g.add_argument("--name", help="the style's name (default: from the description)")
+    g.add_argument("--backend", choices=("local", "fal"), help="generator (default: the setting, local)")
+    g.add_argument("--previews", type=positive_int, help="number of previews, 1 to 8 (default 4)")
+    g.add_argument("--size", type=positive_int, help="long edge of the previews in pixels (default 768)")
+    g.add_argument("--seed", type=whole_number, help="seed for repeatable looks")
+    g.add_argument("--json", action="store_true", help="print the new style as JSON")
+    g.add_argument("--enqueue", action="store_true", help="only queue it for a running app or worker; print the job id")
+
+    st = sub.add_parser("styles", help="list, show and delete styles")
+    ssub = st.add_subparsers(dest="styles_command", metavar="ACTION", required=True)
+    sl = ssub.add_parser("list", help="all styles, newest first")
+    sl.add_argument("--json", action="store_true")
+    sl.add_argument("--search", default="", help="only styles whose name or description contains this")
+    ss = ssub.add_parser("show", help="one style, with the paths of its files")
+    ss.add_argument("id", type=whole_number, metavar="STYLE_ID")
+    ss.add_argument("--json", action="store_true")
+    sd = ssub.add_parser("delete", help="delete a style and its files")
+    sd.add_argument("id", type=whole_number, metavar="STYLE_ID")
+
+    sub.add_parser("self-test", help="start the app offscreen and make one style end to end")
+    return p

@@ -1,0 +1,1 @@
+from tests.db.support import small_disk  # noqa: F401  (a fixture)
