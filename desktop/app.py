@@ -6,6 +6,11 @@ on a worker thread (data folder, logging, migrations, job engine with crash reco
 the in-process work pool on its own thread, and returns the window. ``await stop(window)``
 stops the pool within a bounded grace (running jobs end canceled; none is left ``running``),
 closes the library and the window. ``main()`` is what ``stylestudio`` runs without arguments.
+
+Shutdown order (what keeps a closing library from being used): first nothing new starts (no
+blocking call, no thumbnail decode, no engine event reaches the window), then every blocking
+call and decode still running on a thread is awaited (canceling the task that awaits a call
+does not stop its thread), then the pool stops, and only then does the library close.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import os
 from typing import TYPE_CHECKING
 
 from desktop.config import resolve_paths
-from desktop.errors import UserError
+from desktop.errors import LibraryBusy, UserError
 from desktop.jobs.model import INTERRUPTED_ERROR
 from desktop.jobs.pool import PoolThread
 from desktop.runtime import Runtime, open_runtime
@@ -28,6 +33,9 @@ log = logging.getLogger(__name__)
 
 STOP_GRACE = 1.0  # seconds a running job gets to finish when the window closes
 STOP_TIMEOUT = STOP_GRACE + 6.0  # the pool's own shutdown is bounded by about grace + 3 s
+# in-flight reads and writes end in well under a second; this bound is only for a call stuck
+# behind another process's lock (SQLite's busy timeout is 10 s)
+DRAIN_TIMEOUT = 15.0
 WINDOW_STATE_FILE = "window.ini"  # QSettings for geometry and splitter, inside the data folder
 
 
@@ -77,52 +85,101 @@ def _end_own_running(runtime: Runtime) -> int:
     the pool did not stop in time; the update is fenced on owner and attempt)."""
     engine = runtime.engine
     count = 0
-    for row in engine.store.running():
-        if row.owner == engine.owner and engine.store.recover_fail(row, INTERRUPTED_ERROR) is not None:
-            log.warning("[job %d] failed: Style Studio closed while it was running", row.id)
-            count += 1
+    try:
+        for row in engine.store.running():
+            if row.owner == engine.owner and engine.store.recover_fail(row, INTERRUPTED_ERROR) is not None:
+                log.warning("[job %d] failed: Style Studio closed while it was running", row.id)
+                count += 1
+    except LibraryBusy:  # locked by another program: the next start recovers the row
+        log.warning("The library is locked; a job left running is recovered at the next start")
     return count
 
 
 async def stop(window: MainWindow) -> None:
-    """Shut the window's world down in bounded time: no row is left ``running``."""
-    from desktop.ui.async_utils import pending_tasks, run_blocking
+    """Shut the window's world down in bounded time: no row is left ``running``, and no thread
+    of the window's still uses the library when it closes."""
+    from desktop.ui.async_utils import (
+        end_window_generation,
+        refuse_blocking,
+        run_shutdown_step,
+        wait_in_flight,
+    )
 
     if window.stopped:
         return
     window.stopped = True
+    refuse_blocking()  # before anything else: a task woken below starts no new read
     window.shutdown()
-    for task in pending_tasks():  # refreshes, fetches... nothing of theirs matters any more
-        if task is not asyncio.current_task():
-            task.cancel()
     pool_thread: PoolThread | None = window.pool_thread
     runtime: Runtime | None = window.runtime
     try:
+        await _cancel_window_tasks()  # refreshes, fetches... nothing of theirs matters any more
+        if not await wait_in_flight(DRAIN_TIMEOUT):
+            log.warning("Blocking calls were still running %.0f s after the window closed", DRAIN_TIMEOUT)
+        if not await run_shutdown_step(window.join_threads, DRAIN_TIMEOUT):
+            log.warning("A thumbnail was still being decoded %.0f s after the window closed", DRAIN_TIMEOUT)
         if pool_thread is not None:
-            ended = await run_blocking(pool_thread.stop, STOP_TIMEOUT)
+            ended = await run_shutdown_step(pool_thread.stop, STOP_TIMEOUT)
             if not ended:
                 log.warning("The work pool did not stop within %.0f s", STOP_TIMEOUT)
         if runtime is not None:
-            await run_blocking(_end_own_running, runtime)
-            await run_blocking(runtime.close)
+            await run_shutdown_step(_end_own_running, runtime)
+            await run_shutdown_step(runtime.close)
     finally:
+        # tasks started while closing (a queued signal, a timer) could do nothing, but one
+        # left pending would wake up after a next start() allows blocking calls again
+        await _cancel_window_tasks()
+        end_window_generation()  # its tasks stay refused; a next window's may run
         window.close()
-        window.deleteLater()
+        window.deleteLater()  # (no await after this: nothing may touch the deleted window)
     log.info("Window closed")
+
+
+async def _cancel_window_tasks() -> None:
+    """Cancel the window's tasks and await their end (a few rounds, for ones started meanwhile;
+    a task started later still cannot reach a library: it belongs to a closed window)."""
+    from desktop.ui.async_utils import pending_tasks
+
+    current = asyncio.current_task()
+    for _round in range(3):
+        tasks = [t for t in pending_tasks() if t is not current]
+        if not tasks:
+            return
+        for task in tasks:
+            task.cancel()
+        _done, stuck = await asyncio.wait(tasks, timeout=DRAIN_TIMEOUT)
+        if stuck:
+            log.warning("%d window tasks did not end when canceled", len(stuck))
+            return
 
 
 def stop_blocking(window: MainWindow) -> None:
     """The same as ``stop`` without an event loop, for when Qt is quitting under us (session
-    end): blocks the GUI thread for at most ``STOP_TIMEOUT``."""
+    end): blocks the GUI thread for at most about ``2 * DRAIN_TIMEOUT + STOP_TIMEOUT``."""
+    from desktop.ui.async_utils import (
+        end_window_generation,
+        pending_tasks,
+        refuse_blocking,
+        wait_in_flight_blocking,
+    )
+
     if window.stopped:
         return
     window.stopped = True
+    refuse_blocking()
     window.shutdown()
+    for task in pending_tasks():  # (no loop turn to await them in: their calls are awaited below)
+        task.cancel()
+    if not wait_in_flight_blocking(DRAIN_TIMEOUT):
+        log.warning("Blocking calls were still running %.0f s after Qt quit", DRAIN_TIMEOUT)
+    if not window.join_threads(DRAIN_TIMEOUT):
+        log.warning("A thumbnail was still being decoded %.0f s after Qt quit", DRAIN_TIMEOUT)
     if window.pool_thread is not None:
         window.pool_thread.stop(STOP_TIMEOUT)
     if window.runtime is not None:
         _end_own_running(window.runtime)
         window.runtime.close()
+    end_window_generation()
     log.info("Window closed (Qt quit)")
 
 

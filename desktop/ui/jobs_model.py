@@ -170,6 +170,11 @@ class JobsModel(KeyedListModel[JobRow]):
         self._removed.clear()
 
     # --- helpers --------------------------------------------------------------------------
+    @property
+    def loading(self) -> bool:
+        """A re-read of the rows is under way."""
+        return self._loading
+
     def active_count(self) -> int:
         return sum(1 for r in self._items if not r.is_finished)
 

@@ -444,3 +444,10 @@ class MainWindow(QMainWindow):
         if self.styles_model is not None:
             self.styles_model.thumbnails.shutdown()
         self.notifier.close()
+
+    def join_threads(self, timeout: float) -> bool:
+        """Blocking, after ``shutdown``: wait for the window's own threads (thumbnail decodes)
+        to finish what they are doing; False if one was still busy after ``timeout``."""
+        if self.styles_model is None:
+            return True
+        return self.styles_model.thumbnails.join(timeout)

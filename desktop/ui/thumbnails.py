@@ -4,12 +4,15 @@ Images are scaled to *cover* the given size (the card crops the overflow).
 ``ThumbnailCache.get(path)`` answers at once: the pixmap if it is cached, else ``None`` after
 asking a worker thread to decode (and scale) the file; ``loaded(path)`` is emitted on the GUI
 thread when it is ready. Workers produce ``QImage`` (safe off the GUI thread); the ``QPixmap``
-is made on the GUI thread.
+is made on the GUI thread. ``shutdown()`` stops taking work and ``join()`` waits for a decode
+still running, so no worker emits into a cache that is being deleted.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
+import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
@@ -47,6 +50,8 @@ class ThumbnailCache(QObject):
         self._pending: set[str] = set()
         self._failed: set[str] = set()
         self._closed = False
+        self._futures: set[concurrent.futures.Future[None]] = set()
+        self._futures_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stylestudio-thumbs")
         self._decoded.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
 
@@ -57,8 +62,15 @@ class ThumbnailCache(QObject):
             return pixmap
         if path not in self._pending and path not in self._failed and not self._closed:
             self._pending.add(path)
-            self._executor.submit(self._decode, path)
+            future = self._executor.submit(self._decode, path)
+            with self._futures_lock:
+                self._futures.add(future)
+            future.add_done_callback(self._forget_future)
         return None
+
+    def _forget_future(self, future: concurrent.futures.Future[None]) -> None:  # any thread
+        with self._futures_lock:
+            self._futures.discard(future)
 
     def _decode(self, path: str) -> None:  # worker thread
         try:
@@ -91,9 +103,17 @@ class ThumbnailCache(QObject):
         self.loaded.emit(path)
 
     def shutdown(self) -> None:
-        """Stop decoding (queued work is dropped; a decode in progress finishes on its own)."""
+        """Stop decoding (queued work is dropped; a decode in progress finishes on its own, and
+        ``join`` waits for it)."""
         self._closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def join(self, timeout: float) -> bool:
+        """Blocking, after ``shutdown``: wait until no decode is running; False on timeout."""
+        with self._futures_lock:
+            running = list(self._futures)
+        _done, not_done = concurrent.futures.wait(running, timeout=timeout)
+        return not not_done
 
     def pending_count(self) -> int:
         return len(self._pending)

@@ -13,7 +13,7 @@ from desktop.library import Library
 from desktop.runtime import open_runtime
 from desktop.ui.jobs_model import JobsModel
 from desktop.ui.styles_model import StyleIdRole, StylesModel, ThumbnailReadyRole
-from tests.ui.conftest import arun, shown
+from tests.ui.conftest import alive, arun, shown, wait_until
 from tests.ui.sample_library import add_styles
 
 
@@ -34,25 +34,25 @@ def test_styles_model_passes_the_model_tester_while_it_changes(qtbot, qtmodeltes
         library = Library(rt.db, rt.paths)
         model = StylesModel(library)
         model.refresh()
-        qtbot.waitUntil(lambda: model.rowCount() == 5, timeout=5000)
+        wait_until(lambda: model.rowCount() == 5)
         qtmodeltester.check(model)  # stays attached: checks every change below
         assert ids_in(model) == sorted(ids_in(model), reverse=True)  # newest first
 
         # thumbnails arrive from worker threads; a placeholder is shown until then
-        qtbot.waitUntil(lambda: all(model.index(r, 0).data(ThumbnailReadyRole) for r in range(5)), timeout=5000)
+        wait_until(lambda: all(model.index(r, 0).data(ThumbnailReadyRole) for r in range(5)))
         assert model.thumbnails.pending_count() == 0
 
         new_ids = add_styles(library_home, 2, previews=1)
         library.delete(ids_in(model)[2])
         model.refresh()
-        qtbot.waitUntil(lambda: model.rowCount() == 6, timeout=5000)
+        wait_until(lambda: model.rowCount() == 6)
         assert ids_in(model)[:2] == sorted(new_ids, reverse=True)
 
         model.set_search("sodium")
-        qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+        wait_until(lambda: model.rowCount() == 1)
         assert model.index(0, 0).data(Qt.ItemDataRole.DisplayRole) == "Sodium Night"
         model.set_search("")
-        qtbot.waitUntil(lambda: model.rowCount() == 6, timeout=5000)
+        wait_until(lambda: model.rowCount() == 6)
         model.thumbnails.shutdown()
     finally:
         rt.close()
@@ -68,12 +68,12 @@ def test_gallery_pages_in_as_it_scrolls(qtbot, aloop, home, monkeypatch):
     try:
         model = StylesModel(Library(rt.db, rt.paths))
         model.refresh()
-        qtbot.waitUntil(lambda: model.rowCount() == 4, timeout=5000)
+        wait_until(lambda: model.rowCount() == 4)
         assert model.total == 10 and model.canFetchMore(model.index(-1, 0).parent())
         while model.rowCount() < 10:
             n = model.rowCount()
             model.fetchMore(model.index(-1, 0).parent())
-            qtbot.waitUntil(lambda n=n: model.rowCount() > n, timeout=5000)
+            wait_until(lambda n=n: model.rowCount() > n)
         assert len(set(ids_in(model))) == 10
         assert not model.canFetchMore(model.index(-1, 0).parent())
         model.thumbnails.shutdown()
@@ -88,48 +88,50 @@ def test_jobs_model_passes_the_model_tester_while_it_changes(qtbot, qtmodelteste
     engine = window.runtime.engine
     a = engine.enqueue("diagnostics.sleep", {"seconds": 0.2, "steps": 2})
     b = engine.enqueue("diagnostics.sleep", {"seconds": 0, "steps": 1, "fail_at_step": 1})
-    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5000)
-    qtbot.waitUntil(lambda: model.find(a).status == "succeeded" and model.find(b).status == "failed", timeout=5000)
+    wait_until(lambda: model.rowCount() == 2)
+    wait_until(lambda: model.find(a).status == "succeeded" and model.find(b).status == "failed")
     engine.dismiss(a)
-    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+    wait_until(lambda: model.rowCount() == 1)
+    reloaded: list[bool] = []
+    model.loaded.connect(lambda: reloaded.append(True))
     model.reload()  # a full re-read changes nothing
-    qtbot.waitUntil(lambda: not model._loading, timeout=5000)
+    wait_until(lambda: bool(reloaded))
     assert [r.id for r in model.items()] == [b]
     assert isinstance(model.index(0, 0).data(Qt.ItemDataRole.UserRole + 1), JobRow)
 
 
 def test_search_and_empty_states(qtbot, library_home, window):
     gallery = window.findChild(QListView, "galleryView")
-    qtbot.waitUntil(lambda: gallery.model() is not None and gallery.model().rowCount() == 5, timeout=5000)
+    wait_until(lambda: gallery.model() is not None and gallery.model().rowCount() == 5)
     assert window.gallery.currentWidget() is gallery
     search = window.findChild(QLineEdit, "searchEdit")
     qtbot.keyClicks(search, "no such look anywhere")
-    qtbot.waitUntil(lambda: window.gallery.currentWidget() is window.gallery.empty, timeout=5000)
+    wait_until(lambda: window.gallery.currentWidget() is window.gallery.empty)
     assert "No styles match" in window.gallery.empty.title.text()
     search.clear()
-    qtbot.waitUntil(lambda: gallery.model().rowCount() == 5, timeout=5000)
+    wait_until(lambda: gallery.model().rowCount() == 5)
     qtbot.keyClicks(search, "archive")  # matches the description, not the name
-    qtbot.waitUntil(lambda: gallery.model().rowCount() == 1, timeout=5000)
+    wait_until(lambda: gallery.model().rowCount() == 1)
     assert gallery.model().index(0, 0).data() == "Moss Archive"
 
 
 def test_styles_made_elsewhere_appear_without_a_click(qtbot, window, home):
     """Another process (here: another connection) adds and deletes styles: the gallery follows."""
     gallery = window.findChild(QListView, "galleryView")
-    qtbot.waitUntil(lambda: window.styles_model.ever_loaded, timeout=5000)
+    wait_until(lambda: window.styles_model.ever_loaded)
     ids = add_styles(home, 2, previews=1)
-    qtbot.waitUntil(lambda: gallery.model().rowCount() == 2, timeout=5000)
+    wait_until(lambda: gallery.model().rowCount() == 2)
     assert window.gallery.currentWidget() is gallery
     rt = open_runtime(home, watch_external=False)
     try:
         Library(rt.db, rt.paths).delete(ids[1])
     finally:
         rt.close()
-    qtbot.waitUntil(lambda: ids_in(gallery.model()) == [ids[0]], timeout=5000)
+    wait_until(lambda: ids_in(gallery.model()) == [ids[0]])
 
 
 def test_a_new_library_shows_a_friendly_empty_state(qtbot, window):
-    qtbot.waitUntil(lambda: window.styles_model.ever_loaded, timeout=5000)
+    wait_until(lambda: window.styles_model.ever_loaded)
     assert window.gallery.currentWidget() is window.gallery.empty
     assert window.gallery.empty.title.text() == "Your style library is empty"
     button = window.gallery.empty.findChild(QPushButton, "emptyNewStyleButton")
@@ -140,12 +142,12 @@ def test_a_new_library_shows_a_friendly_empty_state(qtbot, window):
 
 def test_detail_shows_the_style_and_delete_asks_first(qtbot, library_home, window):
     gallery = window.findChild(QListView, "galleryView")
-    qtbot.waitUntil(lambda: gallery.model() is not None and gallery.model().rowCount() == 5, timeout=5000)
+    wait_until(lambda: gallery.model() is not None and gallery.model().rowCount() == 5)
     first = gallery.model().index(0, 0)
     style_id = first.data(StyleIdRole)
     gallery.setCurrentIndex(first)
     detail = window.findChild(type(window.detail), "styleDetail")
-    qtbot.waitUntil(lambda: detail.style is not None and detail.style.id == style_id, timeout=5000)
+    wait_until(lambda: detail.style is not None and detail.style.id == style_id)
     assert detail.findChild(QLabel, "styleNameLabel").text() == first.data()
     assert detail.palette_row.count() >= 3  # swatches, then the stretch
 
@@ -153,30 +155,32 @@ def test_detail_shows_the_style_and_delete_asks_first(qtbot, library_home, windo
     qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
     box = _wait_message_box(qtbot, detail)
     box.button(QMessageBox.StandardButton.Cancel).click()
-    qtbot.wait(100)
+    # the delete coroutine has seen the answer once it deleted its box (it does so right after)
+    wait_until(lambda: not alive(box))
     assert window.library.get(style_id) is not None  # Cancel keeps it
+    assert detail.style is not None and detail.style.id == style_id
 
     qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
     box = _wait_message_box(qtbot, detail)
     [b for b in box.buttons() if b.text() == "Delete"][0].click()
-    qtbot.waitUntil(lambda: gallery.model().rowCount() == 4, timeout=5000)
+    wait_until(lambda: gallery.model().rowCount() == 4)
     assert style_id not in ids_in(gallery.model())
     assert window.library.get(style_id) is None
 
 
 def test_export_cube_copies_the_lut(qtbot, library_home, window, tmp_path):
     gallery = window.findChild(QListView, "galleryView")
-    qtbot.waitUntil(lambda: gallery.model() is not None and gallery.model().rowCount() == 5, timeout=5000)
+    wait_until(lambda: gallery.model() is not None and gallery.model().rowCount() == 5)
     gallery.setCurrentIndex(gallery.model().index(1, 0))
     detail = window.detail
-    qtbot.waitUntil(lambda: detail.style is not None, timeout=5000)
+    wait_until(lambda: detail.style is not None)
     qtbot.mouseClick(detail.findChild(QPushButton, "exportCubeButton"), Qt.MouseButton.LeftButton)
     found: list[QFileDialog] = []
-    qtbot.waitUntil(lambda: bool(found.extend(d for d in detail.findChildren(QFileDialog) if d.isVisible()) or found), timeout=3000)
+    wait_until(lambda: bool(found.extend(d for d in detail.findChildren(QFileDialog) if d.isVisible()) or found))
     target = tmp_path / "exported.cube"
     found[0].findChild(QLineEdit, "fileNameEdit").setText(str(target))  # typed by the user
     found[0].accept()
-    qtbot.waitUntil(target.exists, timeout=3000)
+    wait_until(target.exists)
     assert target.read_text() == detail.style.lut_path.read_text()
 
 
@@ -187,7 +191,7 @@ def _wait_message_box(qtbot, parent) -> QMessageBox:
         found[:] = [b for b in parent.findChildren(QMessageBox) if b.isVisible()]
         return bool(found)
 
-    qtbot.waitUntil(visible_box, timeout=3000)
+    wait_until(visible_box)
     return found[0]
 
 
@@ -196,7 +200,7 @@ def test_window_geometry_and_splitter_persist_in_the_data_folder(qtbot, aloop, h
     try:
         win.resize(760, 560)  # the offscreen screen is 800 x 600
         win.splitter.setSizes([460, 300])
-        qtbot.wait(50)
+        wait_until(lambda: (win.width(), win.height()) == (760, 560))
         sizes = win.splitter.sizes()
     finally:
         arun(qtbot, desktop_app.stop(win), timeout=30)
@@ -220,7 +224,7 @@ def test_revealing_an_old_style_loads_pages_until_it_is_there(qtbot, aloop, home
     win = arun(qtbot, desktop_app.start(home))
     try:
         gallery = win.findChild(QListView, "galleryView")
-        qtbot.waitUntil(lambda: win.styles_model.ever_loaded, timeout=5000)
+        wait_until(lambda: win.styles_model.ever_loaded)
         assert arun(qtbot, win.reveal_style(ids[0]))  # the oldest: the last page
         assert gallery.currentIndex().data(StyleIdRole) == ids[0]
         assert gallery.model().rowCount() == 11

@@ -23,7 +23,7 @@ from desktop.ui.drop_zone import DropZone
 from desktop.ui.new_style_dialog import NewStyleDialog
 from desktop.ui.progress_dialog import JobProgressDialog
 from desktop.ui.styles_model import StyleIdRole
-from tests.ui.conftest import alive, drop_files, shown
+from tests.ui.conftest import alive, drop_files, shown, wait_until
 from tests.ui.sample_library import add_styles
 
 
@@ -40,21 +40,21 @@ def open_dialog(qtbot, window) -> NewStyleDialog:
     window.findChild(type(window.new_style_action), "newStyleAction").trigger()
     dialog = window.findChild(NewStyleDialog, "newStyleDialog")
     assert dialog is not None
-    qtbot.waitUntil(dialog.isVisible, timeout=2000)
+    wait_until(dialog.isVisible)
     return dialog
 
 
 def test_drop_describe_generate_then_the_new_style_is_selected(qtbot, home_with_styles, window, monkeypatch, tmp_path):
     monkeypatch.setattr(progress_dialog, "SHOW_DELAY", 0.05)  # this job takes about a second
     gallery = window.findChild(QListView, "galleryView")
-    qtbot.waitUntil(lambda: gallery.model() is not None and gallery.model().rowCount() == 3, timeout=5000)
+    wait_until(lambda: gallery.model() is not None and gallery.model().rowCount() == 3)
 
     dialog = open_dialog(qtbot, window)
     zone = dialog.findChild(DropZone, "referenceDropZone")
     reference = tmp_path / "my reference.png"
     reference.write_bytes(sample_photos()[2].read_bytes())
     assert drop_files(zone, reference)
-    qtbot.waitUntil(lambda: zone.reference is not None, timeout=5000)
+    wait_until(lambda: zone.reference is not None)
     assert "my reference.png" in zone.title.text()
     assert "×" in zone.detail.text()  # the image size is shown
 
@@ -68,40 +68,43 @@ def test_drop_describe_generate_then_the_new_style_is_selected(qtbot, home_with_
     assert generate.isEnabled()
     qtbot.mouseClick(generate, Qt.MouseButton.LeftButton)
 
-    qtbot.waitUntil(lambda: bool(window.progress_dialogs), timeout=5000)
+    wait_until(lambda: bool(window.progress_dialogs))
     (job_id, progress) = next(iter(window.progress_dialogs.items()))
     assert progress.objectName() == "jobProgressDialog"
     assert not shown(dialog)  # the new-style dialog closed once the job was queued
 
     label = progress.findChild(QLabel, "jobMessageLabel")
     bar = progress.findChild(QProgressBar, "jobProgressBar")
-    messages: list[str] = []
+    messages: list[str] = []  # what the dialog showed after each row it applied (none missed)
+    bars: list[tuple[int, int]] = []
     closed = []
     progress.finished.connect(lambda _r: closed.append(True))
+    original_apply = progress.apply
 
-    def watch() -> bool:
-        if alive(progress) and progress.isVisible():
-            text = label.text()
-            if not messages or messages[-1] != text:
-                messages.append(text)
-            assert 0 <= bar.value() <= 1000 or bar.maximum() == 0
-        return bool(closed)
+    def recording_apply(row) -> None:
+        original_apply(row)
+        if alive(progress):
+            if not messages or messages[-1] != label.text():
+                messages.append(label.text())
+            bars.append((bar.value(), bar.maximum()))
 
-    qtbot.waitUntil(watch, timeout=30000)
+    progress.apply = recording_apply
+    wait_until(lambda: bool(closed), timeout=60)
     row = window.runtime.engine.get(job_id)
     assert row.status == "succeeded", row.error
     assert len(set(messages)) >= 2, messages  # the message changed while we watched
     assert any("preview" in m.lower() for m in messages), messages
+    assert all(0 <= value <= 1000 or maximum == 0 for value, maximum in bars), bars
     assert not shown(progress)
 
     new_id = row.result_dict()["id"]
-    qtbot.waitUntil(lambda: gallery.model().rowCount() == 4, timeout=5000)
-    qtbot.waitUntil(lambda: gallery.currentIndex().data(StyleIdRole) == new_id, timeout=5000)
+    wait_until(lambda: gallery.model().rowCount() == 4)
+    wait_until(lambda: gallery.currentIndex().data(StyleIdRole) == new_id)
     assert gallery.selectionModel().isSelected(gallery.currentIndex())
     assert gallery.currentIndex().row() == 0  # newest first
     assert gallery.visualRect(gallery.currentIndex()).intersects(gallery.viewport().rect())
     detail = window.findChild(type(window.detail), "styleDetail")
-    qtbot.waitUntil(lambda: detail.style is not None and detail.style.id == new_id, timeout=5000)
+    wait_until(lambda: detail.style is not None and detail.style.id == new_id)
 
 
 def test_non_image_drops_are_refused_and_start_no_job(qtbot, window, tmp_path):
@@ -112,24 +115,24 @@ def test_non_image_drops_are_refused_and_start_no_job(qtbot, window, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("not a picture at all, just words\n" * 20)
     assert drop_files(zone, notes)
-    qtbot.waitUntil(error.isVisible, timeout=5000)
+    wait_until(error.isVisible)
     assert error.text().startswith('Can\'t open "notes.txt"'), error.text()
     assert zone.reference is None
 
     folder = tmp_path / "holiday photos"
     folder.mkdir()
     assert drop_files(zone, folder)
-    qtbot.waitUntil(lambda: "folder" in error.text(), timeout=5000)
+    wait_until(lambda: "folder" in error.text())
 
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(sample_photos()[-1].read_bytes()[:3000])  # a truncated JPEG
     assert drop_files(zone, broken)
-    qtbot.waitUntil(lambda: "broken.jpg" in error.text(), timeout=5000)
+    wait_until(lambda: "broken.jpg" in error.text())
     assert zone.reference is None
 
     # the dialog stays usable: a good image is taken and the error goes away
     assert drop_files(zone, sample_photos()[0])
-    qtbot.waitUntil(lambda: zone.reference is not None, timeout=5000)
+    wait_until(lambda: zone.reference is not None)
     assert not error.isVisible()
     assert dialog.isVisible()
     assert window.runtime.engine.list() == []  # no job was made by any of it
@@ -141,7 +144,7 @@ def test_dropping_an_image_on_the_main_window_opens_the_dialog_with_it(qtbot, wi
     dialog = window.findChild(NewStyleDialog, "newStyleDialog")
     assert dialog is not None and dialog.isVisible()
     zone = dialog.findChild(DropZone, "referenceDropZone")
-    qtbot.waitUntil(lambda: zone.reference is not None, timeout=5000)
+    wait_until(lambda: zone.reference is not None)
     assert zone.reference.name == Path(photo).name
 
 
@@ -155,7 +158,7 @@ def test_pasting_an_image_uses_it_as_the_reference(qtbot, window):
     mime = QMimeData()
     mime.setImageData(image)
     assert zone.take_mime(mime)
-    qtbot.waitUntil(lambda: zone.reference is not None, timeout=5000)
+    wait_until(lambda: zone.reference is not None)
     assert zone.reference.size == (64, 48)
     assert isinstance(zone.reference.source, bytes)
 
@@ -168,7 +171,9 @@ def test_generate_needs_a_description(qtbot, window):
     assert not generate.isEnabled()
 
 
-def test_a_job_that_ends_quickly_never_flashes_a_dialog(qtbot, window):
+def test_a_job_that_ends_quickly_never_flashes_a_dialog(qtbot, window, monkeypatch):
+    # "quickly" is: before the dialog's delay; a long delay keeps that true on a loaded machine
+    monkeypatch.setattr(progress_dialog, "SHOW_DELAY", 10.0)
     engine = window.runtime.engine
     job_id = engine.enqueue("diagnostics.sleep", {"seconds": 0.05, "steps": 1})
     progress = window.follow_job(job_id)
@@ -176,6 +181,6 @@ def test_a_job_that_ends_quickly_never_flashes_a_dialog(qtbot, window):
     seen_visible = []
     done = []
     progress.finished.connect(lambda _r: done.append(True))
-    qtbot.waitUntil(lambda: seen_visible.append(shown(progress)) or bool(done), timeout=5000)
+    wait_until(lambda: seen_visible.append(shown(progress)) or bool(done))
     assert engine.get(job_id).status == "succeeded"
     assert not any(seen_visible)

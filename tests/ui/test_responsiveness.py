@@ -16,7 +16,7 @@ from desktop.library import Library
 from desktop.runtime import open_runtime
 from desktop.ui.responsiveness import SWITCH_INTERVAL, job_cpu_threads
 from desktop.ui.styles_model import StyleIdRole, StylesModel
-from tests.ui.conftest import arun
+from tests.ui.conftest import arun, wait_until
 from tests.ui.sample_library import add_styles
 
 
@@ -45,7 +45,7 @@ def test_settings_hold_while_the_window_is_open_and_are_put_back(qtbot, aloop, h
         gone = weakref.ref(cycle)
         del cycle
         churn = [[] for _ in range(5000)]  # more new objects than the young generation holds
-        qtbot.waitUntil(lambda: gone() is None, timeout=5000)
+        wait_until(lambda: gone() is None)
         assert sum(window.responsiveness.collections) > 0
         del churn
     finally:
@@ -61,7 +61,7 @@ def test_a_new_style_is_taken_in_without_rereading_the_gallery(qtbot, aloop, hom
         add_styles(home, 3, previews=1, start_time=time.time() - 60)
         model = StylesModel(Library(rt.db, rt.paths))
         model.refresh()
-        qtbot.waitUntil(lambda: model.rowCount() == 3 and not model.busy, timeout=5000)
+        wait_until(lambda: model.rowCount() == 3 and not model.busy)
         reads = []
         original = model._refresh
 
@@ -72,7 +72,7 @@ def test_a_new_style_is_taken_in_without_rereading_the_gallery(qtbot, aloop, hom
         model._refresh = counting_refresh
         (new_id,) = add_styles(home, 1, previews=1)  # as a job would commit it
         model.take_new(new_id)
-        qtbot.waitUntil(lambda: model.rowCount() == 4 and not model.taking(new_id), timeout=5000)
+        wait_until(lambda: model.rowCount() == 4 and not model.taking(new_id))
         assert model.index(0, 0).data(StyleIdRole) == new_id  # newest first
         assert model.total == 4
         assert reads == []  # that one style was read, not the whole gallery
@@ -81,7 +81,7 @@ def test_a_new_style_is_taken_in_without_rereading_the_gallery(qtbot, aloop, hom
         # other, so it reads everything again
         first, second = add_styles(home, 2, previews=1)
         model.take_new(second)
-        qtbot.waitUntil(lambda: model.rowCount() == 6 and not model.busy, timeout=5000)
+        wait_until(lambda: model.rowCount() == 6 and not model.busy)
         assert reads == [1]
         assert model.index(0, 0).data(StyleIdRole) == second
     finally:

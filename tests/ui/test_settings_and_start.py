@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLabel, QLineEdit, QSpinBox
 from desktop import app as desktop_app
 from desktop import config
 from desktop.ui.settings_dialog import SettingsDialog
-from tests.ui.conftest import shown
+from tests.ui.conftest import shown, wait_until
 
 
 def open_settings(qtbot, window) -> SettingsDialog:
@@ -17,7 +17,7 @@ def open_settings(qtbot, window) -> SettingsDialog:
     dialog = window.findChild(SettingsDialog, "settingsDialog")
     assert dialog is not None and dialog.isVisible()
     key = dialog.findChild(QLineEdit, "falKeyEdit")
-    qtbot.waitUntil(lambda: dialog.findChild(QLabel, "falKeyNoteLabel").text() != "", timeout=3000)
+    wait_until(lambda: dialog.findChild(QLabel, "falKeyNoteLabel").text() != "")
     assert key is not None
     return dialog
 
@@ -31,7 +31,7 @@ def test_settings_save_to_the_file_and_the_key_to_the_keyring(qtbot, window, hom
     dialog.findChild(QSpinBox, "maxParallelSpin").setValue(3)
     dialog.findChild(QLineEdit, "falModelTextEdit").setText("fal-ai/other-model")
     dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
-    qtbot.waitUntil(lambda: not shown(dialog), timeout=3000)
+    wait_until(lambda: not shown(dialog))
 
     saved = json.loads((home / "settings.json").read_text())
     assert saved["max_parallel"] == 3
@@ -52,7 +52,7 @@ def test_without_a_keyring_the_dialog_says_so_and_points_to_fal_key(qtbot, windo
     assert not key.isEnabled()
     assert "No system keyring" in note and "FAL_KEY" in note
     dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()  # the rest still saves
-    qtbot.waitUntil(lambda: not shown(dialog), timeout=3000)
+    wait_until(lambda: not shown(dialog))
 
 
 def test_main_shows_the_sentence_and_returns_2_when_the_library_cannot_open(qapp, tmp_path, monkeypatch):
