@@ -142,6 +142,7 @@ def _to_pyformat(sql: str) -> str:
 
 Params = dict[str, Any]
 Work = Callable[[Any], T]
+Waiting = Sequence[JobRow] | Callable[[], Sequence[JobRow]]  # rows shown while a write waits
 
 
 class JobStore:
@@ -218,7 +219,7 @@ class JobStore:
             raise
         return result
 
-    def _run(self, work: Work[T], *, write: bool, wait: float | None, waiting: Sequence[JobRow] = ()) -> T:
+    def _run(self, work: Work[T], *, write: bool, wait: float | None, waiting: Waiting = ()) -> T:
         """Run ``work`` on this thread's connection; while the library is locked by another
         program, try again with backoff for up to ``wait`` seconds (None: while the store is
         open), then raise ``LibraryBusy``. Raises ``LibraryClosed`` once the store is closed."""
@@ -240,7 +241,7 @@ class JobStore:
             now = time.monotonic()
             if first_wait is None:
                 first_wait = now
-                for row in waiting:
+                for row in waiting() if callable(waiting) else waiting:
                     self.hub.publish(JobEvent(events.UPDATED, row.id, dataclasses.replace(row, message=WAITING_MESSAGE)))
             if wait is not None and now - first_wait >= wait:
                 raise LibraryBusy() from error
@@ -265,7 +266,7 @@ class JobStore:
         if since is not None:
             log.info("The library is free again after %.0f s; job changes go on", time.monotonic() - since)
 
-    def _write(self, sql: str, params: Params | Callable[[], Params], *, wait: float | None, waiting: Sequence[JobRow] = ()) -> tuple[list[tuple[Any, ...]], int]:
+    def _write(self, sql: str, params: Params | Callable[[], Params], *, wait: float | None, waiting: Waiting = ()) -> tuple[list[tuple[Any, ...]], int]:
         return self._run(self._statement(sql, params), write=True, wait=wait, waiting=waiting)
 
     def _read(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
@@ -278,7 +279,7 @@ class JobStore:
         kind: str,
         *,
         wait: float | None,
-        waiting: Sequence[JobRow] = (),
+        waiting: Waiting = (),
     ) -> JobRow | None:
         rows = self._write(sql, params, wait=wait, waiting=waiting)[0]
         if not rows:
@@ -382,7 +383,7 @@ class JobStore:
             ),
             events.UPDATED,
             wait=AT_ONCE,
-            waiting=[dataclasses.replace(row, progress=progress)],
+            waiting=lambda: [dataclasses.replace(row, progress=progress)],
         )
 
     @staticmethod
@@ -402,8 +403,9 @@ class JobStore:
         }
 
     @staticmethod
-    def _waiting(row: JobRow, progress: float | None) -> list[JobRow]:
-        return [dataclasses.replace(row, progress=progress if progress is not None else row.progress)]
+    def _waiting(row: JobRow, progress: float | None) -> Callable[[], list[JobRow]]:
+        """The rows watchers see while a write waits for the lock (made only if it waits)."""
+        return lambda: [dataclasses.replace(row, progress=progress if progress is not None else row.progress)]
 
     def finish(
         self,
