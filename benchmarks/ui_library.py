@@ -85,6 +85,20 @@ def make_library(home: Path, count: int, *, unique_thumbnails: bool = False) -> 
     return time.perf_counter() - started
 
 
+def cached_library(home: Path, count: int, *, unique_thumbnails: bool = False) -> float:
+    """``make_library`` unless ``home`` already holds one made by it with the same ``count``
+    (a marker file says so); returns the seconds spent making it (0.0 when reused)."""
+    marker = home / ".bench-library"
+    wanted = json.dumps({"count": count, "unique_thumbnails": unique_thumbnails})
+    if marker.is_file() and marker.read_text(encoding="utf-8") == wanted:
+        return 0.0
+    if home.exists():
+        shutil.rmtree(home)
+    seconds = make_library(home, count, unique_thumbnails=unique_thumbnails)
+    marker.write_text(wanted, encoding="utf-8")
+    return seconds
+
+
 def rss_mb() -> tuple[float, float]:
     """(VmRSS, VmHWM) of this process in MB, from /proc/self/status."""
     values = {}

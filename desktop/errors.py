@@ -56,3 +56,18 @@ class LibraryBusy(RetryableError):
         ),
     ) -> None:
         super().__init__(message)
+
+
+class JobEnded(Exception):
+    """Raised by a handler that ends its job with a message and result of its own (a batch that
+    was canceled or partly failed keeps its counts and output folder in the row): the pool
+    writes exactly this end, fenced like every other."""
+
+    def __init__(
+        self, status: str, *, message: str, error: str | None = None, result: dict | None = None
+    ) -> None:
+        super().__init__(error or message)
+        self.status = status
+        self.message = message
+        self.error = error
+        self.result = result

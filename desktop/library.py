@@ -16,11 +16,12 @@ import json
 import logging
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from desktop.config import Paths
 from desktop.db.engine import Database
@@ -86,6 +87,27 @@ class StyleInfo:
             "thumbnails": [str(i.thumb_path) for i in self.images],
             "problem": self.problem,
         }
+
+
+class StyleCard(NamedTuple):
+    """What a gallery card shows of a style, and no more: a tuple of plain values (a few hundred
+    bytes, never walked by the garbage collector), so a gallery scrolled through 100,000 styles
+    stays small. ``thumbnail`` is the real path of the first preview's thumbnail, inside
+    ``styles/``, or None (no preview, or a path that leads outside the library)."""
+
+    id: int
+    name: str
+    description: str
+    generator: str
+    created_at: float
+    thumbnail: str | None = None
+
+
+Signature = tuple[int, int, int, float]
+"""How many styles there are, the sum and the newest of their ids, and the newest time."""
+
+After = tuple[float, int]
+"""Where a page starts: just after the style with this (created_at, id), newest first."""
 
 
 def outside_sentence(style_id: int, stored: str, real: str, *, deleted: bool = False) -> str:
@@ -188,13 +210,77 @@ class Library:
                 q = q.where(_matches(search))
             return int(s.scalar(q) or 0)
 
-    def list(self, search: str = "", *, limit: int | None = None, offset: int = 0) -> list[StyleInfo]:
+    def signature(self) -> Signature:
+        """How many styles there are, the sum and newest of their ids and the newest time:
+        cheap (one indexed aggregate), to tell whether a re-read is needed."""
+        with self.db.read_session() as s:
+            count, total, newest, latest = s.execute(
+                select(func.count(Style.id), func.sum(Style.id), func.max(Style.id), func.max(Style.created_at))
+            ).one()
+        return int(count or 0), int(total or 0), int(newest or 0), float(latest or 0.0)
+
+    def cards(self, search: str = "", *, limit: int, after: After | None = None) -> list[StyleCard]:
+        """A gallery page: up to ``limit`` styles newest first, starting just after ``after``
+        (keyset pagination: a page deep in the library costs what the first one does, where
+        an OFFSET walks every row before it). Only the columns a card shows are read, and only
+        the thumbnail's path is resolved (it must lie inside ``styles/``)."""
+        q = (
+            select(Style.id, Style.name, Style.description, Style.generator, Style.created_at, StyleImage.thumb_path)
+            .outerjoin(StyleImage, and_(StyleImage.style_id == Style.id, StyleImage.position == 0))
+            .order_by(Style.created_at.desc(), Style.id.desc())
+            .limit(limit)
+        )
+        if search:
+            q = q.where(_matches(search))
+        if after is not None:
+            q = q.where(_older_than(after))
+        with self.db.read_session() as s:
+            rows = s.execute(q).all()
+        return self._cards(rows)
+
+    def card(self, style_id: int) -> StyleCard | None:
+        """One style as a gallery card, or None when there is no such style."""
+        q = (
+            select(Style.id, Style.name, Style.description, Style.generator, Style.created_at, StyleImage.thumb_path)
+            .outerjoin(StyleImage, and_(StyleImage.style_id == Style.id, StyleImage.position == 0))
+            .where(Style.id == style_id)
+        )
+        with self.db.read_session() as s:
+            rows = s.execute(q).all()
+        cards = self._cards(rows[:1])
+        return cards[0] if cards else None
+
+    def _cards(self, rows: Any) -> list[StyleCard]:
+        real = RealPaths()
+        home = os.path.abspath(self.paths.home)
+        prefix = real(os.path.abspath(self.paths.styles_dir)).rstrip(os.sep) + os.sep
+        generators: dict[str, str] = {}  # one string per generator name, not one per row
+        out = []
+        for style_id, name, description, generator, created_at, stored in rows:
+            thumb = None
+            if stored:
+                thumb = real(os.path.join(home, stored))
+                if not thumb.startswith(prefix):
+                    if style_id not in _WARNED:
+                        _WARNED.add(style_id)
+                        log.warning("Style %d's thumbnail %s leads outside the library (%s), left out", style_id, stored, thumb)
+                    thumb = None
+            gen = generators.setdefault(generator, sys.intern(generator))
+            out.append(StyleCard(style_id, name, description, gen, created_at, thumb))
+        return out
+
+    def list(
+        self, search: str = "", *, limit: int | None = None, offset: int = 0, after: After | None = None
+    ) -> list[StyleInfo]:
         """Styles newest first, each with its first preview's thumbnail only (cheap for a
-        gallery of thousands)."""
+        gallery of thousands); ``after`` starts just after that (created_at, id), which unlike
+        ``offset`` costs nothing for a page deep in the library."""
         with self.db.read_session() as s:
             q = select(Style).order_by(Style.created_at.desc(), Style.id.desc()).offset(offset)
             if search:
                 q = q.where(_matches(search))
+            if after is not None:
+                q = q.where(_older_than(after))
             if limit is not None:
                 q = q.limit(limit)
             styles = list(s.scalars(q))
@@ -248,6 +334,13 @@ class Library:
             bad, real = files.outside[0]
             log.warning("Style %d's folder %s leads outside the library (%s); left untouched", style_id, bad, real)
             raise UserError(outside_sentence(style_id, bad, real, deleted=True))
+
+
+def _older_than(after: After):
+    """Styles after (created_at, id) in newest-first order. Written so the created_at index
+    gives the range (SQLite and PostgreSQL alike); the id breaks ties."""
+    created_at, style_id = after
+    return and_(Style.created_at <= created_at, or_(Style.created_at < created_at, Style.id < style_id))
 
 
 def _matches(search: str):

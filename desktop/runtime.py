@@ -1,5 +1,8 @@
 """Opening a library: the one start-up path shared by the window, the command line and the
-worker (data folder, logging, settings, database and migrations, job engine with recovery)."""
+worker (data folder, logging, settings, database and migrations, job engine with recovery).
+
+This is the front doors' side of the engine: it registers the pipelines' job handlers and
+asks the engine to watch the ``styles`` table as well as the jobs (the engine knows neither)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ from dataclasses import dataclass
 from desktop.config import Paths, Settings, ensure_writable, resolve_paths
 from desktop.db.engine import SCHEMA_REVISION, Database
 from desktop.jobs.engine import JobEngine
+from desktop.jobs.model import JobStatus
 from desktop.logs import setup_logging
+from desktop.pipelines import register_all
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +54,14 @@ def open_runtime(
     settings = Settings.load(paths)
     if not read_only or db.stored_revision() != SCHEMA_REVISION:
         db.migrate()
+    register_all()
     engine = JobEngine(
         db,
         max_attempts=settings.max_attempts,
         retention_days=settings.retention_days,
         watch_external=watch_external,
     )
+    engine.watch_table("styles", "id")  # styles made or deleted by another machine show
     engine.services.update(paths=paths, db=db, settings=settings)
     engine.open(read_only=read_only)
     if not read_only:
@@ -77,6 +84,6 @@ def _remove_stale_temporary_folders(paths: Paths, engine: JobEngine) -> None:
             continue
         job_id = name.split("-")[1]
         row = engine.get(int(job_id)) if job_id.isdigit() else None
-        if row is None or row.status != "running":
+        if row is None or row.status != JobStatus.RUNNING:
             shutil.rmtree(entry, ignore_errors=True)
             log.info("Removed the unfinished files of job %s", job_id)

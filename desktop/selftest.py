@@ -166,7 +166,7 @@ async def _session(report: _Report, home: Path, verbose: bool) -> None:
     async def check_job_types() -> str:
         from desktop.jobs import registry
 
-        registry.load_builtin()
+        # registered by the window's start-up (the engine itself knows only diagnostics)
         missing = [n for n in ("style.generate", "diagnostics.sleep") if registry.get(n) is None]
         if missing:
             raise StepFailed(f"job type(s) not registered: {', '.join(missing)}")
@@ -191,6 +191,7 @@ async def _session(report: _Report, home: Path, verbose: bool) -> None:
         return await asyncio.to_thread(probe_keyring)
 
     async def run_style_job() -> str:
+        from desktop.jobs.model import JobStatus
         from desktop.library import Library
         from desktop.pipelines.style_generate import enqueue_style
         from desktop.resources import sample_photos
@@ -200,17 +201,10 @@ async def _session(report: _Report, home: Path, verbose: bool) -> None:
         job_id = await asyncio.to_thread(
             enqueue_style, runtime, DESCRIPTION, reference=reference, backend="local", previews=2, size=256, seed=7
         )
-        deadline = time.monotonic() + JOB_TIMEOUT - 1.0
-        row = None
-        while time.monotonic() < deadline:
-            row = await asyncio.to_thread(runtime.engine.get, job_id)
-            if row is not None and row.is_finished:
-                break
-            await asyncio.sleep(0.1)
-        if row is None or not row.is_finished:
-            state_text = f"{row.status}, {row.message!r}" if row is not None else "missing"
-            raise StepFailed(f"job {job_id} did not finish in time (it is {state_text})")
-        if row.status != "succeeded":
+        row = await asyncio.to_thread(runtime.engine.wait_for_job, job_id, JOB_TIMEOUT - 1.0)
+        if not row.is_finished:
+            raise StepFailed(f"job {job_id} did not finish in time (it is {row.status}, {row.message!r})")
+        if row.status != JobStatus.SUCCEEDED:
             raise StepFailed(f"job {job_id} ended {row.status}: {row.error or 'no reason given'}")
         result = row.result_dict() or {}
         if result.get("table") != "styles" or result.get("id") is None:

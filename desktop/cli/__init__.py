@@ -42,6 +42,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_apply(args: argparse.Namespace) -> int:
+    from desktop.cli.apply import cmd_apply as run
+
+    return run(args)
+
+
 def cmd_styles(args: argparse.Namespace) -> int:
     from desktop.cli.styles import cmd_styles as run
 
@@ -67,6 +73,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "jobs": cmd_jobs,
     "worker": cmd_worker,
     "generate": cmd_generate,
+    "apply": cmd_apply,
     "styles": cmd_styles,
     "self-test": cmd_self_test,
 }

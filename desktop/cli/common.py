@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from desktop.errors import UserError
+from desktop.jobs.model import JobStatus
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a program whose reader went away (128 + SIGPIPE)
@@ -67,6 +68,6 @@ def job_table(rows: Sequence[Any]) -> str:
     lines = [header]
     for r in rows:
         prog = "" if r.progress is None else f"{r.progress * 100:.0f}%"
-        text = r.error if r.status == "failed" and r.error else r.message
+        text = r.error if r.status == JobStatus.FAILED and r.error else r.message
         lines.append(f"{r.id:>5}  {r.type:<18.18} {r.status:<10} {prog:>8}  {age(r.created_at):>7}  {text}")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from desktop.cli.common import EXIT_FAILED, EXIT_OK, CliError, open_library, pri
 from desktop.cli.output import QueuedWriter
 from desktop.cli.signals import on_stop_signals, stop_signals_interrupt
 from desktop.errors import UserError
+from desktop.jobs.model import JobStatus
 
 
 class ProgressLine:
@@ -94,8 +95,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:  # a stop signal before the job's loop was listening
             _cancel_quietly(rt.engine, job_id)
             row = rt.engine.require(job_id)
-        if row.status != "succeeded":
-            print(row.error or ("Canceled." if row.status == "canceled" else f"The job ended {row.status}."), file=sys.stderr)
+        if row.status != JobStatus.SUCCEEDED:
+            print(row.error or ("Canceled." if row.status == JobStatus.CANCELED else f"The job ended {row.status}."), file=sys.stderr)
             return EXIT_FAILED
         style_id = int((row.result_dict() or {})["id"])
         if args.json:
@@ -153,8 +154,8 @@ def run_here(rt: Any, job_id: int) -> Any:
         finally:
             stop_signals_interrupt()  # the loop's handlers are gone: back to Ctrl+C behaviour
             unsubscribe()
-        row = rt.engine.wait(job_id)  # another process may have taken it first
-        if row.status == "succeeded":
+        row = rt.engine.wait_for_job(job_id)  # another process may have taken it first
+        if row.status == JobStatus.SUCCEEDED:
             bar.show(1.0, "Done")
         bar.done()
     finally:

@@ -19,6 +19,7 @@ from desktop.cli.common import (
     open_library,
     print_json,
 )
+from desktop.jobs.model import JobStatus
 
 DEFAULT_LIMIT, DEFAULT_LIMIT_ALL = 200, 1000
 
@@ -77,12 +78,14 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             else:
                 print_json({"id": args.id, "dismissed": True})
             return EXIT_OK
-        if args.json:
+        if args.json and action == "show":
+            print_json(_with_items(rt, row))
+        elif args.json:
             print_json(row.to_json())
         elif action == "show":
             print(job_table([row]))
         elif action == "cancel":
-            print(f"Job {row.id}: {'canceled' if row.status == 'canceled' else 'canceling (it stops at its next step)'}.")
+            print(f"Job {row.id}: {'canceled' if row.status == JobStatus.CANCELED else 'canceling (it stops at its next step)'}.")
         else:
             print(f"Job {row.id} is queued again.")
         return EXIT_OK
@@ -90,11 +93,23 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         rt.close()
 
 
+def _with_items(rt: Any, row: Any) -> dict[str, Any]:
+    """The row's JSON, with its items when it is a batch (``style.apply``)."""
+    from desktop.jobs.items import ItemStore
+
+    doc = row.to_json()
+    items = ItemStore(rt.db).items(row.id)
+    if items:
+        doc["items"] = [i.to_json() for i in items]
+    return doc
+
+
 def _enqueue(args: argparse.Namespace) -> int:
     payload = parse_payload(args.payload)
     from desktop.jobs import registry
+    from desktop.pipelines import register_all
 
-    registry.load_builtin()
+    register_all()  # the engine knows only its own types; the front door adds the pipelines'
     jt = registry.get(args.type)
     if jt is None:
         raise CliError(f"There is no job type '{args.type}'; the known types are: {', '.join(registry.names())}.")

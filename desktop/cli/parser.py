@@ -74,6 +74,16 @@ def grace_seconds(text: str) -> float:
     return value
 
 
+def percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number from 0 to 100")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = OneSentenceParser(
         prog="stylestudio",
@@ -118,6 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=whole_number, help="seed for repeatable looks")
     g.add_argument("--json", action="store_true", help="print the new style as JSON")
     g.add_argument("--enqueue", action="store_true", help="only queue it for a running app or worker; print the job id")
+
+    ap = sub.add_parser("apply", help="apply a style to photos and folders of photos")
+    ap.add_argument("style", metavar="STYLE", help="the style's id or its exact name")
+    ap.add_argument("inputs", nargs="+", metavar="INPUT", help="photos and folders of photos")
+    ap.add_argument("--out", metavar="DIR", required=True, help="folder for the styled photos (made if missing)")
+    ap.add_argument("--strength", type=percent, help="0 to 100 percent (default: the style's own)")
+    ap.add_argument("--format", choices=("same", "jpeg", "png", "tiff", "webp"), default="same", help="output format (default: same as the input)")
+    ap.add_argument("--quality", type=whole_number, default=92, help="JPEG and WebP quality, 1 to 100 (default 92)")
+    ap.add_argument("--long-edge", type=positive_int, metavar="PX", help="shrink photos to this long edge in pixels")
+    ap.add_argument("--recursive", action="store_true", help="include the photos in subfolders")
+    ap.add_argument("--no-metadata", action="store_true", help="leave out EXIF, DPI and colour profile")
+    ap.add_argument("--enqueue", action="store_true", help="only queue it for a running app or worker; print the job id")
+    ap.add_argument("--json", action="store_true", help="print a JSON summary")
 
     st = sub.add_parser("styles", help="list, show and delete styles")
     ssub = st.add_subparsers(dest="styles_command", metavar="ACTION", required=True)

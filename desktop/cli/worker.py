@@ -17,9 +17,10 @@ from typing import Any
 from desktop.cli.common import EXIT_OK, open_library
 from desktop.cli.output import QueuedWriter
 from desktop.cli.signals import on_stop_signals, stop_signals_interrupt
-from desktop.jobs.model import FINISHED, RUNNING
+from desktop.jobs.events import EventKind
+from desktop.jobs.model import FINISHED, RUNNING, JobStatus
 
-ORDER = ("succeeded", "failed", "canceled")
+ORDER = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
 
 
 class EndingReporter:
@@ -34,7 +35,7 @@ class EndingReporter:
 
     def __call__(self, event: Any) -> None:  # called by the change hub, often on the pool's loop
         row = event.row
-        if row is None or event.kind != "status":
+        if row is None or event.kind != EventKind.STATUS:
             return
         with self._lock:
             if row.status == RUNNING and row.owner == self.owner:

@@ -85,3 +85,25 @@ class StyleImage(Base):
     height: Mapped[int] = mapped_column(Integer)
 
     style: Mapped[Style] = relationship(back_populates="images")
+
+
+class JobItem(Base):
+    """One item of a batch job (a photo of ``style.apply``): its input, where its output went,
+    and whether it is done. Written with plain statements by ``desktop.jobs.items``; deleted
+    with its job."""
+
+    __tablename__ = "job_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    input: Mapped[str] = mapped_column(Text)
+    output: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, done, failed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        # an item is keyed by its job and position: a run again after a crash finds it
+        Index("ux_job_items_job_position", "job_id", "position", unique=True),
+    )

@@ -15,10 +15,17 @@ from typing import Any
 from PIL import Image, ImageFilter
 
 from desktop.errors import UserError
-from desktop.imaging.analysis import Analysis, analyse
+from desktop.imaging.analysis import Analysis, analyse, lab_summary, stats_distance
 from desktop.imaging.intake import load_image
 from desktop.imaging.looks import Look, apply_looks, choose_looks
-from desktop.imaging.lut import NEUTRAL, GradeStats, build_lut, grade_from_description
+from desktop.imaging.lut import (
+    DEFAULT_STRENGTH,
+    NEUTRAL,
+    GradeStats,
+    build_lut,
+    explain,
+    grade_from_description,
+)
 from desktop.resources import sample_photos
 
 GENERATOR = "local"
@@ -31,7 +38,7 @@ class StylePlan:
     seed: int
     analysis: Analysis | None
     description: str
-    strength: float = 0.8
+    strength: float = DEFAULT_STRENGTH  # 0..1
     grade: GradeStats = field(default=NEUTRAL)  # target statistics the LUT was built from
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,7 +57,7 @@ class StylePlan:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StylePlan:
         grade = GradeStats.from_dict(d["grade"])
-        strength = float(d.get("strength", 0.8))
+        strength = float(d.get("strength", DEFAULT_STRENGTH))
         return cls(
             lut=build_lut(grade, strength=strength),
             looks=[Look.from_dict(x) for x in d.get("looks", [])],
@@ -62,10 +69,27 @@ class StylePlan:
         )
 
 
+    def style_params(self) -> dict[str, Any]:
+        """What the style stores about its look (in the style's ``params``): the strength
+        (0..100), the words understood and what each did, the words not understood, what is in
+        the .cube and what is an effect, and what ``looks.render_look`` needs to re-render it."""
+        said = explain(self.description, has_reference=self.analysis is not None)
+        return {
+            "strength": round(self.strength * 100),
+            **said,
+            "grade": self.grade.to_dict(),
+            "effect_looks": [look.to_dict() for look in self.looks],
+        }
+
+
 def plan_style(
-    description: str, reference: Image.Image | None, *, seed: int, strength: float = 0.8
+    description: str,
+    reference: Image.Image | None,
+    *,
+    seed: int,
+    strength: float = DEFAULT_STRENGTH,
 ) -> StylePlan:
-    """Analyse the reference (if any), derive the grade and pick the looks. ~0.1 s."""
+    """Analyse the reference (if any), derive the grade and pick the effects. ~0.1 s."""
     analysis = analyse(reference) if reference is not None else None
     base = GradeStats.from_analysis(analysis) if analysis else NEUTRAL
     grade = grade_from_description(description, base=base)
@@ -91,6 +115,26 @@ def apply_style(plan: StylePlan, img: Image.Image) -> Image.Image:
     """Grade ``img`` with the plan's LUT and apply its looks (seed ``plan.seed``)."""
     img = img.convert("RGB") if img.mode != "RGB" else img
     return apply_looks(img.filter(plan.lut), plan.looks, plan.seed)
+
+
+def quality_figures(plan: StylePlan, *, size: int = 192) -> dict[str, Any]:
+    """How far the style's LUT moves the bundled sample photos toward the reference's Lab mean
+    and spread (a cheap, per-style version of benchmarks/bench_quality.py's figure (a))."""
+    if plan.analysis is None:
+        return {}
+    ref = (tuple(plan.analysis.lab_mean), tuple(plan.analysis.lab_std))
+    closer = []
+    for i in range(len(sample_photos())):
+        photo = _sample(i, size)
+        before = stats_distance(lab_summary(photo), ref)
+        after = stats_distance(lab_summary(photo.filter(plan.lut)), ref)
+        if before > 1:
+            closer.append(100 * (1 - after / before))
+    return {
+        "closer_pct": round(sum(closer) / len(closer), 1) if closer else None,
+        "measured_on": "the bundled sample photos",
+        "strength": round(plan.strength * 100),
+    }
 
 
 # -- sample photo cache -------------------------------------------------------------------------

@@ -79,6 +79,64 @@ def _palette_text(palette: Any) -> str:
     return ", ".join(colours)
 
 
+# The reference's palette and mood only fill in what the description leaves open: words win.
+_WARM_NAMES = frozenset(
+    "brown tan orange amber gold yellow beige cream coral salmon red crimson maroon chocolate".split()
+)
+_COOL_NAMES = frozenset(
+    "blue navy teal turquoise indigo lavender mint purple".split() + ["sky blue"]
+)
+_MOOD_AXES = {  # mood words from analysis.describe_mood, by axis
+    "temperature": ("warm", "cool", "neutral"),
+    "light": ("bright", "dark", "mid-toned"),
+    "saturation": ("saturated", "muted", "moderately colourful"),
+    "contrast": ("high contrast", "soft contrast", "normal contrast"),
+}
+
+
+def _agreeing_palette(palette: Any, description: str) -> Any:
+    if not isinstance(palette, list | tuple):
+        return palette
+    from desktop.imaging.lut import read_words
+
+    w = read_words(description)
+    if w.toned:  # black and white, sepia, duotone: the reference's colours would contradict
+        return []
+    if w.colours:  # the named colours lead; the reference's are left out
+        return []
+
+    def name_of(entry: Any) -> str:
+        return _one_line(entry.get("name")).lower() if isinstance(entry, dict) else ""
+
+    if w.temperature < 0:
+        return [e for e in palette if name_of(e) not in _WARM_NAMES]
+    if w.temperature > 0:
+        return [e for e in palette if name_of(e) not in _COOL_NAMES]
+    return palette
+
+
+def _agreeing_mood(mood: str, description: str) -> str:
+    """The reference's mood line without the parts the description speaks to."""
+    if not mood:
+        return mood
+    from desktop.imaging.lut import read_words
+
+    w = read_words(description)
+    spoken = {
+        "temperature": bool(w.temperature or w.colours or w.toned),
+        "light": bool(w.light),
+        "saturation": bool(w.saturation or w.toned),
+        "contrast": bool(w.contrast or w.fade),
+    }
+    parts = [p.strip() for p in mood.replace(" and ", ", ").split(",") if p.strip()]
+    kept = [
+        p
+        for p in parts
+        if not any(spoken[axis] and p in words for axis, words in _MOOD_AXES.items())
+    ]
+    return ", ".join(kept)
+
+
 def template_prompt(description: str, analysis: dict[str, Any] | None) -> str:
     """A deterministic prompt from the description and (optionally) the reference's analysis.
 
@@ -89,10 +147,10 @@ def template_prompt(description: str, analysis: dict[str, Any] | None) -> str:
     sentences = [subject[0].upper() + subject[1:] + "."]
     analysis = analysis if isinstance(analysis, dict) else {}
     style = []
-    palette = _palette_text(analysis.get("palette"))
+    palette = _palette_text(_agreeing_palette(analysis.get("palette"), description))
     if palette:
         style.append(f"colour palette of {palette}")
-    mood = _one_line(analysis.get("mood")).rstrip(".")
+    mood = _agreeing_mood(_one_line(analysis.get("mood")).rstrip("."), description)
     if mood:
         style.append(f"{mood} mood")
     if style:

@@ -79,6 +79,18 @@ def analyse(img: Image.Image) -> Analysis:
     )
 
 
+def lab_summary(img: Image.Image) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Lab mean and standard deviation of ``img`` (on a <=96 px copy)."""
+    img = img.convert("RGB") if img.mode != "RGB" else img
+    mean, std, *_ = _lab_stats(_shrink(img, STATS_EDGE))
+    return mean, std
+
+
+def stats_distance(a: tuple, b: tuple) -> float:
+    """Euclidean distance between two (mean, std) Lab summaries (6 numbers each)."""
+    return math.dist((*a[0], *a[1]), (*b[0], *b[1]))
+
+
 def _shrink(img: Image.Image, edge: int) -> Image.Image:
     w, h = img.size
     if max(w, h) <= edge:

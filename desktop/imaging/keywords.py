@@ -65,16 +65,22 @@ def normalise(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+|[,.;:!?]", text)
 
 
-def find(tokens: list[str], phrases: Iterable[str]) -> list[Hit]:
-    """Every non-negated occurrence of each phrase (given in normalised form) in ``tokens``."""
+def find(tokens: list[str], phrases: Iterable[str], *, negated: bool = False) -> list[Hit]:
+    """Every non-negated occurrence of each phrase (given in normalised form) in ``tokens``;
+    with ``negated=True``, only the negated ones ("no grain")."""
     hits: list[Hit] = []
     for phrase in phrases:
         words = phrase.split()
         n = len(words)
         for i in range(len(tokens) - n + 1):
-            if tokens[i : i + n] == words and not _negated(tokens, i):
+            if tokens[i : i + n] == words and _negated(tokens, i) == negated:
                 hits.append(Hit(phrase, i, _amount(tokens, i)))
     return hits
+
+
+def is_modifier(token: str) -> bool:
+    """A word that scales or negates the phrase after it ("subtle", "heavy", "no")."""
+    return token in _SOFTER or token in _STRONGER or token in _NEGATORS
 
 
 def _before(tokens: list[str], i: int, count: int) -> list[str]:

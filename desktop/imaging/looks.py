@@ -1,5 +1,11 @@
 """Looks: the non-colour-grade part of a style, picked from words in the description.
 
+Since styles carry their colour in the .cube, the families a colour lookup can express
+(contrast, mono, sepia, duotone, posterize: ``IN_CUBE``) are built into the LUT by
+``lut.grade_from_description``; ``choose_looks`` only picks the ``EFFECTS`` (grain, vignette,
+halftone, ink lines, glow, pixel art, light leaks), which Style Studio renders itself. The
+in-cube family functions stay for styles saved by older versions.
+
 Each look family is a Pillow-only function of (image, look, rng). Parameters scale with the
 image's long edge, so a look seen on a 768 px preview looks the same on a 6000 px export.
 Randomness (grain, light-leak placement) comes only from ``random.Random`` seeded from the
@@ -76,7 +82,6 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "wild west",
         "1900s",
         "19th century",
-        "vintage",
     ),
     "duotone": (
         "duotone",
@@ -244,27 +249,57 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 GAMEBOY = ((15, 56, 15), (48, 98, 48), (139, 172, 15), (155, 188, 15))
 DEFAULT_DUOTONE = ((28, 32, 96), (255, 206, 160))  # deep navy -> warm peach
 _SINGLE_INK = frozenset({"duotone", "mono", "sepia"})
+# What a colour lookup can express goes into the .cube; the rest are effects.
+IN_CUBE = frozenset({"contrast", "mono", "sepia", "duotone", "posterize"})
+EFFECTS = ("glow", "sketch", "halftone", "pixel", "light_leak", "vignette", "grain")
 
 
 def choose_looks(description: str) -> list[Look]:
-    """The looks a description asks for, in the order they are applied. Unknown words are ignored."""
+    """The effects a description asks for, in the order they are applied (the .cube holds the
+    rest of the look). Unknown words are ignored."""
     tokens = keywords.normalise(description)
+    single_ink = any(keywords.find(tokens, KEYWORDS[name]) for name in _SINGLE_INK)
     looks: list[Look] = []
-    for name in FAMILIES:
+    for name in EFFECTS:
         hits = keywords.find(tokens, KEYWORDS[name])
         if not hits:
             continue
         amount = max(h.amount for h in hits)
         colours: tuple[RGB, ...] = ()
         variant = ""
-        if name == "duotone":
-            colours = _duotone_colours(keywords.colour_words(tokens))
-        elif name == "pixel" and keywords.find(tokens, ("gameboy", "game boy")):
+        if name == "pixel" and keywords.find(tokens, ("gameboy", "game boy")):
             colours = GAMEBOY
-        elif name == "halftone" and any(lk.name in _SINGLE_INK for lk in looks):
+        elif name == "halftone" and single_ink:
             variant = "mono"  # one screen angle: clean dots in the toned colours
         looks.append(Look(name, amount, colours, variant))
     return looks
+
+
+def render_look(
+    img: Image.Image,
+    params: dict[str, Any],
+    *,
+    strength: float | None = None,
+    seed: int | None = None,
+    effects: bool = True,
+) -> Image.Image:
+    """A style's whole look on ``img``: its grade (the LUT, rebuilt at ``strength``) and then
+    its effects. ``params`` is the style's stored ``params`` (``grade``, ``strength`` 0..100,
+    ``effect_looks``, ``seed``); ``strength`` is 0..100 (default: the style's own). A style saved
+    before grades were stored renders with its looks only."""
+    from desktop.imaging.lut import DEFAULT_STRENGTH, GradeStats, build_lut
+
+    out = img.convert("RGB") if img.mode != "RGB" else img
+    if strength is None:
+        strength = params.get("strength", round(DEFAULT_STRENGTH * 100))
+    s = min(100.0, max(0.0, float(strength))) / 100
+    grade = params.get("grade")
+    if grade:
+        out = out.filter(build_lut(GradeStats.from_dict(grade), strength=s))
+    if effects:
+        looks = [Look.from_dict(d) for d in params.get("effect_looks", []) if isinstance(d, dict)]
+        out = apply_looks(out, looks, int(params.get("seed", 0) if seed is None else seed))
+    return out
 
 
 def _duotone_colours(names: list[str]) -> tuple[RGB, RGB]:

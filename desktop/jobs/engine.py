@@ -22,7 +22,7 @@ from desktop.db.engine import Database
 from desktop.errors import LibraryBusy, UserError
 from desktop.jobs import registry
 from desktop.jobs.events import ChangeHub, JobEvent
-from desktop.jobs.model import ACTIVE, FAILED, FINISHED, INTERRUPTED_ERROR, JobRow
+from desktop.jobs.model import ACTIVE, FINISHED, INTERRUPTED_ERROR, JobRow
 from desktop.jobs.pool import WorkPool
 from desktop.jobs.store import JobStore
 from desktop.jobs.watcher import ChangeWatcher
@@ -82,6 +82,7 @@ class JobEngine:
         # What handlers may need from the front door that opened the engine (the library's
         # paths, database, settings); the engine itself never looks inside.
         self.services: dict[str, Any] = {}
+        # the engine's own job types; the front doors register the pipelines' (see registry)
         registry.load_builtin()
 
     def open(self, *, read_only: bool = False) -> JobEngine:
@@ -104,6 +105,25 @@ class JobEngine:
             self._watcher.stop()
         self.store.close()
         _LIVE_OWNERS.discard(self.owner)
+
+    def watch_table(self, table: str, column: str) -> None:
+        """Report other processes' changes to ``table`` too (as ``external`` events), not only
+        the jobs': for a front door that shows more than jobs (the window shows styles). See
+        ``ChangeWatcher.watch_table``; nothing happens when this engine does not watch."""
+        if self._watcher is not None:
+            self._watcher.watch_table(table, column)
+
+    def configure(self, *, max_attempts: int | None = None, retention_days: float | None = None) -> None:
+        """Change the settings the engine reads: how many attempts a new job gets, and how long
+        finished jobs are kept. Safe from any thread (each is one value read when used)."""
+        if max_attempts is not None:
+            if max_attempts < 1:
+                raise UserError("A job needs at least 1 attempt.")
+            self.max_attempts = int(max_attempts)
+        if retention_days is not None:
+            if retention_days < 0:
+                raise UserError("Finished jobs cannot be kept for less than 0 days.")
+            self.retention_days = float(retention_days)
 
     def watcher_ready(self, timeout: float | None = None) -> bool:
         """True once changes from other processes are being watched (from then on, every
@@ -177,8 +197,12 @@ class JobEngine:
         0.1 s (as an ``external`` event) for another process's. Returns the unsubscribe function."""
         return self.hub.subscribe(callback)
 
-    def wait(self, job_id: int, timeout: float | None = None) -> JobRow:
-        """Block until the job has ended (or the timeout passed); returns the latest row."""
+    def wait_for_job(self, job_id: int, timeout: float | None = None) -> JobRow:
+        """Block until the job has ended (or ``timeout`` seconds passed); returns the latest row,
+        so ``row.is_finished`` tells which. Wakes on this process's changes at once and on other
+        processes' as the watcher sees them (and looks at least every 0.5 s regardless).
+        Raises UserError when there is no such job. The window awaits it on a thread
+        (``run_blocking``); async callers use ``asyncio.to_thread``."""
         changed = threading.Event()
         unsubscribe = self.watch(lambda e: changed.set() if e.job_id in (job_id, None) else None)
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -267,4 +291,4 @@ class JobEngine:
         return count
 
 
-__all__ = ["JobEngine", "JobRow", "FAILED"]
+__all__ = ["JobEngine", "JobRow"]

@@ -12,23 +12,36 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from desktop.jobs.model import JobRow
 
 log = logging.getLogger(__name__)
 
-# kinds
-ENQUEUED = "enqueued"
-UPDATED = "updated"  # progress / message
-STATUS = "status"  # a status change (claimed, finished, requeued, canceled...)
-CANCEL_REQUESTED = "cancel_requested"
-REMOVED = "removed"
-EXTERNAL = "external"
+
+class EventKind(StrEnum):
+    """What a ``JobEvent`` reports."""
+
+    ENQUEUED = "enqueued"  # a new row, or one queued again by retry
+    UPDATED = "updated"  # progress / message
+    STATUS = "status"  # a status change (claimed, finished, requeued, canceled...)
+    CANCEL_REQUESTED = "cancel_requested"
+    REMOVED = "removed"  # a row deleted (dismissed; ``job_id`` None: purged rows)
+    EXTERNAL = "external"  # another process committed something: read the rows again
+
+
+# Short names for the members (``events.STATUS``).
+ENQUEUED = EventKind.ENQUEUED
+UPDATED = EventKind.UPDATED
+STATUS = EventKind.STATUS
+CANCEL_REQUESTED = EventKind.CANCEL_REQUESTED
+REMOVED = EventKind.REMOVED
+EXTERNAL = EventKind.EXTERNAL
 
 
 @dataclass(slots=True, frozen=True)
 class JobEvent:
-    kind: str
+    kind: EventKind
     job_id: int | None
     row: JobRow | None = None
 

@@ -5,17 +5,31 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-QUEUED = "queued"
-RUNNING = "running"
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-CANCELED = "canceled"
 
-ACTIVE = frozenset({QUEUED, RUNNING})
-FINISHED = frozenset({SUCCEEDED, FAILED, CANCELED})
-STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED)
+class JobStatus(StrEnum):
+    """A job row's ``status``. Members are strings, so ``row.status == "failed"`` still holds
+    and the values go into SQL and JSON unchanged."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+# Short names for the members (``from desktop.jobs.model import FAILED``).
+QUEUED = JobStatus.QUEUED
+RUNNING = JobStatus.RUNNING
+SUCCEEDED = JobStatus.SUCCEEDED
+FAILED = JobStatus.FAILED
+CANCELED = JobStatus.CANCELED
+
+ACTIVE: frozenset[JobStatus] = frozenset({QUEUED, RUNNING})
+FINISHED: frozenset[JobStatus] = frozenset({SUCCEEDED, FAILED, CANCELED})
+_STATUS_OF: dict[str, JobStatus] = {s.value: s for s in JobStatus}
 
 INTERRUPTED_ERROR = "Interrupted: Style Studio closed while this job was running."
 
@@ -53,7 +67,7 @@ def iso(ts: float | None) -> str | None:
 class JobRow:
     id: int
     type: str
-    status: str
+    status: JobStatus
     message: str
     progress: float | None
     payload: str
@@ -72,7 +86,9 @@ class JobRow:
 
     @classmethod
     def from_db(cls, row: tuple[Any, ...]) -> JobRow:
-        return cls(*row[:10], bool(row[10]), *row[11:])
+        # (a status this version does not know, written by a newer one, stays a plain string)
+        status = _STATUS_OF.get(row[2], row[2])
+        return cls(row[0], row[1], status, *row[3:10], bool(row[10]), *row[11:])
 
     @property
     def is_active(self) -> bool:
@@ -93,7 +109,7 @@ class JobRow:
         return {
             "id": self.id,
             "type": self.type,
-            "status": self.status,
+            "status": str(self.status),
             "message": self.message,
             "progress": self.progress,
             "payload": self.payload_dict(),

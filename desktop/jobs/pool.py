@@ -20,19 +20,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from desktop.errors import JobCanceled, LeaseLost, LibraryBusy, LibraryClosed, UserError
-from desktop.jobs import events, registry
+from desktop.errors import JobCanceled, JobEnded, LeaseLost, LibraryBusy, LibraryClosed, UserError
+from desktop.jobs import registry
 from desktop.jobs.backoff import is_retryable, retry_delay, sentence_for
 from desktop.jobs.context import JobContext
-from desktop.jobs.events import JobEvent
-from desktop.jobs.model import CANCELED, FAILED, SUCCEEDED, JobRow
+from desktop.jobs.events import EventKind, JobEvent
+from desktop.jobs.model import JobRow, JobStatus
 
 if TYPE_CHECKING:
     from desktop.jobs.engine import JobEngine
 
 log = logging.getLogger(__name__)
 
-WAKE_KINDS = frozenset({events.ENQUEUED, events.EXTERNAL})
+WAKE_KINDS = frozenset({EventKind.ENQUEUED, EventKind.EXTERNAL})
 CANCEL_GRACE = 2.0
 PURGE_INTERVAL = 3600.0  # a handler that ignores a cancel this long has its task canceled
 
@@ -67,7 +67,6 @@ class WorkPool:
         self._executor = ThreadPoolExecutor(
             max_workers=cpu_threads or max(2, self.max_parallel), thread_name_prefix="stylestudio-job"
         )
-        self.finished_event = threading.Event()
 
     # --- requests from any thread ---------------------------------------------------------------
     def request_stop(self) -> None:
@@ -77,6 +76,25 @@ class WorkPool:
             self._stopping = True
             return
         loop.call_soon_threadsafe(self._begin_stop)
+
+    def set_max_parallel(self, count: int) -> None:
+        """Run up to ``count`` jobs at once from now on (at least 1). Safe from any thread: the
+        change is made on the pool's loop, which then claims more jobs if there is room (running
+        jobs are never stopped to make room for a lower count)."""
+        count = max(1, int(count))
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self.max_parallel = count  # not running yet: read when it starts
+            return
+        try:
+            loop.call_soon_threadsafe(self._apply_max_parallel, count)
+        except RuntimeError:  # the loop closed meanwhile: nothing runs any more
+            self.max_parallel = count
+
+    def _apply_max_parallel(self, count: int) -> None:
+        self.max_parallel = count
+        if self._wake is not None:
+            self._wake.set()
 
     def _begin_stop(self) -> None:
         self._stopping = True
@@ -88,10 +106,10 @@ class WorkPool:
         if loop is None or loop.is_closed():
             return
         if event.kind in WAKE_KINDS:
-            if event.kind == events.EXTERNAL:
+            if event.kind == EventKind.EXTERNAL:
                 self._check_cancels = True
             self._wake_threadsafe(loop)
-        elif event.kind == events.CANCEL_REQUESTED and (event.job_id in self._tasks or event.job_id in self._contexts):
+        elif event.kind == EventKind.CANCEL_REQUESTED and (event.job_id in self._tasks or event.job_id in self._contexts):
             loop.call_soon_threadsafe(self._deliver_cancel, event.job_id)
 
     def _deliver_lost(self, job_id: int) -> None:
@@ -170,7 +188,6 @@ class WorkPool:
             await self._shutdown(grace)
             unsubscribe()
             self._executor.shutdown(wait=False, cancel_futures=True)
-            self.finished_event.set()
 
     def _turn(self, exit_when_idle: bool) -> bool:
         """Claim what fits and look for cancels; True when the pool has nothing more to do."""
@@ -213,7 +230,7 @@ class WorkPool:
 
     def _only_job_done(self) -> bool:
         row = self.store.get(self.only_job)  # type: ignore[arg-type]
-        return row is None or row.is_finished or row.status == "running"
+        return row is None or row.is_finished or row.status == JobStatus.RUNNING
 
     def _next_timeout(self) -> float:
         if not self._queue_dry:
@@ -294,21 +311,30 @@ class WorkPool:
                     f"This version of Style Studio cannot run '{row.type}' jobs; update it or dismiss the job."
                 )
             result = await jt.handler(ctx, ctx.payload)
+        except JobEnded as end:
+            self._end(
+                ctx,
+                JobStatus(end.status),
+                message=end.message,
+                progress=ctx._progress,
+                result_json=json.dumps(end.result) if end.result is not None else None,
+                error=end.error,
+            )
         except LeaseLost:
             ctx.lost = True
-            self._end(ctx, CANCELED, message=self._cancel_message())
+            self._end(ctx, JobStatus.CANCELED, message=self._cancel_message())
         except JobCanceled:
-            self._end(ctx, CANCELED, message=self._cancel_message())
+            self._end(ctx, JobStatus.CANCELED, message=self._cancel_message())
         except asyncio.CancelledError:
-            self._end(ctx, CANCELED, message=self._cancel_message())
+            self._end(ctx, JobStatus.CANCELED, message=self._cancel_message())
         except BaseException as exc:  # noqa: BLE001 - every failure must end the row
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                self._end(ctx, CANCELED, message=self._cancel_message())
+                self._end(ctx, JobStatus.CANCELED, message=self._cancel_message())
                 raise
             self._failed(ctx, exc)
         else:
             result_json = json.dumps(result) if result is not None else None
-            self._end(ctx, SUCCEEDED, message="Done", progress=1.0, result_json=result_json)
+            self._end(ctx, JobStatus.SUCCEEDED, message="Done", progress=1.0, result_json=result_json)
         finally:
             ctx.close()
             self._contexts.pop(row.id, None)
@@ -341,7 +367,7 @@ class WorkPool:
             ctx.log.warning("failed: %s", exc)
         else:
             ctx.log.error("failed with an unexpected error", exc_info=exc)
-        self._end(ctx, FAILED, message="Failed", error=error, progress=ctx._progress)
+        self._end(ctx, JobStatus.FAILED, message="Failed", error=error, progress=ctx._progress)
 
     @staticmethod
     def _left_alone(ctx: JobContext, outcome: str) -> None:
@@ -355,7 +381,7 @@ class WorkPool:
     def _end(
         self,
         ctx: JobContext,
-        status: str,
+        status: JobStatus,
         *,
         message: str,
         progress: float | None = None,
@@ -366,7 +392,14 @@ class WorkPool:
         if ctx.lost:
             self._left_alone(ctx, status)
             return
-        hand_over = self.only_job is None and not self._stopping and not self._queue_dry
+        # hand the slot over to the next job in the same transaction, unless the queue ran dry
+        # or max_parallel was lowered below what runs now (this job still counts in _tasks)
+        hand_over = (
+            self.only_job is None
+            and not self._stopping
+            and not self._queue_dry
+            and len(self._tasks) <= self.max_parallel
+        )
         try:
             if hand_over:
                 row, nxt = self.store.finish_and_claim(
@@ -397,6 +430,7 @@ class WorkPool:
         elif hand_over:
             self._queue_dry = True
 
+
 class PoolThread:
     """A work pool on its own thread and event loop, for the window: the GUI thread only paints."""
 
@@ -425,7 +459,3 @@ class PoolThread:
         self.pool.request_stop()
         self._thread.join(timeout if timeout is not None else self.grace + 5.0)
         return not self._thread.is_alive()
-
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
-

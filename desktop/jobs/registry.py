@@ -1,7 +1,9 @@
 """Job types: the handler that runs each type of job, registered by the layer that owns it.
 
-The engine knows nothing of styles: ``desktop.pipelines`` registers its handlers here when it
-is imported by a front door (the app, the command line, the worker).
+The engine knows nothing of styles and imports nothing above it: a front door (the window, the
+command line, the worker: all open the library through ``desktop.runtime``) calls
+``desktop.pipelines.register_all()``, whose modules register their handlers here. The engine
+itself registers only its own ``diagnostics.*`` types (``load_builtin``).
 
 Every payload is validated whole at enqueue: a registered type's ``validate`` first makes the
 generic checks of ``desktop.jobs.payloads.check_payload`` (a JSON object, finite numbers, depth,
@@ -71,12 +73,5 @@ def title(name: str) -> str:
 
 
 def load_builtin() -> None:
-    """Register the built-in job types (diagnostics, and the pipelines when importable)."""
+    """Register the engine's own job types (``diagnostics.*``); idempotent."""
     import desktop.jobs.diagnostics  # noqa: F401
-
-    try:
-        import desktop.pipelines  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - a broken install; the log says which
-        import logging
-
-        logging.getLogger(__name__).error("The style pipelines could not be loaded: %s", exc)

@@ -30,16 +30,8 @@ from desktop.db.engine import Database
 from desktop.errors import LibraryBusy, LibraryClosed
 from desktop.jobs import events
 from desktop.jobs.connections import ThreadConnections, is_lock_error
-from desktop.jobs.events import ChangeHub, JobEvent
-from desktop.jobs.model import (
-    CANCELED,
-    COLUMN_LIST,
-    FAILED,
-    FINISHED,
-    QUEUED,
-    RUNNING,
-    JobRow,
-)
+from desktop.jobs.events import ChangeHub, EventKind, JobEvent
+from desktop.jobs.model import COLUMN_LIST, FINISHED, JobRow, JobStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -137,7 +129,7 @@ SQL_NEXT_DUE = "SELECT min(run_after) FROM jobs WHERE status = 'queued'"
 
 
 def _to_pyformat(sql: str) -> str:
-    return re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
+    return re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", r"%(\1)s", sql)
 
 
 Params = dict[str, Any]
@@ -276,7 +268,7 @@ class JobStore:
         self,
         sql: str,
         params: Params | Callable[[], Params],
-        kind: str,
+        kind: EventKind,
         *,
         wait: float | None,
         waiting: Waiting = (),
@@ -318,31 +310,20 @@ class JobStore:
         return JobRow.from_db(rows[0]) if rows else None
 
     @staticmethod
-    def _where(statuses: Iterable[str] | None, types: Iterable[str] | None) -> tuple[str, Params]:
-        clauses, params = [], {}
-        if statuses is not None:
-            names = list(statuses)
-            clauses.append("status IN (" + ", ".join(f":s{i}" for i in range(len(names))) + ")")
-            params.update({f"s{i}": s for i, s in enumerate(names)})
-        if types is not None:
-            names = list(types)
-            clauses.append("type IN (" + ", ".join(f":t{i}" for i in range(len(names))) + ")")
-            params.update({f"t{i}": t for i, t in enumerate(names)})
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+    def _where(statuses: Iterable[JobStatus] | None) -> tuple[str, Params]:
+        if statuses is None:
+            return "", {}
+        names = [str(s) for s in statuses]
+        where = " WHERE status IN (" + ", ".join(f":s{i}" for i in range(len(names))) + ")"
+        return where, {f"s{i}": s for i, s in enumerate(names)}
 
-    def list(
-        self,
-        *,
-        statuses: Iterable[str] | None = None,
-        limit: int = 200,
-        types: Iterable[str] | None = None,
-    ) -> list[JobRow]:
-        where, params = self._where(statuses, types)
+    def list(self, *, statuses: Iterable[JobStatus] | None = None, limit: int = 200) -> list[JobRow]:
+        where, params = self._where(statuses)
         sql = f"SELECT {COLUMN_LIST} FROM jobs{where} ORDER BY id DESC LIMIT {int(limit)}"
         return [JobRow.from_db(r) for r in self._read(sql, params)]
 
-    def count(self, *, statuses: Iterable[str] | None = None, types: Iterable[str] | None = None) -> int:
-        where, params = self._where(statuses, types)
+    def count(self, *, statuses: Iterable[JobStatus] | None = None) -> int:
+        where, params = self._where(statuses)
         return int(self._read(f"SELECT count(*) FROM jobs{where}", params)[0][0])
 
     def claim(
@@ -388,11 +369,11 @@ class JobStore:
 
     @staticmethod
     def _finish_params(
-        row: JobRow, status: str, message: str, progress: float | None, result_json: str | None, error: str | None
+        row: JobRow, status: JobStatus, message: str, progress: float | None, result_json: str | None, error: str | None
     ) -> Params:
         assert status in FINISHED
         return {
-            "status": status,
+            "status": str(status),
             "progress": progress,
             "message": message,
             "result": result_json,
@@ -410,7 +391,7 @@ class JobStore:
     def finish(
         self,
         row: JobRow,
-        status: str,
+        status: JobStatus,
         *,
         message: str,
         progress: float | None = None,
@@ -427,7 +408,7 @@ class JobStore:
     def finish_and_claim(
         self,
         row: JobRow,
-        status: str,
+        status: JobStatus,
         *,
         message: str,
         progress: float | None = None,
@@ -537,4 +518,4 @@ class JobStore:
         return rows[0][0] if rows and rows[0][0] is not None else None
 
 
-__all__ = ["JobStore", "QUEUED", "RUNNING", "FAILED", "CANCELED", "WAITING_MESSAGE"]
+__all__ = ["JobStore", "WAITING_MESSAGE"]

@@ -45,7 +45,7 @@ def default_name(description: str) -> str:
     return name[:1].upper() + name[1:] if name else "Untitled style"
 
 
-KNOWN_KEYS = ("description", "name", "backend", "previews", "size", "seed", "reference")
+KNOWN_KEYS = ("description", "name", "backend", "previews", "size", "seed", "reference", "strength")
 MAX_DESCRIPTION = 2000
 MAX_NAME = 200  # styles.name is String(200)
 MAX_SEED = 2**31 - 1
@@ -91,6 +91,9 @@ def validate_payload(payload: dict[str, Any]) -> None:
     seed = payload.get("seed")
     if seed is not None and (not _is_int(seed) or not 0 <= seed <= MAX_SEED):
         raise UserError(f"The seed must be a whole number from 0 to {MAX_SEED}, or left out.")
+    strength = payload.get("strength")
+    if strength is not None and (not _is_int(strength) or not 0 <= strength <= 100):
+        raise UserError("The strength must be a whole number from 0 to 100 (per cent), or left out.")
     reference = payload.get("reference")
     if reference is not None:
         check_reference_name(reference)
@@ -106,6 +109,7 @@ def enqueue_style(
     previews: int | None = None,
     size: int | None = None,
     seed: int | None = None,
+    strength: int | None = None,
 ) -> int:
     """Check and copy the reference into the library, then queue the job; returns its id.
 
@@ -124,6 +128,8 @@ def enqueue_style(
         "seed": seed if seed is not None else random.randrange(1, 2**31),
         "reference": None,
     }
+    if strength is not None:
+        payload["strength"] = strength
     validate_payload(payload)
     if payload["backend"] == "fal" and not fal_key():
         raise UserError(
@@ -198,7 +204,7 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
     from desktop.generators import local
     from desktop.generators.prompts import PromptEndpoint, build_prompt
     from desktop.imaging.intake import load_image
-    from desktop.imaging.lut import write_cube
+    from desktop.imaging.lut import provenance, write_cube
     from desktop.imaging.thumbnails import save_preview, save_thumbnail
 
     step = _Progress(ctx)
@@ -208,6 +214,8 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
     size: int = int(payload.get("size", 768))
     seed: int = int(payload.get("seed") or 1)
     reference_path = payload.get("reference")
+    strength = payload.get("strength")
+    strength_01 = local.DEFAULT_STRENGTH if strength is None else int(strength) / 100
 
     reference_img = None
     if reference_path:
@@ -216,7 +224,7 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
         reference_img = loaded.image
 
     step(0.08, "Analysing colours" if reference_img is not None else "Reading the description")
-    plan = await ctx.run_in_thread(local.plan_style, description, reference_img, seed=seed)
+    plan = await ctx.run_in_thread(local.plan_style, description, reference_img, seed=seed, strength=strength_01)
     analysis = plan.analysis.to_dict() if plan.analysis else None
 
     step(0.15, "Writing prompt")
@@ -251,7 +259,19 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
             images.append(await ctx.run_in_thread(_save_pair, img, work, i, size, save_preview, save_thumbnail))
 
     step(0.92, "Saving style")
-    await ctx.run_in_thread(write_cube, work / "style.cube", plan.lut, payload.get("name") or description)
+    look = plan.style_params()
+    if plan.analysis is not None:
+        look["quality"] = await ctx.run_in_thread(local.quality_figures, plan)
+    reference_bytes = Path(reference_path).read_bytes() if reference_path else None
+    notes = provenance(
+        description=description,
+        generator=backend,
+        strength=plan.strength,
+        reference=reference_bytes,
+        in_cube=look["in_cube"],
+        effects=look["effects"],
+    )
+    await ctx.run_in_thread(write_cube, work / "style.cube", plan.lut, payload.get("name") or description, notes=notes)
     ctx.check()  # the last moment a cancel can stop it: after this the style exists
     params = {
         "seed": seed,
@@ -259,7 +279,7 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
         "previews": count,
         "backend": backend,
         "looks": plan.to_dict().get("look_names", []),
-        "strength": plan.strength,
+        **look,
     }
     # Not ctx.run_in_thread: a cancel arriving during the commit must not turn a saved style
     # into a "canceled" job. The lease is checked inside the commit's transaction instead.

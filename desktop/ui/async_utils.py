@@ -202,11 +202,6 @@ def signal_future(signal: SignalInstance) -> asyncio.Future[tuple[Any, ...]]:
     return future
 
 
-async def wait_signal(signal: SignalInstance) -> tuple[Any, ...]:
-    """Await the next emission of a Qt signal; returns its arguments."""
-    return await signal_future(signal)
-
-
 async def open_and_wait(dialog: QDialog) -> int:
     """``dialog.open()`` then await ``finished``: the modal result without a nested exec()."""
     finished = signal_future(dialog.finished)

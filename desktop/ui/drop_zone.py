@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QToolButton, QVB
 
 from desktop.errors import UserError
 from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
+from desktop.ui.tones import Tone, ToneLabel, blend, error_color
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +107,8 @@ class DropZone(QWidget):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
-        self.detail = QLabel()
+        self.detail = ToneLabel(tone=Tone.DIM)
         self.detail.setWordWrap(True)
-        self.detail.setStyleSheet("color: palette(placeholder-text);")
         text_box.addStretch(1)
         text_box.addWidget(self.title)
         text_box.addWidget(self.detail)
@@ -118,6 +118,7 @@ class DropZone(QWidget):
         self.clear_button.setObjectName("referenceClearButton")
         self.clear_button.setText("Remove")
         self.clear_button.setToolTip("Use no reference image")
+        self.clear_button.setAccessibleName("Remove the reference image")
         self.clear_button.clicked.connect(self.clear)
         self.clear_button.hide()
         layout.addWidget(self.clear_button, 0, Qt.AlignmentFlag.AlignTop)
@@ -155,6 +156,7 @@ class DropZone(QWidget):
         else:
             self.title.setText("Drop a reference image here")
             self.detail.setText("or click to choose a file, or paste an image (Ctrl+V). Optional.")
+        self.setAccessibleDescription(f"{self.title.text()}. {self.detail.text()}".strip(" ."))
         self.update()
 
     # --- taking a candidate ---------------------------------------------------------------------
@@ -290,11 +292,11 @@ class DropZone(QWidget):
         else:
             painter.setBrush(pal.color(QPalette.ColorRole.Base))
         if self.error and self.reference is None:
-            color = QColor("#c0392b")
+            color = error_color(pal)
         elif self._hover or self.hasFocus():
             color = accent
-        else:
-            color = pal.color(QPalette.ColorRole.Mid)
+        else:  # a third of the way from the window to its text: visible in light and dark
+            color = blend(pal.color(QPalette.ColorRole.Window), pal.color(QPalette.ColorRole.WindowText), 0.35)
         pen = QPen(color, 1.6, Qt.PenStyle.SolidLine if self.reference else Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.drawRoundedRect(rect, 10, 10)

@@ -1,4 +1,8 @@
-"""The gallery: a grid of style cards (``galleryView``) with a friendly empty state."""
+"""The gallery: a grid of style cards (``galleryView``) with a friendly empty state.
+
+Keys on the grid: the arrows move the selection, Return (or a double click) opens the selected
+style in the detail pane; Delete is the window's Edit > Delete, which asks first.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +42,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.library import StyleInfo
+from desktop.library import StyleCard
+from desktop.ui.dim_label import DIM, DimLabel, dim_text_color
 from desktop.ui.styles_model import THUMB_SIZE, StyleRole, StylesModel
 
 THUMB_HEIGHT = THUMB_SIZE.height()
@@ -103,7 +108,7 @@ class StyleCardDelegate(QStyledItemDelegate):
     def clear_cache(self) -> None:
         self._cards.clear()
 
-    def _render(self, style: StyleInfo, pixmap: QPixmap | None, option: QStyleOptionViewItem, look: int, ratio: float) -> QPixmap:
+    def _render(self, style: StyleCard, pixmap: QPixmap | None, option: QStyleOptionViewItem, look: int, ratio: float) -> QPixmap:
         size = option.rect.size()
         card = QPixmap(round(size.width() * ratio), round(size.height() * ratio))
         card.setDevicePixelRatio(ratio)
@@ -148,7 +153,7 @@ class StyleCardDelegate(QStyledItemDelegate):
         small = QFont(option.font)
         small.setPointSizeF(max(7.0, option.font.pointSizeF() - 1.5))
         painter.setFont(small)
-        painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+        painter.setPen(dim_text_color(pal, DIM, QPalette.ColorRole.Text, QPalette.ColorRole.Base))
         sub_rect = QRect(text_rect.left(), text_rect.bottom() + 1, text_rect.width(), 18)
         sub = painter.fontMetrics().elidedText(style.description, Qt.TextElideMode.ElideRight, sub_rect.width())
         painter.drawText(sub_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, sub)
@@ -176,6 +181,7 @@ class GalleryView(QListView):
         self.setItemDelegate(StyleCardDelegate(self))
         self.setFrameShape(QListView.Shape.NoFrame)
         self.setAccessibleName("Style gallery")
+        self.setAccessibleDescription("Return opens the selected style; Delete deletes it, after asking.")
 
 
 class EmptyArt(QWidget):
@@ -226,12 +232,12 @@ class EmptyState(QWidget):
         title_font.setPointSizeF(title_font.pointSizeF() * 1.5)
         title_font.setBold(True)
         self.title.setFont(title_font)
-        self.body = QLabel()
+        self.body = DimLabel()
         self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.setWordWrap(True)
-        self.body.setStyleSheet("color: palette(placeholder-text);")
         self.button = QPushButton("New style…")
         self.button.setObjectName("emptyNewStyleButton")
+        self.button.setToolTip("Describe a new style (Ctrl+N)")
         self.button.setDefault(True)
         self.button.clicked.connect(self.newStyleClicked)
         layout.addWidget(self.art, 0, Qt.AlignmentFlag.AlignCenter)

@@ -9,6 +9,8 @@ wins over the model unless the model saw a newer version of that row meanwhile.
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import time
 from typing import Any
 
@@ -50,6 +52,57 @@ def elapsed(row: JobRow, now: float | None = None) -> float | None:
     return max(0.0, end - row.started_at)
 
 
+INTERNAL_PREFIXES = ("diagnostics.",)  # job types for tests and support, not for people
+SUBJECT_KEYS = ("name", "style_name", "title", "description")
+SUBJECT_LENGTH = 48
+
+
+def is_internal(job_type: str) -> bool:
+    """A job type people never start from the window (``diagnostics.*``)."""
+    return job_type.startswith(INTERNAL_PREFIXES)
+
+
+def job_subject(row: JobRow) -> str | None:
+    """What a job is about, from its payload: the style's name, or its description shortened
+    the way a style's default name is (None for a job whose payload names nothing)."""
+    return _subject_of(row.payload)
+
+
+@functools.lru_cache(maxsize=1024)  # rows repaint every second while they run
+def _subject_of(payload_json: str) -> str | None:
+    try:
+        payload = json.loads(payload_json) if payload_json else {}
+    except ValueError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    for key in SUBJECT_KEYS:
+        value = payload.get(key)
+        if isinstance(value, str) and value.strip():
+            text = " ".join(value.split())
+            if len(text) > SUBJECT_LENGTH:
+                text = text[: SUBJECT_LENGTH - 1].rstrip(" ,;.") + "…"
+            return text[:1].upper() + text[1:]
+    return None
+
+
+def job_heading(row: JobRow) -> tuple[str, str]:
+    """The row's first line as (what the job is about, what kind of job it is); a job with no
+    subject is told apart by its number."""
+    title = registry.title(row.type)
+    subject = job_subject(row)
+    return (subject, title) if subject else (title, f"#{row.id}")
+
+
+def job_summary(row: JobRow) -> str:
+    """One line for lists, notes and screen readers: "Warm film grain · Done"."""
+    subject = job_subject(row) or f"{registry.title(row.type)} #{row.id}"
+    status = STATUS_WORDS.get(row.status, row.status)
+    if row.status == "running" and row.message:
+        return f"{subject} · {row.message}"
+    return f"{subject} · {status}"
+
+
 def load_rows(engine: JobEngine) -> list[JobRow]:
     """Active jobs (all of them) and the most recent finished ones. Blocking."""
     rows = {r.id: r for r in engine.list(include_finished=True, limit=RECENT_LIMIT)}
@@ -60,6 +113,9 @@ def load_rows(engine: JobEngine) -> list[JobRow]:
 
 class JobsModel(KeyedListModel[JobRow]):
     jobEnded = Signal(object)  # JobRow: a job this model saw active has ended
+    # the one source of a job's state for every view of the window (the progress dialogs too)
+    jobChanged = Signal(object)  # JobRow: the model now holds this version of the row
+    jobRemoved = Signal(int)  # job id: the row is gone (dismissed, purged)
     loaded = Signal()  # a reload from the rows was applied
 
     def __init__(self, engine: JobEngine, bridge: JobBridge, parent: Any = None) -> None:
@@ -87,11 +143,15 @@ class JobsModel(KeyedListModel[JobRow]):
         if row is None:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{registry.title(row.type)}: {row.message or STATUS_WORDS.get(row.status, row.status)}"
+            return job_summary(row)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.error or row.message or STATUS_WORDS.get(row.status, row.status)
+            detail = row.error or row.message or STATUS_WORDS.get(row.status, row.status)
+            return f"{registry.title(row.type)} #{row.id}: {detail}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"Job {row.id}, {registry.title(row.type)}, {STATUS_WORDS.get(row.status, row.status)}"
+            status = STATUS_WORDS.get(row.status, row.status)
+            subject = job_subject(row)
+            about = f"{subject}, " if subject else ""
+            return f"{about}{registry.title(row.type)}, job {row.id}, {status}"
         if role == JobRole:
             return row
         if role == JobIdRole:
@@ -115,13 +175,16 @@ class JobsModel(KeyedListModel[JobRow]):
         self._removed[job_id] = self._seq
         self._touched.pop(job_id, None)
         self.remove_key(job_id)
+        self.jobRemoved.emit(job_id)
 
     def _merge(self, row: JobRow) -> None:
         old = self.find(row.id)
         if old is not None and row.updated_at < old.updated_at:
             return  # an older version arriving late
         self.upsert(row)
-        if old is not None and not old.is_finished and row.status in FINISHED:
+        self.jobChanged.emit(row)
+        # a row of this process's that ended (also one first seen already ended: a fast job)
+        if row.status in FINISHED and (old is None or not old.is_finished):
             self.jobEnded.emit(row)
 
     def reload(self) -> None:
@@ -163,7 +226,14 @@ class JobsModel(KeyedListModel[JobRow]):
             for r in merged.values()
             if r.status in FINISHED and (old := self.find(r.id)) is not None and not old.is_finished
         ]
+        before = {r.id: r for r in self.items()}
         self.replace_all(sorted(merged.values(), key=lambda r: r.id, reverse=True))
+        for r in merged.values():
+            old = before.get(r.id)
+            if old is None or old.updated_at != r.updated_at or old.status != r.status:
+                self.jobChanged.emit(r)
+        for job_id in before.keys() - merged.keys():
+            self.jobRemoved.emit(job_id)
         for r in ended:
             self.jobEnded.emit(r)
         self._touched.clear()

@@ -2,9 +2,10 @@
 
 Every active and recent job from the rows, including jobs started by another process: title,
 message, a progress bar, elapsed time, and per row the actions that fit its status (Cancel,
-Retry, Dismiss, Open result), painted as small buttons and hit-tested by the delegate. Every
-action works on the job id read from the row under the click, never on a row number kept for
-later.
+Retry, Dismiss, Open result), painted as small buttons and hit-tested by the delegate. The same
+actions are on the keyboard (``ROW_KEYS``, on the selected row) and in a context menu (right
+click, the Menu key or Shift+F10). Every action works on the job id read from the row under the
+click or the selection, never on a row number kept for later.
 """
 
 from __future__ import annotations
@@ -23,13 +24,23 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QApplication,
     QDockWidget,
     QHBoxLayout,
-    QLabel,
     QListView,
     QMenu,
     QPushButton,
@@ -42,11 +53,18 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import UserError
-from desktop.jobs import registry
 from desktop.jobs.engine import JobEngine
 from desktop.jobs.model import JobRow
 from desktop.ui.async_utils import run_blocking, spawn
-from desktop.ui.jobs_model import STATUS_WORDS, JobRole, JobsModel, elapsed, format_duration
+from desktop.ui.dim_label import DIM, DimLabel, dim_text_color
+from desktop.ui.jobs_model import (
+    STATUS_WORDS,
+    JobRole,
+    JobsModel,
+    elapsed,
+    format_duration,
+    job_heading,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +75,21 @@ STATUS_COLORS = {
     "succeeded": QColor("#2e9b5f"),
     "failed": QColor("#c0392b"),
     "canceled": QColor("#8a8f98"),
+}
+
+
+# the keys that act on the selected row (shown in its context menu too)
+ROW_KEYS = {
+    "open": QKeySequence(Qt.Key.Key_Return),
+    "cancel": QKeySequence(Qt.Key.Key_Delete),
+    "dismiss": QKeySequence(Qt.Key.Key_Delete),
+    "retry": QKeySequence("Ctrl+R"),
+}
+ACTION_TIPS = {
+    "open": "Select the style this job made (Return)",
+    "cancel": "Stop this job (Delete)",
+    "retry": "Run this job again (Ctrl+R)",
+    "dismiss": "Remove this finished job from the list (Delete)",
 }
 
 
@@ -120,10 +153,23 @@ class JobDelegate(QStyledItemDelegate):
         bold.setBold(True)
         painter.setFont(bold)
         painter.setPen(pal.color(QPalette.ColorRole.Text))
-        title = f"{registry.title(row.type)}  ·  #{row.id}"
+        # what the job is about in bold, then (dim) what kind of job it is
+        subject, kind = job_heading(row)
         title_rect = QRect(rect.left() + 30, rect.top() + 8, text_right - rect.left() - 30, 22)
-        title_text = painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, title_rect.width())
-        painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title_text)
+        kind_text = f"  ·  {kind}"
+        kind_w = QFontMetrics(option.font).horizontalAdvance(kind_text)
+        subject_w = max(40, title_rect.width() - kind_w)
+        subject_text = painter.fontMetrics().elidedText(subject, Qt.TextElideMode.ElideRight, subject_w)
+        painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, subject_text)
+        used = painter.fontMetrics().horizontalAdvance(subject_text)
+        painter.setFont(option.font)
+        painter.setPen(dim_text_color(pal, DIM, QPalette.ColorRole.Text, QPalette.ColorRole.Base))
+        kind_rect = title_rect.adjusted(used, 0, 0, 0)
+        painter.drawText(
+            kind_rect,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            painter.fontMetrics().elidedText(kind_text, Qt.TextElideMode.ElideRight, kind_rect.width()),
+        )
 
         # message (or error) and elapsed time
         painter.setFont(small)
@@ -140,7 +186,7 @@ class JobDelegate(QStyledItemDelegate):
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
             fm.elidedText(message, Qt.TextElideMode.ElideRight, msg_rect.width()),
         )
-        painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+        painter.setPen(dim_text_color(pal, DIM, QPalette.ColorRole.Text, QPalette.ColorRole.Base))
         painter.drawText(
             QRect(rect.right() - time_w - 12, rect.top() + 32, time_w + 2, 18),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
@@ -195,9 +241,77 @@ class JobDelegate(QStyledItemDelegate):
         return super().editorEvent(event, model, option, index)
 
 
+class JobsView(QListView):
+    """The list of jobs: the selected row's actions work from the keyboard too. Keys the view
+    acts on are claimed before the window's shortcuts (Delete here dismisses a job, it does not
+    delete the selected style)."""
+
+    actionRequested = Signal(str, int)  # action, job id
+    menuRequested = Signal(QPoint)  # viewport position of a keyboard-opened context menu
+
+    def current_row(self) -> JobRow | None:
+        index = self.currentIndex()
+        return index.data(JobRole) if index.isValid() else None
+
+    def _action_for_key(self, event: QKeyEvent) -> str | None:
+        row = self.current_row()
+        if row is None:
+            return None
+        pressed = QKeySequence(event.keyCombination())
+        if event.key() == Qt.Key.Key_Enter and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier):
+            pressed = ROW_KEYS["open"]
+        if event.key() == Qt.Key.Key_Backspace and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            pressed = ROW_KEYS["dismiss"]
+        for action, _label in actions_for(row):
+            if ROW_KEYS[action].matches(pressed) == QKeySequence.SequenceMatch.ExactMatch:
+                return action
+        return None
+
+    def _is_menu_key(self, event: QKeyEvent) -> bool:
+        return event.key() == Qt.Key.Key_Menu or (
+            event.key() == Qt.Key.Key_F10 and event.modifiers() == Qt.KeyboardModifier.ShiftModifier
+        )
+
+    def _is_row_key(self, event: QKeyEvent) -> bool:
+        pressed = QKeySequence(event.keyCombination())
+        if event.key() in (Qt.Key.Key_Enter, Qt.Key.Key_Backspace):
+            return True
+        return any(key.matches(pressed) == QKeySequence.SequenceMatch.ExactMatch for key in ROW_KEYS.values())
+
+    def event(self, event: QEvent) -> bool:
+        # the list's keys are the list's, also with no row selected (then they do nothing)
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if self._is_row_key(event) or self._is_menu_key(event):
+                event.accept()
+                return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        row = self.current_row()
+        action = self._action_for_key(event)
+        if row is not None and action is not None:
+            if not (action == "cancel" and row.cancel_requested):
+                self.actionRequested.emit(action, row.id)
+            event.accept()
+            return
+        if self._is_row_key(event):
+            event.accept()  # no row, or nothing this key does to it
+            return
+        if self._is_menu_key(event):
+            index = self.currentIndex()
+            if index.isValid():
+                self.scrollTo(index)
+                rect = self.visualRect(index)
+                self.menuRequested.emit(QPoint(rect.left() + 40, rect.center().y()))
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
 class JobsPanel(QDockWidget):
     openResult = Signal(object)  # the result dict of a succeeded job
     status = Signal(str)
+    emptyChanged = Signal(bool)  # the list became empty (True) or got its first row (False)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Jobs", parent)
@@ -211,18 +325,18 @@ class JobsPanel(QDockWidget):
         lay.setContentsMargins(8, 4, 8, 8)
         lay.setSpacing(4)
         header = QHBoxLayout()
-        self.summary = QLabel("No jobs yet")
+        self.summary = DimLabel("No jobs yet")
         self.summary.setObjectName("jobsSummaryLabel")
-        self.summary.setStyleSheet("color: palette(placeholder-text);")
         header.addWidget(self.summary, 1)
         self.clear_button = QPushButton("Clear finished")
         self.clear_button.setObjectName("clearFinishedButton")
         self.clear_button.clicked.connect(lambda: spawn(self.clear_finished()))
         self.clear_button.setEnabled(False)
+        self.clear_button.setToolTip("Remove every finished job from this list")
         header.addWidget(self.clear_button)
         lay.addLayout(header)
 
-        self.view = QListView()
+        self.view = JobsView()
         self.view.setObjectName("jobsView")
         self.view.setUniformItemSizes(True)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -230,11 +344,27 @@ class JobsPanel(QDockWidget):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.setAccessibleName("Jobs")
+        self.view.setAccessibleDescription(
+            "Return opens a finished job's style, Delete cancels or dismisses, Ctrl+R retries, "
+            "the Menu key lists every action."
+        )
+        self.view.actionRequested.connect(self.trigger)
+        self.view.menuRequested.connect(self._context_menu)
         self.delegate = JobDelegate(self.view)
         self.delegate.actionTriggered.connect(self.trigger)
         self.view.setItemDelegate(self.delegate)
         lay.addWidget(self.view)
         self.setWidget(body)
+        self.empty = True
+        self.view.hide()  # until there is a row: a new library's panel is one line high
+        # the dock's own title-bar buttons (Qt gives them no tooltip)
+        for name, tip in (
+            ("qt_dockwidget_closebutton", "Hide the jobs list (Ctrl+J shows it again)"),
+            ("qt_dockwidget_floatbutton", "Detach the jobs list into its own window, or dock it again"),
+        ):
+            button = self.findChild(QAbstractButton, name)
+            if button is not None:
+                button.setToolTip(tip)
 
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
@@ -267,6 +397,11 @@ class JobsPanel(QDockWidget):
         if self.summary.text() != text:
             self.summary.setText(text)
         self.clear_button.setEnabled(finished > 0)
+        empty = self.model.rowCount() == 0
+        if empty != self.empty:
+            self.empty = empty
+            self.view.setVisible(not empty)
+            self.emptyChanged.emit(empty)
 
     # --- actions (by job id) -------------------------------------------------------------------
     def trigger(self, action: str, job_id: int) -> None:
@@ -314,9 +449,21 @@ class JobsPanel(QDockWidget):
         row: JobRow | None = index.data(JobRole) if index.isValid() else None
         if row is None:
             return
+        self.view.setCurrentIndex(index)
+        self.context_menu(row).popup(self.view.viewport().mapToGlobal(pos))
+
+    def context_menu(self, row: JobRow) -> QMenu:
+        """The row's actions as a menu (deleted when it closes), each with its key."""
         job_id = row.id
         menu = QMenu(self.view)
+        menu.setObjectName("jobContextMenu")
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         for action, label in actions_for(row):
             act = menu.addAction(label)
+            act.setObjectName(f"job{action.capitalize()}Action")
+            act.setShortcut(ROW_KEYS[action])  # shown; the view handles the key itself
+            act.setShortcutVisibleInContextMenu(True)
+            act.setToolTip(ACTION_TIPS[action])
+            act.setEnabled(not (action == "cancel" and row.cancel_requested))
             act.triggered.connect(lambda _c=False, a=action: self.trigger(a, job_id))
-        menu.popup(self.view.viewport().mapToGlobal(pos))
+        return menu

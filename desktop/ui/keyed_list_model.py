@@ -27,6 +27,10 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
     def key(self, item: T) -> Hashable:
         raise NotImplementedError
 
+    def keys_of(self, items: list[T]) -> list[Hashable]:
+        """``key`` of each item (a subclass may do it faster, e.g. with ``operator.itemgetter``)."""
+        return list(map(self.key, items))
+
     def sort_key(self, item: T) -> Any:
         """Items are kept in descending order of this (it must not change for a key)."""
         raise NotImplementedError
@@ -63,8 +67,7 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
     def _reindex(self, start: int = 0) -> None:
         if start == 0:
             self._rows = {}
-        for row in range(start, len(self._items)):
-            self._rows[self.key(self._items[row])] = row
+        self._rows.update(zip(self.keys_of(self._items[start:]), range(start, len(self._items)), strict=True))
 
     def _insert_position(self, item: T) -> int:
         sk = self.sort_key(item)
@@ -115,51 +118,68 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
 
     def replace_all(self, new_items: Iterable[T]) -> None:
         """Make the list equal to ``new_items`` (sorted descending, unique keys) with minimal
-        row changes."""
+        row changes. Keys are taken once per item (a refresh of a gallery scrolled through
+        100,000 styles walks them all on the GUI thread)."""
         new = list(new_items)
-        if not self._items:
-            if new:
-                self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
-                self._items = new
-                self._reindex()
-                self.endInsertRows()
+        if new == self._items:  # nothing changed (equal items look the same): no row work
             return
-        new_keys = {self.key(i) for i in new}
+        if not self._items:
+            self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
+            self._items = new
+            self._reindex()
+            self.endInsertRows()
+            return
+        new_keys = self.keys_of(new)
+        wanted = set(new_keys)
+        old_keys = self.keys_of(self._items)
         # 1. remove what is gone, bottom up, in contiguous runs
-        row = len(self._items) - 1
-        while row >= 0:
-            if self.key(self._items[row]) in new_keys:
-                row -= 1
-                continue
-            end = row
-            while row >= 0 and self.key(self._items[row]) not in new_keys:
-                row -= 1
-            self.beginRemoveRows(QModelIndex(), row + 1, end)
-            del self._items[row + 1 : end + 1]
-            self.endRemoveRows()
-        self._reindex()
+        gone = [row for row, k in enumerate(old_keys) if k not in wanted]
+        if gone:
+            end = gone[-1]
+            for at in range(len(gone) - 1, -1, -1):
+                row = gone[at]
+                if at > 0 and gone[at - 1] == row - 1:
+                    continue  # the run goes on upwards
+                self.beginRemoveRows(QModelIndex(), row, end)
+                del self._items[row : end + 1]
+                del old_keys[row : end + 1]
+                self.endRemoveRows()
+                if at > 0:
+                    end = gone[at - 1]
+            self._rows = dict(zip(old_keys, range(len(old_keys)), strict=True))
         # 2. what is left appears in ``new`` in the same order: insert the rest, update the kept
-        i = 0
-        while i < len(new):
-            current = self._items[i] if i < len(self._items) else None
-            if current is not None and self.key(current) == self.key(new[i]):
-                if not self.same(current, new[i]):
+        if old_keys == new_keys:  # nothing to insert: only changed items to tell about
+            for i in [i for i, (a, b) in enumerate(zip(self._items, new, strict=True)) if a != b]:
+                if not self.same(self._items[i], new[i]):
                     self._items[i] = new[i]
                     idx = self.index(i, 0)
                     self.dataChanged.emit(idx, idx)
+                else:
+                    self._items[i] = new[i]
+            return
+        i = 0
+        while i < len(new):
+            if i < len(old_keys) and old_keys[i] == new_keys[i]:
+                current = self._items[i]
+                if current != new[i]:
+                    self._items[i] = new[i]
+                    if not self.same(current, new[i]):
+                        idx = self.index(i, 0)
+                        self.dataChanged.emit(idx, idx)
                 i += 1
                 continue
-            if self.key(new[i]) in self._rows:  # order changed: should not happen; start over
+            if new_keys[i] in self._rows:  # order changed: should not happen; start over
                 self.beginResetModel()
                 self._items = new
                 self._reindex()
                 self.endResetModel()
                 return
             start = i
-            while i < len(new) and self.key(new[i]) not in self._rows:
+            while i < len(new) and new_keys[i] not in self._rows:
                 i += 1
             run = new[start:i]
             self.beginInsertRows(QModelIndex(), start, start + len(run) - 1)
             self._items[start:start] = run
+            old_keys[start:start] = new_keys[start:i]
             self._reindex(start)
             self.endInsertRows()

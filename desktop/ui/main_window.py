@@ -1,4 +1,4 @@
-"""The main window (``mainWindow``): toolbar, gallery, style detail and the jobs panel.
+"""The main window (``mainWindow``): menu bar, toolbar, gallery, style detail and the jobs panel.
 
 The window is shown before the library is open (``attach`` connects it once the runtime is
 ready on a worker thread), so the first paint never waits for the database.
@@ -15,21 +15,39 @@ from typing import Any
 import platformdirs
 from PySide6.QtCore import (
     QByteArray,
+    QEvent,
     QItemSelectionModel,
+    QMimeData,
     QModelIndex,
+    QObject,
     QSettings,
     QSize,
     Qt,
     QTimer,
+    QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
+    QPlainTextEdit,
     QSizePolicy,
     QSplitter,
+    QTextEdit,
     QToolBar,
     QWidget,
 )
@@ -43,7 +61,7 @@ from desktop.runtime import Runtime
 from desktop.ui.async_utils import signal_future, spawn
 from desktop.ui.bridge import JobBridge
 from desktop.ui.gallery import GalleryPane
-from desktop.ui.jobs_model import JobsModel
+from desktop.ui.jobs_model import JobsModel, is_internal, job_subject
 from desktop.ui.jobs_panel import JobsPanel
 from desktop.ui.new_style_dialog import NewStyleDialog
 from desktop.ui.notifications import Notifier
@@ -52,10 +70,13 @@ from desktop.ui.responsiveness import Responsiveness
 from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.style_detail import StyleDetail
 from desktop.ui.styles_model import StyleIdRole, StylesModel
+from desktop.ui.window_menus import install_menus, platform_keys, show_about, show_shortcuts
 
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 200
+JOBS_PANEL_HEIGHT = 190  # the jobs dock's height once it lists jobs (empty, it is one line)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
 
 class MainWindow(QMainWindow):
@@ -76,6 +97,7 @@ class MainWindow(QMainWindow):
         self.progress_dialogs: dict[int, JobProgressDialog] = {}
         self.new_style_dialog: NewStyleDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
+        self._started_here: set[int] = set()  # jobs a person started (or followed) in this window
         self._shutting_down = False
         self.stopped = False  # set by desktop.app.stop()
         self._qsettings = (
@@ -89,10 +111,12 @@ class MainWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         bar.setIconSize(QSize(18, 18))
         self.addToolBar(bar)
-        self.new_style_action = QAction("New style", self)
+        self.new_style_action = QAction("&New style…", self)
+        self.new_style_action.setIconText("New style")
         self.new_style_action.setObjectName("newStyleAction")
         self.new_style_action.setShortcut(QKeySequence.StandardKey.New)
         self.new_style_action.setToolTip("Describe a new style (Ctrl+N)")
+        self.new_style_action.setStatusTip("Describe a new style")
         self.new_style_action.triggered.connect(lambda: self.new_style())
         bar.addAction(self.new_style_action)
         bar.addSeparator()
@@ -102,17 +126,27 @@ class MainWindow(QMainWindow):
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setMinimumWidth(260)
         self.search_edit.setMaximumWidth(420)
+        self.search_edit.setAccessibleName("Search styles")
+        self.search_edit.setToolTip("Search styles by name or description (Ctrl+F; Escape clears)")
+        self.search_edit.installEventFilter(self)
         bar.addWidget(self.search_edit)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
-        self.find_action = QAction("Find", self)
+        self.find_action = QAction("&Search styles", self)
+        self.find_action.setObjectName("searchAction")
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.setToolTip("Search styles by name or description (Ctrl+F)")
         self.find_action.triggered.connect(self._focus_search)
         self.addAction(self.find_action)
-        self.settings_action = QAction("Settings", self)
+        self.settings_action = QAction("Se&ttings…", self)
+        self.settings_action.setIconText("Settings")
         self.settings_action.setObjectName("settingsAction")
-        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.setShortcuts(platform_keys(QKeySequence.StandardKey.Preferences))
+        self.settings_action.setToolTip(
+            f"Generator, previews, jobs and keys ({self.settings_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+        )
         self.settings_action.triggered.connect(lambda: self.open_settings())
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -123,8 +157,10 @@ class MainWindow(QMainWindow):
         # centre: gallery | detail
         self.gallery = GalleryPane()
         self.gallery.empty.newStyleClicked.connect(lambda: self.new_style())
+        self.gallery.view.activated.connect(self.open_style)  # Return, or a double click
         self.detail = StyleDetail()
         self.detail.status.connect(self.show_status)
+        self.detail.newStyleRequested.connect(lambda: self.new_style())
         self.detail.deleted.connect(lambda _id: self.refresh_gallery())
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
@@ -140,13 +176,18 @@ class MainWindow(QMainWindow):
         self.jobs_panel = JobsPanel(self)
         self.jobs_panel.status.connect(self.show_status)
         self.jobs_panel.openResult.connect(self.open_result)
+        self.jobs_panel.emptyChanged.connect(self._fit_jobs_panel)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_panel)
-        self.resizeDocks([self.jobs_panel], [190], Qt.Orientation.Vertical)
-        jobs_toggle = self.jobs_panel.toggleViewAction()
-        jobs_toggle.setText("Jobs")
-        jobs_toggle.setShortcut(QKeySequence("Ctrl+J"))
-        bar.addAction(jobs_toggle)
+        self.jobs_action = self.jobs_panel.toggleViewAction()
+        self.jobs_action.setText("&Jobs")
+        self.jobs_action.setIconText("Jobs")
+        self.jobs_action.setObjectName("jobsAction")
+        self.jobs_action.setShortcut(QKeySequence("Ctrl+J"))
+        self.jobs_action.setToolTip("Show or hide the jobs list (Ctrl+J)")
+        self.jobs_action.triggered.connect(self._jobs_toggled)
+        bar.addAction(self.jobs_action)
         bar.addAction(self.settings_action)
+        self.window_actions = install_menus(self)
 
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
@@ -159,6 +200,10 @@ class MainWindow(QMainWindow):
             action.setEnabled(False)
         self.search_edit.setEnabled(False)
         self.restore_layout()
+        self._fit_jobs_panel(self.jobs_panel.empty)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
 
     # --- start-up -----------------------------------------------------------------------------
     def attach(self, runtime: Runtime, pool_thread: PoolThread | None) -> None:
@@ -176,7 +221,7 @@ class MainWindow(QMainWindow):
         self.jobs_model.jobEnded.connect(self._job_ended)
         self.jobs_panel.set_model(runtime.engine, self.jobs_model)
         self.bridge.rowsStale.connect(self.styles_model.check_for_changes)
-        for action in (self.new_style_action, self.settings_action):
+        for action in (self.new_style_action, self.settings_action, self.window_actions.log_folder):
             action.setEnabled(True)
         self.search_edit.setEnabled(True)
         self.styles_model.refresh()
@@ -215,6 +260,23 @@ class MainWindow(QMainWindow):
         self.search_edit.setFocus()
         self.search_edit.selectAll()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if (
+            watched is self.search_edit
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
+            if self.search_edit.text():
+                self.search_edit.clear()
+                self._search_timer.stop()
+                self._apply_search()  # at once: Escape is not typing
+            else:
+                self.gallery.currentWidget().setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return True
+        return super().eventFilter(watched, event)
+
     def _apply_search(self) -> None:
         if self.styles_model is not None:
             self.styles_model.set_search(self.search_edit.text())
@@ -227,6 +289,22 @@ class MainWindow(QMainWindow):
         style_id = current.data(StyleIdRole) if current.isValid() else None
         if style_id != (self.detail.style.id if self.detail.style else None) or style_id is None:
             self.detail.show_style(style_id)
+        for action in (self.window_actions.copy_prompt, self.window_actions.delete):
+            action.setEnabled(style_id is not None)
+
+    def open_style(self, index: QModelIndex) -> None:
+        """Return or a double click on a card: show it in the detail pane and go there."""
+        style_id = index.data(StyleIdRole) if index.isValid() else None
+        if style_id is None:
+            return
+        if self.detail.style is None or self.detail.style.id != style_id:
+            self.detail.show_style(style_id)
+        page = self.detail.currentWidget() or self.detail
+        for child in page.findChildren(QWidget):
+            if child.isVisibleTo(self) and child.isEnabled() and child.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                child.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+        self.detail.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def selected_style_id(self) -> int | None:
         index = self.gallery.view.currentIndex()
@@ -239,6 +317,8 @@ class MainWindow(QMainWindow):
         n = model.total
         what = f"{n} style{'s' if n != 1 else ''}"
         self.status_label.setText(f"{what} matching" if model.search else what)
+        # an empty library or search says so in the detail pane, with a way on
+        self.detail.show_library_state(n, bool(model.search))
 
     async def reveal_style(self, style_id: int) -> bool:
         """Select and scroll to a style, refreshing (and clearing the search) if needed."""
@@ -265,13 +345,18 @@ class MainWindow(QMainWindow):
             except TimeoutError:
                 return False
         for _page in range(100):  # an older style: load pages until it is there
-            if model.row_of(style_id) >= 0 or not model.canFetchMore(QModelIndex()):
+            if model.row_of(style_id) >= 0:
                 break
-            loaded = signal_future(model.pageLoaded)
-            model.fetchMore(QModelIndex())
-            try:
-                await asyncio.wait_for(loaded, 10)
-            except TimeoutError:
+            # a page (or a re-read) the view asked for may be on its way: wait for it
+            waits = [signal_future(model.pageLoaded), signal_future(model.refreshed)]
+            if not model.busy:
+                if not model.canFetchMore(QModelIndex()):
+                    break
+                model.fetchMore(QModelIndex())
+            done, pending = await asyncio.wait(waits, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+            for future in pending:
+                future.cancel()
+            if not done:
                 return False
         index = model.index_of(style_id)
         if not index.isValid():
@@ -310,14 +395,15 @@ class MainWindow(QMainWindow):
 
     # --- following a job ------------------------------------------------------------------------
     def follow_job(self, job_id: int, job_type: str | None = None) -> JobProgressDialog | None:
-        if self.runtime is None or self.bridge is None:
+        if self.runtime is None or self.jobs_model is None:
             return None
+        self._started_here.add(job_id)
         existing = self.progress_dialogs.get(job_id)
         if existing is not None:
             return existing
         dialog = JobProgressDialog(
             self.runtime.engine,
-            self.bridge,
+            self.jobs_model,
             job_id,
             log_file=self.runtime.paths.log_file,
             job_type=job_type,
@@ -331,7 +417,8 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _job_succeeded(self, job_id: int, result: Any) -> None:
-        self._style_made(result)
+        # the gallery takes the new style in once, on the jobs model's jobEnded (_job_ended);
+        # here the followed job's result is only shown
         self.open_result(result)
 
     def _style_made(self, result: Any) -> None:
@@ -362,11 +449,15 @@ class MainWindow(QMainWindow):
         followed = dialog is not None and not dialog.backgrounded and dialog.isVisible()
         if followed or self.isActiveWindow() or row.status not in (SUCCEEDED, FAILED):
             return
+        if is_internal(row.type) and row.id not in self._started_here:
+            return  # a diagnostics job from the command line or a test: not news for a person
         title = registry.title(row.type)
+        subject = job_subject(row)
         if row.status == SUCCEEDED:
-            self.notifier.notify(f"{title} finished", row.message or "Done")
+            self.notifier.notify(f"{title} finished", subject or row.message or "Done")
         else:
-            self.notifier.notify(f"{title} failed", row.error or "See the jobs panel.", error=True)
+            error = row.error or "See the jobs panel."
+            self.notifier.notify(f"{title} failed", f"{subject}: {error}" if subject else error, error=True)
 
     # --- settings -------------------------------------------------------------------------------
     def open_settings(self) -> SettingsDialog | None:
@@ -392,12 +483,91 @@ class MainWindow(QMainWindow):
         current = self.runtime.settings
         for f in dataclasses.fields(current):
             setattr(current, f.name, getattr(settings, f.name))
-        engine = self.runtime.engine
-        engine.max_attempts = current.max_attempts
-        engine.retention_days = current.retention_days
-        if self.pool_thread is not None:
-            self.pool_thread.pool.max_parallel = max(1, current.max_parallel)  # read on its next fill
+        self.runtime.engine.configure(
+            max_attempts=current.max_attempts, retention_days=current.retention_days
+        )
+        if self.pool_thread is not None:  # thread-safe: applied on the pool's own loop
+            self.pool_thread.pool.set_max_parallel(max(1, current.max_parallel))
         self.show_status("Settings saved")
+
+    # --- menu actions -----------------------------------------------------------------------------
+    def quit(self) -> None:
+        """File > Quit: the app stops (running jobs are canceled, as when the window closes)."""
+        self.closeRequested.emit()
+
+    def copy_prompt(self) -> None:
+        if self.selected_style_id() is None:
+            self.show_status("Select a style first: its prompt is what gets copied.")
+        elif self.detail.style is not None and self.detail.style.id == self.selected_style_id():
+            self.detail.copy_prompt()
+
+    def delete_selected_style(self) -> None:
+        """Edit > Delete (the Delete key): the detail pane's Delete…, which asks first."""
+        style_id = self.selected_style_id()
+        if style_id is None:
+            self.show_status("Select a style to delete first.")
+            return
+        spawn(self._delete_style(style_id), name="delete-style")
+
+    async def _delete_style(self, style_id: int) -> None:
+        if self.detail.style is None or self.detail.style.id != style_id:
+            self.detail.show_style(style_id)
+            for _ in range(250):  # the pane reads the style on a worker thread
+                if self.detail.style is not None and self.detail.style.id == style_id:
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                self.show_status("That style could not be read; try again.")
+                return
+        await self.detail.delete()
+
+    def select_all(self) -> None:
+        widget = self.focusWidget()
+        if isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)):
+            widget.selectAll()
+
+    def _focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
+        if now is not None and now.window() is self:
+            text = isinstance(now, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox))
+            self.window_actions.select_all.setEnabled(text)
+
+    def paste(self) -> None:
+        """Ctrl+V on the window: an image (or an image file) on the clipboard becomes the
+        reference of a new style."""
+        if self.runtime is None:
+            return
+        mime = clipboard_image()
+        if mime is None:
+            self.show_status("The clipboard holds no image: copy an image or an image file, then paste.")
+            return
+        self.new_style(mime)
+
+    def show_about(self) -> None:
+        spawn(show_about(self), name="about-box")
+
+    def show_shortcuts(self) -> None:
+        menus = [a.menu() for a in self.menuBar().actions() if isinstance(a.menu(), QMenu)]
+        spawn(show_shortcuts(self, menus), name="shortcuts-box")
+
+    def open_log_folder(self) -> None:
+        if self.runtime is None:
+            return
+        folder = self.runtime.paths.logs_dir
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.show_status(f"The log folder is {folder}")
+
+    # --- jobs dock ------------------------------------------------------------------------------
+    def _fit_jobs_panel(self, empty: bool) -> None:
+        """An empty jobs list is one line high; the first job gives it room again."""
+        panel = self.jobs_panel
+        if empty:
+            self.resizeDocks([panel], [panel.minimumSizeHint().height()], Qt.Orientation.Vertical)
+        elif panel.height() < JOBS_PANEL_HEIGHT * 2 // 3:
+            self.resizeDocks([panel], [JOBS_PANEL_HEIGHT], Qt.Orientation.Vertical)
+
+    def _jobs_toggled(self, visible: bool) -> None:
+        if visible and not self.jobs_panel.empty:  # View > Jobs takes the keyboard there too
+            QTimer.singleShot(0, lambda: self.jobs_panel.view.setFocus(Qt.FocusReason.ShortcutFocusReason))
 
     # --- misc -----------------------------------------------------------------------------------
     def show_status(self, text: str, timeout_ms: int = 5000) -> None:
@@ -429,6 +599,12 @@ class MainWindow(QMainWindow):
         """Save the layout, close dialogs and stop listening (GUI thread; blocking parts are in
         ``desktop.app.stop``)."""
         self._shutting_down = True
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            try:
+                app.focusChanged.disconnect(self._focus_changed)
+            except (RuntimeError, TypeError):
+                pass
         self.responsiveness.stop()
         self.save_layout()
         self._search_timer.stop()
@@ -451,3 +627,21 @@ class MainWindow(QMainWindow):
         if self.styles_model is None:
             return True
         return self.styles_model.thumbnails.join(timeout)
+
+
+def clipboard_image() -> QMimeData | None:
+    """A copy of the clipboard's image (or image files), or None when it holds neither."""
+    source = QGuiApplication.clipboard().mimeData()
+    if source is None:
+        return None
+    mime = QMimeData()
+    if source.hasImage():
+        image = QGuiApplication.clipboard().image()
+        if not image.isNull():
+            mime.setImageData(image)
+            return mime
+    files = [u for u in source.urls() if u.isLocalFile() and u.toLocalFile().lower().endswith(IMAGE_SUFFIXES)]
+    if files:
+        mime.setUrls(files)
+        return mime
+    return None

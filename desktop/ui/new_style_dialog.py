@@ -12,7 +12,7 @@ import logging
 
 import shiboken6
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -31,11 +31,13 @@ from desktop.errors import UserError
 from desktop.runtime import Runtime
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.drop_zone import DropZone
+from desktop.ui.tones import Tone, ToneLabel
+from desktop.ui.window_fit import fit_height
 
 log = logging.getLogger(__name__)
 
 BACKENDS = (("local", "Local (offline)"), ("fal", "fal.ai (online)"))
-ERROR_STYLE = "color: #c0392b;"
+NO_FAL_KEY_HINT = "No fal key is set yet: add one in Settings or set FAL_KEY, or use the local generator."
 
 
 def _enqueue(runtime: Runtime, description: str, reference: str | bytes | None, name: str | None, backend: str, previews: int) -> int:
@@ -51,6 +53,30 @@ def _fal_key_present() -> bool:
     from desktop.config import fal_key
 
     return bool(fal_key())
+
+
+def _has_image_files(mime: QMimeData) -> bool:
+    return any(u.isLocalFile() for u in mime.urls()) if mime.hasUrls() else False
+
+
+class DescriptionEdit(QPlainTextEdit):
+    """The description field: text pastes as text; an image (or an image file copied in a file
+    manager) pasted or dropped here becomes the reference instead (``imageOffered``)."""
+
+    imageOffered = Signal(QMimeData)
+
+    @staticmethod
+    def _is_image(source: QMimeData) -> bool:
+        return source.hasImage() or _has_image_files(source)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802 - Qt naming
+        return self._is_image(source) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt naming
+        if self._is_image(source):
+            self.imageOffered.emit(source)
+            return
+        super().insertFromMimeData(source)
 
 
 class NewStyleDialog(QDialog):
@@ -70,14 +96,15 @@ class NewStyleDialog(QDialog):
         layout.setContentsMargins(20, 18, 20, 16)
         layout.setSpacing(12)
 
-        heading = QLabel("Describe the look you want")
+        heading = QLabel("&Describe the look you want")
         font = heading.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         heading.setFont(font)
         layout.addWidget(heading)
 
-        self.description = QPlainTextEdit()
+        self.description = DescriptionEdit()
+        heading.setBuddy(self.description)
         self.description.setObjectName("descriptionEdit")
         self.description.setPlaceholderText(
             "For example: warm faded film, soft grain, teal shadows and a gentle vignette"
@@ -86,9 +113,11 @@ class NewStyleDialog(QDialog):
         self.description.setMinimumHeight(84)
         self.description.setMaximumHeight(120)
         self.description.setAccessibleName("Description")
+        self.description.setToolTip("Colours, mood and texture of the look; paste an image here to use it as the reference.")
         layout.addWidget(self.description)
 
         self.drop_zone = DropZone()
+        self.drop_zone.setToolTip("Drop an image file here, click to choose one, or paste an image (Ctrl+V)")
         layout.addWidget(self.drop_zone)
 
         form = QFormLayout()
@@ -98,41 +127,44 @@ class NewStyleDialog(QDialog):
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("styleNameEdit")
         self.name_edit.setPlaceholderText("Made from the description if left empty")
-        form.addRow("Name", self.name_edit)
+        self._row(form, "&Name", self.name_edit, "The style's name in the library; left empty, it is made from the description.")
         self.backend = QComboBox()
         self.backend.setObjectName("backendCombo")
         for value, label in BACKENDS:
             self.backend.addItem(label, value)
-        form.addRow("Generator", self.backend)
+        self._row(form, "&Generator", self.backend, "Local works offline; fal.ai needs a fal key and an internet connection.")
         self.previews = QSpinBox()
         self.previews.setObjectName("previewCountSpin")
         self.previews.setRange(1, 8)
         self.previews.setSuffix(" previews")
-        form.addRow("Previews", self.previews)
+        self._row(form, "&Previews", self.previews, "How many preview images to make for this style.")
         layout.addLayout(form)
 
-        self.hint = QLabel()
+        # One message line under the form: the error of the last Generate when there is one,
+        # else a hint about the chosen generator (never both: they would say the same thing).
+        self.hint = ToneLabel(tone=Tone.DIM)
         self.hint.setObjectName("newStyleHintLabel")
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: palette(placeholder-text);")
         self.hint.hide()
         layout.addWidget(self.hint)
 
-        self.error = QLabel()
+        self.error = ToneLabel(tone=Tone.ERROR)
         self.error.setObjectName("newStyleErrorLabel")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
         layout.addWidget(self.error)
+        layout.addStretch(1)
 
         buttons = QDialogButtonBox()
         self.generate_button = QPushButton("Generate")
         self.generate_button.setObjectName("generateButton")
         self.generate_button.setDefault(True)
+        self.generate_button.setToolTip("Start making this style; it goes on in the background")
         buttons.addButton(self.generate_button, QDialogButtonBox.ButtonRole.AcceptRole)
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setObjectName("newStyleCancelButton")
+        cancel.setToolTip("Close without making a style")
         buttons.rejected.connect(self.reject)
         self.generate_button.clicked.connect(self.generate)
         layout.addWidget(buttons)
@@ -143,11 +175,13 @@ class NewStyleDialog(QDialog):
         self.previews.setValue(min(8, max(1, settings.preview_count)))
 
         self.description.textChanged.connect(self._update_state)
+        self.description.imageOffered.connect(self.drop_zone.take_mime)
         self.drop_zone.refused.connect(self.show_error)
         self.drop_zone.changed.connect(self._reference_changed)
         self.drop_zone.busyChanged.connect(lambda _b: self._update_state())
         self.backend.currentIndexChanged.connect(lambda _i: self._update_hint())
         self._update_state()
+        self._fit_height()
         spawn(self._check_fal_key(), name="fal-key-check")
 
     # --- state ------------------------------------------------------------------------------
@@ -164,6 +198,7 @@ class NewStyleDialog(QDialog):
     def show_error(self, text: str | None) -> None:
         self.error.setText(text or "")
         self.error.setVisible(bool(text))
+        self._update_hint()
 
     async def _check_fal_key(self) -> None:
         try:
@@ -173,11 +208,26 @@ class NewStyleDialog(QDialog):
         self._update_hint()
 
     def _update_hint(self) -> None:
-        if self.backend.currentData() == "fal" and self._has_fal_key is False:
-            self.hint.setText("No fal key is set yet: add one in Settings, or set FAL_KEY, before generating with fal.ai.")
-            self.hint.show()
-        else:
-            self.hint.hide()
+        wanted = self.backend.currentData() == "fal" and self._has_fal_key is False
+        self.hint.setText(NO_FAL_KEY_HINT if wanted else "")
+        self.hint.setVisible(wanted and self.error.isHidden())
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        fit_height(self)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()  # narrower: wrapped messages need more lines
+
+    @staticmethod
+    def _row(form: QFormLayout, text: str, field: QWidget, tip: str) -> None:
+        label = QLabel(text)
+        label.setBuddy(field)
+        field.setAccessibleName(text.replace("&", ""))
+        field.setToolTip(tip)
+        form.addRow(label, field)
 
     # --- drops anywhere on the dialog -----------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

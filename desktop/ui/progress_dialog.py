@@ -12,11 +12,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
+from enum import StrEnum
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -31,32 +33,58 @@ from PySide6.QtWidgets import (
 from desktop.errors import UserError
 from desktop.jobs import registry
 from desktop.jobs.engine import JobEngine
-from desktop.jobs.model import CANCELED, FAILED, SUCCEEDED, JobRow
+from desktop.jobs.model import JobRow, JobStatus
 from desktop.ui.async_utils import run_blocking, spawn
-from desktop.ui.bridge import JobBridge
-from desktop.ui.jobs_model import format_duration
+from desktop.ui.jobs_model import JobsModel, format_duration
+from desktop.ui.tones import Tone, ToneLabel
+from desktop.ui.window_fit import fit_height
 
 log = logging.getLogger(__name__)
 
 SHOW_DELAY = 0.5
 MIN_VISIBLE = 0.5
 ETA_AFTER = 0.10
-ERROR_STYLE = "color: #c0392b;"
+
+
+class DialogState(StrEnum):
+    """Where the dialog is with its job: the one thing its buttons and closing depend on."""
+
+    FOLLOWING = "following"  # the row is queued or running
+    CANCELING = "canceling"  # a cancel was asked (here or elsewhere); the row has not ended yet
+    FAILED = "failed"  # shows the error, Retry, Details and Close
+    SUCCEEDED = "succeeded"  # closing (after the minimum visible time)
+    CANCELED = "canceled"  # closing
+    BACKGROUND = "background"  # closed by Run in background; the job goes on
+    REMOVED = "removed"  # the row was dismissed elsewhere: closed
+    CLOSED = "closed"  # closed by the person (a failed job) or by the window shutting down
+
+    @property
+    def following(self) -> bool:
+        return self in (DialogState.FOLLOWING, DialogState.CANCELING)
+
+    @property
+    def gone(self) -> bool:
+        """Closed for good: no row change is shown any more."""
+        return self in (DialogState.BACKGROUND, DialogState.REMOVED, DialogState.CLOSED)
 
 
 def describe_time(row: JobRow, now: float | None = None) -> str:
     """"Elapsed 0:12 · about 0:30 left" (the estimate once past 10 %)."""
-    if row.status == "queued":
+    if row.status == JobStatus.QUEUED:
         return "Waiting for a free slot…"
     if row.started_at is None:
         return ""
     now = now or time.time()
     spent = max(0.0, (row.finished_at or now) - row.started_at)
-    if row.status == FAILED:
-        return f"Failed after {format_duration(spent)} · attempt {row.attempts} of {row.max_attempts}"
+    if row.status == JobStatus.FAILED:
+        # attempts are named only when it was tried more than once: "attempt 1 of 3" on a
+        # failed job would suggest more tries are coming
+        if row.attempts > 1:
+            return f"Failed after {row.attempts} attempts (the last ran {format_duration(spent)})"
+        return f"Failed after {format_duration(spent)}"
     text = f"Elapsed {format_duration(spent)}"
     p = row.progress
-    if row.status == "running" and p is not None and ETA_AFTER < p < 1.0:
+    if row.status == JobStatus.RUNNING and p is not None and ETA_AFTER < p < 1.0:
         left = spent * (1.0 - p) / p
         text += " · almost done" if left < 1.5 else f" · about {format_duration(left)} left"
     return text
@@ -64,10 +92,13 @@ def describe_time(row: JobRow, now: float | None = None) -> str:
 
 def job_heading(row: JobRow | None, job_type: str | None) -> tuple[str, str]:
     kind = row.type if row is not None else (job_type or "")
+    failed = row is not None and row.status == JobStatus.FAILED
     if kind == "style.generate":
-        title = "Creating your style"
+        title = "Style not created" if failed else "Creating your style"
     else:
         title = registry.title(kind) if kind else "Working"
+        if failed:
+            title = f"{title} failed"
     subtitle = ""
     if row is not None:
         try:
@@ -78,6 +109,31 @@ def job_heading(row: JobRow | None, job_type: str | None) -> tuple[str, str]:
     return title, subtitle
 
 
+_RECORD_TAG = re.compile(r"\[job \d+\]\s*")
+
+
+def distinct_log_records(lines: list[str]) -> list[str]:
+    """The job's log lines with a record dropped when it says the same as the one before it
+    (the failure is logged once as a warning and once more as the row ends): the same
+    sentence twice reads like two failures. Continuation lines (tracebacks) stay with their
+    record."""
+    records: list[list[str]] = []
+    for line in lines:
+        if line[:4].isdigit() or not records:  # a new record starts with its timestamp
+            records.append([line])
+        else:
+            records[-1].append(line)
+    kept: list[list[str]] = []
+    previous: tuple[str, ...] | None = None
+    for record in records:
+        head = _RECORD_TAG.split(record[0], maxsplit=1)
+        key = (head[-1], *record[1:])
+        if key != previous:
+            kept.append(record)
+        previous = key
+    return [line for record in kept for line in record]
+
+
 class JobProgressDialog(QDialog):
     succeeded = Signal(int, object)  # job id, result dict (or None)
     ended = Signal(int, str)  # job id, final status, or "removed", or "background"
@@ -85,7 +141,7 @@ class JobProgressDialog(QDialog):
     def __init__(
         self,
         engine: JobEngine,
-        bridge: JobBridge,
+        jobs: JobsModel,
         job_id: int,
         *,
         log_file: Path | None = None,
@@ -95,14 +151,12 @@ class JobProgressDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("jobProgressDialog")
         self.engine = engine
-        self.bridge = bridge
+        self.jobs = jobs  # the window's one owner of job state: this dialog follows it by id
         self.job_id = job_id
         self.log_file = log_file
         self.job_type = job_type
         self.row: JobRow | None = None
-        self.finished_status: str | None = None
-        self.backgrounded = False
-        self._canceling = False
+        self.state = DialogState.FOLLOWING
         self._shown_at: float | None = None
         self._closing_timer: QTimer | None = None
         self._fetching = False
@@ -111,9 +165,8 @@ class JobProgressDialog(QDialog):
         self.setMinimumWidth(460)
         self._build()
 
-        bridge.rowChanged.connect(self._on_row)
-        bridge.rowRemoved.connect(self._on_removed)
-        bridge.rowsStale.connect(self.refetch)
+        jobs.jobChanged.connect(self._on_row)
+        jobs.jobRemoved.connect(self._on_removed)
 
         self._show_timer = QTimer(self)
         self._show_timer.setSingleShot(True)
@@ -121,6 +174,21 @@ class JobProgressDialog(QDialog):
         self._tick = QTimer(self)
         self._tick.setInterval(250)
         self._tick.timeout.connect(self._update_time)
+
+    # --- state ---------------------------------------------------------------------------------
+    @property
+    def finished_status(self) -> str | None:
+        """None while following the job, else how the dialog ended (a DialogState, which
+        compares equal to its string: "failed", "succeeded", "background", ...)."""
+        return None if self.state.following else self.state
+
+    @finished_status.setter
+    def finished_status(self, value: str | None) -> None:
+        self.state = DialogState(value) if value else DialogState.FOLLOWING
+
+    @property
+    def backgrounded(self) -> bool:
+        return self.state is DialogState.BACKGROUND
 
     # --- building ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -134,8 +202,8 @@ class JobProgressDialog(QDialog):
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         self.title.setFont(font)
-        self.subtitle = QLabel()
-        self.subtitle.setStyleSheet("color: palette(placeholder-text);")
+        self.subtitle = ToneLabel(tone=Tone.DIM)
+        self.subtitle.setObjectName("jobSubtitleLabel")
         self.subtitle.hide()
         self.message = QLabel("Starting…")
         self.message.setObjectName("jobMessageLabel")
@@ -147,13 +215,12 @@ class JobProgressDialog(QDialog):
         self.bar.setRange(0, 0)
         self.bar.setTextVisible(False)
         self.bar.setMinimumHeight(10)
-        self.time = QLabel()
+        self.bar.setAccessibleName("Progress")
+        self.time = ToneLabel(tone=Tone.DIM)
         self.time.setObjectName("jobTimeLabel")
-        self.time.setStyleSheet("color: palette(placeholder-text);")
-        self.error = QLabel()
+        self.error = ToneLabel(tone=Tone.ERROR)
         self.error.setObjectName("jobErrorLabel")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
         self.details = QPlainTextEdit()
@@ -165,6 +232,7 @@ class JobProgressDialog(QDialog):
         mono.setPointSizeF(max(7.0, self.font().pointSizeF() - 1))
         self.details.setFont(mono)
         self.details.setMinimumHeight(160)
+        self.details.setAccessibleName("Log lines of this job")
         self.details.hide()
 
         for w in (self.title, self.subtitle, self.message, self.bar, self.error, self.time, self.details):
@@ -176,20 +244,25 @@ class JobProgressDialog(QDialog):
         self.details_button = QPushButton("Details")
         self.details_button.setObjectName("jobDetailsButton")
         self.details_button.setCheckable(True)
+        self.details_button.setToolTip("Show or hide what was logged for this job")
         self.details_button.toggled.connect(self._toggle_details)
         row.addWidget(self.details_button)
         row.addStretch(1)
         self.background_button = QPushButton("Run in background")
         self.background_button.setObjectName("jobBackgroundButton")
+        self.background_button.setToolTip("Close this window; the job goes on and stays in the Jobs panel")
         self.background_button.clicked.connect(self.run_in_background)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("jobCancelButton")
+        self.cancel_button.setToolTip("Stop this job; nothing half-made is kept")
         self.cancel_button.clicked.connect(self.cancel_job)
         self.retry_button = QPushButton("Retry")
         self.retry_button.setObjectName("jobRetryButton")
+        self.retry_button.setToolTip("Run the same job again with the same input")
         self.retry_button.clicked.connect(self.retry_job)
         self.close_button = QPushButton("Close")
         self.close_button.setObjectName("jobCloseButton")
+        self.close_button.setToolTip("Close this window; the failed job stays in the Jobs panel")
         self.close_button.clicked.connect(self._close_failed)
         for b in (self.background_button, self.cancel_button, self.retry_button, self.close_button):
             b.setAutoDefault(False)
@@ -218,7 +291,7 @@ class JobProgressDialog(QDialog):
         self.refetch()
 
     def refetch(self) -> None:
-        if self.finished_status is not None:
+        if not self.state.following:
             return
         if self._fetching:
             self._fetch_again = True
@@ -245,15 +318,15 @@ class JobProgressDialog(QDialog):
             self.apply(row)
 
     def _on_removed(self, job_id: int) -> None:
-        if job_id != self.job_id or self.finished_status in ("removed", "background"):
+        if job_id != self.job_id or self.state.gone:
             return
-        self.finished_status = "removed"
+        self.state = DialogState.REMOVED
         self._stop_following()
         self.close_now()
         self.ended.emit(self.job_id, "removed")
 
     def apply(self, row: JobRow) -> None:
-        if self.finished_status in ("removed", "background", "closed"):
+        if self.state.gone:
             return
         if self.row is not None and row.updated_at < self.row.updated_at:
             return  # a late, older version
@@ -266,16 +339,19 @@ class JobProgressDialog(QDialog):
             self.subtitle.setToolTip(subtitle)
         self.subtitle.setVisible(bool(subtitle))
 
-        if row.status == FAILED:
+        if row.status == JobStatus.FAILED:
             self._show_failed(row)
             return
-        if row.status in (SUCCEEDED, CANCELED):
+        if row.status in (JobStatus.SUCCEEDED, JobStatus.CANCELED):
             self._finish(row)
             return
         # queued or running
-        self.finished_status = None
+        if row.cancel_requested or self.state is DialogState.CANCELING:
+            self.state = DialogState.CANCELING
+        else:
+            self.state = DialogState.FOLLOWING
         self._set_failed_ui(False)
-        self.message.setText(row.message or ("Waiting to start…" if row.status == "queued" else "Working…"))
+        self.message.setText(row.message or ("Waiting to start…" if row.status == JobStatus.QUEUED else "Working…"))
         if row.progress is None:
             if self.bar.maximum() != 0:
                 self.bar.setRange(0, 0)
@@ -283,17 +359,18 @@ class JobProgressDialog(QDialog):
             if self.bar.maximum() != 1000:
                 self.bar.setRange(0, 1000)
             self.bar.setValue(round(max(0.0, min(1.0, row.progress)) * 1000))
-        canceling = self._canceling or row.cancel_requested
+        canceling = self.state is DialogState.CANCELING
         self.cancel_button.setEnabled(not canceling)
         self.cancel_button.setText("Canceling..." if canceling else "Cancel")
         self._update_time()
 
     def _finish(self, row: JobRow) -> None:
-        if self.finished_status == row.status:
+        ended = DialogState.SUCCEEDED if row.status == JobStatus.SUCCEEDED else DialogState.CANCELED
+        if self.state is ended:
             return
-        self.finished_status = row.status
+        self.state = ended
         self._stop_following()
-        if row.status == SUCCEEDED:
+        if row.status == JobStatus.SUCCEEDED:
             self.message.setText(row.message or "Done")
             self.bar.setRange(0, 1000)
             self.bar.setValue(1000)
@@ -307,9 +384,8 @@ class JobProgressDialog(QDialog):
         self.ended.emit(self.job_id, row.status)
 
     def _show_failed(self, row: JobRow) -> None:
-        first = self.finished_status != FAILED
-        self.finished_status = FAILED
-        self._canceling = False
+        first = self.state is not DialogState.FAILED
+        self.state = DialogState.FAILED
         self._tick.stop()
         self._show_timer.stop()
         self.message.setText("Failed")
@@ -317,10 +393,11 @@ class JobProgressDialog(QDialog):
         self._set_failed_ui(True)
         self.retry_button.setEnabled(True)
         self._update_time()
+        fit_height(self)
         if first:
-            if not self.isVisible() and not self.backgrounded:
+            if not self.isVisible():
                 self._show_now()
-            self.ended.emit(self.job_id, FAILED)
+            self.ended.emit(self.job_id, JobStatus.FAILED)
 
     def _stop_following(self) -> None:
         self._show_timer.stop()
@@ -332,14 +409,14 @@ class JobProgressDialog(QDialog):
 
     # --- showing and closing -------------------------------------------------------------------
     def _maybe_show(self) -> None:
-        if self.finished_status is None and not self.backgrounded:
+        if self.state.following:
             self._show_now()
 
     def _show_now(self) -> None:
         self._shown_at = time.monotonic()
         self.show()
         self.raise_()
-        if self.finished_status is None:
+        if self.state.following:
             self._tick.start()
 
     def _close_after_min_visible(self) -> None:
@@ -356,14 +433,13 @@ class JobProgressDialog(QDialog):
         self._stop_following()
         self._disconnect()
         self.hide()
-        self.done(QDialog.DialogCode.Accepted if self.finished_status == SUCCEEDED else QDialog.DialogCode.Rejected)
+        self.done(QDialog.DialogCode.Accepted if self.state is DialogState.SUCCEEDED else QDialog.DialogCode.Rejected)
         self.deleteLater()
 
     def _disconnect(self) -> None:
         for signal, slot in (
-            (self.bridge.rowChanged, self._on_row),
-            (self.bridge.rowRemoved, self._on_removed),
-            (self.bridge.rowsStale, self.refetch),
+            (self.jobs.jobChanged, self._on_row),
+            (self.jobs.jobRemoved, self._on_removed),
         ):
             try:
                 signal.disconnect(slot)
@@ -372,9 +448,9 @@ class JobProgressDialog(QDialog):
 
     # --- buttons -------------------------------------------------------------------------------
     def cancel_job(self) -> None:
-        if self._canceling or self.finished_status is not None:
+        if self.state is not DialogState.FOLLOWING:
             return
-        self._canceling = True
+        self.state = DialogState.CANCELING
         self.cancel_button.setEnabled(False)
         self.cancel_button.setText("Canceling...")
         spawn(self._cancel(), name=f"cancel-{self.job_id}")
@@ -388,10 +464,9 @@ class JobProgressDialog(QDialog):
         self.apply(row)
 
     def run_in_background(self) -> None:
-        if self.finished_status is not None:
+        if not self.state.following:
             return
-        self.backgrounded = True
-        self.finished_status = "background"
+        self.state = DialogState.BACKGROUND
         self.close_now()
         self.ended.emit(self.job_id, "background")
 
@@ -406,14 +481,14 @@ class JobProgressDialog(QDialog):
             self.error.setText(str(exc))
             self.retry_button.setEnabled(True)
             return
-        self.finished_status = None
-        self._canceling = False
+        self.state = DialogState.FOLLOWING
         self.apply(row)
+        fit_height(self)
         if self.isVisible():
             self._tick.start()
 
     def _close_failed(self) -> None:
-        self.finished_status = "closed"
+        self.state = DialogState.CLOSED
         self.close_now()
 
     def _toggle_details(self, on: bool) -> None:
@@ -428,7 +503,7 @@ class JobProgressDialog(QDialog):
             return
         from desktop.logs import job_log_lines
 
-        lines = await run_blocking(job_log_lines, self.log_file, self.job_id)
+        lines = distinct_log_records(await run_blocking(job_log_lines, self.log_file, self.job_id))
         self.details.setPlainText("\n".join(lines) if lines else "Nothing was logged for this job.")
         bar = self.details.verticalScrollBar()
         bar.setValue(bar.maximum())
@@ -436,15 +511,20 @@ class JobProgressDialog(QDialog):
     # --- Qt -------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         """The window's close button: a running job goes on in the background."""
-        if self.finished_status is None:
+        if self.state.following:
             event.ignore()
             self.run_in_background()
             return
         super().closeEvent(event)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            fit_height(self)  # narrower: the wrapped message or error needs more lines
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
-            if self.finished_status is None:
+            if self.state.following:
                 self.run_in_background()
             else:
                 self._close_failed()

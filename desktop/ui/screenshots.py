@@ -32,6 +32,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop.jobs.model import JobStatus
 from desktop.ui.async_utils import run_blocking
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ async def make_library(window: Any) -> list[int]:
             )
         )
     rows = await wait_jobs(runtime.engine, job_ids)
-    bad = [r for r in rows if r.status != "succeeded"]
+    bad = [r for r in rows if r.status != JobStatus.SUCCEEDED]
     if bad:
         raise ScreenshotError(f"job {bad[0].id} ended {bad[0].status}: {bad[0].error}")
     return [int(r.result_dict()["id"]) for r in rows]
@@ -261,7 +262,7 @@ async def shot_jobs(window: Any, running_job: int, out: Path) -> Path:
     """The jobs panel while the slow job runs, under the failed one and the finished ones."""
     model = window.jobs_model
     await until(
-        lambda: (row := model.find(running_job)) is not None and row.status == "running",
+        lambda: (row := model.find(running_job)) is not None and row.status == JobStatus.RUNNING,
         "the jobs panel did not show the running job",
     )
     panel = window.jobs_panel

@@ -1,5 +1,7 @@
-"""Settings (``settingsDialog``): generator, fal key (OS keyring only), fal models, prompt
-endpoint, parallel jobs, job history retention, and the data folder.
+"""Settings (``settingsDialog``): generator, previews (how many, how big), parallel jobs, job
+history retention, fal key (OS keyring only), fal models, prompt endpoint, and the data folder.
+
+Every group's labels share one column width, so the fields line up down the whole dialog.
 
 The fal key is never written to a plain file: it goes to the system keyring, and where there is
 none the dialog says so and points to the ``FAL_KEY`` environment variable instead. Reading and
@@ -13,7 +15,7 @@ import logging
 import os
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -35,6 +38,8 @@ from desktop.config import Paths, Settings
 from desktop.errors import UserError
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.new_style_dialog import BACKENDS
+from desktop.ui.tones import Tone, ToneLabel
+from desktop.ui.window_fit import fit_height
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,10 @@ def save_all(paths: Paths, settings: Settings, key: object) -> None:
         config.set_secret(config.FAL_KEY_NAME, key or None)  # type: ignore[arg-type]
 
 
+PREVIEW_COUNT_RANGE = (1, 8)  # as the new-style dialog and the style.generate payload allow
+PREVIEW_SIZE_RANGE = (64, 4096)  # pixels, the longest side
+
+
 class SettingsDialog(QDialog):
     saved = Signal(object)  # the new Settings
 
@@ -67,37 +76,47 @@ class SettingsDialog(QDialog):
         self.settings = settings
         self._keyring_available = False
         self._key_stored = False
+        self._labels: list[QLabel] = []
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(18, 16, 18, 14)
         lay.setSpacing(12)
 
-        gen = QGroupBox("Generation")
-        form = QFormLayout(gen)
+        form = self._group(lay, "Generation")
         self.generator = QComboBox()
         self.generator.setObjectName("settingsGeneratorCombo")
         for value, label in BACKENDS:
             self.generator.addItem(label, value)
         self.generator.setCurrentIndex(max(0, self.generator.findData(settings.generator)))
-        form.addRow("Default generator", self.generator)
+        self._row(form, "Default &generator", self.generator, "The generator a new style starts with.")
+        self.preview_count = QSpinBox()
+        self.preview_count.setObjectName("settingsPreviewCountSpin")
+        self.preview_count.setRange(*PREVIEW_COUNT_RANGE)
+        self.preview_count.setValue(min(PREVIEW_COUNT_RANGE[1], max(PREVIEW_COUNT_RANGE[0], settings.preview_count)))
+        self.preview_count.setSuffix(" per style")
+        self._row(form, "&Previews", self.preview_count, "How many preview images a new style starts with.")
+        self.preview_size = QSpinBox()
+        self.preview_size.setObjectName("settingsPreviewSizeSpin")
+        self.preview_size.setRange(*PREVIEW_SIZE_RANGE)
+        self.preview_size.setSingleStep(64)
+        self.preview_size.setValue(min(PREVIEW_SIZE_RANGE[1], max(PREVIEW_SIZE_RANGE[0], settings.preview_size)))
+        self.preview_size.setSuffix(" px")
+        self._row(form, "Preview &size", self.preview_size, "The longest side of each preview; bigger previews take longer to make.")
         self.max_parallel = QSpinBox()
         self.max_parallel.setObjectName("maxParallelSpin")
         self.max_parallel.setRange(1, 16)
         self.max_parallel.setValue(settings.max_parallel)
         self.max_parallel.setSuffix(" at once")
-        form.addRow("Jobs", self.max_parallel)
+        self._row(form, "&Jobs", self.max_parallel, "How many jobs may run at the same time.")
         self.retention = QDoubleSpinBox()
         self.retention.setObjectName("retentionSpin")
         self.retention.setRange(0.5, 365)
         self.retention.setDecimals(1)
         self.retention.setValue(settings.retention_days)
         self.retention.setSuffix(" days")
-        self.retention.setToolTip("Finished jobs older than this are removed; failed ones stay until dismissed.")
-        form.addRow("Keep job history", self.retention)
-        lay.addWidget(gen)
+        self._row(form, "Keep job &history", self.retention, "Finished jobs older than this are removed; failed ones stay until dismissed.")
 
-        fal = QGroupBox("fal.ai")
-        form = QFormLayout(fal)
+        form = self._group(lay, "fal.ai")
         self.fal_key = QLineEdit()
         self.fal_key.setObjectName("falKeyEdit")
         self.fal_key.setEchoMode(QLineEdit.EchoMode.Password)
@@ -105,59 +124,119 @@ class SettingsDialog(QDialog):
         self.fal_key.setEnabled(False)
         self._key_edited = False
         self.fal_key.textEdited.connect(self._on_key_edited)
-        form.addRow("API key", self.fal_key)
-        self.key_note = QLabel()
+        self._row(form, "API &key", self.fal_key, "Your fal.ai key; it is kept in the system keyring, never in a file.")
+        # The note under the key can run to two or three lines (no keyring: set FAL_KEY): it
+        # spans the whole row and wraps, and the dialog grows to show all of it.
+        self.key_note = ToneLabel(tone=Tone.DIM)
         self.key_note.setObjectName("falKeyNoteLabel")
         self.key_note.setWordWrap(True)
-        self.key_note.setStyleSheet("color: palette(placeholder-text);")
-        form.addRow("", self.key_note)
+        self.key_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        policy.setHeightForWidth(True)
+        self.key_note.setSizePolicy(policy)
+        form.addRow(self._spacer_label(), self.key_note)
         self.fal_url = QLineEdit(settings.fal_queue_url)
         self.fal_url.setObjectName("falQueueUrlEdit")
-        form.addRow("Queue URL", self.fal_url)
+        self._row(form, "&Queue URL", self.fal_url, "The address of fal's queue API.")
         self.fal_model_ref = QLineEdit(settings.fal_model_reference)
         self.fal_model_ref.setObjectName("falModelReferenceEdit")
-        form.addRow("Model (with reference)", self.fal_model_ref)
+        self._row(form, "Model (with &reference)", self.fal_model_ref, "The fal model used when a style has a reference image.")
         self.fal_model_text = QLineEdit(settings.fal_model_text)
         self.fal_model_text.setObjectName("falModelTextEdit")
-        form.addRow("Model (text only)", self.fal_model_text)
-        lay.addWidget(fal)
+        self._row(form, "Model (&text only)", self.fal_model_text, "The fal model used when a style has only a description.")
 
-        prompt = QGroupBox("Prompt writer")
-        form = QFormLayout(prompt)
+        form = self._group(lay, "Prompt writer")
         self.prompt_url = QLineEdit(settings.prompt_base_url)
         self.prompt_url.setObjectName("promptBaseUrlEdit")
-        self.prompt_url.setPlaceholderText("Empty: use the built-in template (e.g. http://localhost:11434/v1)")
-        form.addRow("Chat endpoint", self.prompt_url)
+        self.prompt_url.setPlaceholderText("Empty: use the built-in template")
+        self._row(
+            form,
+            "&Chat endpoint",
+            self.prompt_url,
+            "An OpenAI-compatible endpoint that rewrites prompts, e.g. http://localhost:11434/v1; empty uses the built-in template.",
+        )
         self.prompt_model = QLineEdit(settings.prompt_model)
         self.prompt_model.setObjectName("promptModelEdit")
-        form.addRow("Model", self.prompt_model)
-        lay.addWidget(prompt)
+        self._row(form, "&Model", self.prompt_model, "The model name the chat endpoint is asked for.")
 
-        data = QGroupBox("Data folder")
-        row = QHBoxLayout(data)
+        form = self._group(lay, "Data folder")
+        folder_row = QHBoxLayout()
+        folder_row.setSpacing(8)
         self.data_label = QLabel(str(paths.home))
         self.data_label.setObjectName("dataFolderLabel")
         self.data_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.data_label.setWordWrap(True)
-        row.addWidget(self.data_label, 1)
-        open_button = QPushButton("Open")
+        self.data_label.setAccessibleName("Data folder location")
+        folder_row.addWidget(self.data_label, 1)
+        open_button = QPushButton("&Open")
         open_button.setObjectName("openDataFolderButton")
+        open_button.setToolTip("Show the data folder in the file manager")
+        open_button.setAccessibleName("Open the data folder")
         open_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.home))))
-        row.addWidget(open_button)
-        lay.addWidget(data)
+        folder_row.addWidget(open_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        location = QLabel("Location")
+        self._labels.append(location)
+        form.addRow(location, folder_row)
 
-        self.error = QLabel()
+        self.error = ToneLabel(tone=Tone.ERROR)
         self.error.setObjectName("settingsErrorLabel")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c0392b;")
         self.error.hide()
         lay.addWidget(self.error)
+        lay.addStretch(1)  # a taller window puts its spare room here, not inside a group
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        save.setObjectName("settingsSaveButton")
+        save.setToolTip("Save these settings and close")
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setObjectName("settingsCancelButton")
+        cancel.setToolTip("Close without saving")
         self.buttons.accepted.connect(lambda: spawn(self.save()))
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
+        self._align_labels()
+        self._fit_height()
         spawn(self._load_secret_state(), name="settings-secret-state")
+
+    # --- building -------------------------------------------------------------------------------
+    def _group(self, lay: QVBoxLayout, title: str) -> QFormLayout:
+        box = QGroupBox(title)
+        form = QFormLayout(box)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(8)
+        lay.addWidget(box)
+        return form
+
+    def _row(self, form: QFormLayout, text: str, field: QWidget, tip: str) -> None:
+        label = QLabel(text)
+        label.setBuddy(field)
+        field.setAccessibleName(text.replace("&", ""))
+        field.setToolTip(tip)
+        self._labels.append(label)
+        form.addRow(label, field)
+
+    def _spacer_label(self) -> QLabel:
+        label = QLabel()
+        self._labels.append(label)
+        return label
+
+    def _align_labels(self) -> None:
+        """One label column for every group, so the fields line up down the whole dialog."""
+        width = max(label.sizeHint().width() for label in self._labels)
+        for label in self._labels:
+            label.setFixedWidth(width)
+
+    def _fit_height(self) -> None:
+        fit_height(self)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()  # narrower: the wrapped note needs more lines
 
     async def _load_secret_state(self) -> None:
         try:
@@ -184,6 +263,13 @@ class SettingsDialog(QDialog):
         if from_env:
             notes.append("FAL_KEY is set in the environment and is used first.")
         self.key_note.setText(" ".join(notes))
+        self.key_note.setToolTip(self.key_note.text())
+        self._fit_height()
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+        self._fit_height()
 
     def _on_key_edited(self, _text: str) -> None:
         self._key_edited = True
@@ -192,6 +278,8 @@ class SettingsDialog(QDialog):
         return dataclasses.replace(
             self.settings,
             generator=self.generator.currentData(),
+            preview_count=self.preview_count.value(),
+            preview_size=self.preview_size.value(),
             max_parallel=self.max_parallel.value(),
             retention_days=self.retention.value(),
             fal_queue_url=self.fal_url.text().strip() or self.settings.fal_queue_url,
@@ -210,12 +298,10 @@ class SettingsDialog(QDialog):
         try:
             await run_blocking(save_all, self.paths, settings, key)
         except UserError as exc:
-            self.error.setText(str(exc))
-            self.error.show()
+            self._show_error(str(exc))
             return
         except OSError as exc:
-            self.error.setText(f"The settings could not be saved ({exc.strerror or exc}); check that the data folder is writable.")
-            self.error.show()
+            self._show_error(f"The settings could not be saved ({exc.strerror or exc}); check that the data folder is writable.")
             return
         finally:
             self.buttons.setEnabled(True)

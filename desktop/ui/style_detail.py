@@ -1,7 +1,13 @@
-"""The style detail pane (``styleDetail``): previews, palette, prompt, and what to do with it."""
+"""The style detail pane (``styleDetail``): previews, palette, prompt, and what to do with it.
+
+With no style shown it says why: "select a style" in a library that has some, a search that
+matched none, or, in a new library, an empty state with a New style button
+(``newStyleRequested``). The window tells it how many styles there are
+(``show_library_state``)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import time
@@ -11,6 +17,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
+    QFont,
     QGuiApplication,
     QImage,
     QImageReader,
@@ -39,6 +46,7 @@ from PySide6.QtWidgets import (
 from desktop.errors import UserError
 from desktop.library import Library, StyleInfo
 from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
+from desktop.ui.tones import Tone, ToneLabel
 
 log = logging.getLogger(__name__)
 
@@ -100,18 +108,57 @@ class ImageTile(QWidget):
 
 
 def _section(text: str) -> QLabel:
-    label = QLabel(text.upper())
+    label = ToneLabel(text.upper(), Tone.DIM)
     font = label.font()
     font.setPointSizeF(font.pointSizeF() * 0.85)
     font.setBold(True)
+    font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, 1.0)
     label.setFont(font)
-    label.setStyleSheet("color: palette(placeholder-text); letter-spacing: 1px;")
     return label
+
+
+class Placeholder(QWidget):
+    """What the pane shows with no style: a title, a sentence, and maybe a button."""
+
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 24, 24, 24)
+        lay.setSpacing(10)
+        lay.addStretch(1)
+        self.title = QLabel()
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.body = ToneLabel(tone=Tone.DIM)
+        self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.setWordWrap(True)
+        lay.addWidget(self.title)
+        lay.addWidget(self.body)
+        self.button_row = QHBoxLayout()
+        self.button_row.addStretch(1)
+        self.button_row.addStretch(1)
+        lay.addSpacing(6)
+        lay.addLayout(self.button_row)
+        lay.addStretch(1)
+
+    def set_text(self, title: str, body: str) -> None:
+        self.title.setText(title)
+        self.title.setVisible(bool(title))
+        self.body.setText(body)
+
+    def add_button(self, button: QPushButton) -> None:
+        self.button_row.insertWidget(1, button)
 
 
 class StyleDetail(QStackedWidget):
     deleted = Signal(int)  # style id
     status = Signal(str)  # a short note for the status bar
+    newStyleRequested = Signal()  # the empty library's New style button
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -120,13 +167,24 @@ class StyleDetail(QStackedWidget):
         self.library: Library | None = None
         self.style: StyleInfo | None = None
         self._generation = 0
+        self._total: int | None = None  # styles in the library, once the window has said
+        self._searching = False
 
-        self.none = QLabel("Select a style to see its previews, palette and prompt.")
-        self.none.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.none.setWordWrap(True)
-        self.none.setMargin(24)
-        self.none.setStyleSheet("color: palette(placeholder-text);")
+        self.none = Placeholder("styleDetailPlaceholder")
+        self.none.set_text("", "Select a style to see its previews, palette and prompt.")
         self.addWidget(self.none)
+        self.empty = Placeholder("styleDetailEmptyState")
+        self.empty.set_text(
+            "No styles yet",
+            "Your library is empty. Make your first style: its previews, palette and prompt will show here.",
+        )
+        self.empty_button = QPushButton("New style…")
+        self.empty_button.setObjectName("detailNewStyleButton")
+        self.empty_button.setToolTip("Describe a new style (Ctrl+N)")
+        self.empty_button.setAccessibleName("New style")
+        self.empty_button.clicked.connect(self.newStyleRequested)
+        self.empty.add_button(self.empty_button)
+        self.addWidget(self.empty)
 
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -146,8 +204,7 @@ class StyleDetail(QStackedWidget):
         font.setPointSizeF(font.pointSizeF() * 1.45)
         font.setBold(True)
         self.name.setFont(font)
-        self.meta = QLabel()
-        self.meta.setStyleSheet("color: palette(placeholder-text);")
+        self.meta = ToneLabel(tone=Tone.DIM)
         lay.addWidget(self.name)
         lay.addWidget(self.meta)
 
@@ -171,6 +228,8 @@ class StyleDetail(QStackedWidget):
         self.prompt.setObjectName("stylePromptEdit")
         self.prompt.setReadOnly(True)
         self.prompt.setMaximumHeight(110)
+        self.prompt.setAccessibleName("Prompt")
+        self.prompt.setToolTip("The prompt this style was made with")
         lay.addWidget(self.prompt)
 
         buttons = QGridLayout()
@@ -183,6 +242,10 @@ class StyleDetail(QStackedWidget):
         self.folder_button.setObjectName("openFolderButton")
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setObjectName("deleteStyleButton")
+        self.copy_button.setToolTip("Copy the prompt to the clipboard")
+        self.export_button.setToolTip("Save this style's colour grade as a .cube LUT for photo and video tools")
+        self.folder_button.setToolTip("Show this style's files in the file manager")
+        self.delete_button.setToolTip("Delete this style and its previews (asks first)")
         buttons.addWidget(self.copy_button, 0, 0)
         buttons.addWidget(self.export_button, 0, 1)
         buttons.addWidget(self.folder_button, 1, 0)
@@ -201,12 +264,30 @@ class StyleDetail(QStackedWidget):
     def set_library(self, library: Library) -> None:
         self.library = library
 
+    def show_library_state(self, total: int, searching: bool = False) -> None:
+        """How many styles the gallery shows (``total``), and whether a search narrows them:
+        picks what the pane says when no style is shown."""
+        self._total = total
+        self._searching = searching
+        if self.style is None or total == 0:
+            self._show_placeholder()
+
+    def _show_placeholder(self) -> None:
+        self.style = None
+        if self._total == 0 and not self._searching:
+            self.setCurrentWidget(self.empty)
+            return
+        if self._total == 0:
+            self.none.set_text("No style matches", "Change or clear the search (Escape) to see your styles.")
+        else:
+            self.none.set_text("", "Select a style to see its previews, palette and prompt.")
+        self.setCurrentWidget(self.none)
+
     def show_style(self, style_id: int | None) -> None:
         """Show a style by id (read on a worker thread); None clears the pane."""
         self._generation += 1
         if style_id is None or self.library is None:
-            self.style = None
-            self.setCurrentWidget(self.none)
+            self._show_placeholder()
             return
         spawn(self._load(style_id, self._generation), name="style-detail-load")
 
@@ -216,8 +297,7 @@ class StyleDetail(QStackedWidget):
         if generation != self._generation:
             return
         if style is None:
-            self.style = None
-            self.setCurrentWidget(self.none)
+            self._show_placeholder()
             return
         self._fill(style)
         for i, img in enumerate(style.images):
@@ -282,7 +362,7 @@ class StyleDetail(QStackedWidget):
             return
         target = files[0]
         try:
-            await run_blocking(shutil.copyfile, style.lut_path, target)
+            await run_blocking(_copy_whole, style.lut_path, target)
         except OSError as exc:
             box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", f"The .cube file could not be written: {exc.strerror or exc}.", parent=self)
             await open_and_wait(box)
@@ -329,3 +409,20 @@ def _safe(name: str) -> str:
     keep = "".join(c if c.isalnum() or c in " -_" else "_" for c in name).strip()
     return keep or "style"
 
+
+def _copy_whole(source: Path | str, target: Path | str) -> None:
+    """Copy under a temporary name beside the target, then rename: the target is never seen
+    half-written (another program watching the folder, or a full disk mid-copy)."""
+    import os
+    import tempfile
+
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

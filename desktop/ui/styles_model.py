@@ -1,62 +1,64 @@
 """The gallery's model: styles newest first, loaded a page at a time on a worker thread.
 
-Rows are ``StyleInfo`` values (each with its first thumbnail). ``refresh()`` re-reads what is
-loaded (coalesced, never on the GUI thread) and applies the difference, so the view keeps its
-selection; ``fetchMore`` loads the next page as the view scrolls. Thumbnails come from a
-``ThumbnailCache`` (decoded off the GUI thread); a placeholder shows until they arrive.
+Rows are ``StyleCard`` tuples (what a card shows, a few hundred bytes each: a gallery scrolled
+through 100,000 styles stays small); the detail pane reads the whole style by id. Everything is
+read through ``Library`` (keyset pages: a page deep in the library costs what the first does).
+``refresh()`` re-reads what is loaded (coalesced, never on the GUI thread) and applies the
+difference, so the view keeps its selection; ``fetchMore`` loads the next page as the view
+scrolls. Thumbnails come from a bounded ``ThumbnailCache`` (decoded off the GUI thread); a
+placeholder shows until they arrive.
+
+Pages grow with what is loaded (at least ``PAGE_SIZE``, at most half of the rows already
+there): ``QListView`` lays out every row again after each insertion, so fixed pages would
+make scrolling to the end cost the square of the rows; growing ones keep it linear. Reads go
+to the database in chunks of ``CHUNK`` rows, so none holds a worker thread (and the GIL) long.
 """
 
 from __future__ import annotations
 
 import asyncio
+import operator
 import time
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
-from sqlalchemy import func, select
 
-from desktop.db.models import Style
-from desktop.library import Library, StyleInfo
+from desktop.library import After, Library, Signature, StyleCard
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.keyed_list_model import KeyedListModel
 from desktop.ui.thumbnails import ThumbnailCache, placeholder
 
-StyleRole = Qt.ItemDataRole.UserRole + 1
+StyleRole = Qt.ItemDataRole.UserRole + 1  # the row's StyleCard
 StyleIdRole = Qt.ItemDataRole.UserRole + 2
 ThumbnailReadyRole = Qt.ItemDataRole.UserRole + 3
 
-PAGE_SIZE = 200
+_card_id = operator.itemgetter(0)  # StyleCard.id
+
+PAGE_SIZE = 200  # the first page, and the least a later one loads
+GROWTH = 2  # a later page loads up to 1/GROWTH of the rows already loaded
+CHUNK = 2000  # rows per database read
 PROBE_INTERVAL = 0.25
 THUMB_SIZE = QSize(176, 132)  # the card's picture: thumbnails are decoded to cover it
+THUMB_CAPACITY = 240  # decoded thumbnails kept (about ten screenfuls)
+THUMB_BYTES = 48 * 1024 * 1024  # ... and at most this much pixel data
 
 
-def library_signature(library: Library) -> tuple[int, int, int, float]:
-    """How many styles there are, the sum and newest of their ids and the newest time: cheap
-    (one indexed aggregate), to tell whether a re-read is needed."""
-    with library.db.read_session() as s:
-        count, total, newest, latest = s.execute(
-            select(func.count(Style.id), func.sum(Style.id), func.max(Style.id), func.max(Style.created_at))
-        ).one()
-    return int(count or 0), int(total or 0), int(newest or 0), float(latest or 0.0)
+def signature_and_card(library: Library, style_id: int) -> tuple[Signature, StyleCard | None]:
+    """Blocking: the library's signature, then one style's card."""
+    return library.signature(), library.card(style_id)
 
 
-def gallery_fields(style: StyleInfo) -> tuple[object, ...]:
-    thumb = style.thumbnail
-    return (style.name, style.description, style.generator, style.created_at, str(thumb) if thumb else None)
+def signature_and_total(library: Library, search: str) -> tuple[Signature, int]:
+    """Blocking: the library's signature, then how many styles match ``search``."""
+    return library.signature(), library.count(search)
 
 
-def signature_and_style(library: Library, style_id: int) -> tuple[tuple[int, int, int, float], StyleInfo | None]:
-    """Blocking: the library's signature, then one style."""
-    return library_signature(library), library.get(style_id)
+def next_page_size(loaded: int) -> int:
+    return max(PAGE_SIZE, loaded // GROWTH)
 
 
-def load_page(library: Library, search: str, limit: int, offset: int = 0) -> tuple[list[StyleInfo], int]:
-    """A page of styles and the total that match. Blocking."""
-    return library.list(search, limit=limit, offset=offset), library.count(search)
-
-
-class StylesModel(KeyedListModel[StyleInfo]):
+class StylesModel(KeyedListModel[StyleCard]):
     refreshed = Signal()  # a refresh (or first load) was applied
     pageLoaded = Signal()
     taken = Signal(int)  # take_new(style_id) is done, whichever way it went
@@ -67,30 +69,29 @@ class StylesModel(KeyedListModel[StyleInfo]):
         self.search = ""
         self.total = 0
         self.ever_loaded = False
-        self.thumbnails = ThumbnailCache(THUMB_SIZE, capacity=240, parent=self)
+        self.thumbnails = ThumbnailCache(THUMB_SIZE, capacity=THUMB_CAPACITY, max_bytes=THUMB_BYTES, parent=self)
         self.thumbnails.loaded.connect(self._thumbnail_loaded)
         self._placeholder = placeholder(THUMB_SIZE)
-        self._thumb_owner: dict[str, int] = {}  # thumbnail path -> style id, while it loads
+        self._thumb_owner: dict[str, set[int]] = {}  # thumbnail path -> style ids, while it loads
         self._busy = False
         self._refresh_wanted = False
         self._fetching = False
-        self._signature: tuple[int, int, int, float] | None = None
+        self._fetch_wanted = False  # fetchMore came during a refresh: fetch once it is applied
+        self._signature: Signature | None = None
         self._probing = False
         self._probe_again = False
         self._generation = 0  # a new search makes older page loads stale
         self._taking: set[int] = set()  # styles being added one by one (take_new)
 
-    # --- KeyedListModel ---------------------------------------------------------------------
-    def key(self, item: StyleInfo) -> int:
+    # --- KeyedListModel (a card is what it shows: equal cards look the same) ----------------
+    def key(self, item: StyleCard) -> int:
         return item.id
 
-    def sort_key(self, item: StyleInfo) -> tuple[float, int]:
-        return (item.created_at, item.id)
+    def keys_of(self, items: list[StyleCard]) -> list[int]:
+        return list(map(_card_id, items))  # C speed: a refresh may walk 100,000 cards
 
-    def same(self, a: StyleInfo, b: StyleInfo) -> bool:
-        """What a card shows (comparing whole StyleInfo values, paths and all, costs the GUI
-        thread tens of ms per refresh of a few hundred styles)."""
-        return gallery_fields(a) == gallery_fields(b)
+    def sort_key(self, item: StyleCard) -> tuple[float, int]:
+        return (item.created_at, item.id)
 
     # --- Qt ---------------------------------------------------------------------------------
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -122,31 +123,43 @@ class StylesModel(KeyedListModel[StyleInfo]):
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
         if parent.isValid():
             return False
-        return self.ever_loaded and not self._fetching and not self._busy and len(self._items) < self.total
+        return self.ever_loaded and len(self._items) < self.total
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
-        if not self.canFetchMore(parent):
+        """Load the next page; ``pageLoaded`` follows. While a page or a refresh is being read,
+        the page in flight answers (or the next one starts once the refresh is applied)."""
+        if not self.canFetchMore(parent) or self._fetching:
+            return
+        if self._busy:
+            self._fetch_wanted = True
             return
         self._fetching = True
-        spawn(self._fetch_more(self._generation, len(self._items)), name="styles-fetch-more")
+        spawn(self._fetch_more(self._generation), name="styles-fetch-more")
 
     # --- thumbnails ---------------------------------------------------------------------------
-    def decoration(self, style: StyleInfo) -> QPixmap:
+    def decoration(self, style: StyleCard) -> QPixmap:
         """The card's picture: the thumbnail, or the placeholder while it loads."""
         return self.thumbnail(style) or self._placeholder
 
-    def thumbnail(self, style: StyleInfo) -> QPixmap | None:
-        if style.thumbnail is None:
+    def thumbnail(self, style: StyleCard) -> QPixmap | None:
+        path = style.thumbnail
+        if path is None:
             return None
-        path = str(style.thumbnail)
-        self._thumb_owner[path] = style.id
-        return self.thumbnails.get(path)
+        pixmap = self.thumbnails.get(path)
+        if pixmap is None and self.thumbnails.is_pending(path):  # repaint this card when it comes
+            self._thumb_owner.setdefault(path, set()).add(style.id)
+        return pixmap
 
     def _thumbnail_loaded(self, path: str) -> None:
-        row = self.row_of(self._thumb_owner.pop(path, -1))
-        if row >= 0:
-            idx = self.index(row, 0)
-            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+        for style_id in self._thumb_owner.pop(path, ()):
+            row = self.row_of(style_id)
+            if row >= 0:
+                idx = self.index(row, 0)
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+    def thumbnails_waited_for(self) -> int:
+        """How many thumbnails cards are waiting for (bounded by the cache's pending work)."""
+        return len(self._thumb_owner)
 
     # --- loading --------------------------------------------------------------------------------
     def set_search(self, text: str) -> None:
@@ -173,17 +186,23 @@ class StylesModel(KeyedListModel[StyleInfo]):
                 search = self.search
                 limit = max(PAGE_SIZE, len(self._items))
                 # the signature first: a change after it is seen by the next probe
-                self._signature = await run_blocking(library_signature, self.library)
-                styles, total = await run_blocking(load_page, self.library, search, limit)
-                if generation == self._generation:
-                    self.total = total
-                    self.replace_all(_unique(styles))
+                self._signature, total = await run_blocking(signature_and_total, self.library, search)
+                styles = await self._read(search, limit, None, generation)
+                if styles is not None:
+                    self.total = max(total, len(styles))
+                    self.replace_all(styles)  # newest first, each once: as the reads return them
                     self.ever_loaded = True
                     self.refreshed.emit()
                 if not self._refresh_wanted and generation == self._generation:
                     break
         finally:
             self._busy = False
+        if self._fetch_wanted:
+            self._fetch_wanted = False
+            if self.canFetchMore(QModelIndex()) and not self._fetching:
+                self.fetchMore(QModelIndex())
+            elif not self._fetching:  # nothing more to load: answer whoever waits for the page
+                self.pageLoaded.emit()
         if self._probe_again and not self._probing:
             self.check_for_changes()
 
@@ -204,7 +223,7 @@ class StylesModel(KeyedListModel[StyleInfo]):
 
     async def _take_new(self, style_id: int, generation: int) -> None:
         try:
-            signature, style = await run_blocking(signature_and_style, self.library, style_id)
+            signature, style = await run_blocking(signature_and_card, self.library, style_id)
             before = self._signature
             if generation != self._generation or self._busy or before is None or style is None:
                 self.refresh()
@@ -232,18 +251,38 @@ class StylesModel(KeyedListModel[StyleInfo]):
             except RuntimeError:  # the window closed meanwhile
                 pass
 
-    async def _fetch_more(self, generation: int, offset: int) -> None:
+    async def _read(self, search: str, limit: int, after: After | None, generation: int) -> list[StyleCard] | None:
+        """Up to ``limit`` cards after ``after``, read in chunks; None if a new search came
+        meanwhile."""
+        out: list[StyleCard] = []
+        while len(out) < limit:
+            want = min(CHUNK, limit - len(out))
+            cards = await run_blocking(self.library.cards, search, limit=want, after=after)
+            if generation != self._generation:
+                return None
+            out.extend(cards)
+            if len(cards) < want:
+                break
+            after = (cards[-1].created_at, cards[-1].id)
+        return out
+
+    async def _fetch_more(self, generation: int) -> None:
         try:
-            styles, total = await run_blocking(load_page, self.library, self.search, PAGE_SIZE, offset)
-            if generation == self._generation and not self._busy:
-                self.total = total
-                fresh = _unique([s for s in styles if self.row_of(s.id) < 0])
+            last = self._items[-1] if self._items else None
+            want = next_page_size(len(self._items))
+            styles = await self._read(self.search, want, (last.created_at, last.id) if last else None, generation)
+            if styles is not None and generation == self._generation and not self._busy:
+                fresh = [s for s in styles if s.id not in self._rows]  # in order, as read
                 if fresh and self._items and self.sort_key(fresh[0]) < self.sort_key(self._items[-1]):
                     # the usual case, a page older than all loaded: append it (O(page), where
                     # a merge walks every loaded style on the GUI thread)
                     self.append_rows(fresh)
                 elif fresh:
                     self.replace_all(_unique([*self._items, *fresh]))
+                if len(styles) < want:  # the end: no more than what is here
+                    self.total = len(self._items)
+                else:
+                    self.total = max(self.total, len(self._items))
         finally:
             self._fetching = False
             try:
@@ -265,7 +304,7 @@ class StylesModel(KeyedListModel[StyleInfo]):
             while True:
                 self._probe_again = False
                 began = time.monotonic()
-                signature = await run_blocking(library_signature, self.library)
+                signature = await run_blocking(self.library.signature)
                 if signature != self._signature and not self._busy:
                     if self._taking:  # a style being taken in explains it, likely: look again after
                         self._probe_again = True
@@ -283,11 +322,16 @@ class StylesModel(KeyedListModel[StyleInfo]):
         return self._busy or self._fetching
 
 
-def _unique(styles: list[StyleInfo]) -> list[StyleInfo]:
+def _unique(styles: list[StyleCard]) -> list[StyleCard]:
+    """Newest first, each style once."""
     seen: set[int] = set()
     out = []
-    for s in sorted(styles, key=lambda s: (s.created_at, s.id), reverse=True):
+    for s in sorted(styles, key=_sort_key, reverse=True):
         if s.id not in seen:
             seen.add(s.id)
             out.append(s)
     return out
+
+
+def _sort_key(s: StyleCard) -> tuple[float, int]:
+    return (s.created_at, s.id)

@@ -1,5 +1,9 @@
 """Thumbnails decoded off the GUI thread, with a small LRU of ready pixmaps.
 
+The cache is bounded however large the library: at most ``capacity`` pixmaps and
+``max_bytes`` of pixel data (the least recently used go first), and it remembers at most
+``FAILED_LIMIT`` unreadable paths.
+
 Images are scaled to *cover* the given size (the card crops the overflow).
 ``ThumbnailCache.get(path)`` answers at once: the pixmap if it is cached, else ``None`` after
 asking a worker thread to decode (and scale) the file; ``loaded(path)`` is emitted on the GUI
@@ -20,6 +24,12 @@ from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPixmap
 
 log = logging.getLogger(__name__)
+
+FAILED_LIMIT = 4096  # unreadable paths remembered (not retried); the oldest are forgotten
+
+
+def pixmap_bytes(pixmap: QPixmap) -> int:
+    return pixmap.width() * pixmap.height() * max(1, pixmap.depth()) // 8
 
 
 def decode_scaled(path: str, size: QSize) -> QImage:
@@ -42,13 +52,17 @@ class ThumbnailCache(QObject):
     loaded = Signal(str)
     _decoded = Signal(str, QImage)  # emitted on a worker thread, delivered on the GUI thread
 
-    def __init__(self, size: QSize, capacity: int = 240, parent: QObject | None = None) -> None:
+    def __init__(
+        self, size: QSize, capacity: int = 240, parent: QObject | None = None, *, max_bytes: int = 64 * 1024 * 1024
+    ) -> None:
         super().__init__(parent)
         self.size = size
         self.capacity = capacity
+        self.max_bytes = max_bytes
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
+        self._bytes = 0
         self._pending: set[str] = set()
-        self._failed: set[str] = set()
+        self._failed: dict[str, None] = {}  # insertion-ordered: the oldest is forgotten first
         self._closed = False
         self._futures: set[concurrent.futures.Future[None]] = set()
         self._futures_lock = threading.Lock()
@@ -87,20 +101,39 @@ class ThumbnailCache(QObject):
     def failed(self, path: str) -> bool:
         return path in self._failed
 
+    def is_pending(self, path: str) -> bool:
+        return path in self._pending
+
     def forget(self, path: str) -> None:
-        self._pixmaps.pop(path, None)
-        self._failed.discard(path)
+        pixmap = self._pixmaps.pop(path, None)
+        if pixmap is not None:
+            self._bytes -= pixmap_bytes(pixmap)
+        self._failed.pop(path, None)
 
     def _on_done(self, path: str, image: QImage) -> None:
         self._pending.discard(path)
         if image.isNull():
-            self._failed.add(path)
+            self._failed[path] = None
+            while len(self._failed) > FAILED_LIMIT:
+                del self._failed[next(iter(self._failed))]
         else:
-            self._pixmaps[path] = QPixmap.fromImage(image)
-            self._pixmaps.move_to_end(path)
-            while len(self._pixmaps) > self.capacity:
-                self._pixmaps.popitem(last=False)
+            self.forget(path)
+            pixmap = QPixmap.fromImage(image)
+            self._pixmaps[path] = pixmap
+            self._bytes += pixmap_bytes(pixmap)
+            while len(self._pixmaps) > 1 and (len(self._pixmaps) > self.capacity or self._bytes > self.max_bytes):
+                _old, dropped = self._pixmaps.popitem(last=False)
+                self._bytes -= pixmap_bytes(dropped)
         self.loaded.emit(path)
+
+    def cached_count(self) -> int:
+        """How many pixmaps are held (the bound is ``capacity``)."""
+        return len(self._pixmaps)
+
+    @property
+    def cached_bytes(self) -> int:
+        """The pixel data of the pixmaps held (the bound is ``max_bytes``)."""
+        return self._bytes
 
     def shutdown(self) -> None:
         """Stop decoding (queued work is dropped; a decode in progress finishes on its own, and

@@ -220,3 +220,39 @@ def test_build_prompt_falls_back_when_the_service_hangs_or_fails(chat: FakeChatS
 
 def test_endpoint_repr_hides_the_key() -> None:
     assert "sk-secret-1" not in repr(PromptEndpoint("http://x/v1", "m", "sk-secret-1"))
+
+
+_OPPOSITE_REFERENCE = {
+    "palette": [
+        {"name": "brown", "hex": "#7a4a20"},
+        {"name": "tan", "hex": "#b09060"},
+        {"name": "orange", "hex": "#f08214"},
+        {"name": "navy", "hex": "#141e50"},
+    ],
+    "mood": "warm, bright and saturated, high contrast",
+}
+
+
+@pytest.mark.parametrize(
+    "description,forbidden",
+    [
+        ("Cold cyberpunk neon, teal and magenta", ("warm", "brown", "tan", "orange")),
+        ("cool winter morning", ("warm", "brown", "tan", "orange")),
+        ("dark and moody", ("bright",)),
+        ("muted and faded", ("saturated", "high contrast")),
+        ("black and white", ("brown", "tan", "orange", "navy", "warm", "saturated")),
+        ("low contrast", ("high contrast",)),
+    ],
+)
+def test_the_prompt_never_contradicts_the_description(description: str, forbidden) -> None:
+    prompt = template_prompt(description, _OPPOSITE_REFERENCE).lower()
+    style = prompt.split("style:", 1)[1] if "style:" in prompt else ""
+    for word in forbidden:
+        assert word not in style, (word, prompt)
+    assert prompt.startswith(description.lower()[:10])
+
+
+def test_the_reference_fills_in_what_the_words_leave_open() -> None:
+    prompt = template_prompt("a quiet harbour", _OPPOSITE_REFERENCE)
+    assert "brown" in prompt and "warm" in prompt and "high contrast" in prompt
+    assert "navy" in template_prompt("cool harbour", _OPPOSITE_REFERENCE)

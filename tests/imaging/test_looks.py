@@ -7,7 +7,17 @@ import json
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from desktop.imaging.looks import FAMILIES, GAMEBOY, KEYWORDS, Look, apply_looks, choose_looks
+from desktop.imaging.looks import (
+    EFFECTS,
+    FAMILIES,
+    GAMEBOY,
+    IN_CUBE,
+    KEYWORDS,
+    Look,
+    apply_looks,
+    choose_looks,
+)
+from desktop.imaging.lut import read_words
 
 
 @pytest.fixture(scope="module")
@@ -35,25 +45,36 @@ def test_at_least_eight_families_each_with_synonyms():
         ("grainy analog snapshot", "grain"),
         ("shot on Kodak Portra", "grain"),
         ("lomo vignette", "vignette"),
-        ("posterised screen-print", "posterize"),
         ("comic book", "halftone"),
         ("old newspaper dots", "halftone"),
         ("pencil sketch", "sketch"),
         ("ink line-art", "sketch"),
         ("dreamy soft focus", "glow"),
-        ("duotone", "duotone"),
         ("8-bit retro game", "pixel"),
         ("Pixel Art", "pixel"),
         ("16_bit sprite", "pixel"),
-        ("sepia antique", "sepia"),
-        ("black & white", "mono"),
-        ("B&W street", "mono"),
-        ("high-contrast", "contrast"),
         ("polaroid light leaks", "light_leak"),
     ],
 )
 def test_synonyms_choose_the_family(description, family):
     assert family in names(description)
+
+
+@pytest.mark.parametrize(
+    "description,check",
+    [
+        ("posterised screen-print", lambda w: w.posterize == 5),
+        ("duotone", lambda w: w.duotone),
+        ("sepia antique", lambda w: w.sepia),
+        ("black & white", lambda w: w.mono),
+        ("B&W street", lambda w: w.mono),
+        ("high-contrast", lambda w: w.contrast > 0),
+    ],
+)
+def test_colour_words_go_into_the_grade_not_the_effects(description, check):
+    assert check(read_words(description))
+    assert not {lk.name for lk in choose_looks(description)} & IN_CUBE
+    assert set(EFFECTS) | IN_CUBE == set(FAMILIES)
 
 
 def test_unknown_words_choose_nothing_and_change_nothing(photo):
@@ -71,9 +92,9 @@ def test_negation_and_amounts():
 
 def test_looks_apply_in_canonical_order_whatever_the_wording():
     assert (
-        names("grain then halftone then sepia")
-        == names("sepia, halftone, grain")
-        == ["sepia", "halftone", "grain"]
+        names("grain then halftone then glow")
+        == names("glow, halftone, grain")
+        == ["glow", "halftone", "grain"]
     )
 
 
@@ -113,11 +134,14 @@ def test_grain_has_zero_mean(photo):
     assert abs(stat.mean[0] - 128) < 1.5 and 6 < stat.stddev[0] < 20
 
 
-def test_duotone_colours_come_from_the_words(photo):
-    (look,) = choose_looks("duotone blue")
+def test_duotone_look_of_older_styles_still_renders(photo):
+    # Styles saved before duotone moved into the .cube stored it as a look.
+    from desktop.imaging.looks import _duotone_colours
+
+    look = Look("duotone", colours=_duotone_colours(["blue"]))
     dark, light = look.colours
     assert dark[2] > dark[0] and light[2] > light[0] and sum(light) > sum(dark)
-    (look,) = choose_looks("duotone in pink and navy")
+    look = Look("duotone", colours=_duotone_colours(["pink", "navy"]))
     dark, light = look.colours
     assert dark[2] > dark[0] and light[0] > light[2]
     out = apply_looks(photo, [look], seed=0)

@@ -41,7 +41,7 @@ def test_settings_save_to_the_file_and_the_key_to_the_keyring(qtbot, window, hom
         if path.is_file() and path.suffix in (".json", ".ini", ".txt", ""):
             assert "fal-secret-123" not in path.read_text(errors="replace"), path
     assert window.runtime.settings.max_parallel == 3
-    assert window.pool_thread.pool.max_parallel == 3
+    wait_until(lambda: window.pool_thread.pool.max_parallel == 3)  # applied on the pool's loop
 
 
 def test_without_a_keyring_the_dialog_says_so_and_points_to_fal_key(qtbot, window, monkeypatch):

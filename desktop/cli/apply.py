@@ -1,0 +1,102 @@
+"""``stylestudio apply STYLE INPUT... --out DIR``: apply a style to photos here (progress on
+stderr, a summary at the end) or queue the batch (--enqueue).
+
+Exit 0 when every photo was styled; 1 when the job failed, was canceled or any photo failed;
+2 when the input is refused before any job exists (nothing is created then)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from desktop.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CliError,
+    library_exists,
+    open_library,
+    print_json,
+)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    if not 1 <= args.quality <= 100:
+        raise CliError("--quality must be from 1 to 100.")
+    if args.long_edge is not None and not 16 <= args.long_edge <= 30000:
+        raise CliError("--long-edge must be from 16 to 30000 pixels.")
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from desktop.pipelines.style_apply import check_output_folder, enqueue_apply, plan_apply
+
+    _check_options(args)
+    out = check_output_folder(args.out)
+    plan = plan_apply(args.inputs, recursive=args.recursive, out=out)
+    if not library_exists(args):
+        raise CliError(f"There is no style '{args.style}'; the library is empty: make one with 'stylestudio generate'.")
+    rt = open_library(args)
+    try:
+        job_id = enqueue_apply(
+            rt,
+            args.style,
+            args.inputs,
+            out=out,
+            format=args.format,
+            quality=args.quality,
+            long_edge=args.long_edge,
+            strength=args.strength,
+            keep_metadata=not args.no_metadata,
+            recursive=args.recursive,
+            plan=plan,
+        )
+        if plan.skipped:
+            print(f"{plan.skipped_sentence}.", file=sys.stderr)
+        if args.enqueue:
+            if args.json:
+                print_json({"job": job_id, "out": str(out), "count": len(plan.files)})
+            else:
+                print(job_id)
+            return EXIT_OK
+        from desktop.cli.generate import _cancel_quietly, run_here
+
+        try:
+            row = run_here(rt, job_id)
+        except KeyboardInterrupt:
+            _cancel_quietly(rt.engine, job_id)
+            row = rt.engine.require(job_id)
+        return _summary(rt, row, out, args.json)
+    finally:
+        rt.close()
+
+
+def _summary(rt: Any, row: Any, out: Any, as_json: bool) -> int:
+    from desktop.pipelines.style_apply import batch_items
+
+    items = batch_items(rt.db, row.id)
+    done = [i for i in items if i.status == "done"]
+    failed = [i for i in items if i.status == "failed"]
+    if as_json:
+        print_json(
+            {
+                "job": row.id,
+                "out": str(out),
+                "done": len(done),
+                "failed": [{"input": i.input, "error": i.error} for i in failed],
+                "outputs": [i.output for i in done],
+            }
+        )
+    for i in failed:
+        print(f"{i.input}: {i.error}", file=sys.stderr)
+    ok = row.status == "succeeded" and not failed
+    if ok:
+        line = f"{len(done)} photo{'s' if len(done) != 1 else ''} styled into {out}."
+    elif row.status == "canceled":
+        line = row.message or "Canceled."
+    elif failed:
+        line = f"{len(done)} done, {len(failed)} failed; 'stylestudio jobs retry {row.id}' tries the failed ones again."
+    else:
+        line = row.error or f"The job ended {row.status}."
+    print(line, file=sys.stderr if (as_json or not ok) else sys.stdout)
+    return EXIT_OK if ok else EXIT_FAILED
+

@@ -1,0 +1,222 @@
+"""Apply a style's whole look to one photo: its colour grade (3D LUT) at a strength, then the
+look effects the previews show (grain, vignette, halftone...), which scale with the photo's
+size, so a photo applied at 768 px looks like a preview of that photo.
+
+Runs in a worker process (``desktop.jobs.processes``): ``apply_to_file`` takes only picklable
+arguments, never raises, and returns what happened as a small dict.
+
+Colour management: every photo is decoded to sRGB (``load_image`` converts from its embedded
+profile: Adobe RGB, Display P3, CMYK...), graded in sRGB, and written **tagged with an sRGB
+profile**, so it shows the same colours in any colour-managed viewer. The original profile is
+not restored: re-encoding graded pixels into a wide-gamut profile would only round them twice.
+
+Metadata (``keep_metadata``): EXIF is carried with its orientation reset to 1 (the rotation
+is applied to the pixels), and the DPI; without it, the output has no EXIF, DPI or profile
+(untagged pixels are sRGB by convention). Alpha is kept for PNG, WebP and TIFF outputs (the
+grade applies to the colours); 16-bit files are written with 8 bits per channel.
+
+The original is only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageCms, ImageFilter, ImageOps
+
+from desktop.errors import UserError
+from desktop.imaging.intake import load_image
+from desktop.imaging.looks import Look, apply_looks
+from desktop.imaging.lut import identity_lut, read_cube
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("same", "jpeg", "png", "tiff", "webp")
+# output extension -> Pillow format
+_PIL_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+_CHOSEN_EXT = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "webp": ".webp"}
+_ALPHA_FORMATS = frozenset({"PNG", "WEBP", "TIFF"})
+RAW_SUFFIXES = frozenset(
+    {".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".dng", ".raf", ".orf", ".rw2", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".rwl"}
+)
+# files a folder walk takes as photos (those Style Studio cannot read yet become failed items)
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"}) | RAW_SUFFIXES
+# TIFF tags about how the original's pixels are stored (size, bits, strips, compression,
+# profile): never carried into the output
+_LAYOUT_TAGS = (254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 320, 322, 323, 324, 325, 338, 339, 340, 341, 530, 531, 532, 34675)
+SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What to do to every photo of a batch (picklable: it travels to worker processes)."""
+
+    lut_path: str  # the style's .cube file
+    strength: float = 1.0  # 0..1: mix of the original colours (0) and the style's grade (1)
+    looks: tuple[dict[str, Any], ...] = ()  # Look.to_dict() of each look effect
+    seed: int = 1
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    format: str = "same"  # same | jpeg | png | tiff | webp
+    quality: int = 92  # JPEG and WebP
+    long_edge: int | None = None  # shrink to this long edge (never enlarges)
+    keep_metadata: bool = True
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def output_suffix(input_path: str | os.PathLike[str], fmt: str) -> str:
+    """The output's extension: the chosen format's, or (``same``) the input's when Style Studio
+    writes it (JPEG, PNG, TIFF, WebP; GIF and BMP become PNG)."""
+    if fmt != "same":
+        return _CHOSEN_EXT[fmt]
+    suffix = Path(input_path).suffix.lower()
+    return suffix if suffix in _PIL_FORMAT else ".png"
+
+
+# --- the pixels ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _graded_lut(lut_path: str, mtime_ns: int, strength: float) -> ImageFilter.Color3DLUT:
+    """The style's LUT mixed with the identity at ``strength`` (cached per worker process)."""
+    del mtime_ns  # part of the cache key: an edited file is read again
+    lut = read_cube(lut_path)
+    if strength >= 1.0:
+        return lut
+    size = lut.size[0]
+    ident = identity_lut(size)
+    if tuple(ident.size) != tuple(lut.size):  # pragma: no cover - a cube with unequal sides
+        raise UserError("The style's colour grade file has unequal sides; make the style again.")
+    s = max(0.0, float(strength))
+    table = [i + s * (c - i) for i, c in zip(ident.table, lut.table, strict=True)]
+    return ImageFilter.Color3DLUT(lut.size, table, channels=3)
+
+
+def style_lut(recipe: Recipe) -> ImageFilter.Color3DLUT:
+    return _graded_lut(recipe.lut_path, os.stat(recipe.lut_path).st_mtime_ns, round(recipe.strength, 4))
+
+
+def apply_look(img: Image.Image, recipe: Recipe) -> Image.Image:
+    """An RGB image with the style's grade (at the recipe's strength) and look effects applied:
+    what the previews show, at this image's size."""
+    img = img.convert("RGB") if img.mode != "RGB" else img
+    graded = img.filter(style_lut(recipe)) if recipe.strength > 0 else img
+    looks = [Look.from_dict(d) for d in recipe.looks]
+    return apply_looks(graded, looks, recipe.seed) if looks else graded
+
+
+# --- one file -------------------------------------------------------------------------------------
+
+
+def _source_info(src: str) -> dict[str, Any]:
+    """What the original says about itself (header only, opened read-only)."""
+    with Image.open(src) as im:
+        info: dict[str, Any] = {"mode": im.mode, "format": im.format, "dpi": im.info.get("dpi")}
+        has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (im.mode == "P" and "transparency" in im.info)
+        info["alpha"] = has_alpha
+        try:
+            exif = im.getexif()
+        except Exception:  # noqa: BLE001 - broken EXIF never stops a photo
+            exif = None
+        info["exif"] = exif if exif else None
+    return info
+
+
+def _alpha_of(src: str, size: tuple[int, int]) -> Image.Image:
+    """The original's alpha channel, upright, at ``size`` (a second, read-only decode)."""
+    with Image.open(src) as im:
+        upright = ImageOps.exif_transpose(im.convert("RGBA"))
+        alpha = upright.getchannel("A")
+    return alpha if alpha.size == size else alpha.resize(size, Image.Resampling.LANCZOS)
+
+
+def _fit(img: Image.Image, long_edge: int | None) -> Image.Image:
+    if not long_edge or max(img.size) <= long_edge:
+        return img
+    scale = long_edge / max(img.size)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    return img.resize(size, Image.Resampling.LANCZOS)
+
+
+def _save_params(pil_format: str, options: OutputOptions, info: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if pil_format == "JPEG":
+        params.update(quality=options.quality)
+    elif pil_format == "WEBP":
+        params.update(quality=options.quality, method=4)
+    elif pil_format == "TIFF":
+        params.update(compression="tiff_deflate")
+    elif pil_format == "PNG":
+        params.update(compress_level=6)
+    if options.keep_metadata:
+        params["icc_profile"] = SRGB_ICC
+        exif = info.get("exif")
+        if exif is not None:
+            exif[0x0112] = 1  # the rotation is in the pixels now
+            for tag in _LAYOUT_TAGS:  # a TIFF's own layout tags describe the original's pixels
+                exif.pop(tag, None)
+            try:
+                params["exif"] = exif.tobytes()
+            except Exception:  # noqa: BLE001 - EXIF Pillow cannot write back is left out
+                log.debug("EXIF not carried", exc_info=True)
+        dpi = info.get("dpi")
+        if dpi:
+            params["dpi"] = tuple(float(d) for d in dpi)
+    return params
+
+
+def render_file(recipe: Recipe, src: str, temp: str, options: OutputOptions, pil_format: str) -> tuple[int, int]:
+    """Decode ``src``, apply the look, encode into ``temp`` (created, flushed to disk). Raises
+    UserError (``ImageRefused``) for a photo it cannot use."""
+    if Path(src).suffix.lower() in RAW_SUFFIXES:
+        raise UserError(
+            f'"{Path(src).name}" is a camera RAW file, which Style Studio cannot read yet; '
+            "export it as JPEG or TIFF from your photo editor and apply the style to that."
+        )
+    le = options.long_edge
+    loaded = load_image(src, draft_size=(le, le) if le else None)
+    info = _source_info(src)
+    img = apply_look(_fit(loaded.image, le), recipe)
+    if info["alpha"] and pil_format in _ALPHA_FORMATS:
+        img.putalpha(_alpha_of(src, img.size))
+    params = _save_params(pil_format, options, info)
+    try:
+        with open(temp, "xb") as fh:
+            img.save(fh, format=pil_format, **params)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    return img.size
+
+
+def apply_to_file(recipe: Recipe, src: str, temp: str, options: OutputOptions, pil_format: str) -> dict[str, Any]:
+    """The worker-process entry: never raises. Returns ``{"ok": True, "size": [w, h]}`` or
+    ``{"ok": False, "error": sentence, "detail": traceback or None}``."""
+    try:
+        size = render_file(recipe, src, temp, options, pil_format)
+        return {"ok": True, "size": list(size)}
+    except UserError as exc:
+        return {"ok": False, "error": str(exc), "detail": None}
+    except MemoryError:
+        return {"ok": False, "error": f'There was not enough memory to style "{Path(src).name}"; close other apps or use a smaller copy.', "detail": None}
+    except OSError as exc:
+        return {"ok": False, "error": f'"{Path(src).name}" could not be styled: {exc.strerror or exc}; check the output folder has room and can be written to.', "detail": traceback.format_exc()}
+    except Exception:  # noqa: BLE001 - a bug: its traceback goes to the coordinator's log
+        return {"ok": False, "error": f'Style Studio could not style "{Path(src).name}"; the details are in the log file.', "detail": traceback.format_exc()}
+
+
+def pil_format_for(output: str | os.PathLike[str]) -> str:
+    return _PIL_FORMAT.get(Path(output).suffix.lower(), "PNG")
