@@ -366,8 +366,8 @@ class WorkPool:
         if isinstance(exc, UserError):
             ctx.log.warning("failed: %s", exc)
         else:
-            ctx.log.error("failed with an unexpected error", exc_info=exc)
-        self._end(ctx, JobStatus.FAILED, message="Failed", error=error, progress=ctx._progress)
+            ctx.log.error("failed with an unexpected error: %s", error, exc_info=exc)
+        self._end(ctx, JobStatus.FAILED, message="Failed", error=error, progress=ctx._progress, error_logged=True)
 
     @staticmethod
     def _left_alone(ctx: JobContext, outcome: str) -> None:
@@ -387,6 +387,7 @@ class WorkPool:
         progress: float | None = None,
         result_json: str | None = None,
         error: str | None = None,
+        error_logged: bool = False,
     ) -> None:
         ctx.close()
         if ctx.lost:
@@ -424,7 +425,8 @@ class WorkPool:
         if row is None:
             ctx.log.info("late %s ignored: the row is no longer this attempt's", status)
         else:
-            ctx.log.info("%s", status if not error else f"{status}: {error}")
+            # the reason is logged once: _failed has already written it (with its traceback)
+            ctx.log.info("%s", status if not error or error_logged else f"{status}: {error}")
         if nxt is not None:
             self._start(nxt)
         elif hand_over:
