@@ -64,24 +64,23 @@ def positive_int(text: str) -> int:
     return value
 
 
-def grace_seconds(text: str) -> float:
+def _number_from(text: str, low: float, high: float, what: str) -> float:
+    """A finite number from ``low`` to ``high``; argparse shows ``what`` when it is not."""
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or not 0 <= value <= MAX_GRACE:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds from 0 to {MAX_GRACE:.0f}")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"'{text}' is not {what}")
     return value
+
+
+def grace_seconds(text: str) -> float:
+    return _number_from(text, 0, MAX_GRACE, f"a number of seconds from 0 to {MAX_GRACE:.0f}")
 
 
 def percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number from 0 to 100")
-    return value
+    return _number_from(text, 0, 100, "a number from 0 to 100")
 
 
 def build_parser() -> argparse.ArgumentParser:
