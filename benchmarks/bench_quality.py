@@ -1,25 +1,32 @@
 """Colour-transfer quality of a style's .cube on photos it has never seen (issue 11, §2).
 
-    .venv/bin/python benchmarks/bench_quality.py [--size 160] [--strengths 60,80,100]
+    .venv/bin/python benchmarks/bench_quality.py [--size 160] [--strengths 80,90,100]
+                                                 [--targets synthetic|samples] [--pairs]
 
-Needs numpy (and uses colour-science for the Lab conversions when installed). Every method
-makes ONE fixed 33^3 LUT per reference, as a .cube must, from the same information: the
-reference, and a "typical photo" model from the bundled samples (our NEUTRAL; the baselines'
-pooled source statistics). Each LUT is applied with Pillow to every target photo.
+Needs numpy (and uses colour-science for the Lab conversions when installed: the ``bench``
+extra). Every method makes ONE fixed 33^3 LUT per reference, as a .cube must, from the same
+information: the reference, and a "typical photo" model from the bundled samples (our NEUTRAL;
+the baselines' pooled source statistics). Each LUT is applied with Pillow to every target.
 
-References and targets are synthetic scenes made here (sky, ground, shapes, texture, each
-with its own palette); none is a bundled sample, and no style sees its targets.
+References and the default targets are synthetic scenes made here (sky, ground, shapes,
+texture, each with its own palette); none is a bundled sample, and no style sees its targets.
+``--targets samples`` grades the bundled photos instead (astronaut, chelsea, coffee, rocket):
+real photos, though the typical-photo models were drawn from them.
 
-Methods: ours at several strengths; Reinhard et al. 2001 (mean/std in l-alpha-beta);
-Pitie & Kokaram 2007 (linear Monge-Kantorovich in RGB); a naive RGB mean/std LUT; and, for
-scale only, Reinhard and MKL computed per target ("oracle": needs the target, so no .cube).
+Methods: ours at several strengths (the default marked); Reinhard et al. 2001 (mean/std in
+l-alpha-beta); Pitie & Kokaram 2007 (linear Monge-Kantorovich in RGB); a naive RGB mean/std
+LUT; and, for scale only: "fixed-LUT reach", MKL fitted with the targets themselves pooled as
+the source (it knows the test photos: what one LUT per reference can reach on them, not a
+method), and Reinhard and MKL computed per target ("oracle": needs the target, so no .cube).
 
 Figures, averaged over every (reference, target) pair:
  (a) "% closer": 100 * (1 - d_after / d_before), d = distance of (L, a, b means and stds)
-     to the reference's;
+     to the reference's; below the table also pooled, 100 * (1 - sum d_after / sum d_before),
+     which a few pairs that start close to the reference cannot swing;
  (b) sliced Wasserstein distance in Lab (64 projections) to the reference's pixels, and its
      "% closer";
- (c) SSIM of the lightness against the target before grading.
+ (c) SSIM of the lightness against the target before grading (7x7 windows).
+``--pairs`` adds every pair's figures for our default strength, and where SSIM is lowest.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from desktop.imaging.analysis import analyse  # noqa: E402
 from desktop.imaging.intake import load_image  # noqa: E402
-from desktop.imaging.lut import LUT_SIZE, GradeStats, build_lut  # noqa: E402
+from desktop.imaging.lut import DEFAULT_STRENGTH, LUT_SIZE, GradeStats, build_lut  # noqa: E402
 from desktop.resources import sample_photos  # noqa: E402
 
 try:
@@ -228,35 +235,65 @@ def ssim(x: np.ndarray, y: np.ndarray) -> float:
 # -- the run ----------------------------------------------------------------------------------
 
 
+def _calibration() -> list[Image.Image]:
+    out = []
+    for path in sample_photos():
+        img = load_image(path).image.convert("RGB")
+        img.thumbnail((128, 128))
+        out.append(img)
+    return out
+
+
+def _sample_targets(size: int) -> dict[str, Image.Image]:
+    out = {}
+    for path in sample_photos():
+        if "hubble" in path.stem:  # all black sky: nothing to grade
+            continue
+        out[path.stem] = load_image(path).image.convert("RGB").resize((size, size))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=160)
     ap.add_argument("--strengths", default="50,60,70,80,90,100")
+    ap.add_argument("--targets", choices=("synthetic", "samples"), default="synthetic")
+    ap.add_argument("--pairs", action="store_true", help="print every pair for the default")
     args = ap.parse_args()
     size = args.size
     strengths = [int(s) for s in args.strengths.split(",")]
+    default = round(DEFAULT_STRENGTH * 100)
+    if default not in strengths:
+        strengths.append(default)
+
+    def ours(s: int) -> str:
+        return f"ours {s}%" + (" (default)" if s == default else "")
 
     refs = {name: scene(p, 100 + i, size) for i, (name, p) in enumerate(PALETTES.items())}
-    targets = {name: scene(p, 200 + i, size) for i, (name, p) in enumerate(TARGETS.items())}
-    calib = []
-    for path in sample_photos():  # the "typical photo" the baselines map from, as NEUTRAL does
-        img = load_image(path).image.convert("RGB")
-        img.thumbnail((128, 128))
-        calib.append(pixels(img))
-    source = np.concatenate(calib)
+    if args.targets == "samples":
+        targets = _sample_targets(size)
+    else:
+        targets = {name: scene(p, 200 + i, size) for i, (name, p) in enumerate(TARGETS.items())}
+    # The "typical photo" the baselines map from, as NEUTRAL does.
+    source = np.concatenate([pixels(img) for img in _calibration()])
+    pooled_targets = np.concatenate([pixels(t) for t in targets.values()])
 
     target_lab = {n: lab_of(t) for n, t in targets.items()}
-    rows: dict[str, list[tuple[float, float, float, float]]] = {}
+    rows: dict[str, list[tuple[float, float, float, float, float, float]]] = {}
+    detail: list[tuple[str, str, float, float, float]] = []
     t0 = time.perf_counter()
-    for ref in refs.values():
+    for rname, ref in refs.items():
         ref_px = pixels(ref)
         ref_lab = to_lab(ref_px)
         ref_stats = stats(ref_lab)
         grade = GradeStats.from_analysis(analyse(ref))
-        luts = {f"ours {s}%": build_lut(grade, strength=s / 100) for s in strengths}
+        luts = {ours(s): build_lut(grade, strength=s / 100) for s in strengths}
         luts["Reinhard 2001"] = _lut_from(reinhard(source, ref_px))
         luts["Pitie-Kokaram 2007 (MKL)"] = _lut_from(mkl(source, ref_px))
         luts["naive RGB mean/std"] = _lut_from(naive_rgb(source, ref_px))
+        luts["fixed-LUT reach (MKL from the targets, scale only)"] = _lut_from(
+            mkl(pooled_targets, ref_px)
+        )
         for tname, target in targets.items():
             before = target_lab[tname]
             d0 = np.linalg.norm(stats(before) - ref_stats)
@@ -272,11 +309,13 @@ def main() -> None:
                 d1 = np.linalg.norm(stats(after) - ref_stats)
                 w1 = swd(after, ref_lab)
                 s = ssim(before[:, 0].reshape(size, size) / 100, after[:, 0].reshape(size, size) / 100)
-                rows.setdefault(m, []).append((100 * (1 - d1 / d0), w1, 100 * (1 - w1 / w0), s))
+                rows.setdefault(m, []).append((100 * (1 - d1 / d0), w1, 100 * (1 - w1 / w0), s, d0, d1))
+                if m == ours(default):
+                    detail.append((rname, tname, 100 * (1 - d1 / d0), 100 * (1 - w1 / w0), s))
     elapsed = time.perf_counter() - t0
 
     n_pairs = len(refs) * len(targets)
-    print(f"{len(refs)} references x {len(targets)} unseen targets = {n_pairs} pairs, "
+    print(f"{len(refs)} references x {len(targets)} unseen {args.targets} targets = {n_pairs} pairs, "
           f"{size} px, Lab by {LAB_BY}, {elapsed:.0f} s")
     print()
     print("| method | (a) Lab mean/spread % closer | (b) sliced Wasserstein (Lab) | (b) % closer | (c) SSIM of L | pairs with SSIM < 0.8 |")
@@ -287,6 +326,18 @@ def main() -> None:
               f"{a[:, 3].mean():.3f} | {(a[:, 3] < 0.8).sum()} |")
     before_swd = np.mean([swd(target_lab[t], lab_of(r)) for r in refs.values() for t in targets])
     print(f"\nsliced Wasserstein before grading: {before_swd:.2f}")
+    print("(a) pooled, 100 * (1 - sum d_after / sum d_before): " + ", ".join(
+        f"{m.split(' (')[0]} {100 * (1 - np.array(v)[:, 5].sum() / np.array(v)[:, 4].sum()):.1f}"
+        for m, v in rows.items()
+    ))
+    if args.pairs:
+        print(f"\nEvery pair, {ours(default)}: (a) % closer, (b) % closer, (c) SSIM")
+        for rname, tname, a, b, s in detail:
+            print(f"  {rname:14s} -> {tname:10s} {a:6.1f} {b:6.1f} {s:.3f}")
+        print("Per reference (mean (a), lowest SSIM):")
+        for rname in refs:
+            mine = [d for d in detail if d[0] == rname]
+            print(f"  {rname:14s} {np.mean([d[2] for d in mine]):6.1f} {min(d[4] for d in mine):.3f}")
 
 
 if __name__ == "__main__":

@@ -55,3 +55,7 @@ def memory_keyring() -> MemoryKeyring:
     kr = keyring.get_keyring()
     assert isinstance(kr, MemoryKeyring)
     return kr
+
+
+# `database_url`: runs a test on SQLite and on PostgreSQL (see tests/pg.py)
+from tests.pg import database_url, postgres_url, pytest_configure  # noqa: E402, F401

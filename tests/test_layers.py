@@ -35,13 +35,14 @@ from tests.helpers import REPO
 
 FOUNDATION = {"root", "config", "errors", "logs", "resources"}
 ALLOWED: dict[str, set[str]] = {
-    "tools": {"ui", "cli", "runtime", "pipelines", "library", "generators", "imaging", "jobs", "db"} | FOUNDATION,
-    "ui": {"cli", "runtime", "pipelines", "library", "generators", "imaging", "jobs", "db"} | FOUNDATION,
-    "cli": {"runtime", "pipelines", "library", "generators", "imaging", "jobs", "db"} | FOUNDATION,
+    "tools": {"ui", "cli", "runtime", "pipelines", "library", "generators", "exchange", "imaging", "jobs", "db"} | FOUNDATION,
+    "ui": {"cli", "runtime", "pipelines", "library", "generators", "exchange", "imaging", "jobs", "db"} | FOUNDATION,
+    "cli": {"runtime", "pipelines", "library", "generators", "exchange", "imaging", "jobs", "db"} | FOUNDATION,
     "runtime": {"pipelines", "library", "jobs", "db"} | FOUNDATION,
-    "pipelines": {"library", "generators", "imaging", "jobs", "db"} | FOUNDATION,
+    "pipelines": {"library", "generators", "exchange", "imaging", "jobs", "db"} | FOUNDATION,
     "library": {"jobs", "db"} | FOUNDATION,
     "generators": {"imaging"} | FOUNDATION,
+    "exchange": {"imaging"} | FOUNDATION,
     "imaging": FOUNDATION,
     "jobs": {"db", "config", "errors"},
     "db": {"config", "errors"},

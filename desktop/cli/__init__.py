@@ -48,6 +48,18 @@ def cmd_apply(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from desktop.cli.exchange import cmd_export as run
+
+    return run(args)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from desktop.cli.exchange import cmd_import as run
+
+    return run(args)
+
+
 def cmd_styles(args: argparse.Namespace) -> int:
     from desktop.cli.styles import cmd_styles as run
 
@@ -74,6 +86,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "worker": cmd_worker,
     "generate": cmd_generate,
     "apply": cmd_apply,
+    "export": cmd_export,
+    "import": cmd_import,
     "styles": cmd_styles,
     "self-test": cmd_self_test,
 }

@@ -141,6 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--enqueue", action="store_true", help="only queue it for a running app or worker; print the job id")
     ap.add_argument("--json", action="store_true", help="print a JSON summary")
 
+    ex = sub.add_parser("export", help="export styles as a .stylepack, or one style's LUT as .cube or HaldCLUT")
+    ex.add_argument("styles", nargs="+", metavar="STYLE", help="the styles' ids or exact names")
+    ex.add_argument("--out", metavar="FILE", required=True, help="the file to write (it must not exist yet)")
+    ex.add_argument("--format", choices=("cube", "hald"), help="one style's LUT instead of a style pack")
+    ex.add_argument("--size", type=whole_number, choices=(17, 33, 65), help="points a side of the .cube (default 33)")
+    ex.add_argument("--with-reference", action="store_true", help="put each style's reference photo in the pack")
+    ex.add_argument("--json", action="store_true", help="print a JSON summary")
+    ex.add_argument("--enqueue", action="store_true", help="only queue it for a running app or worker; print the job id")
+
+    im = sub.add_parser("import", help="import .stylepack, .cube and HaldCLUT .png files as styles")
+    im.add_argument("files", nargs="+", metavar="FILE", help="style packs and LUT files")
+    im.add_argument("--json", action="store_true", help="print a JSON summary")
+    im.add_argument("--enqueue", action="store_true", help="only queue them for a running app or worker; print the job ids")
+
     st = sub.add_parser("styles", help="list, show and delete styles")
     ssub = st.add_subparsers(dest="styles_command", metavar="ACTION", required=True)
     sl = ssub.add_parser("list", help="all styles, newest first")

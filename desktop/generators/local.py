@@ -111,6 +111,13 @@ def render_preview(plan: StylePlan, index: int, *, size: int = 768) -> Image.Ima
     return apply_looks(photo.filter(plan.lut), plan.looks, plan.seed + index)
 
 
+def render_photo(plan: StylePlan, path: str, index: int, *, size: int = 768) -> Image.Image:
+    """Like ``render_preview``, over the photo at ``path`` (the style's reference) instead of a
+    bundled sample."""
+    photo = _fit(load_image(path).image, size)
+    return apply_looks(photo.filter(plan.lut), plan.looks, plan.seed + index)
+
+
 def apply_style(plan: StylePlan, img: Image.Image) -> Image.Image:
     """Grade ``img`` with the plan's LUT and apply its looks (seed ``plan.seed``)."""
     img = img.convert("RGB") if img.mode != "RGB" else img

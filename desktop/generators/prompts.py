@@ -86,6 +86,7 @@ _WARM_NAMES = frozenset(
 _COOL_NAMES = frozenset(
     "blue navy teal turquoise indigo lavender mint purple".split() + ["sky blue"]
 )
+_MOOD_OF = {"vivid": "saturated", "low contrast": "soft contrast"}  # ruled_out -> mood words
 _MOOD_AXES = {  # mood words from analysis.describe_mood, by axis
     "temperature": ("warm", "cool", "neutral"),
     "light": ("bright", "dark", "mid-toned"),
@@ -97,9 +98,10 @@ _MOOD_AXES = {  # mood words from analysis.describe_mood, by axis
 def _agreeing_palette(palette: Any, description: str) -> Any:
     if not isinstance(palette, list | tuple):
         return palette
-    from desktop.imaging.lut import read_words
+    from desktop.imaging.lut import read_words, ruled_out
 
     w = read_words(description)
+    no = ruled_out(description)  # "no orange", "not warm"
     if w.toned:  # black and white, sepia, duotone: the reference's colours would contradict
         return []
     if w.colours:  # the named colours lead; the reference's are left out
@@ -108,18 +110,19 @@ def _agreeing_palette(palette: Any, description: str) -> Any:
     def name_of(entry: Any) -> str:
         return _one_line(entry.get("name")).lower() if isinstance(entry, dict) else ""
 
-    if w.temperature < 0:
-        return [e for e in palette if name_of(e) not in _WARM_NAMES]
-    if w.temperature > 0:
-        return [e for e in palette if name_of(e) not in _COOL_NAMES]
-    return palette
+    banned = set(no)
+    if w.temperature < 0 or "warm" in no:
+        banned |= _WARM_NAMES
+    if w.temperature > 0 or "cool" in no:
+        banned |= _COOL_NAMES
+    return [e for e in palette if name_of(e) not in banned]
 
 
 def _agreeing_mood(mood: str, description: str) -> str:
     """The reference's mood line without the parts the description speaks to."""
     if not mood:
         return mood
-    from desktop.imaging.lut import read_words
+    from desktop.imaging.lut import read_words, ruled_out
 
     w = read_words(description)
     spoken = {
@@ -128,11 +131,15 @@ def _agreeing_mood(mood: str, description: str) -> str:
         "saturation": bool(w.saturation or w.toned),
         "contrast": bool(w.contrast or w.fade),
     }
+    # What the description rules out ("not warm", "no high contrast") is left out too.
+    no = ruled_out(description)
+    refused = {_MOOD_OF.get(word, word) for word in no}
     parts = [p.strip() for p in mood.replace(" and ", ", ").split(",") if p.strip()]
     kept = [
         p
         for p in parts
-        if not any(spoken[axis] and p in words for axis, words in _MOOD_AXES.items())
+        if p not in refused
+        and not any(spoken[axis] and p in words for axis, words in _MOOD_AXES.items())
     ]
     return ", ".join(kept)
 

@@ -20,6 +20,9 @@ PALETTE_EDGE = 256
 STATS_EDGE = 96
 # Tone bands for split-toning: shadows L < 33, midtones, highlights L > 66.
 SHADOW_L, HIGHLIGHT_L = 33.0, 66.0
+# Colour by rank of lightness: the mean (a, b) of the darkest fifth of the pixels, the next
+# fifth, ... (a grade gives a photo's darkest fifth the reference's darkest fifth's colour).
+RANK_BINS = 5
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Analysis:
     ]  # mean (a, b): shadows, mids, highlights
     mean_chroma: float
     mood: str
+    tint_ranks: tuple[tuple[float, float], ...] | None = None  # RANK_BINS x (a, b), dark first
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -60,6 +64,7 @@ class Analysis:
             tints=tuple(tuple(t) for t in d["tints"]),  # type: ignore[arg-type]
             mean_chroma=float(d["mean_chroma"]),
             mood=d["mood"],
+            tint_ranks=tuple(tuple(t) for t in d["tint_ranks"]) if d.get("tint_ranks") else None,  # type: ignore[arg-type]
         )
 
 
@@ -67,7 +72,7 @@ def analyse(img: Image.Image) -> Analysis:
     """Palette, Lab statistics, tone percentiles, split-tone tints and a mood line for ``img``."""
     img = img.convert("RGB") if img.mode != "RGB" else img
     palette = dominant_palette(_shrink(img, PALETTE_EDGE))
-    mean, std, tones, tints, mean_c = _lab_stats(_shrink(img, STATS_EDGE))
+    mean, std, tones, tints, mean_c, ranks = _lab_stats(_shrink(img, STATS_EDGE))
     return Analysis(
         palette=palette,
         lab_mean=mean,
@@ -76,6 +81,7 @@ def analyse(img: Image.Image) -> Analysis:
         tints=tints,
         mean_chroma=mean_c,
         mood=describe_mood(mean, std, mean_c),
+        tint_ranks=ranks,
     )
 
 
@@ -128,8 +134,10 @@ def _lab_stats(img: Image.Image):
     chroma_sum = 0.0
     band = [[0, 0.0, 0.0] for _ in range(3)]  # count, sum a, sum b
     l_hist = [0] * 1001  # L in steps of 0.1
+    labs = []
     for count, rgb in colours:
         lab = rgb_to_lab(rgb)
+        labs.append((lab, count))
         n += count
         for i in range(3):
             sums[i] += count * lab[i]
@@ -148,7 +156,31 @@ def _lab_stats(img: Image.Image):
     tints = tuple(
         (round(sa / c, 3), round(sb / c, 3)) if c else (mean[1], mean[2]) for c, sa, sb in band
     )
-    return mean, std, _percentiles(l_hist, n), tints, round(chroma_sum / n, 3)
+    ranks = _rank_tints(labs, n)
+    return mean, std, _percentiles(l_hist, n), tints, round(chroma_sum / n, 3), ranks
+
+
+def _rank_tints(labs: list[tuple[tuple[float, float, float], int]], n: int):
+    """Mean (a, b) of each fifth of the pixels by lightness, darkest first (a colour that
+    straddles two fifths counts in both, in proportion)."""
+    sums = [[0.0, 0.0, 0.0] for _ in range(RANK_BINS)]  # weight, sum a, sum b
+    edge = n / RANK_BINS
+    start = 0.0
+    for (_, a, b), count in sorted(labs, key=lambda x: x[0][0]):
+        end = start + count
+        k = min(RANK_BINS - 1, int(start / edge))
+        pos = start
+        while pos < end - 1e-9:
+            part = max(0.0, min(end, (k + 1) * edge) - pos)
+            sums[k][0] += part
+            sums[k][1] += part * a
+            sums[k][2] += part * b
+            pos += part
+            k = min(RANK_BINS - 1, k + 1)
+        start = end
+    return tuple(
+        (round(sa / w, 3), round(sb / w, 3)) if w else (0.0, 0.0) for w, sa, sb in sums
+    )
 
 
 def _percentiles(hist: list[int], n: int) -> dict[int, float]:

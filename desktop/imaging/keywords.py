@@ -122,14 +122,19 @@ COLOUR_SYNONYMS = {
 }
 
 
-def colour_words(tokens: list[str], *, chromatic_only: bool = True) -> list[str]:
+def colour_words(
+    tokens: list[str], *, chromatic_only: bool = True, negated: bool = False
+) -> list[str]:
     """Colour names (keys of ``COLOUR_NAMES``) in the order they appear in ``tokens``.
 
     "sky blue" counts once (not also as "blue"); "black and white" and other neutrals are left
-    out unless ``chromatic_only`` is False.
+    out unless ``chromatic_only`` is False. With ``negated=True``, only the negated ones
+    ("no orange").
     """
     names = {name: name for name in COLOUR_NAMES} | COLOUR_SYNONYMS
-    hits = sorted(find(tokens, names), key=lambda h: (h.position, -len(h.phrase)))
+    hits = sorted(
+        find(tokens, names, negated=negated), key=lambda h: (h.position, -len(h.phrase))
+    )
     out: list[str] = []
     covered_until = -1
     for h in hits:

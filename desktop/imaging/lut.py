@@ -4,10 +4,18 @@ The grade maps the statistics of a *typical photo* (``NEUTRAL``, see below) to t
 statistics (from a reference's analysis, or from words in the description):
 
 * lightness: a monotone tone curve through the L percentiles (1, 5, 25, 50, 75, 95, 99) of the
-  source onto those of the target (histogram matching, slopes kept within 0.3..4);
+  source onto those of the target (histogram matching, slopes kept within 0.3..4). From a
+  reference, every tone stays within a ratio of where it was (``TONE_RATIO``), the most a
+  photo's structure survives (luminance SSIM >= 0.8); words are not limited;
 * colour: a and b are scaled by the ratio of the standard deviations (Reinhard colour
-  transfer) and shifted by the target's mean tint *per tone band* (shadows, midtones,
-  highlights), so a reference with teal shadows and warm highlights passes that on.
+  transfer) and shifted by the target's mean tint: from a reference, the mean (a, b) of the
+  reference's pixels at the same *rank* of lightness (a photo's darkest fifth gets the
+  reference's darkest fifth's colour), from words per tone band (shadows, midtones,
+  highlights), so teal shadows and warm highlights pass on. From a reference the colour
+  spread is also evened out (vibrance: dull colours lifted, vivid ones held back), so photos
+  of any saturation land near the reference's;
+* out of gamut: a colour the grade pushes outside sRGB gets as much of the grade as fits,
+  along the line from its old colour (hue kept; no per-channel clipping).
 
 ``strength`` (0..1) blends every part between identity and the full transfer. One LUT must suit
 any photo, so the source is not the photo being graded but a fixed typical one: NEUTRAL is
@@ -22,12 +30,10 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tempfile
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from PIL import ImageFilter
@@ -65,14 +71,25 @@ class GradeStats:
     mono: bool = False
     toning: tuple[Tint, Tint] | None = None
     posterize: int = 0
+    # From a reference photo (words that speak to an axis clear its flag, see
+    # grade_from_description): the (a, b) of each fifth of its pixels by lightness, darkest
+    # first; the tone curve kept within what the structure of a photo survives; the colour
+    # spread evened out across photos (vibrance).
+    tint_ranks: tuple[Tint, ...] | None = None
+    limit_tones: bool = False
+    even_chroma: bool = False
 
     @classmethod
     def from_analysis(cls, analysis: Analysis) -> GradeStats:
+        ranks = analysis.tint_ranks
         return cls(
             mean=tuple(analysis.lab_mean),
             std=tuple(analysis.lab_std),
             tones=tuple(analysis.tones[p] for p in PERCENTILES),
             tints=tuple(tuple(t) for t in analysis.tints),  # type: ignore[arg-type]
+            tint_ranks=tuple(tuple(t) for t in ranks) if ranks else None,  # type: ignore[arg-type]
+            limit_tones=True,
+            even_chroma=True,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +106,10 @@ class GradeStats:
             mono=bool(d.get("mono", False)),
             toning=tuple(tuple(t) for t in toning) if toning else None,  # type: ignore[arg-type]
             posterize=int(d.get("posterize", 0)),
+            tint_ranks=tuple(tuple(t) for t in d["tint_ranks"]) if d.get("tint_ranks") else None,  # type: ignore[arg-type]
+            # Grades saved before these existed were built without them: keep their look.
+            limit_tones=bool(d.get("limit_tones", False)),
+            even_chroma=bool(d.get("even_chroma", False)),
         )
 
 
@@ -100,10 +121,11 @@ NEUTRAL = GradeStats(
 )
 
 # The strength a new style gets (0..1), chosen with benchmarks/bench_quality.py (8 references
-# x 6 unseen photos): at 80 % unseen photos move ~50 % closer to the reference's Lab mean and
-# spread (Reinhard 2001: 36 %, Pitie-Kokaram MKL: 38 %, both at full strength) with a mean
-# luminance SSIM of 0.86; 100 % gains only 3 points more and drops SSIM below 0.8.
-DEFAULT_STRENGTH = 0.8
+# x 6 unseen photos, and --targets samples for the bundled photos): at 90 % unseen photos move
+# ~58 % closer to the reference's Lab mean and spread (Reinhard 2001: 36 %, Pitie-Kokaram
+# MKL: 38 %) and every pair of both sets keeps a luminance SSIM >= 0.8; 100 % gains under one
+# point and lets a real photo drop below 0.8 SSIM; 80 % gives up two points.
+DEFAULT_STRENGTH = 0.9
 
 
 # -- building the LUT -----------------------------------------------------------------------
@@ -124,27 +146,79 @@ def build_lut(
     if s == 0:
         return identity_lut(size)
     curve = _tone_table(source.tones, target.tones, s)
+    if target.limit_tones:
+        curve = [_limit_tone(i / 10, y) for i, y in enumerate(curve)]
     toned = target.mono or target.toning is not None
+    damp = not target.even_chroma
     if toned:
         ka = kb = 0.0
     else:
-        ka = 1 + s * (_ratio(target.std[1], source.std[1]) - 1)
-        kb = 1 + s * (_ratio(target.std[2], source.std[2]) - 1)
-    off_a, off_b = [], []
+        ka = 1 + s * (_ratio(target.std[1], source.std[1], damp) - 1)
+        kb = 1 + s * (_ratio(target.std[2], source.std[2], damp) - 1)
+    src_a, src_b, base_a, base_b = [], [], [], []
     for i, new_l in enumerate(curve):
         old_l = i / 10
+        sa, sb = _tint_at(source.tints, old_l)
+        src_a.append(sa)
+        src_b.append(sb)
         if toned:
             ta, tb = _toning_at(target.toning, new_l) if target.toning else (0.0, 0.0)
-            off_a.append(s * ta)
-            off_b.append(s * tb)
+            base_a.append(s * ta)
+            base_b.append(s * tb)
             continue
-        src_a, src_b = _tint_at(source.tints, old_l)
-        tgt_a, tgt_b = _tint_at(target.tints, new_l)
+        if target.tint_ranks:  # the reference's colour at the same rank of lightness
+            ta, tb = _rank_tint_at(target.tint_ranks, _rank_of(source.tones, old_l))
+        else:
+            ta, tb = _tint_at(target.tints, new_l)
         fade = min(1.0, new_l / 12)  # keep black black
-        off_a.append(src_a * (1 - ka) + fade * s * (tgt_a - src_a))
-        off_b.append(src_b * (1 - kb) + fade * s * (tgt_b - src_b))
-    table = _grid(size, curve, ka, kb, off_a, off_b, target.posterize, s)
+        base_a.append(sa + fade * s * (ta - sa))
+        base_b.append(sb + fade * s * (tb - sb))
+    even = (
+        (s, 1 / max(source.std[1], 1e-6), 1 / max(source.std[2], 1e-6))
+        if target.even_chroma and not toned
+        else None
+    )
+    table = _grid(
+        size, curve, ka, kb, (src_a, src_b, base_a, base_b), target.posterize, s, even
+    )
     return ImageFilter.Color3DLUT(size, table, channels=3)
+
+
+# A tone curve from a reference keeps every tone within this ratio of where it was (on L + 5,
+# so near-black is not held exactly): darkening or brightening further costs a photo its
+# structure (luminance SSIM below 0.8 in benchmarks/bench_quality.py) before it brings it
+# meaningfully closer to the reference. Words ("dark", "faded") are not limited.
+TONE_RATIO = 0.63
+TONE_RATIO_UP = 0.68
+TONE_FOOT = 2.0
+
+
+def _limit_tone(old_l: float, new_l: float) -> float:
+    x = old_l + TONE_FOOT
+    return min(x / TONE_RATIO_UP - TONE_FOOT, max(x * TONE_RATIO - TONE_FOOT, new_l))
+
+
+def _rank_of(tones: tuple[float, ...], big_l: float) -> float:
+    """Rank (0..1) of lightness L among the pixels of a photo with these L percentiles."""
+    xs, ys = [0.0, *tones, 100.0], [0.0, *PERCENTILES, 100.0]
+    for i in range(1, len(xs)):
+        if big_l <= xs[i]:
+            span = xs[i] - xs[i - 1]
+            t = (big_l - xs[i - 1]) / span if span > 1e-9 else 1.0
+            return (ys[i - 1] + t * (ys[i] - ys[i - 1])) / 100
+    return 1.0
+
+
+def _rank_tint_at(ranks: tuple[Tint, ...], rank: float) -> Tint:
+    """(a, b) at a rank of lightness: linear between the centres of the rank bins."""
+    n = len(ranks)
+    pos = min(n - 1.0, max(0.0, rank * n - 0.5))
+    i = min(n - 2, int(pos)) if n > 1 else 0
+    if n == 1:
+        return ranks[0]
+    t = pos - i
+    (a0, b0), (a1, b1) = ranks[i], ranks[i + 1]
+    return a0 + t * (a1 - a0), b0 + t * (b1 - b0)
 
 
 def _toning_at(toning: tuple[Tint, Tint], big_l: float) -> Tint:
@@ -156,11 +230,14 @@ def _toning_at(toning: tuple[Tint, Tint], big_l: float) -> Tint:
     return taper * (sa + t * (ha - sa)), taper * (sb + t * (hb - sb))
 
 
-def _ratio(target_std: float, source_std: float) -> float:
+def _ratio(target_std: float, source_std: float, damp: bool = True) -> float:
     """Chroma scale: follows a narrower target fully, a wider one damped (saturated colours
-    already near the gamut edge would otherwise clip)."""
+    already near the gamut edge would otherwise clip). Undamped when the chroma is evened
+    out (``GradeStats.even_chroma``), which already holds back the saturated colours."""
     r = target_std / max(source_std, 1e-6)
-    return min(2.0, r**0.7) if r > 1 else max(0.05, r)
+    if r <= 1:
+        return max(0.05, r)
+    return min(2.0, r**0.7) if damp else min(2.5, r)
 
 
 def _tint_at(tints: tuple[Tint, Tint, Tint], big_l: float) -> Tint:
@@ -246,12 +323,21 @@ def _pchip(xs: list[float], ys: list[float]):
     return f
 
 
-def _grid(size, curve, ka, kb, off_a, off_b, levels: int = 0, s: float = 1.0) -> list[float]:
+def _grid(
+    size, curve, ka, kb, tints, levels: int = 0, s: float = 1.0, even=None
+) -> list[float]:
     """The flat LUT table, red varying fastest (Pillow's and .cube's order).
 
-    Per point: sRGB -> XYZ -> Lab, new L from the tone table, scaled and shifted a/b, back to
-    sRGB. Per-channel XYZ contributions are precomputed, so the inner loop is plain arithmetic.
+    Per point: sRGB -> XYZ -> Lab, new L from the tone table; the colour's offset from the
+    source's tint at its L (``tints``: source a, b and new base a, b per 0.1 of L) scaled by
+    ka, kb and put on the new base; back to sRGB. With ``even`` = (strength, 1/std a,
+    1/std b) that offset is also evened out: up to 1.5x for near-neutral colours, down to 0.4x
+    for very saturated ones (a vibrance curve: 2 / (1 + r), r the offset in source spreads), so
+    photos of any saturation land near the target's. Per-channel XYZ contributions are precomputed,
+    so the inner loop is plain arithmetic.
     """
+    src_a, src_b, base_a, base_b = tints
+    ev_s, ia, ib = even if even else (0.0, 0.0, 0.0)
     lin = [srgb_to_linear(i / (size - 1)) for i in range(size)]
     (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = M_RGB_TO_XYZ
     (n00, n01, n02), (n10, n11, n12), (n20, n21, n22) = M_XYZ_TO_RGB
@@ -262,6 +348,38 @@ def _grid(size, curve, ka, kb, off_a, off_b, levels: int = 0, s: float = 1.0) ->
     third = 1 / 3
     inv_gamma = 1 / 2.4
     steps = levels - 1 if levels > 1 else 0
+
+    def to_linear(fy: float, a: float, b: float) -> tuple[float, float, float]:
+        fx = fy + a / 500
+        fz = fy - b / 200
+        x = XN * (fx * fx * fx if fx > 6 / 29 else (116 * fx - 16) / kappa)
+        y = fy * fy * fy if fy > 6 / 29 else (116 * fy - 16) / kappa
+        z = ZN * (fz * fz * fz if fz > 6 / 29 else (116 * fz - 16) / kappa)
+        return (
+            n00 * x + n01 * y + n02 * z,
+            n10 * x + n11 * y + n12 * z,
+            n20 * x + n21 * y + n22 * z,
+        )
+
+    def outside(rgb: tuple[float, float, float]) -> bool:
+        return min(rgb) < -1e-4 or max(rgb) > 1.0001
+
+    def into_gamut(fy0: float, a0: float, b0: float, fy: float, a: float, b: float):
+        """Linear RGB for the new colour (``fy``, a, b) that does not fit: as far from the old
+        colour (``fy0``, a0, b0), which does, toward the new one as the gamut allows, i.e. the
+        grade at a lower strength for this colour only. Clipping each channel would bend the
+        hue (magenta near white turns purple); shrinking the chroma at the new lightness
+        could undo the grade ("cooler" leaving an already blue sky less blue)."""
+        lo, hi = 0.0, 1.0
+        for _ in range(6):
+            t = (lo + hi) / 2
+            if outside(to_linear(fy0 + t * (fy - fy0), a0 + t * (a - a0), b0 + t * (b - b0))):
+                hi = t
+            else:
+                lo = t
+        t = lo
+        return to_linear(fy0 + t * (fy - fy0), a0 + t * (a - a0), b0 + t * (b - b0))
+
     table: list[float] = []
     append = table.append
     for bi in range(size):
@@ -279,19 +397,32 @@ def _grid(size, curve, ka, kb, off_a, off_b, levels: int = 0, s: float = 1.0) ->
                 big_l = 116 * fy - 16
                 idx = int(big_l * 10 + 0.5)
                 idx = 0 if idx < 0 else 1000 if idx > 1000 else idx
-                a = 500 * (fx - fy) * ka + off_a[idx]
-                b = 200 * (fy - fz) * kb + off_b[idx]
+                a0 = 500 * (fx - fy)
+                b0 = 200 * (fy - fz)
+                da = a0 - src_a[idx]
+                db = b0 - src_b[idx]
+                if ev_s:
+                    f = 2 / (1 + math.sqrt(da * da * ia * ia + db * db * ib * ib))
+                    f = 1 + ev_s * ((1.5 if f > 1.5 else 0.4 if f < 0.4 else f) - 1)
+                    da *= f
+                    db *= f
+                a = base_a[idx] + ka * da
+                b = base_b[idx] + kb * db
+                fy0 = fy
                 fy = (curve[idx] + 16) / 116
                 fx = fy + a / 500
                 fz = fy - b / 200
                 x = XN * (fx * fx * fx if fx > 6 / 29 else (116 * fx - 16) / kappa)
                 y = fy * fy * fy if fy > 6 / 29 else (116 * fy - 16) / kappa
                 z = ZN * (fz * fz * fz if fz > 6 / 29 else (116 * fz - 16) / kappa)
-                for c in (
+                rgb = (
                     n00 * x + n01 * y + n02 * z,
                     n10 * x + n11 * y + n12 * z,
                     n20 * x + n21 * y + n22 * z,
-                ):
+                )
+                if min(rgb) < -1e-4 or max(rgb) > 1.0001:
+                    rgb = into_gamut(fy0, a0, b0, fy, a, b)
+                for c in rgb:
                     if c <= 0.0031308:
                         c = 0.0 if c <= 0 else 12.92 * c
                     else:
@@ -457,6 +588,27 @@ def read_words(description: str) -> Words:
     )
 
 
+_RULED_OUT = {
+    "warm": _WARM,
+    "cool": _COOL,
+    "bright": _BRIGHT,
+    "dark": _DARK,
+    "vivid": _VIVID,
+    "muted": _MUTED,
+    "high contrast": _HIGH_CONTRAST,
+    "low contrast": _LOW_CONTRAST,
+}
+
+
+def ruled_out(description: str) -> frozenset[str]:
+    """What the description refuses: "warm", "cool", "bright", "dark", "vivid", "muted",
+    "high contrast", "low contrast" for a negated word of that group ("not warm", "without
+    any punchy colours"), and negated colour names ("no orange" -> "orange")."""
+    tokens = keywords.normalise(description)
+    out = {name for name, group in _RULED_OUT.items() if keywords.find(tokens, group, negated=True)}
+    return frozenset(out | set(keywords.colour_words(tokens, negated=True)))
+
+
 def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> GradeStats:
     """Target statistics for a description: ``base`` (a reference's statistics, or NEUTRAL)
     moved by the description's words. No matching words: ``base`` unchanged.
@@ -466,7 +618,8 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
     before the word moves it, so a warm reference cannot cancel "cool" and a dark one cannot
     cancel "bright". The reference gives what the words leave open."""
     w = read_words(description)
-    if w == Words():
+    no = ruled_out(description)
+    if w == Words() and not no:
         return base
     mean, std = list(base.mean), list(base.std)
     tones = list(base.tones)
@@ -476,14 +629,23 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
 
     # Reset the axes the words speak to. A reference's colour cast is part of its saturation
     # (a "muted" style must not turn orange), and one tone curve holds lightness and contrast.
-    if w.temperature or w.colours or w.toned or w.saturation < 0:
+    # A refused word ("not warm", "no orange") resets its axis without pushing the other way.
+    no_colour = bool(no & {"warm", "cool"} or no - set(_RULED_OUT))
+    no_saturation = bool(no & {"vivid", "muted"})
+    no_tones = bool(no & {"bright", "dark", "high contrast", "low contrast"})
+    tint_ranks, limit_tones, even_chroma = base.tint_ranks, base.limit_tones, base.even_chroma
+    if w.temperature or w.colours or w.toned or w.saturation < 0 or no_colour:
         tints = [list(t) for t in NEUTRAL.tints]
-    if w.saturation or w.toned or w.colours:
+        tint_ranks = None
+    if w.saturation or w.toned or w.colours or no_saturation or no_colour:
         std[1], std[2] = NEUTRAL.std[1], NEUTRAL.std[2]
+        even_chroma = False
     elif w.temperature:  # a grey reference must not wash a warm word away
         std[1], std[2] = max(std[1], NEUTRAL.std[1]), max(std[2], NEUTRAL.std[2])
-    if w.light or w.contrast or w.fade:
+        even_chroma = False  # nor may evening the chroma out cool an orange photo
+    if w.light or w.contrast or w.fade or no_tones:
         tones = neutral_tones
+        limit_tones = False
 
     # Move them.
     if w.light > 0:
@@ -514,7 +676,7 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
     if w.temperature and not w.toned:
         # Named colours keep their hue in shadows and highlights; temperature then works on
         # the midtones only. Without colour names it warms or cools every band.
-        bands, k = ((1,), 0.45) if colours else ((0, 1, 2), 1.0)
+        bands, k = ((1,), 0.7) if colours else ((0, 1, 2), 1.0)
         for i in bands:
             tints[i][0] += 3 * k * w.temperature
             tints[i][1] += 11 * k * w.temperature
@@ -541,6 +703,9 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
         mono=w.mono and toning is None,
         toning=toning,
         posterize=w.posterize,
+        tint_ranks=tint_ranks,
+        limit_tones=limit_tones,
+        even_chroma=even_chroma,
     )
 
 
@@ -726,92 +891,16 @@ def write_cube(
     *,
     notes: Iterable[str] = (),
 ) -> None:
-    """Write ``lut`` as a standard .cube file (Resolve/Adobe format, red varying fastest).
+    """Write ``lut`` as a standard .cube file (Resolve/Adobe format, red varying fastest), whole
+    or not at all; ``notes`` become ``#`` comment lines (see ``desktop.imaging.cube_files``)."""
+    from desktop.imaging import cube_files
 
-    ``notes`` become ``#`` comment lines between the header and the table (one line each,
-    ASCII), where every .cube reader skips them."""
-    size = lut.size[0]
-    if lut.size != (size, size, size) or lut.channels != 3:
-        raise ValueError("only cubic 3-channel LUTs can be written as .cube")
-    clean = " ".join(_ascii(title).replace('"', "'").split()) or "Style Studio grade"
-    lines = [
-        "# Created by Style Studio",
-        f'TITLE "{clean}"',
-        f"LUT_3D_SIZE {size}",
-        "DOMAIN_MIN 0.0 0.0 0.0",
-        "DOMAIN_MAX 1.0 1.0 1.0",
-        *("# " + " ".join(_ascii(note).split())[:500] for note in notes),
-    ]
-    t = lut.table
-    lines += [f"{t[i]:.6f} {t[i + 1]:.6f} {t[i + 2]:.6f}" for i in range(0, len(t), 3)]
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cube-", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="\n") as fh:
-            fh.write("\n".join(lines) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _ascii(text: str) -> str:
-    """.cube files are ASCII: accents are dropped (e "é" -> "e"), other symbols become '?'."""
-    import unicodedata
-
-    text = str(text).replace("\u2026", "...")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).encode("ascii", "replace").decode("ascii")
+    cube_files.write_cube(path, cube_files.Lut.from_pillow(lut), title, notes=notes)
 
 
 def read_cube(path: str | os.PathLike) -> ImageFilter.Color3DLUT:
-    """Parse a 3D .cube file back into a Color3DLUT (domain must be 0..1)."""
-    name = Path(path).name
+    """A .cube file from anywhere (any size, 1D or 3D, any domain) as the table Pillow applies;
+    raises CubeError with one sentence (see ``desktop.imaging.cube_files``)."""
+    from desktop.imaging import cube_files
 
-    def bad(problem: str) -> CubeError:
-        return CubeError(
-            f'Can\'t read the LUT "{name}": {problem}; export it again as a 3D .cube file.'
-        )
-
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise CubeError(
-            f'Can\'t read the LUT "{name}" ({exc.strerror or exc}); check that the file exists and is readable.'
-        ) from exc
-    size = None
-    values: list[float] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        head = line.split(None, 1)[0].upper()
-        if head[0].isalpha():
-            parts = line.split()
-            if head == "LUT_3D_SIZE":
-                try:
-                    size = int(parts[1])
-                except (IndexError, ValueError):
-                    raise bad("its LUT_3D_SIZE line is malformed") from None
-            elif head == "LUT_1D_SIZE":
-                raise bad("it is a 1D LUT, and only 3D LUTs are supported")
-            elif head in ("DOMAIN_MIN", "DOMAIN_MAX"):
-                want = 0.0 if head == "DOMAIN_MIN" else 1.0
-                try:
-                    if any(abs(float(v) - want) > 1e-6 for v in parts[1:4]) or len(parts) < 4:
-                        raise bad("its input domain is not 0..1")
-                except ValueError:
-                    raise bad(f"its {head} line is malformed") from None
-            continue  # TITLE, LUT_3D_INPUT_RANGE and other keywords are ignored
-        try:
-            r, g, b = (float(v) for v in line.split())
-        except ValueError:
-            raise bad(f"the line {line[:40]!r} is not three numbers") from None
-        values += (r, g, b)
-    if size is None:
-        raise bad("it has no LUT_3D_SIZE line")
-    if not 2 <= size <= 65:
-        raise bad(f"its size {size} is outside 2..65")
-    if len(values) != 3 * size**3:
-        raise bad(f"it has {len(values) // 3} colour rows where {size**3} were expected")
-    return ImageFilter.Color3DLUT(size, values, channels=3)
+    return cube_files.read_cube(path).to_pillow()

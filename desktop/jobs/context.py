@@ -160,10 +160,13 @@ class JobContext:
         row is still this attempt's, so a worker that lost its lease never commits."""
         from sqlalchemy import text
 
+        # on PostgreSQL a plain SELECT takes no lock: a recovery committing between this check
+        # and our commit would go unseen, so the row is held (FOR SHARE) until we commit
+        lock = " FOR SHARE" if session.get_bind().dialect.name == "postgresql" else ""
         still = session.execute(
             text(
                 "SELECT 1 FROM jobs WHERE id = :id AND attempts = :attempt AND owner = :owner"
-                " AND status = 'running'"
+                " AND status = 'running'" + lock
             ),
             {"id": self.row.id, "attempt": self.row.attempts, "owner": self.row.owner},
         ).first()

@@ -52,6 +52,14 @@ SQL_RESET_FAILED = (
     "UPDATE job_items SET status = 'pending', error = NULL, output = NULL, updated_at = :now"
     " WHERE job_id = :job_id AND status = 'failed'" + _STILL_MINE
 )
+# PostgreSQL: the fence also locks the job's row until the write commits. Without the lock the
+# check reads the row as it was when the statement began, so an item could be written after a
+# recovery that ran meanwhile had taken the job (SQLite's write lock rules that out by itself).
+_STILL_MINE_POSTGRES = _STILL_MINE[:-1] + " FOR SHARE)"
+
+
+def _postgres_fence(sql: str) -> str:
+    return _to_pyformat(sql.replace(_STILL_MINE, _STILL_MINE_POSTGRES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +95,7 @@ class ItemStore:
         self.db = db
         self._sqlite = db.is_sqlite
         self._q: Callable[[str], str] = (lambda s: s) if self._sqlite else _to_pyformat
+        self._fence_q: Callable[[str], str] = (lambda s: s) if self._sqlite else _postgres_fence
 
     # --- connections and transactions -----------------------------------------------------------
     @contextmanager
@@ -97,8 +106,8 @@ class ItemStore:
         finally:
             conn.close()
 
-    def _cursor(self, conn: Any, sql: str, params: Any = None, *, many: bool = False) -> Any:
-        text = self._q(sql)
+    def _cursor(self, conn: Any, sql: str, params: Any = None, *, many: bool = False, fenced: bool = False) -> Any:
+        text = self._fence_q(sql) if fenced else self._q(sql)
         cur = conn.cursor()
         if many:
             cur.executemany(text, params)
@@ -186,9 +195,9 @@ class ItemStore:
         def work(conn: Any) -> int:
             if many:
                 rows = [{**p, **fence.params(), "now": time.time()} for p in params]  # type: ignore[union-attr]
-                cur = self._cursor(conn, sql, rows, many=True)
+                cur = self._cursor(conn, sql, rows, many=True, fenced=True)
                 return cur.rowcount if cur.rowcount >= 0 else len(rows)
-            return self._cursor(conn, sql, {**params, **fence.params(), "now": time.time()}).rowcount  # type: ignore[dict-item]
+            return self._cursor(conn, sql, {**params, **fence.params(), "now": time.time()}, fenced=True).rowcount  # type: ignore[dict-item]
 
         return self._write(work)
 

@@ -6,10 +6,27 @@ same on every OS, and safe with the threads this app runs), one worker per core 
 may use. Inside a PyInstaller bundle the entry point calls ``multiprocessing.freeze_support()``
 first (``packaging/stylestudio_entry.py``), which is what lets a frozen executable be a worker.
 
-Workers ignore Ctrl+C (the coordinator decides what stops), run at a lower priority, so a
-batch never makes the window stutter, and end themselves within a fraction of a second when
-their parent process is gone (a killed worker leaves no orphans writing files). A worker that dies (killed, out of memory) breaks the
-pool: ``run`` raises ``WorkerDied`` and the next call gets a fresh pool.
+Workers ignore Ctrl+C (the coordinator decides what stops), run at a lower priority (nice
+``WORKER_NICENESS``), and end themselves within a fraction of a second when
+their parent process is gone (a killed worker leaves no orphans writing files). A worker that
+dies (killed, out of memory) breaks the pool: ``run`` raises ``WorkerDied`` and the next call
+gets a fresh pool.
+
+**Next to a window** (``set_background(True)``, called when a window opens) the workers run as
+background work: on Linux the ``SCHED_IDLE`` policy, under which any ordinary thread that
+wakes up, the window's GUI thread first of all, takes the CPU from them at once. With plain
+nice 5 the GUI thread waited for a busy worker's time slice (a few ms per beat, tens of ms when
+several pile up). The cost: a batch in an app whose window is open gets little CPU while
+another busy program in the same scheduling group wants it (on most Linux desktops each app
+runs in a cgroup of its own, so it is mostly the app's own window that comes first). The
+command line and the headless worker keep nice 5.
+
+``warm`` starts the workers ahead of the first task (the window does, shortly after it
+opens), so no job waits for Python processes to start.
+
+Who uses it: ``style.apply`` (each photo: decode, grade, encode) and ``style.generate`` (the
+reference's analysis, the LUT, each preview and thumbnail, the .cube file). Tasks take and
+return small picklable values (paths, dicts), never images.
 """
 
 from __future__ import annotations
@@ -22,6 +39,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,6 +52,8 @@ WORKER_NICENESS = 5
 PARENT_POLL = 0.25  # seconds between a worker's looks at whether its parent is still there
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+_background = False
+_switched: weakref.WeakSet[Any] = weakref.WeakSet()  # workers put under SCHED_IDLE from here
 
 
 class WorkerDied(Exception):
@@ -63,13 +83,53 @@ def _watch_parent(parent: int) -> None:
             os._exit(0)
 
 
-def _init_worker() -> None:
+def _make_background(pid: int = 0) -> bool:
+    """Put process ``pid`` (0: this one) under ``SCHED_IDLE``; False where the OS has none."""
+    if not hasattr(os, "SCHED_IDLE"):
+        return False
+    try:
+        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+    except OSError:  # gone already, or not allowed
+        return False
+    return True
+
+
+def _init_worker(background: bool = False) -> None:
     threading.Thread(target=_watch_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.nice(WORKER_NICENESS)
     except (AttributeError, OSError):  # Windows has no nice()
         pass
+    if background:
+        _make_background()
+
+
+def set_background(on: bool = True) -> None:
+    """Workers started from now on (and, when turning it on, those running now) yield the CPU
+    to any other thread of the machine: for a process with a window. Where the OS has no
+    ``SCHED_IDLE`` they keep their nice value. Turning it off affects new workers only (an
+    ordinary user may not raise a process's priority again)."""
+    global _background
+    _background = on
+    with _lock:
+        pool = _pool
+    if on and pool is not None:
+        _apply_background(pool)
+
+
+def _apply_background(pool: ProcessPoolExecutor) -> None:
+    """Workers a pool started before ``set_background`` (it starts them as tasks arrive)."""
+    if not _background:
+        return
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        if proc.pid is not None and proc not in _switched and _make_background(proc.pid):
+            _switched.add(proc)
+
+
+def is_background(pid: int) -> bool:
+    """Whether worker ``pid`` runs as background work (``SCHED_IDLE``)."""
+    return hasattr(os, "SCHED_IDLE") and os.sched_getscheduler(pid) == os.SCHED_IDLE
 
 
 def make_pool(workers: int | None = None) -> ProcessPoolExecutor:
@@ -78,6 +138,7 @@ def make_pool(workers: int | None = None) -> ProcessPoolExecutor:
         max_workers=workers or worker_count(),
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
+        initargs=(_background,),
     )
 
 
@@ -109,6 +170,28 @@ def shutdown(wait: bool = True) -> None:
         pool.shutdown(wait=wait, cancel_futures=True)
 
 
+def _import_modules(names: tuple[str, ...]) -> int:
+    """Worker: import ``names`` (what the coming tasks need); returns this worker's pid."""
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the task that needs it will say what is wrong
+            log.debug("Could not import %s ahead of time", name, exc_info=True)
+    return os.getpid()
+
+
+def warm(modules: tuple[str, ...] = ()) -> list[Any]:
+    """Start every worker of the shared pool now, each importing ``modules``, so the first
+    real task does not wait for a Python process to start (about half a second). Returns the
+    concurrent futures (each gives a worker's pid)."""
+    pool = get_pool()
+    futures = [pool.submit(_import_modules, tuple(modules)) for _ in range(pool._max_workers)]
+    _apply_background(pool)
+    return futures
+
+
 def worker_pids() -> list[int]:
     """The shared pool's worker processes now (for tests and diagnostics)."""
     with _lock:
@@ -128,6 +211,7 @@ async def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         discard_pool(pool)
         pool = get_pool()
         future = pool.submit(functools.partial(fn, *args, **kwargs))
+    _apply_background(pool)
     try:
         return await asyncio.wrap_future(future)
     except BrokenProcessPool as exc:
@@ -140,11 +224,13 @@ def submit(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[ProcessPool
     that keep several tasks in flight and must know which pool a failure broke."""
     pool = get_pool()
     try:
-        return pool, pool.submit(functools.partial(fn, *args, **kwargs))
+        future = pool.submit(functools.partial(fn, *args, **kwargs))
     except BrokenProcessPool:
         discard_pool(pool)
         pool = get_pool()
-        return pool, pool.submit(functools.partial(fn, *args, **kwargs))
+        future = pool.submit(functools.partial(fn, *args, **kwargs))
+    _apply_background(pool)
+    return pool, future
 
 
 atexit.register(shutdown, False)

@@ -7,11 +7,12 @@ worker).
 """
 
 from desktop.jobs import registry
-from desktop.pipelines import style_apply, style_generate  # noqa: F401  (registers their types)
+from desktop.pipelines import exchange, style_apply, style_generate  # noqa: F401  (registers their types)
 
 
 def register_all() -> list[str]:
     """Register every job type the app has (the pipelines' and the engine's diagnostics);
     idempotent. Returns the names of the registered types."""
+    from desktop.pipelines import style_strength  # noqa: F401  (registers style.strength)
     registry.load_builtin()
     return registry.names()

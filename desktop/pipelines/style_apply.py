@@ -255,7 +255,7 @@ def style_strength(params: dict[str, Any]) -> float:
 # --- the handler ----------------------------------------------------------------------------------
 
 
-def _recipe(info: Any, strength: float | None) -> Any:
+def recipe_for(info: Any, strength: float | None) -> Any:
     from desktop.imaging.apply import Recipe
     from desktop.imaging.looks import choose_looks
 
@@ -392,7 +392,7 @@ async def apply_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any
     info = await asyncio.to_thread(Library(db, paths).require, style_id)
     if info.lut_path is None or not info.lut_path.is_file():
         raise UserError(f"Style {style_id} has no colour grade file any more; make the style again, then apply it.")
-    recipe = _recipe(info, payload.get("strength"))
+    recipe = recipe_for(info, payload.get("strength"))
     options = OutputOptions(
         format=payload.get("format", "same"),
         quality=int(payload.get("quality", 92)),

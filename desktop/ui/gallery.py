@@ -2,6 +2,16 @@
 
 Keys on the grid: the arrows move the selection, Return (or a double click) opens the selected
 style in the detail pane; Delete is the window's Edit > Delete, which asks first.
+
+Selection is extended: Ctrl-click and Shift-click add cards, Ctrl+A (the window's Edit >
+Select all) takes every loaded card; the current card (the last clicked) is the one the detail
+pane shows, and ``selected_style_ids`` are the ones File > Export… packs.
+
+Drops: photos and/or folders dropped on a card are for applying that style
+(``photosDropped(style id, paths)``); anything dropped elsewhere on the grid, or on the empty
+state, (or an image that is not a file) is ``referenceDropped(mime)``. The window sorts both:
+style packs and LUTs (a ``.stylepack``, a ``.cube``, a HaldCLUT ``.png``) are imported, the
+rest is photos to apply or a new style's reference.
 """
 
 from __future__ import annotations
@@ -9,6 +19,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from PySide6.QtCore import (
+    QMimeData,
     QModelIndex,
     QPersistentModelIndex,
     QPointF,
@@ -20,6 +31,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QColor,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QFont,
     QLinearGradient,
     QPainter,
@@ -44,7 +59,7 @@ from PySide6.QtWidgets import (
 
 from desktop.library import StyleCard
 from desktop.ui.dim_label import DIM, DimLabel, dim_text_color
-from desktop.ui.styles_model import THUMB_SIZE, StyleRole, StylesModel
+from desktop.ui.styles_model import THUMB_SIZE, StyleIdRole, StyleRole, StylesModel
 
 THUMB_HEIGHT = THUMB_SIZE.height()
 CARD = QSize(THUMB_SIZE.width() + 24, THUMB_HEIGHT + 62)
@@ -161,10 +176,22 @@ class StyleCardDelegate(QStyledItemDelegate):
         return card
 
 
+def dropped_paths(mime: QMimeData) -> list[str]:
+    """The local files and folders a drop carries."""
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+
 class GalleryView(QListView):
+    photosDropped = Signal(int, list)  # style id, the dropped files and folders
+    referenceDropped = Signal(QMimeData)  # a drop not on a card: a new style's reference
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("galleryView")
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setDropIndicatorShown(False)
+        self._drop_index = QPersistentModelIndex()
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setUniformItemSizes(True)
         self.setLayoutMode(QListView.LayoutMode.Batched)
@@ -174,14 +201,80 @@ class GalleryView(QListView):
         self.setWrapping(True)
         self.setSpacing(6)
         self.setGridSize(QSize(CARD.width() + 8, CARD.height() + 8))
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(24)
         self.setMouseTracking(True)
         self.setItemDelegate(StyleCardDelegate(self))
         self.setFrameShape(QListView.Shape.NoFrame)
         self.setAccessibleName("Style gallery")
-        self.setAccessibleDescription("Return opens the selected style; Delete deletes it, after asking.")
+        self.setAccessibleDescription(
+            "Return opens the selected style; Delete deletes it, after asking. Ctrl-click or Ctrl+A selects several to export. "
+            "Drop photos or folders on a style to apply it; drop a style pack or a LUT to import it."
+        )
+        # drops arrive on the viewport (the cards' area); after setMovement(), which resets it
+        self.viewport().setAcceptDrops(True)
+
+    def selected_style_ids(self) -> list[int]:
+        """The selected cards' style ids, in gallery order; the current card when none is
+        selected."""
+        model = self.selectionModel()
+        rows = sorted(i.row() for i in model.selectedIndexes()) if model is not None else []
+        ids = [self.model().index(r, 0).data(StyleIdRole) for r in rows]
+        if not ids and self.currentIndex().isValid():
+            ids = [self.currentIndex().data(StyleIdRole)]
+        return [int(i) for i in ids if i is not None]
+
+    # --- drops ------------------------------------------------------------------------------
+    def card_at(self, pos: object) -> QModelIndex:
+        """The card under a viewport position (an invalid index between cards)."""
+        index = self.indexAt(pos)  # type: ignore[arg-type]
+        return index if index.isValid() and index.data(StyleIdRole) is not None else QModelIndex()
+
+    def _set_drop_index(self, index: QModelIndex) -> None:
+        if QModelIndex(self._drop_index) != index:
+            self._drop_index = QPersistentModelIndex(index)
+            self.viewport().update()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+            self.dragMoveEvent(event)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt naming
+        mime = event.mimeData()
+        on_card = self.card_at(event.position().toPoint()) if dropped_paths(mime) else QModelIndex()
+        self._set_drop_index(on_card)
+        event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802 - Qt naming
+        self._set_drop_index(QModelIndex())
+        event.accept()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt naming
+        mime = event.mimeData()
+        self._set_drop_index(QModelIndex())
+        paths = dropped_paths(mime)
+        card = self.card_at(event.position().toPoint()) if paths else QModelIndex()
+        event.acceptProposedAction()
+        if card.isValid():
+            self.photosDropped.emit(int(card.data(StyleIdRole)), paths)
+        else:
+            self.referenceDropped.emit(mime)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt naming
+        super().paintEvent(event)
+        if not self._drop_index.isValid():
+            return
+        rect = self.visualRect(QModelIndex(self._drop_index)).adjusted(2, 2, -2, -2)
+        painter = QPainter(self.viewport())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 3, Qt.PenStyle.DashLine))
+        painter.drawRoundedRect(QRectF(rect), 10, 10)
+        painter.end()
 
 
 class EmptyArt(QWidget):
@@ -282,6 +375,18 @@ class GalleryPane(QStackedWidget):
         self.addWidget(self.view)
         self.setCurrentWidget(self.empty)
         self.model: StylesModel | None = None
+        self.setAcceptDrops(True)  # a drop on the empty state is a drop on the gallery
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt naming
+        event.acceptProposedAction()
+        self.view.referenceDropped.emit(event.mimeData())
 
     def set_model(self, model: StylesModel) -> None:
         self.model = model

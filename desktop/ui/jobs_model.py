@@ -12,6 +12,7 @@ import asyncio
 import functools
 import json
 import time
+from pathlib import PurePath
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -55,6 +56,7 @@ def elapsed(row: JobRow, now: float | None = None) -> float | None:
 INTERNAL_PREFIXES = ("diagnostics.",)  # job types for tests and support, not for people
 SUBJECT_KEYS = ("name", "style_name", "title", "description")
 SUBJECT_LENGTH = 48
+FILE_KEYS = ("out", "path")
 
 
 def is_internal(job_type: str) -> bool:
@@ -83,6 +85,11 @@ def _subject_of(payload_json: str) -> str | None:
             if len(text) > SUBJECT_LENGTH:
                 text = text[: SUBJECT_LENGTH - 1].rstrip(" ,;.") + "…"
             return text[:1].upper() + text[1:]
+    for key in FILE_KEYS:  # an export or an import: the file it writes or reads
+        value = payload.get(key)
+        if isinstance(value, str) and value.strip():
+            name = PurePath(value).name or value
+            return name if len(name) <= SUBJECT_LENGTH else name[: SUBJECT_LENGTH - 1] + "…"
     return None
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,22 +51,29 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTextEdit,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
 from desktop.config import APP_NAME
+from desktop.errors import UserError
 from desktop.jobs import registry
 from desktop.jobs.model import FAILED, SUCCEEDED, JobRow
 from desktop.jobs.pool import PoolThread
 from desktop.library import Library
 from desktop.runtime import Runtime
-from desktop.ui.async_utils import signal_future, spawn
+from desktop.ui.apply_dialog import ApplyDialog
+from desktop.ui.async_utils import run_blocking, signal_future, spawn
 from desktop.ui.bridge import JobBridge
-from desktop.ui.gallery import GalleryPane
+from desktop.ui.export_dialog import ExportDialog, SaveChooser, choose_save_path
+from desktop.ui.gallery import GalleryPane, dropped_paths
+from desktop.ui.import_drop import is_import_name, may_be_import, sort_drop
+from desktop.ui.import_run import ImportRun, OpenChooser, choose_import_paths
+from desktop.ui.job_previews import generation_previews
 from desktop.ui.jobs_model import JobsModel, is_internal, job_subject
 from desktop.ui.jobs_panel import JobsPanel
 from desktop.ui.new_style_dialog import NewStyleDialog
-from desktop.ui.notifications import Notifier
+from desktop.ui.notifications import NoticeBar, Notifier
 from desktop.ui.progress_dialog import JobProgressDialog
 from desktop.ui.responsiveness import Responsiveness
 from desktop.ui.settings_dialog import SettingsDialog
@@ -77,6 +86,11 @@ log = logging.getLogger(__name__)
 SEARCH_DELAY_MS = 200
 JOBS_PANEL_HEIGHT = 190  # the jobs dock's height once it lists jobs (empty, it is one line)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+APPLY_JOB = "style.apply"
+STRENGTH_JOB = "style.strength"
+GENERATE_JOB = "style.generate"
+EXPORT_JOB = "style.export"
+IMPORT_JOB = "style.import"
 
 
 class MainWindow(QMainWindow):
@@ -97,7 +111,18 @@ class MainWindow(QMainWindow):
         self.progress_dialogs: dict[int, JobProgressDialog] = {}
         self.new_style_dialog: NewStyleDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
+        self.apply_dialog: ApplyDialog | None = None
+        self.export_dialog: ExportDialog | None = None
+        # opens a folder or file in the desktop's own app; tests put a recorder here
+        self.url_opener: Callable[[QUrl], bool] = QDesktopServices.openUrl
+        # where an export goes and what to import: the platform's file dialogs (tests answer
+        # with a path of their own)
+        self.save_chooser: SaveChooser = choose_save_path
+        self.open_chooser: OpenChooser = choose_import_paths
+        self._job_types: dict[int, str | None] = {}  # jobs followed with a progress dialog
+        self._imports: dict[int, ImportRun] = {}  # import job id -> the import it belongs to
         self._started_here: set[int] = set()  # jobs a person started (or followed) in this window
+        self._batches_noticed: set[int] = set()  # batches whose "Open folder" notice was offered
         self._shutting_down = False
         self.stopped = False  # set by desktop.app.stop()
         self._qsettings = (
@@ -158,10 +183,17 @@ class MainWindow(QMainWindow):
         self.gallery = GalleryPane()
         self.gallery.empty.newStyleClicked.connect(lambda: self.new_style())
         self.gallery.view.activated.connect(self.open_style)  # Return, or a double click
+        self.gallery.view.photosDropped.connect(self._photos_dropped)
+        self.gallery.view.referenceDropped.connect(self._gallery_dropped)
         self.detail = StyleDetail()
         self.detail.status.connect(self.show_status)
         self.detail.newStyleRequested.connect(lambda: self.new_style())
         self.detail.deleted.connect(lambda _id: self.refresh_gallery())
+        self.detail.applyRequested.connect(lambda style_id: self.open_apply(style_id, []))
+        self.detail.photosDropped.connect(self._photos_dropped)
+        self.detail.exportRequested.connect(self.export_from_detail)
+        self.detail.jobStarted.connect(lambda job_id: self.follow_job(job_id, STRENGTH_JOB))
+        self.detail.styleChanged.connect(self._style_changed)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.gallery)
@@ -170,7 +202,15 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([820, 360])
         self.splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(self.splitter)
+        self.notice_bar = NoticeBar()
+        central = QWidget()
+        central.setObjectName("centralArea")
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.notice_bar)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
 
         # jobs dock
         self.jobs_panel = JobsPanel(self)
@@ -193,6 +233,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_label)
         self.statusBar().setSizeGripEnabled(True)
         self.notifier = Notifier(self)
+        self.notifier.bar = self.notice_bar
         self.responsiveness = Responsiveness(self)
         self.notifier.fallback.connect(lambda text: self.show_status(text, 10000))
 
@@ -215,13 +256,15 @@ class MainWindow(QMainWindow):
         self.styles_model = StylesModel(self.library, self)
         self.gallery.set_model(self.styles_model)
         self.gallery.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.gallery.view.selectionModel().selectionChanged.connect(lambda *_a: self._update_style_actions())
         self.styles_model.refreshed.connect(self._update_counts)
         self.detail.set_library(self.library)
+        self.detail.set_runtime(runtime)
         self.jobs_model = JobsModel(runtime.engine, self.bridge, self)
         self.jobs_model.jobEnded.connect(self._job_ended)
         self.jobs_panel.set_model(runtime.engine, self.jobs_model)
         self.bridge.rowsStale.connect(self.styles_model.check_for_changes)
-        for action in (self.new_style_action, self.settings_action, self.window_actions.log_folder):
+        for action in (self.new_style_action, self.settings_action, self.window_actions.log_folder, self.window_actions.import_):
             action.setEnabled(True)
         self.search_edit.setEnabled(True)
         self.styles_model.refresh()
@@ -289,8 +332,12 @@ class MainWindow(QMainWindow):
         style_id = current.data(StyleIdRole) if current.isValid() else None
         if style_id != (self.detail.style.id if self.detail.style else None) or style_id is None:
             self.detail.show_style(style_id)
-        for action in (self.window_actions.copy_prompt, self.window_actions.delete):
+        for action in (self.window_actions.copy_prompt, self.window_actions.delete, self.window_actions.apply):
             action.setEnabled(style_id is not None)
+        self._update_style_actions()
+
+    def _update_style_actions(self) -> None:
+        self.window_actions.export.setEnabled(bool(self.gallery.view.selected_style_ids()))
 
     def open_style(self, index: QModelIndex) -> None:
         """Return or a double click on a card: show it in the detail pane and go there."""
@@ -368,8 +415,207 @@ class MainWindow(QMainWindow):
         return True
 
     def open_result(self, result: Any) -> None:
-        if isinstance(result, dict) and result.get("table") == "styles" and result.get("id") is not None:
+        if isinstance(result, dict) and result.get("out"):  # a batch: its photos are in a folder
+            self.open_folder(str(result["out"]))
+        elif isinstance(result, dict) and result.get("table") == "styles" and result.get("id") is not None:
             spawn(self.reveal_style(int(result["id"])), name="reveal-style")
+
+    def open_folder(self, folder: str) -> None:
+        if not self.url_opener(QUrl.fromLocalFile(folder)):
+            self.show_status(f"The folder is {folder}")
+
+    # --- apply a style to photos ----------------------------------------------------------------
+    def apply_to_photos(self) -> ApplyDialog | None:
+        """File > Apply to photos…: the apply dialog for the selected style (photos are added
+        there, or dropped on it)."""
+        style_id = self.selected_style_id()
+        if style_id is None:
+            self.show_status("Select a style first, then apply it to photos.")
+            return None
+        return self.open_apply(style_id, [])
+
+    def open_apply(self, style_id: int, inputs: list[str]) -> ApplyDialog | None:
+        """The apply dialog for ``style_id`` with these files and folders (a drop on a card or on
+        the detail pane, or none from the menu). One at a time: a new one replaces the last."""
+        if self.runtime is None:
+            return None
+        old = self.apply_dialog
+        if old is not None:
+            old.reject()
+        dialog = ApplyDialog(self.runtime, int(style_id), [str(p) for p in inputs], self)
+        dialog.jobStarted.connect(lambda job_id: self.follow_job(job_id, APPLY_JOB))
+        dialog.finished.connect(lambda _r: self._apply_closed(dialog))
+        self.apply_dialog = dialog
+        dialog.open()
+        dialog.raise_()
+        return dialog
+
+    def _apply_closed(self, dialog: ApplyDialog) -> None:
+        if self.apply_dialog is dialog:
+            self.apply_dialog = None
+        dialog.deleteLater()
+
+    def _items_reader(self, job_type: str | None) -> Callable[[int], list[Any]] | None:
+        """How the progress dialog reads what a job has finished so far (its thumbnail): a
+        batch's items, or a generation's previews as they arrive."""
+        if job_type == APPLY_JOB:
+            return self._batch_items
+        if job_type == GENERATE_JOB and self.runtime is not None:
+            return functools.partial(generation_previews, self.runtime.paths.tmp_dir)
+        return None
+
+    def _batch_items(self, job_id: int) -> list[Any]:
+        """Blocking (worker thread): a batch's items."""
+        from desktop.jobs.items import ItemStore
+
+        assert self.runtime is not None
+        return ItemStore(self.runtime.db).items(job_id)
+
+    def _batch_done(self, job_id: int, result: dict[str, Any], *, followed: bool) -> None:
+        """A batch succeeded: a notice offers its folder (once per job)."""
+        if job_id in self._batches_noticed:
+            return
+        self._batches_noticed.add(job_id)
+        out = str(result["out"])
+        done = int(result.get("done") or 0)
+        text = f"{done} photo{'s' if done != 1 else ''} styled into {out}"
+        self.notifier.offer("Photos styled", text, "Open folder", lambda: self.open_folder(out), tray=not followed)
+
+    # --- export and import --------------------------------------------------------------------
+    def export_selected(self) -> ExportDialog | None:
+        """File > Export…: the export dialog for the gallery's selected styles."""
+        ids = self.gallery.view.selected_style_ids() if self.styles_model is not None else []
+        if not ids:
+            self.show_status("Select one or several styles first (Ctrl+click, or Ctrl+A for all), then export.")
+            return None
+        return self.open_export(ids)
+
+    def export_from_detail(self, style_id: int) -> ExportDialog | None:
+        """The detail pane's Export…: its style, or the whole selection when it is part of one."""
+        ids = self.gallery.view.selected_style_ids() if self.styles_model is not None else []
+        return self.open_export(ids if style_id in ids else [style_id])
+
+    def open_export(self, style_ids: list[int]) -> ExportDialog | None:
+        if self.runtime is None or not style_ids:
+            return None
+        styles = []
+        for style_id in style_ids:
+            card = self.styles_model.find(style_id) if self.styles_model is not None else None
+            if card is not None:
+                name = card.name
+            elif self.detail.style is not None and self.detail.style.id == style_id:
+                name = self.detail.style.name
+            else:
+                name = f"Style {style_id}"
+            styles.append((style_id, name))
+        old = self.export_dialog
+        if old is not None:
+            old.reject()
+        dialog = ExportDialog(self.runtime, styles, lambda *a: self.save_chooser(*a), self)
+        dialog.jobStarted.connect(lambda job_id, _out: self.follow_job(job_id, EXPORT_JOB))
+        dialog.finished.connect(lambda _r: self._export_closed(dialog))
+        self.export_dialog = dialog
+        dialog.open()
+        dialog.raise_()
+        return dialog
+
+    def _export_closed(self, dialog: ExportDialog) -> None:
+        if self.export_dialog is dialog:
+            self.export_dialog = None
+        dialog.deleteLater()
+
+    def _export_done(self, job_id: int, result: dict[str, Any], *, followed: bool) -> None:
+        """An export succeeded: a notice offers its folder (once per job)."""
+        if job_id in self._batches_noticed:
+            return
+        self._batches_noticed.add(job_id)
+        out = Path(str(result["out"]))
+        n = len(result.get("styles") or [])
+        what = f"{n} styles" if n > 1 else "The style"
+        self.notifier.offer("Exported", f"{what} saved as {out.name} in {out.parent}", "Show in folder",
+                            lambda: self.open_folder(str(out.parent)), tray=not followed)
+
+    def import_files(self) -> None:
+        """File > Import…: choose style packs and LUTs, then import them."""
+        spawn(self._import_chosen(), name="import-files")
+
+    async def _import_chosen(self) -> list[int]:
+        paths = await self.open_chooser(self)
+        return await self.start_import(paths) if paths else []
+
+    async def start_import(self, paths: list[str], *, left_out: int = 0) -> list[int]:
+        """Queue one import job per file and follow them; once all have ended the new styles are
+        selected in the gallery and the status bar says what came of it. A refused file queues
+        nothing and says why in one sentence. Returns the job ids."""
+        if self.runtime is None or self.jobs_model is None:
+            return []
+        from desktop.pipelines.exchange import enqueue_import
+
+        try:
+            job_ids = await run_blocking(enqueue_import, self.runtime, list(paths))
+        except UserError as exc:
+            self.show_status(str(exc), 15000)
+            return []
+        run = ImportRun(job_ids, left_out)
+        for job_id in job_ids:
+            self._imports[job_id] = run
+        for job_id in job_ids:
+            row = self.jobs_model.find(job_id)
+            if row is not None and row.is_finished:  # (already seen ended: a very fast job)
+                self._import_ended(row)
+        n = len(job_ids)
+        self.show_status(f"Importing {n} file{'s' if n != 1 else ''}…", 15000)
+        for job_id in job_ids:
+            if job_id in self._imports:
+                self.follow_job(job_id, IMPORT_JOB)
+        return job_ids
+
+    def _import_ended(self, row: JobRow) -> None:
+        run = self._imports.get(row.id)
+        if run is None or not run.record(row):
+            return
+        for job_id in run.job_ids:
+            self._imports.pop(job_id, None)
+        spawn(self._import_finished(run), name="import-finished")
+
+    async def _import_finished(self, run: ImportRun) -> None:
+        summary = run.summary()
+        show = run.new_ids() or run.skipped_ids()
+        if show and await self.reveal_style(show[0]):
+            view = self.gallery.view
+            for style_id in show[1:]:
+                index = self.styles_model.index_of(style_id) if self.styles_model is not None else QModelIndex()
+                if index.isValid():
+                    view.selectionModel().select(index, QItemSelectionModel.SelectionFlag.Select)
+        self.show_status(summary, 15000)
+
+    def _photos_dropped(self, style_id: int, paths: list[str]) -> None:
+        """Files dropped on a card or the detail pane: photos to apply, unless they are style
+        packs or LUTs (imported)."""
+        if any(may_be_import(p) for p in paths):
+            spawn(self._sort_drop(paths, style_id, None), name="sort-drop")
+        else:
+            self.open_apply(style_id, paths)
+
+    def _gallery_dropped(self, mime: QMimeData) -> None:
+        """A drop on the gallery, not on a card: style packs and LUTs (a HaldCLUT PNG too) are
+        imported, anything else is a new style's reference."""
+        paths = dropped_paths(mime)
+        if paths and any(may_be_import(p) for p in paths):
+            keep = QMimeData()  # the drag's own data goes when the drop returns
+            keep.setUrls(mime.urls())
+            spawn(self._sort_drop(paths, None, keep), name="sort-drop")
+        else:
+            self._reference_dropped(mime)
+
+    async def _sort_drop(self, paths: list[str], style_id: int | None, mime: QMimeData | None) -> None:
+        imports, others = await run_blocking(sort_drop, paths)
+        if imports:
+            await self.start_import(imports, left_out=len(others))
+        elif style_id is not None:
+            self.open_apply(style_id, paths)
+        elif mime is not None:
+            self._reference_dropped(mime)
 
     # --- new style ------------------------------------------------------------------------------
     def new_style(self, reference: Any = None) -> NewStyleDialog | None:
@@ -378,7 +624,7 @@ class MainWindow(QMainWindow):
         dialog = self.new_style_dialog
         if dialog is None:
             dialog = NewStyleDialog(self.runtime, self)
-            dialog.jobStarted.connect(lambda job_id: self.follow_job(job_id, "style.generate"))
+            dialog.jobStarted.connect(lambda job_id: self.follow_job(job_id, GENERATE_JOB))
             dialog.finished.connect(lambda _r: self._new_style_closed(dialog))
             self.new_style_dialog = dialog
         if reference is not None:
@@ -398,6 +644,7 @@ class MainWindow(QMainWindow):
         if self.runtime is None or self.jobs_model is None:
             return None
         self._started_here.add(job_id)
+        self._job_types[job_id] = job_type
         existing = self.progress_dialogs.get(job_id)
         if existing is not None:
             return existing
@@ -407,6 +654,7 @@ class MainWindow(QMainWindow):
             job_id,
             log_file=self.runtime.paths.log_file,
             job_type=job_type,
+            items=self._items_reader(job_type),
             parent=self,
         )
         dialog.succeeded.connect(self._job_succeeded)
@@ -419,6 +667,16 @@ class MainWindow(QMainWindow):
     def _job_succeeded(self, job_id: int, result: Any) -> None:
         # the gallery takes the new style in once, on the jobs model's jobEnded (_job_ended);
         # here the followed job's result is only shown
+        kind = self._job_types.get(job_id)
+        if kind == EXPORT_JOB:
+            if isinstance(result, dict) and result.get("out"):
+                self._export_done(job_id, result, followed=True)
+            return
+        if kind == IMPORT_JOB:
+            return  # the import's run selects its styles once all its files are in
+        if isinstance(result, dict) and result.get("out"):
+            self._batch_done(job_id, result, followed=True)
+            return
         self.open_result(result)
 
     def _style_made(self, result: Any) -> None:
@@ -430,6 +688,20 @@ class MainWindow(QMainWindow):
         else:
             self.styles_model.refresh()
 
+    def _styles_imported(self, result: dict[str, Any]) -> None:
+        from desktop.pipelines.exchange import imported_ids
+
+        ids = imported_ids(result)
+        if len(ids) == 1 and self.styles_model is not None:
+            self.styles_model.take_new(ids[0])
+        elif ids:
+            self.refresh_gallery()
+
+    def _style_changed(self, style_id: int) -> None:
+        """A style changed in place (a new strength: new .cube, previews, thumbnail)."""
+        if self.styles_model is not None:
+            self.styles_model.update_one(style_id)
+
     def _dialog_ended(self, job_id: int, status: str) -> None:
         if status == "removed":
             self.refresh_gallery()
@@ -439,14 +711,30 @@ class MainWindow(QMainWindow):
 
     def _dialog_closed(self, job_id: int) -> None:
         self.progress_dialogs.pop(job_id, None)
+        self._job_types.pop(job_id, None)
 
     def _job_ended(self, row: JobRow) -> None:
         """A job the jobs list saw running has ended (any process)."""
         result = row.result_dict() if row.result else None
-        if row.status == SUCCEEDED and result and result.get("table") == "styles":
+        exported = row.type == EXPORT_JOB
+        batch = not exported and isinstance(result, dict) and bool(result.get("out"))
+        if row.status == SUCCEEDED and result and row.type == STRENGTH_JOB and isinstance(result.get("id"), int):
+            self._style_changed(result["id"])  # changed in place: its card is read again
+        elif row.status == SUCCEEDED and result and row.type == IMPORT_JOB:
+            self._styles_imported(result)
+        elif row.status == SUCCEEDED and result and result.get("table") == "styles" and not batch and not exported:
             self._style_made(result)
+        if row.type == IMPORT_JOB:
+            self._import_ended(row)
         dialog = self.progress_dialogs.get(row.id)
         followed = dialog is not None and not dialog.backgrounded and dialog.isVisible()
+        if exported and row.status == SUCCEEDED and not followed and row.id in self._started_here and isinstance(result, dict):
+            self._export_done(row.id, result, followed=False)  # an export sent to the background
+            return
+        if batch and row.status == SUCCEEDED and not followed and (row.id in self._started_here or not self.isActiveWindow()):
+            assert isinstance(result, dict)
+            self._batch_done(row.id, result, followed=False)  # a batch run in the background
+            return
         if followed or self.isActiveWindow() or row.status not in (SUCCEEDED, FAILED):
             return
         if is_internal(row.type) and row.id not in self._started_here:
@@ -522,14 +810,18 @@ class MainWindow(QMainWindow):
         await self.detail.delete()
 
     def select_all(self) -> None:
+        """Edit > Select all (Ctrl+A): the text of the focused field, or every loaded style when
+        the gallery has the keyboard."""
         widget = self.focusWidget()
         if isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)):
             widget.selectAll()
+        elif widget is self.gallery.view:
+            self.gallery.view.selectAll()
 
     def _focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
         if now is not None and now.window() is self:
             text = isinstance(now, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox))
-            self.window_actions.select_all.setEnabled(text)
+            self.window_actions.select_all.setEnabled(text or now is self.gallery.view)
 
     def paste(self) -> None:
         """Ctrl+V on the window: an image (or an image file) on the clipboard becomes the
@@ -581,12 +873,23 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        """A drop not on the gallery nor on a style: style packs and .cube LUTs are imported,
+        an image is a new style's reference (a HaldCLUT PNG too: only the gallery imports it)."""
         if self.runtime is None:
             return
         mime = event.mimeData()
-        dialog = self.new_style(None)
-        if dialog is not None and dialog.drop_zone.take_mime(mime):
+        paths = dropped_paths(mime)
+        imports = [p for p in paths if is_import_name(p)]
+        if imports:
             event.acceptProposedAction()
+            spawn(self.start_import(imports, left_out=len(paths) - len(imports)), name="import-drop")
+        elif self._reference_dropped(mime):
+            event.acceptProposedAction()
+
+    def _reference_dropped(self, mime: QMimeData) -> bool:
+        """A drop that is not for a style: its image becomes a new style's reference."""
+        dialog = self.new_style(None)
+        return dialog is not None and dialog.drop_zone.take_mime(mime)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._shutting_down:
@@ -612,7 +915,7 @@ class MainWindow(QMainWindow):
             dialog.finished_status = dialog.finished_status or "closed"
             dialog.close_now()
         self.progress_dialogs.clear()
-        for dialog in (self.new_style_dialog, self.settings_dialog):
+        for dialog in (self.new_style_dialog, self.settings_dialog, self.apply_dialog, self.export_dialog):
             if dialog is not None:
                 dialog.reject()
         if self.bridge is not None:

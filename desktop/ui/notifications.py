@@ -1,20 +1,80 @@
 """Telling the user a background job ended: a tray message where there is a tray, else the
-status bar."""
+status bar. ``offer`` adds a notice inside the window (``noticeBar``) with one action, such as
+*Open folder* after a batch: a tray message cannot carry a button everywhere."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QStyle, QSystemTrayIcon
+import html
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QIcon, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QSystemTrayIcon,
+    QWidget,
+)
+
+
+class NoticeBar(QFrame):
+    """A one-line notice at the top of the window: text, one action button, and Close."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("noticeBar")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        pal = self.palette()
+        pal.setColor(QPalette.ColorRole.Window, pal.color(QPalette.ColorRole.AlternateBase))
+        self.setPalette(pal)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(12, 6, 8, 6)
+        lay.setSpacing(8)
+        self.text = QLabel()
+        self.text.setObjectName("noticeText")
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action_button = QPushButton()
+        self.action_button.setObjectName("noticeActionButton")
+        self.close_button = QPushButton("Close")
+        self.close_button.setObjectName("noticeCloseButton")
+        self.close_button.setToolTip("Hide this notice")
+        self.close_button.clicked.connect(self.hide)
+        lay.addWidget(self.text, 1)
+        lay.addWidget(self.action_button)
+        lay.addWidget(self.close_button)
+        self._callback: Callable[[], object] | None = None
+        self.action_button.clicked.connect(self._act)
+        self.hide()
+
+    def show_notice(self, text: str, action: str, callback: Callable[[], object]) -> None:
+        self.text.setText(text)
+        self.action_button.setText(action)
+        self.action_button.setAccessibleName(action)
+        self._callback = callback
+        self.show()
+
+    def _act(self) -> None:
+        if self._callback is not None:
+            self._callback()
+        self.hide()
 
 
 class Notifier(QObject):
     fallback = Signal(str)  # shown in the status bar where no tray exists
     sent = Signal(str, str)  # title, text (for tests and logs)
+    offered = Signal(str, str, str)  # title, text, action (a notice with a button in the window)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.tray: QSystemTrayIcon | None = None
+        self.bar: NoticeBar | None = None  # set by the window
         if QSystemTrayIcon.isSystemTrayAvailable():
             icon = QApplication.windowIcon()
             if icon.isNull():
@@ -30,6 +90,17 @@ class Notifier(QObject):
             self.tray.showMessage(title, text, icon, 6000)
         else:
             self.fallback.emit(f"{title}: {text}")
+
+    def offer(self, title: str, text: str, action: str, callback: Callable[[], object], *, tray: bool = False) -> None:
+        """A notice in the window with one action (``callback``); with ``tray``, a tray message
+        too (the window may be in the background)."""
+        self.offered.emit(title, text, action)
+        if self.bar is not None:
+            self.bar.show_notice(f"<b>{html.escape(title)}</b> · {html.escape(text)}", action, callback)
+        else:
+            self.fallback.emit(f"{title}: {text}")
+        if tray and self.tray is not None and self.tray.supportsMessages():
+            self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 6000)
 
     def close(self) -> None:
         if self.tray is not None:

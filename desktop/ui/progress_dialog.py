@@ -7,6 +7,13 @@
 - Cancel asks once and says "Canceling..." until the row ends; Run in background hides it;
 - success closes it (``succeeded`` carries the result); failure shows the error sentence, Retry
   (same id, same input), Details (that job's log lines) and Close; a row that disappears closes it.
+
+A batch (a job with items, ``style.apply``) shows more when the dialog is given a way to read
+its items (``items``): the latest finished output as a thumbnail (``jobPreviewImage``), read
+and decoded off the GUI thread as the row changes (at most every ``ITEMS_INTERVAL``); and when
+some items failed, "118 done, 2 failed", the failed files with their reasons
+(``jobFailedItemsList``) and *Retry failed* (``jobRetryFailedButton``: the job is retried and
+only its failed items run again), while the dialog keeps following it.
 """
 
 from __future__ import annotations
@@ -14,15 +21,18 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QResizeEvent
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QFont, QImage, QImageReader, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
+    QListWidget,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -44,6 +54,32 @@ log = logging.getLogger(__name__)
 SHOW_DELAY = 0.5
 MIN_VISIBLE = 0.5
 ETA_AFTER = 0.10
+ITEMS_INTERVAL = 0.3  # seconds between two reads of a batch's items
+PREVIEW_SIZE = QSize(320, 200)  # the latest output's thumbnail fits in this
+
+
+def decode_fitted(path: str, size: QSize) -> QImage:
+    """Blocking (worker thread): the image at ``path`` scaled to fit ``size`` (never enlarged),
+    upright; a null image if it cannot be read."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)  # (outputs are upright already: their orientation tag is 1)
+    src = reader.size()
+    if src.isValid():
+        fitted = src.scaled(size, Qt.AspectRatioMode.KeepAspectRatio)
+        if fitted.width() < src.width():
+            reader.setScaledSize(fitted)
+    image = reader.read()
+    if image.isNull():
+        log.debug("Could not read the batch output %s: %s", path, reader.errorString())
+    return image
+
+
+def latest_output(items: list[Any]) -> str | None:
+    """The newest finished output of a batch (the done item furthest along)."""
+    for item in reversed(items):
+        if item.status == "done" and item.output:
+            return str(item.output)
+    return None
 
 
 class DialogState(StrEnum):
@@ -95,6 +131,8 @@ def job_heading(row: JobRow | None, job_type: str | None) -> tuple[str, str]:
     failed = row is not None and row.status == JobStatus.FAILED
     if kind == "style.generate":
         title = "Style not created" if failed else "Creating your style"
+    elif kind == "style.apply":
+        title = "Not every photo was styled" if failed else "Applying the style"
     else:
         title = registry.title(kind) if kind else "Working"
         if failed:
@@ -106,6 +144,8 @@ def job_heading(row: JobRow | None, job_type: str | None) -> tuple[str, str]:
         except ValueError:
             payload = {}
         subtitle = str(payload.get("name") or payload.get("description") or "")
+        if kind == "style.apply" and payload.get("out"):
+            subtitle = f"Into {payload['out']}"
     return title, subtitle
 
 
@@ -137,6 +177,7 @@ def distinct_log_records(lines: list[str]) -> list[str]:
 class JobProgressDialog(QDialog):
     succeeded = Signal(int, object)  # job id, result dict (or None)
     ended = Signal(int, str)  # job id, final status, or "removed", or "background"
+    previewShown = Signal(str)  # a batch's latest output, now shown as the thumbnail
 
     def __init__(
         self,
@@ -146,6 +187,7 @@ class JobProgressDialog(QDialog):
         *,
         log_file: Path | None = None,
         job_type: str | None = None,
+        items: Callable[[int], list[Any]] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -161,6 +203,11 @@ class JobProgressDialog(QDialog):
         self._closing_timer: QTimer | None = None
         self._fetching = False
         self._fetch_again = False
+        self._items = items  # reads a batch's items (blocking; run on a worker thread)
+        self._items_busy = False
+        self._items_again = False
+        self.preview_path: str | None = None
+        self.failed_items: list[Any] = []
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setMinimumWidth(460)
         self._build()
@@ -174,6 +221,10 @@ class JobProgressDialog(QDialog):
         self._tick = QTimer(self)
         self._tick.setInterval(250)
         self._tick.timeout.connect(self._update_time)
+        self._items_timer = QTimer(self)
+        self._items_timer.setSingleShot(True)
+        self._items_timer.setInterval(int(ITEMS_INTERVAL * 1000))
+        self._items_timer.timeout.connect(self._items_due)
 
     # --- state ---------------------------------------------------------------------------------
     @property
@@ -235,7 +286,31 @@ class JobProgressDialog(QDialog):
         self.details.setAccessibleName("Log lines of this job")
         self.details.hide()
 
-        for w in (self.title, self.subtitle, self.message, self.bar, self.error, self.time, self.details):
+        self.preview = QLabel()
+        self.preview.setObjectName("jobPreviewImage")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setFixedHeight(PREVIEW_SIZE.height())
+        self.preview.setMinimumWidth(PREVIEW_SIZE.width())
+        self.preview.setAccessibleName("The latest styled photo")
+        self.preview.hide()
+        self.preview_caption = ToneLabel(tone=Tone.DIM)
+        self.preview_caption.setObjectName("jobPreviewCaption")
+        self.preview_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview_caption.hide()
+        self.failed_list = QListWidget()
+        self.failed_list.setObjectName("jobFailedItemsList")
+        self.failed_list.setAccessibleName("Photos that could not be styled, with the reason")
+        self.failed_list.setWordWrap(True)
+        self.failed_list.setAlternatingRowColors(True)
+        self.failed_list.setSpacing(2)
+        self.failed_list.setMinimumHeight(90)
+        self.failed_list.setMaximumHeight(180)
+        self.failed_list.hide()
+
+        for w in (
+            self.title, self.subtitle, self.message, self.bar, self.preview, self.preview_caption,
+            self.error, self.failed_list, self.time, self.details,
+        ):
             lay.addWidget(w)
         lay.addSpacing(4)
 
@@ -260,19 +335,28 @@ class JobProgressDialog(QDialog):
         self.retry_button.setObjectName("jobRetryButton")
         self.retry_button.setToolTip("Run the same job again with the same input")
         self.retry_button.clicked.connect(self.retry_job)
+        self.retry_failed_button = QPushButton("Retry failed")
+        self.retry_failed_button.setObjectName("jobRetryFailedButton")
+        self.retry_failed_button.setToolTip("Try the photos that failed again; the finished ones are kept")
+        self.retry_failed_button.clicked.connect(self.retry_job)
         self.close_button = QPushButton("Close")
         self.close_button.setObjectName("jobCloseButton")
         self.close_button.setToolTip("Close this window; the failed job stays in the Jobs panel")
         self.close_button.clicked.connect(self._close_failed)
-        for b in (self.background_button, self.cancel_button, self.retry_button, self.close_button):
+        for b in (self.background_button, self.cancel_button, self.retry_failed_button, self.retry_button, self.close_button):
             b.setAutoDefault(False)
             row.addWidget(b)
         lay.addLayout(row)
         self._set_failed_ui(False)
 
-    def _set_failed_ui(self, failed: bool) -> None:
+    def _set_failed_ui(self, failed: bool, *, partial: bool = False) -> None:
+        """``partial``: a batch with some items failed (the list and Retry failed)."""
         self.error.setVisible(failed)
-        self.retry_button.setVisible(failed)
+        self.retry_button.setVisible(failed and not partial)
+        self.retry_failed_button.setVisible(failed and partial)
+        self.failed_list.setVisible(failed and partial)
+        self.preview.setVisible(not failed and self.preview_path is not None)
+        self.preview_caption.setVisible(not failed and self.preview_path is not None)
         self.close_button.setVisible(failed)
         self.details_button.setVisible(failed)
         self.background_button.setVisible(not failed)
@@ -282,7 +366,7 @@ class JobProgressDialog(QDialog):
         if not failed:
             self.details_button.setChecked(False)
             self.details.hide()
-        (self.retry_button if failed else self.cancel_button).setDefault(True)
+        (self.retry_failed_button if partial else self.retry_button if failed else self.cancel_button).setDefault(True)
 
     # --- following the row ----------------------------------------------------------------------
     def start(self) -> None:
@@ -363,6 +447,8 @@ class JobProgressDialog(QDialog):
         self.cancel_button.setEnabled(not canceling)
         self.cancel_button.setText("Canceling..." if canceling else "Cancel")
         self._update_time()
+        if row.status == JobStatus.RUNNING:
+            self._want_items()
 
     def _finish(self, row: JobRow) -> None:
         ended = DialogState.SUCCEEDED if row.status == JobStatus.SUCCEEDED else DialogState.CANCELED
@@ -388,10 +474,23 @@ class JobProgressDialog(QDialog):
         self.state = DialogState.FAILED
         self._tick.stop()
         self._show_timer.stop()
+        self._items_timer.stop()
         self.message.setText("Failed")
-        self.error.setText(row.error or "The job failed; the details are in the log.")
-        self._set_failed_ui(True)
+        result = row.result_dict() if row.result else None
+        partial = self._items is not None and isinstance(result, dict) and int(result.get("failed") or 0) > 0
+        if partial:
+            assert isinstance(result, dict)
+            done, failed = int(result.get("done") or 0), int(result.get("failed") or 0)
+            where = f"; the styled photos are in {result['out']}" if done and result.get("out") else ""
+            self.error.setText(f"{done} done, {failed} failed{where}.")
+            self.error.setToolTip(row.error or "")
+            if first:
+                spawn(self._load_failed_items(), name=f"failed-items-{self.job_id}")
+        else:
+            self.error.setText(row.error or "The job failed; the details are in the log.")
+        self._set_failed_ui(True, partial=partial)
         self.retry_button.setEnabled(True)
+        self.retry_failed_button.setEnabled(True)
         self._update_time()
         fit_height(self)
         if first:
@@ -402,6 +501,60 @@ class JobProgressDialog(QDialog):
     def _stop_following(self) -> None:
         self._show_timer.stop()
         self._tick.stop()
+        self._items_timer.stop()
+
+    # --- a batch's items ------------------------------------------------------------------------
+    def _want_items(self) -> None:
+        """Read the items soon (throttled: one read at a time, ``ITEMS_INTERVAL`` apart)."""
+        if self._items is None:
+            return
+        if self._items_busy or self._items_timer.isActive():
+            self._items_again = True
+            return
+        self._items_busy = True
+        spawn(self._load_items(), name=f"items-{self.job_id}")
+
+    def _items_due(self) -> None:
+        if self._items_again and self.state.following:
+            self._items_again = False
+            self._want_items()
+
+    async def _load_items(self) -> None:
+        assert self._items is not None
+        try:
+            items = await run_blocking(self._items, self.job_id)
+            path = latest_output(items)
+            if path is not None and path != self.preview_path and self.state.following:
+                image = await run_blocking(decode_fitted, path, PREVIEW_SIZE)
+                if not image.isNull() and self.state.following:
+                    self._show_preview(path, image)
+        finally:
+            self._items_busy = False
+            if self.state.following:
+                self._items_timer.start()
+
+    def _show_preview(self, path: str, image: QImage) -> None:
+        first = self.preview_path is None
+        self.preview_path = path
+        self.preview.setPixmap(QPixmap.fromImage(image))
+        self.preview.setToolTip(path)
+        name = Path(path).name
+        self.preview_caption.setText(self.preview_caption.fontMetrics().elidedText(f"Latest: {name}", Qt.TextElideMode.ElideMiddle, 420))
+        self.preview.show()
+        self.preview_caption.show()
+        if first:
+            fit_height(self)
+        self.previewShown.emit(path)
+
+    async def _load_failed_items(self) -> None:
+        assert self._items is not None
+        items = await run_blocking(self._items, self.job_id)
+        self.failed_items = [i for i in items if i.status == "failed"]
+        self.failed_list.clear()
+        for item in self.failed_items:
+            self.failed_list.addItem(f"{Path(item.input).name}: {item.error or 'could not be styled.'}")
+            self.failed_list.item(self.failed_list.count() - 1).setToolTip(item.input)
+        fit_height(self)
 
     def _update_time(self) -> None:
         if self.row is not None:
@@ -472,6 +625,7 @@ class JobProgressDialog(QDialog):
 
     def retry_job(self) -> None:
         self.retry_button.setEnabled(False)
+        self.retry_failed_button.setEnabled(False)
         spawn(self._retry(), name=f"retry-{self.job_id}")
 
     async def _retry(self) -> None:
@@ -480,8 +634,11 @@ class JobProgressDialog(QDialog):
         except UserError as exc:
             self.error.setText(str(exc))
             self.retry_button.setEnabled(True)
+            self.retry_failed_button.setEnabled(True)
             return
         self.state = DialogState.FOLLOWING
+        self.failed_items = []
+        self.failed_list.clear()
         self.apply(row)
         fit_height(self)
         if self.isVisible():

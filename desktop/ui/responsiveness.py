@@ -1,48 +1,35 @@
-"""Keeping the GUI thread responsive while jobs run in the same process.
+"""Keeping the GUI thread responsive while jobs run beside the window.
 
-The window shares one Python process, and so one GIL, with the work pool's job threads. Two
-process-wide settings decide how long the GUI thread can be kept waiting for it, and both are
-set while a window is open and restored when it closes (tests open many windows in a process).
+The window's process only coordinates: the CPU-heavy work of jobs (generation's analysis,
+LUT and previews, a batch's decode, grade and encode) runs in worker processes
+(``desktop.jobs.processes``), so it never holds the window's interpreter lock. That is what
+made the earlier process-wide tuning (a 0.5 ms thread switch interval, a garbage collector
+paced on the GUI thread over a frozen heap) unnecessary, and it is gone: ``sys`` and ``gc``
+are left as Python sets them. ``benchmarks/bench_ui_stall.py`` measures the result.
 
-**Thread switching.** A thread that wants the GIL waits for the holder to let go, which a
-thread running Python does every ``sys.getswitchinterval()`` (5 ms by default). The GUI thread
-comes back to Python for every paint, model call and timer, so under busy job threads each
-frame paid several of those 5 ms waits; 0.5 ms keeps them short. Job threads spend most of
-their time in Pillow's C code, which releases the GIL, so they lose next to nothing.
+What is left, done once when a window opens (``start``):
 
-**Cores.** The jobs' CPU work (``ctx.run_in_thread``: decoding, grading, encoding) gets one
-thread fewer than the machine has cores (``job_cpu_threads``), so the window always has a core:
-on a 2-core machine, two local style jobs at full tilt otherwise left the GUI thread waiting
-for a CPU *and* the GIL (p99 heartbeat gap 35-50 ms while scrolling; 17-21 ms with a core kept).
-Jobs still run ``max_parallel`` at a time; only their CPU steps queue for the threads.
+- the worker processes run as background work (``processes.set_background``: Linux's
+  ``SCHED_IDLE``), so the GUI thread, waking for a paint or a timer, takes a core from a busy
+  worker at once instead of waiting out its time slice (on a 2-core machine running a batch,
+  the main loop's p99 gap was 1.2x to 1.5x idle's with nice 5 alone, 0.95x to 1.05x with this);
+- the modules a job's coordinator imports on first use (``WARM_MODULES``) are imported on a
+  worker thread at start-up: imported by the first job instead, they held the interpreter lock
+  long enough to stall the window once (~60 ms);
+- a little later (``WARM_DELAY_MS``, after the first paint and the library's first page), the
+  process pool's workers are started and import what photo work needs (``WORKER_MODULES``), so
+  the first style made or applied does not wait for Python processes to start.
 
-**Garbage collection.** Left alone, Python's cyclic garbage collector runs in whichever thread
-happens to allocate when a threshold is crossed, and holds the GIL throughout. In the open window a full collection walks every object
-of the app (Qt wrappers, SQLAlchemy, Pillow, ~100,000 objects): 50-150 ms on a busy 2-core
-machine, during which the window cannot paint, even when a job thread set it off. It may also
-finalize a Qt wrapper on a worker thread. ``benchmarks/bench_ui_stall.py`` measures this.
-
-So, while a window is open:
-
-- the switch interval is ``SWITCH_INTERVAL``;
-- what is alive once the library is open (modules, classes, the window itself) is frozen
-  (``gc.freeze``): collections never walk it again. The modules a style job imports on first
-  use (``WARM_MODULES``) are imported on a worker thread at start-up and frozen too: imported
-  by the first job instead, they held the GIL long enough to stall the window once (~60 ms);
-- automatic collection is off, and a GUI-thread timer applies CPython's generational thresholds, so young garbage goes as promptly as before, and only ever on the GUI thread;
-- ``stop()`` puts the switch interval and automatic collection back, and unfreezes.
-
-Reference counting, which frees nearly everything, is untouched: this is only about cycles.
+``job_cpu_threads`` sizes the work pool's threads (``ctx.run_in_thread``), which still do some
+CPU work for the jobs that have not moved to worker processes (exchange, strength changes): one
+fewer than the machine has cores, so the window always has a core.
 """
 
 from __future__ import annotations
 
-import gc
 import importlib
 import logging
 import os
-import sys
-import time
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -50,28 +37,41 @@ from desktop.ui.async_utils import run_blocking, spawn
 
 log = logging.getLogger(__name__)
 
-TICK_MS = 50
-SLOW_MS = 20.0
-SWITCH_INTERVAL = 0.0005  # seconds
-
+WARM_DELAY_MS = 1500
 
 WARM_MODULES = (
-    "desktop.generators.local",
     "desktop.generators.prompts",
+    "desktop.imaging.apply",  # the batch's coordinator names its worker function
     "desktop.imaging.intake",
+    "desktop.imaging.uploads",
+)
+
+WORKER_MODULES = (
+    "desktop.generators.local",
+    "desktop.imaging.apply",
     "desktop.imaging.lut",
     "desktop.imaging.thumbnails",
-    "desktop.imaging.uploads",
+    "desktop.pipelines.style_generate",
 )
 
 
 def _warm_imports() -> None:
     """Blocking (a worker thread, at start-up while nothing else runs)."""
+    from desktop.jobs import processes
+
+    processes.set_background(True)
     for name in WARM_MODULES:
         try:
             importlib.import_module(name)
         except Exception:  # the job that needs it will say what is wrong
             log.debug("Could not import %s ahead of time", name, exc_info=True)
+
+
+def _warm_workers() -> None:
+    """Blocking (starting processes is a few ms each): start the pool's workers."""
+    from desktop.jobs import processes
+
+    processes.warm(WORKER_MODULES)
 
 
 def job_cpu_threads(cores: int | None = None) -> int:
@@ -81,63 +81,38 @@ def job_cpu_threads(cores: int | None = None) -> int:
 
 
 class Responsiveness(QObject):
+    """Start-up warming for an open window; ``start``/``stop`` follow the window's life."""
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._timer = QTimer(self)
-        self._timer.setInterval(TICK_MS)
-        self._timer.timeout.connect(self.tick)
-        self._thresholds = gc.get_threshold()
-        self._was_enabled = gc.isenabled()
-        self._switch_interval = sys.getswitchinterval()
         self.active = False
-        self.collections = [0, 0, 0]
-        self.longest_ms = 0.0
+        self.warmed_workers = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(WARM_DELAY_MS)
+        self._timer.timeout.connect(self._start_workers)
 
     def start(self) -> None:
         if self.active:
             return
         self.active = True
-        self._thresholds = gc.get_threshold()
-        self._was_enabled = gc.isenabled()
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
-        gc.collect()
-        gc.freeze()
-        gc.disable()
+        spawn(run_blocking(_warm_imports), name="warm-imports")
         self._timer.start()
-        spawn(self._warm_up(), name="warm-imports")
 
-    async def _warm_up(self) -> None:
-        await run_blocking(_warm_imports)
+    def _start_workers(self) -> None:
         if self.active:
-            self._collect(2)
-            gc.freeze()
+            spawn(self._warm_workers(), name="warm-workers")
 
-    def tick(self) -> None:
-        counts = gc.get_count()
-        if counts[0] <= self._thresholds[0]:
+    async def _warm_workers(self) -> None:
+        try:
+            await run_blocking(_warm_workers)
+        except Exception:  # the first job will start them, and say what is wrong
+            log.debug("Could not start the worker processes ahead of time", exc_info=True)
             return
-        # like CPython: the oldest generation that is due, with the young ones
-        for generation in (2, 1, 0):
-            if generation == 0 or counts[generation] > self._thresholds[generation]:
-                self._collect(generation)
-                return
-
-    def _collect(self, generation: int) -> None:
-        began = time.perf_counter()
-        gc.collect(generation)
-        spent = (time.perf_counter() - began) * 1000
-        self.collections[generation] += 1
-        self.longest_ms = max(self.longest_ms, spent)
-        if spent > SLOW_MS:
-            log.debug("Garbage collection of generation %d took %.0f ms", generation, spent)
+        self.warmed_workers = True
 
     def stop(self) -> None:
         if not self.active:
             return
         self.active = False
         self._timer.stop()
-        sys.setswitchinterval(self._switch_interval)
-        gc.unfreeze()
-        if self._was_enabled:
-            gc.enable()

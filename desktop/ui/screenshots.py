@@ -5,12 +5,18 @@ temporary data folder, the real engine and the real local generator:
 
 - ``main.png``: the main window over a library of ten styles made by real ``style.generate``
   jobs (some from the bundled sample photos, some from words alone), one selected;
+- ``export.png``: the export dialog for the selected style (a style pack, a .cube or a
+  HaldCLUT PNG);
 - ``new_style.png``: the new-style dialog with a reference image dropped in (a ``QDropEvent``
   with a file URL, as from a file manager) and a description typed;
-- ``progress.png``: the progress dialog in the middle of a slow style job (8 big previews),
-  captured while it says "Rendering preview 3 of 8";
+- ``progress.png``: the progress dialog in the middle of a slow style job (big previews),
+  captured while it says "Rendering preview 3 of 6", with the latest preview as its thumbnail;
 - ``failed.png``: the progress dialog of a style job whose reference file is damaged;
-- ``jobs.png``: the window with its jobs panel: a running job, a failed one, finished ones.
+- ``jobs.png``: the window with its jobs panel: a running job, a failed one, finished ones;
+- ``apply.png``: the apply dialog for a folder of photos dropped on a card (one file skipped),
+  its before/after view at 80 %;
+- ``apply_progress.png``: the progress dialog of that batch halfway, with the latest styled
+  photo as its thumbnail.
 
 Widgets are captured with ``QWidget.grab()``. Every wait has a timeout; the tool never hangs.
 """
@@ -64,6 +70,11 @@ SLOW_PREVIEWS = 8
 SLOW_SIZE = 3072  # big previews: a job slow enough to be caught halfway
 PROGRESS_MESSAGE = re.compile(r"Rendering preview (\d+) of (\d+)")
 DAMAGED_NAME = "harbour-at-dusk.jpg"
+APPLY_PHOTOS = ("rocket.jpg", "coffee.png", "chelsea.png", "astronaut.png")
+APPLY_COPIES = 3  # of each: a batch of 12
+APPLY_EDGE = 2400  # big enough that the batch is caught halfway
+APPLY_STRENGTH = 80
+APPLY_MESSAGE = re.compile(r"Applying (\d+) of (\d+)")
 
 
 class ScreenshotError(RuntimeError):
@@ -182,12 +193,27 @@ async def shot_main(window: Any, style_ids: list[int], out: Path) -> Path:
         return bool(tiles) and all(getattr(t, "_pixmap", None) is not None for t in tiles)
 
     await until(detail_ready, "the detail pane did not show the selected style")
+    await until(lambda: detail.strength.shown() is not None, "the strength's before/after was not drawn")
     window.show_status("")
     window.jobs_panel.hide()  # the whole detail pane fits; jobs.png shows the panel
     window.gallery.view.setFocus()
     await settle()
     path = save(window, out / "main.png")
     window.jobs_panel.show()
+    return path
+
+
+async def shot_export(window: Any, style_id: int, out: Path) -> Path:
+    """The export dialog for one style: every format it can be written as."""
+    dialog = window.open_export([style_id])
+    if dialog is None:
+        raise ScreenshotError("the export dialog did not open")
+    await until(dialog.isVisible, "the export dialog did not show")
+    dialog.start_button.setFocus()
+    await settle()
+    path = save(dialog, out / "export.png")
+    dialog.reject()
+    await settle()
     return path
 
 
@@ -237,7 +263,7 @@ async def shot_new_style(window: Any, out: Path) -> tuple[Path, Any]:
 
 
 async def shot_progress(window: Any, dialog: Any, out: Path) -> tuple[Path, int]:
-    """Generate from the open new-style dialog; capture the progress dialog at preview 3 of 8."""
+    """Generate from the open new-style dialog; capture the progress dialog at preview 3."""
     window.runtime.settings.preview_size = SLOW_SIZE  # in memory only: big previews, a slow job
     before = set(window.progress_dialogs)
     dialog.generate_button.click()
@@ -273,6 +299,63 @@ async def shot_jobs(window: Any, running_job: int, out: Path) -> Path:
     return save(window, out / "jobs.png")
 
 
+def make_shoot(folder: Path) -> Path:
+    """Blocking: a folder of photos (bigger copies of the samples) and a stray text file."""
+    from PIL import Image
+
+    shoot = folder / "Holiday"
+    shoot.mkdir(parents=True, exist_ok=True)
+    for n in range(APPLY_COPIES):
+        for name in APPLY_PHOTOS:
+            with Image.open(sample(name)) as im:
+                rgb = im.convert("RGB")
+            scale = APPLY_EDGE / max(rgb.size)
+            big = rgb.resize((round(rgb.width * scale), round(rgb.height * scale)))
+            big.save(shoot / f"IMG_{n + 1}{APPLY_PHOTOS.index(name) + 1:03d}.jpg", quality=90)
+    (shoot / "notes.txt").write_text("packing list\n")
+    return shoot
+
+
+async def shot_apply(window: Any, style_id: int, folder: Path, out: Path) -> tuple[Path, Any]:
+    """The apply dialog for a folder dropped on the selected style's card."""
+    shoot = await run_blocking(make_shoot, folder)
+    view = window.gallery.view
+    index = window.styles_model.index_of(style_id)
+    if not index.isValid():
+        raise ScreenshotError("the style to apply is not in the gallery")
+    dialog = window.open_apply(style_id, [str(shoot)])
+    if dialog is None:
+        raise ScreenshotError("the apply dialog did not open")
+    view.scrollTo(index)
+    await until(lambda: dialog.plan is not None, "the apply dialog did not list the photos")
+    dialog.strength.setValue(APPLY_STRENGTH)
+    await until(lambda: dialog.preview.shown == APPLY_STRENGTH and dialog.start_button.isEnabled(), "the before/after view was not drawn")
+    dialog.before_after.set_split(0.45)
+    dialog.resize(640, dialog.sizeHint().height() + 120)
+    dialog.strength.setFocus()
+    await settle(0.2)
+    return save(dialog, out / "apply.png"), dialog
+
+
+async def shot_apply_progress(window: Any, dialog: Any, out: Path) -> Path:
+    before = set(window.progress_dialogs)
+    dialog.start_button.click()
+    progress = await until(
+        lambda: next((d for i, d in window.progress_dialogs.items() if i not in before), None),
+        "Start did not queue the batch",
+    )
+
+    def halfway() -> bool:
+        m = APPLY_MESSAGE.search(progress.message.text())
+        return progress.isVisible() and progress.preview_path is not None and m is not None and int(m.group(1)) >= 3
+
+    await until(halfway, "the batch's progress dialog did not show a styled photo")
+    await settle(0.3)
+    path = save(progress, out / "apply_progress.png")
+    progress.cancel_job()
+    return path
+
+
 async def capture(out: Path, home: Path, folder: Path) -> list[Path]:
     from desktop import app
 
@@ -284,6 +367,7 @@ async def capture(out: Path, home: Path, folder: Path) -> list[Path]:
         await until(lambda: window.styles_model is not None and window.styles_model.ever_loaded, "the library did not open")
         style_ids = await make_library(window)
         saved.append(await shot_main(window, style_ids, out))
+        saved.append(await shot_export(window, style_ids[SELECTED], out))
         path, _failed = await shot_failed(window, folder, out)
         saved.append(path)
         path, dialog = await shot_new_style(window, out)
@@ -294,6 +378,9 @@ async def capture(out: Path, home: Path, folder: Path) -> list[Path]:
         progress = window.progress_dialogs.get(running)
         if progress is not None:
             progress.cancel_job()
+        path, apply_dialog = await shot_apply(window, style_ids[SELECTED], folder, out)
+        saved.append(path)
+        saved.append(await shot_apply_progress(window, apply_dialog, out))
     finally:
         await app.stop(window)
     return saved

@@ -1,4 +1,13 @@
-"""The style detail pane (``styleDetail``): previews, palette, prompt, and what to do with it.
+"""The style detail pane (``styleDetail``): the style's story and what to do with it.
+
+It shows the reference photo (``styleReferenceImage``) and the previews (each enlarges when
+clicked), the strength (``styleStrengthSlider`` with a live before/after; "Save strength"
+queues a ``style.strength`` job and says so with ``jobStarted``), the words understood and what
+each did (``styleWordsLabel``), what is in the .cube and what is an effect
+(``styleEffectsLabel``), the match to the reference (``styleQualityLabel``), the palette, the
+description and the prompt. "Apply to photos…" (``detailApplyButton``) emits
+``applyRequested``; "Export…" (``detailExportButton``) emits ``exportRequested`` (the window's
+export dialog); image files or folders dropped on the pane emit ``photosDropped``.
 
 With no style shown it says why: "select a style" in a library that has some, a search that
 matched none, or, in a new library, an empty state with a New style button
@@ -7,28 +16,22 @@ matched none, or, in a new library, an empty state with a New style button
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import shutil
 import time
-from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QMimeData, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QFont,
     QGuiApplication,
-    QImage,
-    QImageReader,
-    QPainter,
-    QPainterPath,
-    QPaintEvent,
-    QPalette,
     QPixmap,
 )
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -37,74 +40,23 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.errors import UserError
+from desktop.jobs.model import FAILED, SUCCEEDED
 from desktop.library import Library, StyleInfo
 from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
+from desktop.ui.strength_editor import StrengthEditor
+from desktop.ui.style_images import ImageDialog, ImageTile, read_scaled
+from desktop.ui.style_story import cube_text, quality_text, words_text
 from desktop.ui.tones import Tone, ToneLabel
 
 log = logging.getLogger(__name__)
 
 PREVIEW_TILE = QSize(400, 300)  # decode size: sharp at the widest the pane gets
-
-
-def _read_scaled(path: str, size: QSize, fallback: str | None = None) -> QImage:
-    """Blocking: decode an image file scaled to fit ``size`` (worker thread)."""
-    if fallback and not Path(path).exists():
-        path = fallback
-    reader = QImageReader(path)
-    reader.setAutoTransform(True)
-    src = reader.size()
-    if src.isValid():
-        reader.setScaledSize(src.scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
-    return reader.read()
-
-
-class ImageTile(QWidget):
-    """A preview that fills its width (4:3 box, picture fitted inside, rounded placeholder)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._pixmap: QPixmap | None = None
-        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        policy.setHeightForWidth(True)
-        self.setSizePolicy(policy)
-        self.setMinimumSize(80, 60)
-
-    def setPixmap(self, pixmap: QPixmap) -> None:  # noqa: N802 - Qt naming
-        self._pixmap = pixmap
-        self.update()
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802
-        return width * 3 // 4
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(160, 120)
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        box = QRectF(self.rect())
-        clip = QPainterPath()
-        clip.addRoundedRect(box, 6, 6)
-        painter.setClipPath(clip)
-        if self._pixmap is None or self._pixmap.isNull():
-            painter.fillPath(clip, self.palette().color(QPalette.ColorRole.Midlight))
-        else:
-            size = self._pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatioByExpanding)
-            target = QRectF(0, 0, size.width(), size.height())
-            target.moveCenter(box.center())
-            painter.drawPixmap(target.toRect(), self._pixmap)
-        painter.end()
 
 
 def _section(text: str) -> QLabel:
@@ -159,16 +111,25 @@ class StyleDetail(QStackedWidget):
     deleted = Signal(int)  # style id
     status = Signal(str)  # a short note for the status bar
     newStyleRequested = Signal()  # the empty library's New style button
+    jobStarted = Signal(int)  # a job this pane queued (a style.strength job): the window follows it
+    styleChanged = Signal(int)  # a job this pane queued changed this style (its previews, its .cube)
+    applyRequested = Signal(int)  # style id: "Apply to photos…"
+    exportRequested = Signal(int)  # style id: "Export…"
+    photosDropped = Signal(int, list)  # style id, the dropped files and folders (path strings)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("styleDetail")
         self.setMinimumWidth(300)
+        self.setAcceptDrops(True)
         self.library: Library | None = None
+        self.runtime: Any = None
         self.style: StyleInfo | None = None
         self._generation = 0
         self._total: int | None = None  # styles in the library, once the window has said
         self._searching = False
+        self._saving: dict[int, int] = {}  # style id -> its style.strength job still running
+        self.image_dialogs: list[ImageDialog] = []
 
         self.none = Placeholder("styleDetailPlaceholder")
         self.none.set_text("", "Select a style to see its previews, palette and prompt.")
@@ -211,6 +172,33 @@ class StyleDetail(QStackedWidget):
         self.previews = QGridLayout()
         self.previews.setSpacing(8)
         lay.addLayout(self.previews)
+        self.reference_tile: ImageTile | None = None
+
+        self.apply_button = QPushButton("Apply to photos…")
+        self.apply_button.setObjectName("detailApplyButton")
+        self.apply_button.setToolTip("Apply this style to your photos (or drop photos and folders on this pane)")
+        self.apply_button.setAccessibleName("Apply to photos")
+        self.apply_button.setDefault(True)
+        self.apply_button.clicked.connect(self._apply_clicked)
+        lay.addWidget(self.apply_button)
+
+        lay.addWidget(_section("Strength"))
+        self.strength = StrengthEditor()
+        self.strength.saveRequested.connect(lambda value: spawn(self.save_strength(value), name="style-strength-save"))
+        lay.addWidget(self.strength)
+
+        lay.addWidget(_section("Your words"))
+        self.words = _text_label("styleWordsLabel", "The words of the description, and what each did")
+        lay.addWidget(self.words)
+
+        lay.addWidget(_section("The .cube and the effects"))
+        self.effects = _text_label("styleEffectsLabel", "What the .cube file holds, and the effects only Style Studio renders")
+        lay.addWidget(self.effects)
+
+        self.quality_title = _section("Quality")
+        lay.addWidget(self.quality_title)
+        self.quality = _text_label("styleQualityLabel", "How close the style brings photos to its reference")
+        lay.addWidget(self.quality)
 
         lay.addWidget(_section("Palette"))
         self.palette_row = QHBoxLayout()
@@ -236,14 +224,14 @@ class StyleDetail(QStackedWidget):
         buttons.setSpacing(6)
         self.copy_button = QPushButton("Copy prompt")
         self.copy_button.setObjectName("copyPromptButton")
-        self.export_button = QPushButton("Export .cube…")
-        self.export_button.setObjectName("exportCubeButton")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setObjectName("detailExportButton")
         self.folder_button = QPushButton("Open folder")
         self.folder_button.setObjectName("openFolderButton")
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setObjectName("deleteStyleButton")
         self.copy_button.setToolTip("Copy the prompt to the clipboard")
-        self.export_button.setToolTip("Save this style's colour grade as a .cube LUT for photo and video tools")
+        self.export_button.setToolTip("Save this style as a style pack, a .cube LUT or a HaldCLUT PNG (Ctrl+E)")
         self.folder_button.setToolTip("Show this style's files in the file manager")
         self.delete_button.setToolTip("Delete this style and its previews (asks first)")
         buttons.addWidget(self.copy_button, 0, 0)
@@ -256,13 +244,23 @@ class StyleDetail(QStackedWidget):
         self.page = scroll
 
         self.copy_button.clicked.connect(self.copy_prompt)
-        self.export_button.clicked.connect(lambda: spawn(self.export_cube()))
+        self.export_button.clicked.connect(self._export_clicked)
         self.folder_button.clicked.connect(self.open_folder)
         self.delete_button.clicked.connect(lambda: spawn(self.delete()))
 
     # --- showing --------------------------------------------------------------------------------
     def set_library(self, library: Library) -> None:
         self.library = library
+
+    def set_runtime(self, runtime: Any) -> None:
+        """The open library's runtime: its engine queues the jobs this pane starts."""
+        self.runtime = runtime
+        if self.library is None:
+            self.set_library(Library(runtime.db, runtime.paths))
+
+    def _the_runtime(self) -> Any:
+        # until the window hands it over with set_runtime, the window's own is used
+        return self.runtime if self.runtime is not None else getattr(self.window(), "runtime", None)
 
     def show_library_state(self, total: int, searching: bool = False) -> None:
         """How many styles the gallery shows (``total``), and whether a search narrows them:
@@ -299,24 +297,57 @@ class StyleDetail(QStackedWidget):
         if style is None:
             self._show_placeholder()
             return
-        self._fill(style)
+        reason = await run_blocking(_not_adjustable, style)
+        if generation != self._generation:
+            return
+        self._fill(style, reason)
+        tiles: list[tuple[ImageTile, str, str | None]] = []
+        if self.reference_tile is not None and style.reference_path is not None:
+            tiles.append((self.reference_tile, str(style.reference_path), None))
         for i, img in enumerate(style.images):
-            image = await run_blocking(_read_scaled, str(img.thumb_path), PREVIEW_TILE, str(img.path))
+            tile = self._preview_tile(i)
+            if tile is not None:
+                tiles.append((tile, str(img.thumb_path), str(img.path)))
+        for tile, path, fallback in tiles:
+            image = await run_blocking(read_scaled, path, PREVIEW_TILE, fallback)
             if generation != self._generation:
                 return
-            item = self.previews.itemAtPosition(i // 2, i % 2)
-            if item is not None and item.widget() is not None and not image.isNull():
-                item.widget().setPixmap(QPixmap.fromImage(image))
+            if not image.isNull():
+                tile.setPixmap(QPixmap.fromImage(image))
 
-    def _fill(self, style: StyleInfo) -> None:
+    def _preview_tile(self, index: int) -> ImageTile | None:
+        offset = 1 if self.reference_tile is not None else 0
+        item = self.previews.itemAtPosition((index + offset) // 2, (index + offset) % 2)
+        widget = item.widget() if item is not None else None
+        return widget if isinstance(widget, ImageTile) else None
+
+    def _fill(self, style: StyleInfo, reason: str | None = None) -> None:
         self.style = style
         self.name.setText(style.name)
         created = time.strftime("%d %b %Y, %H:%M", time.localtime(style.created_at))
         generator = {"local": "Local generator", "fal": "fal.ai"}.get(style.generator, style.generator)
         self.meta.setText(f"{generator} · {created}")
         _clear(self.previews)
-        for i, _img in enumerate(style.images):
-            self.previews.addWidget(ImageTile(), i // 2, i % 2)
+        self.reference_tile = None
+        position = 0
+        if style.reference_path is not None:
+            tile = ImageTile("Reference")
+            tile.setObjectName("styleReferenceImage")
+            tile.setAccessibleName("Reference photo")
+            tile.setToolTip("The reference photo: click to enlarge")
+            tile.path = str(style.reference_path)
+            tile.clicked.connect(lambda t=tile: self.enlarge(t, f"{style.name}: reference"))
+            self.previews.addWidget(tile, 0, 0)
+            self.reference_tile = tile
+            position = 1
+        for i, img in enumerate(style.images):
+            tile = ImageTile()
+            tile.setObjectName(f"stylePreview{i + 1}")
+            tile.setAccessibleName(f"Preview {i + 1}")
+            tile.setToolTip(f"Preview {i + 1}: click to enlarge")
+            tile.path = str(img.path)
+            tile.clicked.connect(lambda t=tile, n=i + 1: self.enlarge(t, f"{style.name}: preview {n}"))
+            self.previews.addWidget(tile, (position + i) // 2, (position + i) % 2)
         _clear(self.palette_row)
         palette = (style.analysis or {}).get("palette") or []
         for entry in palette[:10]:
@@ -334,9 +365,94 @@ class StyleDetail(QStackedWidget):
         self.palette_row.addStretch(1)
         self.description.setText(style.description)
         self.prompt.setPlainText(style.prompt)
+        self.words.setText(words_text(style.params, style.description))
+        self.effects.setText(cube_text(style.params))
+        quality = quality_text(style.params)
+        self.quality.setText(quality)
+        self.quality.setVisible(bool(quality))
+        self.quality_title.setVisible(bool(quality))
+        self.strength.set_style(style, reason)
+        if style.id in self._saving:
+            self.strength.set_saving(True, "Saving the new strength…")
         self.export_button.setEnabled(style.lut_path is not None)
         self.folder_button.setEnabled(style.folder is not None)
+        self.apply_button.setEnabled(style.lut_path is not None)
         self.setCurrentWidget(self.page)
+
+    def enlarge(self, tile: ImageTile, title: str) -> ImageDialog | None:
+        """Show a tile's picture whole in a dialog of its own."""
+        if not tile.path:
+            return None
+        dialog = ImageDialog(title, tile.path, self, preview=tile.pixmap())
+        self.image_dialogs.append(dialog)
+        dialog.finished.connect(lambda _r, d=dialog: self._image_dialog_closed(d))
+        dialog.open()
+        return dialog
+
+    def _image_dialog_closed(self, dialog: ImageDialog) -> None:
+        if dialog in self.image_dialogs:
+            self.image_dialogs.remove(dialog)
+        dialog.deleteLater()
+
+    # --- strength -------------------------------------------------------------------------------
+    async def save_strength(self, strength: int) -> int | None:
+        """Queue a ``style.strength`` job for the shown style; follow it until it ends, then show
+        the style again (its new .cube, previews and strength). Returns the job id."""
+        from desktop.pipelines.style_strength import enqueue_strength
+
+        style, runtime = self.style, self._the_runtime()
+        if style is None or runtime is None or style.id in self._saving:
+            return None
+        self.strength.set_saving(True, f"Saving at {strength} %…")
+        try:
+            job_id = await run_blocking(enqueue_strength, runtime, style.id, strength)
+        except UserError as exc:
+            self.strength.set_saving(False, str(exc), error=True)
+            return None
+        self._saving[style.id] = job_id
+        self.jobStarted.emit(job_id)
+        spawn(self._follow_strength(runtime, style, job_id, strength), name="style-strength-follow")
+        return job_id
+
+    async def _follow_strength(self, runtime: Any, style: StyleInfo, job_id: int, strength: int) -> None:
+        try:
+            while True:
+                row = await run_blocking(runtime.engine.wait_for_job, job_id, 1.0)
+                if row.is_finished:
+                    break
+        finally:
+            self._saving.pop(style.id, None)
+        shown = self.style is not None and self.style.id == style.id
+        if row.status == SUCCEEDED:
+            self.styleChanged.emit(style.id)
+            self.status.emit(f"“{style.name}” now grades at {strength} %")
+            if shown:
+                self.show_style(style.id)
+        elif shown:
+            error = row.error if row.status == FAILED and row.error else "The strength was not saved."
+            self.strength.set_saving(False, error, error=True)
+
+    # --- photos for the style ---------------------------------------------------------------------
+    def _apply_clicked(self) -> None:
+        if self.style is not None:
+            self.applyRequested.emit(self.style.id)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
+        if self.style is not None and self.currentWidget() is self.page and _local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()  # the window takes it (a new style from a dropped picture)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt naming
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt naming
+        paths = _local_paths(event.mimeData())
+        if self.style is None or not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.photosDropped.emit(self.style.id, paths)
 
     # --- actions ------------------------------------------------------------------------------
     def copy_prompt(self) -> None:
@@ -348,27 +464,9 @@ class StyleDetail(QStackedWidget):
         if self.style is not None and self.style.folder is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.style.folder)))
 
-    async def export_cube(self) -> None:
-        style = self.style
-        if style is None or style.lut_path is None:
-            return
-        dialog = QFileDialog(self, "Export .cube", str(Path.home() / f"{_safe(style.name)}.cube"), "Cube LUT (*.cube)")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix("cube")
-        accepted = await open_and_wait(dialog) == QFileDialog.DialogCode.Accepted
-        files = dialog.selectedFiles()
-        dialog.deleteLater()
-        if not accepted or not files:
-            return
-        target = files[0]
-        try:
-            await run_blocking(_copy_whole, style.lut_path, target)
-        except OSError as exc:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", f"The .cube file could not be written: {exc.strerror or exc}.", parent=self)
-            await open_and_wait(box)
-            box.deleteLater()
-            return
-        self.status.emit(f"Exported {Path(target).name}")
+    def _export_clicked(self) -> None:
+        if self.style is not None:
+            self.exportRequested.emit(self.style.id)
 
     async def delete(self) -> None:
         style = self.style
@@ -397,32 +495,33 @@ class StyleDetail(QStackedWidget):
         self.status.emit(f"Deleted “{style.name}”")
 
 
+def _text_label(object_name: str, accessible: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(object_name)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setAccessibleName(accessible)
+    return label
+
+
+def _not_adjustable(style: StyleInfo) -> str | None:
+    """Blocking (it looks at files): why the style's strength cannot be changed, or None."""
+    from desktop.pipelines.style_strength import not_adjustable
+
+    return not_adjustable(style)
+
+
+def _local_paths(mime: QMimeData) -> list[str]:
+    """The local files and folders a drag carries (web links and the like are left out)."""
+    if not mime.hasUrls():
+        return []
+    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
+
+
 def _clear(layout: QGridLayout | QHBoxLayout) -> None:
     while layout.count():
         item = layout.takeAt(0)
         widget = item.widget()
         if widget is not None:
             widget.deleteLater()
-
-
-def _safe(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in " -_" else "_" for c in name).strip()
-    return keep or "style"
-
-
-def _copy_whole(source: Path | str, target: Path | str) -> None:
-    """Copy under a temporary name beside the target, then rename: the target is never seen
-    half-written (another program watching the folder, or a full disk mid-copy)."""
-    import os
-    import tempfile
-
-    target = Path(target)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

@@ -218,6 +218,15 @@ class StylesModel(KeyedListModel[StyleCard]):
         self._taking.add(style_id)
         spawn(self._take_new(style_id, self._generation), name="styles-take-new")
 
+    def update_one(self, style_id: int) -> None:
+        """A style changed in place (its strength, previews, thumbnail): read its card again."""
+        spawn(self._update_one(style_id), name="styles-update-one")
+
+    async def _update_one(self, style_id: int) -> None:
+        card = await run_blocking(self.library.card, style_id)
+        if card is not None and self.row_of(style_id) >= 0:
+            self.upsert(card)
+
     def taking(self, style_id: int) -> bool:
         return style_id in self._taking
 

@@ -41,6 +41,9 @@ FALLBACK_KEYS = {
 WIDGET_KEYS = (
     ("Gallery", "Return / double click", "Open the selected style in the detail pane"),
     ("Gallery", "Arrow keys", "Move between styles"),
+    ("Gallery", "Drop photos on a style", "Apply that style to the photos (or folders)"),
+    ("Gallery", "Ctrl+click / Shift+click", "Select several styles (to export them together)"),
+    ("Window", "Drop a .stylepack, .cube or HaldCLUT .png", "Import it (a HaldCLUT on the gallery)"),
     ("Search field", "Escape", "Clear the search (again: back to the gallery)"),
     ("Jobs list", "Return", "Open the style a finished job made"),
     ("Jobs list", "Delete", "Cancel a running job, dismiss a finished one"),
@@ -87,6 +90,9 @@ def action(
 
 @dataclass
 class WindowActions:
+    apply: QAction
+    export: QAction
+    import_: QAction
     quit: QAction
     copy_prompt: QAction
     paste: QAction
@@ -102,6 +108,12 @@ def install_menus(win: MainWindow) -> WindowActions:
     bar: QMenuBar = win.menuBar()
     bar.setObjectName("mainMenuBar")
     acts = WindowActions(
+        apply=action(win, "&Apply to photos…", win.apply_to_photos, name="applyAction", keys="Ctrl+Shift+A",
+                     tip="Apply the selected style to photos or folders of photos"),
+        export=action(win, "&Export…", win.export_selected, name="exportAction", keys="Ctrl+E",
+                      tip="Export the selected styles as a style pack, or one as a .cube or HaldCLUT"),
+        import_=action(win, "&Import…", win.import_files, name="importAction", keys="Ctrl+I",
+                       tip="Import style packs, .cube LUTs or HaldCLUT PNGs as styles"),
         quit=action(win, "&Quit", win.quit, name="quitAction", keys=QKeySequence.StandardKey.Quit,
                     tip="Quit Style Studio; running jobs are canceled", role=QAction.MenuRole.QuitRole),
         copy_prompt=action(win, "&Copy prompt", win.copy_prompt, name="copyPromptAction",
@@ -112,7 +124,8 @@ def install_menus(win: MainWindow) -> WindowActions:
         delete=action(win, "&Delete style…", win.delete_selected_style, name="deleteStyleAction",
                       keys=QKeySequence.StandardKey.Delete, tip="Delete the selected style (asks first)"),
         select_all=action(win, "Select &all", win.select_all, name="selectAllAction",
-                          keys=QKeySequence.StandardKey.SelectAll, tip="Select all the text in the field"),
+                          keys=QKeySequence.StandardKey.SelectAll,
+                          tip="Select all the text in the field, or every style in the gallery"),
         shortcuts=action(win, "&Keyboard shortcuts", win.show_shortcuts, name="shortcutsAction",
                          keys=QKeySequence.StandardKey.HelpContents, tip="List the keyboard shortcuts"),
         log_folder=action(win, "Open &log folder", win.open_log_folder, name="logFolderAction",
@@ -120,12 +133,16 @@ def install_menus(win: MainWindow) -> WindowActions:
         about=action(win, "&About Style Studio", win.show_about, name="aboutAction",
                      tip="Version and licences", role=QAction.MenuRole.AboutRole),
     )
-    for a in (acts.copy_prompt, acts.delete, acts.log_folder):
+    for a in (acts.apply, acts.export, acts.import_, acts.copy_prompt, acts.delete, acts.log_folder):
         a.setEnabled(False)
 
     file_menu = bar.addMenu("&File")
     file_menu.setObjectName("fileMenu")
     file_menu.addAction(win.new_style_action)
+    file_menu.addAction(acts.apply)
+    file_menu.addSeparator()
+    file_menu.addAction(acts.import_)
+    file_menu.addAction(acts.export)
     file_menu.addSeparator()
     file_menu.addAction(acts.quit)
 

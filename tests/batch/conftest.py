@@ -21,7 +21,8 @@ def _stop_worker_processes():
 
 
 @pytest.fixture
-def rt(home):
+def rt(home, database_url):
+    """The library, on SQLite and on PostgreSQL (``database_url``)."""
     r = runtime(home)
     yield r
     r.close()

@@ -11,6 +11,7 @@ import time
 from desktop.jobs.engine import HOSTNAME
 from desktop.runtime import open_runtime
 from tests.helpers import cli
+from tests.pg import RawSQL
 
 
 def _dead_pid() -> int:
@@ -19,13 +20,13 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def test_looking_changes_nothing_and_the_next_writer_recovers(home):
+def test_looking_changes_nothing_and_the_next_writer_recovers(home, database_url):
     rt = open_runtime(home)
     try:
         running = rt.engine.enqueue("diagnostics.sleep", {})
         old = rt.engine.enqueue("diagnostics.sleep", {})
         rt.engine.enqueue("diagnostics.sleep", {})  # the newest, so that no id is used again
-        conn = rt.db.raw_connect()
+        conn = RawSQL(rt.db)
         conn.execute(
             "UPDATE jobs SET status = 'running', attempts = 1, owner = ?, lease_until = ? WHERE id = ?",
             (f"{HOSTNAME}:{_dead_pid()}:gone", time.time() + 3600, running),

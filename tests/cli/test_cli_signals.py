@@ -25,8 +25,8 @@ def _running_ids(rt):
 
 @pytest.mark.parametrize("sig", STOP_SIGNALS, ids=lambda s: s.name)
 def test_a_stop_signal_cancels_an_inline_generate(home, sig):
-    # 8 large previews: far longer than it takes to notice the job running and signal it
-    proc = spawn_cli("generate", "grain halftone", "--previews", "8", "--size", "4096", home=home)
+    # 5 large previews: far longer than it takes to notice the job running and signal it
+    proc = spawn_cli("generate", "grain halftone", "--previews", "5", "--size", "4096", home=home)
     try:
         rt = None
         wait_until(lambda: (home / "library.sqlite3").exists(), timeout=60)

@@ -78,7 +78,7 @@ def test_enqueue_only_queues_and_a_worker_runs_it(home):
 
 
 def test_the_running_job_is_visible_to_other_processes(home):
-    proc = spawn_cli("generate", "grain halftone", "--previews", "8", "--size", "1500", home=home)
+    proc = spawn_cli("generate", "grain halftone", "--previews", "5", "--size", "2000", home=home)
     try:
         def running():
             rows = json.loads(cli("jobs", "list", "--json", home=home).stdout)

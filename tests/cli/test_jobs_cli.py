@@ -35,7 +35,7 @@ def test_enqueue_prints_the_id_and_list_shows_it(home):
     assert "diagnostics.sleep" in table.stdout and "queued" in table.stdout
 
 
-def test_cancel_retry_dismiss_and_worker(home):
+def test_cancel_retry_dismiss_and_worker(home, database_url):
     job_id = cli("jobs", "enqueue", "diagnostics.sleep", "--payload", '{"seconds": 0}', home=home).stdout.strip()
     assert cli("jobs", "cancel", job_id, home=home).returncode == 0
     shown = json.loads(cli("jobs", "show", job_id, "--json", home=home).stdout)

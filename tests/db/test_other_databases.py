@@ -109,10 +109,9 @@ def test_a_library_of_a_newer_schema_is_refused_without_a_backup(tmp_path):
     conn.close()
 
 
-def test_the_server_check_refuses_the_same_things_through_sqlalchemy(tmp_path):
-    """PostgreSQL is inspected through SQLAlchemy; the same code runs here against SQLite."""
-    path = tmp_path / "lib.sqlite3"
-    db = Database(f"sqlite:///{path}")
+def test_the_server_check_refuses_the_same_things_through_sqlalchemy(database_url):
+    """PostgreSQL is inspected through SQLAlchemy; the same code runs against SQLite too."""
+    db = Database(database_url)
     db.migrate()
     db.check_server_contents()  # our own library passes
     with db.engine.begin() as conn:

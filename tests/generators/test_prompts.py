@@ -242,6 +242,12 @@ _OPPOSITE_REFERENCE = {
         ("muted and faded", ("saturated", "high contrast")),
         ("black and white", ("brown", "tan", "orange", "navy", "warm", "saturated")),
         ("low contrast", ("high contrast",)),
+        # What the description refuses is left out of what the reference brings.
+        ("portrait without warm tones", ("warm", "brown", "tan", "orange")),
+        ("street scene, no orange", ("orange",)),
+        ("not saturated, calm", ("saturated",)),
+        ("no high contrast please", ("high contrast",)),
+        ("night city, not bright", ("bright",)),
     ],
 )
 def test_the_prompt_never_contradicts_the_description(description: str, forbidden) -> None:
@@ -256,3 +262,5 @@ def test_the_reference_fills_in_what_the_words_leave_open() -> None:
     prompt = template_prompt("a quiet harbour", _OPPOSITE_REFERENCE)
     assert "brown" in prompt and "warm" in prompt and "high contrast" in prompt
     assert "navy" in template_prompt("cool harbour", _OPPOSITE_REFERENCE)
+    refusing_orange = template_prompt("harbour, no orange", _OPPOSITE_REFERENCE)
+    assert "brown" in refusing_orange and "warm" in refusing_orange

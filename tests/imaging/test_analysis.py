@@ -82,3 +82,19 @@ def test_a_big_flat_image_is_analysed_as_its_one_colour():
     assert [(p.rgb, p.share) for p in a.palette] == [((90, 120, 150), 1.0)]
     assert a.lab_mean[2] < -10  # a blue-grey: cool
     assert a.mood.startswith("cool")
+
+
+def test_colour_by_rank_of_lightness():
+    """The darker 40 % of the picture is blue, the lighter 60 % orange: the first two fifths
+    are blue, the last three orange."""
+    img = Image.new("RGB", (100, 100), (20, 30, 90))
+    img.paste((240, 150, 60), (0, 0, 100, 60))
+    ranks = analyse(img).tint_ranks
+    assert ranks is not None and len(ranks) == 5
+    assert all(b < -20 for _, b in ranks[:2]) and all(b > 30 for _, b in ranks[2:])
+
+
+def test_an_analysis_saved_by_an_older_version_still_loads(sample_photo):
+    d = analyse(sample_photo).to_dict()
+    del d["tint_ranks"]
+    assert Analysis.from_dict(json.loads(json.dumps(d))).tint_ranks is None

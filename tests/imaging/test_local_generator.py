@@ -12,7 +12,7 @@ from PIL import ImageChops, ImageStat
 from desktop.generators import local
 from desktop.generators.local import StylePlan, apply_style, plan_style, render_preview
 from desktop.imaging.intake import load_image
-from desktop.imaging.lut import read_cube, write_cube
+from desktop.imaging.lut import DEFAULT_STRENGTH, read_cube, write_cube
 from desktop.imaging.thumbnails import save_thumbnail
 from desktop.resources import sample_photos
 
@@ -26,7 +26,7 @@ def test_plan_with_reference(sample_photo):
     assert [lk.name for lk in plan.looks] == ["vignette", "grain"]
     assert plan.analysis is not None and plan.analysis.palette
     d = json.loads(json.dumps(plan.to_dict()))
-    assert d["seed"] == 7 and d["strength"] == 0.8 and d["look_names"] == ["vignette", "grain"]
+    assert d["seed"] == 7 and d["strength"] == DEFAULT_STRENGTH and d["look_names"] == ["vignette", "grain"]
     assert d["analysis"]["mood"] and "lut" not in d
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from PIL import Image, ImageChops, ImageFilter, ImageStat
 
@@ -9,11 +11,13 @@ from desktop.imaging.analysis import analyse
 from desktop.imaging.colour import rgb_to_lab
 from desktop.imaging.lut import (
     NEUTRAL,
+    TONE_RATIO,
     CubeError,
     GradeStats,
     build_lut,
     grade_from_description,
     read_cube,
+    ruled_out,
     write_cube,
 )
 
@@ -92,6 +96,89 @@ def test_tone_curve_stays_monotone_for_a_flat_reference():
     assert greys[-1] - greys[0] > 60  # slopes are kept >= 0.3: the picture is not erased
 
 
+def _hue(rgb) -> float:
+    _, a, b = rgb_to_lab(rgb)
+    return math.degrees(math.atan2(b, a)) % 360
+
+
+def _chroma(rgb) -> float:
+    _, a, b = rgb_to_lab(rgb)
+    return math.hypot(a, b)
+
+
+def test_a_reference_darkens_a_photo_only_as_far_as_its_structure_survives():
+    """A night-black reference would crush a daylight photo; its tone curve stops at a ratio
+    of the old lightness (words are not limited: "faded" still lifts black)."""
+    night = Image.new("RGB", (64, 64), (12, 6, 20))
+    night.paste((40, 10, 50), (0, 0, 64, 16))
+    grade = GradeStats.from_analysis(analyse(night))
+    assert grade.tones[3] < 5  # the reference's median is nearly black
+    mid = rgb_to_lab(graded((119, 119, 119), build_lut(grade, strength=1.0)))[0]  # from L=50
+    assert 50 * TONE_RATIO - 2 <= mid < 40
+    assert rgb_to_lab(graded((0, 0, 0), build_lut(grade_from_description("faded"))))[0] > 8
+
+
+def test_a_photo_gets_the_reference_colour_at_the_same_rank_of_lightness():
+    """A dark reference, blue in its darker half and brown in its lighter half: a photo's
+    shadows go blue and its highlights warm, though the reference has no bright pixels."""
+    ref = Image.new("RGB", (64, 64), (20, 30, 60))
+    ref.paste((70, 45, 20), (0, 0, 64, 32))
+    lut = build_lut(GradeStats.from_analysis(analyse(ref)), strength=1.0)
+    assert rgb_to_lab(graded((40, 40, 40), lut))[2] < -10
+    assert rgb_to_lab(graded((200, 200, 200), lut))[2] > 5
+
+
+def test_a_tint_near_white_keeps_its_hue():
+    """Colours the grade pushes out of gamut are brought back along the grade, not clipped per
+    channel (which turned magenta highlights purple)."""
+    lut = build_lut(grade_from_description("teal and magenta"))
+    magenta = _hue((210, 40, 160))
+    for v in (200, 225, 240):
+        out = graded((v, v, v), lut)
+        assert _chroma(out) > 5 and abs(_hue(out) - magenta) < 8, (v, out)
+
+
+def test_a_cooler_grade_never_makes_a_blue_sky_warmer():
+    lut = build_lut(grade_from_description("cold"), strength=1.0)
+    for sky in ((40, 110, 230), (20, 60, 200), (120, 180, 250)):
+        assert rgb_to_lab(graded(sky, lut))[2] <= rgb_to_lab(sky)[2] + 0.5, sky
+
+
+def test_a_reference_evens_out_saturation_across_photos():
+    """Vibrance: the reference's colour spread lifts dull colours more than vivid ones, so
+    photos of any saturation end up nearer the reference's."""
+    ref = Image.new("RGB", (64, 64), (150, 110, 90))
+    ref.paste((90, 110, 140), (0, 0, 64, 32))
+    grade = GradeStats.from_analysis(analyse(ref))
+    lut = build_lut(grade, strength=1.0)
+    plain = build_lut(GradeStats.from_dict({**grade.to_dict(), "even_chroma": False}), strength=1.0)
+    dull, vivid = (118, 120, 130), (200, 60, 40)
+    assert _chroma(graded(dull, lut)) > _chroma(graded(dull, plain)) + 1
+    assert _chroma(graded(vivid, lut)) < _chroma(graded(vivid, plain)) - 5
+
+
+def test_grades_saved_before_the_reference_limits_rebuild_unchanged():
+    grade = GradeStats.from_analysis(analyse(Image.new("RGB", (8, 8), (30, 40, 90))))
+    assert grade.limit_tones and grade.even_chroma and grade.tint_ranks
+    assert GradeStats.from_dict(grade.to_dict()) == grade
+    old = {k: v for k, v in grade.to_dict().items() if k not in ("tint_ranks", "limit_tones", "even_chroma")}
+    again = GradeStats.from_dict(old)
+    assert not again.limit_tones and not again.even_chroma and again.tint_ranks is None
+
+
+def test_a_refused_word_removes_what_the_reference_brings():
+    """"without warm tones" on a sunset reference: the reference's warmth is left out (and
+    nothing is pushed cold); its lightness stays."""
+    sunset = GradeStats.from_analysis(analyse(Image.new("RGB", (16, 16), (230, 120, 40))))
+    assert ruled_out("portrait without warm tones, no orange") == {"warm", "orange"}
+    warm = rgb_to_lab(graded((119, 119, 119), build_lut(grade_from_description("portrait", sunset))))
+    plain = rgb_to_lab(
+        graded((119, 119, 119), build_lut(grade_from_description("portrait without warm tones", sunset)))
+    )
+    assert warm[2] > 15 and abs(plain[2]) < 4 and abs(plain[1]) < 4
+    assert abs(plain[0] - warm[0]) < 3
+
+
 def test_cube_layout_is_red_fastest(tmp_path):
     swap = ImageFilter.Color3DLUT.generate(5, lambda r, g, b: (b, g, r))
     path = tmp_path / "swap.cube"
@@ -146,21 +233,29 @@ def test_read_cube_from_another_tool(tmp_path):
 @pytest.mark.parametrize(
     "text,needle",
     [
-        ("LUT_1D_SIZE 2\n0 0 0\n1 1 1\n", "1D LUT"),
-        ("LUT_3D_SIZE 2\n0 0 0\n", "1 colour rows where 8"),
+        ("LUT_3D_SIZE 2\n0 0 0\n", "1 row of numbers where 2x2x2 needs 8"),
         ("0 0 0\n", "no LUT_3D_SIZE"),
-        ("LUT_3D_SIZE 2\nDOMAIN_MAX 4 4 4\n", "domain"),
         ("LUT_3D_SIZE 2\n0 zero 0\n", "not three numbers"),
-        ("LUT_3D_SIZE 99\n", "outside 2..65"),
+        ("LUT_3D_SIZE 300\n", "outside 2..256"),
+        ("LUT_3D_SIZE 2\n" + "0 0 nan\n" * 8, "not a finite number"),
     ],
 )
 def test_bad_cube_files_are_explained(tmp_path, text, needle):
+    """The style's own reader is the full .cube reader (desktop.imaging.cube_files, tested in
+    tests/exchange/test_cube.py): a bad file is refused in one sentence naming it."""
     path = tmp_path / "bad.cube"
     path.write_text(text)
     with pytest.raises(CubeError) as info:
         read_cube(path)
     msg = str(info.value)
     assert '"bad.cube"' in msg and needle in msg and "export it again" in msg
+
+
+def test_a_1d_cube_from_another_tool_is_read_as_the_3d_table_pillow_applies(tmp_path):
+    path = tmp_path / "curve.cube"
+    path.write_text("LUT_1D_SIZE 2\n1 1 1\n0 0 0\n")  # an inverting curve
+    lut = read_cube(path)
+    assert graded((10, 200, 90), lut) == (245, 55, 165)
 
 
 def test_missing_cube_file(tmp_path):

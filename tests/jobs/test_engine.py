@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import threading
 import time
 
@@ -17,10 +16,11 @@ from desktop.jobs.model import INTERRUPTED_ERROR
 from desktop.jobs.pool import PoolThread
 from desktop.runtime import open_runtime
 from tests.helpers import run_pool, wait_until
+from tests.pg import RawSQL
 
 
 @pytest.fixture
-def rt(home):
+def rt(home, database_url):
     runtime = open_runtime(home)
     yield runtime
     runtime.close()
@@ -213,23 +213,35 @@ def test_progress_is_coalesced_to_a_few_writes_a_second(rt):
     assert stats["writes"] >= 4, stats
 
 
-def _audit_writes(rt) -> sqlite3.Connection:
+_AUDIT_SQLITE = """
+    CREATE TABLE audit (n INTEGER PRIMARY KEY, job_id INTEGER, status TEXT, message TEXT);
+    CREATE TRIGGER audit_insert AFTER INSERT ON jobs
+        BEGIN INSERT INTO audit (job_id, status, message) VALUES (new.id, new.status, new.message); END;
+    CREATE TRIGGER audit_update AFTER UPDATE ON jobs
+        BEGIN INSERT INTO audit (job_id, status, message) VALUES (new.id, new.status, new.message); END;
+"""
+_AUDIT_POSTGRES = [
+    "CREATE TABLE audit (n SERIAL PRIMARY KEY, job_id INTEGER, status TEXT, message TEXT)",
+    "CREATE FUNCTION audit_job() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " INSERT INTO audit (job_id, status, message) VALUES (NEW.id, NEW.status, NEW.message);"
+    " RETURN NEW; END $$",
+    "CREATE TRIGGER audit_job AFTER INSERT OR UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION audit_job()",
+]
+
+
+def _audit_writes(rt) -> RawSQL:
     """Record every write to a job row (its status and message) in an audit table of the
-    test's library, through SQLite triggers: what any reader could have seen, write by write."""
-    conn = sqlite3.connect(rt.paths.db_file, isolation_level=None)
-    conn.executescript(
-        """
-        CREATE TABLE audit (n INTEGER PRIMARY KEY, job_id INTEGER, status TEXT, message TEXT);
-        CREATE TRIGGER audit_insert AFTER INSERT ON jobs
-            BEGIN INSERT INTO audit (job_id, status, message) VALUES (new.id, new.status, new.message); END;
-        CREATE TRIGGER audit_update AFTER UPDATE ON jobs
-            BEGIN INSERT INTO audit (job_id, status, message) VALUES (new.id, new.status, new.message); END;
-        """
-    )
+    test's library, through triggers: what any reader could have seen, write by write."""
+    conn = RawSQL(rt.db)
+    if conn.sqlite:
+        conn.conn.executescript(_AUDIT_SQLITE)
+    else:
+        for statement in _AUDIT_POSTGRES:
+            conn.execute(statement)
     return conn
 
 
-def _statuses(conn: sqlite3.Connection, job_id: int) -> list[str]:
+def _statuses(conn: RawSQL, job_id: int) -> list[str]:
     """The row's statuses, write by write, with repeats (progress writes) folded."""
     seen = [r[0] for r in conn.execute("SELECT status FROM audit WHERE job_id = ? ORDER BY n", (job_id,))]
     return [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s]
@@ -278,7 +290,7 @@ def test_retention_deletes_old_finished_rows_but_keeps_failed_ones(rt):
     ok = rt.engine.enqueue("diagnostics.sleep", {"seconds": 0})
     bad = rt.engine.enqueue("diagnostics.sleep", {"seconds": 0, "fail_at_step": 1})
     run_pool(rt)
-    conn = rt.db.raw_connect()
+    conn = RawSQL(rt.db)
     conn.execute("UPDATE jobs SET finished_at = finished_at - 30 * 86400")
     conn.close()
     assert rt.engine.purge() == 1
@@ -286,7 +298,7 @@ def test_retention_deletes_old_finished_rows_but_keeps_failed_ones(rt):
     assert rt.engine.get(bad).status == "failed"
 
 
-def test_a_running_row_of_a_gone_engine_in_this_process_is_recovered(home):
+def test_a_running_row_of_a_gone_engine_in_this_process_is_recovered(home, database_url):
     rt1 = open_runtime(home)
     job_id = rt1.engine.enqueue("diagnostics.sleep", {"seconds": 10}, max_attempts=1)
     claimed = rt1.engine.store.claim(rt1.engine.owner, 30)
@@ -302,7 +314,7 @@ def test_a_running_row_of_a_gone_engine_in_this_process_is_recovered(home):
 
 def test_an_expired_lease_from_another_machine_is_recovered(rt):
     job_id = rt.engine.enqueue("diagnostics.sleep", {"seconds": 10})
-    conn = rt.db.raw_connect()
+    conn = RawSQL(rt.db)
     conn.execute(
         "UPDATE jobs SET status='running', attempts=1, owner='elsewhere:123:abc', lease_until=? WHERE id=?",
         (time.time() + 60, job_id),
@@ -325,7 +337,7 @@ def test_late_completion_of_a_stale_attempt_is_ignored(rt):
     job_id = rt.engine.enqueue("diagnostics.sleep", {"seconds": 0})
     claimed = rt.engine.store.claim(rt.engine.owner, 30)
     # meanwhile the row was recovered and claimed again (attempt 2)
-    conn = rt.db.raw_connect()
+    conn = RawSQL(rt.db)
     conn.execute("UPDATE jobs SET attempts = 2 WHERE id = ?", (job_id,))
     conn.close()
     assert rt.engine.store.finish(claimed, "succeeded", message="Done") is None

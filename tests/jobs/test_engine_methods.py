@@ -23,7 +23,7 @@ LONG = {"seconds": 600, "steps": 600}  # runs until canceled
 
 
 @pytest.fixture
-def rt(home):
+def rt(home, database_url):
     runtime = open_runtime(home)
     yield runtime
     runtime.close()

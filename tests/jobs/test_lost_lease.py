@@ -31,7 +31,7 @@ def _log_text(home) -> str:
     return "".join(p.read_text(errors="replace") for p in sorted((home / "logs").glob("stylestudio.log*")))
 
 
-def test_a_worker_woken_after_losing_its_lease_leaves_the_row_and_the_effects_alone(home, tmp_path):
+def test_a_worker_woken_after_losing_its_lease_leaves_the_row_and_the_effects_alone(home, tmp_path, database_url):
     effects = tmp_path / "effects.txt"
     rt = open_runtime(home, watch_external=False)
     try:

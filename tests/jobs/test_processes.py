@@ -10,9 +10,10 @@ from collections import Counter
 from desktop.jobs.model import INTERRUPTED_ERROR
 from desktop.runtime import open_runtime
 from tests.helpers import cli, spawn_cli, wait_until
+from tests.pg import RawSQL
 
 
-def test_two_worker_processes_never_run_the_same_job(home, tmp_path):
+def test_two_worker_processes_never_run_the_same_job(home, tmp_path, database_url):
     record = home / "diagnostics" / "runs.txt"  # the job is given a name; the file is kept there
     open_runtime(home).close()
     workers = [spawn_cli("worker", "--max-parallel", "3", home=home) for _ in range(2)]
@@ -46,7 +47,7 @@ def _start_worker_with_running_job(home, payload, max_attempts=3):
     return rt, job_id, worker
 
 
-def test_a_job_whose_worker_was_killed_fails_as_interrupted_when_no_attempt_remains(home):
+def test_a_job_whose_worker_was_killed_fails_as_interrupted_when_no_attempt_remains(home, database_url):
     rt, job_id, worker = _start_worker_with_running_job(home, {"seconds": 30, "steps": 30}, max_attempts=1)
     try:
         worker.send_signal(signal.SIGKILL)
@@ -63,7 +64,7 @@ def test_a_job_whose_worker_was_killed_fails_as_interrupted_when_no_attempt_rema
         rt2.close()
 
 
-def test_a_retry_safe_job_whose_worker_was_killed_is_requeued_and_finishes(home):
+def test_a_retry_safe_job_whose_worker_was_killed_is_requeued_and_finishes(home, database_url):
     rt, job_id, worker = _start_worker_with_running_job(home, {"seconds": 0.6, "steps": 6})
     rt.close()
     worker.send_signal(signal.SIGKILL)
@@ -78,14 +79,14 @@ def test_a_retry_safe_job_whose_worker_was_killed_is_requeued_and_finishes(home)
         rt2.close()
 
 
-def test_a_running_worker_recovers_a_dead_peers_job_when_its_lease_runs_out(home):
+def test_a_running_worker_recovers_a_dead_peers_job_when_its_lease_runs_out(home, database_url):
     """No restart needed: the live worker's heartbeat notices the expired lease."""
     rt, job_id, dead = _start_worker_with_running_job(home, {"seconds": 30, "steps": 30}, max_attempts=1)
     try:
         # Pretend the dead worker was on another machine: only its lease can tell.
         dead.send_signal(signal.SIGKILL)
         dead.wait(10)
-        conn = rt.db.raw_connect()
+        conn = RawSQL(rt.db)
         conn.execute("UPDATE jobs SET owner = 'other-host:1:x', lease_until = ? WHERE id = ?", (time.time() + 0.5, job_id))
         conn.close()
         live = spawn_cli("worker", home=home, env={"STYLESTUDIO_LEASE_SECONDS": "0.6"})
@@ -99,7 +100,7 @@ def test_a_running_worker_recovers_a_dead_peers_job_when_its_lease_runs_out(home
         rt.close()
 
 
-def test_ctrl_c_gives_running_jobs_a_grace_period_then_cancels_them(home):
+def test_ctrl_c_gives_running_jobs_a_grace_period_then_cancels_them(home, database_url):
     rt = open_runtime(home)
     try:
         short = rt.engine.enqueue("diagnostics.sleep", {"seconds": 0.8, "steps": 4})
@@ -118,7 +119,7 @@ def test_ctrl_c_gives_running_jobs_a_grace_period_then_cancels_them(home):
         rt.close()
 
 
-def test_changes_from_another_process_are_seen_without_asking(home):
+def test_changes_from_another_process_are_seen_without_asking(home, database_url):
     """(How quickly is measured in benchmarks/bench_engine.py: cross-process latency.)"""
     rt = open_runtime(home)
     seen = threading.Event()
@@ -135,7 +136,7 @@ def test_changes_from_another_process_are_seen_without_asking(home):
         rt.close()
 
 
-def test_a_cancel_from_another_process_stops_a_running_job(home):
+def test_a_cancel_from_another_process_stops_a_running_job(home, database_url):
     rt, job_id, worker = _start_worker_with_running_job(home, {"seconds": 60, "steps": 60})
     try:
         result = cli("jobs", "cancel", str(job_id), home=home)
@@ -147,3 +148,73 @@ def test_a_cancel_from_another_process_stops_a_running_job(home):
         worker.communicate(timeout=20)
         rt.close()
 
+
+
+# --- the process pool for CPU work (desktop/jobs/processes.py) -------------------------------
+
+
+def _sleep_then_pid(seconds: float) -> int:
+    import os
+
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_warm_starts_every_worker_and_work_runs_in_them_not_here():
+    import asyncio
+    import os
+
+    from desktop.jobs import processes
+
+    pids = {f.result(timeout=60) for f in processes.warm(("desktop.imaging.lut",))}
+    assert os.getpid() not in pids
+    assert len(processes.worker_pids()) == processes.worker_count()  # every worker started
+    assert pids <= set(processes.worker_pids())
+    ran_in = asyncio.run(processes.run(_sleep_then_pid, 0))
+    assert ran_in != os.getpid() and ran_in in processes.worker_pids()
+
+
+def test_a_worker_killed_during_a_task_raises_worker_died_and_the_next_task_runs():
+    import asyncio
+    import os
+
+    import pytest
+
+    from desktop.jobs import processes
+
+    async def kill_during_task() -> None:
+        task = asyncio.ensure_future(processes.run(_sleep_then_pid, 30))
+        while not processes.worker_pids():
+            await asyncio.sleep(0.05)
+        for pid in processes.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(processes.WorkerDied):
+            await asyncio.wait_for(task, 60)
+
+    asyncio.run(kill_during_task())
+    assert asyncio.run(processes.run(_sleep_then_pid, 0)) != os.getpid()
+
+
+def test_next_to_a_window_the_workers_yield_the_cpu_and_headless_they_do_not():
+    import os
+
+    import pytest
+
+    from desktop.jobs import processes
+
+    if not hasattr(os, "SCHED_IDLE"):
+        pytest.skip("SCHED_IDLE is Linux's")
+    processes.shutdown()
+    try:
+        before = [f.result(timeout=60) for f in processes.warm()]
+        assert before and not any(processes.is_background(pid) for pid in processes.worker_pids())
+        # (a worker may still be starting: its own start-up lowers its priority)
+        wait_until(lambda: all(os.getpriority(os.PRIO_PROCESS, pid) >= processes.WORKER_NICENESS for pid in processes.worker_pids()), timeout=60)
+        processes.set_background(True)  # a window opened: running workers change at once
+        assert all(processes.is_background(pid) for pid in processes.worker_pids())
+        processes.shutdown()
+        [f.result(timeout=60) for f in processes.warm()]  # and new ones start that way
+        assert processes.worker_pids() and all(processes.is_background(pid) for pid in processes.worker_pids())
+    finally:
+        processes.set_background(False)
+        processes.shutdown()

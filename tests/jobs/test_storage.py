@@ -6,6 +6,7 @@ import sqlite3
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect
 
 from desktop.db.engine import Database
 from desktop.db.migrate import current_revision, head_revision
@@ -13,15 +14,20 @@ from desktop.db.models import Base
 from desktop.runtime import open_runtime
 
 
-def test_empty_database_upgrades_to_head_and_matches_models(tmp_path):
-    db = Database(f"sqlite:///{tmp_path / 'lib.sqlite3'}")
-    db.migrate()
-    assert current_revision(db) == head_revision()
-    with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    assert diff == []
-    tables = {r[0] for r in sqlite3.connect(tmp_path / "lib.sqlite3").execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"jobs", "styles", "style_images", "alembic_version"} <= tables
+def test_empty_database_upgrades_to_head_and_matches_models(database_url):
+    """Alembic from an empty database to head, then autogenerate finds no difference."""
+    db = Database(database_url)
+    try:
+        assert inspect(db.engine).get_table_names() == []
+        db.migrate()
+        assert current_revision(db) == head_revision()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert diff == []
+        tables = set(inspect(db.engine).get_table_names())
+    finally:
+        db.dispose()
+    assert {"jobs", "styles", "style_images", "job_items", "alembic_version"} <= tables
 
 
 def test_migrating_does_not_silence_the_apps_loggers(tmp_path):

@@ -11,14 +11,25 @@ import time
 
 import pytest
 
+from desktop.db.engine import Database
 from desktop.db.models import Style
 from desktop.pipelines.style_generate import enqueue_style
 from desktop.runtime import open_runtime
 from tests.helpers import cli, run_pool, spawn_cli, wait_until
+from tests.pg import RawSQL
 
 
-def _sql(home, statement, *params):
-    con = sqlite3.connect(home / "library.sqlite3", timeout=30)
+def _sql(where, statement, *params):
+    """One statement on the library: ``where`` is its data folder (the SQLite file there) or
+    its ``Database`` (SQLite or PostgreSQL, ``?`` placeholders either way)."""
+    if isinstance(where, Database):
+        conn = RawSQL(where)
+        try:
+            cur = conn.execute(statement, params)
+            return [tuple(r) for r in cur.fetchall()] if cur.description else []
+        finally:
+            conn.close()
+    con = sqlite3.connect(where / "library.sqlite3", timeout=30)
     try:
         rows = con.execute(statement, params).fetchall()
         con.commit()
@@ -28,7 +39,7 @@ def _sql(home, statement, *params):
 
 
 @pytest.fixture
-def rt(home):
+def rt(home, database_url):
     runtime = open_runtime(home)
     yield runtime
     runtime.close()
@@ -44,7 +55,7 @@ def test_a_job_whose_style_was_already_committed_returns_that_style(rt):
     row = rt.engine.get(job_id)
     assert row.status == "succeeded", row.error
     assert row.result_dict() == {"table": "styles", "id": first.id}
-    assert _sql(rt.paths.home, "SELECT count(*) FROM styles") == [(1,)]
+    assert _sql(rt.db, "SELECT count(*) FROM styles") == [(1,)]
     assert list(rt.paths.styles_dir.iterdir()) == [], "nothing was rendered again"
     assert list(rt.paths.tmp_dir.iterdir()) == []
 
@@ -62,21 +73,21 @@ def test_the_database_refuses_two_styles_for_one_job(rt):
 
 
 def test_a_worker_that_lost_its_lease_before_the_commit_saves_nothing(rt, monkeypatch):
-    import desktop.imaging.lut as lut
+    import desktop.pipelines.style_generate as generate
 
     job_id = enqueue_style(rt, "warm film grain", previews=1, size=64)
-    real = lut.write_cube
+    real = generate._commit_style  # runs in the job's process (rendering runs in workers)
 
-    def write_then_lose_the_lease(*args, **kwargs):
-        real(*args, **kwargs)
+    def lose_the_lease_then_commit(*args, **kwargs):
         # The lease ran out meanwhile and another worker took the row.
-        _sql(rt.paths.home, "UPDATE jobs SET owner = 'another-host:1:abc' WHERE id = ?", job_id)
+        _sql(rt.db, "UPDATE jobs SET owner = 'another-host:1:abc' WHERE id = ?", job_id)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(lut, "write_cube", write_then_lose_the_lease)
+    monkeypatch.setattr(generate, "_commit_style", lose_the_lease_then_commit)
     run_pool(rt)
     row = rt.engine.get(job_id)
     assert row.status == "running" and row.owner == "another-host:1:abc", "the row is the other attempt's"
-    assert _sql(rt.paths.home, "SELECT count(*) FROM styles") == [(0,)]
+    assert _sql(rt.db, "SELECT count(*) FROM styles") == [(0,)]
     assert list(rt.paths.styles_dir.iterdir()) == []
     assert list(rt.paths.tmp_dir.iterdir()) == [], "the lost attempt removed its half-made files"
 
@@ -113,27 +124,26 @@ def test_a_worker_killed_after_the_style_commit_leaves_one_style_after_the_retry
     assert list((home / "tmp").iterdir()) == []
 
 
-def test_upgrading_a_library_with_two_styles_for_one_job_keeps_both_and_links_the_first(tmp_path):
+def test_upgrading_a_library_with_two_styles_for_one_job_keeps_both_and_links_the_first(database_url):
     from alembic import command
+    from sqlalchemy import inspect
 
-    from desktop.db.engine import Database
     from desktop.db.migrate import alembic_config
 
-    db = Database(f"sqlite:///{tmp_path / 'library.sqlite3'}")
-    command.upgrade(alembic_config(db), "0001")
-    con = sqlite3.connect(tmp_path / "library.sqlite3")
-    for job_id in (5, 5, 5, 6, None, None):
-        con.execute(
-            "INSERT INTO styles (name, description, prompt, generator, folder, params, job_id, created_at)"
-            " VALUES ('s', 'd', '', 'local', 'styles/x', '{}', ?, 0)",
-            (job_id,),
-        )
-    con.commit()
-    con.close()
-    db.migrate()
-    rows = _sql(tmp_path, "SELECT id, job_id FROM styles ORDER BY id")
-    assert rows == [(1, 5), (2, None), (3, None), (4, 6), (5, None), (6, None)]
-    indexes = _sql(tmp_path, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'styles'")
-    assert ("ux_styles_job_id",) in indexes
-    db.dispose()
-
+    db = Database(database_url)
+    try:
+        command.upgrade(alembic_config(db), "0001")
+        for job_id in (5, 5, 5, 6, None, None):
+            _sql(
+                db,
+                "INSERT INTO styles (name, description, prompt, generator, folder, params, job_id, created_at)"
+                " VALUES ('s', 'd', '', 'local', 'styles/x', '{}', ?, 0)",
+                job_id,
+            )
+        db.migrate()
+        rows = _sql(db, "SELECT id, job_id FROM styles ORDER BY id")
+        assert rows == [(1, 5), (2, None), (3, None), (4, 6), (5, None), (6, None)]
+        indexes = {ix["name"]: ix["unique"] for ix in inspect(db.engine).get_indexes("styles")}
+        assert indexes.get("ux_styles_job_id")  # unique (SQLite says 1, PostgreSQL True)
+    finally:
+        db.dispose()

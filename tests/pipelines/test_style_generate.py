@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import os
+import re
 import shutil
+import signal
 import sqlite3
 
 import pytest
@@ -17,7 +21,7 @@ from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from tests.fakes.chat_server import ChatScript, FakeChatServer
 from tests.fakes.fal_server import FakeFalServer, FalScript, make_png
-from tests.helpers import run_pool, wait_until
+from tests.helpers import run_pool
 
 SAMPLES = sample_photos()
 
@@ -94,28 +98,60 @@ def test_every_stage_is_reported_in_order_with_progress_going_up(rt, monkeypatch
     assert fractions == sorted(fractions)
 
 
-def test_stage_messages_are_all_written_when_the_job_is_slow_enough(rt, monkeypatch):
-    """Coalescing may skip a message on a fast machine; when each render waits until the row
-    shows its stage (as a slow render would), every stage lands."""
-    import desktop.generators.local as local
-
-    real = local.render_preview
-    renders: list[int] = []
-
-    def slow_render(*args, **kwargs):
-        renders.append(1)
-        stage = f"Rendering preview {len(renders)} of 3"
-        wait_until(lambda: any(m == stage for _, m in seen), timeout=60)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(local, "render_preview", slow_render)
+def test_each_preview_stage_is_written_to_the_row_as_the_previews_arrive(rt):
+    """Progress is coalesced, but each preview's arrival is written at once, so a watcher (the
+    progress dialog, another process) sees every "Rendering preview k of n"."""
     job_id = enqueue_style(rt, "cool blue", reference=SAMPLES[0], previews=3, size=128)
     seen = _messages(rt, job_id)
     run_pool(rt, timeout=120)
     assert rt.engine.get(job_id).status == "succeeded"
     messages = [m for _, m in seen]
-    assert "Rendering preview 1 of 3" in messages and "Rendering preview 2 of 3" in messages and "Rendering preview 3 of 3" in messages
-    assert messages.index("Rendering preview 1 of 3") < messages.index("Rendering preview 3 of 3")
+    stages = [f"Rendering preview {k} of 3" for k in (1, 2, 3)]
+    assert list(dict.fromkeys(m for m in messages if m in stages)) == stages  # (a row may be written twice with one message)
+
+
+def _worker_pids_logged(rt, job_id):
+    from desktop.logs import flush_logs, job_log_lines
+
+    flush_logs()
+    lines = [line for line in job_log_lines(rt.paths.log_file, job_id) if "made by worker process" in line]
+    assert len(lines) == 1, lines
+    return {int(pid) for pid in re.findall(r"\d+", lines[0].split("worker process(es)")[1])}
+
+
+def test_the_rendering_runs_in_worker_processes_not_in_the_jobs_process(rt):
+    from desktop.jobs import processes
+
+    job_id = enqueue_style(rt, "warm film grain", reference=SAMPLES[1], previews=4, size=256)
+    run_pool(rt, timeout=120)
+    assert rt.engine.get(job_id).status == "succeeded"
+    pids = _worker_pids_logged(rt, job_id)
+    assert pids and os.getpid() not in pids
+    assert pids <= set(processes.worker_pids()), "the pool's own workers did the work"
+
+
+def test_a_worker_process_killed_while_rendering_costs_nothing_but_time(rt):
+    from desktop.jobs import processes
+
+    job_id = enqueue_style(rt, "film grain halftone vignette", previews=5, size=2048, seed=5)
+    killed: list[int] = []
+
+    def kill_a_worker(e):
+        if killed or e.row is None or e.row.id != job_id or not e.row.message.startswith("Rendering preview"):
+            return
+        for pid in processes.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+            return
+
+    rt.engine.watch(kill_a_worker)
+    run_pool(rt, timeout=180)
+    row = rt.engine.get(job_id)
+    assert killed, "a worker was killed mid-job"
+    assert row.status == "succeeded", row.error
+    style = Library(rt.db, rt.paths).require(row.result_dict()["id"])
+    assert len(style.images) == 5 and all(i.path.is_file() and i.thumb_path.is_file() for i in style.images)
+    assert list(rt.paths.tmp_dir.iterdir()) == []
 
 
 def test_styles_start_on_different_sample_photos(rt):
@@ -156,14 +192,19 @@ def test_the_cube_file_reproduces_the_previews_grade(rt):
     lut = read_cube(style.lut_path)
     from desktop.generators.local import _fit
     from desktop.imaging.intake import load_image
-    from desktop.pipelines.style_generate import first_sample
-
-    sample = _fit(load_image(SAMPLES[first_sample(1)]).image, 384)
-    regraded = sample.filter(lut)
-    with Image.open(style.images[0].path) as preview:
-        diff = ImageStat.Stat(ImageChops.difference(regraded, preview.convert("RGB"))).mean
-    assert max(diff) < 2.5, diff  # JPEG q90 round trip only
-    assert max(ImageStat.Stat(ImageChops.difference(sample, regraded)).mean) > 3, "the grade must change the photo"
+    # preview 1 is the reference styled, preview 2 a sample photo: the .cube reproduces both
+    sources = style.params["preview_sources"]
+    assert sources[0] == "reference"
+    photos = [SAMPLES[2], next(p for p in SAMPLES if p.name == sources[1])]
+    for image, photo in zip(style.images, photos, strict=True):
+        sample = _fit(load_image(photo).image, 384)
+        regraded = sample.filter(lut)
+        buffer = io.BytesIO()
+        regraded.save(buffer, "JPEG", quality=90, subsampling=0)  # the preview's own encoding: like with like
+        with Image.open(image.path) as preview, Image.open(buffer) as encoded:
+            diff = ImageStat.Stat(ImageChops.difference(encoded.convert("RGB"), preview.convert("RGB"))).mean
+        assert max(diff) < 1.0, diff
+        assert max(ImageStat.Stat(ImageChops.difference(sample, regraded)).mean) > 3, "the grade must change the photo"
 
 
 def test_a_refused_reference_makes_no_job_and_no_file(rt, tmp_path):
@@ -195,7 +236,7 @@ def test_a_reference_that_breaks_inside_the_job_fails_it_with_a_sentence_and_lea
 
 
 def test_cancel_in_the_middle_leaves_nothing_behind(rt):
-    job_id = enqueue_style(rt, "film grain halftone", previews=8, size=1536)
+    job_id = enqueue_style(rt, "film grain halftone", previews=5, size=2048)
 
     def cancel_while_rendering(e):
         if e.row is not None and e.row.id == job_id and e.row.message.startswith("Rendering preview"):
@@ -357,3 +398,46 @@ def test_a_long_description_with_accents_makes_a_style_with_an_ascii_cube_title(
     title = style.lut_path.read_bytes().splitlines()[1]
     assert title.startswith(b'TITLE "Creme brulee warmth')
     title.decode("ascii")
+
+
+def test_a_plan_crosses_to_the_worker_processes_exactly():
+    """The workers rebuild the plan from its dict (``StylePlan.from_dict``): the LUT, the looks
+    and the previews must come out the same as the plan made from the reference."""
+    from desktop.generators import local
+    from desktop.imaging.intake import load_image
+    from desktop.pipelines.style_generate import REFERENCE_DRAFT
+
+    reference = load_image(SAMPLES[2], draft_size=REFERENCE_DRAFT).image
+    plan = local.plan_style("sepia film grain with a vignette", reference, seed=4, strength=0.7)
+    again = local.StylePlan.from_dict(plan.to_dict())
+    assert again.lut.table == plan.lut.table
+    assert again.style_params() == plan.style_params()
+    assert local.render_preview(again, 1, size=96).tobytes() == local.render_preview(plan, 1, size=96).tobytes()
+
+
+def test_the_reference_styled_comes_first_and_no_sample_photo_appears_twice(rt):
+    """Asked for 8 previews with a bundled sample as the reference: the reference styled first,
+    then each other sample once (the sample that is the reference is not shown again)."""
+    from desktop.pipelines.style_generate import plan_previews
+
+    rocket = next(p for p in SAMPLES if p.name == "rocket.jpg")
+    job_id = enqueue_style(rt, "warm film grain", reference=rocket, previews=8, size=96, seed=3)
+    run_pool(rt)
+    row = rt.engine.get(job_id)
+    assert row.status == "succeeded", row.error
+    style = Library(rt.db, rt.paths).require(row.result_dict()["id"])
+    sources = style.params["preview_sources"]
+    assert sources[0] == "reference" and len(sources) == len(set(sources)) == len(SAMPLES)
+    assert "rocket.jpg" not in sources and len(style.images) == len(SAMPLES)
+    # the first preview is the reference, graded: the rocket's shape, not another sample's
+    first = Image.open(style.images[0].path).convert("L").resize((32, 32))
+    rocket_small = Image.open(rocket).convert("L").resize((32, 32))
+    other = Image.open(SAMPLES[0]).convert("L").resize((32, 32))
+
+    def diff(a, b):
+        return sum(abs(x - y) for x, y in zip(a.tobytes(), b.tobytes(), strict=True)) / 1024
+
+    assert diff(first, rocket_small) < diff(first, other)
+    # without a reference: the samples, each once
+    assert plan_previews(None, 8, seed=2) == [SAMPLES[(2 + i) % len(SAMPLES)].name for i in range(len(SAMPLES))]
+    assert plan_previews(None, 2, seed=2) == [SAMPLES[2 % len(SAMPLES)].name, SAMPLES[3 % len(SAMPLES)].name]

@@ -13,7 +13,7 @@ from desktop import __version__
 from desktop.generators import local
 from desktop.generators.local import plan_style, render_preview
 from desktop.imaging.looks import render_look
-from desktop.imaging.lut import provenance, read_cube, write_cube
+from desktop.imaging.lut import DEFAULT_STRENGTH, provenance, read_cube, write_cube
 
 from .conftest import REFERENCES
 
@@ -71,7 +71,7 @@ def test_params_say_which_words_were_understood():
     assert said["cold"] == "cooler colours" and said["teal"] == "teal shadows"
     assert said["magenta"] == "magenta highlights" and said["not grain"] == "left out"
     assert params["unknown_words"] == ["cyberpunk"]
-    assert params["strength"] == 80 and params["effects"] == []
+    assert params["strength"] == round(100 * DEFAULT_STRENGTH) and params["effects"] == []
 
 
 def test_the_cube_carries_its_provenance(tmp_path):

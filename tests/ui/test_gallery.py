@@ -168,20 +168,31 @@ def test_detail_shows_the_style_and_delete_asks_first(qtbot, library_home, windo
     assert window.library.get(style_id) is None
 
 
-def test_export_cube_copies_the_lut(qtbot, library_home, window, tmp_path):
+def test_export_cube_from_the_detail_pane_writes_the_lut(qtbot, library_home, window, tmp_path):
+    """The detail pane's Export… opens the export dialog; a .cube goes through the real save
+    dialog (typed file name) and an export job."""
+    from desktop.imaging.cube_files import read_cube
+    from desktop.ui.export_dialog import ExportDialog
+
     gallery = window.findChild(QListView, "galleryView")
     wait_until(lambda: gallery.model() is not None and gallery.model().rowCount() == 5)
     gallery.setCurrentIndex(gallery.model().index(1, 0))
     detail = window.detail
     wait_until(lambda: detail.style is not None)
-    qtbot.mouseClick(detail.findChild(QPushButton, "exportCubeButton"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(detail.findChild(QPushButton, "detailExportButton"), Qt.MouseButton.LeftButton)
+    wait_until(lambda: window.findChild(ExportDialog, "exportDialog") is not None)
+    export = window.findChild(ExportDialog, "exportDialog")
+    export.choose("cube", 33)
+    export.findChild(QPushButton, "exportStartButton").click()
     found: list[QFileDialog] = []
-    wait_until(lambda: bool(found.extend(d for d in detail.findChildren(QFileDialog) if d.isVisible()) or found))
+    wait_until(lambda: bool(found.extend(d for d in export.findChildren(QFileDialog) if d.isVisible()) or found))
     target = tmp_path / "exported.cube"
     found[0].findChild(QLineEdit, "fileNameEdit").setText(str(target))  # typed by the user
     found[0].accept()
-    wait_until(target.exists)
-    assert target.read_text() == detail.style.lut_path.read_text()
+    wait_until(target.exists, timeout=60)
+    ours, theirs = read_cube(detail.style.lut_path).to_unit(33), read_cube(target)
+    assert theirs.size == 33
+    assert max(abs(a - b) for a, b in zip(ours.table, theirs.table, strict=True)) < 1e-5
 
 
 def _wait_message_box(qtbot, parent) -> QMessageBox:

@@ -88,7 +88,7 @@ def test_the_menu_bar_holds_the_usual_menus_with_platform_shortcuts(qtbot, windo
         menu.title().replace("&", ""): [a.objectName() for a in menu.actions() if not a.isSeparator()]
         for menu in (a.menu() for a in window.menuBar().actions())
     }
-    assert names["File"] == ["newStyleAction", "quitAction"]
+    assert names["File"] == ["newStyleAction", "applyAction", "importAction", "exportAction", "quitAction"]
     assert names["Edit"] == ["copyPromptAction", "pasteAction", "deleteStyleAction", "selectAllAction", "settingsAction"]
     assert names["View"] == ["jobsAction", "searchAction"]
     assert names["Help"] == ["shortcutsAction", "logFolderAction", "aboutAction"]

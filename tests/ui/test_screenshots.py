@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
@@ -15,12 +16,16 @@ REPO = Path(__file__).resolve().parents[2]
 SHOTS = {
     "main.png": ((1200, 800), None, 5000),
     "jobs.png": ((1200, 800), None, 5000),
+    "export.png": (None, (400, 250), 50),
     "new_style.png": (None, (460, 300), 1000),  # a photo thumbnail inside
     "progress.png": (None, (400, 150), 100),
     "failed.png": (None, (400, 150), 100),
+    "apply.png": (None, (460, 300), 1000),  # the before/after photo inside
+    "apply_progress.png": (None, (400, 150), 100),
 }
 
 
+@pytest.mark.timeout(300)
 def test_screenshot_tool_renders_every_shot(tmp_path):
     out = tmp_path / "shots"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
@@ -30,7 +35,7 @@ def test_screenshot_tool_renders_every_shot(tmp_path):
         text=True,
         cwd=REPO,
         env=env,
-        timeout=60,
+        timeout=240,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     printed = {Path(line).name for line in result.stdout.split()}

@@ -1,0 +1,373 @@
+"""``style.strength``: change how strongly a saved style grades, after it was made.
+
+The style's ``params`` keep the grade it was built from (``grade``) and its effects
+(``effect_looks``), so the job rebuilds the LUT at the new strength, re-writes the style's
+``.cube`` (its provenance says the strength), re-renders the previews of a local style over the
+photos they were rendered over, re-measures the style's quality, and stores the strength.
+
+Nothing half-made: the new previews and thumbnails are rendered under ``tmp/job-<id>-...`` in
+worker processes and moved into the style's folder under new names (so every cache keyed by
+path, like the gallery's thumbnails, sees them as new) inside the transaction that points the
+rows at them; the ``.cube`` is replaced in place (its path stays the same for the tools that
+use it) in that transaction too, and put back if the commit fails. The old previews are removed
+after the commit. A run again after a crash finds ``params["strength_job"]`` equal to its job id
+and only tidies up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+from desktop.errors import UserError
+from desktop.jobs.context import JobContext
+from desktop.jobs.registry import register
+
+log = logging.getLogger(__name__)
+
+JOB_TYPE = "style.strength"
+KNOWN_KEYS = ("style", "strength", "name")
+MAX_NAME = 200  # styles.name is String(200)
+MAX_STYLE_ID = 2**63 - 1
+REFERENCE = "reference"  # a preview source: the style's reference photo
+# the files of a style folder that are previews or thumbnails (the generator's and this job's)
+_PREVIEW_FILE = re.compile(r"^(preview|thumb)[-_.]", re.IGNORECASE)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_payload(payload: dict[str, Any]) -> None:
+    """The whole ``style.strength`` payload, checked at enqueue: one sentence per refusal."""
+    unknown = sorted(str(k) for k in payload if k not in KNOWN_KEYS)
+    if unknown:
+        raise UserError(
+            f"A style.strength payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(KNOWN_KEYS)}."
+        )
+    style = payload.get("style")
+    if not _is_int(style) or not 1 <= style <= MAX_STYLE_ID:
+        raise UserError(
+            "The style must be a style's id, a whole number like 3; 'stylestudio styles list' shows them."
+        )
+    strength = payload.get("strength")
+    if not _is_int(strength) or not 0 <= strength <= 100:
+        raise UserError("The strength must be a whole number from 0 to 100 (per cent), like 60.")
+    name = payload.get("name")  # the style's name, for the jobs list only
+    if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
+        raise UserError(f"The name must be text of at most {MAX_NAME} characters, or left out.")
+
+
+def not_adjustable(style: Any) -> str | None:
+    """Why this style's strength cannot be changed (a sentence), or None when it can."""
+    if style.problem:
+        return style.problem
+    if not style.params.get("grade"):
+        return (
+            f"“{style.name}” was made before a style's strength could be changed; "
+            "make it again to adjust its strength."
+        )
+    if style.folder is None or style.lut_path is None:
+        return f"“{style.name}” has no .cube file in the library; make it again to adjust its strength."
+    return None
+
+
+def enqueue_strength(runtime: Any, style_id: int, strength: int) -> int:
+    """Check the request and queue the job; returns its id. Blocking (reads the library):
+    call it off the GUI thread. Raises UserError, with no job made, when it is refused."""
+    from desktop.library import Library
+
+    validate_payload({"style": style_id, "strength": strength})
+    style = Library(runtime.db, runtime.paths).require(style_id)
+    reason = not_adjustable(style)
+    if reason:
+        raise UserError(reason)
+    return runtime.engine.enqueue(JOB_TYPE, {"style": style_id, "strength": strength, "name": style.name})
+
+
+# --- where each preview came from ---------------------------------------------------------------
+
+
+def preview_sources(params: dict[str, Any], count: int, samples: list[Path]) -> list[str]:
+    """What each of a local style's ``count`` previews was rendered over: ``"reference"`` or a
+    bundled sample photo's file name. A generator that records it says so in
+    ``params["preview_sources"]``; older styles follow the rule they were made with (preview
+    ``i`` over sample ``(seed + i) mod n``)."""
+    recorded = params.get("preview_sources")
+    if isinstance(recorded, list) and len(recorded) >= count and all(isinstance(x, str) for x in recorded):
+        return [str(x) for x in recorded[:count]]
+    if not samples:
+        return []
+    seed = int(params.get("seed") or 1)
+    return [samples[(seed + i) % len(samples)].name for i in range(count)]
+
+
+def _source_path(source: str, reference: Path | None, samples: list[Path]) -> Path | None:
+    if source == REFERENCE:
+        return reference
+    for photo in samples:
+        if photo.name == source:
+            return photo
+    return None
+
+
+# --- worker-process work --------------------------------------------------------------------------
+
+
+def fit_long_edge(img: Any, size: int) -> Any:
+    """``img`` with its long edge ``size`` (the generator's own resize, so pixels match)."""
+    from PIL import Image
+
+    w, h = img.size
+    scale = size / max(w, h)
+    if scale == 1:
+        return img
+    new = (max(1, round(w * scale)), max(1, round(h * scale)))
+    method = Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC
+    return img.resize(new, method)
+
+
+def render_preview_files(params: dict[str, Any], source: str, size: int, strength: int, seed: int, preview: str, thumb: str) -> tuple[int, int]:
+    """Worker process: render the style's whole look at ``strength`` over ``source`` (long edge
+    ``size``, effects seeded by ``seed``) and write the preview and its thumbnail."""
+    from desktop.imaging.intake import load_image
+    from desktop.imaging.looks import render_look
+    from desktop.imaging.thumbnails import save_preview, save_thumbnail
+
+    photo = fit_long_edge(load_image(source).image, size)
+    img = render_look(photo, params, strength=strength, seed=seed)
+    save_preview(img, preview)
+    save_thumbnail(img, thumb)
+    return img.width, img.height
+
+
+def quality_at(params: dict[str, Any], analysis: dict[str, Any], description: str, strength: int) -> dict[str, Any]:
+    """Worker process: the style's quality figures at ``strength`` (see
+    ``desktop.generators.local.quality_figures``)."""
+    from desktop.generators.local import StylePlan, quality_figures
+    from desktop.imaging.analysis import Analysis
+    from desktop.imaging.lut import GradeStats, build_lut
+
+    grade = GradeStats.from_dict(params["grade"])
+    plan = StylePlan(
+        lut=build_lut(grade, strength=strength / 100),
+        looks=[],
+        seed=int(params.get("seed") or 1),
+        analysis=Analysis.from_dict(analysis),
+        description=description,
+        strength=strength / 100,
+        grade=grade,
+    )
+    return quality_figures(plan)
+
+
+# --- the handler ------------------------------------------------------------------------------------
+
+
+@register(JOB_TYPE, title="Change style strength", retry_safe=True, validate=validate_payload)
+async def change_strength(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    from desktop.library import Library
+
+    paths = ctx.services["paths"]
+    db = ctx.services["db"]
+    validate_payload(payload)  # rows queued by older versions, or written around the engine
+    style_id, strength = int(payload["style"]), int(payload["strength"])
+    result = {"table": "styles", "id": style_id, "strength": strength}
+    library = Library(db, paths)
+    style = await asyncio.to_thread(library.require, style_id)
+    if style.params.get("strength_job") == ctx.id:
+        ctx.log.info("style %d already has the strength of this job; tidying up only", style_id)
+        await asyncio.to_thread(_remove_unreferenced, db, style_id, style.folder)
+        return result
+    reason = not_adjustable(style)
+    if reason:
+        raise UserError(reason)
+    work = paths.tmp_dir / f"job-{ctx.id}-{ctx.attempt}-{uuid.uuid4().hex[:8]}"
+    work.mkdir(parents=True)
+    try:
+        await _change(ctx, style, strength, work, db)
+    finally:  # also after a cancel or LeaseLost: the half-made files go
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: Any) -> None:
+    from desktop.imaging.lut import build_lut, write_cube
+    from desktop.jobs import processes
+    from desktop.resources import sample_photos
+
+    params = style.params
+    ctx.progress(0.05, f"Re-writing the .cube at {strength} %")
+    notes = await ctx.run_in_thread(_provenance, style, strength)
+    lut = await ctx.run_in_thread(_lut_at, params["grade"], strength, build_lut)
+    await ctx.run_in_thread(write_cube, work / "style.cube", lut, style.name, notes=notes)
+
+    images: list[tuple[int, str, str, int, int]] = []  # position, preview name, thumb name, w, h
+    if params.get("backend", style.generator) == "local" and style.images:
+        samples = sample_photos()
+        sources = preview_sources(params, len(style.images), samples)
+        seed = int(params.get("seed") or 1)
+        total = len(style.images)
+        for i, image in enumerate(style.images):
+            ctx.progress(0.1 + 0.75 * i / total, f"Rendering preview {i + 1} of {total}")
+            source = _source_path(sources[i], style.reference_path, samples) if i < len(sources) else None
+            if source is None or not source.is_file():
+                ctx.log.warning("preview %d of style %d: its photo %s is gone; left as it was", i + 1, style.id, sources[i:i + 1])
+                continue
+            size = max(image.width, image.height) or int(params.get("size") or 768)
+            preview = f"preview-{image.position + 1}.j{ctx.id}.jpg"
+            thumb = f"thumb-{image.position + 1}.j{ctx.id}.webp"
+            w, h = await processes.run(
+                render_preview_files, params, str(source), size, strength, seed + i, str(work / preview), str(work / thumb)
+            )
+            ctx.check()
+            images.append((image.position, preview, thumb, w, h))
+    quality = None
+    if style.analysis and isinstance(params.get("quality"), dict):
+        ctx.progress(0.88, "Measuring the match to the reference")
+        quality = await processes.run(quality_at, params, style.analysis, style.description, strength)
+    ctx.progress(0.95, "Saving the style")
+    ctx.check()  # the last moment a cancel can stop it
+    # Not ctx.run_in_thread: a cancel arriving during the commit must not undo a saved change.
+    old = await asyncio.to_thread(
+        _commit, db, style, work, strength=strength, images=images, quality=quality, job_id=ctx.id, fence=ctx.verify_owned
+    )
+    await asyncio.to_thread(_remove_files, style.folder, old)
+    ctx.log.info("style %d now grades at %d %%", style.id, strength)
+
+
+def _lut_at(grade: dict[str, Any], strength: int, build_lut: Any) -> Any:
+    from desktop.imaging.lut import GradeStats
+
+    return build_lut(GradeStats.from_dict(grade), strength=strength / 100)
+
+
+def _provenance(style: Any, strength: int) -> list[str]:
+    """The new .cube's comment lines: as a new style's, at the new strength. The reference's
+    hash comes from the reference file, or from the old .cube when the file is gone."""
+    from desktop.imaging.lut import provenance
+
+    params = style.params
+    reference = None
+    if style.reference_path is not None and style.reference_path.is_file():
+        reference = style.reference_path.read_bytes()
+    lines = provenance(
+        description=style.description,
+        generator=params.get("backend", style.generator),
+        strength=strength / 100,
+        reference=reference,
+        in_cube=params.get("in_cube") or (),
+        effects=params.get("effects") or (),
+    )
+    if reference is None and style.lut_path is not None and style.lut_path.is_file():
+        with open(style.lut_path, encoding="ascii", errors="replace") as fh:
+            old = next((ln[2:].rstrip("\n") for ln in fh if ln.startswith("# Reference SHA-256:")), None)
+        if old:
+            lines = [old if ln.startswith("Reference SHA-256:") else ln for ln in lines]
+    return lines
+
+
+def _commit(
+    db: Any,
+    style: Any,
+    work: Path,
+    *,
+    strength: int,
+    images: list[tuple[int, str, str, int, int]],
+    quality: dict[str, Any] | None,
+    job_id: int,
+    fence: Any = None,
+) -> list[str]:
+    """Move the new files in and point the rows at them, in one transaction; returns the
+    stored paths of the files the rows no longer use. On failure the folder is as it was."""
+    from sqlalchemy import select
+
+    from desktop.db.models import Style, StyleImage
+
+    folder: Path = style.folder
+    cube: Path = style.lut_path
+    moved: list[Path] = []
+    backup = work / "previous.cube"
+    replaced = False
+    try:
+        with db.write_session() as s:
+            if fence is not None:
+                fence(s)
+            row = s.scalar(select(Style).where(Style.id == style.id).with_for_update())
+            if row is None:
+                raise UserError(f"“{style.name}” was deleted while its strength was being changed; nothing was saved.")
+            params = json.loads(row.params) if row.params else {}
+            if params.get("strength_job") == job_id:
+                return []
+            rows = {img.position: img for img in s.scalars(select(StyleImage).where(StyleImage.style_id == style.id))}
+            old: list[str] = []
+            for position, preview, thumb, w, h in images:
+                img = rows.get(position)
+                if img is None:
+                    continue
+                for name in (preview, thumb):
+                    os.replace(work / name, folder / name)
+                    moved.append(folder / name)
+                old += [img.path, img.thumb_path]
+                img.path = f"{row.folder}/{preview}"
+                img.thumb_path = f"{row.folder}/{thumb}"
+                img.width, img.height = w, h
+            if cube.is_file():
+                shutil.copyfile(cube, backup)
+            os.replace(work / "style.cube", cube)
+            replaced = True
+            params["strength"] = strength
+            params["strength_job"] = job_id
+            if quality is not None:
+                params["quality"] = quality
+            row.params = json.dumps(params)
+        return old
+    except BaseException:
+        for path in moved:
+            path.unlink(missing_ok=True)
+        if replaced and backup.is_file():
+            os.replace(backup, cube)
+        raise
+
+
+def _remove_files(folder: Path | None, stored: list[str]) -> None:
+    """Remove the old previews the rows no longer point at: only plain files directly in the
+    style's folder (the real one, inside the library), never a symlink's target."""
+    if folder is None:
+        return
+    for rel in stored:
+        path = folder / Path(rel).name
+        if path.is_symlink() or not path.is_file() or not _PREVIEW_FILE.match(path.name):
+            continue
+        try:
+            path.unlink()
+        except OSError as exc:
+            log.warning("Could not remove the old preview %s: %s", path, exc)
+
+
+def _remove_unreferenced(db: Any, style_id: int, folder: Path | None) -> None:
+    """After a crash between the commit and the tidying: remove the previews and thumbnails in
+    the style's folder that no row points at. Runs under the write lock (and the style's row
+    lock), so a strength job moving its files in right now cannot lose them."""
+    from sqlalchemy import select
+
+    from desktop.db.models import Style, StyleImage
+
+    if folder is None or not folder.is_dir():
+        return
+    with db.write_session() as s:
+        if s.scalar(select(Style.id).where(Style.id == style_id).with_for_update()) is None:
+            return
+        used = {Path(p).name for img in s.scalars(select(StyleImage).where(StyleImage.style_id == style_id)) for p in (img.path, img.thumb_path)}
+        for entry in folder.iterdir():
+            if entry.name in used or not _PREVIEW_FILE.match(entry.name) or entry.is_symlink() or not entry.is_file():
+                continue
+            entry.unlink(missing_ok=True)

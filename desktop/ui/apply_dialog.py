@@ -1,0 +1,537 @@
+"""The apply dialog (``applyDialog``): apply one style to photos (files and folders).
+
+It shows what the inputs expand to (count, total size, files skipped as not images, listed on
+demand), the output folder (default: a new folder named after the style beside the first
+input; Browse…), the output format, JPEG/WebP quality, an optional long-edge resize, the
+strength (default: the style's own), keep metadata and include subfolders, and a before/after
+view of the first photo that follows the strength (rendered off the GUI thread on a proxy).
+
+Every check that touches the disk (walking folders, probing the output folder) runs on a worker
+thread; a bad choice gets one sentence here and Start stays disabled. Start queues the batch
+(``enqueue_apply``, off the GUI thread) and emits ``jobStarted``; the window follows the job in
+its progress dialog. Nothing is created before Start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QImage
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.errors import UserError
+from desktop.ui.apply_preview import ProxyPreview
+from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.before_after import BeforeAfterView
+from desktop.ui.tones import Tone, ToneLabel
+
+log = logging.getLogger(__name__)
+
+FORMATS = (("Same as input", "same"), ("JPEG", "jpeg"), ("PNG", "png"), ("TIFF", "tiff"), ("WebP", "webp"))
+CHECK_DELAY_MS = 250  # typing in the output field: check the folder once typing pauses
+DEFAULT_LONG_EDGE = 2048
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"  # pragma: no cover
+
+
+def _plan(inputs: list[str], recursive: bool, style_name: str) -> tuple[Any, str]:
+    """Blocking: the inputs' plan and the default output folder."""
+    from desktop.pipelines.style_apply import default_output_folder, plan_apply
+
+    plan = plan_apply(inputs, recursive=recursive)
+    return plan, str(default_output_folder(style_name, inputs[0]))
+
+
+def _check_out(text: str) -> str:
+    from desktop.pipelines.style_apply import check_output_folder
+
+    if not text.strip():
+        raise UserError("Choose an output folder for the styled photos.")
+    if not os.path.isabs(os.path.expanduser(text.strip())):
+        raise UserError("The output folder must be a full path, like /home/me/Pictures/styled.")
+    return str(check_output_folder(text.strip()))
+
+
+class ApplyDialog(QDialog):
+    jobStarted = Signal(int)  # the queued job's id
+
+    def __init__(self, runtime: Any, style_id: int, inputs: list[str] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("applyDialog")
+        self.setWindowTitle("Apply style to photos")
+        self.setAcceptDrops(True)
+        self.setMinimumWidth(560)
+        self.runtime = runtime
+        self.style_id = style_id
+        self.style: Any = None
+        self.inputs: list[str] = [str(p) for p in (inputs or [])]
+        self.plan: Any = None
+        self.job_id: int | None = None
+        self._plan_error = ""
+        self._out_error = ""
+        self._start_error = ""
+        self._planning = False
+        self._plan_again = False
+        self._out_checked: str | None = None  # the output text the last check was for
+        self._out_edited = False  # the person typed or browsed an output folder
+        self._starting = False
+        self._build()
+        self.preview = ProxyPreview(self)
+        self.preview.ready.connect(self._preview_ready)
+        self.preview.failed.connect(lambda text: self.before_after.set_message(text))
+        self._out_timer = QTimer(self)
+        self._out_timer.setSingleShot(True)
+        self._out_timer.setInterval(CHECK_DELAY_MS)
+        self._out_timer.timeout.connect(self._check_output)
+        self.finished.connect(lambda _r: self.preview.stop())
+        spawn(self._load(), name="apply-dialog-load")
+
+    # --- building ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(20, 18, 20, 14)
+        lay.setSpacing(10)
+        self.title = QLabel("Apply style to photos")
+        self.title.setObjectName("applyTitleLabel")
+        font = QFont(self.title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.title.setFont(font)
+        lay.addWidget(self.title)
+
+        # inputs: the summary, Details, add more
+        inputs_row = QHBoxLayout()
+        self.inputs_label = QLabel("Looking at the photos…")
+        self.inputs_label.setObjectName("applyInputsLabel")
+        self.inputs_label.setWordWrap(True)
+        self.inputs_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        inputs_row.addWidget(self.inputs_label, 1)
+        self.skipped_button = QPushButton("Details")
+        self.skipped_button.setObjectName("applySkippedButton")
+        self.skipped_button.setCheckable(True)
+        self.skipped_button.setToolTip("Show or hide the files that are skipped")
+        self.skipped_button.toggled.connect(self._toggle_skipped)
+        self.skipped_button.hide()
+        inputs_row.addWidget(self.skipped_button)
+        self.add_files_button = QPushButton("Add photos…")
+        self.add_files_button.setObjectName("applyAddFilesButton")
+        self.add_files_button.setToolTip("Choose more photos (or drop photos and folders on this window)")
+        self.add_files_button.clicked.connect(self._browse_files)
+        self.add_folder_button = QPushButton("Add folder…")
+        self.add_folder_button.setObjectName("applyAddFolderButton")
+        self.add_folder_button.setToolTip("Choose a folder of photos")
+        self.add_folder_button.clicked.connect(self._browse_input_folder)
+        inputs_row.addWidget(self.add_files_button)
+        inputs_row.addWidget(self.add_folder_button)
+        lay.addLayout(inputs_row)
+        self.skipped_list = QPlainTextEdit()
+        self.skipped_list.setObjectName("applySkippedList")
+        self.skipped_list.setReadOnly(True)
+        self.skipped_list.setMaximumHeight(90)
+        self.skipped_list.setAccessibleName("Files skipped: not images")
+        self.skipped_list.hide()
+        lay.addWidget(self.skipped_list)
+
+        # the before/after view and the strength under it
+        self.before_after = BeforeAfterView()
+        self.before_after.set_message("Preparing the preview…")
+        lay.addWidget(self.before_after, 1)
+        strength_row = QHBoxLayout()
+        strength_label = QLabel("&Strength")
+        self.strength = QSlider(Qt.Orientation.Horizontal)
+        self.strength.setObjectName("applyStrengthSlider")
+        self.strength.setRange(0, 100)
+        self.strength.setValue(100)
+        self.strength.setPageStep(10)
+        self.strength.setAccessibleName("Strength")
+        self.strength.setToolTip("How strongly the style is applied: 0 % leaves the photos as they are")
+        strength_label.setBuddy(self.strength)
+        self.strength_value = QLabel("100 %")
+        self.strength_value.setObjectName("applyStrengthValue")
+        self.strength_value.setMinimumWidth(self.strength_value.fontMetrics().horizontalAdvance("100 %") + 6)
+        self.strength_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.strength.valueChanged.connect(self._strength_changed)
+        strength_row.addWidget(strength_label)
+        strength_row.addWidget(self.strength, 1)
+        strength_row.addWidget(self.strength_value)
+        lay.addLayout(strength_row)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(8)
+        out_row = QHBoxLayout()
+        self.out_edit = QLineEdit()
+        self.out_edit.setObjectName("applyOutputEdit")
+        self.out_edit.setAccessibleName("Output folder")
+        self.out_edit.setToolTip("Where the styled photos go (made if it does not exist; nothing is overwritten)")
+        self.out_edit.textEdited.connect(self._out_typed)
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.setObjectName("applyBrowseButton")
+        self.browse_button.setToolTip("Choose the output folder")
+        self.browse_button.clicked.connect(self._browse_output)
+        out_row.addWidget(self.out_edit, 1)
+        out_row.addWidget(self.browse_button)
+        out_label = QLabel("&Output folder")
+        out_label.setBuddy(self.out_edit)
+        form.addRow(out_label, out_row)
+
+        fmt_row = QHBoxLayout()
+        self.format = QComboBox()
+        self.format.setObjectName("applyFormatCombo")
+        self.format.setAccessibleName("Format")
+        for text, value in FORMATS:
+            self.format.addItem(text, value)
+        self.format.currentIndexChanged.connect(self._format_changed)
+        self.quality = QSpinBox()
+        self.quality.setObjectName("applyQualitySpin")
+        self.quality.setRange(1, 100)
+        self.quality.setValue(92)
+        self.quality.setAccessibleName("Quality")
+        self.quality.setToolTip("JPEG and WebP quality (1–100)")
+        quality_label = QLabel("&Quality")
+        quality_label.setBuddy(self.quality)
+        fmt_row.addWidget(self.format, 1)
+        fmt_row.addSpacing(12)
+        fmt_row.addWidget(quality_label)
+        fmt_row.addWidget(self.quality)
+        fmt_label = QLabel("&Format")
+        fmt_label.setBuddy(self.format)
+        form.addRow(fmt_label, fmt_row)
+
+        size_row = QHBoxLayout()
+        self.resize_check = QCheckBox("&Resize to a long edge of")
+        self.resize_check.setObjectName("applyResizeCheck")
+        self.long_edge = QSpinBox()
+        self.long_edge.setObjectName("applyLongEdgeSpin")
+        self.long_edge.setRange(16, 30000)
+        self.long_edge.setValue(DEFAULT_LONG_EDGE)
+        self.long_edge.setSuffix(" px")
+        self.long_edge.setAccessibleName("Long edge in pixels")
+        self.long_edge.setToolTip("Bigger photos are made smaller to this long edge; smaller ones are never enlarged")
+        self.long_edge.setEnabled(False)
+        self.resize_check.toggled.connect(self.long_edge.setEnabled)
+        size_row.addWidget(self.resize_check)
+        size_row.addWidget(self.long_edge)
+        size_row.addStretch(1)
+        form.addRow("", size_row)
+
+        options_row = QHBoxLayout()
+        self.metadata_check = QCheckBox("Keep &metadata")
+        self.metadata_check.setObjectName("applyMetadataCheck")
+        self.metadata_check.setChecked(True)
+        self.metadata_check.setToolTip("Carry EXIF, DPI and a colour profile over to the styled photos")
+        self.subfolders_check = QCheckBox("Include s&ubfolders")
+        self.subfolders_check.setObjectName("applySubfoldersCheck")
+        self.subfolders_check.setToolTip("Also take the photos in folders inside the folders given")
+        self.subfolders_check.toggled.connect(lambda _on: self.replan())
+        options_row.addWidget(self.metadata_check)
+        options_row.addSpacing(16)
+        options_row.addWidget(self.subfolders_check)
+        options_row.addStretch(1)
+        form.addRow("", options_row)
+        lay.addLayout(form)
+
+        self.error = ToneLabel(tone=Tone.ERROR)
+        self.error.setObjectName("applyErrorLabel")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        lay.addWidget(self.error)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("applyCancelButton")
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.clicked.connect(self.reject)
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("applyStartButton")
+        self.start_button.setDefault(True)
+        self.start_button.setEnabled(False)
+        self.start_button.clicked.connect(self.start)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.start_button)
+        lay.addLayout(buttons)
+        self._format_changed()
+
+    # --- loading and planning ------------------------------------------------------------------
+    async def _load(self) -> None:
+        from desktop.library import Library
+        from desktop.pipelines.style_apply import style_strength
+
+        library = Library(self.runtime.db, self.runtime.paths)
+        try:
+            self.style = await run_blocking(library.require, self.style_id)
+        except UserError as exc:
+            self._plan_error = str(exc)
+            self._update_state()
+            return
+        self.title.setText(f"Apply “{self.style.name}” to photos")
+        self.setWindowTitle(f"Apply {self.style.name}")
+        self.strength.blockSignals(True)
+        self.strength.setValue(round(style_strength(self.style.params or {})))
+        self.strength.blockSignals(False)
+        self.strength_value.setText(f"{self.strength.value()} %")
+        self.replan()
+
+    def add_inputs(self, paths: list[str]) -> None:
+        """More photos or folders (Add…, or a drop on the dialog)."""
+        known = set(self.inputs)
+        self.inputs += [p for p in (str(x) for x in paths) if p not in known]
+        self.replan()
+
+    def replan(self) -> None:
+        """Expand the inputs again (on a worker thread): after a change of inputs or of
+        'Include subfolders'."""
+        if self.style is None:
+            return
+        if self._planning:
+            self._plan_again = True
+            return
+        self._planning = True
+        self._update_state()
+        spawn(self._replan(), name="apply-dialog-plan")
+
+    async def _replan(self) -> None:
+        try:
+            while True:
+                self._plan_again = False
+                if not self.inputs:
+                    self.plan, self._plan_error = None, ""
+                    self._show_plan()
+                else:
+                    try:
+                        plan, default_out = await run_blocking(_plan, list(self.inputs), self.subfolders_check.isChecked(), self.style.name)
+                    except UserError as exc:
+                        self.plan, self._plan_error = None, str(exc)
+                    else:
+                        self.plan, self._plan_error = plan, ""
+                        if not self._out_edited:  # the default follows the inputs until the person chooses
+                            self.out_edit.setText(default_out)
+                    self._show_plan()
+                if not self._plan_again:
+                    break
+        finally:
+            self._planning = False
+        self._check_output()
+
+    def _show_plan(self) -> None:
+        plan = self.plan
+        if plan is None:
+            self.inputs_label.setText(
+                "No photos yet: add photos or a folder, or drop them on this window." if not self.inputs else "No photos to apply the style to."
+            )
+            self.skipped_button.hide()
+            self.skipped_list.hide()
+            self.before_after.clear()
+            self.before_after.set_message("The first photo shows here.")
+            self.preview.set_source(None, None)
+        else:
+            n = len(plan.files)
+            text = f"{n} photo{'s' if n != 1 else ''} · {human_size(plan.total_bytes)}"
+            if plan.skipped:
+                text += f"\n{plan.skipped_sentence}"
+            self.inputs_label.setText(text)
+            self.inputs_label.setToolTip("\n".join(str(p) for p in plan.files[:20]) + ("\n…" if n > 20 else ""))
+            self.skipped_button.setVisible(bool(plan.skipped))
+            self.skipped_list.setPlainText("\n".join(str(p) for p in plan.skipped))
+            self.skipped_list.setVisible(bool(plan.skipped) and self.skipped_button.isChecked())
+            first = str(plan.files[0])
+            if self.preview.source_path() != first:
+                self.before_after.clear()
+                self.before_after.set_message("Preparing the preview…")
+                self.preview.set_source(self.style, first)
+            self.preview.request(self.strength.value())
+        self.start_button.setText(f"Apply to {len(plan.files)} photo{'s' if len(plan.files) != 1 else ''}" if plan else "Start")
+        self._update_state()
+
+    # --- output folder -------------------------------------------------------------------------
+    def _out_typed(self, _text: str) -> None:
+        self._out_edited = True
+        self._out_checked = None
+        self._update_state()
+        self._out_timer.start()
+
+    def set_output(self, folder: str) -> None:
+        self._out_edited = True
+        self.out_edit.setText(folder)
+        self._out_checked = None
+        self._check_output()
+
+    def _check_output(self) -> None:
+        spawn(self._check_output_async(), name="apply-dialog-out")
+
+    async def _check_output_async(self) -> None:
+        text = self.out_edit.text()
+        try:
+            await run_blocking(_check_out, text)
+            error = ""
+        except UserError as exc:
+            error = str(exc)
+        if text == self.out_edit.text():  # not typed over meanwhile
+            self._out_error = error
+            self._out_checked = text
+            self._update_state()
+
+    def _browse_output(self) -> None:
+        dialog = QFileDialog(self, "Choose the output folder")
+        dialog.setObjectName("applyOutputFolderDialog")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        current = self.out_edit.text().strip()
+        start = Path(current) if current else Path.home()
+        while not start.exists() and start.parent != start:
+            start = start.parent
+        dialog.setDirectory(str(start))
+        dialog.fileSelected.connect(self.set_output)
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
+
+    def _browse_files(self) -> None:
+        dialog = QFileDialog(self, "Add photos")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setNameFilter("Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp *.gif);;All files (*)")
+        dialog.filesSelected.connect(lambda files: self.add_inputs(list(files)))
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
+
+    def _browse_input_folder(self) -> None:
+        dialog = QFileDialog(self, "Add a folder of photos")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.fileSelected.connect(lambda folder: self.add_inputs([folder]))
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
+
+    # --- options -------------------------------------------------------------------------------
+    def _format_changed(self, *_args: object) -> None:
+        fmt = self.format.currentData()
+        self.quality.setEnabled(fmt in ("same", "jpeg", "webp"))
+
+    def _strength_changed(self, value: int) -> None:
+        self.strength_value.setText(f"{value} %")
+        self.preview.request(value)
+
+    def _preview_ready(self, before: QImage, after: QImage, _strength: float) -> None:
+        self.before_after.set_images(before, after)
+
+    def _toggle_skipped(self, on: bool) -> None:
+        self.skipped_list.setVisible(on and self.plan is not None and bool(self.plan.skipped))
+        self.skipped_button.setText("Hide details" if on else "Details")
+
+    def options(self) -> dict[str, Any]:
+        """The choices as ``enqueue_apply`` keywords."""
+        return {
+            "out": self.out_edit.text().strip(),
+            "format": self.format.currentData(),
+            "quality": self.quality.value(),
+            "long_edge": self.long_edge.value() if self.resize_check.isChecked() else None,
+            "strength": float(self.strength.value()),
+            "keep_metadata": self.metadata_check.isChecked(),
+            "recursive": self.subfolders_check.isChecked(),
+        }
+
+    # --- state ---------------------------------------------------------------------------------
+    def problem(self) -> str:
+        """The one sentence that keeps Start disabled ('' when there is none)."""
+        if self._start_error:
+            return self._start_error
+        if self._plan_error:
+            return self._plan_error
+        if self.plan is not None and self._out_error and self._out_checked == self.out_edit.text():
+            return self._out_error
+        return ""
+
+    def ready(self) -> bool:
+        return (
+            self.style is not None
+            and self.plan is not None
+            and not self._planning
+            and not self._starting
+            and self._out_checked == self.out_edit.text()
+            and not self._out_error
+            and not self._plan_error
+        )
+
+    def _update_state(self) -> None:
+        sentence = self.problem()
+        self.error.setText(sentence)
+        self.error.setVisible(bool(sentence))
+        self.start_button.setEnabled(self.ready())
+
+    # --- start ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        if not self.ready():
+            return
+        self._starting = True
+        self._start_error = ""
+        self._update_state()
+        spawn(self._start(), name="apply-dialog-start")
+
+    async def _start(self) -> None:
+        from desktop.pipelines.style_apply import enqueue_apply
+
+        opts = self.options()
+        try:
+            job_id = await run_blocking(enqueue_apply, self.runtime, self.style_id, list(self.inputs), **opts)
+        except UserError as exc:
+            self._start_error = str(exc)
+            self._starting = False
+            self._update_state()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a bug: the log has the traceback, the dialog a sentence
+            log.exception("Queuing the batch failed")
+            self._start_error = "The batch could not be queued; the details are in the log file."
+            self._starting = False
+            self._update_state()
+            return
+        self.job_id = job_id
+        self.jobStarted.emit(job_id)
+        self.accept()
+
+    # --- drops ---------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt naming
+        paths = local_paths(event.mimeData().urls())
+        if paths:
+            self.add_inputs(paths)
+            event.acceptProposedAction()
+
+
+def local_paths(urls: list[QUrl]) -> list[str]:
+    return [u.toLocalFile() for u in urls if u.isLocalFile() and u.toLocalFile()]

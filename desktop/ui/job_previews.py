@@ -1,0 +1,33 @@
+"""What a running style job has rendered so far, for the progress dialog's thumbnail.
+
+A batch's finished outputs come from its items (``job_items``); a generation job has no items,
+so its previews are found in its work folder (``tmp/job-<id>-<attempt>-<random>/``) before they
+are moved into the library. A preview counts once its thumbnail exists, because the thumbnail
+is written after it: a preview still being written is never shown. No Qt here: this runs on a
+worker thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A finished preview, shaped like a batch's done item (``status``, ``output``)."""
+
+    output: str
+    status: str = "done"
+
+
+def generation_previews(tmp_dir: Path, job_id: int) -> list[Rendered]:
+    """Blocking: the previews job ``job_id`` has finished so far, oldest first."""
+    found: list[tuple[int, str]] = []
+    for thumb in Path(tmp_dir).glob(f"job-{int(job_id)}-*/thumb-*.webp"):
+        number = thumb.name[len("thumb-") : -len(".webp")]
+        preview = thumb.with_name(f"preview-{number}.jpg")
+        try:
+            found.append((thumb.stat().st_mtime_ns, str(preview)))
+        except OSError:  # moved into the library (or cleaned up) meanwhile
+            continue
+    return [Rendered(path) for _, path in sorted(found)]

@@ -1,0 +1,285 @@
+"""The detail pane's strength editor: a slider (``styleStrengthSlider``, 0–100 %), a live
+before/after (``styleStrengthPreview``) on a sample photo or on the style's reference, and
+"Save strength" (``styleStrengthSaveButton``), which asks for a ``style.strength`` job.
+
+The preview renders the style's whole look (``desktop.imaging.looks.render_look``: its grade at
+the slider's strength, then its effects) over a small copy of the photo on a worker thread.
+Moves of the slider are coalesced: while one render runs, only the latest value waits, so the
+preview follows the slider without a queue of stale renders.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.library import StyleInfo
+from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.before_after import BeforeAfterView
+from desktop.ui.tones import Tone, ToneLabel
+
+log = logging.getLogger(__name__)
+
+PROXY_EDGE = 360  # long edge of the photo the live preview renders
+SAMPLE, REFERENCE = "sample", "reference"
+
+
+@dataclass(frozen=True)
+class _Want:
+    style_id: int
+    source: str
+    strength: int
+
+
+def proxy_of(path: str) -> Any:
+    """Blocking: the photo at ``PROXY_EDGE`` long edge (a PIL image, sRGB)."""
+    from desktop.imaging.intake import load_image
+    from desktop.pipelines.style_strength import fit_long_edge
+
+    img = load_image(path, draft_size=(PROXY_EDGE * 2, PROXY_EDGE * 2)).image.convert("RGB")
+    return fit_long_edge(img, PROXY_EDGE) if max(img.size) > PROXY_EDGE else img
+
+
+def to_qimage(img: Any) -> QImage:
+    """A PIL RGB image as a QImage that owns its pixels (safe on any thread)."""
+    rgb = img.convert("RGB") if img.mode != "RGB" else img
+    data = rgb.tobytes("raw", "RGB")
+    return QImage(data, rgb.width, rgb.height, rgb.width * 3, QImage.Format.Format_RGB888).copy()
+
+
+def render_pair(proxy: Any, params: dict[str, Any], strength: int) -> tuple[QImage, QImage]:
+    """Blocking: (before, after) of the style's whole look at ``strength`` on ``proxy``."""
+    from desktop.imaging.looks import render_look
+
+    after = render_look(proxy, params, strength=strength, seed=int(params.get("seed") or 0))
+    return to_qimage(proxy), to_qimage(after)
+
+
+def sample_photo_for(style: StyleInfo) -> str | None:
+    """The sample photo the strength preview shows: the one the style's first sample preview
+    was rendered over (so the preview matches a picture the pane shows)."""
+    from desktop.pipelines.style_strength import REFERENCE as REF
+    from desktop.pipelines.style_strength import preview_sources
+    from desktop.resources import sample_photos
+
+    samples = sample_photos()
+    if not samples:
+        return None
+    sources = preview_sources(style.params, max(1, len(style.images)), samples)
+    for name in sources:
+        if name != REF:
+            for photo in samples:
+                if photo.name == name:
+                    return str(photo)
+    return str(samples[int(style.params.get("seed") or 0) % len(samples)])
+
+
+class StrengthEditor(QWidget):
+    saveRequested = Signal(int)  # the strength (0..100) to save
+    rendered = Signal(int)  # the strength the before/after now shows
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("styleStrengthEditor")
+        self.style: StyleInfo | None = None
+        self.saved = 0  # the style's stored strength
+        self.saving = False
+        self._want: _Want | None = None
+        self._shown: _Want | None = None
+        self._rendering = False
+        self._proxies: dict[tuple[int, str], Any] = {}
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(6)
+
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("styleStrengthSlider")
+        self.slider.setRange(0, 100)
+        self.slider.setSingleStep(1)
+        self.slider.setPageStep(10)
+        self.slider.setAccessibleName("Strength")
+        self.slider.setToolTip("How strongly the style grades, from 0 % (the photo as it is) to 100 % (the whole grade)")
+        self.value_label = QLabel("0 %")
+        self.value_label.setObjectName("styleStrengthValue")
+        self.value_label.setMinimumWidth(self.value_label.fontMetrics().horizontalAdvance("100 %") + 4)
+        self.value_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.value_label)
+        lay.addLayout(row)
+
+        toggle = QHBoxLayout()
+        toggle.setSpacing(0)
+        self.sample_button = QToolButton()
+        self.sample_button.setObjectName("styleStrengthSampleButton")
+        self.sample_button.setText("On a sample")
+        self.sample_button.setToolTip("Preview the strength on a sample photo")
+        self.reference_button = QToolButton()
+        self.reference_button.setObjectName("styleStrengthReferenceButton")
+        self.reference_button.setText("On the reference")
+        self.reference_button.setToolTip("Preview the strength on the style's reference photo")
+        self.sources = QButtonGroup(self)
+        for i, button in enumerate((self.sample_button, self.reference_button)):
+            button.setCheckable(True)
+            button.setAccessibleName(button.text())
+            button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+            self.sources.addButton(button, i)
+            toggle.addWidget(button)
+        self.sample_button.setChecked(True)
+        toggle.addStretch(1)
+        lay.addLayout(toggle)
+
+        self.preview = BeforeAfterView()
+        self.preview.setObjectName("styleStrengthPreview")
+        self.preview.setAccessibleName("Strength preview, before and after")
+        self.preview.setMinimumSize(200, 150)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.preview.setFixedHeight(200)
+        lay.addWidget(self.preview)
+
+        bottom = QHBoxLayout()
+        self.note = ToneLabel(tone=Tone.DIM)
+        self.note.setObjectName("styleStrengthNote")
+        self.note.setWordWrap(True)
+        self.save_button = QPushButton("Save strength")
+        self.save_button.setObjectName("styleStrengthSaveButton")
+        self.save_button.setToolTip("Re-write the style's .cube and previews at this strength")
+        self.save_button.setAccessibleName("Save strength")
+        bottom.addWidget(self.note, 1)
+        bottom.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(bottom)
+
+        self.slider.valueChanged.connect(self._moved)
+        self.sources.idClicked.connect(lambda _id: self._schedule())
+        self.save_button.clicked.connect(lambda: self.saveRequested.emit(self.slider.value()))
+
+    # --- the style ------------------------------------------------------------------------
+    def set_style(self, style: StyleInfo, reason: str | None) -> None:
+        """Show ``style``'s stored strength; ``reason`` says why it cannot be changed (or None)."""
+        new_style = self.style is None or self.style.id != style.id
+        if new_style:
+            self._proxies.clear()
+            self.preview.clear()
+            self._shown = None
+        self.style = style
+        self.saving = False
+        self.saved = int(style.params.get("strength", 100) or 0)
+        adjustable = reason is None
+        for widget in (self.slider, self.value_label, self.preview, self.save_button, self.sample_button, self.reference_button):
+            widget.setVisible(adjustable)
+        has_reference = style.reference_path is not None
+        self.reference_button.setEnabled(has_reference)
+        if new_style:  # a new style starts on its reference, the photo its look came from
+            (self.reference_button if has_reference else self.sample_button).setChecked(True)
+        elif not has_reference:
+            self.sample_button.setChecked(True)
+        self.reference_button.setToolTip(
+            "Preview the strength on the style's reference photo" if has_reference else "This style has no reference photo"
+        )
+        self.slider.blockSignals(True)
+        self.slider.setValue(self.saved)
+        self.slider.blockSignals(False)
+        self._update_labels()
+        if adjustable:
+            self.note.set_tone(Tone.DIM)
+            self._schedule()
+        else:
+            self.note.set_tone(Tone.DIM)
+            self.note.setText(reason or "")
+
+    def set_saving(self, saving: bool, note: str | None = None, *, error: bool = False) -> None:
+        self.saving = saving
+        self._update_labels()
+        if note is not None:
+            self.note.set_tone(Tone.ERROR if error else Tone.DIM)
+            self.note.setText(note)
+
+    def source(self) -> str:
+        return REFERENCE if self.reference_button.isChecked() else SAMPLE
+
+    def _moved(self, _value: int) -> None:
+        self._update_labels()
+        self._schedule()
+
+    def _update_labels(self) -> None:
+        value = self.slider.value()
+        self.value_label.setText(f"{value} %")
+        self.slider.setAccessibleDescription(f"{value} per cent")
+        self.save_button.setEnabled(self.style is not None and not self.saving and value != self.saved)
+        if not self.saving and self.style is not None:
+            self.note.set_tone(Tone.DIM)
+            if value == self.saved:
+                self.note.setText(f"Saved at {self.saved} %.")
+            else:
+                self.note.setText(f"Saved at {self.saved} %; save to re-write the .cube and previews at {value} %.")
+
+    # --- the live preview -----------------------------------------------------------------
+    def shown(self) -> _Want | None:
+        """What the before/after shows now (style, photo, strength), or None."""
+        return self._shown
+
+    def _schedule(self) -> None:
+        if self.style is None:
+            return
+        self._want = _Want(self.style.id, self.source(), self.slider.value())
+        if not self._rendering:
+            self._rendering = True
+            spawn(self._render_latest(), name="strength-preview")
+
+    async def _render_latest(self) -> None:
+        try:
+            while self._want is not None and self._want != self._shown:
+                want = self._want
+                style = self.style
+                if style is None or style.id != want.style_id:
+                    return
+                proxy = await self._proxy(style, want.source)
+                if proxy is None:
+                    self.preview.clear()
+                    self.preview.set_message("The photo for this preview could not be read.")
+                    self._shown = want
+                    return
+                before, after = await run_blocking(render_pair, proxy, style.params, want.strength)
+                if self.style is None or self.style.id != want.style_id:
+                    return
+                self.preview.set_images(before, after)
+                self._shown = want
+                self.rendered.emit(want.strength)
+        except RuntimeError:  # the widget is gone (the window closed meanwhile)
+            return
+        finally:
+            self._rendering = False
+
+    async def _proxy(self, style: StyleInfo, source: str) -> Any:
+        key = (style.id, source)
+        if key in self._proxies:
+            return self._proxies[key]
+        if source == REFERENCE and style.reference_path is not None:
+            path: str | None = str(style.reference_path)
+        else:
+            path = await run_blocking(sample_photo_for, style)
+        proxy = None
+        if path:
+            try:
+                proxy = await run_blocking(proxy_of, path)
+            except Exception:  # noqa: BLE001 - an unreadable photo: the preview says so
+                log.warning("Could not read %s for the strength preview", path, exc_info=True)
+        self._proxies[key] = proxy
+        return proxy
