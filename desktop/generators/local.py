@@ -114,7 +114,7 @@ def render_preview(plan: StylePlan, index: int, *, size: int = 768) -> Image.Ima
 def render_photo(plan: StylePlan, path: str, index: int, *, size: int = 768) -> Image.Image:
     """Like ``render_preview``, over the photo at ``path`` (the style's reference) instead of a
     bundled sample."""
-    photo = _fit(load_image(path).image, size)
+    photo = fit_long_edge(load_image(path).image, size)
     return apply_looks(photo.filter(plan.lut), plan.looks, plan.seed + index)
 
 
@@ -166,7 +166,7 @@ def _sample(index: int, size: int) -> Image.Image:
         original = _decoded.get(path)
     if original is None:
         original = load_image(path).image
-    resized = _fit(original, size)
+    resized = fit_long_edge(original, size)
     with _lock:
         _decoded.setdefault(path, original)
         if len(_resized) > 32:
@@ -174,7 +174,8 @@ def _sample(index: int, size: int) -> Image.Image:
         return _resized.setdefault(key, resized)
 
 
-def _fit(img: Image.Image, size: int) -> Image.Image:
+def fit_long_edge(img: Image.Image, size: int) -> Image.Image:
+    """``img`` with its long edge ``size`` (LANCZOS down, BICUBIC up): how every preview is sized."""
     w, h = img.size
     scale = size / max(w, h)
     if scale == 1:

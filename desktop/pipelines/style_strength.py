@@ -123,15 +123,9 @@ def _source_path(source: str, reference: Path | None, samples: list[Path]) -> Pa
 
 def fit_long_edge(img: Any, size: int) -> Any:
     """``img`` with its long edge ``size`` (the generator's own resize, so pixels match)."""
-    from PIL import Image
+    from desktop.generators.local import fit_long_edge as fit
 
-    w, h = img.size
-    scale = size / max(w, h)
-    if scale == 1:
-        return img
-    new = (max(1, round(w * scale)), max(1, round(h * scale)))
-    method = Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC
-    return img.resize(new, method)
+    return fit(img, size)
 
 
 def render_preview_files(params: dict[str, Any], source: str, size: int, strength: int, seed: int, preview: str, thumb: str) -> tuple[int, int]:

@@ -190,14 +190,14 @@ def test_the_cube_file_reproduces_the_previews_grade(rt):
     style = Library(rt.db, rt.paths).require(rt.engine.get(job_id).result_dict()["id"])
     assert style.params["looks"] == [], "this description names no looks, so a preview is the grade alone"
     lut = read_cube(style.lut_path)
-    from desktop.generators.local import _fit
+    from desktop.generators.local import fit_long_edge
     from desktop.imaging.intake import load_image
     # preview 1 is the reference styled, preview 2 a sample photo: the .cube reproduces both
     sources = style.params["preview_sources"]
     assert sources[0] == "reference"
     photos = [SAMPLES[2], next(p for p in SAMPLES if p.name == sources[1])]
     for image, photo in zip(style.images, photos, strict=True):
-        sample = _fit(load_image(photo).image, 384)
+        sample = fit_long_edge(load_image(photo).image, 384)
         regraded = sample.filter(lut)
         buffer = io.BytesIO()
         regraded.save(buffer, "JPEG", quality=90, subsampling=0)  # the preview's own encoding: like with like
