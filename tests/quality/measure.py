@@ -49,13 +49,19 @@ def measure(img: Image.Image) -> Measures:
     )
 
 
+def rgb_pixels(img: Image.Image) -> list[tuple[int, int, int]]:
+    """Every pixel as (r, g, b), row by row (``Image.getdata`` is deprecated in Pillow 12)."""
+    raw = img.convert("RGB").tobytes()
+    return list(zip(raw[0::3], raw[1::3], raw[2::3], strict=True))
+
+
 def band_shift_hue(before: Image.Image, after: Image.Image, lo: float, hi: float) -> float | None:
     """Hue (degrees, Lab) of the mean (a, b) change of the near-neutral pixels (chroma < 12)
     whose lightness *after* is within lo..hi: the colour a split toning gives the greys in the
     result's shadows or highlights. None when the change is too small to have a hue."""
     da = db = 0.0
     n = 0
-    for p, q in zip(before.convert("RGB").getdata(), after.convert("RGB").getdata(), strict=True):
+    for p, q in zip(rgb_pixels(before), rgb_pixels(after), strict=True):
         lab = rgb_to_lab(p)
         out = rgb_to_lab(q)
         if lo <= out[0] <= hi and math.hypot(lab[1], lab[2]) < 12:
@@ -71,7 +77,7 @@ def band_hue(img: Image.Image, lo: float, hi: float) -> float | None:
     """Hue of the mean (a, b) of the pixels whose lightness is within lo..hi."""
     sa = sb = 0.0
     n = 0
-    for p in img.convert("RGB").getdata():
+    for p in rgb_pixels(img):
         lab = rgb_to_lab(p)
         if lo <= lab[0] <= hi:
             sa += lab[1]

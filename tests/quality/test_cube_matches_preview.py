@@ -113,6 +113,6 @@ def test_render_look_at_a_strength(samples):
     full = render_look(photo, params)
     assert largest_difference(full, photo.filter(plan.lut)) <= 1
     half = render_look(photo, params, strength=40)
-    d_half = sum(ImageChops.difference(half, photo).convert("L").getdata())
-    d_full = sum(ImageChops.difference(full, photo).convert("L").getdata())
+    d_half = sum(ImageChops.difference(half, photo).convert("L").tobytes())
+    d_full = sum(ImageChops.difference(full, photo).convert("L").tobytes())
     assert 0 < d_half < d_full
