@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--reference", metavar="PATH", help="a reference image")
     g.add_argument("--name", help="the style's name (default: from the description)")
     g.add_argument("--backend", choices=("local", "fal"), help="generator (default: the setting, local)")
-    g.add_argument("--previews", type=positive_int, help="number of previews, 1 to 8 (default 4)")
+    g.add_argument("--previews", type=positive_int, help="number of previews, 1 to 8 (default 4); the local generator makes at most 6: the reference, then each sample photo once")
     g.add_argument("--size", type=positive_int, help="long edge of the previews in pixels (default 768)")
     g.add_argument("--seed", type=whole_number, help="seed for repeatable looks")
     g.add_argument("--json", action="store_true", help="print the new style as JSON")

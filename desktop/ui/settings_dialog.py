@@ -94,7 +94,7 @@ class SettingsDialog(QDialog):
         self.preview_count.setRange(*PREVIEW_COUNT_RANGE)
         self.preview_count.setValue(min(PREVIEW_COUNT_RANGE[1], max(PREVIEW_COUNT_RANGE[0], settings.preview_count)))
         self.preview_count.setSuffix(" per style")
-        self._row(form, "&Previews", self.preview_count, "How many preview images a new style starts with.")
+        self._row(form, "&Previews", self.preview_count, "How many preview images a new style starts with. The local generator shows the reference and then each sample photo once, so it makes 6 at most.")
         self.preview_size = QSpinBox()
         self.preview_size.setObjectName("settingsPreviewSizeSpin")
         self.preview_size.setRange(*PREVIEW_SIZE_RANGE)
