@@ -12,14 +12,12 @@ their parent process is gone (a killed worker leaves no orphans writing files). 
 dies (killed, out of memory) breaks the pool: ``run`` raises ``WorkerDied`` and the next call
 gets a fresh pool.
 
-**Next to a window** (``set_background(True)``, called when a window opens) the workers run as
-background work: on Linux the ``SCHED_IDLE`` policy, under which any ordinary thread that
-wakes up, the window's GUI thread first of all, takes the CPU from them at once. With plain
-nice 5 the GUI thread waited for a busy worker's time slice (a few ms per beat, tens of ms when
-several pile up). The cost: a batch in an app whose window is open gets little CPU while
-another busy program in the same scheduling group wants it (on most Linux desktops each app
-runs in a cgroup of its own, so it is mostly the app's own window that comes first). The
-command line and the headless worker keep nice 5.
+**Next to a window** (``set_background(True)``, called when a window opens) the workers run at
+nice ``BACKGROUND_NICENESS`` (10): the window's GUI thread, at nice 0, weighs about nine times
+a worker, so when it wakes for a paint or a timer the scheduler gives it a core promptly. Not
+``SCHED_IDLE``: under that policy a batch got no CPU at all while any other program on the
+machine was busy (a build, a browser tab), and the window's own jobs stalled; at nice 10 they
+slow down but go on. The command line and the headless worker keep nice 5.
 
 ``warm`` starts the workers ahead of the first task (the window does, shortly after it
 opens), so no job waits for Python processes to start.
@@ -49,11 +47,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WORKER_NICENESS = 5
+BACKGROUND_NICENESS = 10  # next to a window
 PARENT_POLL = 0.25  # seconds between a worker's looks at whether its parent is still there
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _background = False
-_switched: weakref.WeakSet[Any] = weakref.WeakSet()  # workers put under SCHED_IDLE from here
+_switched: weakref.WeakSet[Any] = weakref.WeakSet()  # workers put in the background from here
 
 
 class WorkerDied(Exception):
@@ -84,11 +83,13 @@ def _watch_parent(parent: int) -> None:
 
 
 def _make_background(pid: int = 0) -> bool:
-    """Put process ``pid`` (0: this one) under ``SCHED_IDLE``; False where the OS has none."""
-    if not hasattr(os, "SCHED_IDLE"):
+    """Lower process ``pid`` (0: this one) to nice ``BACKGROUND_NICENESS``; False where the OS
+    has no such thing (Windows) or the process is gone."""
+    if not hasattr(os, "setpriority"):
         return False
     try:
-        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+        if os.getpriority(os.PRIO_PROCESS, pid) < BACKGROUND_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, pid, BACKGROUND_NICENESS)
     except OSError:  # gone already, or not allowed
         return False
     return True
@@ -107,9 +108,9 @@ def _init_worker(background: bool = False) -> None:
 
 def set_background(on: bool = True) -> None:
     """Workers started from now on (and, when turning it on, those running now) yield the CPU
-    to any other thread of the machine: for a process with a window. Where the OS has no
-    ``SCHED_IDLE`` they keep their nice value. Turning it off affects new workers only (an
-    ordinary user may not raise a process's priority again)."""
+    to the window's threads (nice ``BACKGROUND_NICENESS``): for a process with a window. Turning
+    it off affects new workers only (an ordinary user may not raise a process's priority
+    again)."""
     global _background
     _background = on
     with _lock:
@@ -128,8 +129,8 @@ def _apply_background(pool: ProcessPoolExecutor) -> None:
 
 
 def is_background(pid: int) -> bool:
-    """Whether worker ``pid`` runs as background work (``SCHED_IDLE``)."""
-    return hasattr(os, "SCHED_IDLE") and os.sched_getscheduler(pid) == os.SCHED_IDLE
+    """Whether worker ``pid`` runs as background work (nice ``BACKGROUND_NICENESS`` or lower)."""
+    return hasattr(os, "getpriority") and os.getpriority(os.PRIO_PROCESS, pid) >= BACKGROUND_NICENESS
 
 
 def make_pool(workers: int | None = None) -> ProcessPoolExecutor:

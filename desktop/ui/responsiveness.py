@@ -9,10 +9,11 @@ are left as Python sets them. ``benchmarks/bench_ui_stall.py`` measures the resu
 
 What is left, done once when a window opens (``start``):
 
-- the worker processes run as background work (``processes.set_background``: Linux's
-  ``SCHED_IDLE``), so the GUI thread, waking for a paint or a timer, takes a core from a busy
-  worker at once instead of waiting out its time slice (on a 2-core machine running a batch,
-  the main loop's p99 gap was 1.2x to 1.5x idle's with nice 5 alone, 0.95x to 1.05x with this);
+- the worker processes run as background work (``processes.set_background``: nice 10), so
+  the GUI thread, waking for a paint or a timer, gets a core promptly from a busy worker (on a
+  2-core machine running a batch, the main loop's p99 gap was 1.2x to 1.5x idle's with nice 5;
+  Linux's ``SCHED_IDLE`` did better, 0.95x to 1.05x, but starved the window's jobs whenever any
+  other program was busy, so it is not used);
 - the modules a job's coordinator imports on first use (``WARM_MODULES``) are imported on a
   worker thread at start-up: imported by the first job instead, they held the interpreter lock
   long enough to stall the window once (~60 ms);

@@ -43,7 +43,7 @@ def test_the_window_leaves_the_interpreter_alone_and_starts_the_workers_ahead(qt
         wait_until(lambda: window.responsiveness.warmed_workers, timeout=60)
         assert len(processes.worker_pids()) == processes.worker_count()
         assert os.getpid() not in processes.worker_pids()
-        if hasattr(os, "SCHED_IDLE"):  # the window's GUI thread takes a core from them at once
+        if hasattr(os, "getpriority"):  # nice 10: the window's GUI thread weighs nine times a worker
             assert all(processes.is_background(pid) for pid in processes.worker_pids())
         # no tuning: the collector runs as Python runs it, on whichever thread allocates
         assert sys.getswitchinterval() == switch
@@ -83,7 +83,8 @@ def test_a_batch_started_in_the_window_is_styled_by_other_processes(qtbot, aloop
         folder = tmp_path / "photos"
         folder.mkdir()
         first = folder / "photo-00.jpg"
-        Image.effect_noise((2400, 1600), 60).convert("RGB").save(first, quality=90)
+        # 12 MP photos: the work per photo dwarfs what the window (and this test's polling) spends
+        Image.effect_noise((4000, 3000), 60).convert("RGB").save(first, quality=90)
         for i in range(1, 16):
             shutil.copy(first, folder / f"photo-{i:02}.jpg")
         wait_until(lambda: window.responsiveness.warmed_workers, timeout=60)
