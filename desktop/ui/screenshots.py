@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 WINDOW_SIZE = (1200, 800)
 GALLERY_WIDTH = 850  # four cards a row
-STEP_TIMEOUT = 60.0
+STEP_TIMEOUT = 150.0  # generous: a loaded machine (CI with the other core busy) is slow, not stuck
 POLL = 0.02
 
 # (name, description, sample photo or None, previews): varied, so the gallery looks real
@@ -386,7 +386,7 @@ async def capture(out: Path, home: Path, folder: Path) -> list[Path]:
     return saved
 
 
-def take_screenshots(out: str | os.PathLike[str], timeout: float = 180.0) -> list[Path]:
+def take_screenshots(out: str | os.PathLike[str], timeout: float = 420.0) -> list[Path]:
     """Render every screenshot into ``out``; returns the files written. Blocking: runs its own
     qasync loop (call it where no loop is running)."""
     import qasync

@@ -25,7 +25,7 @@ SHOTS = {
 }
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_screenshot_tool_renders_every_shot(tmp_path):
     out = tmp_path / "shots"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
@@ -35,7 +35,7 @@ def test_screenshot_tool_renders_every_shot(tmp_path):
         text=True,
         cwd=REPO,
         env=env,
-        timeout=240,
+        timeout=540,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     printed = {Path(line).name for line in result.stdout.split()}
