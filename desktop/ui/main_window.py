@@ -565,9 +565,8 @@ class MainWindow(QMainWindow):
                 self._import_ended(row)
         n = len(job_ids)
         self.show_status(f"Importing {n} file{'s' if n != 1 else ''}…", 15000)
-        for job_id in job_ids:
-            if job_id in self._imports:
-                self.follow_job(job_id, IMPORT_JOB)
+        for job_id in job_ids:  # (an import that already failed still shows why, in its dialog)
+            self.follow_job(job_id, IMPORT_JOB)
         return job_ids
 
     def _import_ended(self, row: JobRow) -> None:
