@@ -95,8 +95,13 @@ def _make_background(pid: int = 0) -> bool:
     return True
 
 
-def _init_worker(background: bool = False) -> None:
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+def _init_worker(background: bool = False, parent: int | None = None) -> None:
+    # the parent's pid comes from the parent itself: read here, it would already be 1 (init)
+    # when the parent died while this worker was still starting, and the watch never fire
+    parent = parent or os.getppid()
+    if os.getppid() != parent:
+        os._exit(0)
+    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch", daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.nice(WORKER_NICENESS)
@@ -139,7 +144,7 @@ def make_pool(workers: int | None = None) -> ProcessPoolExecutor:
         max_workers=workers or worker_count(),
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(_background,),
+        initargs=(_background, os.getpid()),
     )
 
 

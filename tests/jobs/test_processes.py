@@ -218,3 +218,14 @@ def test_next_to_a_window_the_workers_yield_the_cpu_and_headless_they_do_not():
     finally:
         processes.set_background(False)
         processes.shutdown()
+
+
+def test_a_worker_whose_parent_died_while_it_was_starting_ends_at_once():
+    """The parent's pid is handed to the worker: read in the worker, it would already be init's
+    when the parent died during the worker's start-up, and the orphan would live on."""
+    import subprocess
+    import sys
+
+    code = "from desktop.jobs import processes; processes._init_worker(False, parent=2**22 + 7); print('still here')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "still here" not in done.stdout, done.stdout + done.stderr
