@@ -52,6 +52,14 @@ def print_json(doc: Any) -> None:
     print(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
+def print_queued(rt: Any, job_id: int, as_json: bool) -> None:
+    """What ``--enqueue`` (and ``jobs enqueue``) print: the new job's row as JSON, or its id."""
+    if as_json:
+        print_json(rt.engine.require(job_id).to_json())
+    else:
+        print(job_id)
+
+
 def age(ts: float | None) -> str:
     if ts is None:
         return ""

@@ -17,6 +17,7 @@ from desktop.cli.common import (
     library_exists,
     open_library,
     print_json,
+    print_queued,
 )
 from desktop.jobs.model import JobStatus
 
@@ -57,10 +58,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         else:
             job_id = enqueue_export_lut(rt, args.styles[0], args.format, args.size, args.out)
         if args.enqueue:
-            if args.json:
-                print_json(rt.engine.require(job_id).to_json())
-            else:
-                print(job_id)
+            print_queued(rt, job_id, args.json)
             return EXIT_OK
         row = _run(rt, job_id)
         if row.status != JobStatus.SUCCEEDED:

@@ -9,7 +9,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from desktop.cli.common import EXIT_FAILED, EXIT_OK, CliError, open_library, print_json
+from desktop.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CliError,
+    open_library,
+    print_json,
+    print_queued,
+)
 from desktop.cli.output import QueuedWriter
 from desktop.cli.signals import on_stop_signals, stop_signals_interrupt
 from desktop.errors import UserError
@@ -85,10 +92,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
         if args.enqueue:
-            if args.json:
-                print_json(rt.engine.require(job_id).to_json())
-            else:
-                print(job_id)
+            print_queued(rt, job_id, args.json)
             return EXIT_OK
         try:
             row = run_here(rt, job_id)

@@ -18,6 +18,7 @@ from desktop.cli.common import (
     library_exists,
     open_library,
     print_json,
+    print_queued,
 )
 from desktop.jobs.model import JobStatus
 
@@ -118,10 +119,7 @@ def _enqueue(args: argparse.Namespace) -> int:
     rt = open_library(args, watch_external=False)
     try:
         job_id = rt.engine.enqueue(args.type, payload)
-        if args.json:
-            print_json(rt.engine.require(job_id).to_json())
-        else:
-            print(job_id)
+        print_queued(rt, job_id, args.json)
     finally:
         rt.close()
     return EXIT_OK

@@ -210,14 +210,7 @@ async def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run ``fn(*args, **kwargs)`` in a worker process and await its result. ``fn`` and its
     arguments must be picklable (a module-level function). Raises ``WorkerDied`` when the
     worker ended during the task; the pool is replaced for the next call."""
-    pool = get_pool()
-    try:
-        future = pool.submit(functools.partial(fn, *args, **kwargs))
-    except BrokenProcessPool:
-        discard_pool(pool)
-        pool = get_pool()
-        future = pool.submit(functools.partial(fn, *args, **kwargs))
-    _apply_background(pool)
+    pool, future = submit(fn, *args, **kwargs)
     try:
         return await asyncio.wrap_future(future)
     except BrokenProcessPool as exc:

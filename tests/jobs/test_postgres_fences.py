@@ -44,36 +44,46 @@ def _waiting_on_a_lock(rt) -> bool:
     return rows[0][0] > 0
 
 
-def test_an_item_write_racing_a_recovery_of_its_job_records_nothing(rt):
-    items = ItemStore(rt.db)
-    job_id = items.enqueue_batch(rt.engine, BATCH, {}, ["a.jpg", "b.jpg"])
-    row = rt.engine.store.claim(rt.engine.owner, 30)
-    assert row is not None and row.id == job_id
-    # another process recovers the job: its write has begun but not committed yet
+def _race_with_a_recovery(rt, job_id: int, write) -> dict[str, object]:
+    """Run ``write`` in a thread while another session holds an uncommitted recovery of the
+    job; assert it waits for that recovery, then let the recovery commit. Returns
+    ``{"result": "written" | "lease lost" | repr(error)}``."""
     recovery = RawSQL(rt.db)
     recovery.execute("BEGIN")
     recovery.execute("UPDATE jobs SET status = 'queued', owner = NULL, lease_until = NULL WHERE id = ?", (job_id,))
     outcome: dict[str, object] = {}
 
-    def write_item() -> None:
+    def attempt() -> None:
         try:
-            items.set(Fence.of(row), 0, status="done", output="/out/a.jpg")
+            write()
             outcome["result"] = "written"
         except LeaseLost:
             outcome["result"] = "lease lost"
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+        except Exception as exc:  # noqa: BLE001 - reported by the caller's assertion
             outcome["result"] = repr(exc)
 
-    writer = threading.Thread(target=write_item)
+    writer = threading.Thread(target=attempt)
     writer.start()
     try:
-        # the item write waits for the recovery instead of reading the row as it was
         wait_until(lambda: "result" in outcome or _waiting_on_a_lock(rt), timeout=30, interval=0.05)
-        assert "result" not in outcome, f"the item write did not wait for the recovery: {outcome}"
+        assert "result" not in outcome, f"the write did not wait for the recovery: {outcome}"
     finally:
         recovery.execute("COMMIT")
         recovery.close()
         writer.join(60)
+    return outcome
+
+
+def test_an_item_write_racing_a_recovery_of_its_job_records_nothing(rt):
+    items = ItemStore(rt.db)
+    job_id = items.enqueue_batch(rt.engine, BATCH, {}, ["a.jpg", "b.jpg"])
+    row = rt.engine.store.claim(rt.engine.owner, 30)
+    assert row is not None and row.id == job_id
+    def write_item() -> None:
+        items.set(Fence.of(row), 0, status="done", output="/out/a.jpg")
+
+    # another process has begun recovering the job: the item write waits for it
+    outcome = _race_with_a_recovery(rt, job_id, write_item)
     assert outcome == {"result": "lease lost"}
     assert [i.status for i in items.items(job_id)] == [PENDING, PENDING]
     assert items.items(job_id)[0].output is None
@@ -91,31 +101,13 @@ def test_a_style_commit_racing_a_recovery_of_its_job_commits_nothing(rt):
     job_id = rt.engine.enqueue(BATCH, {})
     row = rt.engine.store.claim(rt.engine.owner, 30)
     assert row is not None and row.id == job_id
-    recovery = RawSQL(rt.db)
-    recovery.execute("BEGIN")
-    recovery.execute("UPDATE jobs SET status = 'queued', owner = NULL, lease_until = NULL WHERE id = ?", (job_id,))
-    outcome: dict[str, object] = {}
     run = SimpleNamespace(row=row, lost=False)  # the two fields verify_owned reads and sets
 
     def commit_effect() -> None:
-        try:
-            with rt.db.write_session() as session:
-                JobContext.verify_owned(run, session)  # type: ignore[arg-type]
-                session.execute(text("UPDATE jobs SET message = 'effect committed' WHERE id = :id"), {"id": job_id})
-            outcome["result"] = "committed"
-        except LeaseLost:
-            outcome["result"] = "lease lost"
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            outcome["result"] = repr(exc)
+        with rt.db.write_session() as session:
+            JobContext.verify_owned(run, session)  # type: ignore[arg-type]
+            session.execute(text("UPDATE jobs SET message = 'effect committed' WHERE id = :id"), {"id": job_id})
 
-    writer = threading.Thread(target=commit_effect)
-    writer.start()
-    try:
-        wait_until(lambda: "result" in outcome or _waiting_on_a_lock(rt), timeout=30, interval=0.05)
-        assert "result" not in outcome, f"the commit did not wait for the recovery: {outcome}"
-    finally:
-        recovery.execute("COMMIT")
-        recovery.close()
-        writer.join(60)
+    outcome = _race_with_a_recovery(rt, job_id, commit_effect)
     assert outcome == {"result": "lease lost"} and run.lost
     assert rt.engine.get(job_id).message != "effect committed"
