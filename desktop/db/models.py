@@ -7,7 +7,7 @@ line and the window show them as ISO 8601 / local time.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -36,6 +36,8 @@ class Job(Base):
     run_after: Mapped[float] = mapped_column(Float, default=0.0)
     owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # larger runs first; "move to the front" sets it above every other queued job's
+    priority: Mapped[int] = mapped_column(Integer, server_default=text("0"), default=0)
 
     __table_args__ = (
         Index("ix_jobs_claim", "status", "id"),
@@ -102,8 +104,39 @@ class JobItem(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, done, failed
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[float] = mapped_column(Float)
+    # the worker running this item now, and until when (item-level claiming: every worker
+    # with a free slot may take pending items of a running batch)
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     __table_args__ = (
         # an item is keyed by its job and position: a run again after a crash finds it
         Index("ux_job_items_job_position", "job_id", "position", unique=True),
+        Index("ix_job_items_claim", "job_id", "status", "position"),
     )
+
+
+class QueuePause(Base):
+    """A paused job type ('*': every type): running jobs finish, no new one of it starts."""
+
+    __tablename__ = "queue_pauses"
+
+    job_type: Mapped[str] = mapped_column(String(100), primary_key=True)
+    paused_at: Mapped[float] = mapped_column(Float)
+    paused_by: Mapped[str] = mapped_column(String(200))
+
+
+class Worker(Base):
+    """A live work pool (a window's or a ``stylestudio worker``'s), renewed by its heartbeat:
+    ``stylestudio workers`` lists the ones seen within a few leases."""
+
+    __tablename__ = "workers"
+
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid:token, as on jobs
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # window, worker, apply
+    slots: Mapped[int] = mapped_column(Integer)
+    running: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[float] = mapped_column(Float)
+    seen_at: Mapped[float] = mapped_column(Float)

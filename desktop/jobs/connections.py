@@ -43,6 +43,26 @@ def is_lock_error(exc: BaseException) -> bool:
     return getattr(exc, "sqlstate", None) in _PG_LOCK_STATES
 
 
+# PostgreSQL: connection_exception (class 08), admin_shutdown, crash_shutdown, cannot_connect_now
+_PG_GONE_CLASSES = ("08",)
+_PG_GONE_STATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """True when the database server went away or cannot be reached for now (PostgreSQL
+    restarted, the network dropped): the connection is useless, a new one may work later.
+    SQLite files never disconnect."""
+    state = getattr(exc, "sqlstate", None)
+    if state is not None:
+        return state in _PG_GONE_STATES or state.startswith(_PG_GONE_CLASSES)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - only SQLite in use
+        return False
+    # a closed connection, or a server that could not be reached, carries no sqlstate
+    return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+
+
 @dataclass
 class _Slot:
     conn: Any = None
