@@ -2,6 +2,13 @@
 
 ``STYLESTUDIO_HOME`` moves the whole data folder; ``STYLESTUDIO_DATABASE_URL`` points the
 library at another database (for example PostgreSQL shared by several machines).
+
+The **library folder** holds the files the database's rows point at (``styles/``, ``uploads/``
+and ``tmp/``, where half-made files wait to be moved into ``styles/``); rows store paths
+relative to it, so machines that share one database and reach one shared folder at different
+places (``/mnt/studio`` here, ``/Volumes/studio`` there) see the same library. It is the data
+folder unless ``STYLESTUDIO_LIBRARY_DIR`` (first) or the ``library_dir`` setting names another.
+The database file, the logs and the settings always stay in the data folder (this machine's).
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ FAL_KEY_NAME = "fal-key"
 PROMPT_KEY_NAME = "prompt-endpoint-key"
 HOME_VAR = "STYLESTUDIO_HOME"
 DATABASE_URL_VAR = "STYLESTUDIO_DATABASE_URL"
+LIBRARY_VAR = "STYLESTUDIO_LIBRARY_DIR"
+LIBRARY_SETTING = "library_dir"
 # Below this much free space, a "disk I/O error" of SQLite is a full disk (it cannot make its
 # shared-memory file, for example).
 NEARLY_FULL_BYTES = 1 << 20
@@ -35,9 +44,25 @@ NEARLY_FULL_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class Paths:
-    """The data folder and everything kept inside it."""
+    """The data folder (this machine's: database file, logs, settings) and the library folder
+    (the files the rows point at, possibly shared with other machines).
+
+    ``library`` is the data folder when none is set; ``library_source`` names where a set one
+    came from (STYLESTUDIO_LIBRARY_DIR or the setting), None for the default. A set one is
+    checked by ``check_library`` before anything uses it."""
 
     home: Path
+    library: Path = None  # type: ignore[assignment] # the data folder when left out
+    library_source: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.library is None:
+            object.__setattr__(self, "library", self.home)
+
+    @property
+    def library_is_home(self) -> bool:
+        """The library's files are in the data folder (no library folder of its own)."""
+        return os.path.abspath(self.library) == os.path.abspath(self.home)
 
     @property
     def db_file(self) -> Path:
@@ -53,16 +78,17 @@ class Paths:
 
     @property
     def uploads_dir(self) -> Path:
-        return self.home / "uploads"
+        return self.library / "uploads"
 
     @property
     def styles_dir(self) -> Path:
-        return self.home / "styles"
+        return self.library / "styles"
 
     @property
     def tmp_dir(self) -> Path:
-        """Half-made files live here until they are moved into place with the commit."""
-        return self.home / "tmp"
+        """Half-made files live here until they are moved into place with the commit (in the
+        library folder, so the move into ``styles/`` is a rename on the same disk)."""
+        return self.library / "tmp"
 
     @property
     def settings_file(self) -> Path:
@@ -89,8 +115,90 @@ def _folder(text: str | os.PathLike[str], source: str) -> Path:
 
 def resolve_paths(home: str | os.PathLike[str] | None = None) -> Paths:
     """The data folder: ``home`` (the --home option), else STYLESTUDIO_HOME, else the user data
-    folder. An empty name is refused (it would silently mean the current folder)."""
-    return Paths(_folder(home, "--home") if home is not None else default_home())
+    folder. An empty name is refused (it would silently mean the current folder).
+
+    The library folder: STYLESTUDIO_LIBRARY_DIR, else the ``library_dir`` setting of this data
+    folder, else the data folder. It is not checked here (``check_library`` does, before the
+    library is opened), so finding the log file never fails because of it."""
+    base = _folder(home, "--home") if home is not None else default_home()
+    env = os.environ.get(LIBRARY_VAR)
+    if env is not None:
+        return Paths(base, Path(env.strip()).expanduser() if env.strip() else Path(""), LIBRARY_VAR)
+    setting = _library_setting(base / "settings.json")
+    if setting:
+        return Paths(base, Path(setting).expanduser(), f"the {LIBRARY_SETTING} setting")
+    return Paths(base)
+
+
+def _library_setting(settings_file: Path) -> str | None:
+    """The ``library_dir`` of a settings file, or None (no file, no setting, unreadable)."""
+    try:
+        value = json.loads(settings_file.read_text(encoding="utf-8")).get(LIBRARY_SETTING)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def library_problem(folder: str | os.PathLike[str], source: str) -> str | None:
+    """The sentence that says why ``folder`` cannot be the library folder, or None when it can
+    (a full path to an existing folder). Nothing is created: a shared drive that is not mounted
+    must not become an empty local library."""
+    text = str(folder)
+    if not text.strip() or text == ".":
+        return f"The library folder given by {source} is empty; name a full path like /mnt/studio, or leave it out to keep the library in the data folder."
+    if not os.path.isabs(text):
+        return f"The library folder '{text}' given by {source} is not a full path; name one like /mnt/studio, or leave it out to keep the library in the data folder."
+    if not os.path.exists(text):
+        return f"The library folder {text} given by {source} does not exist; mount the shared drive or create the folder, or leave it out to keep the library in the data folder."
+    if not os.path.isdir(text):
+        return f"The library folder {text} given by {source} is a file, not a folder; name a folder, or leave it out to keep the library in the data folder."
+    return None
+
+
+def is_library_relative(path: str) -> bool:
+    """``path`` has the shape of a path stored relative to the library folder: relative, in
+    forward slashes, with no empty, ``.`` or ``..`` part."""
+    return (
+        bool(path)
+        and not os.path.isabs(path)
+        and "\\" not in path
+        and "\x00" not in path
+        and all(part not in ("", ".", "..") for part in path.split("/"))
+    )
+
+
+def relative_to_library(path: str | os.PathLike[str], library: Path) -> str:
+    """How a row or payload stores ``path``: relative to the library folder when its real path
+    lies inside it (so every machine finds it, wherever it maps the folder), else in full."""
+    real = os.path.realpath(path)
+    root = os.path.realpath(library).rstrip(os.sep) + os.sep
+    if real.startswith(root):
+        rel = Path(real[len(root) :]).as_posix()
+        if is_library_relative(rel):
+            return rel
+    return str(path)
+
+
+def from_library(stored: str, library: Path, what: str = "The file") -> Path:
+    """The path a row or payload stores, on this machine: a full path as it is, a relative one
+    read in this machine's library folder, whose real path (symlinks followed) must stay inside
+    it (stored paths are untrusted), else UserError. ``what`` starts the sentence."""
+    if os.path.isabs(stored):
+        return Path(stored)
+    root = os.path.realpath(library)
+    real = os.path.realpath(os.path.join(root, stored))
+    if not is_library_relative(stored) or not real.startswith(root.rstrip(os.sep) + os.sep):
+        raise UserError(f"{what}, {stored[:200]}, leads outside the library folder, so Style Studio did not open it.")
+    return Path(real)
+
+
+def check_library(paths: Paths) -> None:
+    """Raise UserError (one sentence) when a library folder was set but cannot be used."""
+    if paths.library_source is None:
+        return
+    problem = library_problem(paths.library, paths.library_source)
+    if problem:
+        raise UserError(problem)
 
 
 # --- private files and full disks ------------------------------------------------------------
@@ -162,12 +270,20 @@ class DiskFullError(UserError):
 def ensure_writable(paths: Paths) -> None:
     """Create the data folder and its sub-folders (private to the user), or say in one sentence
     why that is impossible. Writes no new bytes when they all exist, so a library on a full disk
-    can still be opened (to delete styles and free space)."""
+    can still be opened (to delete styles and free space).
+
+    A library folder of its own (shared with other machines, maybe other users) must exist
+    already; its sub-folders are made with the permissions the folder's owner chose (the
+    umask), and nothing in it is ever made private."""
+    check_library(paths)
     # Folders that already exist are tightened only in a data folder that is clearly ours (a
     # library made before they were private), never in a folder like ~ given by mistake.
     ours = paths.db_file.exists() or paths.settings_file.exists()
+    private = [paths.home, paths.logs_dir]
+    shared: list[Path] = []
+    (private if paths.library_is_home else shared).extend((paths.uploads_dir, paths.styles_dir, paths.tmp_dir))
     try:
-        for folder in (paths.home, paths.logs_dir, paths.uploads_dir, paths.styles_dir, paths.tmp_dir):
+        for folder in private:
             if not folder.is_dir():
                 folder.mkdir(mode=0o700, parents=True, exist_ok=True)
                 make_private(folder, 0o700)
@@ -187,6 +303,27 @@ def ensure_writable(paths: Paths) -> None:
             f"The data folder {paths.home} cannot be written ({reason.lower()}). "
             f"Set {HOME_VAR} to a folder you can write to."
         ) from exc
+    if shared:
+        _ensure_library_writable(paths, shared)
+
+
+def _ensure_library_writable(paths: Paths, folders: list[Path]) -> None:
+    try:
+        for folder in folders:
+            folder.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=paths.tmp_dir, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        full = disk_full_error(paths.library, exc)
+        if full is not None:
+            if all(f.is_dir() for f in folders):
+                return  # reading and deleting must still work
+            raise full from exc
+        reason = exc.strerror or exc.__class__.__name__
+        raise UserError(
+            f"The library folder {paths.library} cannot be written ({reason.lower()}); check that the shared "
+            f"drive is mounted for writing by this user, or change {paths.library_source}."
+        ) from exc
 
 
 @dataclass
@@ -204,6 +341,9 @@ class Settings:
     fal_model_text: str = "fal-ai/flux/dev"
     prompt_base_url: str = ""
     prompt_model: str = "gpt-4o-mini"
+    # the shared library folder (read when the library opens: a change applies at the next
+    # start); empty: the data folder. STYLESTUDIO_LIBRARY_DIR wins over it.
+    library_dir: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod

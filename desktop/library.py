@@ -3,8 +3,10 @@
 Styles are written only by the ``style.generate`` pipeline (whole or not at all); everything
 here is safe to call from any thread except the GUI thread (it touches the database and disk).
 
-A row's paths are never trusted: each is resolved to its real path (symlinks followed) and must
-lie inside the library (style files in ``styles/``, references in ``uploads/``) before it is
+A row's paths are stored relative to the library folder (``Paths.library``: the data folder, or
+a shared folder each machine reaches at its own place) and never trusted: each is resolved
+against this machine's library folder to its real path (symlinks followed) and must lie inside
+the library (style files in ``styles/``, references in ``uploads/``) before it is
 handed to a front door, opened or deleted. A path that leads outside is left out of the
 ``StyleInfo`` (``problem`` says why), and nothing outside is ever deleted.
 """
@@ -145,11 +147,11 @@ class RealPaths:
 
 
 class _Resolver:
-    """Resolves a row's stored paths against the data folder and keeps those whose real path
-    lies inside ``root``; the others are listed in ``outside``."""
+    """Resolves a row's stored paths against the library folder and keeps those whose real
+    path lies inside ``root``; the others are listed in ``outside``."""
 
-    def __init__(self, home: Path, root: Path, real: RealPaths | None = None) -> None:
-        self.home = os.path.abspath(home)
+    def __init__(self, library: Path, root: Path, real: RealPaths | None = None) -> None:
+        self.library = os.path.abspath(library)
         self.realpath = real or RealPaths()
         self.prefix = self.realpath(os.path.abspath(root)).rstrip(os.sep) + os.sep
         self.outside: list[tuple[str, str]] = []  # (stored, real) of refused paths
@@ -157,7 +159,7 @@ class _Resolver:
     def inside(self, stored: str | None) -> Path | None:
         if not stored:
             return None
-        real = self.realpath(os.path.join(self.home, stored))
+        real = self.realpath(os.path.join(self.library, stored))
         if real.startswith(self.prefix):
             return Path(real)
         self.outside.append((stored, real))
@@ -166,8 +168,8 @@ class _Resolver:
 
 def _info(paths: Paths, style: Style, images: list[StyleImage] | None, real: RealPaths | None = None) -> StyleInfo:
     real = real or RealPaths()
-    files = _Resolver(paths.home, paths.styles_dir, real)
-    uploads = _Resolver(paths.home, paths.uploads_dir, real)
+    files = _Resolver(paths.library, paths.styles_dir, real)
+    uploads = _Resolver(paths.library, paths.uploads_dir, real)
     kept: list[StyleImageInfo] = []
     for i in images or []:
         path, thumb = files.inside(i.path), files.inside(i.thumb_path)
@@ -252,14 +254,14 @@ class Library:
 
     def _cards(self, rows: Any) -> list[StyleCard]:
         real = RealPaths()
-        home = os.path.abspath(self.paths.home)
+        library = os.path.abspath(self.paths.library)
         prefix = real(os.path.abspath(self.paths.styles_dir)).rstrip(os.sep) + os.sep
         generators: dict[str, str] = {}  # one string per generator name, not one per row
         out = []
         for style_id, name, description, generator, created_at, stored in rows:
             thumb = None
             if stored:
-                thumb = real(os.path.join(home, stored))
+                thumb = real(os.path.join(library, stored))
                 if not thumb.startswith(prefix):
                     if style_id not in _WARNED:
                         _WARNED.add(style_id)
@@ -322,7 +324,7 @@ class Library:
             if style is None:
                 raise UserError(f"There is no style {style_id}; 'stylestudio styles list' shows the styles there are.")
             name, stored = style.name, style.folder
-        files = _Resolver(self.paths.home, self.paths.styles_dir)
+        files = _Resolver(self.paths.library, self.paths.styles_dir)
         folder = files.inside(stored) if stored else None
         with self.db.write_session() as s:
             s.execute(delete(StyleImage).where(StyleImage.style_id == style_id))

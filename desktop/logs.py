@@ -7,6 +7,10 @@ logs every state change, does not pay for a write per line.
 A log that cannot be written (a full disk) never reaches the terminal: the records are dropped,
 and one line says how many once the file can be written again. The log files are private to
 the user (0600).
+
+No password reaches the log: every record (its message, traceback and stack), whoever logged
+it, has the password of any ``scheme://user:password@`` URL and of any libpq
+``password=...`` pair replaced by ``***`` (``SecretMaskFilter`` on each of our handlers).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import atexit
 import logging
 import logging.handlers
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -22,6 +27,45 @@ from pathlib import Path
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _FILE_HANDLER_NAME = "stylestudio-file"
 FLUSH_INTERVAL = 0.5
+MASK = "***"
+
+# scheme://user:password@ : the password is everything up to the last '@' of the word (an
+# unencoded '@' in a password would otherwise leave its tail); the user has no ':' or '/'.
+_URL_PASSWORD = re.compile(r"""([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:'"]*:)[^\s'"]*@""")
+# libpq's keyword form: password=secret or password='sec ret' (a driver may echo a conninfo)
+_KEYWORD_PASSWORD = re.compile(r"""(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s'"]+)""", re.IGNORECASE)
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with the password of every URL (``scheme://user:password@``) and of every
+    ``password=...`` pair replaced by ***; the rest (user, host, options) is left alone."""
+    if "://" in text:
+        text = _URL_PASSWORD.sub(rf"\1{MASK}@", text)
+    if "assword" in text or "ASSWORD" in text:
+        text = _KEYWORD_PASSWORD.sub(rf"\1{MASK}", text)
+    return text
+
+
+class SecretMaskFilter(logging.Filter):
+    """Masks passwords (``mask_secrets``) in a record before a handler writes it: the message
+    is frozen masked, and the traceback and stack are formatted now, masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit: the handler reports it, masked below
+            message = None
+        if message is not None:
+            record.msg, record.args = mask_secrets(message), None
+        elif isinstance(record.msg, str):
+            record.msg = mask_secrets(record.msg)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_secrets(record.stack_info)
+        return True
 
 
 class BatchedRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -150,6 +194,7 @@ def setup_logging(log_file: Path, *, verbose: bool = False) -> None:
         pass  # nothing can be logged (a full disk): the handler drops records quietly
     buffered = BatchedRotatingFileHandler(log_file, max_bytes=2_000_000, backup_count=5)
     buffered.setFormatter(logging.Formatter(FORMAT))
+    buffered.addFilter(SecretMaskFilter())
     buffered.set_name(_FILE_HANDLER_NAME)
     root.addHandler(buffered)
     first = _buffer is None
@@ -160,6 +205,7 @@ def setup_logging(log_file: Path, *, verbose: bool = False) -> None:
         console = logging.StreamHandler(sys.stderr)
         console.set_name("stylestudio-console")
         console.setFormatter(logging.Formatter(FORMAT))
+        console.addFilter(SecretMaskFilter())
         root.addHandler(console)
     # Libraries that talk a lot at INFO stay at WARNING unless asked.
     for noisy in ("httpx", "httpcore", "PIL", "alembic"):

@@ -10,7 +10,14 @@ import logging
 import os
 from dataclasses import dataclass
 
-from desktop.config import Paths, Settings, ensure_writable, resolve_paths
+from desktop.config import (
+    LIBRARY_VAR,
+    Paths,
+    Settings,
+    check_library,
+    ensure_writable,
+    resolve_paths,
+)
 from desktop.db.engine import SCHEMA_REVISION, Database
 from desktop.jobs.engine import JobEngine
 from desktop.jobs.model import JobStatus
@@ -28,7 +35,10 @@ class Runtime:
     engine: JobEngine
 
     def close(self) -> None:
+        from desktop.jobs.items import close_connections
+
         self.engine.close()
+        close_connections(self.db)  # the batch items' connections of this process
         self.db.dispose()
 
 
@@ -47,10 +57,18 @@ def open_runtime(
     recovery, purge or clean-up of stale temporary files; the schema is upgraded only if it is
     out of date (it could not be read otherwise)."""
     paths = resolve_paths(home)
+    check_library(paths)  # a set library folder that cannot be used: one sentence, nothing made
     # Database() refuses a file that is not a database before anything is created or written.
     db = Database(paths.database_url())
     ensure_writable(paths)
     setup_logging(paths.log_file, verbose=verbose)
+    if not db.is_sqlite and paths.library_is_home:
+        log.warning(
+            "The library's files are kept in this machine's data folder %s: other machines using this "
+            "database will not find them. Set %s (or the library_dir setting) to a shared folder.",
+            paths.home,
+            LIBRARY_VAR,
+        )
     settings = Settings.load(paths)
     if not read_only or db.stored_revision() != SCHEMA_REVISION:
         db.migrate()
@@ -66,7 +84,10 @@ def open_runtime(
     engine.open(read_only=read_only)
     if not read_only:
         _remove_stale_temporary_folders(paths, engine)
-    log.info("Opened the library in %s", paths.home)
+    if paths.library_is_home:
+        log.info("Opened the library in %s", paths.home)
+    else:
+        log.info("Opened the library in %s with its files in %s", paths.home, paths.library)
     return Runtime(paths, settings, db, engine)
 
 

@@ -36,7 +36,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("STYLESTUDIO_RETRY_BASE_SECONDS", "0.05")
     # subprocesses get a keyring that stores nothing instead of probing for a daemon
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-    for name in ("STYLESTUDIO_DATABASE_URL", "FAL_KEY", "STYLESTUDIO_FAL_QUEUE_URL", "STYLESTUDIO_RESOURCES"):
+    for name in ("STYLESTUDIO_DATABASE_URL", "STYLESTUDIO_LIBRARY_DIR", "FAL_KEY", "STYLESTUDIO_FAL_QUEUE_URL", "STYLESTUDIO_RESOURCES"):
         monkeypatch.delenv(name, raising=False)
     previous = keyring.get_keyring()
     memory = MemoryKeyring()

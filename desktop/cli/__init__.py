@@ -36,6 +36,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_queue(args: argparse.Namespace) -> int:
+    from desktop.cli.queue import cmd_queue as run
+
+    return run(args)
+
+
+def cmd_workers(args: argparse.Namespace) -> int:
+    from desktop.cli.workers import cmd_workers as run
+
+    return run(args)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from desktop.cli.generate import cmd_generate as run
 
@@ -84,6 +96,8 @@ def cmd_window(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "jobs": cmd_jobs,
     "worker": cmd_worker,
+    "queue": cmd_queue,
+    "workers": cmd_workers,
     "generate": cmd_generate,
     "apply": cmd_apply,
     "export": cmd_export,
@@ -123,7 +137,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except BrokenPipeError:
         raise
     except UserError as exc:
-        print(str(exc), file=sys.stderr)
+        from desktop.logs import mask_secrets
+
+        print(mask_secrets(str(exc)), file=sys.stderr)  # a sentence never shows a password
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)

@@ -117,6 +117,24 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--exit-when-idle", action="store_true", help="stop once no job is queued or running")
     w.add_argument("--grace", type=grace_seconds, default=5.0, help="seconds running jobs get to finish on Ctrl+C, 0 to 3600 (default 5)")
 
+    q = sub.add_parser("queue", help="the shared queue: what waits, pause and resume it, move a job to the front")
+    q.add_argument("--json", action="store_true", help="print one JSON document")
+    qsub = q.add_subparsers(dest="queue_command", metavar="ACTION")
+    for name, text in (
+        ("pause", "start no new job of TYPE (or of any type) on any machine; running jobs finish"),
+        ("resume", "start jobs of TYPE again (without TYPE: lift every pause)"),
+    ):
+        qp = qsub.add_parser(name, help=text)
+        qp.add_argument("type", nargs="?", metavar="TYPE", help="a job type, e.g. style.generate (default: every type)")
+        qp.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the queue's state as JSON")
+    qf = qsub.add_parser("front", help="move a waiting job to the front of the queue")
+    qf.add_argument("id", type=whole_number, metavar="JOB_ID")
+    qf.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the job's row as JSON")
+
+    wk = sub.add_parser("workers", help="the live workers of every machine: host, pid, jobs running, last heartbeat")
+    wk.add_argument("--json", action="store_true", help="print one JSON document")
+    wk.add_argument("--all", action="store_true", help="include stale workers (not seen for 3 lease periods)")
+
     g = sub.add_parser("generate", help="make a style from a description (and a reference image)")
     g.add_argument("description")
     g.add_argument("--reference", metavar="PATH", help="a reference image")
@@ -155,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--json", action="store_true", help="print a JSON summary")
     im.add_argument("--enqueue", action="store_true", help="only queue them for a running app or worker; print the job ids")
 
-    st = sub.add_parser("styles", help="list, show and delete styles")
+    st = sub.add_parser("styles", help="list, show and delete styles, and change a style's strength")
     ssub = st.add_subparsers(dest="styles_command", metavar="ACTION", required=True)
     sl = ssub.add_parser("list", help="all styles, newest first")
     sl.add_argument("--json", action="store_true")
@@ -165,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     ss.add_argument("--json", action="store_true")
     sd = ssub.add_parser("delete", help="delete a style and its files")
     sd.add_argument("id", type=whole_number, metavar="STYLE_ID")
+    sg = ssub.add_parser("strength", help="re-write a style's .cube and previews at a strength from 0 to 100 percent (a job)")
+    sg.add_argument("id", type=whole_number, metavar="STYLE_ID")
+    sg.add_argument("percent", metavar="PERCENT", help="0 (the photo as it is) to 100 (the whole grade), like 60")
+    sg.add_argument("--wait", action="store_true", help="follow the job to the end (it runs here unless a window or worker takes it); exit 1 if it failed or was canceled")
+    sg.add_argument("--json", action="store_true", help="print the job's row as JSON (with --wait: the finished row)")
 
     sub.add_parser("self-test", help="start the app offscreen and make one style end to end")
     return p

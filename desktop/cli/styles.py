@@ -1,17 +1,22 @@
-"""``stylestudio styles``: list, show and delete styles."""
+"""``stylestudio styles``: list, show and delete styles, and change a style's strength."""
 
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 import time
+from typing import Any
 
 from desktop.cli.common import (
+    EXIT_FAILED,
     EXIT_OK,
     CliError,
     check_style_id,
     library_exists,
     open_library,
     print_json,
+    print_queued,
 )
 
 
@@ -19,6 +24,8 @@ def cmd_styles(args: argparse.Namespace) -> int:
     action = args.styles_command
     if action != "list":
         check_style_id(args.id)
+    if action == "strength":
+        return _strength(args, parse_percent(args.percent))
     if not library_exists(args):
         if action == "list":
             print_json([]) if args.json else print("No styles yet.")
@@ -49,6 +56,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
                 doc = info.to_json()
                 for key in ("id", "name", "description", "generator", "created_at", "prompt", "folder", "reference", "cube"):
                     print(f"{key + ':':<13}{doc[key]}")
+                print(f"{'strength:':<13}{shown_strength(info.params)}")
                 for i, (p, t) in enumerate(zip(doc["previews"], doc["thumbnails"], strict=True), 1):
                     print(f"{'preview ' + str(i) + ':':<13}{p}")
                     print(f"{'thumbnail:':<13}{t}")
@@ -58,3 +66,80 @@ def cmd_styles(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         rt.close()
+
+
+# --- strength ---------------------------------------------------------------------------------------
+
+
+def parse_percent(text: str) -> int:
+    """``PERCENT`` as a whole number from 0 to 100 (``60`` or ``60%``); a CliError otherwise."""
+    quoted = f"'{text[:40]}{'…' if len(text) > 40 else ''}'"
+    body = text.strip().removesuffix("%").strip()
+    try:
+        value = float(body)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0 <= value <= 100:
+        raise CliError(f"The strength must be a number from 0 to 100 (per cent), like 60; {quoted} is not.")
+    if value != int(value):
+        raise CliError(f"The strength must be a whole number of per cent, like 60; {quoted} is not.")
+    return int(value)
+
+
+def shown_strength(params: dict[str, Any]) -> str:
+    """The strength the style's .cube was written at, as ``styles show`` prints it (``90 %``):
+    a whole percent as the generator and the strength job store it; a fraction up to 1.0 as
+    older versions stored it; 100 % for a style that stored none (as the window shows it)."""
+    value = (params or {}).get("strength")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "100 %"
+    if isinstance(value, float) and 0 < value <= 1:
+        value *= 100
+    return f"{min(100.0, max(0.0, float(value))):.0f} %"
+
+
+def _strength(args: argparse.Namespace, strength: int) -> int:
+    """Queue a ``style.strength`` job and print it; with ``--wait`` follow it to the end (it runs
+    here unless a window or worker takes it first): exit 0 when saved, 1 when it failed or was
+    canceled. Refused (exit 2, no job) when there is no such style or it cannot be adjusted."""
+    if not library_exists(args):
+        raise CliError(f"There is no style {args.id}; 'stylestudio styles list' shows the styles there are.")
+    from desktop.pipelines.style_strength import enqueue_strength
+
+    rt = open_library(args)
+    try:
+        job_id = enqueue_strength(rt, args.id, strength)
+        if not args.wait:
+            print_queued(rt, job_id, args.json)
+            return EXIT_OK
+        if not args.json:
+            print_queued(rt, job_id, False)  # the id at once: 'jobs cancel ID' works meanwhile
+            sys.stdout.flush()
+        return _follow(rt, job_id, args.json)
+    finally:
+        rt.close()
+
+
+def _follow(rt: Any, job_id: int, as_json: bool) -> int:
+    from desktop.cli.generate import _cancel_quietly, run_here
+    from desktop.jobs.model import JobStatus
+
+    try:
+        row = run_here(rt, job_id)
+    except KeyboardInterrupt:  # a stop signal before the job's loop was listening
+        _cancel_quietly(rt.engine, job_id)
+        row = rt.engine.wait_for_job(job_id, timeout=10)
+    if as_json:
+        print_json(row.to_json())
+    if row.status == JobStatus.SUCCEEDED:
+        payload = row.payload_dict()
+        name = payload.get("name") or f"Style {payload['style']}"
+        if not as_json:
+            print(f"“{name}” now grades at {payload['strength']} %.")
+        return EXIT_OK
+    if row.status == JobStatus.CANCELED:
+        text = "Canceled; the style keeps its strength."
+    else:
+        text = row.error or f"The job ended {row.status}."
+    print(text, file=sys.stderr)
+    return EXIT_FAILED

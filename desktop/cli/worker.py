@@ -3,6 +3,9 @@ until the queue is empty), then say how many it ran.
 
 Every line goes through a ``QueuedWriter``: the pool's event loop reports endings and must
 never wait for a terminal (its lease heartbeat runs on the same loop).
+
+When the library's database server goes away and comes back, the worker says so on its error
+output ("Reconnecting to the library…", then "Connected to the library again") and carries on.
 """
 
 from __future__ import annotations
@@ -58,6 +61,16 @@ class EndingReporter:
         return f"Ran {total} job{'s' if total != 1 else ''}: {', '.join(parts)}."
 
 
+def library_state_printer(err: QueuedWriter) -> Any:
+    """A hub subscriber printing the library's connection state as it changes."""
+
+    def on_event(event: Any) -> None:
+        if event.kind == EventKind.LIBRARY_STATE and event.message:
+            err.line(event.message)
+
+    return on_event
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     rt = open_library(args)
     out = QueuedWriter(sys.stdout, name="stdout")
@@ -66,7 +79,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
         max_parallel = args.max_parallel or rt.settings.max_parallel
         pool = rt.engine.pool(max_parallel=max_parallel, stop_message="Canceled because the worker stopped")
         reporter = EndingReporter(rt.engine.owner, out)
-        unsubscribe = rt.engine.watch(reporter)
+        unsubscribe_reporter = rt.engine.watch(reporter)
+        unsubscribe_state = rt.engine.watch(library_state_printer(err))
+
+        def unsubscribe() -> None:
+            unsubscribe_reporter()
+            unsubscribe_state()
+
         err.line(f"Worker running up to {max_parallel} job(s) at once in {rt.paths.home}. Press Ctrl+C to stop.")
         stopped_by_signal = False
 

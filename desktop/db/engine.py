@@ -24,8 +24,9 @@ from desktop.errors import UserError
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT = 10  # seconds a PostgreSQL connection attempt may take (unless the URL says)
 # The newest migration in desktop/db/migrations/versions (a test keeps the two in step).
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 VERSIONS_DIR = Path(__file__).resolve().parent / "migrations" / "versions"
 # Tables a Style Studio library may hold besides the models' (tables that a migration dropped
 # belong here, so that a library not yet upgraded past that migration is still recognised).
@@ -249,7 +250,11 @@ class Database:
             event.listen(self.engine, "begin", _on_sqlite_begin)
         else:
             try:
-                self.engine = create_engine(self.url, pool_pre_ping=True)
+                # pool_pre_ping: a pooled connection that a server restart closed is replaced
+                # before a session uses it; connect_timeout: a server out of reach (the network
+                # down) fails a connection attempt in seconds, so callers retry, instead of hanging
+                connect_args = {} if "connect_timeout" in self.url.query else {"connect_timeout": CONNECT_TIMEOUT}
+                self.engine = create_engine(self.url, pool_pre_ping=True, connect_args=connect_args)
             except ModuleNotFoundError as exc:
                 raise UserError(
                     f"{DATABASE_URL_VAR} needs the '{exc.name}' driver, which is not installed; "

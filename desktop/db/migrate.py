@@ -59,6 +59,35 @@ def quiet_alembic() -> Iterator[None]:
         alembic_log.setLevel(before)
 
 
+# pg_advisory_lock key held while a PostgreSQL library is created or upgraded ("SSmigrat")
+MIGRATION_LOCK = 0x53536D6967726174
+
+
+def _upgrade_postgres(db: Database, head: str | None) -> bool:
+    """Upgrade under a server-wide lock: several machines (or workers) opening a new shared
+    library at the same moment upgrade it once; the others wait, then find it done. False when
+    another process had upgraded it by the time the lock was ours."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            conn.commit()
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                conn.commit()
+                return False
+            conn.commit()
+            cfg = alembic_config(db)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+            return True
+        finally:
+            conn.rollback()
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            conn.commit()
+
+
 def upgrade_to_head(db: Database) -> None:
     """Refuses (one sentence, nothing written) a database that is not a Style Studio library
     or was made by a newer version; maps a full disk to one sentence."""
@@ -75,7 +104,10 @@ def upgrade_to_head(db: Database) -> None:
                 from desktop.db.engine import backup_sqlite
 
                 backup = backup_sqlite(db.sqlite_path, f"before-{head}")
-            command.upgrade(alembic_config(db), "head")
+            if db.is_sqlite:
+                command.upgrade(alembic_config(db), "head")
+            elif not _upgrade_postgres(db, head):
+                return  # another process upgraded it meanwhile
         if current is None:
             log.info("Upgraded the library to schema %s", head)
         else:

@@ -36,11 +36,12 @@ class Job(Base):
     run_after: Mapped[float] = mapped_column(Float, default=0.0)
     owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)
-    # larger runs first; "move to the front" sets it above every other queued job's
+    # smaller runs first (like nice); "move to the front" sets it below every other queued job's
     priority: Mapped[int] = mapped_column(Integer, server_default=text("0"), default=0)
 
     __table_args__ = (
-        Index("ix_jobs_claim", "status", "id"),
+        # the claim walks this in order: queued, then by priority, then oldest first
+        Index("ix_jobs_claim", "status", "priority", "id"),
     )
 
 

@@ -20,6 +20,7 @@ The original is only ever opened for reading.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import traceback
@@ -33,7 +34,7 @@ from PIL import Image, ImageCms, ImageFilter, ImageOps
 from desktop.errors import UserError
 from desktop.imaging.intake import load_image
 from desktop.imaging.looks import Look, apply_looks
-from desktop.imaging.lut import identity_lut, read_cube
+from desktop.imaging.lut import GradeStats, build_lut, identity_lut, read_cube
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,13 @@ class Recipe:
     """What to do to every photo of a batch (picklable: it travels to worker processes)."""
 
     lut_path: str  # the style's .cube file
-    strength: float = 1.0  # 0..1: mix of the original colours (0) and the style's grade (1)
+    # 0..1. With ``grade`` the grade is built at this strength, exactly as the style's own .cube
+    # was (so a photo styled at the style's strength matches its previews); without (a style
+    # imported from a .cube), the .cube is mixed with the original colours at this strength.
+    strength: float = 1.0
     looks: tuple[dict[str, Any], ...] = ()  # Look.to_dict() of each look effect
     seed: int = 1
+    grade: str | None = None  # the style's grade (GradeStats.to_dict() as JSON text)
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,19 @@ def _graded_lut(lut_path: str, mtime_ns: int, strength: float) -> ImageFilter.Co
     return ImageFilter.Color3DLUT(lut.size, table, channels=3)
 
 
+@lru_cache(maxsize=8)
+def _lut_from_grade(grade: str, strength: float) -> ImageFilter.Color3DLUT:
+    """The style's grade built at ``strength`` (cached per worker process)."""
+    try:
+        stats = GradeStats.from_dict(json.loads(grade))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise UserError("The style's stored colour grade is damaged; make the style again.") from exc
+    return build_lut(stats, strength=strength)
+
+
 def style_lut(recipe: Recipe) -> ImageFilter.Color3DLUT:
+    if recipe.grade:
+        return _lut_from_grade(recipe.grade, round(recipe.strength, 4))
     return _graded_lut(recipe.lut_path, os.stat(recipe.lut_path).st_mtime_ns, round(recipe.strength, 4))
 
 

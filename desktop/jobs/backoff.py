@@ -7,6 +7,7 @@ import random
 import sys
 
 from desktop.errors import RetryableError, UserError
+from desktop.jobs.connections import LibraryUnreachable, is_disconnect
 
 MAX_DELAY = 300.0
 
@@ -32,6 +33,9 @@ def retry_delay(attempt: int, *, base: float | None = None, retry_after: float |
 
 def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, RetryableError):
+        return True
+    # the database server went away (a restart): the job is tried again once it is back
+    if isinstance(exc, LibraryUnreachable) or is_disconnect(exc):
         return True
     if isinstance(exc, UserError):
         return False

@@ -9,20 +9,42 @@ Payload (every key optional, any other key refused):
 - ``record``: a plain file name; each run appends "job-id pid attempt" to
   ``<data folder>/diagnostics/<name>`` (tests prove "never run twice" with it);
 - ``sent``: a number the job ignores (benchmarks stamp the time they sent the job).
+
+``diagnostics.items``: a batch whose items are sleeps, shared by every worker with a free slot
+like a ``style.apply`` batch (enqueue it with ``ItemStore.enqueue_batch``; an item's input is
+any text). Payload: ``seconds`` each item sleeps (0 to 3600, default 0.25), ``parallel`` items
+at once per worker (1 to 64, default 1), ``record`` (as above: each item a worker finishes
+appends "job-id position owner" once it is recorded done). A done item's output is the owner
+("host:pid:token") of the worker that did it. Tests and ``benchmarks/bench_batch_scaling.py``
+measure the coordination of several workers with it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from desktop.errors import RetryableError, UserError
 from desktop.jobs.context import JobContext
-from desktop.jobs.registry import register
+from desktop.jobs.items import (
+    DONE,
+    FAILED,
+    PENDING,
+    Assist,
+    Fence,
+    Item,
+    ItemRun,
+    ItemStore,
+    assist_check,
+    lease_of,
+)
+from desktop.jobs.registry import register, register_assist
 
 JOB_TYPE = "diagnostics.sleep"
 MAX_SECONDS = 3600
@@ -97,7 +119,7 @@ def validate_sleep(payload: dict[str, Any]) -> None:
     sleep_options(payload)
 
 
-def record_folder(ctx: JobContext) -> Path:
+def record_folder(ctx: JobContext | Assist) -> Path:
     """``<data folder>/diagnostics``; a job run by an engine opened without a library's paths
     (no ``paths`` service) cannot record and fails with a sentence."""
     paths = ctx.services.get("paths")
@@ -141,3 +163,114 @@ async def sleep_job(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         if opts.seconds:
             await ctx.sleep(opts.seconds / opts.steps)
     return {"steps": opts.steps, "seconds": opts.seconds}
+
+
+# --- diagnostics.items: a batch of sleeps that several workers share -----------------------------
+
+ITEMS_TYPE = "diagnostics.items"
+ITEMS_KEYS = ("seconds", "parallel", "record")
+MAX_PARALLEL = 64
+
+
+@dataclass(frozen=True)
+class ItemsOptions:
+    seconds: float = 0.25
+    parallel: int = 1
+    record: str | None = None
+
+
+def items_options(payload: dict[str, Any]) -> ItemsOptions:
+    """The checked options of a ``diagnostics.items`` payload (one sentence per refusal)."""
+    unknown = sorted(str(k) for k in payload if k not in ITEMS_KEYS)
+    if unknown:
+        raise UserError(f"{ITEMS_TYPE} does not take '{unknown[0]}'; its payload keys are: {', '.join(ITEMS_KEYS)}.")
+    seconds = payload.get("seconds", ItemsOptions.seconds)
+    if not _is_number(seconds) or not (math.isfinite(seconds) and 0 <= seconds <= MAX_SECONDS):
+        raise UserError(f"'seconds' (how long each item sleeps) must be a number from 0 to {MAX_SECONDS}.")
+    parallel = payload.get("parallel", 1)
+    if not _is_whole(parallel) or not 1 <= parallel <= MAX_PARALLEL:
+        raise UserError(f"'parallel' (items at once per worker) must be a whole number from 1 to {MAX_PARALLEL}.")
+    record = payload.get("record")
+    if record is not None and (not isinstance(record, str) or not _is_record_name(record)):
+        raise UserError(
+            "'record' must be a plain file name of up to 64 letters, digits, '.', '_' or '-' "
+            f"(no folders), like \"items.txt\"; the file is kept in the data folder's '{RECORD_FOLDER}' folder."
+        )
+    return ItemsOptions(float(seconds), parallel, record)
+
+
+def validate_items(payload: dict[str, Any]) -> None:
+    items_options(payload)
+
+
+class _Sleeps:
+    """Each item: sleep, then record it done (its output: who did it) and append its line."""
+
+    def __init__(self, store: ItemStore, fence: Fence, opts: ItemsOptions, folder: Path | None, lease_seconds: float) -> None:
+        self.store = store
+        self.fence = fence
+        self.opts = opts
+        self.folder = folder
+        self.lease_seconds = lease_seconds
+        self.done_here = 0
+
+    def start(self, item: Item) -> asyncio.Future[Any]:
+        return asyncio.ensure_future(asyncio.sleep(self.opts.seconds))
+
+    async def finish(self, item: Item, outcome: asyncio.Future[Any]) -> bool:
+        await asyncio.to_thread(
+            self.store.set, self.fence, item.position, status=DONE, output=self.fence.owner, lease_seconds=self.lease_seconds
+        )
+        self.done_here += 1
+        if self.folder is not None and self.opts.record:
+            line = f"{self.fence.job_id} {item.position} {self.fence.owner}\n"
+            await asyncio.to_thread(_append_record, self.folder, self.opts.record, line)
+        return False
+
+    def abandon(self, item: Item, outcome: asyncio.Future[Any]) -> None:
+        outcome.cancel()
+
+
+@register(ITEMS_TYPE, title="Diagnostics: batch of sleeps", retry_safe=True, validate=validate_items)
+async def items_job(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """The lead of a ``diagnostics.items`` batch."""
+    opts = items_options(payload)
+    store = ItemStore(ctx.services["db"])
+    fence = Fence.of(ctx.row)
+    folder = record_folder(ctx) if opts.record else None
+    if ctx.attempt == 1:
+        await asyncio.to_thread(store.reset_failed, fence)
+    counts = await asyncio.to_thread(store.counts, ctx.id)
+    total = sum(counts.values())
+    if not total:
+        raise UserError(f"This {ITEMS_TYPE} job has no items; enqueue it with its items (ItemStore.enqueue_batch).")
+
+    last = [0.0]
+
+    async def check() -> bool:  # progress counts everyone's items (read 4 times a second)
+        ctx.check()
+        if time.monotonic() - last[0] >= 0.25:
+            last[0] = time.monotonic()
+            now = await asyncio.to_thread(store.counts, ctx.id)
+            finished = now[DONE] + now[FAILED]
+            ctx.progress(finished / total, f"Item {min(total, finished + 1)} of {total}")
+        return False
+
+    work = _Sleeps(store, fence, opts, folder, lease_of(ctx.row))
+    run = ItemRun(store, fence, lease_seconds=lease_of(ctx.row), window=opts.parallel, check=check, sleep=ctx.sleep, log=ctx.log)
+    await run.run(work)
+    counts = await asyncio.to_thread(store.counts, ctx.id)
+    return {"done": counts[DONE], "failed": counts[FAILED], "pending": counts[PENDING], "done_here": work.done_here}
+
+
+@register_assist(ITEMS_TYPE)
+async def assist_items(assist: Assist) -> None:
+    """Sleep through pending items of a ``diagnostics.items`` batch another worker leads."""
+    opts = items_options(assist.payload)
+    store = ItemStore(assist.services["db"])
+    folder = record_folder(assist) if opts.record else None
+    work = _Sleeps(store, assist.fence, opts, folder, assist.lease_seconds)
+    run = ItemRun(store, assist.fence, lease_seconds=assist.lease_seconds, window=opts.parallel, check=assist_check(assist, store), log=assist.log)
+    await run.run(work)
+    if work.done_here:
+        assist.log.info("did %d item(s) of this batch", work.done_here)

@@ -24,6 +24,7 @@ from desktop.jobs import registry
 from desktop.jobs.events import ChangeHub, JobEvent
 from desktop.jobs.model import ACTIVE, FINISHED, INTERRUPTED_ERROR, JobRow
 from desktop.jobs.pool import WorkPool
+from desktop.jobs.queue import ALL, Pause, QueueControls, QueueState, WorkerInfo, who
 from desktop.jobs.store import JobStore
 from desktop.jobs.watcher import ChangeWatcher
 
@@ -218,6 +219,68 @@ class JobEngine:
                 changed.clear()
         finally:
             unsubscribe()
+
+    # --- the shared queue: pauses, priority, live workers (desktop.jobs.queue) ------------
+    def _queue_type(self, job_type: str | None, *, also: set[str] | frozenset[str] = frozenset()) -> str | None:
+        """``job_type`` checked (None for every type); ``also``: names accepted besides the
+        registered ones (a pause left by a newer version's type)."""
+        if job_type is None or job_type == ALL:
+            return None
+        if registry.get(job_type) is None and job_type not in also:
+            known = ", ".join(registry.names())
+            raise UserError(f"There is no job type '{job_type}'; the known types are: {known}.")
+        return job_type
+
+    def pause(self, job_type: str | None = None) -> bool:
+        """Start no new job of ``job_type`` (None: of any type), on every machine sharing this
+        library, until ``resume``; running jobs finish. Queued jobs of it say "Paused". Returns
+        False when it was paused already. Raises UserError for an unknown type."""
+        name = self._queue_type(job_type)
+        added = QueueControls(self.store).pause(name, who())
+        if added:
+            log.info("Queue paused for %s", name or "every job type")
+        return added
+
+    def resume(self, job_type: str | None = None) -> list[str]:
+        """Remove the pause of ``job_type`` (None: every pause, the whole queue's included);
+        returns the pauses removed ('*' for the whole queue's). The work pools of every machine
+        wake and start what may start now."""
+        name = self._queue_type(job_type, also=set(self.paused()) if job_type else frozenset())
+        removed = QueueControls(self.store).resume(name)
+        if removed:
+            log.info("Queue resumed for %s", ", ".join(removed))
+        return removed
+
+    def paused(self) -> dict[str, Pause]:
+        """The pauses in force: job type ('*' for the whole queue) -> who paused it and when."""
+        return QueueControls(self.store).pauses()
+
+    def queue_state(self) -> QueueState:
+        """The pauses, and the queued and running jobs per type."""
+        return QueueControls(self.store).state()
+
+    def queue_order(self, limit: int = 1000) -> list[int]:
+        """The ids of the queued jobs that may start (not paused), in the order they start."""
+        return QueueControls(self.store).order(limit)
+
+    def move_to_front(self, job_id: int) -> JobRow:
+        """Let the queued job ``job_id`` start before every other queued job (a priority number
+        below theirs). Raises UserError when there is no such job or it is not queued."""
+        row = QueueControls(self.store).move_to_front(job_id)
+        if row is not None:
+            log.info("[job %d] moved to the front of the queue", job_id)
+            return row
+        row = self.require(job_id)
+        state = "is already running" if row.status == "running" else f"has already ended ({row.status})"
+        raise UserError(f"Job {job_id} {state}; only a waiting job can be moved to the front of the queue.")
+
+    def workers(self, *, include_stale: bool = False) -> list[WorkerInfo]:
+        """The live work pools of every machine (a window's, ``stylestudio worker``'s, a
+        command's), from the rows their heartbeats renew; one not seen for 3 lease periods, or
+        whose process on this machine is gone, is stale (left out unless ``include_stale``)."""
+        return QueueControls(self.store).workers(
+            lease_seconds=self.lease_seconds, is_dead=_owner_is_dead, include_stale=include_stale
+        )
 
     # --- the pool --------------------------------------------------------------------------
     def pool(

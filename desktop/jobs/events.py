@@ -4,6 +4,10 @@ Subscribers are called synchronously on the thread that made the change and must
 (queue the work elsewhere: the Qt bridge emits a queued signal, the pool sets an event).
 Changes from other processes arrive as events with ``row=None`` and ``external=True``
 (see ``desktop.jobs.watcher``): "something changed, read the rows again".
+
+``LIBRARY_STATE`` events (``row=None``, ``job_id=None``) tell front doors that the library's
+database server went away ("Reconnecting to the library…", ``connected`` False) and that it is
+back ("Connected to the library again", ``connected`` True); ``message`` is the sentence to show.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class EventKind(StrEnum):
     CANCEL_REQUESTED = "cancel_requested"
     REMOVED = "removed"  # a row deleted (dismissed; ``job_id`` None: purged rows)
     EXTERNAL = "external"  # another process committed something: read the rows again
+    LIBRARY_STATE = "library_state"  # the database server went away / is back (``message``)
 
 
 # Short names for the members (``events.STATUS``).
@@ -37,6 +42,10 @@ STATUS = EventKind.STATUS
 CANCEL_REQUESTED = EventKind.CANCEL_REQUESTED
 REMOVED = EventKind.REMOVED
 EXTERNAL = EventKind.EXTERNAL
+LIBRARY_STATE = EventKind.LIBRARY_STATE
+
+RECONNECTING_MESSAGE = "Reconnecting to the library\u2026"
+RECONNECTED_MESSAGE = "Connected to the library again"
 
 
 @dataclass(slots=True, frozen=True)
@@ -44,10 +53,21 @@ class JobEvent:
     kind: EventKind
     job_id: int | None
     row: JobRow | None = None
+    message: str | None = None  # LIBRARY_STATE: the sentence for a person
 
     @property
     def external(self) -> bool:
         return self.kind == EXTERNAL
+
+    @property
+    def connected(self) -> bool:
+        """LIBRARY_STATE: True when the library is reachable again."""
+        return self.kind == LIBRARY_STATE and self.message == RECONNECTED_MESSAGE
+
+
+def library_state(connected: bool) -> JobEvent:
+    """The event saying the library's server went away (False) or is back (True)."""
+    return JobEvent(LIBRARY_STATE, None, None, RECONNECTED_MESSAGE if connected else RECONNECTING_MESSAGE)
 
 
 Subscriber = Callable[[JobEvent], None]

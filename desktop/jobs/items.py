@@ -1,37 +1,63 @@
 """The items of a batch job (the photos of ``style.apply``), kept in ``job_items`` beside the
-job's row: input, output, status (``pending``, ``done``, ``failed``) and error.
+job's row: input, output, status (``pending``, ``done``, ``failed``), error, and which worker
+holds the item now (``owner``, ``lease_until``).
 
 A batch is enqueued *with* its items in one transaction (``enqueue_batch``): a worker never
 sees the row without them, and a payload stays small however many photos there are (a job's
 payload is capped at 64 KiB). An item is keyed by (job, position), so a run again after a
 crash finds what the earlier run did: a ``done`` item is never redone.
 
-Every write made while a job runs is fenced like the job's own row writes: it changes
-nothing unless the job is still running for this attempt and owner (``Fence``), so a worker
-that lost its lease records nothing. Plain DBAPI on a short-lived connection per call: items
-change a few times a second at most, and this keeps the module free of thread bookkeeping.
+**Item-level claiming.** The worker that claimed the job's row *leads* it: it runs the handler,
+reports "37 of 120" (everyone's items) and finishes the row once no item is pending. Any other
+work pool with a free slot and no queued job to take *assists* a running job whose type
+registered an assist handler (``registry.register_assist``). Lead and assistants take items the
+same way, one statement per item (``claim``: the first pending item nobody holds, or whose
+holder's lease ran out; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQLite) and
+hold it under a lease the pool heartbeat renews (``renew``), so a killed worker costs only its
+items' time: after the lease anyone takes them again (at once when the holder is a process of
+this machine that is gone). A done item keeps its ``owner``: who did it.
+
+Every write of an item is fenced: it changes nothing unless the item is still pending and
+held by the writer, and the job is still running (for the lead: for this attempt and owner;
+for an assistant: for anyone). A worker that lost an item or the job records nothing. Names of
+outputs are reserved in the table before a file gets one (``reserve``), so two workers never
+give two photos the same name. Plain DBAPI on a short-lived connection per call; writes wait
+for a locked library and reconnect to a server that went away (``LOCK_WAIT``). Each thread
+keeps one connection per library (``close_connections``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import os
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from desktop.db.engine import Database
-from desktop.errors import LeaseLost, LibraryBusy, UserError
+from desktop.db.engine import BUSY_TIMEOUT_MS, Database
+from desktop.errors import JobCanceled, LeaseLost, LibraryBusy, UserError
 from desktop.jobs import events, registry
-from desktop.jobs.connections import is_lock_error
+from desktop.jobs.connections import ThreadConnections, is_disconnect, is_lock_error
 from desktop.jobs.events import JobEvent
 from desktop.jobs.model import JobRow
 from desktop.jobs.store import SQL_INSERT, _to_pyformat
 
+log = logging.getLogger(__name__)
+
 PENDING, DONE, FAILED = "pending", "done", "failed"
 ITEM_STATUSES = (PENDING, DONE, FAILED)
-LOCK_WAIT = 60.0  # seconds a write waits for a library locked by another program
+LOCK_WAIT = 60.0  # seconds a write waits for a locked library or a server that went away
+RENEW_BUSY_MS = 2000  # the heartbeat's renewal waits this long for the lock, then tries later
+JOB_POLL = 0.5  # seconds between an assistant's looks at the job's row (cancel, end)
+OTHERS_POLL = 0.25  # seconds between a lead's looks at items other workers hold
+DEAD_POLL = 2.0  # seconds between a lead's looks for holders whose process is gone
+_PG_RESERVE_LOCK = 0x5354_0000_0000  # + job id: pg_advisory_xact_lock key of name reservations
 
 _COLUMNS = "position, input, output, status, error"
 SQL_ADD = (
@@ -40,26 +66,87 @@ SQL_ADD = (
 )
 SQL_ITEMS = f"SELECT {_COLUMNS} FROM job_items WHERE job_id = :job_id ORDER BY position"
 SQL_COUNTS = "SELECT status, count(*) FROM job_items WHERE job_id = :job_id GROUP BY status"
-_STILL_MINE = (
-    " AND EXISTS (SELECT 1 FROM jobs WHERE id = :job_id AND attempts = :attempt AND owner = :owner"
-    " AND status = 'running')"
+SQL_OWNERS = (
+    "SELECT owner, count(*) FROM job_items WHERE job_id = :job_id AND status = 'done' GROUP BY owner"
 )
-SQL_SET = (
-    "UPDATE job_items SET status = :status, output = :output, error = :error, updated_at = :now"
-    " WHERE job_id = :job_id AND position = :position" + _STILL_MINE
+_FREE = "status = 'pending' AND (owner IS NULL OR lease_until IS NULL OR lease_until < :now)"
+_HELD = "status = 'pending' AND owner IS NOT NULL AND lease_until >= :now"
+SQL_HOLDERS = f"SELECT DISTINCT owner FROM job_items WHERE job_id = :job_id AND {_HELD}"
+SQL_HELD_POSITIONS = f"SELECT position, owner FROM job_items WHERE job_id = :job_id AND {_HELD}"
+SQL_RELEASE_OWNER = (
+    "UPDATE job_items SET owner = NULL, lease_until = NULL, updated_at = :now"
+    " WHERE job_id = :job_id AND owner = :holder AND status = 'pending'"
 )
-SQL_RESET_FAILED = (
-    "UPDATE job_items SET status = 'pending', error = NULL, output = NULL, updated_at = :now"
-    " WHERE job_id = :job_id AND status = 'failed'" + _STILL_MINE
+SQL_RELEASE = (
+    "UPDATE job_items SET owner = NULL, lease_until = NULL, updated_at = :now"
+    " WHERE job_id = :job_id AND position = :position AND owner = :owner AND status = 'pending'"
 )
-# PostgreSQL: the fence also locks the job's row until the write commits. Without the lock the
-# check reads the row as it was when the statement began, so an item could be written after a
-# recovery that ran meanwhile had taken the job (SQLite's write lock rules that out by itself).
-_STILL_MINE_POSTGRES = _STILL_MINE[:-1] + " FOR SHARE)"
+SQL_RENEW = (
+    "UPDATE job_items SET lease_until = :lease"
+    " WHERE job_id = :job_id AND position = :position AND owner = :owner AND status = 'pending'"
+)
+SQL_NAME_TAKEN = "SELECT 1 FROM job_items WHERE job_id = :job_id AND output = :output AND position <> :position"
+SQL_JOB_STATE = "SELECT status, cancel_requested, attempts, owner FROM jobs WHERE id = :job_id"
+# a running job of a type with an assist handler, led by another pool, not being canceled, of a
+# type that is not paused, with an item nobody holds; the highest priority, then the oldest
+SQL_ASSISTABLE = (
+    "SELECT {columns} FROM jobs WHERE status = 'running' AND cancel_requested = :false"
+    " AND type IN ({types}) AND (owner IS NULL OR owner <> :me)"
+    " AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue_pauses.job_type IN (jobs.type, '*'))"
+    f" AND EXISTS (SELECT 1 FROM job_items WHERE job_items.job_id = jobs.id AND {_FREE})"
+    " ORDER BY priority DESC, id LIMIT 20"
+)
 
 
-def _postgres_fence(sql: str) -> str:
-    return _to_pyformat(sql.replace(_STILL_MINE, _STILL_MINE_POSTGRES))
+def _job_clause(*, lead: bool, open_only: bool, postgres: bool) -> str:
+    """The job half of a fence. The lead's: the row is running for this attempt and owner;
+    an assistant's: it is running. ``open_only``: and no cancel was asked for (new work only).
+    PostgreSQL: the check locks the job's row until the write commits (FOR SHARE); without the
+    lock it reads the row as it was when the statement began, so an item could be written after
+    a recovery that ran meanwhile had taken the job (SQLite's write lock rules that out)."""
+    cond = "id = :job_id AND status = 'running'"
+    if lead:
+        cond += " AND attempts = :attempt AND owner = :owner"
+    if open_only:
+        cond += " AND cancel_requested = :false"
+    return f" AND EXISTS (SELECT 1 FROM jobs WHERE {cond}{' FOR SHARE' if postgres else ''})"
+
+
+def _holder_clause(lead: bool) -> str:
+    # an item nobody holds may be written by the lead (a test, or a claim released meanwhile:
+    # the work is done, and a claim by another worker would have made it theirs)
+    return " AND (owner IS NULL OR owner = :owner)" if lead else " AND owner = :owner"
+
+
+def _sql_set(lead: bool, open_only: bool, postgres: bool) -> str:
+    # a write made again after its answer was lost finds its own status: written already
+    return (
+        "UPDATE job_items SET status = :status, output = :output, error = :error, updated_at = :now,"
+        " owner = :owner, lease_until = :lease"
+        " WHERE job_id = :job_id AND position = :position AND status IN ('pending', :status)"
+        + _holder_clause(lead)
+        + _job_clause(lead=lead, open_only=open_only, postgres=postgres)
+    )
+
+
+def _sql_claim(lead: bool, postgres: bool) -> str:
+    pick = f"SELECT id FROM job_items WHERE job_id = :job_id AND {_FREE} ORDER BY position LIMIT 1"
+    if postgres:
+        pick += " FOR UPDATE SKIP LOCKED"
+    return (
+        "UPDATE job_items SET owner = :owner, lease_until = :lease, updated_at = :now"
+        f" WHERE id = ({pick}) AND {_FREE}"
+        + _job_clause(lead=lead, open_only=True, postgres=postgres)
+        + f" RETURNING {_COLUMNS}"
+    )
+
+
+def _sql_reset_failed(postgres: bool) -> str:
+    return (
+        "UPDATE job_items SET status = 'pending', error = NULL, output = NULL, owner = NULL,"
+        " lease_until = NULL, updated_at = :now WHERE job_id = :job_id AND status = 'failed'"
+        + _job_clause(lead=True, open_only=False, postgres=postgres)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,18 +163,77 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class Fence:
-    """Which run of a job may write its items: the row's id, attempt and owner."""
+    """Which run may write a job's items. The lead's: the row's id, attempt and owner (the
+    job must still be running for exactly that run); an assistant's: ``attempt`` None and its
+    own pool's owner (the job must be running, for anyone). Items are held by ``owner``."""
 
     job_id: int
-    attempt: int
+    attempt: int | None
     owner: str | None
 
     @classmethod
     def of(cls, row: JobRow) -> Fence:
         return cls(row.id, row.attempts, row.owner)
 
+    @classmethod
+    def assisting(cls, job_id: int, owner: str) -> Fence:
+        return cls(job_id, None, owner)
+
+    @property
+    def lead(self) -> bool:
+        return self.attempt is not None
+
     def params(self) -> dict[str, Any]:
         return {"job_id": self.job_id, "attempt": self.attempt, "owner": self.owner}
+
+
+# --- connections: one per thread and library, kept (a new PostgreSQL connection per item write
+# cost a server process each: on 2 cores that ate the CPU the photos needed) ---------------------
+_conns_lock = threading.Lock()
+_conns: weakref.WeakKeyDictionary[Database, ThreadConnections] = weakref.WeakKeyDictionary()
+
+
+def _thread_connections(db: Database) -> ThreadConnections:
+    with _conns_lock:
+        conns = _conns.get(db)
+        if conns is None or conns.closed:
+            conns = ThreadConnections(db.raw_connect)
+            _conns[db] = conns
+            weakref.finalize(db, conns.close, 0.0)
+        return conns
+
+
+def close_connections(db: Database) -> None:
+    """Close this process's item connections to ``db`` (they are also closed with it)."""
+    with _conns_lock:
+        conns = _conns.pop(db, None)
+    if conns is not None:
+        conns.close(0.0)
+
+
+# --- the items this process holds, by owner (renewed by the owner's pool heartbeat) ------------
+_held_lock = threading.Lock()
+_held: dict[str, set[tuple[int, int]]] = {}
+
+
+def _hold(owner: str, job_id: int, position: int) -> None:
+    with _held_lock:
+        _held.setdefault(owner, set()).add((job_id, position))
+
+
+def _let_go(owner: str, job_id: int, position: int) -> None:
+    with _held_lock:
+        mine = _held.get(owner)
+        if mine is not None:
+            mine.discard((job_id, position))
+            if not mine:
+                del _held[owner]
+
+
+def held_by(owner: str) -> set[tuple[int, int]]:
+    """(job id, position) of the items ``owner`` (a work pool of this process) holds now."""
+    with _held_lock:
+        return set(_held.get(owner, ()))
 
 
 class ItemStore:
@@ -95,19 +241,24 @@ class ItemStore:
         self.db = db
         self._sqlite = db.is_sqlite
         self._q: Callable[[str], str] = (lambda s: s) if self._sqlite else _to_pyformat
-        self._fence_q: Callable[[str], str] = (lambda s: s) if self._sqlite else _postgres_fence
+        self._false: Any = 0 if self._sqlite else False
 
     # --- connections and transactions -----------------------------------------------------------
     @contextmanager
-    def _connection(self) -> Iterator[Any]:
-        conn = self.db.raw_connect()
-        try:
-            yield conn
-        finally:
-            conn.close()
+    def _connection(self, busy_ms: int | None = None) -> Iterator[Any]:
+        conns = _thread_connections(self.db)
+        with conns.use() as conn:
+            try:
+                if self._sqlite:
+                    conn.execute(f"PRAGMA busy_timeout={int(busy_ms or BUSY_TIMEOUT_MS)}")
+                yield conn
+            except Exception as exc:
+                if is_disconnect(exc):
+                    conns.discard(conn)  # the next call opens a new one
+                raise
 
-    def _cursor(self, conn: Any, sql: str, params: Any = None, *, many: bool = False, fenced: bool = False) -> Any:
-        text = self._fence_q(sql) if fenced else self._q(sql)
+    def _cursor(self, conn: Any, sql: str, params: Any = None, *, many: bool = False) -> Any:
+        text = self._q(sql)
         cur = conn.cursor()
         if many:
             cur.executemany(text, params)
@@ -115,37 +266,50 @@ class ItemStore:
             cur.execute(text, params or {})
         return cur
 
-    def _write(self, work: Callable[[Any], Any]) -> Any:
-        """``work(conn)`` in one write transaction (the write lock taken up front on SQLite);
-        waits for a library locked by another program, then raises ``LibraryBusy``."""
-        deadline = time.monotonic() + LOCK_WAIT
+    def _retrying(self, attempt: Callable[[], Any], wait: float) -> Any:
+        """``attempt()`` again while the library is locked by another program or its server
+        cannot be reached (it may be restarting), for up to ``wait`` seconds; then
+        ``LibraryBusy`` (or the server's error)."""
+        deadline = time.monotonic() + wait
         delay = 0.05
         while True:
             try:
-                with self._connection() as conn:
-                    if self._sqlite:
-                        conn.execute("BEGIN IMMEDIATE")
-                        try:
-                            result = work(conn)
-                            conn.execute("COMMIT")
-                        except BaseException:
-                            if conn.in_transaction:
-                                conn.execute("ROLLBACK")
-                            raise
-                        return result
-                    with conn.transaction():
-                        return work(conn)
+                return attempt()
             except Exception as exc:  # noqa: BLE001 - sorted just below
-                if not is_lock_error(exc) or time.monotonic() > deadline:
+                passing = is_lock_error(exc) or is_disconnect(exc)
+                if not passing or time.monotonic() > deadline:
                     if is_lock_error(exc):
                         raise LibraryBusy() from exc
                     raise
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
 
-    def _read(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        with self._connection() as conn:
-            return self._cursor(conn, sql, params).fetchall()
+    def _write(self, work: Callable[[Any], Any], *, wait: float = LOCK_WAIT, busy_ms: int | None = None) -> Any:
+        """``work(conn)`` in one write transaction (the write lock taken up front on SQLite)."""
+
+        def attempt() -> Any:
+            with self._connection(busy_ms) as conn:
+                if self._sqlite:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        result = work(conn)
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+                    return result
+                with conn.transaction():
+                    return work(conn)
+
+        return self._retrying(attempt, wait)
+
+    def _read(self, sql: str, params: dict[str, Any], *, wait: float = LOCK_WAIT) -> list[tuple[Any, ...]]:
+        def attempt() -> list[tuple[Any, ...]]:
+            with self._connection(RENEW_BUSY_MS if wait == 0 else None) as conn:
+                return self._cursor(conn, sql, params).fetchall()
+
+        return self._retrying(attempt, wait)
 
     # --- enqueue (front doors) ------------------------------------------------------------------
     def enqueue_batch(self, engine: Any, job_type: str, payload: dict[str, Any], inputs: Sequence[str]) -> int:
@@ -164,7 +328,7 @@ class ItemStore:
             "message": "Waiting to start",
             "payload": json.dumps(payload),
             "max_attempts": engine.max_attempts,
-            "false": 0 if self._sqlite else False,
+            "false": self._false,
             "now": now,
         }
 
@@ -188,26 +352,362 @@ class ItemStore:
             found[status] = int(n)
         return found
 
-    # --- writes of a running job (fenced) -------------------------------------------------------
-    def _fenced(self, sql: str, params: Iterable[dict[str, Any]] | dict[str, Any], fence: Fence) -> int:
-        many = not isinstance(params, dict)
+    def done_by(self, job_id: int) -> dict[str | None, int]:
+        """How many items each worker (its owner, ``host:pid:token``) did."""
+        return {owner: int(n) for owner, n in self._read(SQL_OWNERS, {"job_id": job_id})}
+
+    def held_positions(self, job_id: int) -> dict[int, str]:
+        """The pending items some worker holds under a live lease: position -> owner."""
+        return {int(p): o for p, o in self._read(SQL_HELD_POSITIONS, {"job_id": job_id, "now": time.time()})}
+
+    def job_state(self, job_id: int) -> tuple[str, bool, int, str | None] | None:
+        """(status, cancel requested, attempt, owner) of the job's row; None when it is gone."""
+        rows = self._read(SQL_JOB_STATE, {"job_id": job_id})
+        if not rows:
+            return None
+        status, cancel, attempt, owner = rows[0]
+        return str(status), bool(cancel), int(attempt), owner
+
+    def assistable(self, me: str, types: Sequence[str], *, wait: float = LOCK_WAIT) -> list[JobRow]:
+        """Running jobs of ``types`` that another pool leads and that have items nobody holds
+        (``wait``: how long to wait for a locked library or a server away; 0: one try)."""
+        if not types:
+            return []
+        from desktop.jobs.model import COLUMN_LIST
+
+        names = {f"t{i}": t for i, t in enumerate(types)}
+        sql = SQL_ASSISTABLE.format(columns=COLUMN_LIST, types=", ".join(f":{k}" for k in names))
+        rows = self._read(sql, {**names, "me": me, "false": self._false, "now": time.time()}, wait=wait)
+        return [JobRow.from_db(r) for r in rows]
+
+    # --- claiming (lead and assistants) ---------------------------------------------------------
+    def claim(self, fence: Fence, lease_seconds: float) -> Item | None:
+        """The first pending item nobody holds (or whose holder's lease ran out), now held by
+        ``fence.owner`` until ``lease_seconds`` from now; None when there is none, or when the
+        job is not running for this fence or is being canceled."""
+        sql = _sql_claim(fence.lead, not self._sqlite)
+
+        def work(conn: Any) -> Item | None:
+            now = time.time()
+            params = {**fence.params(), "now": now, "lease": now + lease_seconds, "false": self._false}
+            row = self._cursor(conn, sql, params).fetchone()
+            return Item(*row) if row else None
+
+        item = self._write(work)
+        if item is not None and fence.owner:
+            _hold(fence.owner, fence.job_id, item.position)
+        return item
+
+    def release(self, fence: Fence, positions: Iterable[int]) -> None:
+        """Let go of items this run holds and will not finish (canceled, stopping), so anyone
+        may take them at once. One try: if it fails their leases run out by themselves."""
+        rows = [{"job_id": fence.job_id, "position": p, "owner": fence.owner, "now": time.time()} for p in positions]
+        for row in rows:
+            _let_go(str(fence.owner), fence.job_id, row["position"])
+        if not rows:
+            return
+        try:
+            self._write(lambda conn: self._cursor(conn, SQL_RELEASE, rows, many=True), wait=0.0, busy_ms=RENEW_BUSY_MS)
+        except Exception:  # noqa: BLE001 - the leases run out instead
+            log.info("[job %d] could not let go of %d item(s) at once; their leases run out instead", fence.job_id, len(rows))
+
+    def forget(self, fence: Fence, position: int) -> None:
+        """This process no longer holds the item (finished, or taken by another worker)."""
+        _let_go(str(fence.owner), fence.job_id, position)
+
+    def renew(self, owner: str, lease_seconds: float) -> int:
+        """Renew the leases of the items ``owner`` holds (the pool heartbeat calls this);
+        returns how many were renewed. One try: a locked library raises ``LibraryBusy``."""
+        held = held_by(owner)
+        if not held:
+            return 0
+        lease = time.time() + lease_seconds
+        rows = [{"job_id": j, "position": p, "owner": owner, "lease": lease} for j, p in sorted(held)]
 
         def work(conn: Any) -> int:
-            if many:
-                rows = [{**p, **fence.params(), "now": time.time()} for p in params]  # type: ignore[union-attr]
-                cur = self._cursor(conn, sql, rows, many=True, fenced=True)
-                return cur.rowcount if cur.rowcount >= 0 else len(rows)
-            return self._cursor(conn, sql, {**params, **fence.params(), "now": time.time()}, fenced=True).rowcount  # type: ignore[dict-item]
+            cur = self._cursor(conn, SQL_RENEW, rows, many=True)
+            return cur.rowcount if cur.rowcount >= 0 else len(rows)
 
-        return self._write(work)
+        return self._write(work, wait=0.0, busy_ms=RENEW_BUSY_MS)
 
-    def set(self, fence: Fence, position: int, *, status: str, output: str | None = None, error: str | None = None) -> None:
-        """Record one item's state; raises ``LeaseLost`` when the job is no longer this run's."""
+    def release_dead(self, job_id: int, is_dead: Callable[[str | None], bool]) -> int:
+        """Free the items held by workers known to be gone (a process of this machine that is
+        no longer there); returns how many were freed."""
+        holders = [r[0] for r in self._read(SQL_HOLDERS, {"job_id": job_id, "now": time.time()})]
+        dead = [{"job_id": job_id, "holder": h, "now": time.time()} for h in holders if is_dead(h)]
+        if not dead:
+            return 0
+
+        def work(conn: Any) -> int:
+            cur = self._cursor(conn, SQL_RELEASE_OWNER, dead, many=True)
+            return cur.rowcount if cur.rowcount >= 0 else len(dead)
+
+        freed = self._write(work)
+        if freed:
+            log.info("[job %d] %d item(s) held by a process that is gone are free again", job_id, freed)
+        return freed
+
+    # --- writes of a running job (fenced) -------------------------------------------------------
+    def _set_params(self, fence: Fence, position: int, status: str, output: str | None, error: str | None, lease_seconds: float) -> dict[str, Any]:
+        now = time.time()
+        return {
+            **fence.params(),
+            "position": position,
+            "status": status,
+            "output": output,
+            "error": error,
+            "now": now,
+            "lease": now + lease_seconds if status == PENDING else None,
+            "false": self._false,
+        }
+
+    def set(
+        self,
+        fence: Fence,
+        position: int,
+        *,
+        status: str,
+        output: str | None = None,
+        error: str | None = None,
+        lease_seconds: float = 30.0,
+    ) -> None:
+        """Record one item's state (a pending one: its lease renewed, and only while no cancel
+        was asked for); raises ``LeaseLost`` when the item or the job is no longer this run's."""
         assert status in ITEM_STATUSES
-        changed = self._fenced(SQL_SET, {"position": position, "status": status, "output": output, "error": error}, fence)
+        sql = _sql_set(fence.lead, status == PENDING, not self._sqlite)
+        params = self._set_params(fence, position, status, output, error, lease_seconds)
+        changed = self._write(lambda conn: self._cursor(conn, sql, params).rowcount)
         if not changed:
             raise LeaseLost()
+        if status != PENDING and fence.owner:
+            _let_go(fence.owner, fence.job_id, position)
+
+    def reserve(self, fence: Fence, position: int, output: str, lease_seconds: float = 30.0) -> bool:
+        """Record ``output`` as the name this item's file is about to get, unless another item
+        of the job has it (False); raises ``LeaseLost`` when the item or the job is no longer
+        this run's. Two workers never reserve the same name (the write lock on SQLite, an
+        advisory lock per job on PostgreSQL)."""
+        sql = _sql_set(fence.lead, True, not self._sqlite)
+        params = self._set_params(fence, position, PENDING, output, None, lease_seconds)
+
+        def work(conn: Any) -> bool | None:
+            if not self._sqlite:
+                self._cursor(conn, "SELECT pg_advisory_xact_lock(:key)", {"key": _PG_RESERVE_LOCK + fence.job_id})
+            if self._cursor(conn, SQL_NAME_TAKEN, params).fetchone() is not None:
+                return False
+            return True if self._cursor(conn, sql, params).rowcount else None
+
+        result = self._write(work)
+        if result is None:
+            raise LeaseLost()
+        return result
+
+    def output_taken(self, job_id: int, position: int, output: str) -> bool:
+        """Whether another item of the job has ``output`` as its name."""
+        return bool(self._read(SQL_NAME_TAKEN, {"job_id": job_id, "position": position, "output": output}))
 
     def reset_failed(self, fence: Fence) -> int:
         """Failed items back to pending (a retry runs them again); returns how many."""
-        return self._fenced(SQL_RESET_FAILED, {}, fence)
+        sql = _sql_reset_failed(not self._sqlite)
+        params = {**fence.params(), "now": time.time()}
+
+        def work(conn: Any) -> int:
+            return self._cursor(conn, sql, params).rowcount
+
+        return self._write(work)
+
+
+# --- running items: the lead's and the assistants' loop -------------------------------------------
+
+
+class ItemWork(Protocol):
+    """What to do with each item (one per job type): ``start`` begins it and returns its
+    future; ``finish`` records its outcome (fenced; ``LeaseLost`` when the item or job is no
+    longer this run's) and returns True to run the item again; ``abandon`` drops an item left
+    in flight when the run stops."""
+
+    def start(self, item: Item) -> Awaitable[Any]: ...
+
+    async def finish(self, item: Item, outcome: asyncio.Future[Any]) -> bool: ...
+
+    def abandon(self, item: Item, outcome: asyncio.Future[Any]) -> None: ...
+
+
+class AssistNotYet(Exception):
+    """Raised by an assist handler for a batch its lead has not opened yet (its output folder
+    is not made yet): the pool looks at that batch again in a moment."""
+
+
+@dataclass
+class Assist:
+    """What an assist handler gets from the work pool: the running job it helps with (as read
+    when it was picked), who it is, and when to stop."""
+
+    row: JobRow
+    owner: str
+    lease_seconds: float
+    services: dict[str, Any]
+    # True when the pool wants the slot back (it is stopping, or a queued job waits): claim no
+    # more items, finish those in flight
+    give_back: Callable[[], bool] = lambda: False
+    stopped: bool = False  # the job is being canceled, or the pool is closing: drop everything
+    log: logging.LoggerAdapter = field(init=False)
+
+    def __post_init__(self) -> None:
+        from desktop.jobs.context import JobLogAdapter
+
+        self.log = JobLogAdapter(logging.getLogger("desktop.jobs.run"), {"job_id": self.row.id})
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.row.payload_dict()
+
+    @property
+    def fence(self) -> Fence:
+        return Fence.assisting(self.row.id, self.owner)
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def lease_of(row: JobRow, default: float = 30.0) -> float:
+    """The lease period a job's row was claimed with (claim sets both stamps at once)."""
+    if row.lease_until is not None and row.started_at is not None and row.lease_until > row.started_at:
+        return float(row.lease_until - row.started_at)
+    return default
+
+
+class ItemRun:
+    """Run the items of one job in this process: claim up to ``window`` at a time, start each,
+    record each as it comes back (in any order), until no item is left to claim. The lead
+    (``lead=True``) then waits for the items other workers hold, taking over those whose
+    holder's lease ran out, and returns once no item is pending. ``check`` is awaited between
+    steps: it raises to stop (``JobCanceled``, ``LeaseLost``) and returns True to claim no more
+    (finish what is in flight, then return)."""
+
+    def __init__(
+        self,
+        store: ItemStore,
+        fence: Fence,
+        *,
+        lease_seconds: float,
+        window: int,
+        check: Callable[[], Awaitable[bool]],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        log: logging.Logger | logging.LoggerAdapter = log,
+    ) -> None:
+        self.store = store
+        self.fence = fence
+        self.lease_seconds = lease_seconds
+        self.window = max(1, window)
+        self.check = check
+        self.sleep = sleep
+        self.log = log
+        self.mine: set[int] = set()  # positions this run holds
+        self.claimed = 0  # items claimed by this run
+        self._dead_look = 0.0
+
+    async def run(self, work: ItemWork) -> None:
+        inflight: dict[asyncio.Future[Any], Item] = {}
+        again: list[Item] = []
+        draining = False
+        try:
+            while True:
+                draining = await self.check() or draining
+                while len(inflight) < self.window:
+                    if again:
+                        item = again.pop()
+                    elif draining:
+                        break
+                    else:
+                        item = await asyncio.to_thread(self.store.claim, self.fence, self.lease_seconds)
+                        if item is None:
+                            break
+                        if item.position in self.mine:
+                            continue  # ours already, in flight (its lease had run out): renewed
+                        if not self.fence.lead and not self.claimed:
+                            self.log.info("helping with its items (another worker leads it)")
+                        self.claimed += 1
+                        self.mine.add(item.position)
+                    inflight[asyncio.ensure_future(work.start(item))] = item
+                if not inflight:
+                    if not self.fence.lead or draining or await self._nothing_pending():
+                        return
+                    await self._wait_for_others()
+                    continue
+                done, _ = await asyncio.wait(list(inflight), timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
+                for fut in done:
+                    item = inflight.pop(fut)
+                    try:
+                        if await work.finish(item, fut):
+                            again.append(item)
+                            continue
+                    except LeaseLost:
+                        await self._lost(item)
+                    self.mine.discard(item.position)
+                    self.store.forget(self.fence, item.position)
+        finally:
+            for fut, item in inflight.items():
+                work.abandon(item, fut)
+            if self.mine:
+                self.store.release(self.fence, sorted(self.mine))
+                self.mine.clear()
+
+    async def _nothing_pending(self) -> bool:
+        counts = await asyncio.to_thread(self.store.counts, self.fence.job_id)
+        return counts[PENDING] == 0
+
+    async def _wait_for_others(self) -> None:
+        """Lead: other workers hold the pending items left; free those of processes known to
+        be gone now and then, and look again shortly (a lease that ran out frees an item)."""
+        if time.monotonic() - self._dead_look >= DEAD_POLL:
+            self._dead_look = time.monotonic()
+            from desktop.jobs.engine import _owner_is_dead
+
+            await asyncio.to_thread(self.store.release_dead, self.fence.job_id, _owner_is_dead)
+        await self.sleep(OTHERS_POLL)
+
+    async def _lost(self, item: Item) -> None:
+        """An item write changed nothing: the job is no longer this run's (raise) or only the
+        item is (another worker took it over after our lease ran out: go on without it)."""
+        state = await asyncio.to_thread(self.store.job_state, self.fence.job_id)
+        if self.fence.lead:
+            if state is None or state[0] != "running" or state[2:] != (self.fence.attempt, self.fence.owner):
+                raise LeaseLost()
+        elif state is None or state[0] != "running" or state[1]:
+            raise JobCanceled()
+        self.log.warning("item %d was taken over by another worker (our lease on it ran out); its result is dropped", item.position)
+
+
+def assist_check(assist: Assist, store: ItemStore) -> Callable[[], Awaitable[bool]]:
+    """An assistant's ``ItemRun.check``: stop when the job is no longer running or is being
+    canceled (its row, read every ``JOB_POLL`` seconds) or the pool closes; claim no more when
+    the pool wants the slot back."""
+    last = [0.0]
+
+    async def check() -> bool:
+        if assist.stopped:
+            raise JobCanceled()
+        if time.monotonic() - last[0] >= JOB_POLL:
+            last[0] = time.monotonic()
+            state = await asyncio.to_thread(store.job_state, assist.id)
+            if state is None or state[0] != "running" or state[1]:
+                assist.log.info("the job ended or is being canceled: stopping")
+                raise JobCanceled()
+        return assist.give_back()
+
+    return check
+
+
+def host_sentence(path: str, host: str) -> str:
+    """The error of an item whose input this worker cannot see."""
+    return f"The photo {path} cannot be reached from {host}; check that its folder is mounted there."
+
+
+def unreachable_input(path: str, host: str) -> str | None:
+    """None when ``path`` is there for this process; else the sentence for the item."""
+    return None if os.path.exists(path) else host_sentence(path, host)

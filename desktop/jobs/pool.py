@@ -7,6 +7,15 @@ completion is ignored when the row's attempt or owner no longer matches (attempt
 A job whose lease was lost (this process was stopped or cut off long enough for another
 worker to recover the row) is stopped with ``LeaseLost`` as soon as the heartbeat or a row
 write notices, and its row is left alone: it belongs to the other attempt now.
+
+**Assisting.** A pool with a free slot and no queued job it can take helps with a running
+batch another pool leads (a type with an assist handler, ``registry.register_assist``; not a
+paused type): one slot, one batch, items claimed one by one (``desktop.jobs.items``). It stops
+at the next item when the job ends or is canceled, and gives its slot back (claims no more,
+finishes what is in flight) when the pool stops or a queued job waits for a slot. Its tasks
+sit in ``_tasks`` under the key ``-job_id``; the heartbeat renews the leases of the items it
+holds. A batch it cannot help with (its output folder not reachable here) is left alone for
+``ASSIST_REFUSED_FOR`` seconds.
 """
 
 from __future__ import annotations
@@ -25,7 +34,9 @@ from desktop.jobs import registry
 from desktop.jobs.backoff import is_retryable, retry_delay, sentence_for
 from desktop.jobs.context import JobContext
 from desktop.jobs.events import EventKind, JobEvent
+from desktop.jobs.items import Assist, AssistNotYet, ItemStore
 from desktop.jobs.model import JobRow, JobStatus
+from desktop.jobs.queue import QueueControls, pool_kind
 
 if TYPE_CHECKING:
     from desktop.jobs.engine import JobEngine
@@ -35,6 +46,10 @@ log = logging.getLogger(__name__)
 WAKE_KINDS = frozenset({EventKind.ENQUEUED, EventKind.EXTERNAL})
 CANCEL_GRACE = 2.0
 PURGE_INTERVAL = 3600.0  # a handler that ignores a cancel this long has its task canceled
+ASSIST_LOOK = 0.25  # seconds between looks for a running batch to help with
+ASSIST_REFUSED_FOR = 60.0  # seconds a batch this pool could not help with is left alone
+ASSIST_NOT_YET = 1.0  # seconds before looking again at a batch its lead has not opened yet
+QUEUE_LOOK = 1.0  # seconds between an assisting full pool's looks for a queued job waiting
 
 
 class WorkPool:
@@ -46,6 +61,7 @@ class WorkPool:
         only_job: int | None = None,
         stop_message: str = "Canceled because Style Studio was closing",
         cpu_threads: int | None = None,
+        assist: bool = True,
     ) -> None:
         self.engine = engine
         self.store = engine.store
@@ -62,6 +78,13 @@ class WorkPool:
         self._wake: asyncio.Event | None = None
         self._check_cancels = False
         self._queue_dry = False
+        # helping with other pools' batches (only_job pools never do)
+        self.assist = assist and only_job is None
+        self._assists: dict[int, Assist] = {}  # job id -> what its assist task reads
+        self._assist_look = 0.0
+        self._assist_refused: dict[int, float] = {}  # job id -> monotonic time to look again
+        self._queue_look = 0.0
+        self._queue_waits = False
         # the threads for handlers' CPU and file work (ctx.run_in_thread); the window passes
         # fewer than the machine has cores, to keep one for itself (see desktop/ui/responsiveness.py)
         self._executor = ThreadPoolExecutor(
@@ -111,6 +134,8 @@ class WorkPool:
             self._wake_threadsafe(loop)
         elif event.kind == EventKind.CANCEL_REQUESTED and (event.job_id in self._tasks or event.job_id in self._contexts):
             loop.call_soon_threadsafe(self._deliver_cancel, event.job_id)
+        elif event.kind == EventKind.CANCEL_REQUESTED and event.job_id in self._assists:
+            loop.call_soon_threadsafe(self._stop_assist, event.job_id)
 
     def _deliver_lost(self, job_id: int) -> None:
         ctx = self._contexts.get(job_id)
@@ -164,6 +189,11 @@ class WorkPool:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         unsubscribe = self.engine.hub.subscribe(self._on_event)
+        workers = QueueControls(self.store)  # this pool's row in the workers table
+        try:
+            workers.beat(self.owner, kind=pool_kind(self), slots=self.max_parallel, running=0)
+        except Exception:  # noqa: BLE001 - the heartbeat registers it at its next turn
+            log.debug("Could not register this work pool as a worker yet", exc_info=True)
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while not self._stopping:
@@ -186,6 +216,10 @@ class WorkPool:
         finally:
             heartbeat.cancel()
             await self._shutdown(grace)
+            try:
+                workers.forget(self.owner, wait=1.0)
+            except Exception:  # noqa: BLE001 - a row left behind turns stale after a few leases
+                log.debug("Could not remove this work pool from the workers", exc_info=True)
             unsubscribe()
             self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -211,6 +245,7 @@ class WorkPool:
                 row = self.store.claim(self.owner, self.engine.lease_seconds)
             if row is None:
                 self._queue_dry = True
+                self._fill_assists()
                 return
             self._start(row)
 
@@ -227,6 +262,85 @@ class WorkPool:
 
     def _idle(self) -> bool:
         return self.store.next_due() is None
+
+    # --- assisting other pools' batches --------------------------------------------------------
+    def _fill_assists(self) -> None:
+        """Free slots, no queued job to take: help with running batches other pools lead."""
+        if not self.assist or self._stopping or len(self._tasks) >= self.max_parallel:
+            return
+        now = time.monotonic()
+        if now < self._assist_look:
+            return
+        self._assist_look = now + ASSIST_LOOK
+        types = registry.assist_types()
+        if not types:
+            return
+        try:
+            rows = ItemStore(self.engine.db).assistable(self.owner, types, wait=0.0)
+        except Exception:  # noqa: BLE001 - a locked library, a server away: look again later
+            log.debug("Could not look for a batch to help with", exc_info=True)
+            return
+        for job_id, until in list(self._assist_refused.items()):
+            if until <= now:
+                del self._assist_refused[job_id]
+        for row in rows:
+            if len(self._tasks) >= self.max_parallel:
+                return
+            jt = registry.get(row.type)
+            if jt is None or jt.assist is None or row.id in self._assists or row.id in self._assist_refused:
+                continue
+            if row.id in self._tasks:
+                continue  # ours (led by this pool a moment ago)
+            self._start_assist(row, jt.assist)
+
+    def _start_assist(self, row: JobRow, handler: registry.AssistHandler) -> None:
+        assist = Assist(row, self.owner, self.engine.lease_seconds, self.engine.services, give_back=self._give_back)
+        self._assists[row.id] = assist
+        task = asyncio.create_task(self._run_assist(assist, handler), name=f"assist-{row.id}")
+        self._tasks[-row.id] = task
+        task.add_done_callback(lambda _t, job_id=row.id: self._assist_done(job_id))
+
+    def _assist_done(self, job_id: int) -> None:
+        self._assists.pop(job_id, None)
+        self._task_done(-job_id)
+
+    async def _run_assist(self, assist: Assist, handler: registry.AssistHandler) -> None:
+        try:
+            await handler(assist)
+        except JobCanceled:
+            assist.log.info("stopped helping: the job ended, is being canceled, or this worker stops")
+        except LibraryClosed:
+            pass
+        except AssistNotYet:
+            self._assist_refused[assist.id] = time.monotonic() + ASSIST_NOT_YET
+        except UserError as exc:
+            self._assist_refused[assist.id] = time.monotonic() + ASSIST_REFUSED_FOR
+            assist.log.warning("not helping with it: %s", exc)
+        except Exception:  # noqa: BLE001 - an assistant's failure is no failure of the job
+            self._assist_refused[assist.id] = time.monotonic() + ASSIST_REFUSED_FOR
+            assist.log.exception("stopped helping with it after an unexpected error")
+
+    def _stop_assist(self, job_id: int) -> None:
+        assist = self._assists.get(job_id)
+        if assist is not None:
+            assist.stop()
+
+    def _give_back(self) -> bool:
+        """Whether assistants should claim no more items: the pool stops, or every slot is
+        taken while a queued job waits (read at most every ``QUEUE_LOOK`` seconds)."""
+        if self._stopping:
+            return True
+        if len(self._tasks) < self.max_parallel:
+            return False
+        now = time.monotonic()
+        if now >= self._queue_look:
+            self._queue_look = now + QUEUE_LOOK
+            try:
+                due = self.store.next_due()
+            except Exception:  # noqa: BLE001 - a locked library: look again later
+                return self._queue_waits
+            self._queue_waits = due is not None and due <= time.time()
+        return self._queue_waits
 
     def _only_job_done(self) -> bool:
         row = self.store.get(self.only_job)  # type: ignore[arg-type]
@@ -247,20 +361,31 @@ class WorkPool:
             self._deliver_cancel(job_id)
 
     async def _heartbeat(self) -> None:
-        """Renew our lease (and notice jobs whose lease we lost), recover dead peers' jobs,
-        and now and then apply the retention period, so an app left open for days keeps its
-        job history tidy. A locked library only delays this (the store logs it once)."""
+        """Renew our lease (and notice jobs whose lease we lost) and our row in the workers
+        table, recover dead peers' jobs, and now and then apply the retention period (and
+        forget workers gone for a day), so an app left open for days keeps its job history
+        tidy. A locked library only delays this (the store logs it once)."""
         interval = max(0.05, self.engine.lease_seconds / 3)
         last_purge = time.monotonic()
+        workers = QueueControls(self.store)
+        kind = pool_kind(self)
+        last_beat = time.monotonic()  # run() registered this pool
         while True:
             await asyncio.sleep(interval)
             try:
-                if self._tasks or self._contexts:
+                busy = bool(self._tasks or self._contexts)
+                if busy:
                     self._renew()
+                # this pool's row in the workers table (`stylestudio workers`): with the lease
+                # renewal while jobs run, else once a lease (every commit wakes SQLite watchers)
+                if busy or time.monotonic() - last_beat >= 0.9 * self.engine.lease_seconds:
+                    workers.beat(self.owner, kind=kind, slots=self.max_parallel, running=len(self._tasks))
+                    last_beat = time.monotonic()
                 self.engine.recover()
                 if time.monotonic() - last_purge > PURGE_INTERVAL:
                     last_purge = time.monotonic()
                     self.engine.purge()
+                    workers.forget_old()
             except LibraryBusy:
                 continue
             except LibraryClosed:
@@ -276,6 +401,8 @@ class WorkPool:
         for key, job_id in running.items():
             if key not in renewed:
                 self._deliver_lost(job_id)
+        # the batch items this pool holds (as a lead or an assistant)
+        ItemStore(self.engine.db).renew(self.owner, self.engine.lease_seconds)
 
     async def _shutdown(self, grace: float) -> None:
         if not self._tasks:
@@ -287,6 +414,8 @@ class WorkPool:
         self._closing = True
         for job_id in list(self._contexts):
             self._contexts[job_id].request_cancel()
+        for assist in list(self._assists.values()):
+            assist.stop()
         done, pending = await asyncio.wait(pending, timeout=min(1.0, grace) or 0.2)
         for task in pending:
             task.cancel()

@@ -8,10 +8,15 @@ itself registers only its own ``diagnostics.*`` types (``load_builtin``).
 Every payload is validated whole at enqueue: a registered type's ``validate`` first makes the
 generic checks of ``desktop.jobs.payloads.check_payload`` (a JSON object, finite numbers, depth,
 size) and then the type's own schema, so ``JobType.validate`` is never None.
+
+A batch type may also register an ``assist`` handler (``register_assist``): then a worker with a
+free slot and no queued job to take helps with the items of a running job of that type that
+another worker leads (item-level claiming, ``desktop.jobs.items``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,9 +25,12 @@ from desktop.jobs.payloads import check_payload
 
 if TYPE_CHECKING:
     from desktop.jobs.context import JobContext
+    from desktop.jobs.items import Assist
 
 Handler = Callable[["JobContext", dict[str, Any]], Awaitable[dict[str, Any] | None]]
 Validator = Callable[[dict[str, Any]], None]
+# runs the pending items of a job another worker leads (see ``desktop.jobs.items.Assist``)
+AssistHandler = Callable[["Assist"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,8 @@ class JobType:
     retry_safe: bool = False  # may run again from the start after a crash
     # raises UserError for a payload it refuses: the generic checks, then the type's schema
     validate: Validator | None = None
+    # a batch type whose items any worker with a free slot may run while another leads it
+    assist: AssistHandler | None = None
 
 
 _TYPES: dict[str, JobType] = {}
@@ -57,6 +67,22 @@ def _compose(own: Validator | None) -> Validator:
             own(payload)
 
     return validate
+
+
+def register_assist(name: str) -> Callable[[AssistHandler], AssistHandler]:
+    """Register how a worker that does not lead a running job of type ``name`` helps with its
+    items (register the type itself first)."""
+
+    def decorate(assist: AssistHandler) -> AssistHandler:
+        _TYPES[name] = dataclasses.replace(_TYPES[name], assist=assist)
+        return assist
+
+    return decorate
+
+
+def assist_types() -> list[str]:
+    """The types whose items several workers may share."""
+    return sorted(name for name, jt in _TYPES.items() if jt.assist is not None)
 
 
 def get(name: str) -> JobType | None:

@@ -14,6 +14,17 @@ housekeeping (claims, progress, recovery, purging) gives up at once and tries ag
 While a job's write waits, watchers in this process get the row with the message
 "Waiting for the library…" (the row itself cannot be written), and the log gets one warning
 per locked period.
+
+When the database server goes away (PostgreSQL restarted, the network dropped), the thread's
+connection is dropped and the statement is tried again on a new one: at once, then with backoff
+(0.1 s doubling to 2 s), waiting as long as for a lock (above). The hub gets one
+``LIBRARY_STATE`` event "Reconnecting to the library…" per outage and "Connected to the library
+again" when a statement goes through; the log one warning and one info line. A write whose
+connection died may have committed (its answer lost): before running it again the store reads
+whether it landed (``connections.landed_query``: the row with the very values that attempt
+wrote, ``updated_at`` included) and then returns that row, so a claim, a finish or an enqueue
+is never made twice; such a write waits for the answer at least ``USER_WAIT``, even a
+housekeeping one.
 """
 
 from __future__ import annotations
@@ -26,10 +37,16 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from desktop.db.engine import Database
+from desktop.db.engine import Database, mask_url
 from desktop.errors import LibraryBusy, LibraryClosed
 from desktop.jobs import events
-from desktop.jobs.connections import ThreadConnections, is_lock_error
+from desktop.jobs.connections import (
+    LibraryUnreachable,
+    ThreadConnections,
+    is_disconnect,
+    is_lock_error,
+    landed_query,
+)
 from desktop.jobs.events import ChangeHub, EventKind, JobEvent
 from desktop.jobs.model import COLUMN_LIST, FINISHED, JobRow, JobStatus
 
@@ -46,13 +63,26 @@ FOREVER: float | None = None  # the end of a job: as long as the store is open
 AT_ONCE = 0.0  # housekeeping: one attempt, then try again at its next turn
 MAX_RETRY_DELAY = 1.0
 SLOW_BEGIN = 1.0  # a write that waited this long for the lock saw the library locked
+RECONNECT_DELAY = 0.1  # the first wait before reconnecting to a server that went away
+MAX_RECONNECT_DELAY = 2.0
 
 _RETURNING = f" RETURNING {COLUMN_LIST}"
 
+PAUSED_MESSAGE = "Paused"  # the message of a queued job whose type is paused (see desktop.jobs.queue)
+# a job of this row's type may start: neither its type nor the whole queue ('*') is paused
+# (a correlated look-up by the primary key of the small queue_pauses table)
+# written as two uncorrelated sub-queries, each run once per statement (not once per row), so
+# the claim still walks ix_jobs_claim (status, priority, id) in order and stops at the first row
+_NOT_PAUSED = (
+    "NOT EXISTS (SELECT 1 FROM queue_pauses WHERE job_type = '*')"
+    " AND type NOT IN (SELECT job_type FROM queue_pauses)"
+)
 SQL_INSERT = (
     "INSERT INTO jobs (type, status, message, progress, payload, attempts, max_attempts,"
     " cancel_requested, created_at, updated_at, run_after)"
-    " VALUES (:type, 'queued', :message, NULL, :payload, 0, :max_attempts, :false, :now, :now, 0)"
+    " VALUES (:type, 'queued',"
+    f" CASE WHEN EXISTS (SELECT 1 FROM queue_pauses WHERE job_type IN (:type, '*')) THEN '{PAUSED_MESSAGE}' ELSE :message END,"
+    " NULL, :payload, 0, :max_attempts, :false, :now, :now, 0)"
     + _RETURNING
 )
 SQL_GET = f"SELECT {COLUMN_LIST} FROM jobs WHERE id = :id"
@@ -61,14 +91,19 @@ _CLAIM_SET = (
     " lease_until = :lease, started_at = :now, updated_at = :now, message = :message,"
     " progress = NULL, error = NULL"
 )
-_CLAIM_PICK = "SELECT id FROM jobs WHERE status = 'queued' AND run_after <= :now ORDER BY id LIMIT 1"
+# the first ready job of a type that is not paused: the lowest priority number, then the oldest
+_CLAIM_PICK = (
+    f"SELECT id FROM jobs WHERE status = 'queued' AND run_after <= :now AND {_NOT_PAUSED}"
+    " ORDER BY priority, id LIMIT 1"
+)
 SQL_CLAIM_SQLITE = f"{_CLAIM_SET} WHERE id = ({_CLAIM_PICK}) AND status = 'queued'" + _RETURNING
 SQL_CLAIM_POSTGRES = (
     f"{_CLAIM_SET} WHERE id = ({_CLAIM_PICK} FOR UPDATE SKIP LOCKED) AND status = 'queued'"
     + _RETURNING
 )
 SQL_CLAIM_ONE = (
-    f"{_CLAIM_SET} WHERE id = :id AND status = 'queued' AND run_after <= :now" + _RETURNING
+    f"{_CLAIM_SET} WHERE id = :id AND status = 'queued' AND run_after <= :now AND {_NOT_PAUSED}"
+    + _RETURNING
 )
 _MINE = " WHERE id = :id AND attempts = :attempt AND owner = :owner AND status = 'running'"
 SQL_PROGRESS = (
@@ -95,7 +130,8 @@ SQL_CANCEL_RUNNING = (
     " WHERE id = :id AND status = 'running'" + _RETURNING
 )
 SQL_RETRY = (
-    "UPDATE jobs SET status = 'queued', message = 'Waiting to start', progress = NULL,"
+    "UPDATE jobs SET status = 'queued',"
+    f" message = CASE WHEN {_NOT_PAUSED} THEN 'Waiting to start' ELSE '{PAUSED_MESSAGE}' END, progress = NULL,"
     " result = NULL, error = NULL, attempts = 0, cancel_requested = :false, run_after = 0,"
     " started_at = NULL, finished_at = NULL, updated_at = :now, owner = NULL, lease_until = NULL"
     " WHERE id = :id AND status IN ('failed', 'canceled')" + _RETURNING
@@ -125,7 +161,8 @@ SQL_RECOVER_FAIL = (
 SQL_PURGE = (
     "DELETE FROM jobs WHERE status IN ('succeeded', 'canceled') AND finished_at < :before"
 )
-SQL_NEXT_DUE = "SELECT min(run_after) FROM jobs WHERE status = 'queued'"
+# (paused jobs are not due: the pool neither waits for them nor counts them as work left)
+SQL_NEXT_DUE = f"SELECT min(run_after) FROM jobs WHERE status = 'queued' AND {_NOT_PAUSED}"
 
 
 def _to_pyformat(sql: str) -> str:
@@ -153,6 +190,10 @@ class JobStore:
         self.lock_seen_at = 0.0
         self._lock_state = threading.Lock()
         self._locked_since: float | None = None  # monotonic start of the locked period warned about
+        self._gone_since: float | None = None  # monotonic start of the outage announced
+        # monotonic start of the last outage: a connection opened before it that fails once the
+        # outage is over is a leftover of it, not a new outage
+        self._outage_began = 0.0
 
     # --- connections ------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -173,22 +214,11 @@ class JobStore:
         self._conns.close()
 
     # --- running statements -----------------------------------------------------------------
-    def _statement(self, sql: str, params: Params | Callable[[], Params]) -> Work[tuple[list[tuple[Any, ...]], int]]:
+    def _statement(self, sql: str, params: Params | Callable[[], Params]) -> _Statement:
         """One statement as a unit of work: the rows it returned and how many rows it changed.
         ``params`` may be a function, called at each attempt (for fresh time stamps)."""
-        text = self._q(sql)
-
-        def work(conn: Any) -> tuple[list[tuple[Any, ...]], int]:
-            values = params() if callable(params) else params
-            if self._sqlite:
-                cur = conn.execute(text, values)
-            else:
-                cur = conn.cursor()
-                cur.execute(text, values)
-            rows = cur.fetchall() if cur.description else []
-            return rows, cur.rowcount
-
-        return work
+        landed = None if self._sqlite else landed_query(sql)
+        return _Statement(self._q(sql), params, self._sqlite, landed and self._q(landed))
 
     def _transaction(self, conn: Any, work: Work[T]) -> T:
         """One write transaction holding the write lock from its start (SQLite); PostgreSQL
@@ -213,33 +243,95 @@ class JobStore:
 
     def _run(self, work: Work[T], *, write: bool, wait: float | None, waiting: Waiting = ()) -> T:
         """Run ``work`` on this thread's connection; while the library is locked by another
-        program, try again with backoff for up to ``wait`` seconds (None: while the store is
-        open), then raise ``LibraryBusy``. Raises ``LibraryClosed`` once the store is closed."""
+        program, or its server cannot be reached, try again with backoff for up to ``wait``
+        seconds (None: while the store is open), then raise ``LibraryBusy`` (its subclass
+        ``LibraryUnreachable`` for a server away). Raises ``LibraryClosed`` once the store is
+        closed. A lost connection is replaced at once before any waiting."""
         first_wait: float | None = None
         delay = 0.05
+        unsure = False  # a write was sent on a connection that died: it may have committed
+        reconnected = False  # a fresh connection was tried at once after a lost one
         while True:
+            opened = 0.0
+            sent = [False]
             try:
                 with self._conns.use() as conn:
-                    result = self._transaction(conn, work) if write else work(conn)
+                    opened = self._conns.opened_at()
+                    try:
+                        result = self._attempt(conn, work, write, unsure, sent)
+                    except Exception as exc:
+                        if is_disconnect(exc):
+                            self._conns.discard(conn)
+                            unsure = unsure or (write and sent[0])
+                        raise
             except Exception as exc:  # noqa: BLE001 - sorted just below
-                if not is_lock_error(exc):
+                if not (is_lock_error(exc) or is_disconnect(exc)):
                     raise
                 error = exc
             else:
                 if write and self._locked_since is not None:
                     self._lock_ended()
+                if self._gone_since is not None:
+                    self._gone_ended()
                 return result
-            self._lock_seen()
+            gone = is_disconnect(error)
+            if gone:
+                if 0.0 < opened < self._outage_began and self._gone_since is None:
+                    continue  # a connection left over from an outage already over: a new one
+                self._gone_seen(error)
+                if not reconnected:
+                    reconnected = True
+                    continue  # the server may be back already: a new connection, at once
+                if unsure and wait is not None:
+                    wait = max(wait, USER_WAIT)  # learn whether it landed before answering
+            else:
+                self._lock_seen()
             now = time.monotonic()
             if first_wait is None:
                 first_wait = now
+                message = events.RECONNECTING_MESSAGE if gone else WAITING_MESSAGE
                 for row in waiting() if callable(waiting) else waiting:
-                    self.hub.publish(JobEvent(events.UPDATED, row.id, dataclasses.replace(row, message=WAITING_MESSAGE)))
+                    self.hub.publish(JobEvent(events.UPDATED, row.id, dataclasses.replace(row, message=message)))
             if wait is not None and now - first_wait >= wait:
-                raise LibraryBusy() from error
+                raise (LibraryUnreachable() if gone else LibraryBusy()) from error
+            if gone:
+                delay = max(delay, RECONNECT_DELAY)
             if self._conns.closing.wait(delay):
                 raise LibraryClosed() from error
-            delay = min(delay * 2, MAX_RETRY_DELAY)
+            delay = min(delay * 2, MAX_RECONNECT_DELAY if gone else MAX_RETRY_DELAY)
+
+    def _attempt(self, conn: Any, work: Work[T], write: bool, unsure: bool, sent: list[bool]) -> T:
+        """One try of ``work``. After a try whose connection died (``unsure``), first look
+        whether it landed: then its row is the answer and the write is not made again.
+        ``sent[0]`` becomes True when the write itself is sent."""
+        if unsure and isinstance(work, _Statement):
+            found = work.landed(conn)
+            if found is not None:
+                log.info("A job change whose answer was lost with its connection had been made; not making it again")
+                return found  # type: ignore[return-value]
+        sent[0] = True
+        return self._transaction(conn, work) if write else work(conn)
+
+    def _gone_seen(self, error: BaseException) -> None:
+        """The server went away: warn once per outage and tell the front doors."""
+        self.lock_seen_at = time.time()  # nobody renews a lease meanwhile (see engine.recover)
+        with self._lock_state:
+            if self._gone_since is not None:
+                return
+            self._gone_since = self._outage_began = time.monotonic()
+        text = str(error).strip()
+        reason = mask_url(text.splitlines()[0]) if text else type(error).__name__
+        log.warning("Lost the connection to the library's database server (%s); reconnecting", reason)
+        self.hub.publish(events.library_state(False))
+
+    def _gone_ended(self) -> None:
+        with self._lock_state:
+            since, self._gone_since = self._gone_since, None
+            if since is None:
+                return
+        self.lock_seen_at = time.time()
+        log.info("Connected to the library again after %.0f s; job changes go on", time.monotonic() - since)
+        self.hub.publish(events.library_state(True))
 
     def _lock_seen(self) -> None:
         self.lock_seen_at = time.time()
@@ -329,8 +421,9 @@ class JobStore:
     def claim(
         self, owner: str, lease_seconds: float, job_id: int | None = None
     ) -> JobRow | None:
-        """The oldest ready job (or ``job_id``), now running for ``owner``; None when there is
-        none, or when the library is locked (the pool asks again at its next turn)."""
+        """The first ready job (or ``job_id``), now running for ``owner``: the highest priority,
+        then the oldest, of a type that is not paused (``desktop.jobs.queue``). None when there
+        is none, or when the library is locked (the pool asks again at its next turn)."""
 
         def params() -> Params:
             now = time.time()
@@ -516,6 +609,40 @@ class JobStore:
     def next_due(self) -> float | None:
         rows = self._read(SQL_NEXT_DUE)
         return rows[0][0] if rows and rows[0][0] is not None else None
+
+
+class _Statement:
+    """One statement as a unit of work (``JobStore._statement``); remembers the values of its
+    latest try, so that whether that try landed can be read back (``landed``)."""
+
+    def __init__(self, text: str, params: Params | Callable[[], Params], sqlite: bool, landed: str | None) -> None:
+        self.text = text
+        self.params = params
+        self.sqlite = sqlite
+        self.landed_text = landed
+        self.last: Params | None = None
+
+    def _execute(self, conn: Any, text: str, values: Params) -> tuple[list[tuple[Any, ...]], int]:
+        if self.sqlite:
+            cur = conn.execute(text, values)
+        else:
+            cur = conn.cursor()
+            cur.execute(text, values)
+        rows = cur.fetchall() if cur.description else []
+        return rows, cur.rowcount
+
+    def __call__(self, conn: Any) -> tuple[list[tuple[Any, ...]], int]:
+        values = self.params() if callable(self.params) else self.params
+        self.last = values
+        return self._execute(conn, self.text, values)
+
+    def landed(self, conn: Any) -> tuple[list[tuple[Any, ...]], int] | None:
+        """What the latest try returned, read back, if it was committed; None when it was not
+        (or this statement cannot tell: it is then simply run again)."""
+        if self.landed_text is None or self.last is None:
+            return None
+        rows = self._execute(conn, self.landed_text, self.last)[0]
+        return (rows, len(rows)) if rows else None
 
 
 __all__ = ["JobStore", "WAITING_MESSAGE"]

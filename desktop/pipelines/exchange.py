@@ -11,6 +11,12 @@ at the end (never over an existing file unless the front door asked for it): a c
 failure leaves no half-written file. Import stages every file under ``tmp/job-<id>-...``, reads
 and checks all of it, then inserts the rows and moves the folders into place in one
 transaction: a pack of 5 styles whose 4th is damaged adds nothing.
+
+An import's ``path`` is relative to the library folder when the file lies inside it (so a worker
+on another machine, which maps the shared folder elsewhere, finds it too), else absolute: the
+file is not copied into the library at enqueue (a pack may be gigabytes), so a file outside the
+library folder can be imported only by a machine that sees it at that path, and another one
+says so in the job's error.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import asyncio
 import hashlib
 import os
 import shutil
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from desktop.config import from_library, is_library_relative, relative_to_library
 from desktop.errors import UserError
 from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
@@ -85,7 +93,7 @@ def validate_import(payload: dict[str, Any]) -> None:
     if unknown:
         raise UserError(f"A style.import payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(IMPORT_KEYS)}.")
     path = payload.get("path")
-    if not isinstance(path, str) or not path.strip() or not os.path.isabs(path):
+    if not isinstance(path, str) or not path.strip() or not (os.path.isabs(path) or is_library_relative(path)):
         raise UserError("The file to import must be a full path, like /home/me/look.cube.")
     if payload.get("kind") not in KINDS:
         raise UserError("An import is a 'pack', a 'cube' or a 'hald' file.")
@@ -188,7 +196,7 @@ def enqueue_import(runtime: Any, paths: list[str | os.PathLike[str]]) -> list[in
     payloads = []
     for raw in paths:
         path = Path(raw).expanduser().absolute()
-        payload = {"path": str(path), "kind": import_kind(path)}
+        payload = {"path": relative_to_library(path, runtime.paths.library), "kind": import_kind(path)}
         validate_import(payload)
         payloads.append(payload)
     return [runtime.engine.enqueue(IMPORT, p) for p in payloads]
@@ -350,12 +358,17 @@ async def import_styles(ctx: JobContext, payload: dict[str, Any]) -> dict[str, A
     validate_import(payload)
     paths = ctx.services["paths"]
     db = ctx.services["db"]
-    source = Path(payload["path"])
+    source = from_library(payload["path"], paths.library, "The file to import")
     existing = await asyncio.to_thread(style_of_job, db, ctx.id)
     if existing is not None and payload["kind"] != "pack":
         return {"table": "styles", "id": existing, "ids": [existing], "skipped": [], "file": source.name}
     if not source.is_file():
-        raise UserError(f"{source} is no longer there; import it again from where it is now.")
+        if not os.path.isabs(payload["path"]):
+            raise UserError(f"{payload['path']} is no longer in the library folder ({paths.library}); import it again from where it is now.")
+        raise UserError(
+            f"{source} is not there on {socket.gethostname()}: it was moved, or it is on another computer. "
+            "Import it again from where it is now, or put it in the library folder so every machine sees it."
+        )
     work = paths.tmp_dir / f"job-{ctx.id}-{ctx.attempt}-{uuid.uuid4().hex[:8]}"
     work.mkdir(parents=True)
     try:
@@ -491,10 +504,10 @@ def _present_by_hash(db: Any, paths: Any, styles: Any) -> dict[str, int]:
         rows = s.execute(select(Style.id, Style.lut_path).where(Style.lut_path.is_not(None)).order_by(Style.id)).all()
     real = RealPaths()
     root = real(os.path.abspath(paths.styles_dir)).rstrip(os.sep) + os.sep
-    home = os.path.abspath(paths.home)
+    library = os.path.abspath(paths.library)
     found: dict[str, int] = {}
     for style_id, lut_path in rows:
-        cube = real(os.path.join(home, lut_path))
+        cube = real(os.path.join(library, lut_path))
         if not cube.startswith(root):
             continue
         try:
@@ -505,7 +518,7 @@ def _present_by_hash(db: Any, paths: Any, styles: Any) -> dict[str, int]:
         with db.read_session() as s:
             previews = list(s.scalars(select(StyleImage.path).where(StyleImage.style_id == style_id).order_by(StyleImage.position)))
         try:
-            files = [real(os.path.join(home, p)) for p in previews]
+            files = [real(os.path.join(library, p)) for p in previews]
             if not all(f.startswith(root) for f in files):
                 continue
             digest = content_hash(sha256_file(cube), [sha256_file(f) for f in files])

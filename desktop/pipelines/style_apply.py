@@ -5,29 +5,51 @@ Front doors call ``plan_apply`` (expand and check the inputs: what the apply dia
 ``enqueue_apply`` (the same, then queue the job with its items in one transaction); nothing is
 created when the input is refused. ``batch_items`` reads a batch's items.
 
-The handler only coordinates: it streams the pending items to worker processes
-(``desktop.jobs.processes``), which decode, grade and encode each photo into a hidden temporary
-file in the output folder; the handler then gives it its final name (never overwriting: " (2)",
-" (3)"...) and records the item. A crash resumes at the first unfinished item; a finished item
-is never redone; a retry of the job runs only its failed items again.
+The handler only coordinates: it claims the pending items one by one and streams them to
+worker processes (``desktop.jobs.processes``), which decode, grade and encode each photo into a
+hidden temporary file in the output folder; the handler then gives it its final name (never
+overwriting: " (2)", " (3)"...) and records the item. A crash resumes at the first unfinished
+item; a finished item is never redone; a retry of the job runs only its failed items again.
+
+Several workers share one batch: the worker that claimed the job leads it (progress counts
+everyone's photos; it ends the job once no photo is pending), and every other work pool with a
+free slot helps (``assist_apply``, item-level claiming in ``desktop.jobs.items``). A photo a
+worker cannot see fails with a sentence naming the path and that worker's host.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
+import secrets
+import socket
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from desktop.errors import JobCanceled, JobEnded, LeaseLost, UserError
 from desktop.jobs.context import JobContext
-from desktop.jobs.items import DONE, FAILED, PENDING, Fence, Item, ItemStore
+from desktop.jobs.items import (
+    DONE,
+    FAILED,
+    PENDING,
+    Assist,
+    AssistNotYet,
+    Fence,
+    Item,
+    ItemRun,
+    ItemStore,
+    assist_check,
+    lease_of,
+    unreachable_input,
+)
 from desktop.jobs.model import CANCELED
 from desktop.jobs.model import FAILED as JOB_FAILED
-from desktop.jobs.registry import register
+from desktop.jobs.registry import register, register_assist
 
 JOB_TYPE = "style.apply"
 KNOWN_KEYS = ("style", "out", "format", "quality", "long_edge", "strength", "keep_metadata", "count")
@@ -37,6 +59,9 @@ MAX_ITEMS = 100_000
 TEMP_PREFIX = ".stylestudio-"
 TEMP_SUFFIX = ".part"
 WORKER_DEATHS = 2  # an item in flight when the worker pool broke this often fails
+PROGRESS_READ = 0.25  # seconds between the lead's reads of everyone's item counts
+HOST = socket.gethostname()
+OUTPUT_GRACE = 30.0  # seconds after the job started that an assistant waits for its output folder
 
 
 def _is_int(value: object) -> bool:
@@ -244,12 +269,27 @@ def batch_items(db: Any, job_id: int) -> list[Item]:
 
 
 def style_strength(params: dict[str, Any]) -> float:
-    """The style's own strength, 0..100 (``params["strength"]``; 100 when missing). Values up
-    to 1 were written by older versions as the grade's build strength: 100 then too."""
+    """The style's own strength, 0..100 (``params["strength"]``, a whole number; 100 when
+    missing). Fractions up to 1.0 were written by older versions as the grade's build strength:
+    their .cube is used as it is, so 100 then too."""
     value = params.get("strength")
+    if _is_int(value) and 0 <= value <= 100:
+        return float(value)
     if not _is_number(value) or value <= 1 or value > 100:
         return 100.0
     return float(value)
+
+
+def _grade_text(params: dict[str, Any]) -> str | None:
+    """The style's grade as JSON text, when its strength is a whole-number percent (the .cube
+    was built from this grade at that strength): a photo is then graded by the grade built at
+    the chosen strength, exactly like the .cube and the previews at the style's own strength.
+    None for styles imported from a .cube or made by older versions (their .cube is mixed with
+    the photo's colours instead)."""
+    grade = params.get("grade")
+    if isinstance(grade, dict) and grade and _is_int(params.get("strength")):
+        return json.dumps(grade, sort_keys=True)
+    return None
 
 
 # --- the handler ----------------------------------------------------------------------------------
@@ -271,134 +311,250 @@ def recipe_for(info: Any, strength: float | None) -> Any:
         strength=pct / 100.0,
         looks=tuple(lk.to_dict() for lk in looks),
         seed=int(seed) if _is_int(seed) else 1,
+        grade=_grade_text(params),
     )
 
 
-def temp_name(out: Path, job_id: int, position: int, attempt: int) -> Path:
-    return out / f"{TEMP_PREFIX}{job_id}-{position}-{attempt}{TEMP_SUFFIX}"
+def temp_name(out: Path, job_id: int, position: int, tag: str | int) -> Path:
+    """The hidden file a photo is written to before it gets its name (``tag``: the worker's)."""
+    return out / f"{TEMP_PREFIX}{job_id}-{position}-{tag}{TEMP_SUFFIX}"
 
 
-def _sweep_temps(out: Path, job_id: int, keep: set[Path] | None = None) -> None:
+def _temp_position(name: str, job_id: int) -> int | None:
+    """The item position in one of this job's temporary names, else None."""
     prefix = f"{TEMP_PREFIX}{job_id}-"
+    if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
+        return None
+    head = name[len(prefix) :].split("-", 1)[0]
+    return int(head) if head.isdigit() else -1
+
+
+def _sweep_temps(out: Path, job_id: int, keep: Iterable[int] = ()) -> None:
+    """Remove this job's temporary files, but those of items in ``keep`` (positions other
+    workers are styling now)."""
+    kept = set(keep)
     try:
         entries = list(os.scandir(out))
     except OSError:
         return
     for entry in entries:
-        if entry.name.startswith(prefix) and entry.name.endswith(TEMP_SUFFIX) and Path(entry.path) not in (keep or set()):
+        position = _temp_position(entry.name, job_id)
+        if position is not None and position not in kept:
             try:
                 os.unlink(entry.path)
             except OSError:
                 pass
 
 
-def _place(temp: Path, wanted: Path, taken: set[str]) -> Path | None:
-    """Give ``temp`` the name ``wanted``, or ``wanted (2)``, ``(3)``... whichever is free; never
-    overwrites (a hard link fails when the name exists; where links are not supported, the
-    name is checked just before ``os.replace``). Returns the name used."""
-    stem, suffix = wanted.stem, wanted.suffix
-    for n in range(1, 100_000):
-        final = wanted if n == 1 else wanted.with_name(f"{stem} ({n}){suffix}")
-        if (str(final) in taken and n > 1) or os.path.lexists(final):
-            continue
-        try:
-            os.link(temp, final)
-        except FileExistsError:
-            continue
-        except OSError:
-            os.replace(temp, final)  # no hard links here (FAT, some network shares)
-            return final
-        os.unlink(temp)
-        return final
-    return None
+def _link_into_place(temp: Path, final: Path) -> bool:
+    """Give ``temp`` the name ``final`` unless that name exists (False): never overwrites (a
+    hard link fails when the name exists; where links are not supported, the name is checked
+    just before ``os.replace``)."""
+    try:
+        os.link(temp, final)
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links here (FAT, some network shares)
+        if os.path.lexists(final):
+            return False
+        os.replace(temp, final)
+        return True
+    os.unlink(temp)
+    return True
 
 
-class _Batch:
-    def __init__(self, ctx: JobContext, payload: dict[str, Any], store: ItemStore, out: Path, recipe: Any, options: Any) -> None:
-        self.ctx = ctx
-        self.store = store
-        self.fence = Fence.of(ctx.row)
-        self.out = out
-        self.recipe = recipe
-        self.options = options
-        self.format = payload.get("format", "same")
-        self.total = 0
-        self.done = 0
-        self.failed = 0
-        self.done_here = 0
-        self.started = time.monotonic()
-        self.taken: set[str] = set()
-        self.deaths: dict[int, int] = {}
-        self.last_output: str | None = None
-
-    def wanted(self, item: Item) -> Path:
-        from desktop.imaging.apply import output_suffix
-
-        return self.out / (Path(item.input).stem + output_suffix(item.input, self.format))
-
-    def report(self) -> None:
-        at = min(self.total, self.done + self.failed + 1)
-        elapsed = time.monotonic() - self.started
-        rate = f" \u00b7 {self.done_here / elapsed:.1f} photos/s" if self.done_here and elapsed > 0 else ""
-        self.ctx.progress((self.done + self.failed) / max(1, self.total), f"Applying {at} of {self.total}{rate}")
-
-    async def record(self, item: Item, status: str, *, output: str | None = None, error: str | None = None) -> None:
-        await asyncio.to_thread(self.store.set, self.fence, item.position, status=status, output=output, error=error)
-
-    async def finish_item(self, item: Item, temp: Path, result: dict[str, Any]) -> None:
-        if not result.get("ok"):
-            if result.get("detail"):
-                self.ctx.log.error("styling %s failed:\n%s", item.input, result["detail"])
-            await self.record(item, FAILED, error=result.get("error") or "This photo could not be styled.")
-            self.failed += 1
-            return
-        final = await asyncio.to_thread(self._place_and_record, item, temp)
-        self.done += 1
-        self.done_here += 1
-        self.last_output = str(final)
-
-    def _place_and_record(self, item: Item, temp: Path) -> Path:
-        # The name is recorded before the file gets it: a crash in between finds the file
-        # under that name and counts the item done instead of making a second copy.
-        wanted = self.wanted(item)
-        stem, suffix = wanted.stem, wanted.suffix
-        for n in range(1, 100_000):
-            candidate = wanted if n == 1 else wanted.with_name(f"{stem} ({n}){suffix}")
-            mine = str(candidate) == item.output  # recorded by an earlier run that stopped before the file got it
-            if (str(candidate) in self.taken and not mine) or os.path.lexists(candidate):
-                continue
-            self.store.set(self.fence, item.position, status=PENDING, output=str(candidate))
-            placed = _place(temp, candidate, self.taken)
-            if placed is None:
-                break
-            self.taken.add(str(placed))
-            self.store.set(self.fence, item.position, status=DONE, output=str(placed))
-            return placed
-        raise UserError(f"No free name was found for {wanted.name} in {self.out}; choose an emptier output folder.")
+def _resolved(value: Any) -> asyncio.Future[Any]:
+    fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    fut.set_result(value)
+    return fut
 
 
-@register(JOB_TYPE, title="Apply style", retry_safe=True, validate=validate_payload)
-async def apply_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    """Idempotent per item: items are keyed by (job, position) and a done item is skipped."""
+@dataclass
+class _Prepared:
+    style_id: int
+    out: Path
+    recipe: Any
+    options: Any
+    format: str
+
+
+def _prepare(db: Any, paths: Any, payload: dict[str, Any]) -> _Prepared:
+    """Blocking: what every photo of the batch needs (the style's recipe, output options)."""
     from desktop.imaging.apply import OutputOptions
     from desktop.library import Library
 
-    validate_payload(payload)
-    db = ctx.services["db"]
-    paths = ctx.services["paths"]
-    store = ItemStore(db)
     style_id = int(payload["style"])
-    out = Path(payload["out"])
-    info = await asyncio.to_thread(Library(db, paths).require, style_id)
+    info = Library(db, paths).require(style_id)
     if info.lut_path is None or not info.lut_path.is_file():
         raise UserError(f"Style {style_id} has no colour grade file any more; make the style again, then apply it.")
-    recipe = recipe_for(info, payload.get("strength"))
     options = OutputOptions(
         format=payload.get("format", "same"),
         quality=int(payload.get("quality", 92)),
         long_edge=payload.get("long_edge"),
         keep_metadata=bool(payload.get("keep_metadata", True)),
     )
+    fmt = payload.get("format", "same")
+    return _Prepared(style_id, Path(payload["out"]), recipe_for(info, payload.get("strength")), options, fmt)
+
+
+class _Photos:
+    """The work of each item, the same for the lead and its assistants: a worker process
+    decodes, grades and encodes the photo into a hidden temporary file in the output folder;
+    then the photo gets its final name (reserved in the table first, never overwriting: " (2)",
+    " (3)"...) and the item is recorded, fenced by the item's holder."""
+
+    def __init__(self, store: ItemStore, fence: Fence, prepared: _Prepared, lease_seconds: float, log: Any) -> None:
+        self.store = store
+        self.fence = fence
+        self.p = prepared
+        self.out = prepared.out
+        self.lease_seconds = lease_seconds
+        self.log = log
+        self.tag = f"{os.getpid()}x{secrets.token_hex(2)}"
+        self.inflight: dict[int, tuple[Path, Any, Any]] = {}  # position -> (temp, pool, future)
+        self.deaths: dict[int, int] = {}
+        self.redo: set[int] = set()  # a recorded name that turned out to be another item's
+        self.taken: set[str] = set()  # names this process saw taken
+        self.done_here = 0
+        self.last_output: str | None = None
+
+    def wanted(self, item: Item) -> Path:
+        from desktop.imaging.apply import output_suffix
+
+        return self.out / (Path(item.input).stem + output_suffix(item.input, self.p.format))
+
+    def start(self, item: Item) -> asyncio.Future[Any]:
+        from desktop.imaging.apply import apply_to_file, pil_format_for
+        from desktop.jobs import processes
+
+        # A name recorded by an earlier run whose file is there: that run finished it.
+        if item.output and item.position not in self.redo and os.path.lexists(item.output):
+            return _resolved({"ok": True, "placed": item.output})
+        missing = unreachable_input(item.input, HOST)
+        if missing is not None:
+            return _resolved({"ok": False, "error": missing})
+        temp = temp_name(self.out, self.fence.job_id, item.position, self.tag)
+        pool, future = processes.submit(
+            apply_to_file, self.p.recipe, item.input, str(temp), self.p.options, pil_format_for(self.wanted(item))
+        )
+        self.inflight[item.position] = (temp, pool, future)
+        return asyncio.wrap_future(future)
+
+    async def finish(self, item: Item, outcome: asyncio.Future[Any]) -> bool:
+        from desktop.jobs import processes
+
+        temp, pool, _future = self.inflight.pop(item.position, (None, None, None))
+        try:
+            result = outcome.result()
+        except Exception as exc:  # noqa: BLE001 - the worker process died (BrokenProcessPool)
+            processes.discard_pool(pool)
+            deaths = self.deaths.get(item.position, 0) + 1
+            self.deaths[item.position] = deaths
+            self.log.warning("a worker process ended while styling %s: %s", item.input, exc)
+            if deaths < WORKER_DEATHS:
+                if temp is not None:
+                    temp.unlink(missing_ok=True)  # what the dead worker left half-written
+                return True
+            result = {
+                "ok": False,
+                "error": f'The worker process stopped while styling "{Path(item.input).name}" (it may be too big for the memory); try it alone, or a smaller copy.',
+            }
+        placed = result.get("placed")
+        if placed is not None:
+            if await asyncio.to_thread(self.store.output_taken, self.fence.job_id, item.position, placed):
+                self.redo.add(item.position)  # that file is another photo's: style this one
+                return True
+            await self._record(item, DONE, output=placed)
+            return False
+        if not result.get("ok"):
+            if result.get("detail"):
+                self.log.error("styling %s failed:\n%s", item.input, result["detail"])
+            await self._record(item, FAILED, error=result.get("error") or "This photo could not be styled.")
+            return False
+        assert temp is not None
+        try:
+            final = await asyncio.to_thread(self._place_and_record, item, temp)
+        except LeaseLost:
+            temp.unlink(missing_ok=True)
+            raise
+        self.done_here += 1
+        self.last_output = str(final)
+        return False
+
+    def abandon(self, item: Item, outcome: asyncio.Future[Any]) -> None:
+        entry = self.inflight.pop(item.position, None)
+        if entry is not None:
+            _discard_when_done(entry[2], entry[0])
+
+    async def _record(self, item: Item, status: str, *, output: str | None = None, error: str | None = None) -> None:
+        await asyncio.to_thread(
+            self.store.set, self.fence, item.position, status=status, output=output, error=error, lease_seconds=self.lease_seconds
+        )
+
+    def _place_and_record(self, item: Item, temp: Path) -> Path:
+        # The name is reserved (recorded) before the file gets it: a crash in between finds
+        # the file under that name and counts the item done instead of making a second copy,
+        # and no other worker gives that name to another photo.
+        wanted = self.wanted(item)
+        stem, suffix = wanted.stem, wanted.suffix
+        for n in range(1, 100_000):
+            candidate = wanted if n == 1 else wanted.with_name(f"{stem} ({n}){suffix}")
+            name = str(candidate)
+            mine = name == item.output and item.position not in self.redo
+            if (name in self.taken and not mine) or os.path.lexists(candidate):
+                continue
+            if not self.store.reserve(self.fence, item.position, name, self.lease_seconds):
+                self.taken.add(name)  # another photo of the batch has it
+                continue
+            if not _link_into_place(temp, candidate):
+                continue  # made meanwhile by something else
+            self.taken.add(name)
+            self.store.set(self.fence, item.position, status=DONE, output=name, lease_seconds=self.lease_seconds)
+            return candidate
+        raise UserError(f"No free name was found for {wanted.name} in {self.out}; choose an emptier output folder.")
+
+
+class _Progress:
+    """The lead's "Applying 37 of 120": everyone's items, read from the table a few times a
+    second (that write is also where a cancel reaches the lead)."""
+
+    def __init__(self, ctx: JobContext, store: ItemStore, total: int, counts: dict[str, int]) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.total = total
+        self.counts = counts
+        self.done_at_start = counts[DONE]
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    async def check(self) -> bool:
+        self.ctx.check()
+        if time.monotonic() - self.last >= PROGRESS_READ:
+            self.last = time.monotonic()
+            self.counts = await asyncio.to_thread(self.store.counts, self.ctx.id)
+            done, failed = self.counts[DONE], self.counts[FAILED]
+            at = min(self.total, done + failed + 1)
+            elapsed = time.monotonic() - self.started
+            new = done - self.done_at_start
+            rate = f" \u00b7 {new / elapsed:.1f} photos/s" if new > 0 and elapsed > 0 else ""
+            self.ctx.progress((done + failed) / max(1, self.total), f"Applying {at} of {self.total}{rate}")
+        return False
+
+
+def _window() -> int:
+    from desktop.jobs import processes
+
+    return max(2, processes.worker_count() * 2)  # a few photos in flight per worker process
+
+
+@register(JOB_TYPE, title="Apply style", retry_safe=True, validate=validate_payload)
+async def apply_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """The lead of a batch. Idempotent per item: items are keyed by (job, position) and a done
+    item is skipped; other workers' pools may take items meanwhile (``assist_apply``)."""
+    validate_payload(payload)
+    store = ItemStore(ctx.services["db"])
+    prepared = await asyncio.to_thread(_prepare, ctx.services["db"], ctx.services["paths"], payload)
+    out = prepared.out
     try:
         await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
     except OSError as exc:
@@ -406,92 +562,74 @@ async def apply_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any
     fence = Fence.of(ctx.row)
     if ctx.attempt == 1:  # a first run, or `jobs retry`: failed items get another chance
         await asyncio.to_thread(store.reset_failed, fence)
-    await asyncio.to_thread(_sweep_temps, out, ctx.id)
+    others = await asyncio.to_thread(store.held_positions, ctx.id)  # photos assistants style now
+    await asyncio.to_thread(_sweep_temps, out, ctx.id, [p for p, o in others.items() if o != fence.owner])
     items = await asyncio.to_thread(store.items, ctx.id)
     if not items:
         raise UserError("This batch has no photos; start it again with 'stylestudio apply' or the Apply dialog.")
-    batch = _Batch(ctx, payload, store, out, recipe, options)
-    batch.total = len(items)
-    batch.done = sum(1 for i in items if i.status == DONE)
-    batch.failed = sum(1 for i in items if i.status == FAILED)
-    batch.taken = {i.output for i in items if i.output}
-    todo = [i for i in items if i.status == PENDING]
+    counts = {s: sum(1 for i in items if i.status == s) for s in (PENDING, DONE, FAILED)}
+    progress = _Progress(ctx, store, len(items), counts)
+    work = _Photos(store, fence, prepared, lease_of(ctx.row), ctx.log)
+    work.taken = {i.output for i in items if i.output}
+    run = ItemRun(store, fence, lease_seconds=lease_of(ctx.row), window=_window(), check=progress.check, sleep=ctx.sleep, log=ctx.log)
     try:
-        await _run_items(ctx, batch, todo)
+        await run.run(work)
     except JobCanceled as exc:
         if isinstance(exc, LeaseLost) or ctx.lost:
             raise
-        message = f"Canceled after {batch.done} of {batch.total}; {batch.done} photo{'s' if batch.done != 1 else ''} {'are' if batch.done != 1 else 'is'} in {out}"
-        raise JobEnded(CANCELED, message=message, result=_result(style_id, out, batch)) from exc
+        counts = await asyncio.to_thread(store.counts, ctx.id)
+        done = counts[DONE]
+        message = f"Canceled after {done} of {len(items)}; {done} photo{'s' if done != 1 else ''} {'are' if done != 1 else 'is'} in {out}"
+        raise JobEnded(CANCELED, message=message, result=_result(prepared.style_id, out, counts)) from exc
     await asyncio.to_thread(_sweep_temps, out, ctx.id)  # nothing is in flight any more
-    result = _result(style_id, out, batch)
-    if batch.failed:
+    counts = await asyncio.to_thread(store.counts, ctx.id)
+    result = _result(prepared.style_id, out, counts)
+    if counts[FAILED]:
         first = next((i for i in await asyncio.to_thread(store.items, ctx.id) if i.status == FAILED), None)
         why = f" (the first: {first.error.rstrip('.')})" if first is not None and first.error else ""
         error = (
-            f"{batch.failed} of {batch.total} photos could not be styled{why}; {batch.done} are in {out}. "
+            f"{counts[FAILED]} of {len(items)} photos could not be styled{why}; {counts[DONE]} are in {out}. "
             "Retry the job to try the failed ones again."
         )
-        raise JobEnded(JOB_FAILED, message=f"{batch.done} done, {batch.failed} failed", error=error, result=result)
+        raise JobEnded(JOB_FAILED, message=f"{counts[DONE]} done, {counts[FAILED]} failed", error=error, result=result)
     return result
 
 
-def _result(style_id: int, out: Path, batch: _Batch) -> dict[str, Any]:
-    return {"table": "styles", "id": style_id, "out": str(out), "done": batch.done, "failed": batch.failed}
+@register_assist(JOB_TYPE)
+async def assist_apply(assist: Assist) -> None:
+    """Style pending photos of a batch another worker leads, until none is left to take. A
+    worker that cannot reach the batch's output folder (not mounted here) leaves it to the
+    others (UserError: the pool does not try that job again for a while)."""
+    payload = assist.payload
+    validate_payload(payload)
+    out = Path(payload["out"])
+    if not await asyncio.to_thread(out.is_dir):
+        started = assist.row.started_at or time.time()
+        if time.time() - started < OUTPUT_GRACE:
+            raise AssistNotYet()  # the lead makes it as the job starts
+        raise UserError(f"The output folder {out} cannot be reached from {HOST}; check that it is mounted there.")
+    store = ItemStore(assist.services["db"])
+    prepared = await asyncio.to_thread(_prepare, assist.services["db"], assist.services["paths"], payload)
+    await _warm_processes()  # before taking photos: none waits while Python processes start
+    work = _Photos(store, assist.fence, prepared, assist.lease_seconds, assist.log)
+    run = ItemRun(store, assist.fence, lease_seconds=assist.lease_seconds, window=_window(), check=assist_check(assist, store), log=assist.log)
+    await run.run(work)
+    if work.done_here:
+        assist.log.info("styled %d photo(s) of this batch", work.done_here)
 
 
-async def _run_items(ctx: JobContext, batch: _Batch, todo: list[Item]) -> None:
-    """Keep the worker processes busy with the pending items (a few in flight per worker),
-    finish each as it comes back, in any order; stops within a fraction of a second of a
-    cancel (photos being styled are left to finish in the background and thrown away)."""
-    from desktop.imaging.apply import apply_to_file, pil_format_for
+async def _warm_processes() -> None:
+    """Start this process's photo workers (each importing the photo code), if not yet."""
     from desktop.jobs import processes
 
-    queue = list(reversed(todo))
-    window = max(2, processes.worker_count() * 2)
-    inflight: dict[asyncio.Future[Any], tuple[Item, Path, Any, Any]] = {}
-    attempt = ctx.attempt
-    batch.report()
     try:
-        while queue or inflight:
-            ctx.check()
-            while queue and len(inflight) < window:
-                item = queue.pop()
-                # A name recorded by an earlier run whose file is there: that run finished it.
-                if item.output and os.path.lexists(item.output):
-                    await batch.record(item, DONE, output=item.output)
-                    batch.done += 1
-                    continue
-                temp = temp_name(batch.out, ctx.id, item.position, attempt)
-                pool, future = processes.submit(
-                    apply_to_file, batch.recipe, item.input, str(temp), batch.options, pil_format_for(batch.wanted(item))
-                )
-                inflight[asyncio.wrap_future(future)] = (item, temp, pool, future)
-            if not inflight:
-                continue
-            done, _ = await asyncio.wait(list(inflight), timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
-            for fut in done:
-                item, temp, pool, _cfuture = inflight.pop(fut)
-                try:
-                    result = fut.result()
-                except Exception as exc:  # noqa: BLE001 - the worker process died (BrokenProcessPool)
-                    processes.discard_pool(pool)
-                    deaths = batch.deaths.get(item.position, 0) + 1
-                    batch.deaths[item.position] = deaths
-                    ctx.log.warning("a worker process ended while styling %s: %s", item.input, exc)
-                    if deaths < WORKER_DEATHS:
-                        temp.unlink(missing_ok=True)  # what the dead worker left half-written
-                        queue.append(item)
-                        continue
-                    result = {
-                        "ok": False,
-                        "error": f'The worker process stopped while styling "{Path(item.input).name}" (it may be too big for the memory); try it alone, or a smaller copy.',
-                    }
-                await batch.finish_item(item, temp, result)
-            batch.report()
-    finally:
-        for _item, temp, _pool, cfuture in inflight.values():
-            _discard_when_done(cfuture, temp)
+        await asyncio.gather(*(asyncio.wrap_future(f) for f in processes.warm(("desktop.imaging.apply",))))
+    except Exception:  # noqa: BLE001 - the first photo's task will say what is wrong
+        pass
+
+
+def _result(style_id: int, out: Path, counts: dict[str, int]) -> dict[str, Any]:
+    return {"table": "styles", "id": style_id, "out": str(out), "done": counts[DONE], "failed": counts[FAILED]}
 
 
 def _discard_when_done(cfuture: Any, temp: Path) -> None:

@@ -146,7 +146,7 @@ def enqueue_style(
         paths = runtime.paths
         stored = store_upload(reference, paths.uploads_dir)
         payload["reference"] = reference_name(stored)
-        resolve_reference(payload["reference"], home=paths.home, uploads_dir=paths.uploads_dir)
+        resolve_reference(payload["reference"], home=paths.library, uploads_dir=paths.uploads_dir)
     return runtime.engine.enqueue(JOB_TYPE, payload)
 
 
@@ -172,7 +172,7 @@ async def generate_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, 
 
         if not isinstance(reference, str):
             raise UserError("The reference must be text naming an uploaded image; make the style again with the image.")
-        reference = str(resolve_reference(reference, home=paths.home, uploads_dir=paths.uploads_dir))
+        reference = str(resolve_reference(reference, home=paths.library, uploads_dir=paths.uploads_dir))
     work = paths.tmp_dir / f"job-{ctx.id}-{ctx.attempt}-{uuid.uuid4().hex[:8]}"
     work.mkdir(parents=True)
     try:
@@ -647,7 +647,7 @@ def _commit_style(
 
     from desktop.db.models import Style, StyleImage
 
-    home = paths.home
+    library = paths.library  # rows store paths relative to it: every machine maps it its own way
     final: Path | None = None
     try:
         with db.write_session() as s:
@@ -663,7 +663,7 @@ def _commit_style(
                 prompt=prompt,
                 generator=generator,
                 folder="",
-                reference_path=_relative(Path(reference), home) if reference else None,
+                reference_path=_relative(Path(reference), library) if reference else None,
                 lut_path=None,
                 analysis=json.dumps(analysis) if analysis else None,
                 params=json.dumps(params),
@@ -674,7 +674,7 @@ def _commit_style(
             s.flush()  # the id names the folder
             final = paths.styles_dir / str(style.id)
             _clear_leftover(final)
-            rel = _relative(final, home)
+            rel = _relative(final, library)
             style.folder = rel
             style.lut_path = f"{rel}/style.cube"
             for position, (preview, thumb, w, h) in enumerate(images):
@@ -704,8 +704,10 @@ def _clear_leftover(final: Path) -> None:
         shutil.rmtree(final)
 
 
-def _relative(path: Path, home: Path) -> str:
+def _relative(path: Path, library: Path) -> str:
+    """``path`` relative to the library folder (both real paths: the library may be reached
+    through a symlink), as stored in a row; a path outside it stays absolute."""
     try:
-        return path.resolve().relative_to(home.resolve()).as_posix()
+        return path.resolve().relative_to(library.resolve()).as_posix()
     except ValueError:
         return str(path)

@@ -4,6 +4,10 @@ Rows arrive three ways: this process's changes (the bridge's ``rowChanged``, row
 dismissals (``rowRemoved``), and "read again" notices when another process changed something
 (``rowsStale``), which re-read the rows on a worker thread. The row is the truth: a reload
 wins over the model unless the model saw a newer version of that row meanwhile.
+
+A reload also reads the shared queue's pauses and the order its waiting jobs start in, so the
+panel says "Queue paused" and where a waiting job is in line; a running job's row names the
+machine that runs it (the host part of its owner).
 """
 
 from __future__ import annotations
@@ -20,12 +24,15 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from desktop.jobs import registry
 from desktop.jobs.engine import JobEngine
 from desktop.jobs.model import FINISHED, JobRow
+from desktop.jobs.queue import ALL, Pause, host_of
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.bridge import JobBridge
 from desktop.ui.keyed_list_model import KeyedListModel
 
 JobRole = Qt.ItemDataRole.UserRole + 1
 JobIdRole = Qt.ItemDataRole.UserRole + 2
+JobHostRole = Qt.ItemDataRole.UserRole + 3  # the machine running the job (None unless running)
+JobQueueRole = Qt.ItemDataRole.UserRole + 4  # a waiting job: "Paused", "Next", "3rd in line"
 
 RECENT_LIMIT = 100
 RELOAD_INTERVAL = 0.25  # seconds between re-reads while other processes keep changing rows
@@ -118,12 +125,28 @@ def load_rows(engine: JobEngine) -> list[JobRow]:
     return sorted(rows.values(), key=lambda r: r.id, reverse=True)
 
 
+def load_all(engine: JobEngine) -> tuple[list[JobRow], dict[str, Pause], list[int]]:
+    """The rows, the queue's pauses and the order its waiting jobs start in. Blocking."""
+    return load_rows(engine), engine.paused(), engine.queue_order()
+
+
+def job_host(row: JobRow) -> str | None:
+    """The machine running the job (the host part of its owner); None unless it runs."""
+    return host_of(row.owner) if row.status == "running" else None
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 class JobsModel(KeyedListModel[JobRow]):
     jobEnded = Signal(object)  # JobRow: a job this model saw active has ended
     # the one source of a job's state for every view of the window (the progress dialogs too)
     jobChanged = Signal(object)  # JobRow: the model now holds this version of the row
     jobRemoved = Signal(int)  # job id: the row is gone (dismissed, purged)
     loaded = Signal()  # a reload from the rows was applied
+    queueChanged = Signal()  # the queue's pauses (``pauses``) changed
 
     def __init__(self, engine: JobEngine, bridge: JobBridge, parent: Any = None) -> None:
         super().__init__(parent)
@@ -133,6 +156,8 @@ class JobsModel(KeyedListModel[JobRow]):
         self._removed: dict[int, int] = {}
         self._loading = False
         self._dirty = False
+        self.pauses: dict[str, Pause] = {}  # the queue's pauses as last read (type or '*')
+        self._order: dict[int, int] = {}  # waiting job id -> its place in the last read order
         bridge.rowChanged.connect(self.apply_row)
         bridge.rowRemoved.connect(self.apply_removed)
         bridge.rowsStale.connect(self.reload)
@@ -153,17 +178,50 @@ class JobsModel(KeyedListModel[JobRow]):
             return job_summary(row)
         if role == Qt.ItemDataRole.ToolTipRole:
             detail = row.error or row.message or STATUS_WORDS.get(row.status, row.status)
-            return f"{registry.title(row.type)} #{row.id}: {detail}"
+            host = job_host(row)
+            where = f" (on {host})" if host else ""
+            return f"{registry.title(row.type)} #{row.id}: {detail}{where}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             status = STATUS_WORDS.get(row.status, row.status)
             subject = job_subject(row)
             about = f"{subject}, " if subject else ""
-            return f"{about}{registry.title(row.type)}, job {row.id}, {status}"
+            host = job_host(row)
+            where = f" on {host}" if host else ""
+            place = self.queue_place(row)
+            line = f", {place}" if place else ""
+            return f"{about}{registry.title(row.type)}, job {row.id}, {status}{where}{line}"
         if role == JobRole:
             return row
         if role == JobIdRole:
             return row.id
+        if role == JobHostRole:
+            return job_host(row)
+        if role == JobQueueRole:
+            return self.queue_place(row)
         return None
+
+    # --- the shared queue -----------------------------------------------------------------
+    @property
+    def all_paused(self) -> bool:
+        return ALL in self.pauses
+
+    def is_paused(self, job_type: str) -> bool:
+        return ALL in self.pauses or job_type in self.pauses
+
+    def queue_place(self, row: JobRow) -> str | None:
+        """Where a waiting job is: "Paused", "Next", "2nd in line" (from the order last read,
+        among the jobs still waiting; one queued since goes after them). None unless queued."""
+        if row.status != "queued":
+            return None
+        if self.is_paused(row.type):
+            return "Paused"
+        waiting = [r for r in self._items if r.status == "queued" and not self.is_paused(r.type)]
+        last = len(self._order)
+        waiting.sort(key=lambda r: (self._order.get(r.id, last), r.id))
+        place = next((n for n, r in enumerate(waiting, 1) if r.id == row.id), None)
+        if place is None:
+            return None
+        return "Next" if place == 1 else f"{ordinal(place)} in line"
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
@@ -208,7 +266,11 @@ class JobsModel(KeyedListModel[JobRow]):
                 self._dirty = False
                 started = self._seq
                 began = time.monotonic()
-                rows = await run_blocking(load_rows, self.engine)
+                rows, pauses, order = await run_blocking(load_all, self.engine)
+                self._order = {job_id: n for n, job_id in enumerate(order)}
+                if pauses != self.pauses:
+                    self.pauses = pauses
+                    self.queueChanged.emit()
                 self._apply_loaded(rows, started)
                 self.loaded.emit()
                 if not self._dirty:

@@ -6,6 +6,11 @@ Retry, Dismiss, Open result), painted as small buttons and hit-tested by the del
 actions are on the keyboard (``ROW_KEYS``, on the selected row) and in a context menu (right
 click, the Menu key or Shift+F10). Every action works on the job id read from the row under the
 click or the selection, never on a row number kept for later.
+
+The queue is shared by every machine using the library: the header's Pause queue / Resume
+queue (``queuePauseAction``) stops every machine from starting new jobs (running ones finish),
+a waiting row says where it is in line (or "Paused"), its context menu moves it to the front,
+and a running row names the machine that runs it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
+    QAction,
     QColor,
     QFont,
     QFontMetrics,
@@ -48,17 +54,22 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.errors import UserError
+from desktop.jobs import registry
 from desktop.jobs.engine import JobEngine
 from desktop.jobs.model import JobRow
+from desktop.jobs.queue import ALL
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.dim_label import DIM, DimLabel, dim_text_color
 from desktop.ui.jobs_model import (
     STATUS_WORDS,
+    JobHostRole,
+    JobQueueRole,
     JobRole,
     JobsModel,
     elapsed,
@@ -90,7 +101,21 @@ ACTION_TIPS = {
     "cancel": "Stop this job (Delete)",
     "retry": "Run this job again (Ctrl+R)",
     "dismiss": "Remove this finished job from the list (Delete)",
+    "front": "Start this job before every other waiting job, on whichever machine is free first",
 }
+# actions of the context menu only (not painted on the row): (action, label)
+MENU_ONLY = {"front": "Move to front"}
+PAUSE_TIP = "Start no new job on any machine using this library; running jobs finish"
+RESUME_TIP = "Let every machine using this library start waiting jobs again"
+
+
+def menu_actions_for(row: JobRow) -> list[tuple[str, str]]:
+    """The row's actions in its context menu: the painted ones, then Move to front for a
+    waiting job."""
+    acts = actions_for(row)
+    if row.status == "queued":
+        acts = [("front", MENU_ONLY["front"]), *acts]
+    return acts
 
 
 def actions_for(row: JobRow) -> list[tuple[str, str]]:
@@ -171,10 +196,18 @@ class JobDelegate(QStyledItemDelegate):
             painter.fontMetrics().elidedText(kind_text, Qt.TextElideMode.ElideRight, kind_rect.width()),
         )
 
-        # message (or error) and elapsed time
+        # message (or error) and elapsed time; where a running job runs, where a waiting one is
         painter.setFont(small)
         spent = elapsed(row)
         status = STATUS_WORDS.get(row.status, row.status)
+        host = index.data(JobHostRole)
+        place = index.data(JobQueueRole)
+        if host:
+            status = f"{status} on {host}"
+        elif place == "Paused":
+            status = status if row.message == place else place  # (said once is enough)
+        elif place:
+            status = f"{status} · {place}"
         time_text = f"{status} · {format_duration(spent)}" if spent is not None else status
         fm = painter.fontMetrics()
         time_w = fm.horizontalAdvance(time_text)
@@ -328,6 +361,19 @@ class JobsPanel(QDockWidget):
         self.summary = DimLabel("No jobs yet")
         self.summary.setObjectName("jobsSummaryLabel")
         header.addWidget(self.summary, 1)
+        self.pause_action = QAction("Pause queue", self)
+        self.pause_action.setObjectName("queuePauseAction")
+        self.pause_action.setCheckable(True)
+        self.pause_action.setToolTip(PAUSE_TIP)
+        self.pause_action.setStatusTip(PAUSE_TIP)
+        self.pause_action.setEnabled(False)  # until the model is set
+        self.pause_action.triggered.connect(lambda checked: spawn(self.set_paused(checked), name="queue-pause"))
+        self.addAction(self.pause_action)
+        self.pause_button = QToolButton()
+        self.pause_button.setObjectName("queuePauseButton")
+        self.pause_button.setDefaultAction(self.pause_action)
+        self.pause_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        header.addWidget(self.pause_button)
         self.clear_button = QPushButton("Clear finished")
         self.clear_button.setObjectName("clearFinishedButton")
         self.clear_button.clicked.connect(lambda: spawn(self.clear_finished()))
@@ -376,8 +422,12 @@ class JobsPanel(QDockWidget):
         self.view.setModel(model)
         for sig in (model.rowsInserted, model.rowsRemoved, model.dataChanged, model.modelReset, model.loaded):
             sig.connect(self._update_summary)
+        model.queueChanged.connect(self._update_queue)
+        # pauses made on another machine show too (PostgreSQL's probe; SQLite sees every commit)
+        engine.watch_table("queue_pauses", "paused_at")
+        self.pause_action.setEnabled(True)
         self._tick.start()
-        self._update_summary()
+        self._update_queue()
 
     def _on_tick(self) -> None:
         if self.model is not None and self.isVisible():
@@ -394,6 +444,12 @@ class JobsPanel(QDockWidget):
             text = "Nothing running"
         else:
             text = "No jobs yet"
+        pauses = self.model.pauses
+        if ALL in pauses:
+            text = f"Queue paused · {text}"
+        elif pauses:
+            names = ", ".join(registry.title(t) for t in sorted(pauses))
+            text = f"Paused: {names} · {text}"
         if self.summary.text() != text:
             self.summary.setText(text)
         self.clear_button.setEnabled(finished > 0)
@@ -402,6 +458,37 @@ class JobsPanel(QDockWidget):
             self.empty = empty
             self.view.setVisible(not empty)
             self.emptyChanged.emit(empty)
+
+    def _update_queue(self) -> None:
+        """The pause action and the summary after the queue's pauses changed."""
+        if self.model is None:
+            return
+        paused = bool(self.model.pauses)
+        self.pause_action.setChecked(paused)
+        self.pause_action.setText("Resume queue" if paused else "Pause queue")
+        tip = RESUME_TIP if paused else PAUSE_TIP
+        self.pause_action.setToolTip(tip)
+        self.pause_action.setStatusTip(tip)
+        self._update_summary()
+        self.view.viewport().update()  # waiting rows say "Paused" or their place in line
+
+    async def set_paused(self, paused: bool) -> None:
+        """Pause the whole queue, or lift every pause (also one made for a single job type)."""
+        engine = self.engine
+        if engine is None:
+            return
+        try:
+            if paused:
+                await run_blocking(engine.pause)
+                self.status.emit("Queue paused: running jobs finish, no new job starts on any machine")
+            else:
+                await run_blocking(engine.resume)
+                self.status.emit("Queue resumed")
+        except UserError as exc:
+            self.status.emit(str(exc))
+            self._update_queue()  # back to the state last read
+        # else the model reads the pauses again (the engine reported the change) and the
+        # action follows what it reads
 
     # --- actions (by job id) -------------------------------------------------------------------
     def trigger(self, action: str, job_id: int) -> None:
@@ -418,6 +505,9 @@ class JobsPanel(QDockWidget):
                 await run_blocking(engine.retry, job_id)
             elif action == "dismiss":
                 await run_blocking(engine.dismiss, job_id)
+            elif action == "front":
+                await run_blocking(engine.move_to_front, job_id)
+                self.status.emit(f"Job {job_id} moved to the front of the queue")
             elif action == "open":
                 row = await run_blocking(engine.get, job_id)
                 if row is not None and row.result:
@@ -458,11 +548,12 @@ class JobsPanel(QDockWidget):
         menu = QMenu(self.view)
         menu.setObjectName("jobContextMenu")
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        for action, label in actions_for(row):
+        for action, label in menu_actions_for(row):
             act = menu.addAction(label)
             act.setObjectName(f"job{action.capitalize()}Action")
-            act.setShortcut(ROW_KEYS[action])  # shown; the view handles the key itself
-            act.setShortcutVisibleInContextMenu(True)
+            if action in ROW_KEYS:
+                act.setShortcut(ROW_KEYS[action])  # shown; the view handles the key itself
+                act.setShortcutVisibleInContextMenu(True)
             act.setToolTip(ACTION_TIPS[action])
             act.setEnabled(not (action == "cancel" and row.cancel_requested))
             act.triggered.connect(lambda _c=False, a=action: self.trigger(a, job_id))

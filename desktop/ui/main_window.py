@@ -95,6 +95,8 @@ IMPORT_JOB = "style.import"
 
 class MainWindow(QMainWindow):
     closeRequested = Signal()  # the user closed the window: the app should stop()
+    # the library's server went away / is back (message, connected): from any thread, queued
+    libraryState = Signal(str, bool)
 
     def __init__(self, settings_file: str | None = None) -> None:
         super().__init__()
@@ -252,6 +254,8 @@ class MainWindow(QMainWindow):
         self.runtime = runtime
         self.pool_thread = pool_thread
         self.bridge = JobBridge(runtime.engine, self)
+        self.libraryState.connect(self._show_library_state)
+        self._unwatch_library = runtime.engine.watch(self._on_library_event)
         self.library = Library(runtime.db, runtime.paths)
         self.styles_model = StylesModel(self.library, self)
         self.gallery.set_model(self.styles_model)
@@ -861,6 +865,17 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.jobs_panel.view.setFocus(Qt.FocusReason.ShortcutFocusReason))
 
     # --- misc -----------------------------------------------------------------------------------
+    def _on_library_event(self, event: Any) -> None:  # any thread
+        if event.kind == "library_state" and event.message:
+            try:
+                self.libraryState.emit(event.message, event.connected)
+            except RuntimeError:  # the window is gone
+                pass
+
+    def _show_library_state(self, message: str, connected: bool) -> None:
+        """"Reconnecting to the library…" stays in the status bar until the library is back."""
+        self.show_status(message, 5000 if connected else 0)
+
     def show_status(self, text: str, timeout_ms: int = 5000) -> None:
         self.statusBar().showMessage(text, timeout_ms)
 
@@ -919,6 +934,7 @@ class MainWindow(QMainWindow):
                 dialog.reject()
         if self.bridge is not None:
             self.bridge.close()
+            self._unwatch_library()
         if self.styles_model is not None:
             self.styles_model.thumbnails.shutdown()
         self.notifier.close()

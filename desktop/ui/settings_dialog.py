@@ -1,5 +1,7 @@
 """Settings (``settingsDialog``): generator, previews (how many, how big), parallel jobs, job
-history retention, fal key (OS keyring only), fal models, prompt endpoint, and the data folder.
+history retention, fal key (OS keyring only), fal models, prompt endpoint, the data folder, and
+the library folder (where the styles' files live; shared by the machines of a shared library,
+applied at the next start).
 
 Every group's labels share one column width, so the fields line up down the whole dialog.
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QResizeEvent
@@ -54,10 +57,24 @@ def read_secret_state() -> tuple[bool, bool, bool]:
 
 
 def save_all(paths: Paths, settings: Settings, key: object) -> None:
-    """Blocking: write settings.json (never the key) and the key to the keyring."""
+    """Blocking: write settings.json (never the key) and the key to the keyring. A library
+    folder that cannot be used is refused (UserError) before anything is written."""
+    if settings.library_dir:
+        problem = config.library_problem(Path(settings.library_dir).expanduser(), "the Library folder field")
+        if problem:
+            raise UserError(problem)
     settings.save(paths)
     if key is not KEY_UNCHANGED:
         config.set_secret(config.FAL_KEY_NAME, key or None)  # type: ignore[arg-type]
+
+
+def library_note(paths: Paths) -> str:
+    """The line under the library folder field: the folder in use, and when a change applies."""
+    now = "the data folder" if paths.library_is_home else str(paths.library)
+    text = f"In use now: {now}. A change applies the next time Style Studio starts."
+    if os.environ.get(config.LIBRARY_VAR):
+        text += f" {config.LIBRARY_VAR} is set in the environment and is used first."
+    return text
 
 
 PREVIEW_COUNT_RANGE = (1, 8)  # as the new-style dialog and the style.generate payload allow
@@ -177,6 +194,23 @@ class SettingsDialog(QDialog):
         location = QLabel("Location")
         self._labels.append(location)
         form.addRow(location, folder_row)
+        self.library_edit = QLineEdit(settings.library_dir)
+        self.library_edit.setObjectName("libraryFolderEdit")
+        self.library_edit.setPlaceholderText("Empty: the data folder")
+        self._row(
+            form,
+            "&Library folder",
+            self.library_edit,
+            "Where the styles' files are kept: a full path to a folder every machine sharing the library can reach "
+            "(each may mount it at its own place). Empty keeps them in the data folder.",
+        )
+        self.library_note = ToneLabel(tone=Tone.DIM)
+        self.library_note.setObjectName("libraryFolderNoteLabel")
+        self.library_note.setWordWrap(True)
+        self.library_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.library_note.setSizePolicy(policy)
+        self.library_note.setText(library_note(paths))
+        form.addRow(self._spacer_label(), self.library_note)
 
         self.error = ToneLabel(tone=Tone.ERROR)
         self.error.setObjectName("settingsErrorLabel")
@@ -287,6 +321,7 @@ class SettingsDialog(QDialog):
             fal_model_text=self.fal_model_text.text().strip() or self.settings.fal_model_text,
             prompt_base_url=self.prompt_url.text().strip(),
             prompt_model=self.prompt_model.text().strip() or self.settings.prompt_model,
+            library_dir=self.library_edit.text().strip(),
         )
 
     async def save(self) -> None:

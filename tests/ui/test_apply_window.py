@@ -251,7 +251,7 @@ def test_the_menu_action_needs_a_selected_style(qtbot, home_with_styles, window)
     dialog = window.findChild(ApplyDialog, "applyDialog")
     assert dialog.style_id == gallery.currentIndex().data(StyleIdRole) == 3
     wait_until(lambda: dialog.style is not None)
-    assert "No photos yet" in dialog.inputs_label.text()
+    wait_until(lambda: "No photos yet" in dialog.inputs_label.text())  # after "Looking at the photos…"
     assert not dialog.start_button.isEnabled()
     dialog.reject()
     wait_until(lambda: not alive(dialog) or not dialog.isVisible())

@@ -20,6 +20,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
         batch.add_column(sa.Column("priority", sa.Integer(), server_default="0", nullable=False))
+    # the claim orders by priority, then id: the index gives that order without a sort
+    op.drop_index("ix_jobs_claim", table_name="jobs")
+    op.create_index("ix_jobs_claim", "jobs", ["status", "priority", "id"], unique=False)
     with op.batch_alter_table("job_items") as batch:
         batch.add_column(sa.Column("owner", sa.String(length=200), nullable=True))
         batch.add_column(sa.Column("lease_until", sa.Float(), nullable=True))
@@ -52,5 +55,7 @@ def downgrade() -> None:
     with op.batch_alter_table("job_items") as batch:
         batch.drop_column("lease_until")
         batch.drop_column("owner")
+    op.drop_index("ix_jobs_claim", table_name="jobs")
+    op.create_index("ix_jobs_claim", "jobs", ["status", "id"], unique=False)
     with op.batch_alter_table("jobs") as batch:
         batch.drop_column("priority")
