@@ -17,8 +17,10 @@ from PySide6.QtWidgets import QDialogButtonBox, QLabel, QLineEdit
 
 from desktop.config import LIBRARY_VAR, relative_to_library, resolve_paths
 from desktop.errors import UserError
+from desktop.jobs.items import Item
 from desktop.library import Library
 from desktop.pipelines.exchange import IMPORT, enqueue_import, imported_ids
+from desktop.pipelines.style_apply import batch_items, enqueue_apply, local_items
 from desktop.pipelines.style_generate import enqueue_style
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
@@ -258,3 +260,75 @@ def test_the_settings_dialog_saves_a_library_folder_for_the_next_start_and_refus
     assert json.loads((home / "settings.json").read_text())["library_dir"] == str(library)
     assert window.runtime.paths.library == home, "applied at the next start, not now"
     assert resolve_paths(home).library == library
+
+
+def _import_cube(rt, folder: Path) -> int:
+    (folder / "teal.cube").write_text(CUBE)
+    [job] = enqueue_import(rt, [folder / "teal.cube"])
+    run_pool(rt, timeout=120)
+    row = rt.engine.require(job)
+    assert row.status == "succeeded", row.error
+    [style_id] = imported_ids(row.result_dict())
+    return style_id
+
+
+def test_a_batch_inside_the_library_folder_is_stored_relative_and_run_by_a_machine_that_mounts_it_elsewhere(home, library, tmp_path, monkeypatch):
+    photos = library / "in"
+    photos.mkdir()
+    for sample in sample_photos()[3:5]:  # the two small JPEGs
+        (photos / sample.name).write_bytes(sample.read_bytes())
+    monkeypatch.setenv(LIBRARY_VAR, str(library))  # machine A reaches the library as studio/
+    rt = open_runtime(home)
+    try:
+        style_id = _import_cube(rt, tmp_path)
+        job = enqueue_apply(rt, style_id, [photos], out=library / "out")
+        assert rt.engine.require(job).payload_dict()["out"] == "out"
+        assert sorted(i.input for i in batch_items(rt.db, job)) == ["in/hubble_deep_field.jpg", "in/rocket.jpg"]
+    finally:
+        rt.close()
+    # Machine B: the same folder mounted elsewhere; A's path does not exist there.
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    library.rename(nas / "studio")
+    mount = tmp_path / "mnt-studio"
+    mount.symlink_to(nas / "studio", target_is_directory=True)
+    monkeypatch.setenv(LIBRARY_VAR, str(mount))
+    rt = open_runtime(home)
+    try:
+        run_pool(rt, timeout=180)
+        row = rt.engine.require(job)
+        assert row.status == "succeeded", row.error
+        stored = sorted(i.output or "" for i in batch_items(rt.db, job))
+        assert stored == ["out/hubble_deep_field.jpg", "out/rocket.jpg"]
+        assert row.result_dict()["out"] == "out"  # each machine's window offers its own path to it
+        assert sorted(p.name for p in (mount / "out").iterdir()) == ["hubble_deep_field.jpg", "rocket.jpg"]
+    finally:
+        rt.close()
+    # Machine A again (the folder back where A mounts it): it reads the outputs as its own paths.
+    (nas / "studio").rename(library)
+    monkeypatch.setenv(LIBRARY_VAR, str(library))
+    rt = open_runtime(home)
+    try:
+        items = batch_items(rt.db, job, rt.paths.library)
+        outputs = [Path(i.output) for i in items if i.output]
+        assert len(outputs) == 2 and all(p.is_file() and p.parent == (library / "out").resolve() for p in outputs)
+        assert all(Path(i.input).is_file() for i in items)
+        # A row written elsewhere whose output leads outside the library shows no output.
+        [odd] = local_items([Item(0, "in/x.jpg", "../../etc/passwd", "done", None)], rt.paths.library)
+        assert odd.output is None
+    finally:
+        rt.close()
+
+
+def test_a_batch_output_folder_that_leads_outside_the_library_is_refused_in_one_sentence(home, library, monkeypatch):
+    monkeypatch.setenv(LIBRARY_VAR, str(library))
+    rt = open_runtime(home)
+    try:
+        for out in ("../x", "out/../../x", ""):
+            with pytest.raises(UserError) as refused:
+                rt.engine.enqueue("style.apply", {"style": 1, "out": out})
+            message = str(refused.value)
+            assert "output folder must be a full path" in message and message.count(". ") == 0 and message.endswith(".")
+        assert rt.engine.count() == 0
+    finally:
+        rt.close()

@@ -73,7 +73,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 def _summary(rt: Any, row: Any, out: Any, as_json: bool) -> int:
     from desktop.pipelines.style_apply import batch_items
 
-    items = batch_items(rt.db, row.id)
+    items = batch_items(rt.db, row.id, rt.paths.library)  # paths as this machine reaches them
     done = [i for i in items if i.status == "done"]
     failed = [i for i in items if i.status == "failed"]
     if as_json:

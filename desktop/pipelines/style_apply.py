@@ -20,6 +20,7 @@ worker cannot see fails with a sentence naming the path and that worker's host.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 import os
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop.config import from_library, is_library_relative, relative_to_library
 from desktop.errors import JobCanceled, JobEnded, LeaseLost, UserError
 from desktop.jobs.context import JobContext
 from desktop.jobs.items import (
@@ -84,8 +86,8 @@ def validate_payload(payload: dict[str, Any]) -> None:
     if not _is_int(payload.get("style")) or payload["style"] < 1:
         raise UserError("The style must be given by its id, a whole number like 3.")
     out = payload.get("out")
-    if not isinstance(out, str) or not out.strip() or not os.path.isabs(out):
-        raise UserError("The output folder must be a full path, like /home/me/Pictures/styled.")
+    if not isinstance(out, str) or not out.strip() or not (os.path.isabs(out) or is_library_relative(out)):
+        raise UserError("The output folder must be a full path, like /home/me/Pictures/styled, or a folder inside the library folder, like exports/styled.")
     fmt = payload.get("format", "same")
     if fmt not in FORMATS:
         shown = fmt if isinstance(fmt, str) else repr(fmt)
@@ -249,9 +251,10 @@ def enqueue_apply(
         raise UserError(f"Style {info.id} has no colour grade file; make the style again, then apply it.")
     plan = plan or plan_apply(inputs, recursive=recursive, out=out)
     folder = check_output_folder(out) if out is not None else default_output_folder(info.name, plan.files[0])
+    library = runtime.paths.library  # inside it, paths are stored relative: every machine finds them
     payload: dict[str, Any] = {
         "style": info.id,
-        "out": str(folder),
+        "out": relative_to_library(folder, library),
         "format": format,
         "quality": quality,
         "long_edge": long_edge,
@@ -260,12 +263,36 @@ def enqueue_apply(
         "count": len(plan.files),
     }
     validate_payload(payload)
-    return ItemStore(runtime.db).enqueue_batch(runtime.engine, JOB_TYPE, payload, [str(p) for p in plan.files])
+    inputs = [relative_to_library(p, library) for p in plan.files]
+    return ItemStore(runtime.db).enqueue_batch(runtime.engine, JOB_TYPE, payload, inputs)
 
 
-def batch_items(db: Any, job_id: int) -> list[Item]:
-    """A batch's items, in order: input, output, status (pending, done, failed), error."""
-    return ItemStore(db).items(job_id)
+def batch_items(db: Any, job_id: int, library: Path | None = None) -> list[Item]:
+    """A batch's items, in order: input, output, status (pending, done, failed), error. With
+    ``library`` (this machine's library folder), paths stored relative to it are given in full
+    (``local_items``)."""
+    items = ItemStore(db).items(job_id)
+    return items if library is None else local_items(items, library)
+
+
+def local_path(stored: str | None, library: Path, what: str = "The file") -> str | None:
+    """A path an item or payload stores, on this machine (see ``from_library``); None when
+    there is none or it leads outside the library folder."""
+    if not stored:
+        return None
+    try:
+        return str(from_library(stored, library, what))
+    except UserError:
+        return None
+
+
+def local_items(items: list[Item], library: Path) -> list[Item]:
+    """Items as this machine reads them: inputs and outputs stored relative to the library
+    folder given in full; an output that leads outside it is left out, an input that does is
+    shown as stored (it is only named, never opened, by readers)."""
+    return [
+        dataclasses.replace(i, input=local_path(i.input, library) or i.input, output=local_path(i.output, library)) for i in items
+    ]
 
 
 def style_strength(params: dict[str, Any]) -> float:
@@ -372,10 +399,12 @@ def _resolved(value: Any) -> asyncio.Future[Any]:
 @dataclass
 class _Prepared:
     style_id: int
-    out: Path
+    out: Path  # on this machine
     recipe: Any
     options: Any
     format: str
+    out_stored: str = ""  # as the payload stores it (relative to the library folder, or in full)
+    library: Path = Path("/")  # this machine's library folder
 
 
 def _prepare(db: Any, paths: Any, payload: dict[str, Any]) -> _Prepared:
@@ -394,7 +423,9 @@ def _prepare(db: Any, paths: Any, payload: dict[str, Any]) -> _Prepared:
         keep_metadata=bool(payload.get("keep_metadata", True)),
     )
     fmt = payload.get("format", "same")
-    return _Prepared(style_id, Path(payload["out"]), recipe_for(info, payload.get("strength")), options, fmt)
+    out = from_library(payload["out"], paths.library, "The output folder")
+    recipe = recipe_for(info, payload.get("strength"))
+    return _Prepared(style_id, out, recipe, options, fmt, out_stored=payload["out"], library=paths.library)
 
 
 class _Photos:
@@ -418,6 +449,13 @@ class _Photos:
         self.done_here = 0
         self.last_output: str | None = None
 
+    def stored(self, path: Path) -> str:
+        """How an output in the output folder is recorded: in the same form as the payload's
+        folder (relative to the library folder, or in full), so names compare as they are."""
+        if os.path.isabs(self.p.out_stored) or not self.p.out_stored:
+            return str(path)
+        return f"{self.p.out_stored}/{path.name}"
+
     def wanted(self, item: Item) -> Path:
         from desktop.imaging.apply import output_suffix
 
@@ -428,14 +466,19 @@ class _Photos:
         from desktop.jobs import processes
 
         # A name recorded by an earlier run whose file is there: that run finished it.
-        if item.output and item.position not in self.redo and os.path.lexists(item.output):
+        there = local_path(item.output, self.p.library)
+        if item.output and item.position not in self.redo and there is not None and os.path.lexists(there):
             return _resolved({"ok": True, "placed": item.output})
-        missing = unreachable_input(item.input, HOST)
+        try:
+            source = str(from_library(item.input, self.p.library, "The photo"))
+        except UserError as exc:
+            return _resolved({"ok": False, "error": str(exc)})
+        missing = unreachable_input(source, HOST)
         if missing is not None:
             return _resolved({"ok": False, "error": missing})
         temp = temp_name(self.out, self.fence.job_id, item.position, self.tag)
         pool, future = processes.submit(
-            apply_to_file, self.p.recipe, item.input, str(temp), self.p.options, pil_format_for(self.wanted(item))
+            apply_to_file, self.p.recipe, source, str(temp), self.p.options, pil_format_for(self.wanted(item))
         )
         self.inflight[item.position] = (temp, pool, future)
         return asyncio.wrap_future(future)
@@ -499,7 +542,7 @@ class _Photos:
         stem, suffix = wanted.stem, wanted.suffix
         for n in range(1, 100_000):
             candidate = wanted if n == 1 else wanted.with_name(f"{stem} ({n}){suffix}")
-            name = str(candidate)
+            name = self.stored(candidate)
             mine = name == item.output and item.position not in self.redo
             if (name in self.taken and not mine) or os.path.lexists(candidate):
                 continue
@@ -580,10 +623,10 @@ async def apply_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any
         counts = await asyncio.to_thread(store.counts, ctx.id)
         done = counts[DONE]
         message = f"Canceled after {done} of {len(items)}; {done} photo{'s' if done != 1 else ''} {'are' if done != 1 else 'is'} in {out}"
-        raise JobEnded(CANCELED, message=message, result=_result(prepared.style_id, out, counts)) from exc
+        raise JobEnded(CANCELED, message=message, result=_result(prepared.style_id, payload["out"], counts)) from exc
     await asyncio.to_thread(_sweep_temps, out, ctx.id)  # nothing is in flight any more
     counts = await asyncio.to_thread(store.counts, ctx.id)
-    result = _result(prepared.style_id, out, counts)
+    result = _result(prepared.style_id, payload["out"], counts)
     if counts[FAILED]:
         first = next((i for i in await asyncio.to_thread(store.items, ctx.id) if i.status == FAILED), None)
         why = f" (the first: {first.error.rstrip('.')})" if first is not None and first.error else ""
@@ -602,7 +645,7 @@ async def assist_apply(assist: Assist) -> None:
     others (UserError: the pool does not try that job again for a while)."""
     payload = assist.payload
     validate_payload(payload)
-    out = Path(payload["out"])
+    out = from_library(payload["out"], assist.services["paths"].library, "The output folder")
     if not await asyncio.to_thread(out.is_dir):
         started = assist.row.started_at or time.time()
         if time.time() - started < OUTPUT_GRACE:
@@ -628,8 +671,10 @@ async def _warm_processes() -> None:
         pass
 
 
-def _result(style_id: int, out: Path, counts: dict[str, int]) -> dict[str, Any]:
-    return {"table": "styles", "id": style_id, "out": str(out), "done": counts[DONE], "failed": counts[FAILED]}
+def _result(style_id: int, out: str, counts: dict[str, int]) -> dict[str, Any]:
+    """``out`` as the payload stores it: relative to the library folder when inside it, so every
+    machine's window offers its own path to the folder."""
+    return {"table": "styles", "id": style_id, "out": out, "done": counts[DONE], "failed": counts[FAILED]}
 
 
 def _discard_when_done(cfuture: Any, temp: Path) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import functools
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.config import APP_NAME
+from desktop.config import APP_NAME, from_library
 from desktop.errors import UserError
 from desktop.jobs import registry
 from desktop.jobs.model import FAILED, SUCCEEDED, JobRow
@@ -420,9 +421,19 @@ class MainWindow(QMainWindow):
 
     def open_result(self, result: Any) -> None:
         if isinstance(result, dict) and result.get("out"):  # a batch: its photos are in a folder
-            self.open_folder(str(result["out"]))
+            self.open_folder(self._local_folder(str(result["out"])))
         elif isinstance(result, dict) and result.get("table") == "styles" and result.get("id") is not None:
             spawn(self.reveal_style(int(result["id"])), name="reveal-style")
+
+    def _local_folder(self, stored: str) -> str:
+        """A batch's output folder on this machine: a folder stored relative to the library
+        folder is read in this machine's (another machine may mount it elsewhere)."""
+        if self.runtime is None or os.path.isabs(stored):
+            return stored
+        try:
+            return str(from_library(stored, self.runtime.paths.library, "The output folder"))
+        except UserError:
+            return stored
 
     def open_folder(self, folder: str) -> None:
         if not self.url_opener(QUrl.fromLocalFile(folder)):
@@ -469,18 +480,19 @@ class MainWindow(QMainWindow):
         return None
 
     def _batch_items(self, job_id: int) -> list[Any]:
-        """Blocking (worker thread): a batch's items."""
-        from desktop.jobs.items import ItemStore
+        """Blocking (worker thread): a batch's items, their paths as this machine reaches them
+        (those stored relative to the library folder read in this machine's)."""
+        from desktop.pipelines.style_apply import batch_items
 
         assert self.runtime is not None
-        return ItemStore(self.runtime.db).items(job_id)
+        return batch_items(self.runtime.db, job_id, self.runtime.paths.library)
 
     def _batch_done(self, job_id: int, result: dict[str, Any], *, followed: bool) -> None:
         """A batch succeeded: a notice offers its folder (once per job)."""
         if job_id in self._batches_noticed:
             return
         self._batches_noticed.add(job_id)
-        out = str(result["out"])
+        out = self._local_folder(str(result["out"]))
         done = int(result.get("done") or 0)
         text = f"{done} photo{'s' if done != 1 else ''} styled into {out}"
         self.notifier.offer("Photos styled", text, "Open folder", lambda: self.open_folder(out), tray=not followed)

@@ -19,6 +19,7 @@ only its failed items run again), while the dialog keeps following it.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Callable
@@ -145,7 +146,8 @@ def job_heading(row: JobRow | None, job_type: str | None) -> tuple[str, str]:
             payload = {}
         subtitle = str(payload.get("name") or payload.get("description") or "")
         if kind == "style.apply" and payload.get("out"):
-            subtitle = f"Into {payload['out']}"
+            out = str(payload["out"])
+            subtitle = f"Into {out}" if os.path.isabs(out) else f"Into {out} in the library folder"
     return title, subtitle
 
 
@@ -481,7 +483,9 @@ class JobProgressDialog(QDialog):
         if partial:
             assert isinstance(result, dict)
             done, failed = int(result.get("done") or 0), int(result.get("failed") or 0)
-            where = f"; the styled photos are in {result['out']}" if done and result.get("out") else ""
+            out = str(result.get("out") or "")
+            shown = out if os.path.isabs(out) else f"{out} in the library folder"
+            where = f"; the styled photos are in {shown}" if done and out else ""
             self.error.setText(f"{done} done, {failed} failed{where}.")
             self.error.setToolTip(row.error or "")
             if first:
