@@ -95,10 +95,13 @@ class WorkPool:
     def request_stop(self) -> None:
         """Stop taking jobs; running ones get the grace period given to ``run``."""
         loop = self._loop
-        if loop is None:
+        if loop is None or loop.is_closed():
             self._stopping = True
             return
-        loop.call_soon_threadsafe(self._begin_stop)
+        try:
+            loop.call_soon_threadsafe(self._begin_stop)
+        except RuntimeError:  # the loop closed meanwhile: the pool has already stopped
+            self._stopping = True
 
     def set_max_parallel(self, count: int) -> None:
         """Run up to ``count`` jobs at once from now on (at least 1). Safe from any thread: the

@@ -110,3 +110,19 @@ def test_closing_the_library_under_a_running_pool_stops_the_pool_quietly(home):
         assert row.status == "failed" and row.error.startswith("Interrupted")
     finally:
         rt2.close()
+
+
+def test_stopping_a_pool_thread_twice_is_harmless(tmp_path):
+    """A window's close and a settings change may both stop the pool: the second stop is a no-op
+    (it used to raise "Event loop is closed")."""
+    from desktop.jobs.pool import PoolThread
+    from desktop.runtime import open_runtime
+
+    rt = open_runtime(tmp_path / "home")
+    try:
+        thread = PoolThread(rt.engine.pool(max_parallel=1), grace=0.5)
+        thread.start()
+        assert thread.stop()
+        assert thread.stop()
+    finally:
+        rt.close()
