@@ -133,6 +133,8 @@ def run_here(rt: Any, job_id: int) -> Any:
             state["row"] = event.row
 
     unsubscribe = rt.engine.watch(on_change)
+    if state["row"] is None:  # shown until the row changes: "Paused" while its type is paused
+        state["row"] = rt.engine.get(job_id)
     pool = rt.engine.pool(max_parallel=1, only_job=job_id, stop_message="Canceled")
 
     def stop() -> None:

@@ -108,3 +108,28 @@ def test_workers_lists_two_real_worker_processes_with_host_and_pid(home, databas
     assert all(p.returncode == 0 for p in procs)
     assert json.loads(ok("workers", "--all", "--json", home=home)) == []
     assert ok("workers", home=home).strip() == "No live worker: start one with 'stylestudio worker' (or open the window)."
+
+
+def test_generate_in_the_foreground_says_its_type_is_paused_and_runs_once_resumed(home, database_url):
+    """`generate` runs its own job here, but a paused type waits like everywhere else: the
+    progress line says "Paused" (not nothing) until the type is resumed from another process."""
+    import threading
+
+    ok("queue", "pause", "style.generate", home=home)
+    proc = spawn_cli("generate", "warm golden light", "--previews", "1", "--size", "64", home=home)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    try:
+        wait_until(lambda: any("Paused" in line for line in lines), timeout=60)
+        assert proc.poll() is None
+        ok("queue", "resume", "style.generate", home=home)
+        proc.wait(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(10)
+    out = proc.stdout.read()  # type: ignore[union-attr]
+    assert proc.returncode == 0, "".join(lines)
+    assert out.strip().isdigit()  # the new style's id
