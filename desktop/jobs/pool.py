@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 WAKE_KINDS = frozenset({EventKind.ENQUEUED, EventKind.EXTERNAL})
 CANCEL_GRACE = 2.0
+REGISTER_WAIT = 5.0  # seconds a starting pool waits for a locked library to register as a worker
 PURGE_INTERVAL = 3600.0  # a handler that ignores a cancel this long has its task canceled
 ASSIST_LOOK = 0.25  # seconds between looks for a running batch to help with
 ASSIST_REFUSED_FOR = 60.0  # seconds a batch this pool could not help with is left alone
@@ -78,6 +79,7 @@ class WorkPool:
         self._wake: asyncio.Event | None = None
         self._check_cancels = False
         self._queue_dry = False
+        self._registered = False  # this pool has its row in the workers table
         # helping with other pools' batches (only_job pools never do)
         self.assist = assist and only_job is None
         self._assists: dict[int, Assist] = {}  # job id -> what its assist task reads
@@ -193,8 +195,10 @@ class WorkPool:
         self._wake = asyncio.Event()
         unsubscribe = self.engine.hub.subscribe(self._on_event)
         workers = QueueControls(self.store)  # this pool's row in the workers table
-        try:
-            workers.beat(self.owner, kind=pool_kind(self), slots=self.max_parallel, running=0)
+        self._registered = False
+        try:  # a library busy with other workers starting: wait a little, not a lease
+            workers.beat(self.owner, kind=pool_kind(self), slots=self.max_parallel, running=0, wait=REGISTER_WAIT)
+            self._registered = True
         except Exception:  # noqa: BLE001 - the heartbeat registers it at its next turn
             log.debug("Could not register this work pool as a worker yet", exc_info=True)
         heartbeat = asyncio.create_task(self._heartbeat())
@@ -381,9 +385,11 @@ class WorkPool:
                     self._renew()
                 # this pool's row in the workers table (`stylestudio workers`): with the lease
                 # renewal while jobs run, else once a lease (every commit wakes SQLite watchers)
-                if busy or time.monotonic() - last_beat >= 0.9 * self.engine.lease_seconds:
+                due = time.monotonic() - last_beat >= 0.9 * self.engine.lease_seconds
+                if busy or due or not self._registered:
                     workers.beat(self.owner, kind=kind, slots=self.max_parallel, running=len(self._tasks))
                     last_beat = time.monotonic()
+                    self._registered = True
                 self.engine.recover()
                 if time.monotonic() - last_purge > PURGE_INTERVAL:
                     last_purge = time.monotonic()

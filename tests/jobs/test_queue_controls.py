@@ -237,3 +237,31 @@ def test_a_worker_not_seen_for_three_leases_or_whose_process_is_gone_is_stale(rt
     assert [w.owner for w in engine.workers()] == ["far:10:aa"]
     every = {w.owner: w.live for w in engine.workers(include_stale=True)}
     assert every == {"far:10:aa": True, "far:11:bb": False, f"{here}:{gone}:cc": False}
+
+
+def test_a_pool_that_could_not_register_while_the_library_was_locked_registers_soon_after(home, monkeypatch, caplog):
+    """Workers starting together on a busy SQLite library: one that finds it locked for longer
+    than it waits at start is listed at its next heartbeat, not a whole lease later."""
+    import logging
+    import sqlite3
+
+    monkeypatch.setattr("desktop.jobs.pool.REGISTER_WAIT", 0.2)
+    rt = open_runtime(home)
+    caplog.set_level(logging.DEBUG, logger="desktop.jobs.pool")
+    locker = sqlite3.connect(rt.paths.db_file, timeout=0, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    thread = None
+    try:
+        engine = rt.engine
+        thread = PoolThread(engine.pool(max_parallel=1), grace=0.5)
+        thread.start()
+        wait_until(lambda: "Could not register this work pool" in caplog.text, timeout=60)
+        locker.execute("ROLLBACK")
+        wait_until(lambda: engine.workers(), timeout=60)
+    finally:
+        if locker.in_transaction:
+            locker.execute("ROLLBACK")
+        locker.close()
+        if thread is not None:
+            thread.stop()
+        rt.close()
