@@ -384,6 +384,7 @@ class ApplyDialog(QDialog):
         self._out_edited = True
         self.out_edit.setText(folder)
         self._out_checked = None
+        self._update_state()  # Start waits for the new folder's check (it stayed enabled and did nothing)
         self._check_output()
 
     def _check_output(self) -> None:

@@ -314,3 +314,18 @@ def test_a_drop_between_cards_still_starts_a_new_style(qtbot, home_with_styles, 
     assert drop.isAccepted()
     wait_until(lambda: shown(window.findChild(NewStyleDialog, "newStyleDialog")))
     assert window.findChild(ApplyDialog, "applyDialog") is None
+
+
+def test_start_waits_for_a_newly_chosen_output_folder_to_be_checked(qtbot, home_with_styles, window, tmp_path):
+    """A folder chosen with Browse… is checked before Start is offered again: a Start that looked
+    enabled but did nothing (the check of the new folder was still running) was a dead click."""
+    shoot = tmp_path / "shoot"
+    photo(shoot / "a.jpg", seed=1)
+    dialog = open_by_drop(window, 2, shoot)
+    wait_until(lambda: "1 photo" in dialog.inputs_label.text())
+    wait_until(lambda: ready_to_start(dialog))
+    dialog.set_output(str(tmp_path / "chosen"))
+    assert not ready_to_start(dialog)  # at once: the new folder is not checked yet
+    wait_until(lambda: ready_to_start(dialog))
+    dialog.reject()
+    wait_until(lambda: not alive(dialog) or not dialog.isVisible())
