@@ -58,4 +58,5 @@ def memory_keyring() -> MemoryKeyring:
 
 
 # `database_url`: runs a test on SQLite and on PostgreSQL (see tests/pg.py)
+from tests.db.support import small_disk  # noqa: E402, F401  (a fixture: a real small disk, tmpfs)
 from tests.pg import database_url, postgres_url, pytest_configure  # noqa: E402, F401

@@ -15,7 +15,8 @@ Layer order, top first (a layer may import the ones listed for it, and itself):
 - ``jobs``: the engine: only ``db``, ``config`` and ``errors``; no Qt, no styles.
 - ``db``: only ``config`` and ``errors``.
 - foundation, importable from every layer except where narrowed above: ``desktop`` itself
-  (the version), ``config``, ``errors``, ``logs``, ``resources``.
+  (the version), ``config``, ``errors``, ``logs``, ``resources``, ``files`` (writing a file
+  whole), ``text`` (names made safe) and ``grants`` (proof a person asked for file access).
 
 Only the ``ui`` layer and ``tools`` import Qt; only ``desktop/ui`` imports ``QtWidgets``.
 """
@@ -33,7 +34,7 @@ import pytest
 
 from tests.helpers import REPO
 
-FOUNDATION = {"root", "config", "errors", "logs", "resources"}
+FOUNDATION = {"root", "config", "errors", "logs", "resources", "files", "text", "grants"}
 ALLOWED: dict[str, set[str]] = {
     "tools": {"ui", "cli", "runtime", "pipelines", "library", "generators", "exchange", "imaging", "jobs", "db"} | FOUNDATION,
     "ui": {"cli", "runtime", "pipelines", "library", "generators", "exchange", "imaging", "jobs", "db"} | FOUNDATION,
@@ -44,12 +45,15 @@ ALLOWED: dict[str, set[str]] = {
     "generators": {"imaging"} | FOUNDATION,
     "exchange": {"imaging"} | FOUNDATION,
     "imaging": FOUNDATION,
-    "jobs": {"db", "config", "errors"},
+    "jobs": {"db", "config", "errors", "files", "text", "grants"},
     "db": {"config", "errors"},
     "config": {"errors"},
     "errors": set(),
     "logs": set(),
     "resources": set(),
+    "files": {"config", "errors"},
+    "text": set(),
+    "grants": {"errors"},
     "root": set(),
 }
 # (importing module's prefix, imported module): allowed only inside a function (a lazy import),
