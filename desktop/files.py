@@ -127,10 +127,21 @@ class OutputFile:
     library's own files, 0o666 for what a person exports or styles. ``prefix`` starts the
     temporary name (after a dot), so a folder's owner can tell whose it is."""
 
-    def __init__(self, final: str | os.PathLike[str], *, overwrite: bool = False, mode: int = 0o600, prefix: str = "") -> None:
+    def __init__(
+        self,
+        final: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        mode: int = 0o600,
+        prefix: str = "",
+        temp: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.final = Path(final)
         self.overwrite = overwrite
-        self.temp = temp_path(self.final.parent, prefix or self.final.name)
+        # ``temp``: a temporary name chosen by the caller (a batch names its own, see
+        # ``seal``); created exclusively all the same, never followed
+        self.fixed_temp = temp is not None
+        self.temp = Path(temp) if temp is not None else temp_path(self.final.parent, prefix or self.final.name)
         self._fd: int | None = None
         self._raw: _Counted | None = None
         self.file: IO[bytes] = None  # type: ignore[assignment]
@@ -143,6 +154,8 @@ class OutputFile:
                 self._fd = create_exclusive(self.temp, self.mode)
                 break
             except FileExistsError:  # astronomically unlikely with a random name: take another
+                if self.fixed_temp:
+                    raise
                 self.temp = temp_path(self.final.parent, self.final.name)
         else:  # pragma: no cover
             raise UserError(f"No temporary name was free in {self.final.parent}; clean the folder and try again.")
@@ -187,6 +200,19 @@ class OutputFile:
             raise as_disk_full(exc, self.final.parent) from exc
         self.committed = True
         return self.final
+
+    def seal(self) -> Path:
+        """Flush, sync and check the temporary file and close it, but leave it under its
+        temporary name (for a caller that gives it its name later, like a batch that reserves
+        names in its table first); returns the temporary path. Raises like ``commit``."""
+        try:
+            self._sync()
+            self._close_fd()
+        except BaseException as exc:
+            self.discard()
+            raise as_disk_full(exc, self.final.parent) from exc
+        self.committed = True
+        return self.temp
 
     def _close_fd(self) -> None:
         if self.file is not None:

@@ -134,3 +134,13 @@ def test_grants_hold_for_exactly_what_was_signed(tmp_path):
     assert stat.S_IMODE((lib_a / grants.KEY_FILE).stat().st_mode) == 0o600
     assert grants.library_id(lib_a) != grants.library_id(lib_b)
     assert grants.well_formed(token) and not grants.well_formed("x" * 64)
+
+
+def test_a_sealed_file_stays_under_the_temporary_name_the_caller_chose(tmp_path):
+    temp = tmp_path / ".mine.stylestudio-abc.part"
+    with OutputFile(tmp_path / "final.jpg", temp=temp) as out:
+        out.file.write(b"data")
+        assert out.seal() == temp
+    assert temp.read_bytes() == b"data" and not (tmp_path / "final.jpg").exists()
+    with pytest.raises(FileExistsError):  # the caller's name is created exclusively too
+        OutputFile(tmp_path / "final.jpg", temp=temp).open()
