@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import threading
 import time
 import weakref
@@ -45,8 +44,10 @@ from desktop.errors import JobCanceled, LeaseLost, LibraryBusy, UserError
 from desktop.jobs import events, registry
 from desktop.jobs.connections import ThreadConnections, is_disconnect, is_lock_error
 from desktop.jobs.events import JobEvent
+from desktop.jobs.item_names import from_stored, to_stored
 from desktop.jobs.model import JobRow
 from desktop.jobs.store import SQL_INSERT, _to_pyformat
+from desktop.text import printable
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ SQL_RENEW = (
 )
 SQL_NAME_TAKEN = "SELECT 1 FROM job_items WHERE job_id = :job_id AND output = :output AND position <> :position"
 SQL_JOB_STATE = "SELECT status, cancel_requested, attempts, owner FROM jobs WHERE id = :job_id"
+SQL_BATCHES = "SELECT id, status, payload FROM jobs WHERE type = :type AND payload LIKE :marker ORDER BY id"
+SQL_DONE_OF = "SELECT job_id, input, output FROM job_items WHERE job_id = :job_id AND status = 'done' ORDER BY position"
 # a running job of a type with an assist handler, led by another pool, not being canceled, of a
 # type that is not paused, with an item nobody holds; the highest priority, then the oldest
 SQL_ASSISTABLE = (
@@ -159,6 +162,12 @@ class Item:
 
     def to_json(self) -> dict[str, Any]:
         return {"position": self.position, "input": self.input, "output": self.output, "status": self.status, "error": self.error}
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Item:
+        """An item as ``_COLUMNS`` reads it (paths decoded: see ``item_names``)."""
+        position, inp, out, status, error = row
+        return cls(int(position), from_stored(inp) or "", from_stored(out), status, error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +343,7 @@ class ItemStore:
 
         def work(conn: Any) -> JobRow:
             row = JobRow.from_db(self._cursor(conn, SQL_INSERT, job).fetchone())
-            rows = [{"job_id": row.id, "position": i, "input": str(p), "now": now} for i, p in enumerate(inputs)]
+            rows = [{"job_id": row.id, "position": i, "input": to_stored(str(p)), "now": now} for i, p in enumerate(inputs)]
             self._cursor(conn, SQL_ADD, rows, many=True)
             return row
 
@@ -344,7 +353,7 @@ class ItemStore:
 
     # --- reading --------------------------------------------------------------------------------
     def items(self, job_id: int) -> list[Item]:
-        return [Item(*r) for r in self._read(SQL_ITEMS, {"job_id": job_id})]
+        return [Item.from_row(r) for r in self._read(SQL_ITEMS, {"job_id": job_id})]
 
     def counts(self, job_id: int) -> dict[str, int]:
         found = {status: 0 for status in ITEM_STATUSES}
@@ -391,7 +400,7 @@ class ItemStore:
             now = time.time()
             params = {**fence.params(), "now": now, "lease": now + lease_seconds, "false": self._false}
             row = self._cursor(conn, sql, params).fetchone()
-            return Item(*row) if row else None
+            return Item.from_row(row) if row else None
 
         item = self._write(work)
         if item is not None and fence.owner:
@@ -430,9 +439,11 @@ class ItemStore:
 
         return self._write(work, wait=0.0, busy_ms=RENEW_BUSY_MS)
 
-    def release_dead(self, job_id: int, is_dead: Callable[[str | None], bool]) -> int:
+    def release_dead(self, job_id: int, is_dead: Callable[[str | None], bool] | None = None) -> int:
         """Free the items held by workers known to be gone (a process of this machine that is
-        no longer there); returns how many were freed."""
+        no longer there; ``is_dead``: the engine's test by default); returns how many were freed."""
+        if is_dead is None:
+            from desktop.jobs.engine import _owner_is_dead as is_dead
         holders = [r[0] for r in self._read(SQL_HOLDERS, {"job_id": job_id, "now": time.time()})]
         dead = [{"job_id": job_id, "holder": h, "now": time.time()} for h in holders if is_dead(h)]
         if not dead:
@@ -454,8 +465,8 @@ class ItemStore:
             **fence.params(),
             "position": position,
             "status": status,
-            "output": output,
-            "error": error,
+            "output": to_stored(output),
+            "error": None if error is None else printable(error),  # a sentence naming an odd file name
             "now": now,
             "lease": now + lease_seconds if status == PENDING else None,
             "false": self._false,
@@ -504,7 +515,25 @@ class ItemStore:
 
     def output_taken(self, job_id: int, position: int, output: str) -> bool:
         """Whether another item of the job has ``output`` as its name."""
-        return bool(self._read(SQL_NAME_TAKEN, {"job_id": job_id, "position": position, "output": output}))
+        return bool(self._read(SQL_NAME_TAKEN, {"job_id": job_id, "position": position, "output": to_stored(output)}))
+
+    def batches(self, job_type: str, marker: str) -> list[tuple[int, str, dict[str, Any]]]:
+        """(id, status, payload) of the jobs of ``job_type`` whose payload text holds ``marker``
+        (a cheap first sieve: the caller checks the payload itself), oldest first."""
+        found = []
+        for job_id, status, text in self._read(SQL_BATCHES, {"type": job_type, "marker": f"%{marker}%"}):
+            try:
+                payload = json.loads(text or "{}")
+            except ValueError:
+                continue
+            if isinstance(payload, dict):
+                found.append((int(job_id), str(status), payload))
+        return found
+
+    def done_outputs(self, job_id: int) -> list[tuple[str, str]]:
+        """(input, output) of the job's done items."""
+        rows = self._read(SQL_DONE_OF, {"job_id": job_id})
+        return [(from_stored(i) or "", from_stored(o) or "") for _j, i, o in rows if o]
 
     def reset_failed(self, fence: Fence) -> int:
         """Failed items back to pending (a retry runs them again); returns how many."""
@@ -702,12 +731,3 @@ def assist_check(assist: Assist, store: ItemStore) -> Callable[[], Awaitable[boo
 
     return check
 
-
-def host_sentence(path: str, host: str) -> str:
-    """The error of an item whose input this worker cannot see."""
-    return f"The photo {path} cannot be reached from {host}; check that its folder is mounted there."
-
-
-def unreachable_input(path: str, host: str) -> str | None:
-    """None when ``path`` is there for this process; else the sentence for the item."""
-    return None if os.path.exists(path) else host_sentence(path, host)
