@@ -9,10 +9,14 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
 from desktop.jobs.items import ItemStore
 from desktop.pipelines.style_apply import batch_items, enqueue_apply, start_apply
 from tests.batch.conftest import photo
 from tests.helpers import cli, spawn_cli, wait_until
+from tests.ui.conftest import aloop  # noqa: F401 - a fixture: the qasync loop the dialog runs on
+from tests.ui.conftest import wait_until as qt_wait
 
 COUNT = 40
 
@@ -101,3 +105,31 @@ def test_start_resumes_a_queued_batch_that_is_exactly_this_one_and_queues_anothe
     assert not more.resumed and more.job_id != queued
     changed = start_apply(rt, style, [src / "p0.jpg", src / "p1.jpg"], out=out, quality=50)
     assert not changed.resumed and changed.job_id not in (queued, more.job_id)
+
+
+@pytest.fixture
+def qt_loop(style, request):
+    """The qasync loop the dialog runs on, started after the style was made (its pool runs
+    with asyncio.run, which a running loop forbids)."""
+    return request.getfixturevalue("aloop")
+
+
+@pytest.mark.usefixtures("qt_loop")
+def test_the_apply_dialog_s_start_resumes_the_unfinished_batch_that_is_exactly_this_one(rt, style, tmp_path, qtbot):
+    from desktop.ui.apply_dialog import ApplyDialog
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    for i in range(3):
+        photo(src / f"p{i}.jpg")
+    queued = enqueue_apply(rt, style, [src], out=out)  # e.g. queued by an earlier Start, its window closed
+    dialog = ApplyDialog(rt, style, [str(src)])
+    qtbot.addWidget(dialog)
+    started: list[int] = []
+    dialog.jobStarted.connect(started.append)
+    qt_wait(lambda: dialog.plan is not None)
+    dialog.set_output(str(out))
+    qt_wait(lambda: dialog.start_button.isEnabled())
+    dialog.start_button.click()
+    qt_wait(lambda: bool(started))
+    assert started == [queued] and dialog.resumed
+    assert [r.id for r in _batches(rt)] == [queued]  # no second batch
