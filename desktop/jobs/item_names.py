@@ -72,5 +72,25 @@ def from_stored(text: str | None) -> str | None:
     return "".join(out)
 
 
+def storable(text: str) -> str:
+    """A sentence a text column can hold: a lone surrogate (an odd byte of a file name it
+    quotes) written as a visible escape (``\\xff``), like ``desktop.text.printable`` does."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _is_hex(text: str, n: int) -> bool:
     return len(text) == n and all(c in "0123456789abcdefABCDEF" for c in text)
