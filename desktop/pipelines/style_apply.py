@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import math
 import os
 import time
@@ -64,6 +65,8 @@ from desktop.pipelines.apply_plan import (  # noqa: F401 - front doors import th
 )
 from desktop.pipelines.apply_resume import batch_key, earlier_outputs, unfinished_batch
 from desktop.text import printable, shown_path
+
+log = logging.getLogger(__name__)
 
 JOB_TYPE = "style.apply"
 KNOWN_KEYS = ("style", "out", "format", "quality", "long_edge", "strength", "keep_metadata", "count", "key", "grant")
@@ -226,7 +229,10 @@ def start_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike[s
         return Started(store.enqueue_batch(runtime.engine, JOB_TYPE, payload, stored))
     job_id, status = found
     if status == "running":
-        runtime.engine.recover()  # its process is gone (killed): queued again now, not later
+        try:  # its process is gone (killed): queued again now, not at the next heartbeat
+            runtime.engine.recover()
+        except Exception:  # noqa: BLE001 - a work pool's heartbeat recovers it shortly
+            log.debug("Could not recover job %d now", job_id, exc_info=True)
     row = runtime.engine.get(job_id)
     if row is None or row.status not in ("queued", "running"):  # it ended meanwhile (or ran out of attempts)
         return Started(store.enqueue_batch(runtime.engine, JOB_TYPE, payload, stored))

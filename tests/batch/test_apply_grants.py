@@ -71,6 +71,7 @@ def test_a_photo_changed_in_the_database_while_the_batch_runs_is_never_opened(rt
     finally:
         assert pool.stop(timeout=60)
     assert row.status == "failed" and row.error == REFUSED
+    wait_until(lambda: not [p for p in out.iterdir() if p.name.endswith(".part")], timeout=60)  # photos in flight end
     assert not (out / "secret.png").exists() and all(p.name.startswith("p") for p in out.iterdir())
 
 
