@@ -103,18 +103,22 @@ def write_big_png(path: Path, width: int, height: int, *, channels: int, depth: 
     return path
 
 
-def lab_tiff(width: int, height: int, *, bits: int = 16, photometric: int = 8) -> bytes:
-    """A valid, uncompressed CIELab TIFF (photometric 8; 9 ICC Lab, 10 ITU Lab), built byte by
-    byte as the TIFF 6.0 spec lays it out: the header, the pixels (L ramps across the picture,
-    a* and b* zero), the BitsPerSample array, then one directory of tags."""
+def lab_tiff(
+    width: int, height: int, *, bits: int = 16, photometric: int = 8, sample_format: int | None = None
+) -> bytes:
+    """A valid, uncompressed CIELab TIFF (photometric 8; 9 ICC Lab, 10 ITU Lab; 2 for RGB),
+    built byte by byte as the TIFF 6.0 spec lays it out: the header, the pixels (the first
+    channel ramps across the picture, the others zero), the BitsPerSample array, then one
+    directory of tags."""
     order = "<"
     step = bits // 8
-    top = (1 << bits) - 1
+    top = (1 << bits) - 1 if sample_format != 3 else 1
+    code = {1: "B", 2: "H", 4: "f" if sample_format == 3 else "I"}[step]
     pixels = bytearray()
     for _y in range(height):
         for x in range(width):
-            lightness = x * top // max(1, width - 1)
-            pixels += struct.pack(order + ("H" if bits == 16 else "B") * 3, lightness, 0, 0)
+            first = x * top / max(1, width - 1) if sample_format == 3 else x * top // max(1, width - 1)
+            pixels += struct.pack(order + code * 3, first, 0, 0)
     assert len(pixels) == width * height * 3 * step
     pix_at = 8
     bps_at = pix_at + len(pixels)
@@ -130,7 +134,7 @@ def lab_tiff(width: int, height: int, *, bits: int = 16, photometric: int = 8) -
         (278, 3, 1, height),
         (279, 4, 1, len(pixels)),
         (284, 3, 1, 1),  # chunky
-    ]
+    ] + ([(339, 3, 1, sample_format)] if sample_format else [])
     out = b"II*\x00" + struct.pack(order + "I", ifd_at) + bytes(pixels) + struct.pack(order + "3H", bits, bits, bits)
     out += b"\x00" * (ifd_at - len(out))
     out += struct.pack(order + "H", len(tags))
