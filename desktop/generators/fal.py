@@ -86,6 +86,7 @@ NO_KEY = "No fal key is set. Add it in Settings or set the FAL_KEY environment v
 FOREIGN_HOST = (
     "fal.ai answered with an address on another host ({host}); Style Studio did not follow it."
 )
+UNUSABLE_ADDRESS = "fal.ai answered with an address this app cannot use. Try again later."
 CANCEL_TIMEOUT = 1.5  # seconds for the cancel call: the pool waits 2 s for an interrupted task
 NOT_CANCELED = (
     "The job was stopped, but fal.ai could not be told to cancel request {request}, so it may "
@@ -332,7 +333,10 @@ class FalClient:
         """The only way a request carrying the key is sent: same origin as ``base_url`` only."""
         if not self._trusted(url):  # every caller checked already; this is the last guard
             raise UserError(FOREIGN_HOST.format(host=self._text.clean(host_text(url))))
-        return await self._http.request(method, url, headers=self._auth, **kwargs)
+        try:
+            return await self._http.request(method, url, headers=self._auth, **kwargs)
+        except httpx.InvalidURL:  # its text quotes the address: never logged or shown
+            raise UserError(UNUSABLE_ADDRESS) from None
 
     # ------------------------------------------------------------------ steps
     def _report_queue(self, run: _Run, payload: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from desktop.generators.fal_http import RETRY_STATUSES, Transient
 from desktop.generators.fal_text import FalText
 
 log = logging.getLogger("desktop.generators.fal")
+UNUSABLE_LINK = "fal.ai sent an image link this app cannot open. Try again later."
 
 
 def size_text(limit: int) -> str:
@@ -50,6 +51,8 @@ class ImageDownloads:
                     "GET", url, timeout=self._timeout, follow_redirects=True
                 ) as response:
                     return await self._read(response)
+            except httpx.InvalidURL:  # its text quotes the address: never logged or shown
+                raise UserError(UNUSABLE_LINK) from None
             except httpx.TransportError as exc:
                 problem = Transient.from_transport(exc)
             except Transient as exc:

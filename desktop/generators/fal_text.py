@@ -36,7 +36,7 @@ _AUTHORIZATION = re.compile(
 )
 # "Key <token>" / "Bearer <token>": a token with a digit or a colon in it, so "Key frames"
 # or "Bearer of news" in a model's log line stay as they are.
-_SCHEME_TOKEN = re.compile(r"""\b(Key|Bearer)(\s+)(?=[^\s"',;]*[\d:])[^\s"',;]{8,}""")
+_SCHEME_TOKEN = re.compile(r"""\b(Key|Bearer)(\s+)(?=[^\s"',;]*[\d:])[^\s"',;]{7,}[^\s"',;.]""")
 # fal's key shape, "<key id>:<secret>": a long id, a colon, a long secret
 _KEY_SHAPE = re.compile(r"""\b[A-Za-z0-9][A-Za-z0-9_-]{7,}:[A-Za-z0-9_-]{24,}\b""")
 
@@ -137,11 +137,13 @@ class KeyMaskFilter(logging.Filter):
     """Masks the key (``FalText.mask``) in what a library logs (httpx's request lines carry
     the addresses fal returned); added to its loggers while a client is open."""
 
-    LOGGERS = ("httpx", "httpcore")
+    PREFIXES = ("httpx", "httpcore")  # and their children: httpcore.http11 logs headers
+    CHILDREN = ("connection", "connection_pool", "http11", "http2", "proxy", "socks")
 
     def __init__(self, text: FalText) -> None:
         super().__init__()
         self._text = text
+        self._attached: list[logging.Logger] = []
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -151,10 +153,19 @@ class KeyMaskFilter(logging.Filter):
         record.msg, record.args = self._text.mask(message), None
         return True
 
+    def _loggers(self) -> list[logging.Logger]:
+        names = {*self.PREFIXES, *(f"httpcore.{child}" for child in self.CHILDREN)}
+        for name in list(logging.root.manager.loggerDict):
+            if any(name.startswith(f"{prefix}.") for prefix in self.PREFIXES):
+                names.add(name)
+        return [logging.getLogger(name) for name in sorted(names)]
+
     def attach(self) -> None:
-        for name in self.LOGGERS:
-            logging.getLogger(name).addFilter(self)
+        self._attached = self._loggers()
+        for logger in self._attached:
+            logger.addFilter(self)
 
     def detach(self) -> None:
-        for name in self.LOGGERS:
-            logging.getLogger(name).removeFilter(self)
+        for logger in self._attached:
+            logger.removeFilter(self)
+        self._attached = []

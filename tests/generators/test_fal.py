@@ -599,6 +599,46 @@ def test_key_never_appears_in_errors_messages_or_logs(caplog: pytest.LogCaptureF
         assert secret not in everything
 
 
+OTHER_KEY = "0b6d5a2e-1c3f-4e8a-9d7b-2f4c6e8a0b1d:9f8e7d6c5b4a39281706f5e4d3c2b1a0"  # fal-shaped
+# A server that repeats the key in everything it says (request ids, log lines, image
+# addresses), with terminal escapes: OSC 52 (clipboard write), clear screen, BEL.
+ESCAPES = "\x1b]52;c;aGVsbG8=\x07\x1b[2J\x1b[31m"
+ECHOING = [
+    {"progress_logs": [f"loading {ESCAPES}", f"Authorization: Key {OTHER_KEY}", f"fal_key={OTHER_KEY}"]},
+    {"strange_status": f"WAITING {KEY} {ESCAPES}"},
+    {"completion_error": f"bad key {KEY} {ESCAPES} Key {OTHER_KEY}"},
+    {"result_error": (404, {"detail": f"gone {KEY.split(':')[1]} {ESCAPES}"})},
+    {"faults": [Fault("status", 400, body={"detail": f"Bearer {OTHER_KEY} {ESCAPES}"})]},
+    {"image_base": f"http://127.0.0.1:{KEY}"},  # httpx quotes a bad port in its error
+]
+
+
+@pytest.mark.parametrize("scenario", ECHOING, ids=["succeeds", "status", "error", "result", "refused", "image"])
+def test_a_server_echoing_the_key_gets_it_into_no_message_error_or_log_line(
+    caplog: pytest.LogCaptureFixture, scenario: dict[str, Any]
+) -> None:
+    caplog.set_level(logging.DEBUG)  # httpx logs each request's address (its request id) too
+    with FakeFalServer(FalScript(key=KEY, echo=KEY, queue_positions=[1, 0], **scenario)) as server:
+        out = run_client(server)
+        (submit,) = server.requests_to("submit")
+    assert KEY in submit.extra["request_id"]  # the server did echo it
+    if scenario is ECHOING[0]:
+        assert out.error is None and out.images  # echoing breaks nothing
+    else:
+        assert isinstance(out.error, UserError)
+    texts = [*out.messages, caplog.text]
+    if out.error is not None:
+        texts += [str(out.error), repr(out.error)]
+    everything = "\n".join(texts)
+    assert "[redacted]" in everything
+    for secret in (KEY, *KEY.split(":"), OTHER_KEY, *OTHER_KEY.split(":")):
+        assert secret not in everything
+    for text in [*out.messages, str(out.error or "")]:
+        assert not any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in text), text
+    for record in caplog.records:
+        assert not any(ord(ch) < 32 for ch in record.getMessage()), record.getMessage()
+
+
 def test_client_repr_hides_the_key() -> None:
     async def main() -> str:
         async with FalClient("http://127.0.0.1:9", KEY) as client:
