@@ -31,10 +31,11 @@ Every request that carries the key goes through ``_send_with_key``, which checks
 backoff, never less than ``Retry-After``) and runs the job again, up to the job's
 ``max_attempts`` (3 by default). Before giving up on a request fal already accepted, the client
 cancels it there (best effort), so a retried job never leaves a paid request running. The only
-resend inside the client is for a GET (status, result, image) whose connection broke before an
-answer arrived, e.g. a keep-alive connection the server had just closed: it is sent once more
-at once, on a new connection. Never for the submit (a POST fal may have received) and never for
-timeouts, refused connections or HTTP errors. So with the defaults (3 attempts, 10 s connect
+resend inside the client is for a GET (status, result, image) or the cancel (a PUT: canceling
+twice is harmless) whose connection broke before an answer arrived, e.g. a keep-alive
+connection the server had just closed: it is sent once more at once, on a new connection.
+Never for the submit (a POST fal may have received) and never for timeouts, refused
+connections or HTTP errors. So with the defaults (3 attempts, 10 s connect
 timeout, 30 s read timeout, engine backoff 2 s x 2^n with jitter):
 
 * an unreachable server costs 3 connection attempts in all (one per job attempt), and the job

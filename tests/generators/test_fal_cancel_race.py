@@ -1,15 +1,16 @@
 """A canceled fal job never leaves its request running on fal, whatever await it was at.
 
-Each test runs a real ``stylestudio worker`` process against a fake fal server on 127.0.0.1
-that holds one endpoint (``FakeFalServer.hold``) until the test releases it. The job is
+The tests run a real ``stylestudio worker`` process (one for all the await points, a new one
+per stop) against a fake fal server on 127.0.0.1 that holds one endpoint
+(``FakeFalServer.hold``) until the test releases it. The job is
 canceled while the worker waits at that await (the submit, the first poll, a later poll, the
 sleep between polls, the result fetch, an image download, the cancel call itself); the hold
 lasts until the job has ended or the pool has interrupted its task (its 2 s grace), so both
 ways a job is stopped are met there. Then:
 
 * the row ends ``canceled`` only once the server has received ``PUT …/cancel`` for that
-  request id (its arrival is no later than the row's ``finished_at``), and the cancel was sent
-  exactly once, counted after the worker has exited;
+  request id (it had arrived when the row was seen ended, no later than its ``finished_at``),
+  and the cancel was sent exactly once (counted again once every repetition has ended);
 * or, at the result fetch and the downloads, fal had already said the request was over
   (COMPLETED): nothing is left to cancel, and no cancel is sent.
 
