@@ -63,7 +63,9 @@ ECHOING = [
 def test_a_server_echoing_the_key_gets_it_into_no_message_error_or_log_line(
     caplog: pytest.LogCaptureFixture, scenario: dict[str, Any]
 ) -> None:
-    caplog.set_level(logging.DEBUG)  # httpx logs each request's address (its request id) too
+    # httpx logs each request's address (its request id), httpcore the headers (-v does this)
+    for name in ("", "httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name or None)
     with FakeFalServer(FalScript(key=KEY, echo=KEY, queue_positions=[1, 0], **scenario)) as server:
         out = run_client(server)
         (submit,) = server.requests_to("submit")
@@ -77,6 +79,7 @@ def test_a_server_echoing_the_key_gets_it_into_no_message_error_or_log_line(
         texts += [str(out.error), repr(out.error)]
     everything = "\n".join(texts)
     assert "[redacted]" in everything
+    assert "HTTP Request: GET" in caplog.text  # httpx's lines (with the request id) were logged
     for secret in (KEY, *KEY.split(":"), OTHER_KEY, *OTHER_KEY.split(":")):
         assert secret not in everything
     for text in [*out.messages, str(out.error or "")]:

@@ -45,7 +45,8 @@ def test_shown_is_one_bounded_line() -> None:
 
 
 def test_the_log_filter_masks_what_httpx_and_httpcore_log(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
+    for name in ("", "httpx", "httpcore"):  # (the app's log set-up quiets httpx and httpcore)
+        caplog.set_level(logging.DEBUG, logger=name or None)
     mask = KeyMaskFilter(FalText(KEY))
     mask.attach()
     try:
