@@ -3,17 +3,22 @@ a writer for ours.
 
 Read: 3D tables of any size 2..256 and 1D tables (``LUT_1D_SIZE``), ``TITLE``,
 ``DOMAIN_MIN``/``DOMAIN_MAX`` (also Resolve's ``LUT_3D_INPUT_RANGE``), ``#`` comments (kept),
-Windows and old Mac line ends, a UTF-8 byte order mark. Refused, with one sentence: a table
-with the wrong number of rows, a row that is not three numbers, NaN or infinity, a value more
-than one domain width outside the domain, keywords after the table, a 1D and a 3D table in one
-file, a binary file. The reader streams: a 256^3 file is never held as text.
+Windows and old Mac line ends, UTF-8 (with or without a byte order mark) and UTF-16 with its
+byte order mark. Refused, with one sentence that names a line but never quotes it (a file
+named by mistake may hold anything): a line over ``MAX_LINE_CHARS`` characters, a table with
+the wrong number of rows, a row that is not three numbers, NaN or infinity, a value more than
+one domain width outside the domain, a domain beyond +-``MAX_DOMAIN``, narrower than
+``MIN_DOMAIN_WIDTH`` or not meeting 0..1, keywords after the table, a 1D and a 3D table in one
+file, a binary file (or UTF-16 without its mark). The reader streams in bounded pieces
+(``desktop.imaging.cube_lines``): memory is the table plus a few megabytes, whatever the file.
 
 Write: a 3D table with ``TITLE``, ``LUT_3D_SIZE``, ``DOMAIN_MIN``/``DOMAIN_MAX`` and comment
 lines, six decimals, red varying fastest; at any size (17, 33 and 65 are what tools expect),
-resampled trilinearly from the style's table when the size differs.
+resampled trilinearly from the style's table when the size differs; through
+``desktop.files.OutputFile`` (whole or not at all, never through a planted link).
 
 ``Lut.to_unit`` turns any table into the 3D, 0..1-domain table of at most 65 points per side
-that Pillow applies (``to_pillow``).
+that Pillow applies (``to_pillow``); a table over 65 a side is held as 32-bit floats.
 """
 
 from __future__ import annotations
@@ -273,7 +278,7 @@ class _Parser:
             except (IndexError, ValueError):
                 raise self.bad(f"its {key} line is not a whole number") from None
             if not lo <= size <= hi:
-                raise self.bad(f"its {key} is {size}, outside {lo}..{hi:,}")
+                raise self.bad(f"its {key} is outside {lo}..{hi:,}")
             if key == "LUT_3D_SIZE":
                 self.size3 = size
             else:
