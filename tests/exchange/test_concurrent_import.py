@@ -105,3 +105,37 @@ def test_two_imports_of_one_pack_at_once_add_each_style_once(database_url, home,
     assert len({name for _id, name, _h in styles}) == 4
     assert all(h is not None for _id, _name, h in styles) and len({h for *_x, h in styles}) == 4
     assert not list(tmp_dir.glob("job-*"))
+
+
+def test_upgrading_to_0006_keeps_every_style_and_makes_the_content_hash_unique(database_url):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from desktop.db.engine import Database
+    from desktop.db.migrate import alembic_config
+    from tests.pg import RawSQL
+
+    db = Database(database_url)
+    sql = None
+    try:
+        command.upgrade(alembic_config(db), "0005")
+        sql = RawSQL(db)
+        for _ in range(2):  # two copies of one style, as two imports at once used to make
+            sql.execute(
+                "INSERT INTO styles (name, description, prompt, generator, folder, params, created_at)"
+                " VALUES ('s', 'd', '', 'imported', 'styles/x', '{}', 0)"
+            )
+        db.migrate()
+        assert [tuple(r) for r in sql.execute("SELECT id, content_hash FROM styles ORDER BY id").fetchall()] == [(1, None), (2, None)]
+        indexes = {ix["name"]: ix["unique"] for ix in inspect(db.engine).get_indexes("styles")}
+        assert indexes.get("ux_styles_content_hash")
+        insert = "INSERT INTO styles (name, description, prompt, generator, folder, params, created_at, content_hash) VALUES ('t', 'd', '', 'imported', 'styles/y', '{}', 0, ?)"
+        sql.execute(insert, ("a" * 64,))
+        with pytest.raises(Exception, match="(?i)unique"):
+            sql.execute(insert, ("a" * 64,))
+        command.downgrade(alembic_config(db), "0005")
+        assert "content_hash" not in {c["name"] for c in inspect(db.engine).get_columns("styles")}
+    finally:
+        if sql is not None:
+            sql.close()
+        db.dispose()
