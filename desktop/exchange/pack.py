@@ -17,10 +17,12 @@ and ``styles``, a list of objects with ``name``, ``description``, ``prompt``, ``
 and its previews' (``content_hash``), so a style imported twice, or exported and imported into
 the library it came from, is recognised.
 
-Reading treats the pack as hostile: ``open_pack`` checks every entry name (no ``..``, absolute
-path, drive letter, backslash or symlink), the sizes and compression ratios of
-``desktop.exchange.limits`` before anything is extracted, then the manifest against its
-schema; ``PackReader.read`` reads an entry counting its bytes and checks its SHA-256.
+Reading treats the pack as hostile: ``open_pack`` first sizes up the central directory from the
+zip's end records (``desktop.exchange.zip_directory``, before ``zipfile`` reads it), then checks
+every entry name (no ``..``, absolute path, drive letter, backslash or symlink), the sizes and
+compression ratios of ``desktop.exchange.limits`` before anything is extracted, then the
+manifest against its schema (names, descriptions and prompts cleaned of control and format
+characters); ``PackReader.read`` reads an entry counting its bytes and checks its SHA-256.
 """
 
 from __future__ import annotations
