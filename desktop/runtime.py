@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from desktop.config import (
@@ -19,6 +20,7 @@ from desktop.config import (
     resolve_paths,
 )
 from desktop.db.engine import SCHEMA_REVISION, Database
+from desktop.db.server import wait_for_server
 from desktop.jobs.engine import JobEngine
 from desktop.jobs.model import JobStatus
 from desktop.logs import setup_logging
@@ -48,6 +50,9 @@ def open_runtime(
     verbose: bool = False,
     watch_external: bool = True,
     read_only: bool = False,
+    server_wait: float = 0.0,
+    on_waiting: Callable[[], None] | None = None,
+    on_back: Callable[[], None] | None = None,
 ) -> Runtime:
     """Raises UserError (one sentence) when the data folder or database cannot be used; in that
     case nothing on disk has been changed.
@@ -55,7 +60,12 @@ def open_runtime(
     ``read_only`` is for commands that only look (``jobs list``, ``styles show``...): nothing
     is written to the library, so they work while another program holds its write lock. No
     recovery, purge or clean-up of stale temporary files; the schema is upgraded only if it is
-    out of date (it could not be read otherwise)."""
+    out of date (it could not be read otherwise).
+
+    ``server_wait``: how long to wait for a PostgreSQL server that cannot be reached (stopped,
+    restarting, the network down) before saying so (``desktop.db.server``); ``on_waiting`` is
+    called once when that wait begins ("Reconnecting to the library…"), ``on_back`` when the
+    server answers after it. The command line waits up to a minute; 0 fails at once."""
     paths = resolve_paths(home)
     check_library(paths)  # a set library folder that cannot be used: one sentence, nothing made
     # Database() refuses a file that is not a database before anything is created or written.
@@ -69,6 +79,8 @@ def open_runtime(
             paths.home,
             LIBRARY_VAR,
         )
+    if not db.is_sqlite:
+        wait_for_server(db.engine, db.url, server_wait, on_waiting=on_waiting, on_back=on_back)
     settings = Settings.load(paths)
     if not read_only or db.stored_revision() != SCHEMA_REVISION:
         db.migrate()

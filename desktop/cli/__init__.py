@@ -137,9 +137,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except BrokenPipeError:
         raise
     except UserError as exc:
-        from desktop.logs import mask_secrets
+        from desktop.cli.common import error_sentence
 
-        print(mask_secrets(str(exc)), file=sys.stderr)  # a sentence never shows a password
+        print(error_sentence(exc, args), file=sys.stderr)  # never a password or a control character
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)

@@ -20,6 +20,7 @@ from desktop.cli.common import (
     print_queued,
 )
 from desktop.jobs.model import JobStatus
+from desktop.text import printable
 
 
 def _run(rt: Any, job_id: int) -> Any:
@@ -33,7 +34,7 @@ def _run(rt: Any, job_id: int) -> Any:
 
 
 def _ended(row: Any) -> str:
-    return row.error or (row.message or "Canceled." if row.status == JobStatus.CANCELED else f"The job ended {row.status}.")
+    return printable(row.error or (row.message or "Canceled." if row.status == JobStatus.CANCELED else f"The job ended {row.status}."))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -105,7 +106,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             ids += new
             for s in result.get("skipped") or []:
                 skipped.append(s)
-                print(f"'{s['name']}' is already in the library as style {s['id']}; skipped.", file=sys.stderr)
+                print(f"'{printable(s['name'])}' is already in the library as style {s['id']}; skipped.", file=sys.stderr)
             if not args.json:
                 for style_id in new:
                     print(style_id)

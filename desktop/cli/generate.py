@@ -21,6 +21,7 @@ from desktop.cli.output import QueuedWriter
 from desktop.cli.signals import on_stop_signals, stop_signals_interrupt
 from desktop.errors import UserError
 from desktop.jobs.model import JobStatus
+from desktop.text import printable
 
 
 class ProgressLine:
@@ -41,7 +42,7 @@ class ProgressLine:
         else:
             filled = int(round(progress * 20))
             bar, pct = "[" + "#" * filled + "." * (20 - filled) + "]", f"{progress * 100:3.0f}%"
-        text = f"{bar} {pct}  {message}  {clock}"
+        text = f"{bar} {pct}  {printable(message or '')}  {clock}"  # a message may quote a file name
         if self.tty:
             self.out.write("\r\x1b[2K" + text)
         elif message != self.last_text:
@@ -100,7 +101,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             _cancel_quietly(rt.engine, job_id)
             row = rt.engine.require(job_id)
         if row.status != JobStatus.SUCCEEDED:
-            print(row.error or ("Canceled." if row.status == JobStatus.CANCELED else f"The job ended {row.status}."), file=sys.stderr)
+            ended = row.error or ("Canceled." if row.status == JobStatus.CANCELED else f"The job ended {row.status}.")
+            print(printable(ended), file=sys.stderr)
             return EXIT_FAILED
         style_id = int((row.result_dict() or {})["id"])
         if args.json:

@@ -20,6 +20,7 @@ from desktop.cli.common import (
 )
 from desktop.jobs.model import iso
 from desktop.jobs.queue import ALL, QueueState, ago
+from desktop.text import printable
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
@@ -61,19 +62,20 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 
 def _what(job_type: str | None) -> str:
-    return "The queue" if job_type is None else f"The queue of {job_type} jobs"
+    return "The queue" if job_type is None else f"The queue of {printable(job_type)} jobs"
 
 
 def _paused_sentence(job_type: str | None, added: bool) -> str:
     if not added:
         return f"{_what(job_type)} was already paused."
-    back = "stylestudio queue resume" + (f" {job_type}" if job_type else "")
+    back = "stylestudio queue resume" + (f" {printable(job_type)}" if job_type else "")
     return f"{_what(job_type)} is paused: running jobs finish, waiting ones start after '{back}'."
 
 
 def _resumed_sentence(job_type: str | None, removed: list[str], still: dict[str, Any]) -> str:
     if job_type is not None and ALL in still:
-        lead = f"Resumed {job_type} jobs, but" if removed else f"{job_type} jobs were not paused on their own, but"
+        shown = printable(job_type)
+        lead = f"Resumed {shown} jobs, but" if removed else f"{shown} jobs were not paused on their own, but"
         return f"{lead} the whole queue is still paused; 'stylestudio queue resume' resumes everything."
     if not removed:
         return f"{_what(job_type)} was not paused."
@@ -98,22 +100,23 @@ def state_text(state: QueueState) -> str:
     lines = []
     if state.all_paused:
         p = state.pauses[ALL]
-        lines.append(f"The whole queue is paused (by {p.paused_by}, {ago(p.paused_at)}).")
+        lines.append(f"The whole queue is paused (by {printable(p.paused_by)}, {ago(p.paused_at)}).")
     own = [p for p in state.pauses.values() if not p.everything]
     for p in own:
-        lines.append(f"Paused: {p.job_type} (by {p.paused_by}, {ago(p.paused_at)}).")
+        lines.append(f"Paused: {printable(p.job_type)} (by {printable(p.paused_by)}, {ago(p.paused_at)}).")
     if not state.pauses:
         lines.append("The queue is running: nothing is paused.")
     types = state.types()
     if not types:
         lines.append("No job is waiting or running.")
         return "\n".join(lines)
-    width = max(18, *(len(t) for t in types))
+    shown = {t: printable(t) for t in types}  # the types of rows any machine wrote
+    width = max(18, *(len(t) for t in shown.values()))
     lines.append("")
     lines.append(f"{'TYPE':<{width}}  {'WAITING':>7}  {'RUNNING':>7}  STATE")
     for t in types:
         word = "paused" if state.is_paused(t) else "ready"
-        lines.append(f"{t:<{width}}  {state.queued.get(t, 0):>7}  {state.running.get(t, 0):>7}  {word}")
+        lines.append(f"{shown[t]:<{width}}  {state.queued.get(t, 0):>7}  {state.running.get(t, 0):>7}  {word}")
     return "\n".join(lines)
 
 

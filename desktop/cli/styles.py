@@ -18,6 +18,7 @@ from desktop.cli.common import (
     print_json,
     print_queued,
 )
+from desktop.text import printable
 
 
 def cmd_styles(args: argparse.Namespace) -> int:
@@ -46,7 +47,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
                 print(f"{'ID':>5}  {'CREATED':<16}  {'GENERATOR':<9}  NAME")
                 for s in styles:
                     created = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at))
-                    print(f"{s.id:>5}  {created:<16}  {s.generator:<9}  {s.name}")
+                    print(f"{s.id:>5}  {created:<16}  {printable(s.generator):<9}  {printable(s.name)}")
             return EXIT_OK
         if action == "show":
             info = lib.require(args.id)
@@ -54,12 +55,13 @@ def cmd_styles(args: argparse.Namespace) -> int:
                 print_json(info.to_json())
             else:
                 doc = info.to_json()
+                # every stored text and path escaped: a name or a file name may hold a terminal escape
                 for key in ("id", "name", "description", "generator", "created_at", "prompt", "folder", "reference", "cube"):
-                    print(f"{key + ':':<13}{doc[key]}")
+                    print(f"{key + ':':<13}{printable(doc[key])}")
                 print(f"{'strength:':<13}{shown_strength(info.params)}")
                 for i, (p, t) in enumerate(zip(doc["previews"], doc["thumbnails"], strict=True), 1):
-                    print(f"{'preview ' + str(i) + ':':<13}{p}")
-                    print(f"{'thumbnail:':<13}{t}")
+                    print(f"{'preview ' + str(i) + ':':<13}{printable(p)}")
+                    print(f"{'thumbnail:':<13}{printable(t)}")
             return EXIT_OK
         lib.delete(args.id)
         print(f"Deleted style {args.id}.")
@@ -135,11 +137,11 @@ def _follow(rt: Any, job_id: int, as_json: bool) -> int:
         payload = row.payload_dict()
         name = payload.get("name") or f"Style {payload['style']}"
         if not as_json:
-            print(f"“{name}” now grades at {payload['strength']} %.")
+            print(f"“{printable(name)}” now grades at {payload['strength']} %.")
         return EXIT_OK
     if row.status == JobStatus.CANCELED:
         text = "Canceled; the style keeps its strength."
     else:
         text = row.error or f"The job ended {row.status}."
-    print(text, file=sys.stderr)
+    print(printable(text), file=sys.stderr)
     return EXIT_FAILED

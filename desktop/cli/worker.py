@@ -22,6 +22,7 @@ from desktop.cli.output import QueuedWriter
 from desktop.cli.signals import on_stop_signals, stop_signals_interrupt
 from desktop.jobs.events import EventKind
 from desktop.jobs.model import FINISHED, RUNNING, JobStatus
+from desktop.text import printable
 
 ORDER = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
 
@@ -48,8 +49,8 @@ class EndingReporter:
                 return  # not ours (e.g. a dead peer's job that our heartbeat recovered)
             self._mine.discard(row.id)
             self.counts[row.status] += 1
-        tail = f": {row.error}" if row.error else ""
-        self.out.line(f"job {row.id} {row.type} {row.status}{tail}")
+        tail = f": {row.error}" if row.error else ""  # an error may quote a file name: escaped below
+        self.out.line(printable(f"job {row.id} {row.type} {row.status}{tail}"))
 
     def summary(self) -> str:
         with self._lock:

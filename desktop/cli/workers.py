@@ -11,6 +11,7 @@ from typing import Any
 from desktop.cli.common import EXIT_OK, library_exists, open_library, print_json
 from desktop.jobs.model import iso
 from desktop.jobs.queue import WorkerInfo, ago
+from desktop.text import printable
 
 
 def cmd_workers(args: argparse.Namespace) -> int:
@@ -53,10 +54,11 @@ def worker_json(w: WorkerInfo) -> dict[str, Any]:
 
 def workers_table(workers: list[WorkerInfo]) -> str:
     now = time.time()
-    width = max(16, *(len(w.host) for w in workers))
+    hosts = [printable(w.host) for w in workers]  # written by every machine sharing the library
+    width = max(16, *(len(h) for h in hosts))
     lines = [f"{'HOST':<{width}}  {'PID':>7}  {'KIND':<7}  {'JOBS':>5}  LAST HEARTBEAT"]
-    for w in workers:
+    for w, host in zip(workers, hosts, strict=True):
         seen = ago(w.seen_at, now) + ("" if w.live else " (stale: not live)")
         jobs = f"{w.running}/{w.slots}"
-        lines.append(f"{w.host:<{width}}  {w.pid:>7}  {w.kind:<7}  {jobs:>5}  {seen}")
+        lines.append(f"{host:<{width}}  {w.pid:>7}  {printable(w.kind):<7}  {jobs:>5}  {seen}")
     return "\n".join(lines)

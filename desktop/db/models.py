@@ -60,6 +60,10 @@ class Style(Base):
     params: Mapped[str] = mapped_column(Text, default="{}")  # JSON text: seed, looks, size...
     job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
+    # What an imported style looks like (desktop.exchange.pack.content_hash of its .cube and
+    # previews as the pack held them): one style per content, so two imports of one pack at
+    # once add each style once. NULL for styles made here or imported before schema 0006.
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     images: Mapped[list[StyleImage]] = relationship(
         back_populates="style",
@@ -73,6 +77,8 @@ class Style(Base):
         # One style per job: a job run again after a crash finds its style instead of making
         # a second one (NULLs, styles made outside any job, may repeat).
         Index("ux_styles_job_id", "job_id", unique=True),
+        # NULLs (styles not imported from a pack) may repeat
+        Index("ux_styles_content_hash", "content_hash", unique=True),
     )
 
 

@@ -5,24 +5,40 @@ A level-L Hald image is L^3 x L^3 pixels holding an L^2-point cube: pixel k (row
 output for input (r, g, b) = (k mod n, k / n mod n, k / n^2) / (n - 1), n = L^2, red varying
 fastest. We write level 8 (512 x 512 pixels, 64 points a side, 8 bits per channel) by running
 the identity Hald image through the style's LUT with Pillow, the same code that applies the
-style to photos. We read any level from 2 to 16; the picture goes through image intake first.
+style to photos.
+
+We read levels 2 to 12 (8 x 8 to 1728 x 1728 pixels; most tools write 8, RawTherapee's film
+simulations are 12): a style applies at most 65 points a side, so a finer table only costs
+memory (a level-16 picture of 177 KB holds 50 million values). The level is read from the
+PNG's header before anything is decoded. The picture goes through image intake, and its table
+must change slowly, as every real LUT does (``roughness``): a photo or noise of a Hald's size
+is refused.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import tempfile
 from array import array
 from pathlib import Path
 
 from PIL import Image, ImageFilter
 
 from desktop.exchange import limits
-from desktop.imaging.cube_files import Lut
+from desktop.imaging.cube_files import PILLOW_MAX, Lut, refuse
 from desktop.imaging.lut import CubeError
 
 WRITE_LEVEL = 8
+ANY_LEVELS = (2, 16)  # what a Hald image can be (recognised, to say what is wrong with it)
+# A real LUT's neighbouring entries differ little. ``roughness`` sums, over the 3 axes and the 3
+# channels, the mean total change along a line of the table, in full ranges: at most about 3
+# for an identity, a film look, black and white or a posterize (measured 0.5 to 4.9 at level 8),
+# about 10 for a wild curve (two waves per channel); 19 to 74 for the sample photos resized to
+# 512 x 512, and 3 x (points - 1) for noise (185 at level 8, 23 at level 3). Steps of up to
+# STEP_SLACK levels (rounding to 8 bits) do not count.
+MAX_ROUGHNESS = 16.0
+STEP_SLACK = 2
+ROUGHNESS_GRID = 16  # lines sampled per axis: at most 16 x 16, each at full resolution
 
 
 def identity_image(level: int = WRITE_LEVEL) -> Image.Image:
@@ -45,52 +61,90 @@ def hald_image(lut: ImageFilter.Color3DLUT, level: int = WRITE_LEVEL) -> Image.I
     return identity_image(level).filter(lut)
 
 
-def write_hald(path: str | os.PathLike[str], lut: ImageFilter.Color3DLUT, level: int = WRITE_LEVEL) -> Path:
-    """Write the HaldCLUT PNG of ``lut``; the file appears whole or not at all."""
-    path = Path(path)
+def write_hald(
+    path: str | os.PathLike[str], lut: ImageFilter.Color3DLUT, level: int = WRITE_LEVEL, *, overwrite: bool = False, mode: int = 0o600
+) -> Path:
+    """Write the HaldCLUT PNG of ``lut`` through ``desktop.files.OutputFile``: whole or not at
+    all, never over an existing file unless ``overwrite``; ``mode`` 0o666 for an export."""
+    from desktop.files import write_output
+
     image = hald_image(lut, level)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hald-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            image.save(fh, "PNG", compress_level=6)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_output(Path(path), lambda fh: image.save(fh, "PNG", compress_level=6), overwrite=overwrite, mode=mode)
 
 
-def level_of(size: tuple[int, int]) -> int | None:
+def level_of(size: tuple[int, int], levels: tuple[int, int] = ANY_LEVELS) -> int | None:
     """The Hald level of an image of ``size``, or None when it is not a Hald image."""
     w, h = size
     if w != h:
         return None
-    lo, hi = limits.HALD_LEVELS
+    lo, hi = levels
     for level in range(lo, hi + 1):
         if level**3 == w:
             return level
     return None
 
 
+def roughness(data: bytes, n: int) -> float:
+    """How much the n^3-point table in ``data`` (RGB bytes, red fastest) jumps between
+    neighbouring entries: the mean total change along lines of the table, in full ranges (255),
+    summed over the three axes and channels (see ``MAX_ROUGHNESS``)."""
+    step = max(1, -(-(n - 1) // (ROUGHNESS_GRID - 1)))
+    points = list(range(0, n, step))
+    strides = (3, 3 * n, 3 * n * n)  # red, green, blue
+    total = 0.0
+    for axis in range(3):
+        along = strides[axis]
+        across = [s for i, s in enumerate(strides) if i != axis]
+        for c in range(3):
+            change = 0
+            lines = 0
+            for u in points:
+                for v in points:
+                    start = u * across[0] + v * across[1] + c
+                    line = data[start:start + along * n:along]
+                    change += sum(d - STEP_SLACK for d in map(abs, map(int.__sub__, line[1:], line[:-1])) if d > STEP_SLACK)
+                    lines += 1
+            total += change / lines / 255
+    return total
+
+
 def read_hald(source: str | os.PathLike[str] | bytes, *, name: str | None = None) -> Lut:
-    """A HaldCLUT image (any level 2..16) as a 3D table; raises a UserError (one sentence)
-    when intake refuses the picture or it is not a Hald image."""
+    """A HaldCLUT image (level 2..12) as a 3D table; raises a UserError (one sentence) when
+    intake refuses the picture, it is not a Hald image, its level is over 12, or its table
+    jumps around like noise instead of changing slowly."""
     from desktop.imaging.intake import check_image_file, load_image
 
     label = name or (Path(os.fspath(source)).name if not isinstance(source, bytes) else "image")
     size = check_image_file(source, name=label)  # header only: a wrong shape is refused early
     level = level_of(size)
+    lo, hi = limits.HALD_LEVELS
     if level is None:
-        sides = ", ".join(f"{lv**3}" for lv in range(limits.HALD_LEVELS[0], limits.HALD_LEVELS[1] + 1))
+        sides = ", ".join(f"{lv**3}" for lv in range(lo, hi + 1))
         raise CubeError(
             f'The image "{label}" is {size[0]}x{size[1]} pixels, not a HaldCLUT (a square of side {sides}); '
             "export the LUT from its tool as a HaldCLUT PNG or a .cube file."
         )
-    image = load_image(source if isinstance(source, bytes) else os.fspath(source), name=label).image
+    if level > hi:
+        raise refuse(
+            label,
+            f"it is a level-{level} HaldCLUT ({size[0]}x{size[1]} pixels), finer than the levels {lo} to {hi} "
+            f"(up to {hi**3}x{hi**3}) Style Studio reads; a style applies at most {PILLOW_MAX} points a side",
+            "export it at level 8 (512x512) or as a .cube file",
+        )
+    data = load_image(source if isinstance(source, bytes) else os.fspath(source), name=label).image.tobytes()
     n = level * level
-    scale = 1 / 255
-    table = array("d", [v * scale for v in image.tobytes()])
-    assert len(table) == 3 * n**3
+    if len(data) != 3 * n**3:  # pragma: no cover - intake gives RGB at the header's size
+        raise refuse(label, "its pixels do not fill its picture", "export it again")
+    rough = roughness(data, n)
+    if rough > MAX_ROUGHNESS:
+        raise refuse(
+            label,
+            "neighbouring entries of its table jump around like noise, and a real LUT changes slowly, "
+            "so this picture is not a HaldCLUT",
+            "export the LUT from its tool as a HaldCLUT PNG or a .cube file",
+        )
+    scale = [v / 255 for v in range(256)]
+    table = array("d" if n <= PILLOW_MAX else "f", map(scale.__getitem__, data))
     return Lut(3, n, table, Path(label).stem)
 
 

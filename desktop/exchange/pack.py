@@ -17,10 +17,12 @@ and ``styles``, a list of objects with ``name``, ``description``, ``prompt``, ``
 and its previews' (``content_hash``), so a style imported twice, or exported and imported into
 the library it came from, is recognised.
 
-Reading treats the pack as hostile: ``open_pack`` checks every entry name (no ``..``, absolute
-path, drive letter, backslash or symlink), the sizes and compression ratios of
-``desktop.exchange.limits`` before anything is extracted, then the manifest against its
-schema; ``PackReader.read`` reads an entry counting its bytes and checks its SHA-256.
+Reading treats the pack as hostile: ``open_pack`` first sizes up the central directory from the
+zip's end records (``desktop.exchange.zip_directory``, before ``zipfile`` reads it), then checks
+every entry name (no ``..``, absolute path, drive letter, backslash or symlink), the sizes and
+compression ratios of ``desktop.exchange.limits`` before anything is extracted, then the
+manifest against its schema (names, descriptions and prompts cleaned of control and format
+characters); ``PackReader.read`` reads an entry counting its bytes and checks its SHA-256.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from typing import IO, Any
 
 from desktop.errors import UserError
 from desktop.exchange import limits
+from desktop.exchange.zip_directory import check_directory
+from desktop.text import clean_name, printable
 
 FORMAT = "stylestudio.stylepack"
 SCHEMA = 1
@@ -64,6 +68,13 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: fh.read(_READ), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def clean_text(text: str, limit: int = limits.MAX_TEXT) -> str:
+    """A description or prompt from elsewhere, safe to store and show: each line cleaned like
+    a name (no control, format or bidi characters), line breaks kept, at most ``limit``."""
+    lines = [clean_name(line, limit) for line in str(text).splitlines()]
+    return "\n".join(lines).strip()[:limit]
 
 
 # --- the manifest's schema -----------------------------------------------------------------
@@ -162,15 +173,17 @@ class _Schema:
         if not isinstance(files, dict):
             raise self.bad(f"lists no files for {where}")
         previews_raw = files.get("previews")
-        if not isinstance(previews_raw, list) or not 1 <= len(previews_raw) <= 64:
+        if not isinstance(previews_raw, list) or not previews_raw:
             raise self.bad(f"lists no previews for {where}")
+        if len(previews_raw) > limits.MAX_PREVIEWS:
+            raise self.bad(f"lists {len(previews_raw)} previews for {where}, more than the {limits.MAX_PREVIEWS} a style has")
         previews = []
         for k, p in enumerate(previews_raw, 1):
             if not isinstance(p, dict):
                 raise self.bad(f"lists preview {k} of {where} as something other than an object")
             w, h = p.get("width"), p.get("height")
-            if not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 30000 for v in (w, h)):
-                raise self.bad(f"has no usable size for preview {k} of {where}")
+            if not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= limits.MAX_PREVIEW_EDGE for v in (w, h)):
+                raise self.bad(f"has no usable size (1 to {limits.MAX_PREVIEW_EDGE:,} pixels a side) for preview {k} of {where}")
             previews.append(PreviewRef(self.file(p.get("image"), f"preview {k} of {where}"), self.file(p.get("thumb"), f"thumbnail {k} of {where}"), w, h))
         reference = files.get("reference")
         digest = obj.get("content_hash")
@@ -181,10 +194,10 @@ class _Schema:
             raise self.bad(f"has a content hash for {where} that does not match its files")
         return PackStyle(
             index=index,
-            name=name[:200],
-            description=self.text(obj, "description", where),
-            prompt=self.text(obj, "prompt", where),
-            generator=self.text(obj, "generator", where, empty=False)[:50],
+            name=clean_name(name, 200) or f"Imported style {index}",
+            description=clean_text(self.text(obj, "description", where)),
+            prompt=clean_text(self.text(obj, "prompt", where)),
+            generator=clean_name(self.text(obj, "generator", where, empty=False), 50) or "imported",
             created=str(obj.get("created", ""))[:40],
             params=params,
             analysis=analysis,
@@ -266,10 +279,10 @@ class PackReader:
         try:
             info = self.zf.getinfo(ref.path)
         except KeyError:
-            raise self.bad(f"the file {ref.path} its manifest names is missing") from None
+            raise self.bad(f"the file {printable(ref.path)} its manifest names is missing") from None
         data = _read_counted(self.zf, info, ref.bytes, self)
         if len(data) != ref.bytes or hashlib.sha256(data).hexdigest() != ref.sha256:
-            raise self.bad(f"the file {ref.path} differs from its manifest (its SHA-256 does not match)")
+            raise self.bad(f"the file {printable(ref.path)} differs from its manifest (its SHA-256 does not match)")
         return data
 
     def close(self) -> None:
@@ -295,7 +308,7 @@ def _read_counted(zf: zipfile.ZipFile, info: zipfile.ZipInfo, expected: int, rea
                 chunks.append(block)
                 got += len(block)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise reader.bad(f"the file {info.filename} is damaged ({str(exc).rstrip('.')[:80]})") from None
+        raise reader.bad(f"the file {printable(info.filename[:200])} is damaged ({printable(str(exc).rstrip('.')[:80])})") from None
     return b"".join(chunks)
 
 
@@ -313,9 +326,11 @@ def open_pack(path: str | os.PathLike[str], *, name: str | None = None) -> PackR
     if size > limits.MAX_PACK_BYTES:
         raise bad(f"it is {size / 1024**3:.1f} GB, over the {limits.MAX_PACK_BYTES // 1024**3} GB a pack may be", "export fewer styles per pack")
     try:
+        with open(path, "rb") as fh:
+            check_directory(fh, bad)  # from the end records, before zipfile reads the directory
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise bad("it is not a zip file, or it is damaged", f"check the file ({str(exc).rstrip('.')[:60]})") from None
+        raise bad("it is not a zip file, or it is damaged", f"check the file ({printable(str(exc).rstrip('.')[:60])})") from None
     try:
         manifest = _check(zf, label, bad)
     except BaseException:
@@ -370,7 +385,7 @@ def _check(zf: zipfile.ZipFile, label: str, bad: Any) -> Manifest:
     for style in manifest.styles:
         for ref in _files(style):
             if ref.path not in seen:
-                raise bad(f"the file {ref.path} its manifest names is missing")
+                raise bad(f"the file {printable(ref.path)} its manifest names is missing")
     return manifest
 
 

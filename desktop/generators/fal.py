@@ -31,10 +31,11 @@ Every request that carries the key goes through ``_send_with_key``, which checks
 backoff, never less than ``Retry-After``) and runs the job again, up to the job's
 ``max_attempts`` (3 by default). Before giving up on a request fal already accepted, the client
 cancels it there (best effort), so a retried job never leaves a paid request running. The only
-resend inside the client is for a GET (status, result, image) whose connection broke before an
-answer arrived, e.g. a keep-alive connection the server had just closed: it is sent once more
-at once, on a new connection. Never for the submit (a POST fal may have received) and never for
-timeouts, refused connections or HTTP errors. So with the defaults (3 attempts, 10 s connect
+resend inside the client is for a GET (status, result, image) or the cancel (a PUT: canceling
+twice is harmless) whose connection broke before an answer arrived, e.g. a keep-alive
+connection the server had just closed: it is sent once more at once, on a new connection.
+Never for the submit (a POST fal may have received) and never for timeouts, refused
+connections or HTTP errors. So with the defaults (3 attempts, 10 s connect
 timeout, 30 s read timeout, engine backoff 2 s x 2^n with jitter):
 
 * an unreachable server costs 3 connection attempts in all (one per job attempt), and the job
@@ -44,27 +45,37 @@ timeout, 30 s read timeout, engine backoff 2 s x 2^n with jitter):
 * a server that accepts the submit and then fails gets one failing poll (two when the
   connection broke), one cancel, per attempt.
 
-Errors end as ``UserError`` sentences. The fal key is redacted from every message, log line and
-exception text. A canceled job (``JobCanceled`` from ``check_canceled``/``sleep``, or
-``asyncio.CancelledError`` when the work pool interrupts the task) sends fal's cancel for the
-submitted request, with a short timeout (``CANCEL_TIMEOUT``), before the exception propagates.
+Errors end as ``UserError`` sentences. Every value fal sent (request ids, statuses, log lines,
+addresses, error bodies) goes through ``fal_text.FalText`` before it is logged or shown: the
+key (and anything shaped like one) is masked and control characters are escaped.
+
+**A canceled job cancels its request on fal, for sure** (``fal_cancel``). A cancel
+(``JobCanceled`` from ``check_canceled``/``sleep``, or ``asyncio.CancelledError`` when the work
+pool interrupts the task) that comes while the submit is on its way waits for fal's answer,
+which names the request; a poll or the result fetch on its way is dropped at once. Then fal's
+cancel is sent (``PUT cancel_url``, within ``CANCEL_TIMEOUT``; an interruption meanwhile does
+not cut it short) before the exception propagates, so the job's row ends ``canceled`` only
+after fal has the cancel, or when fal had already said the request was over. When fal could
+not be told (no connection, no answer to the submit) the job ends failed instead, with a
+sentence saying the request may still run there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
-import email.utils
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import unquote_to_bytes, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
-from desktop.errors import RetryableError, UserError
+from desktop.errors import JobCanceled, UserError
+from desktop.generators.fal_cancel import finish_despite_cancel, never_sent, watched
+from desktop.generators.fal_http import RETRY_STATUSES, NoAnswer, Transient, host_text, origin
+from desktop.generators.fal_images import ImageDownloads
+from desktop.generators.fal_text import FalText, KeyMaskFilter
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +87,16 @@ NO_KEY = "No fal key is set. Add it in Settings or set the FAL_KEY environment v
 FOREIGN_HOST = (
     "fal.ai answered with an address on another host ({host}); Style Studio did not follow it."
 )
+UNUSABLE_ADDRESS = "fal.ai answered with an address this app cannot use. Try again later."
 CANCEL_TIMEOUT = 1.5  # seconds for the cancel call: the pool waits 2 s for an interrupted task
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_RETRY_STATUSES = frozenset({408, 409, 429})
-_MAX_TEXT = 300
+NOT_CANCELED = (
+    "The job was stopped, but fal.ai could not be told to cancel request {request}, so it may "
+    "still run there and be billed; check your requests on fal.ai."
+)
+SUBMIT_UNANSWERED = (
+    "The job was stopped while fal.ai was taking the request and fal.ai did not answer, so the "
+    "request may still run there and be billed; check your requests on fal.ai."
+)
 _USER_AGENT = "StyleStudio/0.1 (+httpx)"
 
 
@@ -132,102 +149,6 @@ def build_arguments(
     return arguments
 
 
-class _Redactor:
-    """Replaces the key (and each half of an ``id:secret`` key) with ``[redacted]``."""
-
-    def __init__(self, key: str) -> None:
-        secrets = {key, *(part for part in key.split(":") if len(part) >= 6)}
-        self._secrets = sorted(secrets, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
-
-
-class _Transient(Exception):
-    """One failed attempt that is worth another try."""
-
-    def __init__(
-        self, kind: str, detail: str, *, status: int | None = None, retry_after: float | None = None
-    ) -> None:
-        super().__init__(detail)
-        self.kind = kind  # "timeout" | "connect" | "broken" | "status"
-        self.status = status
-        self.retry_after = retry_after
-
-    @classmethod
-    def from_transport(cls, exc: httpx.TransportError) -> _Transient:
-        if isinstance(exc, httpx.TimeoutException):
-            return cls("timeout", f"{type(exc).__name__}")
-        if isinstance(exc, httpx.ConnectError):
-            return cls("connect", f"{type(exc).__name__}")
-        return cls("broken", f"{type(exc).__name__}")
-
-    def sentence(self) -> str:
-        if self.kind == "timeout":
-            return "fal.ai did not answer in time. Try again later."
-        if self.kind == "connect":
-            return "fal.ai could not be reached. Check your internet connection and try again."
-        if self.kind == "broken":
-            return "fal.ai broke off the connection. Try again later."
-        if self.status == 429:
-            return "fal.ai is busy (HTTP 429). Try again later."
-        return f"fal.ai had a problem on its side (HTTP {self.status}). Try again later."
-
-    def retryable(self) -> RetryableError:
-        """For the job engine, the one layer that retries (see the module docstring)."""
-        return RetryableError(self.sentence(), retry_after=self.retry_after)
-
-
-def _origin(url: str) -> tuple[str, str, int] | None:
-    """``(scheme, host, port)`` of an absolute http(s) URL; None for anything else."""
-    try:
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        host = (parts.hostname or "").lower()
-        port = parts.port or _DEFAULT_PORTS.get(scheme)
-    except ValueError:  # a port that is not a number
-        return None
-    if scheme not in _DEFAULT_PORTS or not host or port is None:
-        return None
-    return scheme, host, port
-
-
-def _host_text(url: str) -> str:
-    """``host:port`` of a URL for a sentence (never the user-info part)."""
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname or "", parts.port
-    except ValueError:
-        return "an address that could not be read"
-    if not host:
-        return "an address that could not be read"
-    return f"{host}:{port}" if port else host
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _size_text(limit: int) -> str:
-    if limit >= 1024 * 1024:
-        return f"{limit / (1024 * 1024):g} MB"
-    return f"{max(1, limit // 1024)} KB"
-
-
 class _Run:
     """The callbacks of one ``FalClient.run`` call, and the last message sent."""
 
@@ -244,11 +165,19 @@ class _Run:
         self.sleep = sleep
         self._last: str | None = None
         self.finished = False  # fal said the request is over: nothing left to cancel
+        self.interrupted = False  # the task was interrupted while the submit was on its way
 
     def say(self, text: str) -> None:
         if text != self._last:
             self._last = text
             self._on_message(text)
+
+    def canceled(self) -> bool:
+        try:
+            self.check_canceled()
+        except JobCanceled:
+            return True
+        return False
 
 
 class FalClient:
@@ -268,24 +197,26 @@ class FalClient:
         if not key:
             raise UserError(NO_KEY)
         base_url = (base_url or DEFAULT_BASE_URL).strip().rstrip("/")
-        origin = _origin(base_url)
-        if origin is None:
+        queue_origin = origin(base_url)
+        if queue_origin is None:
             raise UserError(
                 f'The fal.ai address "{base_url}" is not a web address. Check it in Settings.'
             )
         self.base_url = base_url
-        self._origin = origin  # the only place the key is ever sent
-        self._redact = _Redactor(key)
+        self._origin = queue_origin  # the only place the key is ever sent
+        self._text = FalText(key)
         self._auth = {"Authorization": f"Key {key}"}
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         self._poll_interval = max(MIN_POLL_INTERVAL, float(poll_interval))
-        self._max_image_bytes = int(max_image_bytes)
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=self._timeout,
             follow_redirects=False,
             headers={"User-Agent": _USER_AGENT},
         )
+        self._images = ImageDownloads(self._http, self._timeout, int(max_image_bytes), self._text)
+        self._log_mask = KeyMaskFilter(self._text)  # httpx logs the addresses fal returned
+        self._log_mask.attach()
 
     def __repr__(self) -> str:
         return f"FalClient(base_url={self.base_url!r})"
@@ -297,7 +228,10 @@ class FalClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        try:
+            await self._http.aclose()
+        finally:
+            self._log_mask.detach()
 
     # ------------------------------------------------------------------ the one public call
     async def run(
@@ -311,18 +245,20 @@ class FalClient:
     ) -> list[bytes]:
         """Queue ``model`` with ``arguments``, wait for it, and return the images' raw bytes.
 
-        ``check_canceled()`` is called before every poll (and every download). Whenever the
-        run ends early after fal accepted the request (``JobCanceled`` from ``check_canceled``
-        or ``sleep``, ``asyncio.CancelledError`` from the pool, a ``RetryableError``, an address
-        on another host), the request is canceled on fal (one try, ``CANCEL_TIMEOUT``) and the
-        exception propagates. Passing failures are not retried here: see the module docstring.
+        ``check_canceled()`` is called before every poll (and every download), and while a poll
+        is on its way. Whenever the run ends early after fal accepted the request
+        (``JobCanceled`` from ``check_canceled`` or ``sleep``, ``asyncio.CancelledError`` from
+        the pool, a ``RetryableError``, an address on another host), the request is canceled on
+        fal (one try, ``CANCEL_TIMEOUT``) and the exception propagates; a stopped job whose
+        request fal could not be told about ends with ``NOT_CANCELED`` or ``SUBMIT_UNANSWERED``
+        instead. Passing failures are not retried here: see the module docstring.
         """
         model = model.strip().strip("/")
         run = _Run(model, on_message, check_canceled, sleep)
         run.check_canceled()
         run.say("Sending the request to fal.ai")
         submit_url = f"{self.base_url}/{model}"
-        queued = await self._queue_call(run, "POST", submit_url, "submit", json=arguments)
+        queued = await self._submit(run, submit_url, arguments)
         if (
             not isinstance(queued, dict)
             or not isinstance(queued.get("status_url"), str)
@@ -334,34 +270,59 @@ class FalClient:
                 "fal.ai answered in an unexpected way (no status address). "
                 "Check that the fal.ai address in Settings is right."
             )
-        request_id = str(queued.get("request_id", "?"))
+        request_id = self._text.request_id(queued.get("request_id", "?"))
         cancel_url = queued.get("cancel_url")
         cancel_url = urljoin(submit_url, cancel_url) if isinstance(cancel_url, str) else None
-        log.info("fal.ai request %s queued for %s", request_id, model)
+        log.info("fal.ai request %s queued for %s", request_id, self._text.shown(model))
         try:
+            if run.interrupted:
+                raise asyncio.CancelledError()
             status_url = self._followable(urljoin(submit_url, queued["status_url"]), request_id)
             response_url = self._followable(
                 urljoin(submit_url, queued["response_url"]), request_id
             )
             if cancel_url is not None:
                 self._followable(cancel_url, request_id)
+            run.check_canceled()
             self._report_queue(run, queued)
             await self._wait(run, status_url)
             return await self._collect(run, response_url)
-        except (Exception, asyncio.CancelledError):
+        except (Exception, asyncio.CancelledError) as exc:
             if not run.finished:
-                await self._cancel(cancel_url, request_id)
+                told = await self._cancel(cancel_url, request_id)
+                if not told and isinstance(exc, (JobCanceled, asyncio.CancelledError)):
+                    raise UserError(NOT_CANCELED.format(request=request_id)) from None
             raise
+
+    async def _submit(self, run: _Run, url: str, arguments: dict[str, Any]) -> Any:
+        """The POST that queues the request, awaited to its end even when the job is stopped
+        meanwhile: fal may have queued it, and only its answer names the request to cancel
+        (``run.interrupted`` then says the task must stop once that is done)."""
+        task = asyncio.ensure_future(self._queue_call(run, "POST", url, "submit", json=arguments))
+        run.interrupted = await finish_despite_cancel(task)
+        if task.cancelled():  # only a closing event loop cancels it: fal's answer is lost
+            log.warning("fal.ai submit was cut off by the program stopping; fal may have the request")
+            raise UserError(SUBMIT_UNANSWERED)
+        error = task.exception()
+        if error is None:
+            return task.result()
+        if run.interrupted or run.canceled():
+            if isinstance(error, NoAnswer) and error.maybe_arrived:
+                raise UserError(SUBMIT_UNANSWERED) from None
+            if run.interrupted:
+                raise asyncio.CancelledError()
+            run.check_canceled()
+        raise error
 
     # ------------------------------------------------------------------ where the key may go
     def _trusted(self, url: str) -> bool:
-        return _origin(url) == self._origin
+        return origin(url) == self._origin
 
     def _followable(self, url: str, request_id: str) -> str:
         """``url`` if it is on the configured queue origin; refused (not followed) otherwise."""
         if self._trusted(url):
             return url
-        host = self._clean(_host_text(url))
+        host = self._text.clean(host_text(url))
         log.warning(
             "fal.ai request %s: refused to follow an address on another host (%s)",
             request_id,
@@ -372,8 +333,11 @@ class FalClient:
     async def _send_with_key(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """The only way a request carrying the key is sent: same origin as ``base_url`` only."""
         if not self._trusted(url):  # every caller checked already; this is the last guard
-            raise UserError(FOREIGN_HOST.format(host=self._clean(_host_text(url))))
-        return await self._http.request(method, url, headers=self._auth, **kwargs)
+            raise UserError(FOREIGN_HOST.format(host=self._text.clean(host_text(url))))
+        try:
+            return await self._http.request(method, url, headers=self._auth, **kwargs)
+        except httpx.InvalidURL:  # its text quotes the address: never logged or shown
+            raise UserError(UNUSABLE_ADDRESS) from None
 
     # ------------------------------------------------------------------ steps
     def _report_queue(self, run: _Run, payload: dict[str, Any]) -> None:
@@ -393,20 +357,20 @@ class FalClient:
             if state == "IN_QUEUE":
                 self._report_queue(run, status)
             elif state == "IN_PROGRESS":
-                line = self._latest_log(status.get("logs"))
+                line = self._text.latest_log(status.get("logs"))
                 run.say(f"fal: {line}" if line else "Generating on fal.ai")
             elif state == "COMPLETED":
                 run.finished = True
                 error = status.get("error")
                 if error:
-                    raise UserError(self._failed_sentence(error))
+                    raise UserError(self._text.failed_sentence(error))
                 return
             elif state in ("FAILED", "CANCELED", "CANCELLED"):
                 run.finished = True
-                raise UserError(self._failed_sentence(status.get("error") or state.lower()))
+                raise UserError(self._text.failed_sentence(status.get("error") or state.lower()))
             else:
                 raise UserError(
-                    f"fal.ai sent a status this app does not understand ({self._clean(state)}). "
+                    f"fal.ai sent a status this app does not understand ({self._text.clean(state)}). "
                     "Try again later."
                 )
             await run.sleep(self._poll_interval)
@@ -419,7 +383,7 @@ class FalClient:
                 (result.get("detail") or result.get("error")) if isinstance(result, dict) else None
             )
             if detail:
-                raise UserError(self._failed_sentence(detail))
+                raise UserError(self._text.failed_sentence(detail))
             raise UserError(
                 "fal.ai's answer had no images in it. Try again, or pick another model in Settings."
             )
@@ -436,21 +400,43 @@ class FalClient:
             run.check_canceled()
             if not url.startswith("data:"):
                 url = urljoin(response_url, url)
-            out.append(await self._download(url))
+            out.append(await self._images.download(url))
         return out
 
-    async def _cancel(self, cancel_url: str | None, request_id: str) -> None:
-        """Ask fal to cancel ``request_id``: one try, at most ``CANCEL_TIMEOUT`` seconds."""
+    async def _cancel(self, cancel_url: str | None, request_id: str) -> bool:
+        """Ask fal to cancel ``request_id``, even if the task is interrupted meanwhile. True
+        when fal has the cancel: it answered, or the PUT was sent and its answer is late."""
         if not cancel_url or not self._trusted(cancel_url):
-            return
-        try:
-            response = await asyncio.wait_for(
-                self._send_with_key("PUT", cancel_url, timeout=httpx.Timeout(CANCEL_TIMEOUT)),
-                CANCEL_TIMEOUT,
-            )
-            log.info("fal.ai request %s cancel answered HTTP %s", request_id, response.status_code)
-        except Exception as exc:  # best effort: the user already moved on
-            log.info("fal.ai request %s could not be canceled (%s)", request_id, type(exc).__name__)
+            log.warning("fal.ai request %s has no cancel address to use", request_id)
+            return False
+        task = asyncio.ensure_future(self._send_cancel(cancel_url, request_id))
+        await finish_despite_cancel(task)  # the caller raises what stopped it, after this
+        return not task.cancelled() and task.result()
+
+    async def _send_cancel(self, cancel_url: str, request_id: str) -> bool:
+        """One ``PUT cancel_url`` (once more on a new connection when the first one broke
+        before any answer: a cancel may be sent twice), at most ``CANCEL_TIMEOUT`` each."""
+        limit = httpx.Timeout(CANCEL_TIMEOUT)
+        for number in (1, 2):
+            try:
+                response = await asyncio.wait_for(
+                    self._send_with_key("PUT", cancel_url, timeout=limit), 2 * CANCEL_TIMEOUT
+                )
+            except httpx.TransportError as exc:
+                problem = type(exc).__name__
+                if isinstance(exc, httpx.TimeoutException) and not never_sent(exc):
+                    log.info("fal.ai request %s cancel sent; no answer in time (%s)", request_id, problem)
+                    return True
+                log.warning("fal.ai request %s could not be canceled (%s)", request_id, problem)
+                if never_sent(exc) or number == 2:
+                    return False
+            except (TimeoutError, UserError) as exc:
+                log.warning("fal.ai request %s could not be canceled (%s)", request_id, type(exc).__name__)
+                return False
+            else:
+                log.info("fal.ai request %s cancel answered HTTP %s", request_id, response.status_code)
+                return True
+        return False  # pragma: no cover
 
     # ------------------------------------------------------------------ HTTP, sent once
     async def _queue_call(
@@ -464,19 +450,24 @@ class FalClient:
         params: dict[str, str] | None = None,
     ) -> Any:
         """One queue request with the key. A passing failure is a ``RetryableError`` for the
-        engine; only a GET whose connection broke before any answer is sent once more."""
+        engine; only a GET whose connection broke before any answer is sent once more. A GET
+        (a read) is dropped as soon as the job is canceled (``watched``)."""
         tries = 2 if method == "GET" else 1
         for number in range(1, tries + 1):
             try:
-                response = await self._send_with_key(
+                request = self._send_with_key(
                     method, url, json=json, params=params, timeout=self._timeout
                 )
+                if method == "GET":
+                    response = await watched(request, run.check_canceled)
+                else:
+                    response = await request
                 return self._read_queue_response(run, response, what)
             except httpx.TransportError as exc:
-                problem = _Transient.from_transport(exc)
-            except _Transient as exc:
+                problem = Transient.from_transport(exc)
+            except Transient as exc:
                 problem = exc
-            log.warning("fal.ai %s failed (%s)", what, self._redact(str(problem)))
+            log.warning("fal.ai %s failed (%s)", what, self._text.shown(problem))
             if not (problem.kind == "broken" and number < tries):
                 raise problem.retryable() from None
         raise AssertionError("unreachable")  # pragma: no cover
@@ -494,175 +485,27 @@ class FalClient:
         if code in (401, 403):
             raise UserError(KEY_REFUSED)
         if code == 422:
-            raise UserError(self._rejected_sentence(response))
-        if code in _RETRY_STATUSES or code >= 500:
+            raise UserError(self._text.rejected_sentence(response))
+        if code in RETRY_STATUSES or code >= 500:
             # On the result fetch, a 5xx that fal itself stamped with the request id is the
             # model's own failure, not a passing one: retrying the GET would not change it.
-            detail = self._detail(response)
+            detail = self._text.detail(response)
             if (
                 what == "result"
                 and code >= 500
                 and "x-fal-request-id" in response.headers
                 and detail
             ):
-                raise UserError(self._failed_sentence(detail))
-            raise _Transient(
-                "status",
-                f"HTTP {code}",
-                status=code,
-                retry_after=_parse_retry_after(response.headers.get("Retry-After")),
-            )
-        detail = self._detail(response)
+                raise UserError(self._text.failed_sentence(detail))
+            raise Transient.from_status(response)
+        detail = self._text.detail(response)
         if what == "submit" and code == 404:
             raise UserError(
                 f'fal.ai has no model called "{run.model}". Check the model name in Settings.'
             )
         if what == "result":
-            raise UserError(self._failed_sentence(detail or f"HTTP {code}"))
+            raise UserError(self._text.failed_sentence(detail or f"HTTP {code}"))
         suffix = f": {detail}" if detail else ""
         raise UserError(
             f"fal.ai refused the request (HTTP {code}{suffix}). Check the settings and try again."
         )
-
-    # ------------------------------------------------------------------ downloads
-    async def _download(self, url: str) -> bytes:
-        """One image, never with the key (fal's CDN is another host). Sent once, like every
-        request; a connection that broke before the whole image arrived is tried once more."""
-        scheme = url.split(":", 1)[0].lower()
-        if scheme == "data":
-            return self._decode_data_uri(url)
-        if scheme not in ("http", "https"):
-            raise UserError(
-                f"fal.ai sent an image link this app cannot open ({self._clean(scheme)}:). Try again later."
-            )
-        for number in (1, 2):
-            try:
-                # No Authorization header here: the key is for the queue, not for image hosts.
-                async with self._http.stream(
-                    "GET", url, timeout=self._timeout, follow_redirects=True
-                ) as response:
-                    return await self._read_image(response)
-            except httpx.TransportError as exc:
-                problem = _Transient.from_transport(exc)
-            except _Transient as exc:
-                problem = exc
-            log.warning("fal.ai image download failed (%s)", self._redact(str(problem)))
-            if not (problem.kind == "broken" and number == 1):
-                raise problem.retryable() from None
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _read_image(self, response: httpx.Response) -> bytes:
-        code = response.status_code
-        if code in _RETRY_STATUSES or code >= 500:
-            raise _Transient(
-                "status",
-                f"HTTP {code}",
-                status=code,
-                retry_after=_parse_retry_after(response.headers.get("Retry-After")),
-            )
-        if not 200 <= code < 300:
-            raise UserError(
-                f"An image made by fal.ai could not be downloaded (HTTP {code}). Try again."
-            )
-        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if kind.startswith("text/") or kind == "application/json":
-            raise UserError(f"fal.ai sent a {kind} document instead of an image. Try again later.")
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > self._max_image_bytes:
-            raise self._too_big()
-        data = bytearray()
-        async for chunk in response.aiter_bytes():
-            data += chunk
-            if len(data) > self._max_image_bytes:
-                raise self._too_big()
-        return bytes(data)
-
-    def _decode_data_uri(self, uri: str) -> bytes:
-        header, comma, payload = uri.partition(",")
-        if not comma:
-            raise UserError("fal.ai sent an image that could not be decoded. Try again.")
-        if header.lower().endswith(";base64"):
-            payload = "".join(payload.split())
-            if len(payload) // 4 * 3 > self._max_image_bytes + 3:
-                raise self._too_big()
-            try:
-                data = base64.b64decode(payload, validate=True)
-            except (binascii.Error, ValueError):
-                raise UserError(
-                    "fal.ai sent an image that could not be decoded. Try again."
-                ) from None
-        else:
-            data = unquote_to_bytes(payload)
-        if len(data) > self._max_image_bytes:
-            raise self._too_big()
-        return data
-
-    def _too_big(self) -> UserError:
-        return UserError(
-            f"fal.ai sent an image larger than {_size_text(self._max_image_bytes)}, so it was not "
-            "downloaded. Try a smaller image size."
-        )
-
-    # ------------------------------------------------------------------ text from fal
-    def _clean(self, value: Any) -> str:
-        """fal's text, made safe for a sentence: one line, bounded, no key, no final period."""
-        text = " ".join(str(value).split())
-        text = self._redact(text).rstrip(".")
-        if len(text) > _MAX_TEXT:
-            text = text[: _MAX_TEXT - 1].rstrip() + "…"
-        return text
-
-    def _latest_log(self, logs: Any) -> str:
-        """The newest non-empty log line (fal sends every line so far with each status)."""
-        if not isinstance(logs, list):
-            return ""
-        for entry in reversed(logs):
-            message = entry.get("message") if isinstance(entry, dict) else entry
-            if isinstance(message, str) and message.strip():
-                text = self._clean(message.strip().splitlines()[0])
-                return text[:117].rstrip() + "…" if len(text) > 120 else text
-        return ""
-
-    def _failed_sentence(self, detail: Any) -> str:
-        return (
-            f"fal.ai could not make the images: {self._clean(detail)}. "
-            "Change the description or settings and try again."
-        )
-
-    def _detail(self, response: httpx.Response) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            return ""
-        if isinstance(body, dict):
-            body = body.get("detail") or body.get("error") or body.get("message") or ""
-        if isinstance(body, list):
-            return self._fields_text(body)
-        if isinstance(body, dict):
-            body = body.get("message") or body.get("msg") or ""
-        return self._clean(body) if body else ""
-
-    def _fields_text(self, items: list[Any]) -> str:
-        parts = []
-        for item in items[:6]:
-            if not isinstance(item, dict):
-                parts.append(self._clean(item))
-                continue
-            loc = [str(p) for p in item.get("loc") or [] if p not in ("body", "query")]
-            name = ".".join(loc) or "input"
-            message = self._clean(item.get("msg") or "")
-            parts.append(f"{self._clean(name)} ({message})" if message else self._clean(name))
-        if len(items) > 6:
-            parts.append(f"and {len(items) - 6} more")
-        return "; ".join(parts)
-
-    def _rejected_sentence(self, response: httpx.Response) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        detail = body.get("detail") if isinstance(body, dict) else None
-        if isinstance(detail, list) and detail:
-            return f"fal.ai rejected these settings: {self._fields_text(detail)}. Change them and try again."
-        text = self._detail(response) or "HTTP 422"
-        return f"fal.ai rejected the request: {text}. Change the settings and try again."

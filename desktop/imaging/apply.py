@@ -12,10 +12,14 @@ not restored: re-encoding graded pixels into a wide-gamut profile would only rou
 
 Metadata (``keep_metadata``): EXIF is carried with its orientation reset to 1 (the rotation
 is applied to the pixels), and the DPI; without it, the output has no EXIF, DPI or profile
-(untagged pixels are sRGB by convention). Alpha is kept for PNG, WebP and TIFF outputs (the
-grade applies to the colours); 16-bit files are written with 8 bits per channel.
+(untagged pixels are sRGB by convention). Alpha is kept for PNG, WebP and TIFF outputs: the
+colours are decoded as stored (never blended with white), graded, and the original alpha is
+put back byte for byte. 16-bit files are written with 8 bits per channel.
 
-The original is only ever opened for reading.
+The original is opened once, for reading only (``source_files.open_picture``: a regular file,
+never a pipe or a device); its header, EXIF, alpha and pixels all come from that descriptor.
+The output goes through ``desktop.files.OutputFile``: a short write on a full disk fails the
+photo with the disk-full sentence, never leaves a cut-off file.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageCms, ImageFilter, ImageOps
+from PIL import Image, ImageCms, ImageFilter
 
 from desktop.errors import UserError
-from desktop.imaging.intake import load_image
+from desktop.files import OutputFile
+from desktop.imaging.decode_warnings import decoding
+from desktop.imaging.intake import LoadedImage, load_image
 from desktop.imaging.looks import Look, apply_looks
 from desktop.imaging.lut import GradeStats, build_lut, identity_lut, read_cube
 
@@ -133,37 +139,22 @@ def apply_look(img: Image.Image, recipe: Recipe) -> Image.Image:
 # --- one file -------------------------------------------------------------------------------------
 
 
-def _source_info(src: str) -> dict[str, Any]:
-    """What the original says about itself (header only, opened read-only)."""
-    with Image.open(src) as im:
-        info: dict[str, Any] = {"mode": im.mode, "format": im.format, "dpi": im.info.get("dpi")}
-        has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (im.mode == "P" and "transparency" in im.info)
-        info["alpha"] = has_alpha
-        try:
-            exif = im.getexif()
-        except Exception:  # noqa: BLE001 - broken EXIF never stops a photo
-            exif = None
-        info["exif"] = exif if exif else None
-    return info
-
-
-def _alpha_of(src: str, size: tuple[int, int]) -> Image.Image:
-    """The original's alpha channel, upright, at ``size`` (a second, read-only decode)."""
-    with Image.open(src) as im:
-        upright = ImageOps.exif_transpose(im.convert("RGBA"))
-        alpha = upright.getchannel("A")
-    return alpha if alpha.size == size else alpha.resize(size, Image.Resampling.LANCZOS)
-
-
-def _fit(img: Image.Image, long_edge: int | None) -> Image.Image:
+def _fit(img: Image.Image, alpha: Image.Image | None, long_edge: int | None) -> tuple[Image.Image, Image.Image | None]:
+    """``img`` (and its alpha) shrunk to ``long_edge``; colour and alpha are resized together,
+    weighted by alpha, so transparent pixels do not bleed their colour into the edges."""
     if not long_edge or max(img.size) <= long_edge:
-        return img
+        return img, alpha
     scale = long_edge / max(img.size)
     size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-    return img.resize(size, Image.Resampling.LANCZOS)
+    if alpha is None:
+        return img.resize(size, Image.Resampling.LANCZOS), None
+    both = img.convert("RGB")
+    both.putalpha(alpha)
+    both = both.resize(size, Image.Resampling.LANCZOS)  # Pillow premultiplies RGBA to resize
+    return both.convert("RGB"), both.getchannel("A")
 
 
-def _save_params(pil_format: str, options: OutputOptions, info: dict[str, Any]) -> dict[str, Any]:
+def _save_params(pil_format: str, options: OutputOptions, loaded: LoadedImage) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if pil_format == "JPEG":
         params.update(quality=options.quality)
@@ -175,7 +166,7 @@ def _save_params(pil_format: str, options: OutputOptions, info: dict[str, Any]) 
         params.update(compress_level=6)
     if options.keep_metadata:
         params["icc_profile"] = SRGB_ICC
-        exif = info.get("exif")
+        exif = loaded.exif
         if exif is not None:
             exif[0x0112] = 1  # the rotation is in the pixels now
             for tag in _LAYOUT_TAGS:  # a TIFF's own layout tags describe the original's pixels
@@ -184,44 +175,51 @@ def _save_params(pil_format: str, options: OutputOptions, info: dict[str, Any]) 
                 params["exif"] = exif.tobytes()
             except Exception:  # noqa: BLE001 - EXIF Pillow cannot write back is left out
                 log.debug("EXIF not carried", exc_info=True)
-        dpi = info.get("dpi")
+        dpi = loaded.dpi
         if dpi:
             params["dpi"] = tuple(float(d) for d in dpi)
     return params
 
 
 def render_file(recipe: Recipe, src: str, temp: str, options: OutputOptions, pil_format: str) -> tuple[int, int]:
-    """Decode ``src``, apply the look, encode into ``temp`` (created, flushed to disk). Raises
-    UserError (``ImageRefused``) for a photo it cannot use."""
+    """Decode ``src``, apply the look, encode into ``temp``: created exclusively (never over
+    anything, never through a link), written through Python (a short write is an error, never
+    a cut-off file), flushed, synced and checked to be whole on disk, and left under that
+    name for the caller to place. Raises UserError (``ImageRefused``) for a photo it cannot
+    use and ``DiskFullError`` when the output folder's disk is full (``temp`` removed)."""
     if Path(src).suffix.lower() in RAW_SUFFIXES:
         raise UserError(
             f'"{Path(src).name}" is a camera RAW file, which Style Studio cannot read yet; '
             "export it as JPEG or TIFF from your photo editor and apply the style to that."
         )
     le = options.long_edge
-    loaded = load_image(src, draft_size=(le, le) if le else None)
-    info = _source_info(src)
-    img = apply_look(_fit(loaded.image, le), recipe)
-    if info["alpha"] and pil_format in _ALPHA_FORMATS:
-        img.putalpha(_alpha_of(src, img.size))
-    params = _save_params(pil_format, options, info)
-    try:
-        with open(temp, "xb") as fh:
-            img.save(fh, format=pil_format, **params)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+    # one open of the original: header, EXIF, alpha and pixels all come from it
+    loaded = load_image(src, draft_size=(le, le) if le else None, keep_alpha=pil_format in _ALPHA_FORMATS)
+    img, alpha = _fit(loaded.image, loaded.alpha, le)
+    img = apply_look(img, recipe)  # the colours only: alpha is put back untouched
+    if alpha is not None:
+        img.putalpha(alpha)
+    params = _save_params(pil_format, options, loaded)
+    with OutputFile(temp, temp=temp, mode=0o666) as out:
+        img.save(out.file, format=pil_format, **params)
+        out.seal()
     return img.size
 
 
 def apply_to_file(recipe: Recipe, src: str, temp: str, options: OutputOptions, pil_format: str) -> dict[str, Any]:
     """The worker-process entry: never raises. Returns ``{"ok": True, "size": [w, h]}`` or
-    ``{"ok": False, "error": sentence, "detail": traceback or None}``."""
+    ``{"ok": False, "error": sentence, "detail": traceback or None}``; either may carry
+    ``"warnings"``: what Pillow said about the photo (broken EXIF...), for the caller's log (a
+    worker process has no log file of its own)."""
+    name = Path(src).name
+    with decoding(f'"{name}"') as seen:
+        result = _apply(recipe, src, temp, options, pil_format)
+    if seen:
+        result["warnings"] = list(seen)
+    return result
+
+
+def _apply(recipe: Recipe, src: str, temp: str, options: OutputOptions, pil_format: str) -> dict[str, Any]:
     try:
         size = render_file(recipe, src, temp, options, pil_format)
         return {"ok": True, "size": list(size)}

@@ -3,17 +3,22 @@ a writer for ours.
 
 Read: 3D tables of any size 2..256 and 1D tables (``LUT_1D_SIZE``), ``TITLE``,
 ``DOMAIN_MIN``/``DOMAIN_MAX`` (also Resolve's ``LUT_3D_INPUT_RANGE``), ``#`` comments (kept),
-Windows and old Mac line ends, a UTF-8 byte order mark. Refused, with one sentence: a table
-with the wrong number of rows, a row that is not three numbers, NaN or infinity, a value more
-than one domain width outside the domain, keywords after the table, a 1D and a 3D table in one
-file, a binary file. The reader streams: a 256^3 file is never held as text.
+Windows and old Mac line ends, UTF-8 (with or without a byte order mark) and UTF-16 with its
+byte order mark. Refused, with one sentence that names a line but never quotes it (a file
+named by mistake may hold anything): a line over ``MAX_LINE_CHARS`` characters, a table with
+the wrong number of rows, a row that is not three numbers, NaN or infinity, a value more than
+one domain width outside the domain, a domain beyond +-``MAX_DOMAIN``, narrower than
+``MIN_DOMAIN_WIDTH`` or not meeting 0..1, keywords after the table, a 1D and a 3D table in one
+file, a binary file (or UTF-16 without its mark). The reader streams in bounded pieces
+(``desktop.imaging.cube_lines``): memory is the table plus a few megabytes, whatever the file.
 
 Write: a 3D table with ``TITLE``, ``LUT_3D_SIZE``, ``DOMAIN_MIN``/``DOMAIN_MAX`` and comment
 lines, six decimals, red varying fastest; at any size (17, 33 and 65 are what tools expect),
-resampled trilinearly from the style's table when the size differs.
+resampled trilinearly from the style's table when the size differs; through
+``desktop.files.OutputFile`` (whole or not at all, never through a planted link).
 
 ``Lut.to_unit`` turns any table into the 3D, 0..1-domain table of at most 65 points per side
-that Pillow applies (``to_pillow``).
+that Pillow applies (``to_pillow``); a table over 65 a side is held as 32-bit floats.
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ import io
 import math
 import os
 import re
-import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ from typing import IO
 
 from PIL import ImageFilter
 
+from desktop.imaging.cube_lines import MAX_LINE_CHARS, LineTooLong, encoding_of, line_chunks
 from desktop.imaging.lut import CubeError
 
 MAX_CUBE_BYTES = 512 * 1024**2  # a 256^3 table is about 450 MB of text
@@ -39,7 +44,8 @@ CUBE_1D_SIZES = (2, 65_536)
 PILLOW_MAX = 65  # the largest 3D LUT Pillow applies
 DEFAULT_1D_GRID = 33
 WRITE_SIZES = (17, 33, 65)
-CHUNK_CHARS = 4 * 1024 * 1024
+MAX_DOMAIN = 1e4  # a domain beyond +-10,000 is no colour LUT's (1e308 turned photos black)
+MIN_DOMAIN_WIDTH = 1e-3
 _FIX = "export it again from the tool that made it as a .cube file"
 _NUMBER_START = frozenset("0123456789+-.")
 
@@ -152,7 +158,7 @@ def resample(table: array, n: int, coords: list[list[tuple[int, int, float]]]) -
     for r in rows:
         for j0, j1, f in picks:
             if f == 0.0:
-                out.extend(r[j0:j0 + 3])
+                out.extend((r[j0], r[j0 + 1], r[j0 + 2]))  # r may be a float32 table (over 65 a side)
             else:
                 a0, a1, a2 = r[j0], r[j0 + 1], r[j0 + 2]
                 out.extend((a0 + f * (r[j1] - a0), a1 + f * (r[j1 + 1] - a1), a2 + f * (r[j1 + 2] - a2)))
@@ -186,14 +192,17 @@ def parse_cube_bytes(data: bytes, name: str) -> Lut:
 
 def parse_cube(raw: IO[bytes], name: str) -> Lut:
     head = raw.read(4096)
-    if b"\x00" in head:
-        raise refuse(name, "it is a binary file, not a text .cube table")
+    codec, skip, problem = encoding_of(head)
+    if problem is not None or codec is None:
+        raise refuse(name, problem or "it is a binary file, not a text .cube table")
     raw.seek(0)
-    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline=None)
+    parser = _Parser(name)
     try:
-        return _Parser(name).run(text)
-    finally:
-        text.detach()
+        return parser.run(line_chunks(raw, codec, skip))
+    except LineTooLong as exc:
+        raise parser.bad(
+            f"line {exc.line_no:,} is over {MAX_LINE_CHARS:,} characters long, and a .cube line is a keyword or three numbers"
+        ) from None
 
 
 class _Parser:
@@ -210,21 +219,19 @@ class _Parser:
     def bad(self, problem: str, fix: str = _FIX) -> CubeError:
         return refuse(self.name, problem, fix)
 
-    def run(self, text: IO[str]) -> Lut:
-        first_row = self._header(text)
+    def run(self, chunks: Iterator[list[str]]) -> Lut:
+        rest = self._header(chunks)
         dims = 3 if self.size3 is not None else 1
         size = self.size3 if self.size3 is not None else self.size1
         if size is None:
             raise self.bad("it has no LUT_3D_SIZE or LUT_1D_SIZE line, so it is not a .cube table")
+        self._check_domain_range()
         rows_expected = size**3 if dims == 3 else size
         values = array("d" if rows_expected <= PILLOW_MAX**3 else "f")
         rows = 0
-        if first_row is not None:
-            rows += self._rows([first_row], values, rows_expected)
-        while True:
-            chunk = text.readlines(CHUNK_CHARS)
-            if not chunk:
-                break
+        if rest:
+            rows += self._rows(rest, values, rows_expected)
+        for chunk in chunks:
             rows += self._rows(chunk, values, rows_expected)
         if rows != rows_expected:
             what = f"{size}x{size}x{size}" if dims == 3 else f"a 1D table of {size}"
@@ -234,21 +241,24 @@ class _Parser:
         self._check_values(values, lo, hi)
         return Lut(dims, size, values, self.title, lo, hi, tuple(self.comments))  # type: ignore[arg-type]
 
-    def _header(self, text: IO[str]) -> str | None:
-        """Keywords and comments up to the first row of numbers (returned, or None at the end)."""
-        for line in text:
-            self.line_no += 1
-            stripped = line.strip()
-            if not stripped:
-                continue
-            if stripped[0] == "#":
-                if len(self.comments) < 200:
-                    self.comments.append(stripped[1:].strip()[:500])
-                continue
-            if stripped[0] in _NUMBER_START or stripped.split(None, 1)[0].upper() in ("NAN", "INF", "INFINITY"):
-                return line
-            self._keyword(stripped)
-        return None
+    def _header(self, chunks: Iterator[list[str]]) -> list[str]:
+        """Keywords and comments up to the first row of numbers; returns the lines of the chunk
+        from that row on (empty at the end of the file)."""
+        for chunk in chunks:
+            for i, line in enumerate(chunk):
+                self.line_no += 1
+                stripped = line.strip()
+                if not stripped:
+                    continue
+                if stripped[0] == "#":
+                    if len(self.comments) < 200:
+                        self.comments.append(stripped[1:].strip()[:500])
+                    continue
+                if stripped[0] in _NUMBER_START or stripped.split(None, 1)[0].upper() in ("NAN", "INF", "INFINITY"):
+                    self.line_no -= 1
+                    return chunk[i:]
+                self._keyword(stripped)
+        return []
 
     def _keyword(self, line: str) -> None:
         parts = line.split()
@@ -268,7 +278,7 @@ class _Parser:
             except (IndexError, ValueError):
                 raise self.bad(f"its {key} line is not a whole number") from None
             if not lo <= size <= hi:
-                raise self.bad(f"its {key} is {size}, outside {lo}..{hi:,}")
+                raise self.bad(f"its {key} is outside {lo}..{hi:,}")
             if key == "LUT_3D_SIZE":
                 self.size3 = size
             else:
@@ -285,7 +295,7 @@ class _Parser:
             self.dmin, self.dmax = [lo_hi[0]] * 3, [lo_hi[1]] * 3
             self._check_domain()
         elif not re.fullmatch(r"[A-Z][A-Z0-9_]*", key):
-            raise self.bad(f"line {self.line_no} ({line[:40]!r}) is neither a keyword nor three numbers")
+            raise self.bad(f"line {self.line_no:,} is neither a keyword nor three numbers")
         # other keywords (LUT_IN_VIDEO_RANGE, ...) say nothing about the table: ignored
 
     def _numbers(self, parts: list[str], key: str, count: int) -> list[float]:
@@ -298,8 +308,31 @@ class _Parser:
         return values
 
     def _check_domain(self) -> None:
+        for bound in (self.dmin, self.dmax):
+            if bound is not None and any(abs(v) > MAX_DOMAIN for v in bound):
+                raise self.bad(
+                    f"its domain (DOMAIN_MIN, DOMAIN_MAX) reaches beyond -{MAX_DOMAIN:,.0f}..{MAX_DOMAIN:,.0f}, which no colour LUT uses",
+                    "export it again with its domain (0 to 1 for most LUTs)",
+                )
         if self.dmin is not None and self.dmax is not None and any(a >= b for a, b in zip(self.dmin, self.dmax, strict=True)):
             raise self.bad("its DOMAIN_MIN is not below its DOMAIN_MAX")
+
+    def _check_domain_range(self) -> None:
+        """Once the header is read: every channel's domain is wide enough and meets 0..1
+        (else every photo colour would be clamped to one end of the table)."""
+        lo = self.dmin or [0.0, 0.0, 0.0]
+        hi = self.dmax or [1.0, 1.0, 1.0]
+        for a, b in zip(lo, hi, strict=True):
+            if b - a < MIN_DOMAIN_WIDTH:
+                raise self.bad(
+                    f"its domain (DOMAIN_MIN to DOMAIN_MAX) is narrower than {MIN_DOMAIN_WIDTH:g}, so every photo colour would fall outside it",
+                    "export it again with its domain (0 to 1 for most LUTs)",
+                )
+            if a >= 1.0 or b <= 0.0:
+                raise self.bad(
+                    "its domain (DOMAIN_MIN to DOMAIN_MAX) does not meet the 0 to 1 range of photo colours, so every photo would turn one flat colour",
+                    "export it again with its domain (0 to 1 for most LUTs)",
+                )
 
     def _rows(self, lines: list[str], values: array, expected: int) -> int:
         """Append the rows of ``lines`` to ``values``; returns how many rows there were. The
@@ -307,8 +340,8 @@ class _Parser:
         line by line (to name the line)."""
         start = self.line_no
         self.line_no += len(lines)
-        joined = "".join(lines)
-        rows = len(lines) - lines.count("\n")  # blank lines are "\n" once newlines are read
+        joined = "\n".join(lines)
+        rows = len(lines) - lines.count("")
         tokens = joined.split()
         mark = len(values)
         if len(tokens) == 3 * rows and "#" not in joined:
@@ -330,11 +363,11 @@ class _Parser:
                 continue
             parts = stripped.split("#", 1)[0].split()
             if parts and parts[0][0].isalpha() and parts[0].upper() not in ("NAN", "INF", "INFINITY"):
-                raise self.bad(f"line {i} ({stripped[:40]!r}) is a keyword after the table has begun", "keywords belong before the rows of numbers")
+                raise self.bad(f"line {i:,} is a keyword after the table has begun", "keywords belong before the rows of numbers")
             try:
                 r, g, b = (float(p) for p in parts)
             except ValueError:
-                raise self.bad(f"line {i} ({stripped[:40]!r}) is not three numbers") from None
+                raise self.bad(f"line {i:,} is not three numbers") from None
             values.extend((r, g, b))
             rows += 1
             if len(values) > 3 * expected:
@@ -349,16 +382,15 @@ class _Parser:
         if not math.isfinite(total):
             for i, v in enumerate(values):
                 if not math.isfinite(v):
-                    raise self.bad(f"row {i // 3 + 1} of its table holds {v!r}, not a finite number")
+                    raise self.bad(f"row {i // 3 + 1:,} of its table holds {'NaN' if math.isnan(v) else 'infinity'}, not a finite number")
             raise self.bad("its values are too large to be colours")
         for c in range(3):
             channel = values[c::3]
             width = hi[c] - lo[c]
             low, high = min(channel), max(channel)
             if low < lo[c] - width or high > hi[c] + width:
-                worst = low if lo[c] - low > high - hi[c] else high
                 raise self.bad(
-                    f"it holds the value {worst:g}, far outside its domain {lo[c]:g}..{hi[c]:g}",
+                    "it holds values far outside its domain",
                     "it is probably not a colour LUT, or it was saved with the wrong domain",
                 )
 
@@ -392,16 +424,30 @@ def cube_text(lut: Lut, title: str, *, size: int | None = None, notes: Iterable[
         yield fmt(t[i], t[i + 1], t[i + 2])
 
 
-def write_cube(path: str | os.PathLike[str], lut: Lut, title: str, *, size: int | None = None, notes: Iterable[str] = ()) -> Path:
-    """Write ``lut`` as a 3D .cube (0..1 domain) at ``size`` points a side; the file appears
-    whole or not at all (temporary file in the same folder, then renamed)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cube-", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="\n") as fh:
-            fh.write("\n".join(cube_text(lut, title, size=size, notes=notes)) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+def write_cube(
+    path: str | os.PathLike[str],
+    lut: Lut,
+    title: str,
+    *,
+    size: int | None = None,
+    notes: Iterable[str] = (),
+    overwrite: bool = False,
+    mode: int = 0o600,
+) -> Path:
+    """Write ``lut`` as a 3D .cube (0..1 domain) at ``size`` points a side through
+    ``desktop.files.OutputFile``: whole or not at all (a random temporary name, never a planted
+    link, checked on disk before it gets its name), never over an existing file unless
+    ``overwrite``. ``mode``: 0o600 for the library's own file, 0o666 for an export."""
+    from desktop.files import write_output
+
+    def write(fh: IO[bytes]) -> None:
+        batch: list[str] = []
+        for line in cube_text(lut, title, size=size, notes=notes):
+            batch.append(line)
+            if len(batch) >= 4096:
+                fh.write(("\n".join(batch) + "\n").encode("ascii"))
+                batch.clear()
+        if batch:
+            fh.write(("\n".join(batch) + "\n").encode("ascii"))
+
+    return write_output(Path(path), write, overwrite=overwrite, mode=mode)

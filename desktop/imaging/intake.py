@@ -4,6 +4,10 @@
 sentence that names the file and says what to do. Limits are checked before any pixel is
 decoded: the file size from ``stat`` (before reading), the pixel count from the header (before
 ``load``). A decompression bomb is never decoded.
+
+A path is opened once (``source_files.open_picture``: regular files only, never blocking on a
+pipe or a device) and everything is read from that one descriptor. Pillow's warnings about a
+picture (broken EXIF...) go to the log, not the terminal (``decode_warnings``).
 """
 
 from __future__ import annotations
@@ -11,16 +15,27 @@ from __future__ import annotations
 import io
 import os
 import re
-import stat
 import warnings
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import IO, Any
 
-from PIL import Image, ImageCms, ImageFile
+from PIL import Image, ImageFile
 
-from desktop.errors import UserError
+from desktop.imaging.decode_warnings import decoding
+from desktop.imaging.refusals import (
+    MAX_FILE_BYTES,
+    ImageRefused,
+    check_byte_count,
+    label_of,
+    os_refusal,
+    refuse,
+)
+from desktop.imaging.source_files import open_picture
+from desktop.imaging.srgb_bands import SIDEWAYS, to_srgb
+from desktop.imaging.tiff_layout import unsupported_layout, unsupported_model
 
-MAX_FILE_BYTES = 100 * 1024 * 1024
+__all__ = ["MAX_FILE_BYTES", "ImageRefused", "LoadedImage", "check_image_file", "load_image", "read_image_bytes", "sniff"]
+
 MAX_PIXELS = 100_000_000
 
 # Pillow's own guard: warn above MAX_PIXELS, raise above twice that. We turn the warning into
@@ -41,29 +56,18 @@ EXTENSIONS = {
 }
 _CHOOSE = "choose a JPEG, PNG, WebP, GIF, BMP or TIFF image instead"
 
-# EXIF orientation -> the transpose that shows the picture upright (as ImageOps.exif_transpose).
-_ORIENTATION = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-class ImageRefused(UserError):
-    """The input is not an image this app can safely use; ``str(err)`` says why and what to do."""
-
 
 @dataclass
 class LoadedImage:
     image: Image.Image  # RGB, sRGB, fully decoded, upright
     format: str  # Pillow's format name, e.g. "JPEG"
     size: tuple[int, int]  # full-resolution size, upright (before any draft reduction)
+    # with ``keep_alpha``: the alpha channel ("L", upright, the size of ``image``) of a picture
+    # that has one, its colours in ``image`` left as stored (not composited over white)
+    alpha: Image.Image | None = None
+    exif: Image.Exif | None = None  # as stored (orientation not reset), None when there is none
+    dpi: tuple[float, float] | None = None
+    warnings: list[str] = field(default_factory=list)  # what Pillow warned about (logged too)
 
 
 def load_image(
@@ -71,28 +75,34 @@ def load_image(
     *,
     draft_size: tuple[int, int] | None = None,
     name: str | None = None,
+    keep_alpha: bool = False,
 ) -> LoadedImage:
     """Decode ``source`` (a path or the file's bytes) into an upright sRGB RGB image.
 
     ``draft_size`` asks for a smaller picture that stays at least that big: JPEG decodes at
     1/2, 1/4 or 1/8 scale, and any format is then reduced by a whole factor while it is
     converted (every pixel is still decoded, so a damaged file is still refused). ``name``
-    labels bytes in error sentences. Peak memory is the decoded image plus the result (see
-    "conversion to upright sRGB" below), never a chain of full-size copies.
+    labels bytes in error sentences. ``keep_alpha``: a transparent picture's colours are kept
+    as stored and its alpha comes back in ``alpha`` (else it is composited over white). Peak
+    memory is the decoded image plus the result (see ``srgb_bands``), never a chain of
+    full-size copies.
     """
-    label = _label(source, name)
-    if isinstance(source, bytes | bytearray | memoryview):
-        data = bytes(source)
-        _check_byte_count(len(data), label)
-        return _decode(io.BytesIO(data), data[:4096], label, draft_size)
-    _check_path(source, label)
-    try:
-        with open(source, "rb") as fh:
-            head = fh.read(4096)
-            fh.seek(0)
-            return _decode(fh, head, label, draft_size)
-    except OSError as exc:
-        raise _os_refusal(exc, label) from exc
+    label = label_of(source, name)
+    with decoding(label) as seen:
+        if isinstance(source, bytes | bytearray | memoryview):
+            data = bytes(source)
+            check_byte_count(len(data), label)
+            loaded = _decode(io.BytesIO(data), data[:4096], label, draft_size, keep_alpha)
+        else:
+            with open_picture(source, label) as fh:
+                try:
+                    head = fh.read(4096)
+                    fh.seek(0)
+                except OSError as exc:
+                    raise os_refusal(exc, label, source) from exc
+                loaded = _decode(fh, head, label, draft_size, keep_alpha)
+        loaded.warnings = list(seen)
+    return loaded
 
 
 def check_image_file(
@@ -102,90 +112,33 @@ def check_image_file(
 
     Cheap enough for a drop zone; ``load_image`` still decodes fully and may refuse later.
     """
-    label = _label(source, name)
-    if isinstance(source, bytes | bytearray | memoryview):
-        data = bytes(source)
-        _check_byte_count(len(data), label)
-        im = _open(io.BytesIO(data), data[:4096], label)
-        return _upright_size(im.size, _orientation(im))
-    _check_path(source, label)
-    try:
-        with open(source, "rb") as fh:
-            head = fh.read(4096)
-            fh.seek(0)
+    label = label_of(source, name)
+    with decoding(label):
+        if isinstance(source, bytes | bytearray | memoryview):
+            data = bytes(source)
+            check_byte_count(len(data), label)
+            im = _open(io.BytesIO(data), data[:4096], label)
+            return _upright_size(im.size, _orientation(im))
+        with open_picture(source, label) as fh:
+            try:
+                head = fh.read(4096)
+                fh.seek(0)
+            except OSError as exc:
+                raise os_refusal(exc, label, source) from exc
             im = _open(fh, head, label)
             return _upright_size(im.size, _orientation(im))
-    except OSError as exc:
-        raise _os_refusal(exc, label) from exc
 
 
 def read_image_bytes(path: str | os.PathLike, *, name: str | None = None) -> bytes:
     """Read a file's bytes after the path and size checks (nothing over MAX_FILE_BYTES is read)."""
-    label = _label(path, name)
-    _check_path(path, label)
-    try:
-        with open(path, "rb") as fh:
+    label = label_of(path, name)
+    with open_picture(path, label) as fh:
+        try:
             data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise _os_refusal(exc, label) from exc
-    _check_byte_count(len(data), label)
+        except OSError as exc:
+            raise os_refusal(exc, label, path) from exc
+    check_byte_count(len(data), label)
     return data
-
-
-# -- checks before decoding ------------------------------------------------------------------
-
-
-def _label(source: object, name: str | None) -> str:
-    if name:
-        return f'"{name}"'
-    if isinstance(source, bytes | bytearray | memoryview):
-        return "the image"
-    return f'"{Path(os.fspath(source)).name or os.fspath(source)}"'
-
-
-def _refuse(label: str, problem: str) -> ImageRefused:
-    return ImageRefused(f"Can't open {label}: {problem}.")
-
-
-def _check_path(path: str | os.PathLike, label: str) -> None:
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise _os_refusal(exc, label) from exc
-    if stat.S_ISDIR(st.st_mode):
-        raise _refuse(label, "it is a folder, not an image; choose an image file inside it")
-    if not stat.S_ISREG(st.st_mode):
-        raise _refuse(label, "it is not a regular file; choose an image file saved on disk")
-    _check_byte_count(st.st_size, label)
-
-
-def _check_byte_count(n: int, label: str) -> None:
-    if n == 0:
-        raise _refuse(label, "the file is empty (0 bytes); export or download the image again")
-    if n > MAX_FILE_BYTES:
-        raise _refuse(
-            label,
-            f"the file is {n / (1024 * 1024):.0f} MB, over the 100 MB limit; "
-            "save a smaller copy (for example a JPEG) and try that",
-        )
-
-
-def _os_refusal(exc: OSError, label: str) -> ImageRefused:
-    if isinstance(exc, FileNotFoundError):
-        return _refuse(
-            label, "the file was not found; check that it still exists and choose it again"
-        )
-    if isinstance(exc, IsADirectoryError):
-        return _refuse(label, "it is a folder, not an image; choose an image file inside it")
-    if isinstance(exc, PermissionError):
-        return _refuse(
-            label,
-            "permission to read the file was denied; copy it somewhere you can read and try again",
-        )
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    return _refuse(
-        label, f"the file could not be read ({reason}); copy it to a local folder and try again"
-    )
 
 
 def _too_many_pixels(
@@ -198,22 +151,22 @@ def _too_many_pixels(
     else:
         w, h = size
         what = f"it is {w:,} x {h:,} pixels ({w * h / 1e6:,.0f} megapixels)"
-    return _refuse(label, f"{what}, over the 100 megapixel limit; save a smaller copy and try that")
+    return refuse(label, f"{what}, over the 100 megapixel limit; save a smaller copy and try that")
 
 
 # -- decoding --------------------------------------------------------------------------------
 
 
-def _open(fh, head: bytes, label: str) -> Image.Image:
+def _open(fh: IO[bytes], head: bytes, label: str) -> Image.Image:
     """Open (header only) and check format and pixel count. Never decodes pixels."""
     try:
         im = Image.open(fh, formats=ALLOWED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _too_many_pixels(label, None, exc) from exc
     except Image.UnidentifiedImageError as exc:
-        raise _unidentified(head, label) from exc
+        raise _unidentified(head, label, fh) from exc
     except Exception as exc:  # noqa: BLE001 - any header parsing failure is a damaged file
-        raise _damaged(label) from exc
+        raise _damaged(label, fh=fh) from exc
     w, h = im.size
     if w <= 0 or h <= 0:
         raise _damaged(label)
@@ -222,7 +175,13 @@ def _open(fh, head: bytes, label: str) -> Image.Image:
     return im
 
 
-def _decode(fh, head: bytes, label: str, draft_size: tuple[int, int] | None) -> LoadedImage:
+def _decode(
+    fh: IO[bytes],
+    head: bytes,
+    label: str,
+    draft_size: tuple[int, int] | None,
+    keep_alpha: bool = False,
+) -> LoadedImage:
     im = _open(fh, head, label)
     fmt = im.format or "unknown"
     full_size = im.size
@@ -231,27 +190,49 @@ def _decode(fh, head: bytes, label: str, draft_size: tuple[int, int] | None) -> 
     try:
         if draft_size and fmt == "JPEG":
             dw, dh = draft_size
-            if _orientation(im) in (5, 6, 7, 8):  # stored sideways: ask for the sideways size
+            if _orientation(im) in SIDEWAYS:  # stored sideways: ask for the sideways size
                 dw, dh = dh, dw
             im.draft("RGB", (dw, dh))
         im.load()  # before reading EXIF: PNG's getexif() may load, and must not hide an error
         orientation = _orientation(im)
+        exif, dpi = _metadata(im)
         factor = _reduce_factor(im.size, draft_size, orientation)
-        converted = _to_srgb(im, orientation, factor)
+        converted, alpha = to_srgb(im, orientation, factor, keep_alpha=keep_alpha)
         if converted is not im:
             im.close()  # frees the decoded pixels before the final RGB copy is made
         rgb = converted if converted.mode == "RGB" else _to_rgb(converted)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _too_many_pixels(label, full_size) from exc
     except MemoryError as exc:
-        raise _refuse(
+        raise refuse(
             label, "there is not enough memory to open it; close other apps or use a smaller copy"
         ) from exc
     except Exception as exc:  # noqa: BLE001 - truncated data, bad checksums, decoder errors
         raise _damaged(label) from exc
     if rgb is im and getattr(im, "n_frames", 1) > 1:
         rgb = rgb.copy()  # a multi-frame file would keep using the handle we are about to close
-    return LoadedImage(image=rgb, format=fmt, size=_upright_size(full_size, orientation))
+    return LoadedImage(
+        image=rgb,
+        format=fmt,
+        size=_upright_size(full_size, orientation),
+        alpha=alpha,
+        exif=exif,
+        dpi=dpi,
+    )
+
+
+def _metadata(im: Image.Image) -> tuple[Image.Exif | None, tuple[float, float] | None]:
+    """The picture's EXIF (None when it has none or it cannot be read) and DPI."""
+    try:
+        exif = im.getexif()
+    except Exception:  # noqa: BLE001 - broken EXIF never stops a picture from loading
+        exif = None
+    dpi: Any = im.info.get("dpi")
+    try:
+        dpi = (float(dpi[0]), float(dpi[1])) if dpi else None
+    except (TypeError, ValueError, IndexError):
+        dpi = None
+    return (exif if exif else None), dpi
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
@@ -272,7 +253,7 @@ def _orientation(im: Image.Image) -> int:
 
 
 def _upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
-    return (size[1], size[0]) if orientation in (5, 6, 7, 8) else size
+    return (size[1], size[0]) if orientation in SIDEWAYS else size
 
 
 def _reduce_factor(
@@ -284,132 +265,6 @@ def _reduce_factor(
     w, h = _upright_size(size, orientation)
     dw, dh = (max(1, int(d)) for d in draft_size)
     return max(1, min(w // dw, h // dh))
-
-
-# -- conversion to upright sRGB, a band of rows at a time ------------------------------------
-#
-# Peak memory of a decode is the decoded image plus the output, never a chain of full-size
-# copies: every per-pixel step (16-bit scaling, alpha over white, ICC, reduction, EXIF
-# rotation) runs on a band of about _BAND_BYTES and is pasted into one preallocated output.
-# Grey pictures stay one byte a pixel ("L") until the decoded image has been freed; only then
-# is the RGB copy made. Measured (tests/imaging/test_intake_memory.py): a 100-megapixel 16-bit
-# grey PNG peaks near 0.5 GB (was 1.1 GB), an RGBA one near 0.8 GB (was 1.7 GB), and either
-# decoded with ``draft_size=(1024, 1024)`` about the size of the decoded image alone.
-
-_BAND_BYTES = 8 * 1024 * 1024
-
-
-class _Plan:
-    """What every band of one image needs, worked out once for the whole image."""
-
-    def __init__(self, im: Image.Image) -> None:
-        self.scale = 1.0
-        if im.mode == "F":
-            hi = im.getextrema()[1]
-            self.scale = 255.0 if hi <= 1.0 else 1.0
-        elif im.mode.startswith("I"):
-            hi = im.getextrema()[1]
-            # 16-bit data is scaled, not clipped; 8-bit values stored in I stay as they are.
-            self.scale = 1 / 257 if hi > 255 else 1.0
-        self._icc = im.info.get("icc_profile")
-        self._transforms: dict[str, ImageCms.ImageCmsTransform | None] = {}
-
-    def transform_for(self, mode: str) -> ImageCms.ImageCmsTransform | None:
-        """The ICC transform to sRGB for bands in ``mode``, or None to convert plainly."""
-        if mode not in self._transforms:
-            self._transforms[mode] = self._build(mode)
-        return self._transforms[mode]
-
-    def _build(self, mode: str) -> ImageCms.ImageCmsTransform | None:
-        if not self._icc or mode not in ("RGB", "CMYK", "L"):
-            return None
-        try:
-            profile = ImageCms.ImageCmsProfile(io.BytesIO(self._icc))
-            space = profile.profile.xcolor_space.strip()
-            if {"RGB": "RGB", "CMYK": "CMYK", "L": "GRAY"}[mode] != space:
-                return None
-            if "srgb" in ImageCms.getProfileDescription(profile).lower():
-                return None
-            return ImageCms.buildTransform(profile, _SRGB, mode, "RGB")
-        except Exception:  # noqa: BLE001 - a broken profile: fall back to a plain conversion
-            return None
-
-
-def _to_srgb(im: Image.Image, orientation: int, factor: int) -> Image.Image:
-    """Any Pillow mode (CMYK, 16-bit, float, palette, with alpha) -> upright sRGB, alpha on
-    white, reduced by ``factor``: RGB, or L for a grey picture (the caller makes it RGB).
-
-    Returns ``im`` itself when it already is all that."""
-    transpose = _ORIENTATION.get(orientation)
-    plan = _Plan(im)
-    if im.mode == "RGB" and transpose is None and factor == 1 and not plan.transform_for("RGB"):
-        return im
-    w, h = im.size
-    bpp = max(1, len(im.getbands())) * (4 if im.mode in ("I", "F", "RGB", "RGBA") else 2)
-    rows = max(factor, _BAND_BYTES // (w * bpp) // factor * factor)
-    rw, rh = -(-w // factor), -(-h // factor)
-    out: Image.Image | None = None
-    for top in range(0, h, rows):
-        band = _band_to_srgb(im.crop((0, top, w, min(h, top + rows))), plan)
-        if factor > 1:
-            band = band.reduce(factor)
-        r0, r1 = top // factor, top // factor + band.height
-        if transpose is not None:
-            band = band.transpose(transpose)
-        if out is None:
-            size = (rh, rw) if orientation in (5, 6, 7, 8) else (rw, rh)
-            out = Image.new(band.mode, size)
-        out.paste(band, _band_origin(orientation, r0, r1, rw, rh))
-    assert out is not None  # an image has at least one row
-    return out
-
-
-def _band_origin(orientation: int, r0: int, r1: int, rw: int, rh: int) -> tuple[int, int]:
-    """Where rows ``r0..r1`` of a ``rw`` x ``rh`` image land once turned upright."""
-    del rw  # every band spans the full width, which lands at 0 on the other axis
-    if orientation in (3, 4):  # ROTATE_180, FLIP_TOP_BOTTOM
-        return 0, rh - r1
-    if orientation in (5, 8):  # TRANSPOSE, ROTATE_90
-        return r0, 0
-    if orientation in (6, 7):  # ROTATE_270, TRANSVERSE
-        return rh - r1, 0
-    return 0, r0  # upright, FLIP_LEFT_RIGHT
-
-
-def _band_to_srgb(band: Image.Image, plan: _Plan) -> Image.Image:
-    """One band, any mode -> sRGB as "RGB" or "L", alpha composited over white."""
-    alpha = None
-    mode = band.mode
-    if (mode == "P" and "transparency" in band.info) or mode == "PA":
-        band = band.convert("RGBA")
-        mode = "RGBA"
-    elif mode == "P":
-        band = band.convert("RGB")
-        mode = "RGB"
-    if mode in ("RGBA", "RGBa", "LA", "La"):
-        if mode in ("RGBa", "La"):
-            band = band.convert("RGBA" if mode == "RGBa" else "LA")
-        alpha = band.getchannel("A")
-        band = band.convert("RGB" if band.mode == "RGBA" else "L")
-        if alpha.getextrema() == (255, 255):
-            alpha = None
-    elif mode == "F":
-        band = band.point(lambda v: v * plan.scale).convert("L")
-    elif mode.startswith("I"):
-        if mode != "I":
-            band = band.convert("I")
-        band = band.point(lambda v: v * plan.scale).convert("L")
-    elif mode == "1":
-        band = band.convert("L")
-    transform = plan.transform_for(band.mode)
-    if transform is not None:
-        band = ImageCms.applyTransform(band, transform)
-    elif band.mode not in ("RGB", "L"):
-        band = band.convert("RGB")
-    if alpha is not None:
-        white = Image.new(band.mode, band.size, 255 if band.mode == "L" else (255, 255, 255))
-        band = Image.composite(band, white, alpha)
-    return band
 
 
 # -- naming what we found -------------------------------------------------------------------
@@ -503,24 +358,29 @@ def _as_text(head: bytes) -> str | None:
     return text if text and printable / len(text) > 0.95 else None
 
 
-def _unidentified(head: bytes, label: str) -> ImageRefused:
+def _unidentified(head: bytes, label: str, fh: IO[bytes] | None = None) -> ImageRefused:
     found = sniff(head)
     if found is None:
-        return _refuse(label, f"it is not in an image format Style Studio can read; {_CHOOSE}")
+        return refuse(label, f"it is not in an image format Style Studio can read; {_CHOOSE}")
     kind, what = found
     if kind == "image":
-        return _damaged(label, what)
+        return _damaged(label, what, fh=fh)
     if kind == "other-image":
-        return _refuse(
+        return refuse(
             label,
             f"it looks like {what}, which Style Studio can't read; export it as a JPEG or PNG and try again",
         )
-    return _refuse(label, f"it looks like {what}, not an image; {_CHOOSE}")
+    return refuse(label, f"it looks like {what}, not an image; {_CHOOSE}")
 
 
-def _damaged(label: str, fmt: str | None = None) -> ImageRefused:
+def _damaged(label: str, fmt: str | None = None, *, fh: IO[bytes] | None = None) -> ImageRefused:
+    """A file that looks like a format we read but does not decode: damaged, unless it is a
+    valid TIFF in a colour model (or sample layout) Pillow does not read."""
+    layout = unsupported_layout(fh) if fh is not None else None
+    if layout is not None:
+        return refuse(label, unsupported_model(layout))
     what = f"the {fmt} file" if fmt else "the file"
-    return _refuse(
+    return refuse(
         label,
         f"{what} is damaged or incomplete; download or export the image again and try the new copy",
     )

@@ -892,10 +892,12 @@ def write_cube(
     notes: Iterable[str] = (),
 ) -> None:
     """Write ``lut`` as a standard .cube file (Resolve/Adobe format, red varying fastest), whole
-    or not at all; ``notes`` become ``#`` comment lines (see ``desktop.imaging.cube_files``)."""
+    or not at all; ``notes`` become ``#`` comment lines (see ``desktop.imaging.cube_files``).
+    The library's own file (private, 0o600): it replaces what is at ``path`` (never through a
+    link), as it always did."""
     from desktop.imaging import cube_files
 
-    cube_files.write_cube(path, cube_files.Lut.from_pillow(lut), title, notes=notes)
+    cube_files.write_cube(path, cube_files.Lut.from_pillow(lut), title, notes=notes, overwrite=True)
 
 
 def read_cube(path: str | os.PathLike) -> ImageFilter.Color3DLUT:

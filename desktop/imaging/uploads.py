@@ -2,7 +2,8 @@
 
 The original bytes are stored (not a re-encode), named ``<sha256>.<ext>``, so the same photo
 dropped twice is stored once. Nothing is written until the bytes decode as an image, and the
-file appears whole or not at all (temporary file + ``os.replace``).
+file appears whole or not at all (``desktop.files.write_output``). The original is read through
+``read_image_bytes``: opened once, only when it is a regular file, never blocking on a pipe.
 
 A job's payload names its reference relative to the data folder (``uploads/<name>``), so a
 library folder mounted at another path on another machine still finds it; before the file is
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from desktop.errors import UserError
+from desktop.files import write_output
 from desktop.imaging.intake import EXTENSIONS, LoadedImage, load_image, read_image_bytes
 
 UPLOADS_FOLDER = "uploads"  # Paths.uploads_dir is <home>/uploads
@@ -55,19 +56,10 @@ def store_upload_loaded(
     if target.is_file() and target.stat().st_size == len(data):
         return target, loaded
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    # whole or not at all: a random temporary name (O_EXCL|O_NOFOLLOW), synced and checked on
+    # disk (a full disk is a DiskFullError, nothing left), then put in place (the same bytes
+    # under the same name: replacing a damaged copy is what we want)
+    write_output(target, data, overwrite=True, mode=0o600, prefix="upload")
     return target, loaded
 
 

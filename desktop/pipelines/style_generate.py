@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import random
-import re
 import shutil
 import time
 import uuid
@@ -28,6 +27,7 @@ from typing import Any
 from desktop.errors import UserError
 from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
+from desktop.text import clean_name
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,9 @@ FAL_BATCH = 4
 
 
 def default_name(description: str) -> str:
-    words = re.sub(r"\s+", " ", description).strip().split(" ")
+    """A style's name made from its description: its first words, without control or format
+    characters (a terminal escape, a right-to-left override); "Untitled style" if none are left."""
+    words = clean_name(description, limit=len(description)).split(" ")
     name = " ".join(words[:8])
     if len(name) > 48:
         name = name[:45].rstrip(" ,;") + "..."
@@ -127,7 +129,8 @@ def enqueue_style(
     settings = runtime.settings
     payload: dict[str, Any] = {
         "description": description.strip(),
-        "name": (name or "").strip() or default_name(description),
+        # cleaned at the door (control and format characters out); a name too long is refused below
+        "name": clean_name(name or "", limit=len(name or "")) or default_name(description),
         "backend": backend or settings.generator,
         "previews": previews if previews is not None else settings.preview_count,
         "size": size if size is not None else settings.preview_size,
@@ -647,6 +650,9 @@ def _commit_style(
 
     from desktop.db.models import Style, StyleImage
 
+    # the last line of defence for every new style's name (a raw payload, an imported LUT...):
+    # no control or format character is ever stored, so no terminal or label gets one from it
+    name = clean_name(name, MAX_NAME) or "Untitled style"
     library = paths.library  # rows store paths relative to it: every machine maps it its own way
     final: Path | None = None
     try:

@@ -4,7 +4,9 @@ A ``.stylepack`` or ``.cube`` is always an import (by its name: no disk read). A
 import only when it is a HaldCLUT, decided by ``looks_like_hald`` (blocking: call it off the
 GUI thread):
 
-1. the header says a square of side L^3 for a level L from 2 to 16 (512 x 512 is level 8);
+1. the header says a square of side L^3 for a level L from 2 to 12 (512 x 512 is level 8), the
+   levels an import reads; a bigger square (4096 x 4096 is level 16) is not decoded here and
+   counts as a photo (File > Import… says why such a HaldCLUT cannot be read);
 2. read as the L^2-point cube it would hold (red fastest, then green, then blue), the picture
    changes *steadily* along each of the three axes: for each axis, on a grid of at most 16
    points a side, the channel that changes most along it moves one way (up for a grade, down
@@ -43,6 +45,7 @@ def looks_like_hald(path: str | os.PathLike[str]) -> bool:
     from PIL import Image
 
     from desktop.exchange.hald import level_of
+    from desktop.exchange.limits import HALD_LEVELS
     from desktop.imaging.intake import check_image_file
 
     try:
@@ -52,6 +55,8 @@ def looks_like_hald(path: str | os.PathLike[str]) -> bool:
         level = level_of(size)
         if level is None:
             return False
+        if level > HALD_LEVELS[1]:
+            return False  # not decoded; more likely a square photo (4096 x 4096) than a LUT we read
         with Image.open(path) as im:
             rgb = im.convert("RGB")
         data = rgb.tobytes()

@@ -63,7 +63,8 @@ def test_a_cube_we_write_is_read_by_colour_to_the_same_table(tmp_path, size):
     assert max(abs(a - b) for a, b in zip(ours.table, _flat_rgb_fastest(theirs.table), strict=True)) <= 1e-6
 
 
-MAGICK = shutil.which("magick") or shutil.which("convert")
+# ImageMagick by its own name or Debian's path: a `convert` elsewhere on PATH may be a stand-in
+MAGICK = shutil.which("magick") or next((p for p in ("/usr/bin/convert-im6.q16", "/usr/bin/convert") if os.access(p, os.X_OK)), None)
 
 
 def test_imagemagick_applies_our_hald_as_we_apply_the_grade(tmp_path):

@@ -15,6 +15,11 @@ Shape of the real service (https://docs.fal.ai/model-endpoints/queue):
   ``detail: [{loc, msg, type}]``.
 
 Everything else (queue positions, logs, faults, hangs) is scripted per test with ``FalScript``.
+``FakeFalServer.hold(route)`` holds the next request to a route (recorded at once with its
+arrival time, answered only when the test calls ``release()``): how a test puts a cancel at
+an exact await of the client. A held submit has already queued its request (fal has it; the
+client does not know its id yet). ``FalScript.echo`` makes a careless server that weaves a
+text (the key, in tests) into everything it says: request ids, log lines, image addresses.
 Image files are served by the fake itself under ``/files/...`` (no auth, like fal's CDN), or
 by another server: ``FalScript.image_base`` points the image URLs elsewhere (a second fake on
 another port plays fal's CDN). ``FalScript.url_bases`` does the same for the status, result and
@@ -27,11 +32,13 @@ import base64
 import itertools
 import struct
 import threading
+import time
 import uuid
 import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from tests.fakes import LoopbackServer, RecordedRequest
 
@@ -101,6 +108,44 @@ class FalScript:
     # "status_url" / "response_url" / "cancel_url" -> another server's base URL to put in them
     url_bases: dict[str, str] = field(default_factory=dict)
     image_base: str | None = None  # serve image URLs from another server (fal's CDN)
+    echo: str | None = None  # woven into request ids, log lines and image addresses
+    strange_status: str | None = None  # every status poll answers this state
+
+
+class Hold:
+    """Holds the next request to ``route`` (after ``skip`` others) until ``release()`` (then it
+    is answered as usual) or ``drop()`` (its connection is closed without an answer)."""
+
+    def __init__(self, route: Route, skip: int = 0) -> None:
+        self.route = route
+        self.skip = skip
+        self.request: RecordedRequest | None = None
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+        self._answer = True
+
+    def release(self) -> None:
+        self._released.set()
+
+    def drop(self) -> None:
+        self._answer = False
+        self._released.set()
+
+    def wait_arrived(self, timeout: float = 30.0) -> RecordedRequest:
+        assert self.arrived.wait(timeout), f"no {self.route} request arrived within {timeout} s"
+        assert self.request is not None
+        return self.request
+
+    def wait(self, handler: BaseHTTPRequestHandler, stopping: threading.Event) -> bool:
+        """Block until released; False (the connection is to be closed unanswered) when it was
+        dropped or the server stops first."""
+        while not self._released.wait(0.05):
+            if stopping.is_set():
+                break
+        answer = self._released.is_set() and self._answer
+        if not answer:
+            handler.close_connection = True
+        return answer
 
 
 @dataclass
@@ -122,6 +167,31 @@ class FakeFalServer(LoopbackServer):
         self.jobs: dict[str, _Job] = {}
         self._job_lock = threading.Lock()
         self._ids = itertools.count(1)
+        self._holds: list[Hold] = []
+
+    # ----- holding requests
+    def hold(self, route: Route, *, skip: int = 0) -> Hold:
+        """Hold the next request to ``route`` (after letting ``skip`` through) until released."""
+        hold = Hold(route, skip)
+        with self._job_lock:
+            self._holds.append(hold)
+        return hold
+
+    def _take_hold(self, route: str, request: RecordedRequest) -> Hold | None:
+        with self._job_lock:
+            for hold in self._holds:
+                if hold.route != route or hold.request is not None:
+                    continue
+                if hold.skip > 0:
+                    hold.skip -= 1
+                    return None
+                hold.request = request
+                hold.arrived.set()
+                return hold
+        return None
+
+    def cancels_for(self, request_id: str) -> list[RecordedRequest]:
+        return [r for r in self.requests_to("cancel") if r.extra.get("request_id") == request_id]
 
     # ----- helpers
     def add_fault(self, fault: Fault) -> Fault:
@@ -173,12 +243,18 @@ class FakeFalServer(LoopbackServer):
 
     # ----- dispatch
     def handle(self, handler: BaseHTTPRequestHandler, request: RecordedRequest) -> None:
-        segments = [s for s in request.path.split("/") if s]
+        segments = [unquote(s) for s in request.path.split("/") if s]
         route = self._route(request.method, segments)
         request.route = route or "unknown"
+        request.extra["received_at"] = time.time()
+        if len(segments) >= 4 and route in ("status", "result", "cancel"):
+            request.extra["request_id"] = segments[3]
         self.record(request)
         if route is None:
             self.send_json(handler, 404, {"detail": "Not Found"})
+            return
+        hold = self._take_hold(route, request)
+        if hold is not None and route != "submit" and not hold.wait(handler, self._stopping):
             return
 
         fault = self._take_fault(route)
@@ -200,7 +276,7 @@ class FakeFalServer(LoopbackServer):
             return
 
         if route == "submit":
-            self._submit(handler, request, segments)
+            self._submit(handler, request, segments, hold)
             return
 
         request_id = segments[3]
@@ -226,7 +302,11 @@ class FakeFalServer(LoopbackServer):
             self.send_json(handler, fault.status, body, fault.headers)
 
     def _submit(
-        self, handler: BaseHTTPRequestHandler, request: RecordedRequest, segments: list[str]
+        self,
+        handler: BaseHTTPRequestHandler,
+        request: RecordedRequest,
+        segments: list[str],
+        hold: Hold | None = None,
     ) -> None:
         try:
             arguments = request.json()
@@ -242,6 +322,8 @@ class FakeFalServer(LoopbackServer):
             self.send_json(handler, 422, {"detail": self.script.validation_errors})
             return
         request_id = f"{uuid.UUID(int=next(self._ids))}"
+        if self.script.echo:
+            request_id += f"-{self.script.echo}"
         app = "/".join(segments[:2])
         with self._job_lock:
             self.jobs[request_id] = _Job(request_id, app, arguments)
@@ -253,6 +335,9 @@ class FakeFalServer(LoopbackServer):
             **self._request_urls(app, request_id),
             "queue_position": positions[0] if positions else 0,
         }
+        # fal has queued it; the client learns its id only when released
+        if hold is not None and not hold.wait(handler, self._stopping):
+            return
         self.send_json(handler, 200, payload, {"x-fal-request-id": request_id})
 
     def _status(self, handler: BaseHTTPRequestHandler, request: RecordedRequest, job: _Job) -> None:
@@ -288,9 +373,12 @@ class FakeFalServer(LoopbackServer):
                 if script.completion_error is not None:
                     extra["error"] = script.completion_error
                     extra["error_type"] = script.completion_error_type
+            if script.strange_status is not None:
+                state = script.strange_status
+        echo = f" {script.echo}" if script.echo else ""
         logs = [
             {
-                "message": line,
+                "message": line + echo,
                 "level": "INFO",
                 "source": "user",
                 "timestamp": "2024-01-01T00:00:00Z",
@@ -329,6 +417,8 @@ class FakeFalServer(LoopbackServer):
                 else:
                     base = script.image_base or self.base_url
                     url = f"{base}/files/{job.request_id}/{index}.png"
+                    if script.echo:
+                        url += f"?sig={script.echo}"
                 images.append(
                     {
                         "url": url,

@@ -1,91 +1,28 @@
-"""FalClient against a real fake fal queue server on 127.0.0.1 (tests/fakes/fal_server.py)."""
+"""FalClient against a real fake fal queue server on 127.0.0.1 (tests/fakes/fal_server.py).
+Cancels are in test_fal_cancel.py, the key staying secret in test_fal_secrets.py."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import logging
-import socket
-from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from desktop.errors import JobCanceled, RetryableError, UserError
+from desktop.errors import RetryableError, UserError
 from desktop.generators.fal import (
     KEY_REFUSED,
-    FalClient,
     FalModels,
     build_arguments,
     image_to_data_uri,
 )
 from tests.fakes.fal_server import FakeFalServer, FalScript, Fault, make_png
-
-KEY = "k3y-id-4f2a:s3cret-9b7c1d"  # fal keys look like "<id>:<secret>"
-PROMPT_ARGS = {"prompt": "a teal harbour at dawn", "num_images": 1}
+from tests.generators.fal_run import KEY, PROMPT_ARGS, closed_port, run_client
 
 
 @pytest.fixture
 def fal():
     with FakeFalServer(FalScript(key=KEY)) as server:
         yield server
-
-
-@dataclass
-class Outcome:
-    images: list[bytes] | None = None
-    error: BaseException | None = None
-    messages: list[str] = field(default_factory=list)
-    sleeps: list[float] = field(default_factory=list)
-    checks: int = 0
-
-
-def run_client(
-    server: FakeFalServer,
-    *,
-    model: str = FalModels.TEXT_ONLY,
-    arguments: dict[str, Any] | None = None,
-    key: str = KEY,
-    cancel_on_check: int | None = None,
-    real_sleep: bool = False,
-    base_url: str | None = None,
-    **client_kw: Any,
-) -> Outcome:
-    """Run FalClient.run to the end and collect what a job handler would have seen."""
-    out = Outcome()
-
-    def check_canceled() -> None:
-        out.checks += 1
-        if cancel_on_check is not None and out.checks >= cancel_on_check:
-            raise JobCanceled()
-
-    async def fast_sleep(seconds: float) -> None:
-        out.sleeps.append(seconds)
-        await asyncio.sleep(0)
-
-    async def main() -> list[bytes]:
-        options: dict[str, Any] = {"timeout": 5.0} | client_kw
-        async with FalClient(base_url or server.base_url, key, **options) as client:
-            return await client.run(
-                model,
-                arguments or dict(PROMPT_ARGS),
-                on_message=out.messages.append,
-                check_canceled=check_canceled,
-                sleep=asyncio.sleep if real_sleep else fast_sleep,
-            )
-
-    try:
-        out.images = asyncio.run(main())
-    except (UserError, JobCanceled) as exc:
-        out.error = exc
-    return out
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed once we leave: nothing listens there
 
 
 # ----------------------------------------------------------------------------- happy paths
@@ -165,99 +102,6 @@ def test_in_progress_without_logs_still_says_something(fal: FakeFalServer) -> No
     fal.script.progress_logs = ["", ""]
     out = run_client(fal)
     assert "Generating on fal.ai" in out.messages
-
-
-# ----------------------------------------------------------------------------- cancel
-def test_cancel_calls_the_returned_cancel_url_and_reraises(fal: FakeFalServer) -> None:
-    fal.script.queue_positions = [5, 4, 3, 2, 1, 0]
-
-    # check #1 is before submit, #2.. before each poll: cancel during the third poll.
-    out = run_client(fal, model="fal-ai/flux/dev", cancel_on_check=4)
-
-    assert isinstance(out.error, JobCanceled)
-    (submit,) = fal.requests_to("submit")
-    request_id = submit.extra["request_id"]
-    (cancel,) = fal.requests_to("cancel")
-    assert cancel.method == "PUT"
-    assert cancel.path == f"/fal-ai/flux/requests/{request_id}/cancel"
-    assert cancel.headers.get("authorization") == f"Key {KEY}"
-    assert fal.jobs[request_id].canceled
-    assert fal.requests_to("result") == []
-    assert "Downloading images" not in out.messages
-
-
-def test_cancel_before_submit_sends_nothing(fal: FakeFalServer) -> None:
-    out = run_client(fal, cancel_on_check=1)
-    assert isinstance(out.error, JobCanceled)
-    assert fal.requests == []
-
-
-def test_cancel_still_reraises_when_the_cancel_call_fails(fal: FakeFalServer) -> None:
-    fal.script.queue_positions = [3, 2, 1, 0]
-    fal.add_fault(Fault("cancel", 500, times=None))
-    out = run_client(fal, cancel_on_check=3)
-    assert isinstance(out.error, JobCanceled)
-    assert len(fal.requests_to("cancel")) == 1  # best effort: one try, no retries
-
-
-def test_cancel_from_the_jobs_sleep_reaches_fal(fal: FakeFalServer) -> None:
-    """``ctx.sleep`` raises JobCanceled when a cancel arrives during the wait between polls."""
-    fal.script.queue_positions = [3, 2, 1, 0]
-
-    async def canceled_sleep(_: float) -> None:
-        raise JobCanceled()
-
-    async def main() -> None:
-        async with FalClient(fal.base_url, KEY, timeout=5.0) as client:
-            await client.run(
-                FalModels.TEXT_ONLY,
-                dict(PROMPT_ARGS),
-                on_message=lambda _: None,
-                check_canceled=lambda: None,
-                sleep=canceled_sleep,
-            )
-
-    with pytest.raises(JobCanceled):
-        asyncio.run(main())
-    (cancel,) = fal.requests_to("cancel")
-    assert cancel.headers.get("authorization") == f"Key {KEY}"
-    assert all(job.canceled for job in fal.jobs.values())
-
-
-@pytest.mark.timeout(30)
-def test_a_task_cancelled_during_a_hanging_poll_still_cancels_on_fal(fal: FakeFalServer) -> None:
-    """The pool cancels the task (asyncio.CancelledError) when a handler does not stop in time,
-    e.g. when a worker is told to stop while fal is not answering a poll."""
-    fal.add_fault(Fault("status", hang=True, times=None))
-    seen: dict[str, BaseException | None] = {"error": None}
-
-    async def main() -> None:
-        async with FalClient(fal.base_url, KEY, timeout=60.0) as client:
-            task = asyncio.create_task(
-                client.run(
-                    FalModels.TEXT_ONLY,
-                    dict(PROMPT_ARGS),
-                    on_message=lambda _: None,
-                    check_canceled=lambda: None,
-                )
-            )
-            deadline = asyncio.get_running_loop().time() + 20
-            while not fal.requests_to("status"):  # the poll is in flight and will never answer
-                assert asyncio.get_running_loop().time() < deadline, "no poll arrived"
-                await asyncio.sleep(0.02)
-            task.cancel()
-            try:
-                await task
-            except BaseException as exc:  # noqa: BLE001 - recording what the pool would see
-                seen["error"] = exc
-
-    asyncio.run(main())
-
-    assert isinstance(seen["error"], asyncio.CancelledError)
-    (submit,) = fal.requests_to("submit")
-    (cancel,) = fal.requests_to("cancel")
-    assert cancel.headers.get("authorization") == f"Key {KEY}"
-    assert fal.jobs[submit.extra["request_id"]].canceled
 
 
 # ----------------------------------------------------------------------------- where the key goes
@@ -567,51 +411,6 @@ def test_non_image_bytes_are_returned_for_the_pipeline_to_judge(fal: FakeFalServ
     fal.script.images = [b"definitely not a png"]
     out = run_client(fal)
     assert out.images == [b"definitely not a png"]
-
-
-# ----------------------------------------------------------------------------- the key stays secret
-def test_key_never_appears_in_errors_messages_or_logs(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
-    texts: list[str] = []
-    scenarios = [
-        {"completion_error": f"Bad key {KEY} in header", "progress_logs": [f"auth {KEY}"]},
-        {"result_error": (500, {"detail": f"token {KEY.split(':')[1]} expired"})},
-        {"validation_errors": [{"loc": ["body", KEY], "msg": f"echo {KEY}"}]},
-        {"faults": [Fault("submit", 500, times=None)]},
-        {"faults": [Fault("submit", 400, body={"detail": f"nope {KEY}"})]},
-    ]
-    for scenario in scenarios:
-        with FakeFalServer(FalScript(key=KEY, **scenario)) as server:
-            out = run_client(server)
-        assert isinstance(out.error, UserError), scenario
-        texts += [str(out.error), repr(out.error), *out.messages]
-        cause = out.error.__cause__
-        while cause is not None:
-            texts.append(str(cause))
-            cause = cause.__cause__
-    with FakeFalServer(FalScript(key="another-key-entirely", echo_auth_in_401=True)) as server:
-        out = run_client(server)
-        texts.append(str(out.error))
-
-    everything = "\n".join(texts) + caplog.text
-    assert "[redacted]" in everything  # the scenarios really did try to leak it
-    for secret in (KEY, *KEY.split(":")):
-        assert secret not in everything
-
-
-def test_client_repr_hides_the_key() -> None:
-    async def main() -> str:
-        async with FalClient("http://127.0.0.1:9", KEY) as client:
-            return repr(client)
-
-    text = asyncio.run(main())
-    assert "127.0.0.1:9" in text
-    assert KEY not in text
-
-
-def test_missing_key_is_a_settings_sentence() -> None:
-    with pytest.raises(UserError, match="No fal key is set"):
-        FalClient("https://queue.fal.run", "  ")
 
 
 # ----------------------------------------------------------------------------- arguments

@@ -101,3 +101,62 @@ def write_big_png(path: Path, width: int, height: int, *, channels: int, depth: 
         pending += squeeze.flush()
         fh.write(png_chunk(b"IDAT", bytes(pending)) + png_chunk(b"IEND", b""))
     return path
+
+
+def lab_tiff(
+    width: int, height: int, *, bits: int = 16, photometric: int = 8, sample_format: int | None = None
+) -> bytes:
+    """A valid, uncompressed CIELab TIFF (photometric 8; 9 ICC Lab, 10 ITU Lab; 2 for RGB),
+    built byte by byte as the TIFF 6.0 spec lays it out: the header, the pixels (the first
+    channel ramps across the picture, the others zero), the BitsPerSample array, then one
+    directory of tags."""
+    order = "<"
+    step = bits // 8
+    top = (1 << bits) - 1 if sample_format != 3 else 1
+    code = {1: "B", 2: "H", 4: "f" if sample_format == 3 else "I"}[step]
+    pixels = bytearray()
+    for _y in range(height):
+        for x in range(width):
+            first = x * top / max(1, width - 1) if sample_format == 3 else x * top // max(1, width - 1)
+            pixels += struct.pack(order + code * 3, first, 0, 0)
+    assert len(pixels) == width * height * 3 * step
+    pix_at = 8
+    bps_at = pix_at + len(pixels)
+    ifd_at = bps_at + 6 + (bps_at + 6) % 2
+    tags = [  # (tag, type 3 SHORT / 4 LONG, count, value or offset)
+        (256, 3, 1, width),
+        (257, 3, 1, height),
+        (258, 3, 3, bps_at),
+        (259, 3, 1, 1),  # no compression
+        (262, 3, 1, photometric),
+        (273, 4, 1, pix_at),
+        (277, 3, 1, 3),
+        (278, 3, 1, height),
+        (279, 4, 1, len(pixels)),
+        (284, 3, 1, 1),  # chunky
+    ] + ([(339, 3, 1, sample_format)] if sample_format else [])
+    out = b"II*\x00" + struct.pack(order + "I", ifd_at) + bytes(pixels) + struct.pack(order + "3H", bits, bits, bits)
+    out += b"\x00" * (ifd_at - len(out))
+    out += struct.pack(order + "H", len(tags))
+    for tag, kind, count, value in tags:
+        if kind == 3 and count == 1:
+            out += struct.pack(order + "HHIHH", tag, kind, count, value, 0)
+        else:
+            out += struct.pack(order + "HHII", tag, kind, count, value)
+    return out + struct.pack(order + "I", 0)
+
+
+def corrupt_exif_jpeg(img: Image.Image) -> bytes:
+    """A JPEG whose EXIF block says its first directory holds 10 tags but stops after one:
+    Pillow warns "Corrupt EXIF data" when it reads it; the pixels are fine."""
+    exif = b"Exif\x00\x00II*\x00" + struct.pack("<IH", 8, 10) + struct.pack("<HHII", 0x010F, 2, 4, 0)
+    return jpeg_bytes(img, exif=exif)
+
+
+def noisy_rgba(height: int = 16, seed: int = 0) -> Image.Image:
+    """256 columns of noisy colours, column x at alpha x (every alpha from 0 to 255), and the
+    issue's pixel, red at 50 % alpha (255, 0, 0, 128), at (128, 0)."""
+    img = noisy_rgb((256, height), seed).convert("RGBA")
+    img.putalpha(Image.frombytes("L", (256, 1), bytes(range(256))).resize((256, height), Image.Resampling.NEAREST))
+    img.putpixel((128, 0), (255, 0, 0, 128))
+    return img

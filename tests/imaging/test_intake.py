@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 import warnings
 
 import pytest
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
 from desktop.errors import UserError
-from desktop.imaging import intake
+from desktop.imaging import intake, refusals, source_files, srgb_bands
 from desktop.imaging.intake import ImageRefused, check_image_file, load_image
 
 from .corpus import (
@@ -137,21 +138,24 @@ def test_file_over_100_mb_is_refused_before_reading(tmp_path, monkeypatch):
     with open(path, "wb") as fh:
         fh.write(b"II*\x00")
         fh.truncate(intake.MAX_FILE_BYTES + 1)  # sparse: no 100 MB written
-    real_open = open
+    real_open = os.open
     opened = []
 
     def spy(file, *args, **kwargs):
         opened.append(file)
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(intake, "open", spy, raising=False)
+    monkeypatch.setattr(source_files.os, "open", spy)
     msg = refusal(path)
     assert_sentence(msg, "huge.tif", "100 MB")
-    assert opened == []  # refused from its size alone: not a byte was read
+    assert opened == []  # refused from its size alone: not even opened
+    small = write(tmp_path / "small.png", png_bytes(noisy_rgb((8, 8))))
+    load_image(small)
+    assert opened == [str(small)]  # the spy sees the one open of a file that is read
 
 
 def test_bytes_over_the_limit_are_refused(monkeypatch):
-    monkeypatch.setattr(intake, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(refusals, "MAX_FILE_BYTES", 1000)
     msg = refusal(png_bytes(noisy_rgb((100, 100))), name="upload.png")
     assert_sentence(msg, "upload.png", "100 MB")
 
@@ -163,19 +167,17 @@ def test_folder(tmp_path):
 
 
 def test_missing_path(tmp_path):
-    assert_sentence(refusal(tmp_path / "gone.jpg"), "gone.jpg", "not found")
+    assert_sentence(refusal(tmp_path / "gone.jpg"), "gone.jpg", "no longer exists")
 
 
 def test_unreadable_file(tmp_path, monkeypatch):
-    """As root chmod cannot lock a file, so the refusal of the OS is played by open() itself."""
-    import desktop.imaging.intake as intake
-
+    """As root chmod cannot lock a file, so the refusal of the OS is played by os.open itself."""
     path = write(tmp_path / "secret.png", png_bytes(noisy_rgb((8, 8))))
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(intake, "open", refuse, raising=False)
+    monkeypatch.setattr(source_files.os, "open", refuse)
     assert_sentence(refusal(path), "secret.png", "permission")
 
 
@@ -305,9 +307,9 @@ def test_icc_profile_is_applied(monkeypatch):
         calls.append((in_mode, out_mode))
         return real(src, dst, in_mode, out_mode, *args, **kw)
 
-    monkeypatch.setattr(intake.ImageCms, "buildTransform", spy)
-    monkeypatch.setattr(intake.ImageCms, "getProfileDescription", lambda p: "Camera RGB")
-    monkeypatch.setattr(intake, "_BAND_BYTES", 1)  # one band per row: 8 bands, one transform
+    monkeypatch.setattr(srgb_bands.ImageCms, "buildTransform", spy)
+    monkeypatch.setattr(srgb_bands.ImageCms, "getProfileDescription", lambda p: "Camera RGB")
+    monkeypatch.setattr(srgb_bands, "BAND_BYTES", 1)  # one band per row: 8 bands, one transform
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     img = Image.new("RGB", (8, 8), (10, 200, 30))
     out = load_image(png_bytes(img, icc_profile=srgb)).image
@@ -361,7 +363,7 @@ def _upright(img: Image.Image, orientation: int) -> Image.Image:
 def test_bands_give_the_same_upright_picture_for_every_orientation(
     monkeypatch, orientation, band_bytes
 ):
-    monkeypatch.setattr(intake, "_BAND_BYTES", band_bytes)
+    monkeypatch.setattr(srgb_bands, "BAND_BYTES", band_bytes)
     img = noisy_rgb((37, 23), seed=orientation).convert("RGBA")
     img.putalpha(Image.linear_gradient("L").resize((37, 23)))
     expected = _upright(_over_white(img), orientation)
@@ -374,7 +376,7 @@ def test_bands_give_the_same_upright_picture_for_every_orientation(
 
 @pytest.mark.parametrize("orientation", [1, 3, 6, 8])
 def test_draft_reduces_any_format_band_by_band_like_the_whole_image(monkeypatch, orientation):
-    monkeypatch.setattr(intake, "_BAND_BYTES", 1)  # bands as thin as the reduction allows
+    monkeypatch.setattr(srgb_bands, "BAND_BYTES", 1)  # bands as thin as the reduction allows
     img = noisy_rgb((203, 97), seed=3)
     # 203 x 97 asked for >= 60 x 30: factor min(203 // 60, 97 // 30) = 3, then turned upright
     expected = _upright(img.reduce(3), orientation)
@@ -396,7 +398,7 @@ def test_draft_makes_a_big_png_smaller_but_never_smaller_than_asked(tmp_path):
 
 def test_16_bit_scale_is_decided_for_the_whole_picture_not_per_band(monkeypatch):
     """A band whose values all look 8-bit must still be scaled like the rest of the file."""
-    monkeypatch.setattr(intake, "_BAND_BYTES", 1)
+    monkeypatch.setattr(srgb_bands, "BAND_BYTES", 1)
     img = Image.new("I;16", (4, 6))
     img.putdata([200] * 12 + [65535] * 12)  # near-black top half, white bottom half
     loaded = load_image(png_bytes(img)).image

@@ -38,20 +38,23 @@ def high_water_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 draft = json.loads(sys.argv[2])
+keep_alpha = sys.argv[3] == "keep"
 before = high_water_kb()
-loaded = load_image(sys.argv[1], draft_size=tuple(draft) if draft else None)
+loaded = load_image(sys.argv[1], draft_size=tuple(draft) if draft else None, keep_alpha=keep_alpha)
 after = high_water_kb()
 image = loaded.image
+alpha = loaded.alpha
 print(json.dumps({
     "peak_kb": after - before, "mode": image.mode, "size": image.size, "full": loaded.size,
     "top": image.getpixel((0, 0)), "bottom": image.getpixel((0, image.height - 1)),
+    "alpha": None if alpha is None else [alpha.mode, alpha.size, alpha.getpixel((0, 0))],
 }))
 """
 
 
-def decode_in_a_new_process(path, draft_size=None) -> dict:
+def decode_in_a_new_process(path, draft_size=None, keep_alpha=False) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(path), json.dumps(draft_size)],
+        [sys.executable, "-c", _MEASURE, str(path), json.dumps(draft_size), "keep" if keep_alpha else "flat"],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -103,3 +106,15 @@ def test_a_100_megapixel_png_with_alpha_does_not_pile_up_copies(rgba) -> None:
     assert got["bottom"] == [255, 255, 255]
     # measured ~0.78 GB: the 400 MB RGBA decode + the 400 MB RGB result (was 1.7 GB)
     assert got["peak_mb"] < 1000, got
+
+
+def test_a_100_megapixel_png_with_its_alpha_kept_apart_stays_as_bounded(rgba) -> None:
+    """``keep_alpha`` (what apply uses): the colours as stored, the alpha beside them, pasted
+    band by band into two outputs; no RGBA copy of the whole picture is made."""
+    got = decode_in_a_new_process(rgba, keep_alpha=True)
+
+    assert got["mode"] == "RGB" and got["size"] == [10000, 10000]
+    assert got["top"] == [0, 0, 0] and got["bottom"] == [255, 255, 255]  # not blended with white
+    assert got["alpha"] == ["L", [10000, 10000], 127]
+    # measured ~0.9 GB: the 400 MB RGBA decode + the 400 MB RGB result + the 100 MB alpha
+    assert got["peak_mb"] < 1100, got

@@ -43,7 +43,7 @@ def test_refusal_writes_nothing(tmp_path):
 
 
 def test_missing_source_is_refused(tmp_path):
-    with pytest.raises(ImageRefused, match='"gone.png".*not found'):
+    with pytest.raises(ImageRefused, match='"gone.png".*no longer exists'):
         store_upload(tmp_path / "gone.png", tmp_path / "uploads")
 
 

@@ -1,0 +1,87 @@
+"""A ``.cube`` or HaldCLUT PNG imported as a new style: the grade read with limits (any size
+2..256, resampled to the 65 points a side a style applies), previews rendered over the sample
+photos, the style committed whole. Its name is the file's TITLE, else the file's name, cleaned
+of control and format characters at the door (``desktop.text.clean_name``)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from desktop.jobs.context import JobContext
+from desktop.text import clean_name, shown_path
+
+FALLBACK_NAME = "Imported LUT"
+
+
+def style_name(title: str, file_name: str) -> str:
+    """The new style's name: the LUT's title, else the file's name without its suffix."""
+    return clean_name(title) or clean_name(Path(file_name).stem) or FALLBACK_NAME
+
+
+async def import_lut(ctx: JobContext, source: Path, kind: str, work: Path) -> dict[str, Any]:
+    from desktop.exchange.hald import read_hald
+    from desktop.exchange.pack import sha256_file
+    from desktop.generators.local import StylePlan, render_preview
+    from desktop.imaging.cube_files import read_cube, write_cube
+    from desktop.imaging.lut import provenance
+    from desktop.imaging.thumbnails import save_preview, save_thumbnail
+    from desktop.pipelines.style_generate import _commit_style, _save_pair, first_sample
+
+    settings = ctx.services["settings"]
+    label = shown_path(source.name)
+    file_name = clean_name(source.name) or "a LUT file"
+    ctx.progress(0.05, f"Reading {label}")
+    lut = await ctx.run_in_thread(read_cube if kind == "cube" else read_hald, source, name=label)
+    digest = await ctx.run_in_thread(sha256_file, source)
+    unit = await ctx.run_in_thread(lut.to_unit)
+    grade = unit.to_pillow()
+    name = style_name(lut.title, source.name)
+    description = f"Colour grade imported from {file_name}"
+    seed = int(digest[:8], 16) % (2**31 - 1) + 1
+    count, size = int(settings.preview_count), int(settings.preview_size)
+    plan = StylePlan(lut=grade, looks=[], seed=seed, analysis=None, description=description, strength=1.0)
+    first = first_sample(seed)
+    images = []
+    for i in range(count):
+        ctx.progress(0.15 + 0.75 * i / count, f"Rendering preview {i + 1} of {count}")
+        img = await ctx.run_in_thread(render_preview, plan, first + i, size=size)
+        images.append(await ctx.run_in_thread(_save_pair, img, work, i, size, save_preview, save_thumbnail))
+    ctx.progress(0.92, "Saving style")
+    what = f"{lut.size}-point {'3D' if lut.dimensions == 3 else '1D'} {'HaldCLUT' if kind == 'hald' else '.cube'}"
+    notes = provenance(description=description, generator="imported", strength=1.0, in_cube=[f"the {what} {file_name}"])
+    notes.append(f"Imported from: {file_name} (SHA-256 {digest})")
+    await ctx.run_in_thread(write_cube, work / "style.cube", unit, name, notes=notes)
+    ctx.check()  # the last moment a cancel can stop it
+    params = {
+        "seed": seed,
+        "size": size,
+        "previews": count,
+        "backend": "imported",
+        "strength": 100,
+        "looks": [],
+        "effects": [],
+        "words": [],
+        "unknown_words": [],
+        "in_cube": [f"the {what} {file_name}"],
+        "source": {"file": file_name, "format": kind, "dimensions": lut.dimensions, "size": lut.size, "sha256": digest},
+    }
+    style_id = await asyncio.to_thread(
+        _commit_style,
+        ctx.services["db"],
+        ctx.services["paths"],
+        work,
+        name=name,
+        description=description,
+        prompt="",
+        generator="imported",
+        reference=None,
+        analysis=None,
+        params=params,
+        images=images,
+        job_id=ctx.id,
+        fence=ctx.verify_owned,
+    )
+    ctx.log.info("imported %s as style %d", label, style_id)
+    return {"table": "styles", "id": style_id, "ids": [style_id], "skipped": [], "file": file_name}
