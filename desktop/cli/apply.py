@@ -3,8 +3,9 @@ stderr, a summary at the end) or queue the batch (--enqueue).
 
 The same command run again while its batch is unfinished (queued, or left running by a process
 that was killed) resumes that batch instead of queueing a second one, and says so in one line
-on stderr; a batch another worker is running now is followed here. Paths are shown with odd
-bytes escaped (``bad\\xff.jpg``).
+on stderr; a batch another worker is running now is followed here. Sentences show paths with
+odd bytes escaped (``bad\\xff.jpg``); ``--json`` keeps them exact (``\\udcff`` escapes, see
+``cli.common.json_text``).
 
 Exit 0 when every photo was styled; 1 when the job failed, was canceled or any photo failed;
 2 when the input is refused before any job exists (nothing is created then)."""
@@ -63,7 +64,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             print(started.sentence, file=sys.stderr)
         if args.enqueue:
             if args.json:
-                print_json({"job": job_id, "out": shown_path(out), "count": len(plan.files), "resumed": started.resumed})
+                print_json({"job": job_id, "out": str(out), "count": len(plan.files), "resumed": started.resumed})
             else:
                 print(job_id)
             return EXIT_OK
@@ -89,10 +90,10 @@ def _summary(rt: Any, row: Any, out: Any, as_json: bool) -> int:
         print_json(
             {
                 "job": row.id,
-                "out": shown_path(out),
+                "out": str(out),
                 "done": len(done),
-                "failed": [{"input": shown_path(i.input), "error": printable(i.error or "")} for i in failed],
-                "outputs": [shown_path(i.output) for i in done if i.output],
+                "failed": [{"input": i.input, "error": i.error} for i in failed],
+                "outputs": [i.output for i in done],
             }
         )
     for i in failed:

@@ -249,6 +249,8 @@ class Photos:
                 "ok": False,
                 "error": f'The worker process stopped while styling "{shown_path(Path(item.input).name)}" (it may be too big for the memory); try it alone, or a smaller copy.',
             }
+        for warning in result.get("warnings") or ():  # what Pillow said about the photo
+            self.log.info("%s: %s", printable(item.input), printable(warning))
         placed = result.get("placed")
         if placed is not None:
             if await asyncio.to_thread(self.store.output_taken, self.fence.job_id, item.position, placed):

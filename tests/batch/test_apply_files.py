@@ -124,8 +124,8 @@ def test_a_file_name_that_is_not_utf8_is_styled_named_from_the_same_bytes_and_sh
     assert res.returncode == 1, res.stderr  # the broken one failed; the other is styled
     assert os.listdir(os.fsencode(out)) == [b"bad\xff.jpg"]
     doc = json.loads(res.stdout)
-    assert doc["outputs"] == [str(out) + "/bad\\xff.jpg"]
-    assert doc["failed"][0]["input"] == str(src) + "/broken\\xfe.jpg" and "\\xfe" in doc["failed"][0]["error"]
+    assert [os.fsencode(p) for p in doc["outputs"]] == [bytes(out) + b"/bad\xff.jpg"]  # exact in JSON
+    assert os.fsencode(doc["failed"][0]["input"]) == bytes(broken) and "broken\\xfe.jpg" in doc["failed"][0]["error"]
     assert "broken\\xfe.jpg: " in res.stderr
     items = {os.fsencode(Path(i.input).name): i for i in batch_items(rt.db, doc["job"])}
     assert items[b"bad\xff.jpg"].status == "done" and os.fsencode(items[b"bad\xff.jpg"].output) == bytes(out) + b"/bad\xff.jpg"
