@@ -61,7 +61,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         if plan.skipped:
             print(f"{plan.skipped_sentence}.", file=sys.stderr)
         if started.resumed:
-            print(started.sentence, file=sys.stderr)
+            print(started.sentence(here=not args.enqueue), file=sys.stderr)
         if args.enqueue:
             if args.json:
                 print_json({"job": job_id, "out": str(out), "count": len(plan.files), "resumed": started.resumed})

@@ -205,12 +205,12 @@ class Started:
     done: int = 0
     total: int = 0
 
-    @property
-    def sentence(self) -> str:
-        """The one line a front door shows when it did not queue a new batch."""
+    def sentence(self, here: bool = True) -> str:
+        """The one line a front door shows when it did not queue a new batch (``here``: the
+        front door runs it now, else it only queued it)."""
         if not self.resumed:
             return ""
-        where = "another worker is running it" if self.following else "it goes on here"
+        where = "another worker is running it" if self.following else ("it goes on here" if here else "it stays queued")
         return (
             f"Job {self.job_id} is this same batch, not finished ({self.done} of {self.total} photos done): "
             f"{where}, and no photo is styled twice."

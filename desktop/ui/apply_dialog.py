@@ -525,7 +525,7 @@ class ApplyDialog(QDialog):
             self._update_state()
             return
         if started.resumed:
-            log.info("%s", started.sentence)
+            log.info("%s", started.sentence())
         self.job_id, self.resumed = started.job_id, started.resumed
         self.jobStarted.emit(started.job_id)
         self.accept()

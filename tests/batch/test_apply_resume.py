@@ -99,7 +99,7 @@ def test_start_resumes_a_queued_batch_that_is_exactly_this_one_and_queues_anothe
     queued = enqueue_apply(rt, style, [src], out=out)
     same = start_apply(rt, style, [src], out=out)
     assert same.resumed and same.job_id == queued and not same.following
-    assert same.sentence.startswith(f"Job {queued} is this same batch, not finished (0 of 2 photos done)")
+    assert same.sentence().startswith(f"Job {queued} is this same batch, not finished (0 of 2 photos done)")
     photo(src / "p2.jpg")  # more photos: another batch
     more = start_apply(rt, style, [src], out=out)
     assert not more.resumed and more.job_id != queued

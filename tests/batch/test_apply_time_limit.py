@@ -31,13 +31,13 @@ def two_workers(monkeypatch):
 def test_photos_over_the_time_limit_fail_with_a_sentence_and_the_others_are_styled(rt, style, tmp_path, two_workers):
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir()
-    slow = src / "a_slow0.jpg"  # styling it takes about 5 s on a quiet machine (noise at 4000 x 4000)
-    Image.effect_noise((4000, 4000), 60).convert("RGB").save(slow, quality=90)
+    slow = src / "a_slow0.jpg"  # as WebP about 7 s on a quiet machine (noise at 4500 x 4500); a small one 0.3 s
+    Image.effect_noise((4500, 4500), 60).convert("RGB").save(slow, quality=90)
     for i in range(1, 4):
         os.link(slow, src / f"a_slow{i}.jpg")
     for i in range(4):
         photo(src / f"b_small{i}.jpg", colour=(i * 50, 100, 100))
-    job = enqueue_apply(rt, style, [src], out=out)
+    job = enqueue_apply(rt, style, [src], out=out, format="webp")
     run_pool(rt, max_parallel=1, timeout=240)
     row = rt.engine.require(job)
     items = {os.path.basename(i.input): i for i in batch_items(rt.db, job)}
@@ -47,7 +47,7 @@ def test_photos_over_the_time_limit_fail_with_a_sentence_and_the_others_are_styl
     # the small photos were in flight when the slow ones' workers were killed: styled all the same
     assert [items[f"b_small{i}.jpg"].status for i in range(4)] == ["done"] * 4
     assert row.status == "failed" and row.error.startswith("4 of 8 photos could not be styled")
-    assert sorted(p.name for p in out.iterdir()) == [f"b_small{i}.jpg" for i in range(4)]  # no temporary file left
+    assert sorted(p.name for p in out.iterdir()) == [f"b_small{i}.webp" for i in range(4)]  # no temporary file left
 
 
 def test_a_photo_swapped_for_a_pipe_after_planning_does_not_stall_the_batch(rt, style, tmp_path, two_workers):
