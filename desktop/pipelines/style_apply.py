@@ -143,9 +143,9 @@ def find_style(runtime: Any, text: str | int) -> Any:
     with runtime.db.read_session() as s:
         ids = list(s.scalars(select(Style.id).where(Style.name == str(text)).order_by(Style.id)))
     if not ids:
-        raise UserError(f"There is no style named '{str(text)[:80]}'; 'stylestudio styles list' shows the styles there are.")
+        raise UserError(f"There is no style named '{printable(str(text))[:80]}'; 'stylestudio styles list' shows the styles there are.")
     if len(ids) > 1:
-        raise UserError(f"{len(ids)} styles are named '{str(text)[:80]}'; give the id of the one you mean ({', '.join(map(str, ids[:5]))}).")
+        raise UserError(f"{len(ids)} styles are named '{printable(str(text))[:80]}'; give the id of the one you mean ({', '.join(map(str, ids[:5]))}).")
     return library.require(ids[0])
 
 
