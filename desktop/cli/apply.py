@@ -1,6 +1,12 @@
 """``stylestudio apply STYLE INPUT... --out DIR``: apply a style to photos here (progress on
 stderr, a summary at the end) or queue the batch (--enqueue).
 
+The same command run again while its batch is unfinished (queued, or left running by a process
+that was killed) resumes that batch instead of queueing a second one, and says so in one line
+on stderr; a batch another worker is running now is followed here. Sentences show paths with
+odd bytes escaped (``bad\\xff.jpg``); ``--json`` keeps them exact (``\\udcff`` escapes, see
+``cli.common.json_text``).
+
 Exit 0 when every photo was styled; 1 when the job failed, was canceled or any photo failed;
 2 when the input is refused before any job exists (nothing is created then)."""
 
@@ -18,6 +24,7 @@ from desktop.cli.common import (
     open_library,
     print_json,
 )
+from desktop.text import printable, shown_path
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -28,16 +35,16 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from desktop.pipelines.style_apply import check_output_folder, enqueue_apply, plan_apply
+    from desktop.pipelines.style_apply import check_output_folder, plan_apply, start_apply
 
     _check_options(args)
     out = check_output_folder(args.out)
     plan = plan_apply(args.inputs, recursive=args.recursive, out=out)
     if not library_exists(args):
-        raise CliError(f"There is no style '{args.style}'; the library is empty: make one with 'stylestudio generate'.")
+        raise CliError(f"There is no style '{printable(args.style)}'; the library is empty: make one with 'stylestudio generate'.")
     rt = open_library(args)
     try:
-        job_id = enqueue_apply(
+        started = start_apply(
             rt,
             args.style,
             args.inputs,
@@ -50,11 +57,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
             recursive=args.recursive,
             plan=plan,
         )
+        job_id = started.job_id
         if plan.skipped:
             print(f"{plan.skipped_sentence}.", file=sys.stderr)
+        if started.resumed:
+            print(started.sentence(here=not args.enqueue), file=sys.stderr)
         if args.enqueue:
             if args.json:
-                print_json({"job": job_id, "out": str(out), "count": len(plan.files)})
+                print_json({"job": job_id, "out": str(out), "count": len(plan.files), "resumed": started.resumed})
             else:
                 print(job_id)
             return EXIT_OK
@@ -87,16 +97,16 @@ def _summary(rt: Any, row: Any, out: Any, as_json: bool) -> int:
             }
         )
     for i in failed:
-        print(f"{i.input}: {i.error}", file=sys.stderr)
+        print(f"{shown_path(i.input)}: {printable(i.error or '')}", file=sys.stderr)
     ok = row.status == "succeeded" and not failed
     if ok:
-        line = f"{len(done)} photo{'s' if len(done) != 1 else ''} styled into {out}."
+        line = f"{len(done)} photo{'s' if len(done) != 1 else ''} styled into {shown_path(out)}."
     elif row.status == "canceled":
-        line = row.message or "Canceled."
+        line = printable(row.message or "Canceled.")
     elif failed:
         line = f"{len(done)} done, {len(failed)} failed; 'stylestudio jobs retry {row.id}' tries the failed ones again."
     else:
-        line = row.error or f"The job ended {row.status}."
+        line = printable(row.error or f"The job ended {row.status}.")
     print(line, file=sys.stderr if (as_json or not ok) else sys.stdout)
     return EXIT_OK if ok else EXIT_FAILED
 

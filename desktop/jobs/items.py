@@ -24,39 +24,46 @@ outputs are reserved in the table before a file gets one (``reserve``), so two w
 give two photos the same name. Plain DBAPI on a short-lived connection per call; writes wait
 for a locked library and reconnect to a server that went away (``LOCK_WAIT``). Each thread
 keeps one connection per library (``close_connections``).
+
+Paths are stored losslessly whatever bytes a file name holds (``item_names``). ``Item`` and
+``Fence`` live in ``item_model``, the loop that runs items (``ItemRun``, ``Assist``) in
+``item_runs``; both are importable from here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import os
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from desktop.db.engine import BUSY_TIMEOUT_MS, Database
-from desktop.errors import JobCanceled, LeaseLost, LibraryBusy, UserError
+from desktop.errors import LeaseLost, LibraryBusy, UserError
 from desktop.jobs import events, registry
 from desktop.jobs.connections import ThreadConnections, is_disconnect, is_lock_error
 from desktop.jobs.events import JobEvent
+from desktop.jobs.item_model import DONE, FAILED, ITEM_STATUSES, PENDING, Fence, Item
+from desktop.jobs.item_names import from_stored, storable, to_stored
+from desktop.jobs.item_runs import (
+    Assist,
+    AssistNotYet,
+    ItemClaims,
+    ItemRun,
+    ItemWork,
+    assist_check,
+    lease_of,
+)
 from desktop.jobs.model import JobRow
 from desktop.jobs.store import SQL_INSERT, _to_pyformat
 
 log = logging.getLogger(__name__)
 
-PENDING, DONE, FAILED = "pending", "done", "failed"
-ITEM_STATUSES = (PENDING, DONE, FAILED)
 LOCK_WAIT = 60.0  # seconds a write waits for a locked library or a server that went away
 RENEW_BUSY_MS = 2000  # the heartbeat's renewal waits this long for the lock, then tries later
-JOB_POLL = 0.5  # seconds between an assistant's looks at the job's row (cancel, end)
-OTHERS_POLL = 0.25  # seconds between a lead's looks at items other workers hold
-DEAD_POLL = 2.0  # seconds between a lead's looks for holders whose process is gone
 _PG_RESERVE_LOCK = 0x5354_0000_0000  # + job id: pg_advisory_xact_lock key of name reservations
 
 _COLUMNS = "position, input, output, status, error"
@@ -87,6 +94,8 @@ SQL_RENEW = (
 )
 SQL_NAME_TAKEN = "SELECT 1 FROM job_items WHERE job_id = :job_id AND output = :output AND position <> :position"
 SQL_JOB_STATE = "SELECT status, cancel_requested, attempts, owner FROM jobs WHERE id = :job_id"
+SQL_BATCHES = "SELECT id, status, payload FROM jobs WHERE type = :type AND payload LIKE :marker ORDER BY id"
+SQL_DONE_OF = "SELECT job_id, input, output FROM job_items WHERE job_id = :job_id AND status = 'done' ORDER BY position"
 # a running job of a type with an assist handler, led by another pool, not being canceled, of a
 # type that is not paused, with an item nobody holds; the highest priority, then the oldest
 SQL_ASSISTABLE = (
@@ -147,45 +156,6 @@ def _sql_reset_failed(postgres: bool) -> str:
         " lease_until = NULL, updated_at = :now WHERE job_id = :job_id AND status = 'failed'"
         + _job_clause(lead=True, open_only=False, postgres=postgres)
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    position: int
-    input: str
-    output: str | None
-    status: str
-    error: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"position": self.position, "input": self.input, "output": self.output, "status": self.status, "error": self.error}
-
-
-@dataclass(frozen=True, slots=True)
-class Fence:
-    """Which run may write a job's items. The lead's: the row's id, attempt and owner (the
-    job must still be running for exactly that run); an assistant's: ``attempt`` None and its
-    own pool's owner (the job must be running, for anyone). Items are held by ``owner``."""
-
-    job_id: int
-    attempt: int | None
-    owner: str | None
-
-    @classmethod
-    def of(cls, row: JobRow) -> Fence:
-        return cls(row.id, row.attempts, row.owner)
-
-    @classmethod
-    def assisting(cls, job_id: int, owner: str) -> Fence:
-        return cls(job_id, None, owner)
-
-    @property
-    def lead(self) -> bool:
-        return self.attempt is not None
-
-    def params(self) -> dict[str, Any]:
-        return {"job_id": self.job_id, "attempt": self.attempt, "owner": self.owner}
-
 
 # --- connections: one per thread and library, kept (a new PostgreSQL connection per item write
 # cost a server process each: on 2 cores that ate the CPU the photos needed) ---------------------
@@ -334,7 +304,7 @@ class ItemStore:
 
         def work(conn: Any) -> JobRow:
             row = JobRow.from_db(self._cursor(conn, SQL_INSERT, job).fetchone())
-            rows = [{"job_id": row.id, "position": i, "input": str(p), "now": now} for i, p in enumerate(inputs)]
+            rows = [{"job_id": row.id, "position": i, "input": to_stored(str(p)), "now": now} for i, p in enumerate(inputs)]
             self._cursor(conn, SQL_ADD, rows, many=True)
             return row
 
@@ -344,7 +314,7 @@ class ItemStore:
 
     # --- reading --------------------------------------------------------------------------------
     def items(self, job_id: int) -> list[Item]:
-        return [Item(*r) for r in self._read(SQL_ITEMS, {"job_id": job_id})]
+        return [Item.from_row(r) for r in self._read(SQL_ITEMS, {"job_id": job_id})]
 
     def counts(self, job_id: int) -> dict[str, int]:
         found = {status: 0 for status in ITEM_STATUSES}
@@ -391,7 +361,7 @@ class ItemStore:
             now = time.time()
             params = {**fence.params(), "now": now, "lease": now + lease_seconds, "false": self._false}
             row = self._cursor(conn, sql, params).fetchone()
-            return Item(*row) if row else None
+            return Item.from_row(row) if row else None
 
         item = self._write(work)
         if item is not None and fence.owner:
@@ -430,9 +400,11 @@ class ItemStore:
 
         return self._write(work, wait=0.0, busy_ms=RENEW_BUSY_MS)
 
-    def release_dead(self, job_id: int, is_dead: Callable[[str | None], bool]) -> int:
+    def release_dead(self, job_id: int, is_dead: Callable[[str | None], bool] | None = None) -> int:
         """Free the items held by workers known to be gone (a process of this machine that is
-        no longer there); returns how many were freed."""
+        no longer there; ``is_dead``: the engine's test by default); returns how many were freed."""
+        if is_dead is None:
+            from desktop.jobs.engine import _owner_is_dead as is_dead
         holders = [r[0] for r in self._read(SQL_HOLDERS, {"job_id": job_id, "now": time.time()})]
         dead = [{"job_id": job_id, "holder": h, "now": time.time()} for h in holders if is_dead(h)]
         if not dead:
@@ -454,8 +426,8 @@ class ItemStore:
             **fence.params(),
             "position": position,
             "status": status,
-            "output": output,
-            "error": error,
+            "output": to_stored(output),
+            "error": None if error is None else storable(error),  # a sentence naming an odd file name
             "now": now,
             "lease": now + lease_seconds if status == PENDING else None,
             "false": self._false,
@@ -504,7 +476,25 @@ class ItemStore:
 
     def output_taken(self, job_id: int, position: int, output: str) -> bool:
         """Whether another item of the job has ``output`` as its name."""
-        return bool(self._read(SQL_NAME_TAKEN, {"job_id": job_id, "position": position, "output": output}))
+        return bool(self._read(SQL_NAME_TAKEN, {"job_id": job_id, "position": position, "output": to_stored(output)}))
+
+    def batches(self, job_type: str, marker: str) -> list[tuple[int, str, dict[str, Any]]]:
+        """(id, status, payload) of the jobs of ``job_type`` whose payload text holds ``marker``
+        (a cheap first sieve: the caller checks the payload itself), oldest first."""
+        found = []
+        for job_id, status, text in self._read(SQL_BATCHES, {"type": job_type, "marker": f"%{marker}%"}):
+            try:
+                payload = json.loads(text or "{}")
+            except ValueError:
+                continue
+            if isinstance(payload, dict):
+                found.append((int(job_id), str(status), payload))
+        return found
+
+    def done_outputs(self, job_id: int) -> list[tuple[str, str]]:
+        """(input, output) of the job's done items."""
+        rows = self._read(SQL_DONE_OF, {"job_id": job_id})
+        return [(from_stored(i) or "", from_stored(o) or "") for _j, i, o in rows if o]
 
     def reset_failed(self, fence: Fence) -> int:
         """Failed items back to pending (a retry runs them again); returns how many."""
@@ -517,197 +507,7 @@ class ItemStore:
         return self._write(work)
 
 
-# --- running items: the lead's and the assistants' loop -------------------------------------------
-
-
-class ItemWork(Protocol):
-    """What to do with each item (one per job type): ``start`` begins it and returns its
-    future; ``finish`` records its outcome (fenced; ``LeaseLost`` when the item or job is no
-    longer this run's) and returns True to run the item again; ``abandon`` drops an item left
-    in flight when the run stops."""
-
-    def start(self, item: Item) -> Awaitable[Any]: ...
-
-    async def finish(self, item: Item, outcome: asyncio.Future[Any]) -> bool: ...
-
-    def abandon(self, item: Item, outcome: asyncio.Future[Any]) -> None: ...
-
-
-class AssistNotYet(Exception):
-    """Raised by an assist handler for a batch its lead has not opened yet (its output folder
-    is not made yet): the pool looks at that batch again in a moment."""
-
-
-@dataclass
-class Assist:
-    """What an assist handler gets from the work pool: the running job it helps with (as read
-    when it was picked), who it is, and when to stop."""
-
-    row: JobRow
-    owner: str
-    lease_seconds: float
-    services: dict[str, Any]
-    # True when the pool wants the slot back (it is stopping, or a queued job waits): claim no
-    # more items, finish those in flight
-    give_back: Callable[[], bool] = lambda: False
-    stopped: bool = False  # the job is being canceled, or the pool is closing: drop everything
-    log: logging.LoggerAdapter = field(init=False)
-
-    def __post_init__(self) -> None:
-        from desktop.jobs.context import JobLogAdapter
-
-        self.log = JobLogAdapter(logging.getLogger("desktop.jobs.run"), {"job_id": self.row.id})
-
-    @property
-    def id(self) -> int:
-        return self.row.id
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        return self.row.payload_dict()
-
-    @property
-    def fence(self) -> Fence:
-        return Fence.assisting(self.row.id, self.owner)
-
-    def stop(self) -> None:
-        self.stopped = True
-
-
-def lease_of(row: JobRow, default: float = 30.0) -> float:
-    """The lease period a job's row was claimed with (claim sets both stamps at once)."""
-    if row.lease_until is not None and row.started_at is not None and row.lease_until > row.started_at:
-        return float(row.lease_until - row.started_at)
-    return default
-
-
-class ItemRun:
-    """Run the items of one job in this process: claim up to ``window`` at a time, start each,
-    record each as it comes back (in any order), until no item is left to claim. The lead
-    (``lead=True``) then waits for the items other workers hold, taking over those whose
-    holder's lease ran out, and returns once no item is pending. ``check`` is awaited between
-    steps: it raises to stop (``JobCanceled``, ``LeaseLost``) and returns True to claim no more
-    (finish what is in flight, then return)."""
-
-    def __init__(
-        self,
-        store: ItemStore,
-        fence: Fence,
-        *,
-        lease_seconds: float,
-        window: int,
-        check: Callable[[], Awaitable[bool]],
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        log: logging.Logger | logging.LoggerAdapter = log,
-    ) -> None:
-        self.store = store
-        self.fence = fence
-        self.lease_seconds = lease_seconds
-        self.window = max(1, window)
-        self.check = check
-        self.sleep = sleep
-        self.log = log
-        self.mine: set[int] = set()  # positions this run holds
-        self.claimed = 0  # items claimed by this run
-        self._dead_look = 0.0
-
-    async def run(self, work: ItemWork) -> None:
-        inflight: dict[asyncio.Future[Any], Item] = {}
-        again: list[Item] = []
-        draining = False
-        try:
-            while True:
-                draining = await self.check() or draining
-                while len(inflight) < self.window:
-                    if again:
-                        item = again.pop()
-                    elif draining:
-                        break
-                    else:
-                        item = await asyncio.to_thread(self.store.claim, self.fence, self.lease_seconds)
-                        if item is None:
-                            break
-                        if item.position in self.mine:
-                            continue  # ours already, in flight (its lease had run out): renewed
-                        if not self.fence.lead and not self.claimed:
-                            self.log.info("helping with its items (another worker leads it)")
-                        self.claimed += 1
-                        self.mine.add(item.position)
-                    inflight[asyncio.ensure_future(work.start(item))] = item
-                if not inflight:
-                    if not self.fence.lead or draining or await self._nothing_pending():
-                        return
-                    await self._wait_for_others()
-                    continue
-                done, _ = await asyncio.wait(list(inflight), timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
-                for fut in done:
-                    item = inflight.pop(fut)
-                    try:
-                        if await work.finish(item, fut):
-                            again.append(item)
-                            continue
-                    except LeaseLost:
-                        await self._lost(item)
-                    self.mine.discard(item.position)
-                    self.store.forget(self.fence, item.position)
-        finally:
-            for fut, item in inflight.items():
-                work.abandon(item, fut)
-            if self.mine:
-                self.store.release(self.fence, sorted(self.mine))
-                self.mine.clear()
-
-    async def _nothing_pending(self) -> bool:
-        counts = await asyncio.to_thread(self.store.counts, self.fence.job_id)
-        return counts[PENDING] == 0
-
-    async def _wait_for_others(self) -> None:
-        """Lead: other workers hold the pending items left; free those of processes known to
-        be gone now and then, and look again shortly (a lease that ran out frees an item)."""
-        if time.monotonic() - self._dead_look >= DEAD_POLL:
-            self._dead_look = time.monotonic()
-            from desktop.jobs.engine import _owner_is_dead
-
-            await asyncio.to_thread(self.store.release_dead, self.fence.job_id, _owner_is_dead)
-        await self.sleep(OTHERS_POLL)
-
-    async def _lost(self, item: Item) -> None:
-        """An item write changed nothing: the job is no longer this run's (raise) or only the
-        item is (another worker took it over after our lease ran out: go on without it)."""
-        state = await asyncio.to_thread(self.store.job_state, self.fence.job_id)
-        if self.fence.lead:
-            if state is None or state[0] != "running" or state[2:] != (self.fence.attempt, self.fence.owner):
-                raise LeaseLost()
-        elif state is None or state[0] != "running" or state[1]:
-            raise JobCanceled()
-        self.log.warning("item %d was taken over by another worker (our lease on it ran out); its result is dropped", item.position)
-
-
-def assist_check(assist: Assist, store: ItemStore) -> Callable[[], Awaitable[bool]]:
-    """An assistant's ``ItemRun.check``: stop when the job is no longer running or is being
-    canceled (its row, read every ``JOB_POLL`` seconds) or the pool closes; claim no more when
-    the pool wants the slot back."""
-    last = [0.0]
-
-    async def check() -> bool:
-        if assist.stopped:
-            raise JobCanceled()
-        if time.monotonic() - last[0] >= JOB_POLL:
-            last[0] = time.monotonic()
-            state = await asyncio.to_thread(store.job_state, assist.id)
-            if state is None or state[0] != "running" or state[1]:
-                assist.log.info("the job ended or is being canceled: stopping")
-                raise JobCanceled()
-        return assist.give_back()
-
-    return check
-
-
-def host_sentence(path: str, host: str) -> str:
-    """The error of an item whose input this worker cannot see."""
-    return f"The photo {path} cannot be reached from {host}; check that its folder is mounted there."
-
-
-def unreachable_input(path: str, host: str) -> str | None:
-    """None when ``path`` is there for this process; else the sentence for the item."""
-    return None if os.path.exists(path) else host_sentence(path, host)
+__all__ = [
+    "DONE", "FAILED", "ITEM_STATUSES", "PENDING", "Assist", "AssistNotYet", "Fence", "Item", "ItemClaims", "ItemRun",
+    "ItemStore", "ItemWork", "assist_check", "close_connections", "held_by", "lease_of",
+]

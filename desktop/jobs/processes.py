@@ -22,6 +22,13 @@ slow down but go on. The command line and the headless worker keep nice 5.
 ``warm`` starts the workers ahead of the first task (the window does, shortly after it
 opens), so no job waits for Python processes to start.
 
+**Bounded tasks.** ``submit_watched`` starts a task that tells its coordinator, the moment a
+worker takes it, which worker that is (a queue handed to every worker when it starts); so the
+coordinator can time the task from its real start (``started``) and end a task that takes too
+long (``kill_task``: that worker is killed, which breaks the pool: every other task in flight
+in it fails with ``BrokenProcessPool`` too, and ``killed_on_purpose`` tells the coordinator
+that those tasks did nothing wrong and may simply run again).
+
 Who uses it: ``style.apply`` (each photo: decode, grade, encode) and ``style.generate`` (the
 reference's analysis, the LUT, each preview and thumbnail, the .cube file). Tasks take and
 return small picklable values (paths, dicts), never images.
@@ -35,8 +42,10 @@ import functools
 import logging
 import multiprocessing
 import os
+import secrets
 import signal
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -53,6 +62,12 @@ _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _background = False
 _switched: weakref.WeakSet[Any] = weakref.WeakSet()  # workers put in the background from here
+# bounded tasks: each pool's queue of (token, worker pid) sent by a worker taking a watched task
+_announcements: weakref.WeakKeyDictionary[ProcessPoolExecutor, Any] = weakref.WeakKeyDictionary()
+_killed: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()  # pools broken by kill_task
+_watch_lock = threading.Lock()
+_watched: dict[str, tuple[int, float] | None] = {}  # token -> (worker pid, monotonic start) once seen
+_announce: Any = None  # in a worker: where it says which watched task it takes
 
 
 class WorkerDied(Exception):
@@ -95,9 +110,11 @@ def _make_background(pid: int = 0) -> bool:
     return True
 
 
-def _init_worker(background: bool = False, parent: int | None = None) -> None:
+def _init_worker(background: bool = False, parent: int | None = None, announce: Any = None) -> None:
     # the parent's pid comes from the parent itself: read here, it would already be 1 (init)
     # when the parent died while this worker was still starting, and the watch never fire
+    global _announce
+    _announce = announce
     parent = parent or os.getppid()
     if os.getppid() != parent:
         os._exit(0)
@@ -140,12 +157,16 @@ def is_background(pid: int) -> bool:
 
 def make_pool(workers: int | None = None) -> ProcessPoolExecutor:
     """A new pool of its own (the shared one is ``get_pool``)."""
-    return ProcessPoolExecutor(
+    context = multiprocessing.get_context("spawn")
+    announce = context.SimpleQueue()
+    pool = ProcessPoolExecutor(
         max_workers=workers or worker_count(),
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=context,
         initializer=_init_worker,
-        initargs=(_background, os.getpid()),
+        initargs=(_background, os.getpid(), announce),
     )
+    _announcements[pool] = announce
+    return pool
 
 
 def get_pool() -> ProcessPoolExecutor:
@@ -230,6 +251,79 @@ def submit(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[ProcessPool
         future = pool.submit(functools.partial(fn, *args, **kwargs))
     _apply_background(pool)
     return pool, future
+
+
+# --- bounded tasks ----------------------------------------------------------------------------
+
+
+def _announced(token: str, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    """Worker: say which worker takes the task ``token``, then run it."""
+    if _announce is not None:
+        try:
+            _announce.put((token, os.getpid()))
+        except Exception:  # noqa: BLE001 - the task runs all the same, only untimed
+            log.debug("Could not announce a task", exc_info=True)
+    return fn(*args, **kwargs)
+
+
+def submit_watched(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[ProcessPoolExecutor, Any, str]:
+    """Like ``submit``, for a task its coordinator times: returns (pool, concurrent future,
+    token); ``started(pool, token)`` says when a worker took it. Call ``forget(token)`` once
+    the task is over."""
+    token = secrets.token_hex(8)
+    with _watch_lock:
+        _watched[token] = None
+    pool, future = submit(_announced, token, fn, args, kwargs)
+    return pool, future, token
+
+
+def _drain(pool: ProcessPoolExecutor) -> None:
+    queue = _announcements.get(pool)
+    if queue is None:
+        return
+    with _watch_lock:
+        try:
+            while not queue.empty():
+                token, pid = queue.get()
+                if token in _watched and _watched[token] is None:
+                    _watched[token] = (int(pid), time.monotonic())
+        except (OSError, EOFError, ValueError):  # the pool is gone
+            pass
+
+
+def started(pool: ProcessPoolExecutor, token: str) -> tuple[int, float] | None:
+    """(worker pid, ``time.monotonic()`` when this process learned it began) of a watched
+    task a worker has taken; None while it waits for a free worker."""
+    _drain(pool)
+    with _watch_lock:
+        return _watched.get(token)
+
+
+def forget(token: str) -> None:
+    with _watch_lock:
+        _watched.pop(token, None)
+
+
+def kill_task(pool: ProcessPoolExecutor, token: str) -> bool:
+    """Kill the worker running the watched task ``token`` (a task that took too long); the
+    pool breaks, and ``killed_on_purpose(pool)`` is True from now on. False when no worker
+    has taken the task (yet)."""
+    began = started(pool, token)
+    if began is None:
+        return False
+    _killed.add(pool)
+    try:
+        os.kill(began[0], getattr(signal, "SIGKILL", signal.SIGTERM))
+    except (ProcessLookupError, PermissionError):
+        pass
+    log.warning("Stopped worker process %d: its task took too long", began[0])
+    return True
+
+
+def killed_on_purpose(pool: ProcessPoolExecutor | None) -> bool:
+    """Whether ``pool`` broke because ``kill_task`` killed one of its workers (the other
+    tasks that failed with it did nothing wrong)."""
+    return pool is not None and pool in _killed
 
 
 atexit.register(shutdown, False)

@@ -8,8 +8,14 @@ view of the first photo that follows the strength (rendered off the GUI thread o
 
 Every check that touches the disk (walking folders, probing the output folder) runs on a worker
 thread; a bad choice gets one sentence here and Start stays disabled. Start queues the batch
-(``enqueue_apply``, off the GUI thread) and emits ``jobStarted``; the window follows the job in
+(``start_apply``, off the GUI thread) and emits ``jobStarted``; the window follows the job in
 its progress dialog. Nothing is created before Start.
+
+When a batch that is exactly this one (same style, photos, output folder and options) is still
+unfinished, queued or left running by a process that was killed, Start resumes it rather than
+asking: resuming loses nothing and styles no photo twice, and the only other choice, a second
+batch of the same photos, is never what a person wants. The window then follows that batch
+(``resumed`` says so), whose progress shows how many photos were done before.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import UserError
+from desktop.text import shown_path
 from desktop.ui.apply_preview import ProxyPreview
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import BeforeAfterView
@@ -94,6 +101,7 @@ class ApplyDialog(QDialog):
         self.inputs: list[str] = [str(p) for p in (inputs or [])]
         self.plan: Any = None
         self.job_id: int | None = None
+        self.resumed = False  # Start found this same batch unfinished and resumed it
         self._plan_error = ""
         self._out_error = ""
         self._start_error = ""
@@ -155,7 +163,7 @@ class ApplyDialog(QDialog):
         self.skipped_list.setObjectName("applySkippedList")
         self.skipped_list.setReadOnly(True)
         self.skipped_list.setMaximumHeight(90)
-        self.skipped_list.setAccessibleName("Files skipped: not images")
+        self.skipped_list.setAccessibleName("Files skipped")
         self.skipped_list.hide()
         lay.addWidget(self.skipped_list)
 
@@ -360,9 +368,9 @@ class ApplyDialog(QDialog):
             if plan.skipped:
                 text += f"\n{plan.skipped_sentence}"
             self.inputs_label.setText(text)
-            self.inputs_label.setToolTip("\n".join(str(p) for p in plan.files[:20]) + ("\n…" if n > 20 else ""))
+            self.inputs_label.setToolTip("\n".join(shown_path(p) for p in plan.files[:20]) + ("\n…" if n > 20 else ""))
             self.skipped_button.setVisible(bool(plan.skipped))
-            self.skipped_list.setPlainText("\n".join(str(p) for p in plan.skipped))
+            self.skipped_list.setPlainText("\n".join(plan.skipped_lines()))
             self.skipped_list.setVisible(bool(plan.skipped) and self.skipped_button.isChecked())
             first = str(plan.files[0])
             if self.preview.source_path() != first:
@@ -498,11 +506,11 @@ class ApplyDialog(QDialog):
         spawn(self._start(), name="apply-dialog-start")
 
     async def _start(self) -> None:
-        from desktop.pipelines.style_apply import enqueue_apply
+        from desktop.pipelines.style_apply import start_apply
 
         opts = self.options()
         try:
-            job_id = await run_blocking(enqueue_apply, self.runtime, self.style_id, list(self.inputs), **opts)
+            started = await run_blocking(start_apply, self.runtime, self.style_id, list(self.inputs), **opts)
         except UserError as exc:
             self._start_error = str(exc)
             self._starting = False
@@ -516,8 +524,10 @@ class ApplyDialog(QDialog):
             self._starting = False
             self._update_state()
             return
-        self.job_id = job_id
-        self.jobStarted.emit(job_id)
+        if started.resumed:
+            log.info("%s", started.sentence())
+        self.job_id, self.resumed = started.job_id, started.resumed
+        self.jobStarted.emit(started.job_id)
         self.accept()
 
     # --- drops ---------------------------------------------------------------------------------
