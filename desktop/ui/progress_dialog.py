@@ -45,6 +45,7 @@ from desktop.errors import UserError
 from desktop.jobs import registry
 from desktop.jobs.engine import JobEngine
 from desktop.jobs.model import JobRow, JobStatus
+from desktop.text import shown_path
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.jobs_model import JobsModel, format_duration
 from desktop.ui.tones import Tone, ToneLabel
@@ -542,7 +543,7 @@ class JobProgressDialog(QDialog):
         self.preview_path = path
         self.preview.setPixmap(QPixmap.fromImage(image))
         self.preview.setToolTip(path)
-        name = Path(path).name
+        name = shown_path(Path(path).name)
         self.preview_caption.setText(self.preview_caption.fontMetrics().elidedText(f"Latest: {name}", Qt.TextElideMode.ElideMiddle, 420))
         self.preview.show()
         self.preview_caption.show()
@@ -556,8 +557,8 @@ class JobProgressDialog(QDialog):
         self.failed_items = [i for i in items if i.status == "failed"]
         self.failed_list.clear()
         for item in self.failed_items:
-            self.failed_list.addItem(f"{Path(item.input).name}: {item.error or 'could not be styled.'}")
-            self.failed_list.item(self.failed_list.count() - 1).setToolTip(item.input)
+            self.failed_list.addItem(f"{shown_path(Path(item.input).name)}: {item.error or 'could not be styled.'}")
+            self.failed_list.item(self.failed_list.count() - 1).setToolTip(shown_path(item.input))
         fit_height(self)
 
     def _update_time(self) -> None:

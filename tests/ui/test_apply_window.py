@@ -195,7 +195,7 @@ def test_a_damaged_photo_stays_listed_and_retry_failed_redoes_only_it(qtbot, hom
     for n, name in enumerate(("one.jpg", "two.jpg", "three.png")):
         photo(shoot / name, seed=n)
     good = photo(tmp_path / "spare.jpg", seed=7).read_bytes()
-    broken = shoot / "broken.jpg"
+    broken = shoot / os.fsdecode(b"broken\xff.jpg")  # a name that is not UTF-8: shown escaped
     broken.write_bytes(good[: len(good) // 3])  # a half-copied JPEG
 
     dialog = open_by_drop(window, 2, shoot)
@@ -211,8 +211,8 @@ def test_a_damaged_photo_stays_listed_and_retry_failed_redoes_only_it(qtbot, hom
     assert shown(progress)  # stays open
     assert progress.findChild(QLabel, "jobErrorLabel").text().startswith("3 done, 1 failed")
     assert failed_list.isVisible()
-    assert failed_list.item(0).text().startswith("broken.jpg: ")
-    assert len(failed_list.item(0).text()) > len("broken.jpg: ") + 10  # with its reason
+    assert failed_list.item(0).text().startswith("broken\\xff.jpg: ")
+    assert len(failed_list.item(0).text()) > len("broken\\xff.jpg: ") + 10  # with its reason
     retry_failed = progress.findChild(QPushButton, "jobRetryFailedButton")
     assert retry_failed.isVisible() and not progress.findChild(QPushButton, "jobRetryButton").isVisible()
 
@@ -231,10 +231,10 @@ def test_a_damaged_photo_stays_listed_and_retry_failed_redoes_only_it(qtbot, hom
     items = store.items(job_id)
     assert [i.status for i in items] == ["done"] * 4
     fixed = next(i for i in items if i.input == str(broken))
-    assert fixed.output == str(tmp_path / "styled" / "broken.jpg") and Path(fixed.output).is_file()
+    assert fixed.output == str(tmp_path / "styled" / broken.name) and Path(fixed.output).is_file()
     for out, stamp in stamps.items():  # the finished photos were not written again
         assert (os.stat(out).st_ino, os.stat(out).st_mtime_ns) == stamp
-    assert sorted(p.name for p in (tmp_path / "styled").iterdir()) == ["broken.jpg", "one.jpg", "three.png", "two.jpg"]
+    assert sorted(p.name for p in (tmp_path / "styled").iterdir()) == [broken.name, "one.jpg", "three.png", "two.jpg"]
     wait_until(lambda: window.notice_bar.isVisible())
 
 
