@@ -20,7 +20,7 @@ from desktop.cli.common import (
     print_queued,
 )
 from desktop.jobs.model import JobStatus
-from desktop.text import printable
+from desktop.text import printable, shown_path
 
 
 def _run(rt: Any, job_id: int) -> Any:
@@ -69,7 +69,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.json:
             print_json({"job": job_id, "out": result.get("out"), "styles": result.get("styles"), "bytes": result.get("bytes")})
         else:
-            print(result.get("out"))
+            print(shown_path(str(result.get("out"))))
         return EXIT_OK
     finally:
         rt.close()
