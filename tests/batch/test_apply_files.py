@@ -159,12 +159,30 @@ def test_a_photo_deleted_or_a_link_left_dangling_says_the_file_is_gone(rt, style
     assert items["far.jpg"].error.startswith(f"The photo {other} cannot be reached from ") and "mounted" in items["far.jpg"].error
 
 
-def test_deleting_the_style_mid_batch_stops_the_batch_with_that_sentence(rt, style, tmp_path):
+def hold_photos_from(monkeypatch, first: int) -> None:
+    """Photos from position ``first`` on are never started: the batch stays unfinished whatever
+    the machine's speed (its lead keeps checking on the style meanwhile)."""
+    import asyncio
+
+    from desktop.pipelines.apply_photos import Photos
+
+    real = Photos.start
+
+    def start(self, item):
+        if item.position < first:
+            return real(self, item)
+        return asyncio.get_running_loop().create_future()  # never done: held
+
+    monkeypatch.setattr(Photos, "start", start)
+
+
+def test_deleting_the_style_mid_batch_stops_the_batch_with_that_sentence(rt, style, tmp_path, monkeypatch):
     src, out = tmp_path / "in", tmp_path / "out"
     for i in range(30):
         photo(src / f"p{i:02}.jpg", size=(1200, 900))
     name = Library(rt.db, rt.paths).require(style).name
     job = enqueue_apply(rt, style, [src], out=out)
+    hold_photos_from(monkeypatch, 3)
     pool = PoolThread(rt.engine.pool(max_parallel=1))
     pool.start()
     try:
@@ -182,7 +200,7 @@ def test_deleting_the_style_mid_batch_stops_the_batch_with_that_sentence(rt, sty
     assert len(list(out.iterdir())) == done
 
 
-def test_deleting_an_imported_style_mid_batch_is_no_photo_s_fault(rt, tmp_path):
+def test_deleting_an_imported_style_mid_batch_is_no_photo_s_fault(rt, tmp_path, monkeypatch):
     from desktop.pipelines.exchange import enqueue_import, imported_ids
 
     cube = tmp_path / "teal.cube"
@@ -195,6 +213,7 @@ def test_deleting_an_imported_style_mid_batch_is_no_photo_s_fault(rt, tmp_path):
     for i in range(30):
         photo(src / f"p{i:02}.jpg", size=(1200, 900))
     job = enqueue_apply(rt, style, [src], out=out)
+    hold_photos_from(monkeypatch, 3)
     pool = PoolThread(rt.engine.pool(max_parallel=1))
     pool.start()
     try:
