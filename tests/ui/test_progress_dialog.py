@@ -145,7 +145,7 @@ def test_run_in_background_hides_the_dialog_and_the_job_goes_on(qtbot, window, m
     # still running when the button is clicked, whatever the machine's speed: held at its end
     release = hold_the_end(monkeypatch, "diagnostics.sleep")
     job_id, dialog = follow(qtbot, window, {"seconds": 0.3, "steps": 3})
-    wait_until(dialog.isVisible)
+    wait_until(lambda: dialog.isVisible() and engine.get(job_id).status == "running")
     done = closed_flag(dialog)
     notes: list[tuple[str, str]] = []
     window.notifier.sent.connect(lambda title, text: notes.append((title, text)))
