@@ -119,7 +119,9 @@ def test_retry_after_a_passing_failure_succeeds(qtbot, window):
 
 def test_close_after_failure(qtbot, window):
     job_id, dialog = follow(qtbot, window, {"seconds": 0, "steps": 1, "fail_at_step": 1})
-    wait_until(lambda: shown(dialog))  # a failure shows even when quick
+    # a failure shows even when quick (shown alone is not enough: a busy pool may not have run
+    # the job yet when the dialog appears)
+    wait_until(lambda: shown(dialog) and dialog.finished_status == "failed")
     done = closed_flag(dialog)
     qtbot.mouseClick(dialog.findChild(QPushButton, "jobCloseButton"), Qt.MouseButton.LeftButton)
     wait_until(lambda: bool(done))
@@ -129,7 +131,7 @@ def test_close_after_failure(qtbot, window):
 def test_row_dismissed_elsewhere_closes_the_dialog(qtbot, window):
     engine = window.runtime.engine
     job_id, dialog = follow(qtbot, window, {"seconds": 0, "steps": 1, "fail_at_step": 1})
-    wait_until(lambda: shown(dialog))
+    wait_until(lambda: shown(dialog) and dialog.finished_status == "failed")  # ended: it can be dismissed
     done = closed_flag(dialog)
     engine.dismiss(job_id)  # e.g. `stylestudio jobs dismiss` or another window
     wait_until(lambda: bool(done))
