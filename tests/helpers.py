@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -62,3 +64,22 @@ def run_pool(rt: Runtime, *, max_parallel: int = 2, timeout: float = 30) -> None
     """Run the pool in this thread until no job is queued or running."""
     pool = rt.engine.pool(max_parallel=max_parallel)
     asyncio.run(asyncio.wait_for(pool.run(exit_when_idle=True), timeout))
+
+
+def hold_the_end(monkeypatch, job_type: str, timeout: float = 60) -> threading.Event:
+    """Jobs of ``job_type`` (run by a pool in this process) do their work, then stay running
+    until the returned event is set (or ``timeout`` s): a test sees or acts on a running job
+    whatever the machine's speed, instead of hoping to be quicker than the job."""
+    from desktop.jobs import registry
+
+    release = threading.Event()
+    real = registry.get(job_type)
+    assert real is not None, job_type
+
+    async def held(ctx, payload):
+        result = await real.handler(ctx, payload)
+        await asyncio.to_thread(release.wait, timeout)
+        return result
+
+    monkeypatch.setitem(registry._TYPES, job_type, dataclasses.replace(real, handler=held))
+    return release

@@ -26,6 +26,7 @@ from desktop.ui.jobs_model import job_summary
 from desktop.ui.style_images import ImageTile
 from desktop.ui.styles_model import StyleIdRole, ThumbnailReadyRole
 from tests.helpers import spawn_cli
+from tests.pg import RawSQL
 from tests.ui.conftest import aloop, arun, wait_until  # noqa: F401 - aloop is a fixture
 
 WAIT = 240.0  # a loaded machine starts a worker process and renders slowly; never a bound on speed
@@ -130,7 +131,18 @@ def test_a_window_of_machine_a_follows_what_a_worker_of_machine_b_makes_in_the_s
         assert reference is not None and Path(reference.path).is_relative_to(library)
 
         # --- a batch, run by B, followed by A's progress dialog and jobs panel --------------------
+        # The batch is held mid-way whatever the machine's speed: this test holds a lock on the
+        # row of its last photo's item, so no worker can take that photo (a claim skips a locked
+        # row) and the batch cannot end; B styles the other photos meanwhile. (Queued while its
+        # type is paused, so that the lock is taken before B could reach that photo.)
+        engine.pause("style.apply")
         batch = arun(qtbot, run_blocking(enqueue_apply, window.runtime, style_id, photos, out=out))
+        last = RawSQL(engine.db)
+        last.execute("BEGIN")
+        assert last.execute(
+            "SELECT position FROM job_items WHERE job_id = ? ORDER BY position DESC LIMIT 1 FOR UPDATE", (batch,)
+        ).fetchone() == (PHOTOS - 1,)
+        engine.resume("style.apply")
         dialog = window.follow_job(batch, "style.apply")
         dialog.ended.connect(lambda job_id, status: ended.setdefault(job_id, status))
         bar = dialog.findChild(QProgressBar, "jobProgressBar")
@@ -141,7 +153,7 @@ def test_a_window_of_machine_a_follows_what_a_worker_of_machine_b_makes_in_the_s
         # database, while the batch was still running.
         def halfway() -> bool:
             row = engine.get(batch)
-            return row.status == "running" and row.progress is not None and 0 < row.progress <= 0.5
+            return row.status == "running" and row.progress is not None and row.progress > 0
 
         wait_until(halfway, WAIT)
         os.kill(worker.pid, signal.SIGSTOP)
@@ -158,6 +170,8 @@ def test_a_window_of_machine_a_follows_what_a_worker_of_machine_b_makes_in_the_s
             assert _owner_pid(jobs.find(batch).owner) == worker.pid
         finally:
             os.kill(worker.pid, signal.SIGCONT)
+            last.execute("ROLLBACK")  # the last photo can be taken now
+            last.close()
 
         wait_until(lambda: engine.get(batch).is_finished, WAIT)
         row = engine.get(batch)

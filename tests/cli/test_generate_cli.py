@@ -78,16 +78,25 @@ def test_enqueue_only_queues_and_a_worker_runs_it(home):
 
 
 def test_the_running_job_is_visible_to_other_processes(home):
-    proc = spawn_cli("generate", "grain halftone", "--previews", "5", "--size", "2000", home=home)
-    try:
-        def running():
-            rows = json.loads(cli("jobs", "list", "--json", home=home).stdout)
-            return rows and rows[0]["status"] == "running"
+    from tests.fakes.fal_server import FakeFalServer, FalScript, make_png
 
-        wait_until(running, timeout=30, interval=0.05)
-    finally:
-        proc.communicate(timeout=60)
-    assert proc.returncode == 0
+    # The job is held in fal's queue until another process has seen it running (a local job
+    # could end before the first look on a fast or a loaded machine); then fal finishes it.
+    script = FalScript(key="the-key", queue_positions=[0] * 100_000, images=[make_png(96, 64)])
+    with FakeFalServer(script) as fal:
+        env = {"FAL_KEY": "the-key", "STYLESTUDIO_FAL_QUEUE_URL": fal.base_url}
+        proc = spawn_cli("generate", "grain halftone", "--backend", "fal", "--previews", "1", "--size", "128", home=home, env=env)
+        try:
+            def running():
+                rows = json.loads(cli("jobs", "list", "--json", home=home).stdout)
+                return rows and rows[0]["status"] == "running"
+
+            wait_until(running, timeout=60, interval=0.05)
+        finally:
+            script.queue_positions = []  # fal takes it: the next look finds it done
+            out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert out.strip().isdigit()  # the new style's id
 
 
 def test_styles_delete_removes_rows_and_files(home):

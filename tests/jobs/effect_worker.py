@@ -6,6 +6,8 @@ in HOME until SIGINT, like ``stylestudio worker``, with the ``test.effect`` type
 ``test.effect`` sleeps in steps, then commits its effect the way pipelines do: inside a write
 transaction that first checks the row is still this attempt's (``ctx.verify_owned``). The
 effect is a line "job-id pid attempt" appended to the file named by the payload's ``effects``.
+With ``hold_first_at`` (a step number), the first attempt stays at that step until it is
+stopped (a cancel, or its lease lost): a test acts on it there, whatever the machine's speed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ async def effect_job(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]
     steps = int(payload.get("steps", 4))
     for step in range(1, steps + 1):
         ctx.progress((step - 1) / steps, f"Step {step} of {steps}")
+        if step == payload.get("hold_first_at") and ctx.attempt == 1:
+            await ctx.sleep(3600)  # woken (raising) by a cancel or a lost lease
         await ctx.sleep(float(payload.get("seconds", 1)) / steps)
     with ctx.services["db"].write_session() as session:
         ctx.verify_owned(session)  # raises LeaseLost when another attempt has the row

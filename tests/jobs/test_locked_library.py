@@ -16,7 +16,7 @@ from desktop.jobs.pool import PoolThread
 from desktop.jobs.store import WAITING_MESSAGE
 from desktop.logs import flush_logs
 from desktop.runtime import open_runtime
-from tests.helpers import REPO, cli, spawn_cli, wait_until
+from tests.helpers import REPO, cli, hold_the_end, spawn_cli, wait_until
 
 LOCK_WARNING = "locked by another program"
 
@@ -45,9 +45,11 @@ def rt(home):
     runtime.close()
 
 
-def test_a_job_waits_for_a_locked_library_says_so_and_then_finishes(rt, home):
+def test_a_job_waits_for_a_locked_library_says_so_and_then_finishes(rt, home, monkeypatch):
     waiting = threading.Event()
     rt.engine.watch(lambda e: waiting.set() if e.row is not None and e.row.message == WAITING_MESSAGE else None)
+    # the job stays running until the library is locked (a 0.4 s job could end first)
+    release = hold_the_end(monkeypatch, "diagnostics.sleep")
     job_id = rt.engine.enqueue("diagnostics.sleep", {"seconds": 0.4, "steps": 4})
     pool = PoolThread(rt.engine.pool(max_parallel=1), grace=1.0)
     locker = sqlite3.connect(rt.paths.db_file, isolation_level=None)
@@ -55,6 +57,7 @@ def test_a_job_waits_for_a_locked_library_says_so_and_then_finishes(rt, home):
     try:
         wait_until(lambda: rt.engine.get(job_id).status == "running", timeout=30)
         locker.execute("BEGIN EXCLUSIVE")
+        release.set()  # it ends now, while the library is locked
         try:
             # watchers in this process hear about the wait (the row cannot be written)
             assert waiting.wait(60), "nobody was told that the job waits for the library"
@@ -63,6 +66,7 @@ def test_a_job_waits_for_a_locked_library_says_so_and_then_finishes(rt, home):
             locker.execute("COMMIT")
         wait_until(lambda: rt.engine.get(job_id).status == "succeeded", timeout=60)
     finally:
+        release.set()
         locker.close()
         assert pool.stop(30)
     row = rt.engine.get(job_id)

@@ -35,7 +35,9 @@ def test_a_worker_woken_after_losing_its_lease_leaves_the_row_and_the_effects_al
     effects = tmp_path / "effects.txt"
     rt = open_runtime(home, watch_external=False)
     try:
-        job_id = rt.engine.enqueue(JOB_TYPE, {"seconds": 3, "steps": 6, "effects": str(effects)})
+        # attempt 1 stays at step 2 (until it loses its lease): it is stopped there, not
+        # wherever a loaded machine's timing would have it
+        job_id = rt.engine.enqueue(JOB_TYPE, {"seconds": 3, "steps": 6, "effects": str(effects), "hold_first_at": 2})
     finally:
         rt.close()
     # the observer only reads: it must not recover anything itself

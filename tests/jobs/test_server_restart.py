@@ -28,7 +28,7 @@ from desktop.jobs.events import JobEvent
 from desktop.jobs.model import JobStatus
 from desktop.runtime import open_runtime
 from tests.helpers import REPO, run_pool, wait_until
-from tests.pg import NO_DRIVER, _skip_or_fail
+from tests.pg import NO_DRIVER, RawSQL, _skip_or_fail
 from tests.ui.conftest import aloop, window  # noqa: F401 - the window fixtures
 
 pytestmark = pytest.mark.postgres
@@ -296,6 +296,7 @@ def test_a_batch_run_by_two_workers_survives_a_server_restart(url, own_server, h
 
     rt = open_runtime(home)
     workers: list[tuple[subprocess.Popen[bytes], Path]] = []
+    holds: list[RawSQL] = []
     try:
         made = enqueue_style(rt, "warm film grain with a vignette", previews=1, size=64, seed=7)
         run_pool(rt, timeout=120)
@@ -315,14 +316,27 @@ def test_a_batch_run_by_two_workers_survives_a_server_restart(url, own_server, h
             row = rt.engine.require(job)
             return row.owner if row.status == JobStatus.RUNNING else None
 
+        def hold_last_item(job: int) -> RawSQL:
+            """Lock the row of the batch's last photo: no worker can take that photo (a claim
+            skips a locked row), so the batch is still running at the restart whatever the
+            machine's speed; the restart cuts this session, which frees it."""
+            conn = RawSQL(rt.db)
+            conn.execute("BEGIN")
+            conn.execute("SELECT position FROM job_items WHERE job_id = ? ORDER BY position DESC LIMIT 1 FOR UPDATE", (job,))
+            return conn
+
         # one batch per worker: the second is queued once the first worker is busy with the
         # first (one job at a time) and the second worker is up
         batches = [enqueue(0)]
+        holds.append(hold_last_item(batches[0][0]))  # (no worker runs yet)
         workers.append(_worker(home, tmp_path, "worker0"))
         wait_until(lambda: running(batches[0][0]), timeout=240, interval=0.05)
         workers.append(_worker(home, tmp_path, "worker1"))
         wait_until(lambda: "Worker running" in workers[1][1].read_text(), timeout=240, interval=0.05)
+        rt.engine.pause("style.apply")  # queued, held, and only then taken
         batches.append(enqueue(1))
+        holds.append(hold_last_item(batches[1][0]))
+        rt.engine.resume("style.apply")
         # both batches running, on two workers, some photos done, neither finished
         wait_until(lambda: done(batches[1][0]) > 0, timeout=240, interval=0.05)
         assert all(0 < done(job) < COUNT for job, _ in batches), [done(job) for job, _ in batches]
@@ -349,6 +363,11 @@ def test_a_batch_run_by_two_workers_survives_a_server_restart(url, own_server, h
             assert events.RECONNECTED_MESSAGE in text, text
         assert not [r for r in rt.engine.list() if r.status == JobStatus.FAILED]
     finally:
+        for hold in holds:
+            try:
+                hold.close()  # (its session was cut by the restart)
+            except Exception:  # noqa: BLE001 - a closed connection is all we want
+                pass
         for proc, _ in workers:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)

@@ -80,7 +80,9 @@ async def cycle(home: str, index: int) -> None:
     window.follow_job(watched)  # a progress dialog re-reads its row too
     churner = asyncio.ensure_future(churn(window, engine))
     try:
-        await until(lambda: (r := window.jobs_model.find(watched)) is not None and r.status == "running", "a job to run")
+        # started (a 0.6 s job may have ended already when a busy loop looks: "running" alone
+        # could be missed; the 60 s one is running)
+        await until(lambda: (r := window.jobs_model.find(watched)) is not None and r.status != "queued", "a job to start")
         await until(lambda: async_utils.in_flight() >= 1, "a blocking call in flight")
         for _ in range(index % 4):  # close at slightly different moments from cycle to cycle
             await asyncio.sleep(0)

@@ -29,6 +29,7 @@ from desktop.ui import progress_dialog
 from desktop.ui.apply_dialog import ApplyDialog
 from desktop.ui.before_after import BeforeAfterView
 from desktop.ui.styles_model import StyleIdRole
+from tests.helpers import hold_the_end
 from tests.ui.conftest import alive, shown, wait_until
 from tests.ui.sample_library import add_styles
 
@@ -149,6 +150,10 @@ def test_drop_a_folder_on_a_card_apply_and_open_the_folder(qtbot, home_with_styl
     wait_until(lambda: dialog.preview.shown == 60 and not dialog.preview.busy)
 
     wait_until(lambda: ready_to_start(dialog))
+    # Hold the batch's end (every photo styled, the row still running) until the dialog has
+    # shown a styled photo: shown while the batch runs, whatever the machine's speed (a fast
+    # one could style the big photo before the dialog next reads the items).
+    release = hold_the_end(monkeypatch, "style.apply")
     previews: list[tuple[str, bool]] = []
     start = dialog.findChild(QPushButton, "applyStartButton")
     qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
@@ -162,7 +167,11 @@ def test_drop_a_folder_on_a_card_apply_and_open_the_folder(qtbot, home_with_styl
     offered: list[tuple[str, str, str]] = []
     window.notifier.offered.connect(lambda *args: offered.append(args))
 
-    wait_until(lambda: bool(previews), timeout=60)  # a finished photo shows while the batch runs
+    try:
+        wait_until(lambda: bool(previews), timeout=60)  # a finished photo shows while the batch runs
+        assert window.runtime.engine.get(job_id).status == "running"
+    finally:
+        release.set()
     path, has_pixmap = previews[0]
     assert has_pixmap and Path(path).parent == tmp_path / "Teal Dusk"
     wait_until(lambda: bool(closed), timeout=120)

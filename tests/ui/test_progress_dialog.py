@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from desktop.jobs.model import JobRow
 from desktop.ui.progress_dialog import JobProgressDialog, describe_time
+from tests.helpers import hold_the_end
 from tests.ui.conftest import alive, shown, wait_until
 
 
@@ -118,7 +119,9 @@ def test_retry_after_a_passing_failure_succeeds(qtbot, window):
 
 def test_close_after_failure(qtbot, window):
     job_id, dialog = follow(qtbot, window, {"seconds": 0, "steps": 1, "fail_at_step": 1})
-    wait_until(lambda: shown(dialog))  # a failure shows even when quick
+    # a failure shows even when quick (shown alone is not enough: a busy pool may not have run
+    # the job yet when the dialog appears)
+    wait_until(lambda: shown(dialog) and dialog.finished_status == "failed")
     done = closed_flag(dialog)
     qtbot.mouseClick(dialog.findChild(QPushButton, "jobCloseButton"), Qt.MouseButton.LeftButton)
     wait_until(lambda: bool(done))
@@ -128,7 +131,7 @@ def test_close_after_failure(qtbot, window):
 def test_row_dismissed_elsewhere_closes_the_dialog(qtbot, window):
     engine = window.runtime.engine
     job_id, dialog = follow(qtbot, window, {"seconds": 0, "steps": 1, "fail_at_step": 1})
-    wait_until(lambda: shown(dialog))
+    wait_until(lambda: shown(dialog) and dialog.finished_status == "failed")  # ended: it can be dismissed
     done = closed_flag(dialog)
     engine.dismiss(job_id)  # e.g. `stylestudio jobs dismiss` or another window
     wait_until(lambda: bool(done))
@@ -141,14 +144,19 @@ def test_run_in_background_hides_the_dialog_and_the_job_goes_on(qtbot, window, m
 
     monkeypatch.setattr(progress_dialog, "SHOW_DELAY", 0.0)  # the delay is not what this is about
     engine = window.runtime.engine
-    # long enough to still be running when the button is clicked, even on a loaded machine
-    job_id, dialog = follow(qtbot, window, {"seconds": 3.0, "steps": 30})
-    wait_until(dialog.isVisible)
+    # still running when the button is clicked, whatever the machine's speed: held at its end
+    release = hold_the_end(monkeypatch, "diagnostics.sleep")
+    job_id, dialog = follow(qtbot, window, {"seconds": 0.3, "steps": 3})
+    wait_until(lambda: dialog.isVisible() and engine.get(job_id).status == "running")
     done = closed_flag(dialog)
     notes: list[tuple[str, str]] = []
     window.notifier.sent.connect(lambda title, text: notes.append((title, text)))
-    qtbot.mouseClick(dialog.findChild(QPushButton, "jobBackgroundButton"), Qt.MouseButton.LeftButton)
-    wait_until(lambda: bool(done))
+    try:
+        qtbot.mouseClick(dialog.findChild(QPushButton, "jobBackgroundButton"), Qt.MouseButton.LeftButton)
+        wait_until(lambda: bool(done))
+        assert engine.get(job_id).status == "running"
+    finally:
+        release.set()
     wait_until(lambda: engine.get(job_id).status in ("succeeded", "failed", "canceled"))
     assert engine.get(job_id).status == "succeeded"  # hiding the dialog did not stop the job
     assert window.jobs_panel.isVisible()
