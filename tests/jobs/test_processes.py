@@ -215,6 +215,7 @@ def test_next_to_a_window_the_workers_yield_the_cpu_and_headless_they_do_not():
 
     if not hasattr(os, "setpriority"):
         pytest.skip("process priorities (nice) are POSIX")
+    processes.set_background(False)  # headless, whatever a window test before this one left
     processes.shutdown()
     try:
         before = [f.result(timeout=60) for f in processes.warm()]
