@@ -241,7 +241,13 @@ async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: An
 def _lut_at(grade: dict[str, Any], strength: int, build_lut: Any) -> Any:
     from desktop.imaging.lut import GradeStats
 
-    return build_lut(GradeStats.from_dict(grade), strength=strength / 100)
+    try:
+        return build_lut(GradeStats.from_dict(grade), strength=strength / 100)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise UserError(
+            "The colour grade stored with this style is damaged, so its strength cannot be changed; "
+            "make the style again, or import it again from its pack."
+        ) from exc
 
 
 def _provenance(style: Any, strength: int) -> list[str]:

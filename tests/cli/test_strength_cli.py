@@ -114,6 +114,7 @@ def test_wait_exits_1_with_the_error_when_the_job_fails(home):
     row = json.loads(cli("jobs", "show", str(job_id), "--json", home=home).stdout)
     assert row["status"] == "failed"
     assert result.stderr.strip().splitlines()[-1] == row["error"]
+    assert row["error"].startswith("The colour grade stored with this style is damaged")  # a sentence, not "Something went wrong"
     assert "Traceback" not in result.stderr
     assert cube.read_bytes() == old_cube and _shown_strength(home, style_id) == "90 %"
 
