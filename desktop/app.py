@@ -49,8 +49,11 @@ async def start(home: str | os.PathLike[str] | None = None, *, verbose: bool = F
 
     if not has_application():
         raise RuntimeError("desktop.app.start() needs a QApplication and a running qasync loop")
+    from desktop.ui import gui_gc
+
     paths = resolve_paths(home)
     window = MainWindow(settings_file=str(paths.home / WINDOW_STATE_FILE))
+    gui_gc.window_opened()  # from now on cycles holding Qt objects are freed on this thread
     window.show()
     await asyncio.sleep(0)  # let the first paint happen before the library opens
     try:
@@ -74,10 +77,13 @@ async def start(home: str | os.PathLike[str] | None = None, *, verbose: bool = F
 
 
 def _discard(window: MainWindow) -> None:
+    from desktop.ui import gui_gc
+
     window.stopped = True
     window.shutdown()
     window.close()
     window.deleteLater()
+    gui_gc.window_closed()
 
 
 def _end_own_running(runtime: Runtime) -> int:
@@ -98,6 +104,7 @@ def _end_own_running(runtime: Runtime) -> int:
 async def stop(window: MainWindow) -> None:
     """Shut the window's world down in bounded time: no row is left ``running``, and no thread
     of the window's still uses the library when it closes."""
+    from desktop.ui import gui_gc
     from desktop.ui.async_utils import (
         end_window_generation,
         refuse_blocking,
@@ -132,6 +139,7 @@ async def stop(window: MainWindow) -> None:
         end_window_generation()  # its tasks stay refused; a next window's may run
         window.close()
         window.deleteLater()  # (no await after this: nothing may touch the deleted window)
+        gui_gc.window_closed()
     log.info("Window closed")
 
 
