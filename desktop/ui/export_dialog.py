@@ -4,7 +4,7 @@ Several styles go into one style pack (``.stylepack``); one style may also be wr
 ``.cube`` LUT (17, 33 or 65 points a side) or a HaldCLUT PNG (level 8, 512 x 512) for other
 tools. *Include reference photos* adds each style's reference to a pack. *Export…*
 (``exportStartButton``) asks where with a save dialog (``chooser``: the real file dialog, or a
-test's stand-in), queues a ``style.export`` job and says so with ``jobStarted``; a refusal (a
+test's stand-in), queues an export job and says so with ``jobStarted``; a refusal (a
 folder that cannot be written, a style without its grade) stays in the dialog as one sentence
 (``exportErrorLabel``), with nothing queued.
 """

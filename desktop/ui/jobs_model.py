@@ -13,10 +13,7 @@ machine that runs it (the host part of its owner).
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import time
-from pathlib import PurePath
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -27,6 +24,7 @@ from desktop.jobs.model import FINISHED, JobRow
 from desktop.jobs.queue import ALL, Pause, host_of
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.bridge import JobBridge
+from desktop.ui.job_kinds import job_subject
 from desktop.ui.keyed_list_model import KeyedListModel
 
 JobRole = Qt.ItemDataRole.UserRole + 1
@@ -58,46 +56,6 @@ def elapsed(row: JobRow, now: float | None = None) -> float | None:
         return None
     end = row.finished_at if row.finished_at is not None else (now or time.time())
     return max(0.0, end - row.started_at)
-
-
-INTERNAL_PREFIXES = ("diagnostics.",)  # job types for tests and support, not for people
-SUBJECT_KEYS = ("name", "style_name", "title", "description")
-SUBJECT_LENGTH = 48
-FILE_KEYS = ("out", "path")
-
-
-def is_internal(job_type: str) -> bool:
-    """A job type people never start from the window (``diagnostics.*``)."""
-    return job_type.startswith(INTERNAL_PREFIXES)
-
-
-def job_subject(row: JobRow) -> str | None:
-    """What a job is about, from its payload: the style's name, or its description shortened
-    the way a style's default name is (None for a job whose payload names nothing)."""
-    return _subject_of(row.payload)
-
-
-@functools.lru_cache(maxsize=1024)  # rows repaint every second while they run
-def _subject_of(payload_json: str) -> str | None:
-    try:
-        payload = json.loads(payload_json) if payload_json else {}
-    except ValueError:
-        return None
-    if not isinstance(payload, dict):
-        return None
-    for key in SUBJECT_KEYS:
-        value = payload.get(key)
-        if isinstance(value, str) and value.strip():
-            text = " ".join(value.split())
-            if len(text) > SUBJECT_LENGTH:
-                text = text[: SUBJECT_LENGTH - 1].rstrip(" ,;.") + "…"
-            return text[:1].upper() + text[1:]
-    for key in FILE_KEYS:  # an export or an import: the file it writes or reads
-        value = payload.get(key)
-        if isinstance(value, str) and value.strip():
-            name = PurePath(value).name or value
-            return name if len(name) <= SUBJECT_LENGTH else name[: SUBJECT_LENGTH - 1] + "…"
-    return None
 
 
 def job_heading(row: JobRow) -> tuple[str, str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import logging
 import os
 from collections.abc import Callable
@@ -63,6 +62,7 @@ from desktop.jobs.model import FAILED, SUCCEEDED, JobRow
 from desktop.jobs.pool import PoolThread
 from desktop.library import Library
 from desktop.runtime import Runtime
+from desktop.ui import job_kinds
 from desktop.ui.apply_dialog import ApplyDialog
 from desktop.ui.async_utils import run_blocking, signal_future, spawn
 from desktop.ui.bridge import JobBridge
@@ -70,8 +70,8 @@ from desktop.ui.export_dialog import ExportDialog, SaveChooser, choose_save_path
 from desktop.ui.gallery import GalleryPane, dropped_paths
 from desktop.ui.import_drop import is_import_name, may_be_import, sort_drop
 from desktop.ui.import_run import ImportRun, OpenChooser, choose_import_paths
-from desktop.ui.job_previews import generation_previews
-from desktop.ui.jobs_model import JobsModel, is_internal, job_subject
+from desktop.ui.job_kinds import job_subject, kind_of
+from desktop.ui.jobs_model import JobsModel
 from desktop.ui.jobs_panel import JobsPanel
 from desktop.ui.new_style_dialog import NewStyleDialog
 from desktop.ui.notifications import NoticeBar, Notifier
@@ -87,11 +87,6 @@ log = logging.getLogger(__name__)
 SEARCH_DELAY_MS = 200
 JOBS_PANEL_HEIGHT = 190  # the jobs dock's height once it lists jobs (empty, it is one line)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
-APPLY_JOB = "style.apply"
-STRENGTH_JOB = "style.strength"
-GENERATE_JOB = "style.generate"
-EXPORT_JOB = "style.export"
-IMPORT_JOB = "style.import"
 
 
 class MainWindow(QMainWindow):
@@ -195,8 +190,8 @@ class MainWindow(QMainWindow):
         self.detail.applyRequested.connect(lambda style_id: self.open_apply(style_id, []))
         self.detail.photosDropped.connect(self._photos_dropped)
         self.detail.exportRequested.connect(self.export_from_detail)
-        self.detail.jobStarted.connect(lambda job_id: self.follow_job(job_id, STRENGTH_JOB))
-        self.detail.styleChanged.connect(self._style_changed)
+        self.detail.jobStarted.connect(lambda job_id: self.follow_job(job_id, job_kinds.STRENGTH))
+        self.detail.styleChanged.connect(self.style_changed)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.gallery)
@@ -458,7 +453,7 @@ class MainWindow(QMainWindow):
         if old is not None:
             old.reject()
         dialog = ApplyDialog(self.runtime, int(style_id), [str(p) for p in inputs], self)
-        dialog.jobStarted.connect(lambda job_id: self.follow_job(job_id, APPLY_JOB))
+        dialog.jobStarted.connect(lambda job_id: self.follow_job(job_id, job_kinds.APPLY))
         dialog.finished.connect(lambda _r: self._apply_closed(dialog))
         self.apply_dialog = dialog
         dialog.open()
@@ -470,24 +465,7 @@ class MainWindow(QMainWindow):
             self.apply_dialog = None
         dialog.deleteLater()
 
-    def _items_reader(self, job_type: str | None) -> Callable[[int], list[Any]] | None:
-        """How the progress dialog reads what a job has finished so far (its thumbnail): a
-        batch's items, or a generation's previews as they arrive."""
-        if job_type == APPLY_JOB:
-            return self._batch_items
-        if job_type == GENERATE_JOB and self.runtime is not None:
-            return functools.partial(generation_previews, self.runtime.paths.tmp_dir)
-        return None
-
-    def _batch_items(self, job_id: int) -> list[Any]:
-        """Blocking (worker thread): a batch's items, their paths as this machine reaches them
-        (those stored relative to the library folder read in this machine's)."""
-        from desktop.pipelines.style_apply import batch_items
-
-        assert self.runtime is not None
-        return batch_items(self.runtime.db, job_id, self.runtime.paths.library)
-
-    def _batch_done(self, job_id: int, result: dict[str, Any], *, followed: bool) -> None:
+    def batch_done(self, job_id: int, result: dict[str, Any], *, followed: bool) -> None:
         """A batch succeeded: a notice offers its folder (once per job)."""
         if job_id in self._batches_noticed:
             return
@@ -528,7 +506,7 @@ class MainWindow(QMainWindow):
         if old is not None:
             old.reject()
         dialog = ExportDialog(self.runtime, styles, lambda *a: self.save_chooser(*a), self)
-        dialog.jobStarted.connect(lambda job_id, _out: self.follow_job(job_id, EXPORT_JOB))
+        dialog.jobStarted.connect(lambda job_id, _out: self.follow_job(job_id, job_kinds.EXPORT))
         dialog.finished.connect(lambda _r: self._export_closed(dialog))
         self.export_dialog = dialog
         dialog.open()
@@ -540,7 +518,7 @@ class MainWindow(QMainWindow):
             self.export_dialog = None
         dialog.deleteLater()
 
-    def _export_done(self, job_id: int, result: dict[str, Any], *, followed: bool) -> None:
+    def export_done(self, job_id: int, result: dict[str, Any], *, followed: bool) -> None:
         """An export succeeded: a notice offers its folder (once per job)."""
         if job_id in self._batches_noticed:
             return
@@ -578,14 +556,14 @@ class MainWindow(QMainWindow):
         for job_id in job_ids:
             row = self.jobs_model.find(job_id)
             if row is not None and row.is_finished:  # (already seen ended: a very fast job)
-                self._import_ended(row)
+                self.import_ended(row)
         n = len(job_ids)
         self.show_status(f"Importing {n} file{'s' if n != 1 else ''}…", 15000)
         for job_id in job_ids:  # (an import that already failed still shows why, in its dialog)
-            self.follow_job(job_id, IMPORT_JOB)
+            self.follow_job(job_id, job_kinds.IMPORT)
         return job_ids
 
-    def _import_ended(self, row: JobRow) -> None:
+    def import_ended(self, row: JobRow) -> None:
         run = self._imports.get(row.id)
         if run is None or not run.record(row):
             return
@@ -639,7 +617,7 @@ class MainWindow(QMainWindow):
         dialog = self.new_style_dialog
         if dialog is None:
             dialog = NewStyleDialog(self.runtime, self)
-            dialog.jobStarted.connect(lambda job_id: self.follow_job(job_id, GENERATE_JOB))
+            dialog.jobStarted.connect(lambda job_id: self.follow_job(job_id, job_kinds.GENERATE))
             dialog.finished.connect(lambda _r: self._new_style_closed(dialog))
             self.new_style_dialog = dialog
         if reference is not None:
@@ -669,7 +647,7 @@ class MainWindow(QMainWindow):
             job_id,
             log_file=self.runtime.paths.log_file,
             job_type=job_type,
-            items=self._items_reader(job_type),
+            items=items(self.runtime) if (items := kind_of(job_type).items) is not None else None,
             parent=self,
         )
         dialog.succeeded.connect(self._job_succeeded)
@@ -682,19 +660,12 @@ class MainWindow(QMainWindow):
     def _job_succeeded(self, job_id: int, result: Any) -> None:
         # the gallery takes the new style in once, on the jobs model's jobEnded (_job_ended);
         # here the followed job's result is only shown
-        kind = self._job_types.get(job_id)
-        if kind == EXPORT_JOB:
-            if isinstance(result, dict) and result.get("out"):
-                self._export_done(job_id, result, followed=True)
-            return
-        if kind == IMPORT_JOB:
-            return  # the import's run selects its styles once all its files are in
-        if isinstance(result, dict) and result.get("out"):
-            self._batch_done(job_id, result, followed=True)
-            return
-        self.open_result(result)
+        job_type = self._job_types.get(job_id)
+        if job_type is None and self.jobs_model is not None and (row := self.jobs_model.find(job_id)) is not None:
+            job_type = row.type
+        kind_of(job_type).followed(self, job_id, result)
 
-    def _style_made(self, result: Any) -> None:
+    def style_made(self, result: Any) -> None:
         """A job made a style: the gallery takes that one in (or re-reads, if it must)."""
         if self.styles_model is None:
             return
@@ -703,7 +674,7 @@ class MainWindow(QMainWindow):
         else:
             self.styles_model.refresh()
 
-    def _styles_imported(self, result: dict[str, Any]) -> None:
+    def styles_imported(self, result: dict[str, Any]) -> None:
         from desktop.pipelines.exchange import imported_ids
 
         ids = imported_ids(result)
@@ -712,7 +683,7 @@ class MainWindow(QMainWindow):
         elif ids:
             self.refresh_gallery()
 
-    def _style_changed(self, style_id: int) -> None:
+    def style_changed(self, style_id: int) -> None:
         """A style changed in place (a new strength: new .cube, previews, thumbnail)."""
         if self.styles_model is not None:
             self.styles_model.update_one(style_id)
@@ -728,31 +699,26 @@ class MainWindow(QMainWindow):
         self.progress_dialogs.pop(job_id, None)
         self._job_types.pop(job_id, None)
 
+    def started_here(self, job_id: int) -> bool:
+        """A person started (or followed) this job in this window."""
+        return job_id in self._started_here
+
     def _job_ended(self, row: JobRow) -> None:
-        """A job the jobs list saw running has ended (any process)."""
+        """A job the jobs list saw running has ended (any process): its kind says what follows."""
+        kind = kind_of(row.type)
         result = row.result_dict() if row.result else None
-        exported = row.type == EXPORT_JOB
-        batch = not exported and isinstance(result, dict) and bool(result.get("out"))
-        if row.status == SUCCEEDED and result and row.type == STRENGTH_JOB and isinstance(result.get("id"), int):
-            self._style_changed(result["id"])  # changed in place: its card is read again
-        elif row.status == SUCCEEDED and result and row.type == IMPORT_JOB:
-            self._styles_imported(result)
-        elif row.status == SUCCEEDED and result and result.get("table") == "styles" and not batch and not exported:
-            self._style_made(result)
-        if row.type == IMPORT_JOB:
-            self._import_ended(row)
+        if row.status == SUCCEEDED and result:
+            kind.succeeded(self, result)
+        if kind.ended is not None:
+            kind.ended(self, row)
         dialog = self.progress_dialogs.get(row.id)
         followed = dialog is not None and not dialog.backgrounded and dialog.isVisible()
-        if exported and row.status == SUCCEEDED and not followed and row.id in self._started_here and isinstance(result, dict):
-            self._export_done(row.id, result, followed=False)  # an export sent to the background
-            return
-        if batch and row.status == SUCCEEDED and not followed and (row.id in self._started_here or not self.isActiveWindow()):
-            assert isinstance(result, dict)
-            self._batch_done(row.id, result, followed=False)  # a batch run in the background
-            return
+        if row.status == SUCCEEDED and not followed and isinstance(result, dict) and kind.noticed is not None:
+            if kind.noticed(self, row, result):
+                return
         if followed or self.isActiveWindow() or row.status not in (SUCCEEDED, FAILED):
             return
-        if is_internal(row.type) and row.id not in self._started_here:
+        if kind.internal and row.id not in self._started_here:
             return  # a diagnostics job from the command line or a test: not news for a person
         title = registry.title(row.type)
         subject = job_subject(row)

@@ -8,7 +8,7 @@
 - success closes it (``succeeded`` carries the result); failure shows the error sentence, Retry
   (same id, same input), Details (that job's log lines) and Close; a row that disappears closes it.
 
-A batch (a job with items, ``style.apply``) shows more when the dialog is given a way to read
+A batch (a job with items: applying a style to photos) shows more when the dialog is given a way to read
 its items (``items``): the latest finished output as a thumbnail (``jobPreviewImage``), read
 and decoded off the GUI thread as the row changes (at most every ``ITEMS_INTERVAL``); and when
 some items failed, "118 done, 2 failed", the failed files with their reasons
@@ -42,11 +42,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import UserError
-from desktop.jobs import registry
 from desktop.jobs.engine import JobEngine
 from desktop.jobs.model import JobRow, JobStatus
 from desktop.text import shown_path
 from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.job_kinds import dialog_heading
 from desktop.ui.jobs_model import JobsModel, format_duration
 from desktop.ui.tones import Tone, ToneLabel
 from desktop.ui.window_fit import fit_height
@@ -126,30 +126,6 @@ def describe_time(row: JobRow, now: float | None = None) -> str:
         left = spent * (1.0 - p) / p
         text += " · almost done" if left < 1.5 else f" · about {format_duration(left)} left"
     return text
-
-
-def job_heading(row: JobRow | None, job_type: str | None) -> tuple[str, str]:
-    kind = row.type if row is not None else (job_type or "")
-    failed = row is not None and row.status == JobStatus.FAILED
-    if kind == "style.generate":
-        title = "Style not created" if failed else "Creating your style"
-    elif kind == "style.apply":
-        title = "Not every photo was styled" if failed else "Applying the style"
-    else:
-        title = registry.title(kind) if kind else "Working"
-        if failed:
-            title = f"{title} failed"
-    subtitle = ""
-    if row is not None:
-        try:
-            payload = row.payload_dict()
-        except ValueError:
-            payload = {}
-        subtitle = str(payload.get("name") or payload.get("description") or "")
-        if kind == "style.apply" and payload.get("out"):
-            out = str(payload["out"])
-            subtitle = f"Into {out}" if os.path.isabs(out) else f"Into {out} in the library folder"
-    return title, subtitle
 
 
 _RECORD_TAG = re.compile(r"\[job \d+\]\s*")
@@ -246,7 +222,7 @@ class JobProgressDialog(QDialog):
 
     # --- building ---------------------------------------------------------------------------
     def _build(self) -> None:
-        title, _ = job_heading(None, self.job_type)
+        title, _ = dialog_heading(None, self.job_type)
         self.setWindowTitle(title)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(22, 20, 22, 16)
@@ -418,7 +394,7 @@ class JobProgressDialog(QDialog):
         if self.row is not None and row.updated_at < self.row.updated_at:
             return  # a late, older version
         self.row = row
-        title, subtitle = job_heading(row, self.job_type)
+        title, subtitle = dialog_heading(row, self.job_type)
         self.title.setText(title)
         self.setWindowTitle(title)
         if subtitle:

@@ -3,7 +3,7 @@
 Everything goes through the real start-up path (``desktop.app.start``/``stop``) with a
 temporary data folder, the real engine and the real local generator:
 
-- ``main.png``: the main window over a library of ten styles made by real ``style.generate``
+- ``main.png``: the main window over a library of ten styles made by real generation
   jobs (some from the bundled sample photos, some from words alone), one selected;
 - ``export.png``: the export dialog for the selected style (a style pack, a .cube or a
   HaldCLUT PNG);
@@ -145,7 +145,7 @@ async def wait_jobs(engine: Any, ids: list[int], timeout: float = STEP_TIMEOUT) 
 
 
 async def make_library(window: Any) -> list[int]:
-    """The styles made by real ``style.generate`` jobs; returns the style ids, oldest first."""
+    """The styles made by real generation jobs; returns the style ids, oldest first."""
     from desktop.pipelines.style_generate import enqueue_style
 
     runtime = window.runtime
@@ -232,7 +232,7 @@ async def shot_failed(window: Any, folder: Path, out: Path) -> tuple[Path, int]:
         "previews": 4,
         "size": 768,
         "seed": 5,
-        "reference": f"uploads/{DAMAGED_NAME}",  # as `stylestudio jobs enqueue style.generate` queues it
+        "reference": f"uploads/{DAMAGED_NAME}",  # as the command line's `jobs enqueue` queues a generation
     }
     job_id = await run_blocking(window.runtime.engine.enqueue, JOB_TYPE, payload)
     dialog = window.follow_job(job_id, JOB_TYPE)

@@ -77,7 +77,7 @@ def library_note(paths: Paths) -> str:
     return text
 
 
-PREVIEW_COUNT_RANGE = (1, 8)  # as the new-style dialog and the style.generate payload allow
+PREVIEW_COUNT_RANGE = (1, 8)  # as the new-style dialog and a generation job's payload allow
 PREVIEW_SIZE_RANGE = (64, 4096)  # pixels, the longest side
 
 

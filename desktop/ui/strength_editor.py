@@ -1,6 +1,6 @@
 """The detail pane's strength editor: a slider (``styleStrengthSlider``, 0–100 %), a live
 before/after (``styleStrengthPreview``) on a sample photo or on the style's reference, and
-"Save strength" (``styleStrengthSaveButton``), which asks for a ``style.strength`` job.
+"Save strength" (``styleStrengthSaveButton``), which asks for a strength job.
 
 The preview renders the style's whole look (``desktop.imaging.looks.render_look``: its grade at
 the slider's strength, then its effects) over a small copy of the photo on a worker thread.

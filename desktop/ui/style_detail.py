@@ -2,7 +2,7 @@
 
 It shows the reference photo (``styleReferenceImage``) and the previews (each enlarges when
 clicked), the strength (``styleStrengthSlider`` with a live before/after; "Save strength"
-queues a ``style.strength`` job and says so with ``jobStarted``), the words understood and what
+queues a strength job and says so with ``jobStarted``), the words understood and what
 each did (``styleWordsLabel``), what is in the .cube and what is an effect
 (``styleEffectsLabel``), the match to the reference (``styleQualityLabel``), the palette, the
 description and the prompt. "Apply to photos…" (``detailApplyButton``) emits
@@ -111,7 +111,7 @@ class StyleDetail(QStackedWidget):
     deleted = Signal(int)  # style id
     status = Signal(str)  # a short note for the status bar
     newStyleRequested = Signal()  # the empty library's New style button
-    jobStarted = Signal(int)  # a job this pane queued (a style.strength job): the window follows it
+    jobStarted = Signal(int)  # a job this pane queued (a strength job): the window follows it
     styleChanged = Signal(int)  # a job this pane queued changed this style (its previews, its .cube)
     applyRequested = Signal(int)  # style id: "Apply to photos…"
     exportRequested = Signal(int)  # style id: "Export…"
@@ -128,7 +128,7 @@ class StyleDetail(QStackedWidget):
         self._generation = 0
         self._total: int | None = None  # styles in the library, once the window has said
         self._searching = False
-        self._saving: dict[int, int] = {}  # style id -> its style.strength job still running
+        self._saving: dict[int, int] = {}  # style id -> its strength job still running
         self.image_dialogs: list[ImageDialog] = []
 
         self.none = Placeholder("styleDetailPlaceholder")
@@ -396,7 +396,7 @@ class StyleDetail(QStackedWidget):
 
     # --- strength -------------------------------------------------------------------------------
     async def save_strength(self, strength: int) -> int | None:
-        """Queue a ``style.strength`` job for the shown style; follow it until it ends, then show
+        """Queue a strength job for the shown style; follow it until it ends, then show
         the style again (its new .cube, previews and strength). Returns the job id."""
         from desktop.pipelines.style_strength import enqueue_strength
 

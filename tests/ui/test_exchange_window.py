@@ -305,8 +305,8 @@ def test_a_pack_dropped_outside_the_gallery_is_imported(qtbot, styled_home, wind
 def test_an_export_or_import_row_is_named_by_its_file():
     """The progress dialog and the jobs list name an export by the file it writes and an import
     by the file it reads (their payloads carry no style name)."""
-    from desktop.ui.jobs_model import _subject_of
+    from desktop.ui.job_kinds import subject_of
 
-    assert _subject_of(json.dumps({"kind": "pack", "styles": [1, 2], "out": "/tmp/x/Looks.stylepack"})) == "Looks.stylepack"
-    assert _subject_of(json.dumps({"path": "/home/a/teal.cube", "kind": "cube"})) == "teal.cube"
-    assert _subject_of(json.dumps({"name": "Warm film", "out": "/tmp/out"})) == "Warm film"
+    assert subject_of(json.dumps({"kind": "pack", "styles": [1, 2], "out": "/tmp/x/Looks.stylepack"})) == "Looks.stylepack"
+    assert subject_of(json.dumps({"path": "/home/a/teal.cube", "kind": "cube"})) == "teal.cube"
+    assert subject_of(json.dumps({"name": "Warm film", "out": "/tmp/out"})) == "Warm film"
