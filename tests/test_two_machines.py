@@ -92,7 +92,7 @@ def test_a_window_of_machine_a_follows_what_a_worker_of_machine_b_makes_in_the_s
         # --- a style, made by B, shown by A ------------------------------------------------------
         coffee = next(p for p in sample_photos() if p.name == "coffee.png")
         job = arun(qtbot, run_blocking(enqueue_style, window.runtime, "warm film grain", reference=coffee, previews=2, size=192, seed=5))
-        dialog = window.follow_job(job, "style.generate")
+        dialog = window.following.follow_job(job, "style.generate")
         ended: dict[int, str] = {}  # what A's progress dialogs saw each job end as
         dialog.ended.connect(lambda job_id, status: ended.setdefault(job_id, status))
         jobs = window.jobs_model
@@ -143,7 +143,7 @@ def test_a_window_of_machine_a_follows_what_a_worker_of_machine_b_makes_in_the_s
             "SELECT position FROM job_items WHERE job_id = ? ORDER BY position DESC LIMIT 1 FOR UPDATE", (batch,)
         ).fetchone() == (PHOTOS - 1,)
         engine.resume("style.apply")
-        dialog = window.follow_job(batch, "style.apply")
+        dialog = window.following.follow_job(batch, "style.apply")
         dialog.ended.connect(lambda job_id, status: ended.setdefault(job_id, status))
         bar = dialog.findChild(QProgressBar, "jobProgressBar")
         message = dialog.findChild(QLabel, "jobMessageLabel")

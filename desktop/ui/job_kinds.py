@@ -79,7 +79,7 @@ def into_folder(payload: dict[str, Any]) -> str:
     return f"Into {out}" if os.path.isabs(out) else f"Into {out} in the library folder"
 
 
-# --- what the window does once a job has ended (``window`` is the MainWindow) ------------------
+# --- what the window does once a job has ended (``window`` is the MainWindow, its flows) -------
 def style_made(window: Any, result: dict[str, Any]) -> None:
     """A job that made a style: the gallery takes it in (only a result that names one)."""
     if result.get("table") == "styles":
@@ -99,40 +99,40 @@ def nothing(window: Any, result: dict[str, Any]) -> None:
 
 
 def styles_imported(window: Any, result: dict[str, Any]) -> None:
-    window.styles_imported(result)
+    window.import_flow.styles_imported(result)
 
 
 def import_ended(window: Any, row: JobRow) -> None:
-    window.import_ended(row)
+    window.import_flow.import_ended(row)
 
 
 def batch_noticed(window: Any, row: JobRow, result: dict[str, Any]) -> bool:
     """A batch that ended while no dialog showed it: a notice offers its folder (to whoever
     started it here, or while the window is not in front)."""
-    if not result.get("out") or not (window.started_here(row.id) or not window.isActiveWindow()):
+    if not result.get("out") or not (window.following.started_here(row.id) or not window.isActiveWindow()):
         return False
-    window.batch_done(row.id, result, followed=False)
+    window.apply_flow.batch_done(row.id, result, followed=False)
     return True
 
 
 def export_noticed(window: Any, row: JobRow, result: dict[str, Any]) -> bool:
     """An export sent to the background: a notice offers its folder (started here only)."""
-    if not window.started_here(row.id):
+    if not window.following.started_here(row.id):
         return False
-    window.export_done(row.id, result, followed=False)
+    window.export_flow.export_done(row.id, result, followed=False)
     return True
 
 
 def batch_followed(window: Any, job_id: int, result: Any) -> None:
     if isinstance(result, dict) and result.get("out"):
-        window.batch_done(job_id, result, followed=True)
+        window.apply_flow.batch_done(job_id, result, followed=True)
     else:
         window.open_result(result)
 
 
 def export_followed(window: Any, job_id: int, result: Any) -> None:
     if isinstance(result, dict) and result.get("out"):
-        window.export_done(job_id, result, followed=True)
+        window.export_flow.export_done(job_id, result, followed=True)
 
 
 def import_followed(window: Any, job_id: int, result: Any) -> None:

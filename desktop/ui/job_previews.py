@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,3 +32,11 @@ def generation_previews(tmp_dir: Path, job_id: int) -> list[Rendered]:
         except OSError:  # moved into the library (or cleaned up) meanwhile
             continue
     return [Rendered(path) for _, path in sorted(found)]
+
+
+def latest_output(items: list[Any]) -> str | None:
+    """The newest finished output of a batch (the done item furthest along)."""
+    for item in reversed(items):
+        if item.status == "done" and item.output:
+            return str(item.output)
+    return None

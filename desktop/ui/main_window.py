@@ -7,7 +7,6 @@ ready on a worker thread), so the first paint never waits for the database.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 from collections.abc import Callable
@@ -19,7 +18,6 @@ from PySide6.QtCore import (
     QByteArray,
     QEvent,
     QItemSelectionModel,
-    QMimeData,
     QModelIndex,
     QObject,
     QSettings,
@@ -35,7 +33,6 @@ from PySide6.QtGui import (
     QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
-    QGuiApplication,
     QKeyEvent,
     QKeySequence,
 )
@@ -57,27 +54,24 @@ from PySide6.QtWidgets import (
 
 from desktop.config import APP_NAME, from_library
 from desktop.errors import UserError
-from desktop.jobs import registry
-from desktop.jobs.model import FAILED, SUCCEEDED, JobRow
 from desktop.jobs.pool import PoolThread
 from desktop.library import Library
 from desktop.runtime import Runtime
 from desktop.ui import job_kinds
-from desktop.ui.apply_dialog import ApplyDialog
-from desktop.ui.async_utils import run_blocking, signal_future, spawn
+from desktop.ui.apply_flow import ApplyFlow
+from desktop.ui.async_utils import signal_future, spawn
 from desktop.ui.bridge import JobBridge
-from desktop.ui.export_dialog import ExportDialog, SaveChooser, choose_save_path
+from desktop.ui.export_flow import ExportFlow
 from desktop.ui.gallery import GalleryPane, dropped_paths
-from desktop.ui.import_drop import is_import_name, may_be_import, sort_drop
-from desktop.ui.import_run import ImportRun, OpenChooser, choose_import_paths
-from desktop.ui.job_kinds import job_subject, kind_of
+from desktop.ui.import_drop import is_import_name
+from desktop.ui.import_flow import ImportFlow
+from desktop.ui.job_following import JobFollowing
 from desktop.ui.jobs_model import JobsModel
 from desktop.ui.jobs_panel import JobsPanel
-from desktop.ui.new_style_dialog import NewStyleDialog
+from desktop.ui.new_style_flow import NewStyleFlow
 from desktop.ui.notifications import NoticeBar, Notifier
-from desktop.ui.progress_dialog import JobProgressDialog
 from desktop.ui.responsiveness import Responsiveness
-from desktop.ui.settings_dialog import SettingsDialog
+from desktop.ui.settings_flow import SettingsFlow
 from desktop.ui.style_detail import StyleDetail
 from desktop.ui.styles_model import StyleIdRole, StylesModel
 from desktop.ui.window_menus import install_menus, platform_keys, show_about, show_shortcuts
@@ -86,7 +80,6 @@ log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 200
 JOBS_PANEL_HEIGHT = 190  # the jobs dock's height once it lists jobs (empty, it is one line)
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
 
 class MainWindow(QMainWindow):
@@ -106,21 +99,15 @@ class MainWindow(QMainWindow):
         self.library: Library | None = None
         self.styles_model: StylesModel | None = None
         self.jobs_model: JobsModel | None = None
-        self.progress_dialogs: dict[int, JobProgressDialog] = {}
-        self.new_style_dialog: NewStyleDialog | None = None
-        self.settings_dialog: SettingsDialog | None = None
-        self.apply_dialog: ApplyDialog | None = None
-        self.export_dialog: ExportDialog | None = None
         # opens a folder or file in the desktop's own app; tests put a recorder here
         self.url_opener: Callable[[QUrl], bool] = QDesktopServices.openUrl
-        # where an export goes and what to import: the platform's file dialogs (tests answer
-        # with a path of their own)
-        self.save_chooser: SaveChooser = choose_save_path
-        self.open_chooser: OpenChooser = choose_import_paths
-        self._job_types: dict[int, str | None] = {}  # jobs followed with a progress dialog
-        self._imports: dict[int, ImportRun] = {}  # import job id -> the import it belongs to
-        self._started_here: set[int] = set()  # jobs a person started (or followed) in this window
-        self._batches_noticed: set[int] = set()  # batches whose "Open folder" notice was offered
+        # the flows the window starts (each opens its dialog and follows its jobs)
+        self.following = JobFollowing(self)
+        self.new_style_flow = NewStyleFlow(self)
+        self.apply_flow = ApplyFlow(self)
+        self.export_flow = ExportFlow(self)
+        self.import_flow = ImportFlow(self)
+        self.settings_flow = SettingsFlow(self)
         self._shutting_down = False
         self.stopped = False  # set by desktop.app.stop()
         self._qsettings = (
@@ -140,7 +127,7 @@ class MainWindow(QMainWindow):
         self.new_style_action.setShortcut(QKeySequence.StandardKey.New)
         self.new_style_action.setToolTip("Describe a new style (Ctrl+N)")
         self.new_style_action.setStatusTip("Describe a new style")
-        self.new_style_action.triggered.connect(lambda: self.new_style())
+        self.new_style_action.triggered.connect(lambda: self.new_style_flow.open())
         bar.addAction(self.new_style_action)
         bar.addSeparator()
         self.search_edit = QLineEdit()
@@ -170,7 +157,7 @@ class MainWindow(QMainWindow):
         self.settings_action.setToolTip(
             f"Generator, previews, jobs and keys ({self.settings_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
         )
-        self.settings_action.triggered.connect(lambda: self.open_settings())
+        self.settings_action.triggered.connect(lambda: self.settings_flow.open())
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
@@ -179,18 +166,18 @@ class MainWindow(QMainWindow):
 
         # centre: gallery | detail
         self.gallery = GalleryPane()
-        self.gallery.empty.newStyleClicked.connect(lambda: self.new_style())
+        self.gallery.empty.newStyleClicked.connect(lambda: self.new_style_flow.open())
         self.gallery.view.activated.connect(self.open_style)  # Return, or a double click
-        self.gallery.view.photosDropped.connect(self._photos_dropped)
-        self.gallery.view.referenceDropped.connect(self._gallery_dropped)
+        self.gallery.view.photosDropped.connect(self.import_flow.photos_dropped)
+        self.gallery.view.referenceDropped.connect(self.import_flow.gallery_dropped)
         self.detail = StyleDetail()
         self.detail.status.connect(self.show_status)
-        self.detail.newStyleRequested.connect(lambda: self.new_style())
+        self.detail.newStyleRequested.connect(lambda: self.new_style_flow.open())
         self.detail.deleted.connect(lambda _id: self.refresh_gallery())
-        self.detail.applyRequested.connect(lambda style_id: self.open_apply(style_id, []))
-        self.detail.photosDropped.connect(self._photos_dropped)
-        self.detail.exportRequested.connect(self.export_from_detail)
-        self.detail.jobStarted.connect(lambda job_id: self.follow_job(job_id, job_kinds.STRENGTH))
+        self.detail.applyRequested.connect(lambda style_id: self.apply_flow.open(style_id, []))
+        self.detail.photosDropped.connect(self.import_flow.photos_dropped)
+        self.detail.exportRequested.connect(self.export_flow.export_from_detail)
+        self.detail.jobStarted.connect(lambda job_id: self.following.follow_job(job_id, job_kinds.STRENGTH))
         self.detail.styleChanged.connect(self.style_changed)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
@@ -261,7 +248,7 @@ class MainWindow(QMainWindow):
         self.detail.set_library(self.library)
         self.detail.set_runtime(runtime)
         self.jobs_model = JobsModel(runtime.engine, self.bridge, self)
-        self.jobs_model.jobEnded.connect(self._job_ended)
+        self.jobs_model.jobEnded.connect(self.following.job_ended)
         self.jobs_panel.set_model(runtime.engine, self.jobs_model)
         self.bridge.rowsStale.connect(self.styles_model.check_for_changes)
         for action in (self.new_style_action, self.settings_action, self.window_actions.log_folder, self.window_actions.import_):
@@ -416,11 +403,25 @@ class MainWindow(QMainWindow):
 
     def open_result(self, result: Any) -> None:
         if isinstance(result, dict) and result.get("out"):  # a batch: its photos are in a folder
-            self.open_folder(self._local_folder(str(result["out"])))
+            self.open_folder(self.local_folder(str(result["out"])))
         elif isinstance(result, dict) and result.get("table") == "styles" and result.get("id") is not None:
             spawn(self.reveal_style(int(result["id"])), name="reveal-style")
 
-    def _local_folder(self, stored: str) -> str:
+    def style_made(self, result: Any) -> None:
+        """A job made a style: the gallery takes that one in (or re-reads, if it must)."""
+        if self.styles_model is None:
+            return
+        if isinstance(result, dict) and result.get("table") == "styles" and isinstance(result.get("id"), int):
+            self.styles_model.take_new(result["id"])
+        else:
+            self.styles_model.refresh()
+
+    def style_changed(self, style_id: int) -> None:
+        """A style changed in place (a new strength: new .cube, previews, thumbnail)."""
+        if self.styles_model is not None:
+            self.styles_model.update_one(style_id)
+
+    def local_folder(self, stored: str) -> str:
         """A batch's output folder on this machine: a folder stored relative to the library
         folder is read in this machine's (another machine may mount it elsewhere)."""
         if self.runtime is None or os.path.isabs(stored):
@@ -433,331 +434,6 @@ class MainWindow(QMainWindow):
     def open_folder(self, folder: str) -> None:
         if not self.url_opener(QUrl.fromLocalFile(folder)):
             self.show_status(f"The folder is {folder}")
-
-    # --- apply a style to photos ----------------------------------------------------------------
-    def apply_to_photos(self) -> ApplyDialog | None:
-        """File > Apply to photos…: the apply dialog for the selected style (photos are added
-        there, or dropped on it)."""
-        style_id = self.selected_style_id()
-        if style_id is None:
-            self.show_status("Select a style first, then apply it to photos.")
-            return None
-        return self.open_apply(style_id, [])
-
-    def open_apply(self, style_id: int, inputs: list[str]) -> ApplyDialog | None:
-        """The apply dialog for ``style_id`` with these files and folders (a drop on a card or on
-        the detail pane, or none from the menu). One at a time: a new one replaces the last."""
-        if self.runtime is None:
-            return None
-        old = self.apply_dialog
-        if old is not None:
-            old.reject()
-        dialog = ApplyDialog(self.runtime, int(style_id), [str(p) for p in inputs], self)
-        dialog.jobStarted.connect(lambda job_id: self.follow_job(job_id, job_kinds.APPLY))
-        dialog.finished.connect(lambda _r: self._apply_closed(dialog))
-        self.apply_dialog = dialog
-        dialog.open()
-        dialog.raise_()
-        return dialog
-
-    def _apply_closed(self, dialog: ApplyDialog) -> None:
-        if self.apply_dialog is dialog:
-            self.apply_dialog = None
-        dialog.deleteLater()
-
-    def batch_done(self, job_id: int, result: dict[str, Any], *, followed: bool) -> None:
-        """A batch succeeded: a notice offers its folder (once per job)."""
-        if job_id in self._batches_noticed:
-            return
-        self._batches_noticed.add(job_id)
-        out = self._local_folder(str(result["out"]))
-        done = int(result.get("done") or 0)
-        text = f"{done} photo{'s' if done != 1 else ''} styled into {out}"
-        self.notifier.offer("Photos styled", text, "Open folder", lambda: self.open_folder(out), tray=not followed)
-
-    # --- export and import --------------------------------------------------------------------
-    def export_selected(self) -> ExportDialog | None:
-        """File > Export…: the export dialog for the gallery's selected styles."""
-        ids = self.gallery.view.selected_style_ids() if self.styles_model is not None else []
-        if not ids:
-            self.show_status("Select one or several styles first (Ctrl+click, or Ctrl+A for all), then export.")
-            return None
-        return self.open_export(ids)
-
-    def export_from_detail(self, style_id: int) -> ExportDialog | None:
-        """The detail pane's Export…: its style, or the whole selection when it is part of one."""
-        ids = self.gallery.view.selected_style_ids() if self.styles_model is not None else []
-        return self.open_export(ids if style_id in ids else [style_id])
-
-    def open_export(self, style_ids: list[int]) -> ExportDialog | None:
-        if self.runtime is None or not style_ids:
-            return None
-        styles = []
-        for style_id in style_ids:
-            card = self.styles_model.find(style_id) if self.styles_model is not None else None
-            if card is not None:
-                name = card.name
-            elif self.detail.style is not None and self.detail.style.id == style_id:
-                name = self.detail.style.name
-            else:
-                name = f"Style {style_id}"
-            styles.append((style_id, name))
-        old = self.export_dialog
-        if old is not None:
-            old.reject()
-        dialog = ExportDialog(self.runtime, styles, lambda *a: self.save_chooser(*a), self)
-        dialog.jobStarted.connect(lambda job_id, _out: self.follow_job(job_id, job_kinds.EXPORT))
-        dialog.finished.connect(lambda _r: self._export_closed(dialog))
-        self.export_dialog = dialog
-        dialog.open()
-        dialog.raise_()
-        return dialog
-
-    def _export_closed(self, dialog: ExportDialog) -> None:
-        if self.export_dialog is dialog:
-            self.export_dialog = None
-        dialog.deleteLater()
-
-    def export_done(self, job_id: int, result: dict[str, Any], *, followed: bool) -> None:
-        """An export succeeded: a notice offers its folder (once per job)."""
-        if job_id in self._batches_noticed:
-            return
-        self._batches_noticed.add(job_id)
-        out = Path(str(result["out"]))
-        n = len(result.get("styles") or [])
-        what = f"{n} styles" if n > 1 else "The style"
-        self.notifier.offer("Exported", f"{what} saved as {out.name} in {out.parent}", "Show in folder",
-                            lambda: self.open_folder(str(out.parent)), tray=not followed)
-
-    def import_files(self) -> None:
-        """File > Import…: choose style packs and LUTs, then import them."""
-        spawn(self._import_chosen(), name="import-files")
-
-    async def _import_chosen(self) -> list[int]:
-        paths = await self.open_chooser(self)
-        return await self.start_import(paths) if paths else []
-
-    async def start_import(self, paths: list[str], *, left_out: int = 0) -> list[int]:
-        """Queue one import job per file and follow them; once all have ended the new styles are
-        selected in the gallery and the status bar says what came of it. A refused file queues
-        nothing and says why in one sentence. Returns the job ids."""
-        if self.runtime is None or self.jobs_model is None:
-            return []
-        from desktop.pipelines.exchange import enqueue_import
-
-        try:
-            job_ids = await run_blocking(enqueue_import, self.runtime, list(paths))
-        except UserError as exc:
-            self.show_status(str(exc), 15000)
-            return []
-        run = ImportRun(job_ids, left_out)
-        for job_id in job_ids:
-            self._imports[job_id] = run
-        for job_id in job_ids:
-            row = self.jobs_model.find(job_id)
-            if row is not None and row.is_finished:  # (already seen ended: a very fast job)
-                self.import_ended(row)
-        n = len(job_ids)
-        self.show_status(f"Importing {n} file{'s' if n != 1 else ''}…", 15000)
-        for job_id in job_ids:  # (an import that already failed still shows why, in its dialog)
-            self.follow_job(job_id, job_kinds.IMPORT)
-        return job_ids
-
-    def import_ended(self, row: JobRow) -> None:
-        run = self._imports.get(row.id)
-        if run is None or not run.record(row):
-            return
-        for job_id in run.job_ids:
-            self._imports.pop(job_id, None)
-        spawn(self._import_finished(run), name="import-finished")
-
-    async def _import_finished(self, run: ImportRun) -> None:
-        summary = run.summary()
-        show = run.new_ids() or run.skipped_ids()
-        if show and await self.reveal_style(show[0]):
-            view = self.gallery.view
-            for style_id in show[1:]:
-                index = self.styles_model.index_of(style_id) if self.styles_model is not None else QModelIndex()
-                if index.isValid():
-                    view.selectionModel().select(index, QItemSelectionModel.SelectionFlag.Select)
-        self.show_status(summary, 15000)
-
-    def _photos_dropped(self, style_id: int, paths: list[str]) -> None:
-        """Files dropped on a card or the detail pane: photos to apply, unless they are style
-        packs or LUTs (imported)."""
-        if any(may_be_import(p) for p in paths):
-            spawn(self._sort_drop(paths, style_id, None), name="sort-drop")
-        else:
-            self.open_apply(style_id, paths)
-
-    def _gallery_dropped(self, mime: QMimeData) -> None:
-        """A drop on the gallery, not on a card: style packs and LUTs (a HaldCLUT PNG too) are
-        imported, anything else is a new style's reference."""
-        paths = dropped_paths(mime)
-        if paths and any(may_be_import(p) for p in paths):
-            keep = QMimeData()  # the drag's own data goes when the drop returns
-            keep.setUrls(mime.urls())
-            spawn(self._sort_drop(paths, None, keep), name="sort-drop")
-        else:
-            self._reference_dropped(mime)
-
-    async def _sort_drop(self, paths: list[str], style_id: int | None, mime: QMimeData | None) -> None:
-        imports, others = await run_blocking(sort_drop, paths)
-        if imports:
-            await self.start_import(imports, left_out=len(others))
-        elif style_id is not None:
-            self.open_apply(style_id, paths)
-        elif mime is not None:
-            self._reference_dropped(mime)
-
-    # --- new style ------------------------------------------------------------------------------
-    def new_style(self, reference: Any = None) -> NewStyleDialog | None:
-        if self.runtime is None:
-            return None
-        dialog = self.new_style_dialog
-        if dialog is None:
-            dialog = NewStyleDialog(self.runtime, self)
-            dialog.jobStarted.connect(lambda job_id: self.follow_job(job_id, job_kinds.GENERATE))
-            dialog.finished.connect(lambda _r: self._new_style_closed(dialog))
-            self.new_style_dialog = dialog
-        if reference is not None:
-            dialog.set_reference(reference)
-        dialog.open()
-        dialog.raise_()
-        dialog.description.setFocus()
-        return dialog
-
-    def _new_style_closed(self, dialog: NewStyleDialog) -> None:
-        if self.new_style_dialog is dialog:
-            self.new_style_dialog = None
-        dialog.deleteLater()
-
-    # --- following a job ------------------------------------------------------------------------
-    def follow_job(self, job_id: int, job_type: str | None = None) -> JobProgressDialog | None:
-        if self.runtime is None or self.jobs_model is None:
-            return None
-        self._started_here.add(job_id)
-        self._job_types[job_id] = job_type
-        existing = self.progress_dialogs.get(job_id)
-        if existing is not None:
-            return existing
-        dialog = JobProgressDialog(
-            self.runtime.engine,
-            self.jobs_model,
-            job_id,
-            log_file=self.runtime.paths.log_file,
-            job_type=job_type,
-            items=items(self.runtime) if (items := kind_of(job_type).items) is not None else None,
-            parent=self,
-        )
-        dialog.succeeded.connect(self._job_succeeded)
-        dialog.ended.connect(self._dialog_ended)
-        dialog.finished.connect(lambda _r, job_id=job_id: self._dialog_closed(job_id))
-        self.progress_dialogs[job_id] = dialog
-        dialog.start()
-        return dialog
-
-    def _job_succeeded(self, job_id: int, result: Any) -> None:
-        # the gallery takes the new style in once, on the jobs model's jobEnded (_job_ended);
-        # here the followed job's result is only shown
-        job_type = self._job_types.get(job_id)
-        if job_type is None and self.jobs_model is not None and (row := self.jobs_model.find(job_id)) is not None:
-            job_type = row.type
-        kind_of(job_type).followed(self, job_id, result)
-
-    def style_made(self, result: Any) -> None:
-        """A job made a style: the gallery takes that one in (or re-reads, if it must)."""
-        if self.styles_model is None:
-            return
-        if isinstance(result, dict) and result.get("table") == "styles" and isinstance(result.get("id"), int):
-            self.styles_model.take_new(result["id"])
-        else:
-            self.styles_model.refresh()
-
-    def styles_imported(self, result: dict[str, Any]) -> None:
-        from desktop.pipelines.exchange import imported_ids
-
-        ids = imported_ids(result)
-        if len(ids) == 1 and self.styles_model is not None:
-            self.styles_model.take_new(ids[0])
-        elif ids:
-            self.refresh_gallery()
-
-    def style_changed(self, style_id: int) -> None:
-        """A style changed in place (a new strength: new .cube, previews, thumbnail)."""
-        if self.styles_model is not None:
-            self.styles_model.update_one(style_id)
-
-    def _dialog_ended(self, job_id: int, status: str) -> None:
-        if status == "removed":
-            self.refresh_gallery()
-        elif status == "background":
-            self.jobs_panel.show()
-            self.show_status("The job goes on in the background; see Jobs.")
-
-    def _dialog_closed(self, job_id: int) -> None:
-        self.progress_dialogs.pop(job_id, None)
-        self._job_types.pop(job_id, None)
-
-    def started_here(self, job_id: int) -> bool:
-        """A person started (or followed) this job in this window."""
-        return job_id in self._started_here
-
-    def _job_ended(self, row: JobRow) -> None:
-        """A job the jobs list saw running has ended (any process): its kind says what follows."""
-        kind = kind_of(row.type)
-        result = row.result_dict() if row.result else None
-        if row.status == SUCCEEDED and result:
-            kind.succeeded(self, result)
-        if kind.ended is not None:
-            kind.ended(self, row)
-        dialog = self.progress_dialogs.get(row.id)
-        followed = dialog is not None and not dialog.backgrounded and dialog.isVisible()
-        if row.status == SUCCEEDED and not followed and isinstance(result, dict) and kind.noticed is not None:
-            if kind.noticed(self, row, result):
-                return
-        if followed or self.isActiveWindow() or row.status not in (SUCCEEDED, FAILED):
-            return
-        if kind.internal and row.id not in self._started_here:
-            return  # a diagnostics job from the command line or a test: not news for a person
-        title = registry.title(row.type)
-        subject = job_subject(row)
-        if row.status == SUCCEEDED:
-            self.notifier.notify(f"{title} finished", subject or row.message or "Done")
-        else:
-            error = row.error or "See the jobs panel."
-            self.notifier.notify(f"{title} failed", f"{subject}: {error}" if subject else error, error=True)
-
-    # --- settings -------------------------------------------------------------------------------
-    def open_settings(self) -> SettingsDialog | None:
-        if self.runtime is None:
-            return None
-        if self.settings_dialog is None:
-            dialog = SettingsDialog(self.runtime.paths, self.runtime.settings, self)
-            dialog.saved.connect(self._settings_saved)
-            dialog.finished.connect(lambda _r: self._settings_closed(dialog))
-            self.settings_dialog = dialog
-        self.settings_dialog.open()
-        return self.settings_dialog
-
-    def _settings_closed(self, dialog: SettingsDialog) -> None:
-        if self.settings_dialog is dialog:
-            self.settings_dialog = None
-        dialog.deleteLater()
-
-    def _settings_saved(self, settings: Any) -> None:
-        if self.runtime is None:
-            return
-        # update in place: the engine's handlers hold the same Settings object
-        current = self.runtime.settings
-        for f in dataclasses.fields(current):
-            setattr(current, f.name, getattr(settings, f.name))
-        self.runtime.engine.configure(
-            max_attempts=current.max_attempts, retention_days=current.retention_days
-        )
-        if self.pool_thread is not None:  # thread-safe: applied on the pool's own loop
-            self.pool_thread.pool.set_max_parallel(max(1, current.max_parallel))
-        self.show_status("Settings saved")
 
     # --- menu actions -----------------------------------------------------------------------------
     def quit(self) -> None:
@@ -803,17 +479,6 @@ class MainWindow(QMainWindow):
         if now is not None and now.window() is self:
             text = isinstance(now, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox))
             self.window_actions.select_all.setEnabled(text or now is self.gallery.view)
-
-    def paste(self) -> None:
-        """Ctrl+V on the window: an image (or an image file) on the clipboard becomes the
-        reference of a new style."""
-        if self.runtime is None:
-            return
-        mime = clipboard_image()
-        if mime is None:
-            self.show_status("The clipboard holds no image: copy an image or an image file, then paste.")
-            return
-        self.new_style(mime)
 
     def show_about(self) -> None:
         spawn(show_about(self), name="about-box")
@@ -874,14 +539,9 @@ class MainWindow(QMainWindow):
         imports = [p for p in paths if is_import_name(p)]
         if imports:
             event.acceptProposedAction()
-            spawn(self.start_import(imports, left_out=len(paths) - len(imports)), name="import-drop")
-        elif self._reference_dropped(mime):
+            spawn(self.import_flow.start_import(imports, left_out=len(paths) - len(imports)), name="import-drop")
+        elif self.new_style_flow.reference_dropped(mime):
             event.acceptProposedAction()
-
-    def _reference_dropped(self, mime: QMimeData) -> bool:
-        """A drop that is not for a style: its image becomes a new style's reference."""
-        dialog = self.new_style(None)
-        return dialog is not None and dialog.drop_zone.take_mime(mime)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._shutting_down:
@@ -903,11 +563,8 @@ class MainWindow(QMainWindow):
         self.responsiveness.stop()
         self.save_layout()
         self._search_timer.stop()
-        for dialog in list(self.progress_dialogs.values()):
-            dialog.finished_status = dialog.finished_status or "closed"
-            dialog.close_now()
-        self.progress_dialogs.clear()
-        for dialog in (self.new_style_dialog, self.settings_dialog, self.apply_dialog, self.export_dialog):
+        self.following.close_all()
+        for dialog in (self.new_style_flow.dialog, self.settings_flow.dialog, self.apply_flow.dialog, self.export_flow.dialog):
             if dialog is not None:
                 dialog.reject()
         if self.bridge is not None:
@@ -924,20 +581,3 @@ class MainWindow(QMainWindow):
             return True
         return self.styles_model.thumbnails.join(timeout)
 
-
-def clipboard_image() -> QMimeData | None:
-    """A copy of the clipboard's image (or image files), or None when it holds neither."""
-    source = QGuiApplication.clipboard().mimeData()
-    if source is None:
-        return None
-    mime = QMimeData()
-    if source.hasImage():
-        image = QGuiApplication.clipboard().image()
-        if not image.isNull():
-            mime.setImageData(image)
-            return mime
-    files = [u for u in source.urls() if u.isLocalFile() and u.toLocalFile().lower().endswith(IMAGE_SUFFIXES)]
-    if files:
-        mime.setUrls(files)
-        return mime
-    return None

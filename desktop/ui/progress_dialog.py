@@ -18,9 +18,7 @@ only its failed items run again), while the dialog keeps following it.
 
 from __future__ import annotations
 
-import logging
 import os
-import re
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -28,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QFont, QImage, QImageReader, QKeyEvent, QPixmap, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QFont, QImage, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -47,41 +45,17 @@ from desktop.jobs.model import JobRow, JobStatus
 from desktop.text import shown_path
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.job_kinds import dialog_heading
-from desktop.ui.jobs_model import JobsModel, format_duration
+from desktop.ui.job_previews import latest_output
+from desktop.ui.jobs_model import JobsModel
+from desktop.ui.progress_text import describe_time, distinct_log_records
+from desktop.ui.thumbnails import decode_fitted
 from desktop.ui.tones import Tone, ToneLabel
 from desktop.ui.window_fit import fit_height
 
-log = logging.getLogger(__name__)
-
 SHOW_DELAY = 0.5
 MIN_VISIBLE = 0.5
-ETA_AFTER = 0.10
 ITEMS_INTERVAL = 0.3  # seconds between two reads of a batch's items
 PREVIEW_SIZE = QSize(320, 200)  # the latest output's thumbnail fits in this
-
-
-def decode_fitted(path: str, size: QSize) -> QImage:
-    """Blocking (worker thread): the image at ``path`` scaled to fit ``size`` (never enlarged),
-    upright; a null image if it cannot be read."""
-    reader = QImageReader(path)
-    reader.setAutoTransform(True)  # (outputs are upright already: their orientation tag is 1)
-    src = reader.size()
-    if src.isValid():
-        fitted = src.scaled(size, Qt.AspectRatioMode.KeepAspectRatio)
-        if fitted.width() < src.width():
-            reader.setScaledSize(fitted)
-    image = reader.read()
-    if image.isNull():
-        log.debug("Could not read the batch output %s: %s", path, reader.errorString())
-    return image
-
-
-def latest_output(items: list[Any]) -> str | None:
-    """The newest finished output of a batch (the done item furthest along)."""
-    for item in reversed(items):
-        if item.status == "done" and item.output:
-            return str(item.output)
-    return None
 
 
 class DialogState(StrEnum):
@@ -104,53 +78,6 @@ class DialogState(StrEnum):
     def gone(self) -> bool:
         """Closed for good: no row change is shown any more."""
         return self in (DialogState.BACKGROUND, DialogState.REMOVED, DialogState.CLOSED)
-
-
-def describe_time(row: JobRow, now: float | None = None) -> str:
-    """"Elapsed 0:12 · about 0:30 left" (the estimate once past 10 %)."""
-    if row.status == JobStatus.QUEUED:
-        return "Waiting for a free slot…"
-    if row.started_at is None:
-        return ""
-    now = now or time.time()
-    spent = max(0.0, (row.finished_at or now) - row.started_at)
-    if row.status == JobStatus.FAILED:
-        # attempts are named only when it was tried more than once: "attempt 1 of 3" on a
-        # failed job would suggest more tries are coming
-        if row.attempts > 1:
-            return f"Failed after {row.attempts} attempts (the last ran {format_duration(spent)})"
-        return f"Failed after {format_duration(spent)}"
-    text = f"Elapsed {format_duration(spent)}"
-    p = row.progress
-    if row.status == JobStatus.RUNNING and p is not None and ETA_AFTER < p < 1.0:
-        left = spent * (1.0 - p) / p
-        text += " · almost done" if left < 1.5 else f" · about {format_duration(left)} left"
-    return text
-
-
-_RECORD_TAG = re.compile(r"\[job \d+\]\s*")
-
-
-def distinct_log_records(lines: list[str]) -> list[str]:
-    """The job's log lines with a record dropped when it says the same as the one before it
-    (the failure is logged once as a warning and once more as the row ends): the same
-    sentence twice reads like two failures. Continuation lines (tracebacks) stay with their
-    record."""
-    records: list[list[str]] = []
-    for line in lines:
-        if line[:4].isdigit() or not records:  # a new record starts with its timestamp
-            records.append([line])
-        else:
-            records[-1].append(line)
-    kept: list[list[str]] = []
-    previous: tuple[str, ...] | None = None
-    for record in records:
-        head = _RECORD_TAG.split(record[0], maxsplit=1)
-        key = (head[-1], *record[1:])
-        if key != previous:
-            kept.append(record)
-        previous = key
-    return [line for record in kept for line in record]
 
 
 class JobProgressDialog(QDialog):

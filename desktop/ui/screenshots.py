@@ -205,7 +205,7 @@ async def shot_main(window: Any, style_ids: list[int], out: Path) -> Path:
 
 async def shot_export(window: Any, style_id: int, out: Path) -> Path:
     """The export dialog for one style: every format it can be written as."""
-    dialog = window.open_export([style_id])
+    dialog = window.export_flow.open([style_id])
     if dialog is None:
         raise ScreenshotError("the export dialog did not open")
     await until(dialog.isVisible, "the export dialog did not show")
@@ -235,7 +235,7 @@ async def shot_failed(window: Any, folder: Path, out: Path) -> tuple[Path, int]:
         "reference": f"uploads/{DAMAGED_NAME}",  # as the command line's `jobs enqueue` queues a generation
     }
     job_id = await run_blocking(window.runtime.engine.enqueue, JOB_TYPE, payload)
-    dialog = window.follow_job(job_id, JOB_TYPE)
+    dialog = window.following.follow_job(job_id, JOB_TYPE)
     await until(lambda: dialog.finished_status == "failed" and dialog.isVisible(), "the failed job's dialog did not show")
     await settle()
     dialog.adjustSize()
@@ -247,7 +247,7 @@ async def shot_failed(window: Any, folder: Path, out: Path) -> tuple[Path, int]:
 
 
 async def shot_new_style(window: Any, out: Path) -> tuple[Path, Any]:
-    dialog = window.new_style()
+    dialog = window.new_style_flow.open()
     if dialog is None:
         raise ScreenshotError("the new-style dialog did not open")
     if not drop_files(dialog.drop_zone, sample(NEW_STYLE_REFERENCE)):
@@ -265,10 +265,10 @@ async def shot_new_style(window: Any, out: Path) -> tuple[Path, Any]:
 async def shot_progress(window: Any, dialog: Any, out: Path) -> tuple[Path, int]:
     """Generate from the open new-style dialog; capture the progress dialog at preview 3."""
     window.runtime.settings.preview_size = SLOW_SIZE  # in memory only: big previews, a slow job
-    before = set(window.progress_dialogs)
+    before = set(window.following.progress_dialogs)
     dialog.generate_button.click()
     progress = await until(
-        lambda: next((d for i, d in window.progress_dialogs.items() if i not in before), None),
+        lambda: next((d for i, d in window.following.progress_dialogs.items() if i not in before), None),
         "Generate did not start a job",
     )
 
@@ -323,7 +323,7 @@ async def shot_apply(window: Any, style_id: int, folder: Path, out: Path) -> tup
     index = window.styles_model.index_of(style_id)
     if not index.isValid():
         raise ScreenshotError("the style to apply is not in the gallery")
-    dialog = window.open_apply(style_id, [str(shoot)])
+    dialog = window.apply_flow.open(style_id, [str(shoot)])
     if dialog is None:
         raise ScreenshotError("the apply dialog did not open")
     view.scrollTo(index)
@@ -338,10 +338,10 @@ async def shot_apply(window: Any, style_id: int, folder: Path, out: Path) -> tup
 
 
 async def shot_apply_progress(window: Any, dialog: Any, out: Path) -> Path:
-    before = set(window.progress_dialogs)
+    before = set(window.following.progress_dialogs)
     dialog.start_button.click()
     progress = await until(
-        lambda: next((d for i, d in window.progress_dialogs.items() if i not in before), None),
+        lambda: next((d for i, d in window.following.progress_dialogs.items() if i not in before), None),
         "Start did not queue the batch",
     )
 
@@ -375,7 +375,7 @@ async def capture(out: Path, home: Path, folder: Path) -> list[Path]:
         path, running = await shot_progress(window, dialog, out)
         saved.append(path)
         saved.append(await shot_jobs(window, running, out))
-        progress = window.progress_dialogs.get(running)
+        progress = window.following.progress_dialogs.get(running)
         if progress is not None:
             progress.cancel_job()
         path, apply_dialog = await shot_apply(window, style_ids[SELECTED], folder, out)

@@ -48,6 +48,22 @@ def decode_scaled(path: str, size: QSize) -> QImage:
     return image
 
 
+def decode_fitted(path: str, size: QSize) -> QImage:
+    """Blocking (worker thread): the image at ``path`` scaled to fit ``size`` (never enlarged),
+    upright; a null image if it cannot be read."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)  # (outputs are upright already: their orientation tag is 1)
+    src = reader.size()
+    if src.isValid():
+        fitted = src.scaled(size, Qt.AspectRatioMode.KeepAspectRatio)
+        if fitted.width() < src.width():
+            reader.setScaledSize(fitted)
+    image = reader.read()
+    if image.isNull():
+        log.debug("Could not read the batch output %s: %s", path, reader.errorString())
+    return image
+
+
 class ThumbnailCache(QObject):
     loaded = Signal(str)
     _decoded = Signal(str, QImage)  # emitted on a worker thread, delivered on the GUI thread

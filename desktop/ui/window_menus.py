@@ -108,17 +108,17 @@ def install_menus(win: MainWindow) -> WindowActions:
     bar: QMenuBar = win.menuBar()
     bar.setObjectName("mainMenuBar")
     acts = WindowActions(
-        apply=action(win, "&Apply to photos…", win.apply_to_photos, name="applyAction", keys="Ctrl+Shift+A",
+        apply=action(win, "&Apply to photos…", win.apply_flow.apply_to_photos, name="applyAction", keys="Ctrl+Shift+A",
                      tip="Apply the selected style to photos or folders of photos"),
-        export=action(win, "&Export…", win.export_selected, name="exportAction", keys="Ctrl+E",
+        export=action(win, "&Export…", win.export_flow.export_selected, name="exportAction", keys="Ctrl+E",
                       tip="Export the selected styles as a style pack, or one as a .cube or HaldCLUT"),
-        import_=action(win, "&Import…", win.import_files, name="importAction", keys="Ctrl+I",
+        import_=action(win, "&Import…", win.import_flow.import_files, name="importAction", keys="Ctrl+I",
                        tip="Import style packs, .cube LUTs or HaldCLUT PNGs as styles"),
         quit=action(win, "&Quit", win.quit, name="quitAction", keys=QKeySequence.StandardKey.Quit,
                     tip="Quit Style Studio; running jobs are canceled", role=QAction.MenuRole.QuitRole),
         copy_prompt=action(win, "&Copy prompt", win.copy_prompt, name="copyPromptAction",
                            keys=QKeySequence.StandardKey.Copy, tip="Copy the selected style's prompt"),
-        paste=action(win, "&Paste image as reference", win.paste, name="pasteAction",
+        paste=action(win, "&Paste image as reference", win.new_style_flow.paste, name="pasteAction",
                      keys=QKeySequence.StandardKey.Paste,
                      tip="Start a new style from the image on the clipboard"),
         delete=action(win, "&Delete style…", win.delete_selected_style, name="deleteStyleAction",

@@ -77,7 +77,7 @@ async def cycle(home: str, index: int) -> None:
     for k in range(3):
         engine.enqueue("diagnostics.sleep", {"seconds": 0.05 * k, "steps": 2})
     engine.enqueue("diagnostics.sleep", {"seconds": 0, "steps": 1, "fail_at_step": 1})
-    window.follow_job(watched)  # a progress dialog re-reads its row too
+    window.following.follow_job(watched)  # a progress dialog re-reads its row too
     churner = asyncio.ensure_future(churn(window, engine))
     try:
         # started (a 0.6 s job may have ended already when a busy loop looks: "running" alone

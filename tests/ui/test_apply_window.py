@@ -157,8 +157,8 @@ def test_drop_a_folder_on_a_card_apply_and_open_the_folder(qtbot, home_with_styl
     previews: list[tuple[str, bool]] = []
     start = dialog.findChild(QPushButton, "applyStartButton")
     qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
-    wait_until(lambda: bool(window.progress_dialogs))
-    job_id, progress = next(iter(window.progress_dialogs.items()))
+    wait_until(lambda: bool(window.following.progress_dialogs))
+    job_id, progress = next(iter(window.following.progress_dialogs.items()))
     assert not shown(dialog)
     image = progress.findChild(QLabel, "jobPreviewImage")
     progress.previewShown.connect(lambda path: previews.append((path, not image.pixmap().isNull())))
@@ -212,8 +212,8 @@ def test_a_damaged_photo_stays_listed_and_retry_failed_redoes_only_it(qtbot, hom
     dialog.set_output(str(tmp_path / "styled"))
     wait_until(lambda: ready_to_start(dialog))
     dialog.start_button.click()
-    wait_until(lambda: bool(window.progress_dialogs))
-    job_id, progress = next(iter(window.progress_dialogs.items()))
+    wait_until(lambda: bool(window.following.progress_dialogs))
+    job_id, progress = next(iter(window.following.progress_dialogs.items()))
 
     failed_list = progress.findChild(QListWidget, "jobFailedItemsList")
     wait_until(lambda: progress.finished_status == "failed" and failed_list.count() == 1, timeout=90)

@@ -33,12 +33,8 @@ from desktop import config
 from desktop.jobs.model import JobRow
 from desktop.ui.drop_zone import DropZone
 from desktop.ui.new_style_dialog import NewStyleDialog
-from desktop.ui.progress_dialog import (
-    DialogState,
-    JobProgressDialog,
-    describe_time,
-    distinct_log_records,
-)
+from desktop.ui.progress_dialog import DialogState, JobProgressDialog
+from desktop.ui.progress_text import describe_time, distinct_log_records
 from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.style_detail import StyleDetail
 from tests.ui.conftest import shown, wait_until
@@ -55,7 +51,7 @@ def open_settings(window) -> SettingsDialog:
 
 
 def open_new_style(window) -> NewStyleDialog:
-    dialog = window.new_style()
+    dialog = window.new_style_flow.open()
     assert dialog is not None
     wait_until(dialog.isVisible)
     return dialog
@@ -63,7 +59,7 @@ def open_new_style(window) -> NewStyleDialog:
 
 def follow(window, job_type: str, payload: dict) -> JobProgressDialog:
     job_id = window.runtime.engine.enqueue(job_type, payload)
-    dialog = window.follow_job(job_id, job_type)
+    dialog = window.following.follow_job(job_id, job_type)
     assert dialog is not None
     return dialog
 

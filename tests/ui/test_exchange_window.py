@@ -70,7 +70,7 @@ def answer_save(window, target: Path) -> list[tuple[str, str, str]]:
         asked.append((title, start, name_filter))
         return str(target)
 
-    window.save_chooser = chooser
+    window.export_flow.save_chooser = chooser
     return asked
 
 
@@ -78,7 +78,7 @@ def answer_open(window, *paths: Path) -> None:
     async def chooser(_parent):
         return [str(p) for p in paths]
 
-    window.open_chooser = chooser
+    window.import_flow.open_chooser = chooser
 
 
 def drop_at(widget: QWidget, pos: QPoint, *paths: Path) -> bool:
@@ -243,7 +243,7 @@ def test_a_broken_cube_dropped_says_one_sentence_and_adds_nothing(qtbot, styled_
     assert drop_between_cards(gallery, broken)
     wait_until(lambda: status(window).startswith("No style imported"), timeout=60)
     assert status(window) == "No style imported; 1 file could not be imported (see Jobs)."
-    dialog = next(iter(window.progress_dialogs.values()))
+    dialog = next(iter(window.following.progress_dialogs.values()))
     error = dialog.findChild(QLabel, "jobErrorLabel")
     wait_until(lambda: error.isVisible() and error.text())
     assert "broken.cube" in error.text() and "Traceback" not in error.text()

@@ -137,7 +137,7 @@ def test_a_new_library_shows_a_friendly_empty_state(qtbot, window):
     button = window.gallery.empty.findChild(QPushButton, "emptyNewStyleButton")
     assert button.isVisible()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    assert shown(window.new_style_dialog)
+    assert shown(window.new_style_flow.dialog)
 
 
 def test_detail_shows_the_style_and_delete_asks_first(qtbot, library_home, window):

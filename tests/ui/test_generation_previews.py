@@ -44,7 +44,7 @@ def test_the_progress_dialog_of_a_style_job_shows_its_previews_arriving(qtbot, w
     monkeypatch.setattr(generate, "_commit_style", held)
     coffee = next(p for p in sample_photos() if p.name == "coffee.png")
     job_id = enqueue_style(window.runtime, "warm film grain", reference=coffee, previews=2, size=192, seed=5)
-    dialog = window.follow_job(job_id, "style.generate")
+    dialog = window.following.follow_job(job_id, "style.generate")
     shown: list[str] = []
     dialog.previewShown.connect(shown.append)
     try:

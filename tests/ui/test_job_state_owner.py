@@ -14,7 +14,7 @@ from tests.ui.conftest import wait_until
 def test_the_progress_dialog_shows_what_the_jobs_model_holds(qtbot, window):
     engine = window.runtime.engine
     job_id = engine.enqueue("diagnostics.sleep", {"seconds": 60, "steps": 600})
-    dialog = window.follow_job(job_id)
+    dialog = window.following.follow_job(job_id)
     label = dialog.findChild(QLabel, "jobMessageLabel")
     wait_until(lambda: "Sleeping, step" in label.text())
     # a newer version of the row reaching the jobs model is what the dialog shows
@@ -30,7 +30,7 @@ def test_a_new_style_reaches_the_gallery_once(qtbot, window, monkeypatch):
     take_new = window.styles_model.take_new
     monkeypatch.setattr(window.styles_model, "take_new", lambda style_id: (taken.append(style_id), take_new(style_id))[1])
     job_id = enqueue_style(window.runtime, "warm film grain", backend="local", previews=1, size=128)
-    dialog = window.follow_job(job_id)
+    dialog = window.following.follow_job(job_id)
     wait_until(lambda: dialog.finished_status == "succeeded")
     style_id = window.runtime.engine.get(job_id).result_dict()["id"]
     wait_until(lambda: window.selected_style_id() == style_id)  # shown, selected in the gallery

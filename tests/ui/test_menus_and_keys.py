@@ -104,7 +104,7 @@ def test_ctrl_comma_opens_settings_and_ctrl_q_quits(qtbot, window):
     QTest.keyClick(window, Qt.Key.Key_Comma, CTRL)
     wait_until(lambda: shown(window.findChild(SettingsDialog, "settingsDialog")))
     window.findChild(SettingsDialog, "settingsDialog").reject()
-    wait_until(lambda: window.settings_dialog is None)
+    wait_until(lambda: window.settings_flow.dialog is None)
     activate(window)
     with qtbot.waitSignal(window.closeRequested, timeout=20000):
         QTest.keyClick(window, Qt.Key.Key_Q, CTRL)
@@ -321,6 +321,6 @@ def test_jobs_nobody_started_here_send_no_notes(qtbot, window, monkeypatch):
     assert "Diagnostics" not in window.statusBar().currentMessage()
 
     followed = engine.enqueue("diagnostics.sleep", {"seconds": 0.2, "steps": 2})
-    window.follow_job(followed)  # a person follows this one from the window: its end is news
+    window.following.follow_job(followed)  # a person follows this one from the window: its end is news
     wait_until(lambda: bool(notes))
     assert [title for title, _text in notes] == ["Diagnostics: sleep finished"]

@@ -68,8 +68,8 @@ def test_drop_describe_generate_then_the_new_style_is_selected(qtbot, home_with_
     assert generate.isEnabled()
     qtbot.mouseClick(generate, Qt.MouseButton.LeftButton)
 
-    wait_until(lambda: bool(window.progress_dialogs))
-    (job_id, progress) = next(iter(window.progress_dialogs.items()))
+    wait_until(lambda: bool(window.following.progress_dialogs))
+    (job_id, progress) = next(iter(window.following.progress_dialogs.items()))
     assert progress.objectName() == "jobProgressDialog"
     assert not shown(dialog)  # the new-style dialog closed once the job was queued
 
@@ -176,7 +176,7 @@ def test_a_job_that_ends_quickly_never_flashes_a_dialog(qtbot, window, monkeypat
     monkeypatch.setattr(progress_dialog, "SHOW_DELAY", 10.0)
     engine = window.runtime.engine
     job_id = engine.enqueue("diagnostics.sleep", {"seconds": 0.05, "steps": 1})
-    progress = window.follow_job(job_id)
+    progress = window.following.follow_job(job_id)
     assert isinstance(progress, JobProgressDialog)
     seen_visible = []
     done = []

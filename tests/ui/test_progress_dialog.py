@@ -11,14 +11,15 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QPushButton
 from sqlalchemy import text
 
 from desktop.jobs.model import JobRow
-from desktop.ui.progress_dialog import JobProgressDialog, describe_time
+from desktop.ui.progress_dialog import JobProgressDialog
+from desktop.ui.progress_text import describe_time
 from tests.helpers import hold_the_end
 from tests.ui.conftest import alive, shown, wait_until
 
 
 def follow(qtbot, window, payload: dict) -> tuple[int, JobProgressDialog]:
     job_id = window.runtime.engine.enqueue("diagnostics.sleep", payload)
-    dialog = window.follow_job(job_id)
+    dialog = window.following.follow_job(job_id)
     assert dialog.objectName() == "jobProgressDialog"
     return job_id, dialog
 
@@ -136,7 +137,7 @@ def test_row_dismissed_elsewhere_closes_the_dialog(qtbot, window):
     engine.dismiss(job_id)  # e.g. `stylestudio jobs dismiss` or another window
     wait_until(lambda: bool(done))
     assert not alive(dialog) or not dialog.isVisible()
-    assert job_id not in window.progress_dialogs
+    assert job_id not in window.following.progress_dialogs
 
 
 def test_run_in_background_hides_the_dialog_and_the_job_goes_on(qtbot, window, monkeypatch):

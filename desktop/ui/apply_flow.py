@@ -1,0 +1,61 @@
+"""The apply flow: File > Apply to photos…, a drop of photos on a card or the detail pane, or
+the detail pane's button open the apply dialog (``applyDialog``) for a style; its batch job is
+followed, and once it has styled the photos a notice offers their folder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desktop.ui import job_kinds
+from desktop.ui.apply_dialog import ApplyDialog
+
+
+class ApplyFlow:
+    """Opens the one apply dialog and says where a finished batch put its photos."""
+
+    def __init__(self, window: Any) -> None:  # the MainWindow
+        self.window = window
+        self.dialog: ApplyDialog | None = None
+        self._noticed: set[int] = set()  # batches whose "Open folder" notice was offered
+
+    def apply_to_photos(self) -> ApplyDialog | None:
+        """File > Apply to photos…: the apply dialog for the selected style (photos are added
+        there, or dropped on it)."""
+        style_id = self.window.selected_style_id()
+        if style_id is None:
+            self.window.show_status("Select a style first, then apply it to photos.")
+            return None
+        return self.open(style_id, [])
+
+    def open(self, style_id: int, inputs: list[str]) -> ApplyDialog | None:
+        """The apply dialog for ``style_id`` with these files and folders (a drop on a card or on
+        the detail pane, or none from the menu). One at a time: a new one replaces the last."""
+        window = self.window
+        if window.runtime is None:
+            return None
+        old = self.dialog
+        if old is not None:
+            old.reject()
+        dialog = ApplyDialog(window.runtime, int(style_id), [str(p) for p in inputs], window)
+        dialog.jobStarted.connect(lambda job_id: window.following.follow_job(job_id, job_kinds.APPLY))
+        dialog.finished.connect(lambda _r: self._closed(dialog))
+        self.dialog = dialog
+        dialog.open()
+        dialog.raise_()
+        return dialog
+
+    def _closed(self, dialog: ApplyDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+
+    def batch_done(self, job_id: int, result: dict[str, Any], *, followed: bool) -> None:
+        """A batch succeeded: a notice offers its folder (once per job)."""
+        if job_id in self._noticed:
+            return
+        self._noticed.add(job_id)
+        window = self.window
+        out = window.local_folder(str(result["out"]))
+        done = int(result.get("done") or 0)
+        text = f"{done} photo{'s' if done != 1 else ''} styled into {out}"
+        window.notifier.offer("Photos styled", text, "Open folder", lambda: window.open_folder(out), tray=not followed)
