@@ -249,6 +249,7 @@ class MainWindow(QMainWindow):
         self.detail.set_runtime(runtime)
         self.jobs_model = JobsModel(runtime.engine, self.bridge, self)
         self.jobs_model.jobEnded.connect(self.following.job_ended)
+        self.detail.set_jobs(self.jobs_model)
         self.jobs_panel.set_model(runtime.engine, self.jobs_model)
         self.bridge.rowsStale.connect(self.styles_model.check_for_changes)
         for action in (self.new_style_action, self.settings_action, self.window_actions.log_folder, self.window_actions.import_):

@@ -46,9 +46,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import UserError
-from desktop.jobs.model import FAILED, SUCCEEDED
+from desktop.jobs.model import FAILED, SUCCEEDED, JobRow
 from desktop.library import Library, StyleInfo
 from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
+from desktop.ui.jobs_model import JobsModel
 from desktop.ui.strength_editor import StrengthEditor
 from desktop.ui.style_images import ImageDialog, ImageTile, read_scaled
 from desktop.ui.style_story import cube_text, quality_text, words_text
@@ -128,7 +129,8 @@ class StyleDetail(QStackedWidget):
         self._generation = 0
         self._total: int | None = None  # styles in the library, once the window has said
         self._searching = False
-        self._saving: dict[int, int] = {}  # style id -> its strength job still running
+        self.jobs: JobsModel | None = None  # the window's jobs: how a strength job's end arrives
+        self._saving: dict[int, tuple[StyleInfo, int]] = {}  # strength job id -> (its style, the strength)
         self.image_dialogs: list[ImageDialog] = []
 
         self.none = Placeholder("styleDetailPlaceholder")
@@ -257,6 +259,12 @@ class StyleDetail(QStackedWidget):
         self.runtime = runtime
         if self.library is None:
             self.set_library(Library(runtime.db, runtime.paths))
+
+    def set_jobs(self, jobs: JobsModel) -> None:
+        """The window's jobs model: a strength job this pane queued is followed through its
+        ``jobEnded``, as every view of the window follows its jobs."""
+        self.jobs = jobs
+        jobs.jobEnded.connect(self._job_ended)
 
     def _the_runtime(self) -> Any:
         # until the window hands it over with set_runtime, the window's own is used
@@ -396,12 +404,12 @@ class StyleDetail(QStackedWidget):
 
     # --- strength -------------------------------------------------------------------------------
     async def save_strength(self, strength: int) -> int | None:
-        """Queue a strength job for the shown style; follow it until it ends, then show
+        """Queue a strength job for the shown style; once the jobs model says it ended, show
         the style again (its new .cube, previews and strength). Returns the job id."""
         from desktop.pipelines.style_strength import enqueue_strength
 
         style, runtime = self.style, self._the_runtime()
-        if style is None or runtime is None or style.id in self._saving:
+        if style is None or runtime is None or any(s.id == style.id for s, _ in self._saving.values()):
             return None
         self.strength.set_saving(True, f"Saving at {strength} %…")
         try:
@@ -409,19 +417,21 @@ class StyleDetail(QStackedWidget):
         except UserError as exc:
             self.strength.set_saving(False, str(exc), error=True)
             return None
-        self._saving[style.id] = job_id
+        self._saving[job_id] = (style, strength)
         self.jobStarted.emit(job_id)
-        spawn(self._follow_strength(runtime, style, job_id, strength), name="style-strength-follow")
+        jobs = self.jobs if self.jobs is not None else getattr(self.window(), "jobs_model", None)
+        row = jobs.find(job_id) if jobs is not None else None
+        if row is not None and row.is_finished:  # (its end was seen already: a very fast job)
+            self._job_ended(row)
         return job_id
 
-    async def _follow_strength(self, runtime: Any, style: StyleInfo, job_id: int, strength: int) -> None:
-        try:
-            while True:
-                row = await run_blocking(runtime.engine.wait_for_job, job_id, 1.0)
-                if row.is_finished:
-                    break
-        finally:
-            self._saving.pop(style.id, None)
+    def _job_ended(self, row: JobRow) -> None:
+        """A job ended (``JobsModel.jobEnded``): one of this pane's strength jobs says how the
+        save went."""
+        saving = self._saving.pop(row.id, None)
+        if saving is None:
+            return
+        style, strength = saving
         shown = self.style is not None and self.style.id == style.id
         if row.status == SUCCEEDED:
             self.styleChanged.emit(style.id)
