@@ -8,15 +8,11 @@ from typing import Any
 
 from desktop.ui import job_kinds
 from desktop.ui.apply_dialog import ApplyDialog
+from desktop.ui.dialog_flow import DialogFlow
 
 
-class ApplyFlow:
+class ApplyFlow(DialogFlow[ApplyDialog]):
     """Opens the one apply dialog and says where a finished batch put its photos."""
-
-    def __init__(self, window: Any) -> None:  # the MainWindow
-        self.window = window
-        self.dialog: ApplyDialog | None = None
-        self._noticed: set[int] = set()  # batches whose "Open folder" notice was offered
 
     def apply_to_photos(self) -> ApplyDialog | None:
         """File > Apply to photos…: the apply dialog for the selected style (photos are added
@@ -33,28 +29,16 @@ class ApplyFlow:
         window = self.window
         if window.runtime is None:
             return None
-        old = self.dialog
-        if old is not None:
-            old.reject()
+        self.close_old()
         dialog = ApplyDialog(window.runtime, int(style_id), [str(p) for p in inputs], window)
         dialog.jobStarted.connect(lambda job_id: window.following.follow_job(job_id, job_kinds.APPLY))
-        dialog.finished.connect(lambda _r: self._closed(dialog))
-        self.dialog = dialog
-        dialog.open()
-        dialog.raise_()
-        return dialog
-
-    def _closed(self, dialog: ApplyDialog) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        dialog.deleteLater()
+        return self.show(dialog)
 
     def batch_done(self, job_id: int, result: dict[str, Any], *, followed: bool) -> None:
         """A batch succeeded: a notice offers its folder (once per job)."""
-        if job_id in self._noticed:
-            return
-        self._noticed.add(job_id)
         window = self.window
+        if not window.following.first_notice(job_id):
+            return
         out = window.local_folder(str(result["out"]))
         done = int(result.get("done") or 0)
         text = f"{done} photo{'s' if done != 1 else ''} styled into {out}"

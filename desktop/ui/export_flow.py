@@ -9,17 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from desktop.ui import job_kinds
+from desktop.ui.dialog_flow import DialogFlow
 from desktop.ui.export_dialog import ExportDialog, SaveChooser, choose_save_path
 
 
-class ExportFlow:
+class ExportFlow(DialogFlow[ExportDialog]):
     """Opens the one export dialog and says where a finished export put its file."""
 
     def __init__(self, window: Any) -> None:  # the MainWindow
-        self.window = window
-        self.dialog: ExportDialog | None = None
+        super().__init__(window)
         self.save_chooser: SaveChooser = choose_save_path
-        self._noticed: set[int] = set()  # exports whose "Show in folder" notice was offered
 
     def export_selected(self) -> ExportDialog | None:
         """File > Export…: the export dialog for the gallery's selected styles."""
@@ -50,28 +49,16 @@ class ExportFlow:
             else:
                 name = f"Style {style_id}"
             styles.append((style_id, name))
-        old = self.dialog
-        if old is not None:
-            old.reject()
+        self.close_old()
         dialog = ExportDialog(window.runtime, styles, lambda *a: self.save_chooser(*a), window)
         dialog.jobStarted.connect(lambda job_id, _out: window.following.follow_job(job_id, job_kinds.EXPORT))
-        dialog.finished.connect(lambda _r: self._closed(dialog))
-        self.dialog = dialog
-        dialog.open()
-        dialog.raise_()
-        return dialog
-
-    def _closed(self, dialog: ExportDialog) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        dialog.deleteLater()
+        return self.show(dialog)
 
     def export_done(self, job_id: int, result: dict[str, Any], *, followed: bool) -> None:
         """An export succeeded: a notice offers its folder (once per job)."""
-        if job_id in self._noticed:
-            return
-        self._noticed.add(job_id)
         window = self.window
+        if not window.following.first_notice(job_id):
+            return
         out = Path(str(result["out"]))
         n = len(result.get("styles") or [])
         what = f"{n} styles" if n > 1 else "The style"

@@ -24,6 +24,7 @@ class JobFollowing:
         self.progress_dialogs: dict[int, JobProgressDialog] = {}
         self._job_types: dict[int, str | None] = {}  # jobs followed with a progress dialog
         self._started_here: set[int] = set()  # jobs a person started (or followed) in this window
+        self._noticed: set[int] = set()  # jobs whose "Open folder" notice was offered
 
     def follow_job(self, job_id: int, job_type: str | None = None) -> JobProgressDialog | None:
         window = self.window
@@ -54,6 +55,13 @@ class JobFollowing:
     def started_here(self, job_id: int) -> bool:
         """A person started (or followed) this job in this window."""
         return job_id in self._started_here
+
+    def first_notice(self, job_id: int) -> bool:
+        """True the first time a notice of this job's outcome is to be offered (once per job)."""
+        if job_id in self._noticed:
+            return False
+        self._noticed.add(job_id)
+        return True
 
     def _job_succeeded(self, job_id: int, result: Any) -> None:
         # the gallery takes the new style in once, on the jobs model's jobEnded (job_ended);

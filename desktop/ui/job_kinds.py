@@ -190,15 +190,8 @@ DEFAULT = JobKind()
 INTERNAL = JobKind(internal=True)
 KINDS: dict[str, JobKind] = {
     GENERATE: JobKind(heading="Creating your style", failed_heading="Style not created", items=generation_items),
-    APPLY: JobKind(
-        heading="Applying the style",
-        failed_heading="Not every photo was styled",
-        dialog_subject=into_folder,
-        items=batch_items,
-        succeeded=nothing,
-        noticed=batch_noticed,
-        followed=batch_followed,
-    ),
+    APPLY: JobKind(heading="Applying the style", failed_heading="Not every photo was styled", dialog_subject=into_folder,
+                   items=batch_items, succeeded=nothing, noticed=batch_noticed, followed=batch_followed),
     STRENGTH: JobKind(succeeded=style_changed),
     EXPORT: JobKind(succeeded=nothing, noticed=export_noticed, followed=export_followed),
     IMPORT: JobKind(succeeded=styles_imported, ended=import_ended, followed=import_followed),

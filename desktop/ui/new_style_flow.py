@@ -10,17 +10,14 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 from desktop.ui import job_kinds
+from desktop.ui.dialog_flow import DialogFlow
 from desktop.ui.new_style_dialog import NewStyleDialog
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
 
-class NewStyleFlow:
+class NewStyleFlow(DialogFlow[NewStyleDialog]):
     """Opens the one New style dialog and follows the generation job it queues."""
-
-    def __init__(self, window: Any) -> None:  # the MainWindow
-        self.window = window
-        self.dialog: NewStyleDialog | None = None
 
     def open(self, reference: Any = None) -> NewStyleDialog | None:
         """The New style dialog (the open one, if any), with ``reference`` as its picture."""
@@ -31,19 +28,13 @@ class NewStyleFlow:
         if dialog is None:
             dialog = NewStyleDialog(window.runtime, window)
             dialog.jobStarted.connect(lambda job_id: window.following.follow_job(job_id, job_kinds.GENERATE))
-            dialog.finished.connect(lambda _r: self._closed(dialog))
-            self.dialog = dialog
+            self.adopt(dialog)
         if reference is not None:
             dialog.set_reference(reference)
         dialog.open()
         dialog.raise_()
         dialog.description.setFocus()
         return dialog
-
-    def _closed(self, dialog: NewStyleDialog) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        dialog.deleteLater()
 
     def paste(self) -> None:
         """Ctrl+V on the window: an image (or an image file) on the clipboard becomes the

@@ -7,15 +7,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from desktop.ui.dialog_flow import DialogFlow
 from desktop.ui.settings_dialog import SettingsDialog
 
 
-class SettingsFlow:
+class SettingsFlow(DialogFlow[SettingsDialog]):
     """Opens the one settings dialog and applies what it saves."""
-
-    def __init__(self, window: Any) -> None:  # the MainWindow
-        self.window = window
-        self.dialog: SettingsDialog | None = None
 
     def open(self) -> SettingsDialog | None:
         runtime = self.window.runtime
@@ -24,15 +21,9 @@ class SettingsFlow:
         if self.dialog is None:
             dialog = SettingsDialog(runtime.paths, runtime.settings, self.window)
             dialog.saved.connect(self._saved)
-            dialog.finished.connect(lambda _r: self._closed(dialog))
-            self.dialog = dialog
+            self.adopt(dialog)
         self.dialog.open()
         return self.dialog
-
-    def _closed(self, dialog: SettingsDialog) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        dialog.deleteLater()
 
     def _saved(self, settings: Any) -> None:
         window = self.window
