@@ -5,7 +5,8 @@ Both images are drawn over the same rectangle (scaled to fit, aspect kept, centr
 divider says where one stops showing and the other starts. Drag the divider (or click
 anywhere), or use Left/Right (Shift for bigger steps, Home/End for the ends) to move it.
 The images are set ready-made (``set_images``): computing them is someone else's job
-(``desktop.ui.apply_preview`` renders them off the GUI thread).
+(``desktop.pipelines.preview`` renders them in the worker processes; ``decode_pair`` turns
+its PNG bytes into images, on a worker thread).
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 KEY_STEP = 0.02  # Left/Right
 BIG_STEP = 0.10  # Shift+Left/Right
 GRAB = 8  # pixels either side of the divider that grab it
+
+
+def decode_pair(pngs: tuple[bytes, bytes]) -> tuple[QImage, QImage]:
+    """Blocking (worker thread): a rendered (before, after) pair of PNG bytes as images (RGB888,
+    as the renders were made, so they scale to the view exactly as before)."""
+    before, after = (QImage.fromData(data, "PNG").convertToFormat(QImage.Format.Format_RGB888) for data in pngs)
+    return before, after
 
 
 class BeforeAfterView(QWidget):

@@ -1,8 +1,8 @@
 """The reference drop zone (``referenceDropZone``): drop an image file, click to browse, or paste.
 
-Every candidate goes through ``desktop.imaging.intake.load_image`` on a worker thread: a bad
-drop (not an image, a damaged file, a folder, a huge picture) is refused at once with the
-intake's sentence, and the dialog stays usable. A good one shows a thumbnail and its size.
+Every candidate goes through the intake (``desktop.pipelines.preview.request.read_thumbnail``)
+on a worker thread: a bad drop (not an image, a damaged file, a folder, a huge picture) is
+refused at once with the intake's sentence, and the dialog stays usable. A good one shows a thumbnail and its size.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from desktop.errors import UserError
+from desktop.pipelines.preview.request import read_thumbnail
 from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
 from desktop.ui.tones import Tone, ToneLabel, blend, error_color
 
@@ -50,14 +51,9 @@ class Reference:
 
 def inspect_reference(source: str | bytes, name: str) -> Reference:
     """Blocking: validate with the intake and make a thumbnail. Raises UserError."""
-    from desktop.imaging.intake import load_image
-
-    loaded = load_image(source, draft_size=(THUMB * 2, THUMB * 2), name=name if isinstance(source, bytes) else None)
-    image = loaded.image
-    image.thumbnail((THUMB * 2, THUMB * 2))
-    data = image.tobytes("raw", "RGB")
-    qimage = QImage(data, image.width, image.height, image.width * 3, QImage.Format.Format_RGB888).copy()
-    return Reference(source, name, tuple(loaded.size), loaded.format, qimage)
+    thumb = read_thumbnail(source, name, THUMB * 2)
+    qimage = QImage(thumb.rgb, thumb.width, thumb.height, thumb.width * 3, QImage.Format.Format_RGB888).copy()
+    return Reference(source, name, thumb.size, thumb.format, qimage)
 
 
 def image_to_png(image: QImage) -> bytes:

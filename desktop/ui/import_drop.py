@@ -46,12 +46,12 @@ def looks_like_hald(path: str | os.PathLike[str]) -> bool:
 
     from desktop.exchange.hald import level_of
     from desktop.exchange.limits import HALD_LEVELS
-    from desktop.imaging.intake import check_image_file
+    from desktop.pipelines.preview.request import photo_size
 
     try:
         if not Path(path).is_file():
             return False
-        size = check_image_file(os.fspath(path), name=Path(path).name)
+        size = photo_size(path)
         level = level_of(size)
         if level is None:
             return False

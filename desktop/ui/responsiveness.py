@@ -52,6 +52,7 @@ WORKER_MODULES = (
     "desktop.imaging.apply",
     "desktop.imaging.lut",
     "desktop.imaging.thumbnails",
+    "desktop.pipelines.preview.work",  # the apply dialog's and the strength editor's previews
     "desktop.pipelines.style_generate",
 )
 

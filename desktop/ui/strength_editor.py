@@ -2,20 +2,20 @@
 before/after (``styleStrengthPreview``) on a sample photo or on the style's reference, and
 "Save strength" (``styleStrengthSaveButton``), which asks for a strength job.
 
-The preview renders the style's whole look (``desktop.imaging.looks.render_look``: its grade at
-the slider's strength, then its effects) over a small copy of the photo on a worker thread.
+The preview renders the style's whole look (its grade at the slider's strength, then its
+effects) over a small copy of the photo in a worker process
+(``desktop.pipelines.preview.request.render_style_preview``).
 Moves of the slider are coalesced: while one render runs, only the latest value waits, so the
 preview follows the slider without a queue of stale renders.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -28,9 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.errors import UserError
 from desktop.library import StyleInfo
+from desktop.pipelines.preview.request import render_style_preview, sample_photo_for
 from desktop.ui.async_utils import run_blocking, spawn
-from desktop.ui.before_after import BeforeAfterView
+from desktop.ui.before_after import BeforeAfterView, decode_pair
 from desktop.ui.tones import Tone, ToneLabel
 
 log = logging.getLogger(__name__)
@@ -46,49 +48,6 @@ class _Want:
     strength: int
 
 
-def proxy_of(path: str) -> Any:
-    """Blocking: the photo at ``PROXY_EDGE`` long edge (a PIL image, sRGB)."""
-    from desktop.imaging.intake import load_image
-    from desktop.pipelines.style_strength import fit_long_edge
-
-    img = load_image(path, draft_size=(PROXY_EDGE * 2, PROXY_EDGE * 2)).image.convert("RGB")
-    return fit_long_edge(img, PROXY_EDGE) if max(img.size) > PROXY_EDGE else img
-
-
-def to_qimage(img: Any) -> QImage:
-    """A PIL RGB image as a QImage that owns its pixels (safe on any thread)."""
-    rgb = img.convert("RGB") if img.mode != "RGB" else img
-    data = rgb.tobytes("raw", "RGB")
-    return QImage(data, rgb.width, rgb.height, rgb.width * 3, QImage.Format.Format_RGB888).copy()
-
-
-def render_pair(proxy: Any, params: dict[str, Any], strength: int) -> tuple[QImage, QImage]:
-    """Blocking: (before, after) of the style's whole look at ``strength`` on ``proxy``."""
-    from desktop.imaging.looks import render_look
-
-    after = render_look(proxy, params, strength=strength, seed=int(params.get("seed") or 0))
-    return to_qimage(proxy), to_qimage(after)
-
-
-def sample_photo_for(style: StyleInfo) -> str | None:
-    """The sample photo the strength preview shows: the one the style's first sample preview
-    was rendered over (so the preview matches a picture the pane shows)."""
-    from desktop.pipelines.style_strength import REFERENCE as REF
-    from desktop.pipelines.style_strength import preview_sources
-    from desktop.resources import sample_photos
-
-    samples = sample_photos()
-    if not samples:
-        return None
-    sources = preview_sources(style.params, max(1, len(style.images)), samples)
-    for name in sources:
-        if name != REF:
-            for photo in samples:
-                if photo.name == name:
-                    return str(photo)
-    return str(samples[int(style.params.get("seed") or 0) % len(samples)])
-
-
 class StrengthEditor(QWidget):
     saveRequested = Signal(int)  # the strength (0..100) to save
     rendered = Signal(int)  # the strength the before/after now shows
@@ -102,7 +61,7 @@ class StrengthEditor(QWidget):
         self._want: _Want | None = None
         self._shown: _Want | None = None
         self._rendering = False
-        self._proxies: dict[tuple[int, str], Any] = {}
+        self._photos: dict[tuple[int, str], str | None] = {}  # (style, source) -> its photo; None: unreadable
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -175,7 +134,7 @@ class StrengthEditor(QWidget):
         """Show ``style``'s stored strength; ``reason`` says why it cannot be changed (or None)."""
         new_style = self.style is None or self.style.id != style.id
         if new_style:
-            self._proxies.clear()
+            self._photos.clear()
             self.preview.clear()
             self._shown = None
         self.style = style
@@ -250,13 +209,19 @@ class StrengthEditor(QWidget):
                 style = self.style
                 if style is None or style.id != want.style_id:
                     return
-                proxy = await self._proxy(style, want.source)
-                if proxy is None:
+                path = await self._photo(style, want.source)
+                if path is None:
                     self.preview.clear()
                     self.preview.set_message("The photo for this preview could not be read.")
                     self._shown = want
                     return
-                before, after = await run_blocking(render_pair, proxy, style.params, want.strength)
+                try:
+                    future = await run_blocking(render_style_preview, style, path, want.strength, PROXY_EDGE)
+                    before, after = await run_blocking(decode_pair, await asyncio.wrap_future(future))
+                except UserError as exc:  # an unreadable photo: the preview says so
+                    log.warning("Could not read %s for the strength preview: %s", path, exc)
+                    self._photos[(style.id, want.source)] = None
+                    continue
                 if self.style is None or self.style.id != want.style_id:
                     return
                 self.preview.set_images(before, after)
@@ -267,19 +232,12 @@ class StrengthEditor(QWidget):
         finally:
             self._rendering = False
 
-    async def _proxy(self, style: StyleInfo, source: str) -> Any:
+    async def _photo(self, style: StyleInfo, source: str) -> str | None:
+        """The photo the preview shows for ``source`` (None: none, or it could not be read)."""
         key = (style.id, source)
-        if key in self._proxies:
-            return self._proxies[key]
-        if source == REFERENCE and style.reference_path is not None:
-            path: str | None = str(style.reference_path)
-        else:
-            path = await run_blocking(sample_photo_for, style)
-        proxy = None
-        if path:
-            try:
-                proxy = await run_blocking(proxy_of, path)
-            except Exception:  # noqa: BLE001 - an unreadable photo: the preview says so
-                log.warning("Could not read %s for the strength preview", path, exc_info=True)
-        self._proxies[key] = proxy
-        return proxy
+        if key not in self._photos:
+            if source == REFERENCE and style.reference_path is not None:
+                self._photos[key] = str(style.reference_path)
+            else:
+                self._photos[key] = await run_blocking(sample_photo_for, style)
+        return self._photos[key]
