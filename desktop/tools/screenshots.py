@@ -1,6 +1,7 @@
 """``python -m desktop.tools.screenshots OUTDIR``: render the window and its dialogs offscreen
 into PNG files (the work is done in ``desktop.ui.screenshots``; only the UI layer touches
-widgets)."""
+widgets). The tool hands it the app's start-up and shut-down (``desktop.app.start``/``stop``),
+so the screenshots module does not import the app above it."""
 
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(relativeCreated)7.0f ms %(name)s: %(message)s")
 
+    from desktop import app
     from desktop.ui.screenshots import ScreenshotError, take_screenshots
 
     try:
-        paths = take_screenshots(args.outdir)
+        paths = take_screenshots(args.outdir, app.start, app.stop)
     except (ScreenshotError, TimeoutError) as exc:
         print(f"screenshots failed: {exc or 'timed out'}", file=sys.stderr)
         return 1

@@ -1,7 +1,8 @@
 """Screenshots of the real window, rendered offscreen (``python -m desktop.tools.screenshots OUTDIR``).
 
-Everything goes through the real start-up path (``desktop.app.start``/``stop``) with a
-temporary data folder, the real engine and the real local generator:
+Everything goes through the real start-up path (``desktop.app.start``/``stop``, handed in by
+``desktop.tools.screenshots``: this module does not import the app above it) with a temporary
+data folder, the real engine and the real local generator:
 
 - ``main.png``: the main window over a library of ten styles made by real generation
   jobs (some from the bundled sample photos, some from words alone), one selected;
@@ -30,7 +31,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ from desktop.jobs.model import JobStatus
 from desktop.ui.async_utils import run_blocking
 
 log = logging.getLogger(__name__)
+
+StartWindow = Callable[[Path], Awaitable[Any]]  # desktop.app.start: a data folder -> the open window
+StopWindow = Callable[[Any], Awaitable[None]]  # desktop.app.stop
 
 WINDOW_SIZE = (1200, 800)
 GALLERY_WIDTH = 850  # four cards a row
@@ -356,10 +360,8 @@ async def shot_apply_progress(window: Any, dialog: Any, out: Path) -> Path:
     return path
 
 
-async def capture(out: Path, home: Path, folder: Path) -> list[Path]:
-    from desktop import app
-
-    window = await app.start(home)
+async def capture(out: Path, home: Path, folder: Path, start: StartWindow, stop: StopWindow) -> list[Path]:
+    window = await start(home)
     saved: list[Path] = []
     try:
         window.resize(*WINDOW_SIZE)
@@ -382,13 +384,14 @@ async def capture(out: Path, home: Path, folder: Path) -> list[Path]:
         saved.append(path)
         saved.append(await shot_apply_progress(window, apply_dialog, out))
     finally:
-        await app.stop(window)
+        await stop(window)
     return saved
 
 
-def take_screenshots(out: str | os.PathLike[str], timeout: float = 420.0) -> list[Path]:
-    """Render every screenshot into ``out``; returns the files written. Blocking: runs its own
-    qasync loop (call it where no loop is running)."""
+def take_screenshots(out: str | os.PathLike[str], start: StartWindow, stop: StopWindow, timeout: float = 420.0) -> list[Path]:
+    """Render every screenshot into ``out`` of a window opened with ``start`` and closed with
+    ``stop`` (the app's start-up and shut-down); returns the files written. Blocking: runs its
+    own qasync loop (call it where no loop is running)."""
     import qasync
 
     from desktop.ui.application import ensure_application
@@ -406,7 +409,7 @@ def take_screenshots(out: str | os.PathLike[str], timeout: float = 420.0) -> lis
         folder.mkdir()
 
         async def run() -> list[Path]:
-            return await asyncio.wait_for(capture(out_dir, tmp / "home", folder), timeout)
+            return await asyncio.wait_for(capture(out_dir, tmp / "home", folder, start, stop), timeout)
 
         return qasync.run(run())
     finally:
