@@ -386,7 +386,7 @@ class SecretStoreUnavailable(UserError):
     """The OS keyring cannot be used here."""
 
 
-def _keyring():
+def usable_keyring():
     import keyring  # imported lazily: it probes backends on import
     from keyring.backends import fail
 
@@ -400,7 +400,7 @@ def get_secret(name: str, env_var: str | None = None) -> str | None:
     """A secret from the environment first, then the OS keyring. Never logged."""
     if env_var and os.environ.get(env_var):
         return os.environ[env_var]
-    kr = _keyring()
+    kr = usable_keyring()
     if kr is None:
         return None
     try:
@@ -411,7 +411,7 @@ def get_secret(name: str, env_var: str | None = None) -> str | None:
 
 
 def set_secret(name: str, value: str | None) -> None:
-    kr = _keyring()
+    kr = usable_keyring()
     if kr is None:
         raise SecretStoreUnavailable(
             "No system keyring is available on this computer, so the key cannot be saved; "
@@ -433,7 +433,7 @@ def set_secret(name: str, value: str | None) -> None:
 
 
 def keyring_available() -> bool:
-    return _keyring() is not None
+    return usable_keyring() is not None
 
 
 def fal_key() -> str | None:

@@ -183,7 +183,7 @@ async def _session(report: _Report, home: Path, verbose: bool) -> None:
             known = sorted(ep.name for ep in entry_points(group="keyring.backends"))
             if not known:
                 raise StepFailed("keyring's backends are not installed (its package metadata is missing)")
-            kr = config._keyring()
+            kr = config.usable_keyring()
             if kr is None:
                 return f"none usable here, of {', '.join(known)} (the fal key can come from FAL_KEY)"
             return f"{type(kr.get_keyring()).__name__}, of {', '.join(known)}"

@@ -87,6 +87,7 @@ class Import:
     target: str  # dotted module name (a submodule when `from package import submodule`)
     line: int
     lazy: bool  # inside a function
+    typing_only: bool = False  # under `if TYPE_CHECKING:`: read by type checkers, never run
 
 
 def module_name(root: Path, path: Path) -> str:
@@ -113,6 +114,7 @@ class _Collector(ast.NodeVisitor):
         self.is_package = is_package
         self.modules = modules
         self.depth = 0
+        self.typing = 0
         self.found: list[Import] = []
 
     def _function(self, node: ast.AST) -> None:
@@ -122,8 +124,22 @@ class _Collector(ast.NodeVisitor):
 
     visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
 
+    def visit_If(self, node: ast.If) -> None:
+        test = node.test
+        if (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        ):
+            self.typing += 1
+            for child in node.body:
+                self.visit(child)
+            self.typing -= 1
+            for child in node.orelse:
+                self.visit(child)
+        else:
+            self.generic_visit(node)
+
     def _add(self, target: str, node: ast.AST) -> None:
-        self.found.append(Import(self.module, target, node.lineno, self.depth > 0))
+        self.found.append(Import(self.module, target, node.lineno, self.depth > 0, self.typing > 0))
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -186,6 +202,162 @@ def qt_violations(root: Path) -> list[str]:
     return bad
 
 
+FRONT_DOORS = {"cli", "ui"}  # the command line, the window (desktop/ui, app.py, selftest.py)
+
+
+def _package_node(module: str, package: str) -> str | None:
+    """The child of ``package`` that ``module`` lives in (a module or a sub-package), the
+    package itself for its ``__init__``, or None when ``module`` is outside it."""
+    if module == package:
+        return package
+    if not module.startswith(package + "."):
+        return None
+    return package + "." + module[len(package) + 1 :].split(".")[0]
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one node (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(edges.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return sorted(groups)
+
+
+def loop_violations(root: Path) -> list[str]:
+    """One line per import loop inside a package (lazy imports count: a loop is a loop, even
+    when it only closes at run time; imports under ``if TYPE_CHECKING:`` do not, they never
+    run). Inside package P, each module or sub-package directly in
+    P is one node; A -> B when anything in A imports anything in B."""
+    imports = [
+        i
+        for i in collect_imports(root)
+        if (i.target == "desktop" or i.target.startswith("desktop.")) and not i.typing_only
+    ]
+    packages = {
+        module_name(root, p.parent / "__init__.py")
+        for p in (root / "desktop").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    bad = []
+    for package in sorted(packages):
+        edges: dict[str, set[str]] = {}
+        for imp in imports:
+            a, b = _package_node(imp.importer, package), _package_node(imp.target, package)
+            if a and b and a != b:
+                edges.setdefault(a, set()).add(b)
+        for group in _cycles(edges):
+            bad.append(f"an import loop inside {package}: " + " <-> ".join(group))
+    return bad
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_violations(root: Path) -> list[str]:
+    """One line per ``_private`` name taken from another module: ``from m import _x`` or
+    ``m._x`` on a module imported by name."""
+    paths = sorted(p for p in (root / "desktop").rglob("*.py") if "__pycache__" not in p.parts)
+    modules = {module_name(root, p) for p in paths}
+    bad = []
+    for path in paths:
+        me = module_name(root, path)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        aliases: dict[str, str] = {}  # local name -> a desktop module it stands for
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                base = _resolve(me, path.name == "__init__.py", node.level, node.module)
+                if not (base == "desktop" or base.startswith("desktop.")):
+                    continue
+                for alias in node.names:
+                    if f"{base}.{alias.name}" in modules:
+                        aliases[alias.asname or alias.name] = f"{base}.{alias.name}"
+                        if _private(alias.name):
+                            bad.append(f"{me} (line {node.lineno}) imports the private module {base}.{alias.name}")
+                    elif _private(alias.name) and base != me:
+                        bad.append(f"{me} (line {node.lineno}) imports {alias.name} from {base}")
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("desktop.") and alias.asname:
+                        aliases[alias.asname] = alias.name
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and _private(node.attr)
+                and aliases[node.value.id] != me
+            ):
+                bad.append(f"{me} (line {node.lineno}) uses {node.attr} of {aliases[node.value.id]}")
+    return bad
+
+
+def widget_violations(root: Path) -> list[str]:
+    """A widget never touches pixels: nothing in desktop/ui imports desktop.imaging (previews
+    come from the worker processes, through a pipeline's request module)."""
+    return [
+        f"{i.importer} (line {i.line}) imports {i.target}"
+        for i in collect_imports(root)
+        if i.importer.startswith("desktop.ui.")
+        and (i.target == "desktop.imaging" or i.target.startswith("desktop.imaging."))
+    ]
+
+
+def front_door_violations(root: Path) -> list[str]:
+    """The command line and the window reach a job type only through its slice's
+    ``request`` module: ``desktop.pipelines.<type>.request``."""
+    bad = []
+    for i in collect_imports(root):
+        if i.target != "desktop.pipelines" and not i.target.startswith("desktop.pipelines."):
+            continue
+        if layer_of(i.importer) not in FRONT_DOORS:
+            continue
+        parts = i.target.split(".")
+        if len(parts) == 4 and parts[3] == "request":
+            continue
+        bad.append(f"{i.importer} (line {i.line}) imports {i.target}, not a slice's request module")
+    return bad
+
+
+def long_files(root: Path, limit: int = 600) -> list[str]:
+    """Source files over ``limit`` lines (migrations aside: each is a record of history)."""
+    out = []
+    for path in sorted((root / "desktop").rglob("*.py")):
+        if "__pycache__" in path.parts or "migrations" in path.parts:
+            continue
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > limit:
+            out.append(f"{path.relative_to(root)}: {lines} lines")
+    return out
+
+
 # --- the real code -------------------------------------------------------------------------
 
 
@@ -241,6 +413,26 @@ def test_the_front_doors_know_every_job_type():
     assert engine_only and all(n.startswith("diagnostics.") for n in engine_only)
     assert {"style.generate", "style.apply"} <= set(front_door)
     assert set(engine_only) < set(front_door)
+
+
+def test_no_import_loop_inside_a_package():
+    assert loop_violations(REPO) == []
+
+
+def test_no_private_name_is_taken_from_another_module():
+    assert private_violations(REPO) == []
+
+
+def test_widgets_never_import_imaging():
+    assert widget_violations(REPO) == []
+
+
+def test_front_doors_reach_a_pipeline_only_through_its_request_module():
+    assert front_door_violations(REPO) == []
+
+
+def test_no_source_file_is_over_600_lines():
+    assert long_files(REPO) == []
 
 
 # --- the checker itself can fail ------------------------------------------------------------
@@ -304,3 +496,86 @@ def test_a_module_outside_every_layer_is_refused(tmp_path):
     root = _tree(tmp_path, {"plugins/extra.py": "import desktop.jobs\n", "jobs/model.py": ""})
     with pytest.raises(AssertionError, match="belongs to no layer"):
         layer_violations(root)
+
+
+def test_the_checker_catches_a_loop_inside_a_package_even_through_a_lazy_import(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "jobs/engine.py": "from desktop.jobs import pool\n",
+            "jobs/pool.py": "def f():\n    from desktop.jobs.engine import JobEngine\n",
+            "jobs/model.py": "",
+            "jobs/store.py": "from desktop.jobs import model\n",
+            "jobs/queue.py": "from desktop.jobs import watcher\n",
+            "jobs/watcher.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from desktop.jobs.queue import Q\n",
+            "pipelines/a/request.py": "from desktop.pipelines.b import request\n",
+            "pipelines/b/request.py": "from desktop.pipelines.a.handler import run\n",
+            "pipelines/a/handler.py": "",
+        },
+    )
+    assert loop_violations(root) == [
+        "an import loop inside desktop.jobs: desktop.jobs.engine <-> desktop.jobs.pool",
+        "an import loop inside desktop.pipelines: desktop.pipelines.a <-> desktop.pipelines.b",
+    ]
+
+
+def test_the_checker_catches_private_names_taken_from_another_module(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "jobs/store.py": "def _to_pyformat():\n    pass\n\n\ndef ok():\n    return _to_pyformat()\n",
+            "jobs/items.py": "from desktop.jobs.store import SQL, _to_pyformat\n",
+            "jobs/pool.py": "from desktop.jobs import store\n\nstore._to_pyformat()\n",
+            "jobs/fine.py": "from desktop.jobs.store import ok\nimport os\n\nos._exit(0)\n",
+            "cli/run.py": "def f():\n    from desktop.cli.generate import _cancel_quietly\n",
+            "cli/generate.py": "",
+        },
+    )
+    bad = private_violations(root)
+    assert [line.split(" ")[0] for line in bad] == ["desktop.cli.run", "desktop.jobs.items", "desktop.jobs.pool"], bad
+    assert "_to_pyformat" in bad[1] and "_to_pyformat" in bad[2]
+
+
+def test_the_checker_catches_a_widget_importing_imaging(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "ui/strength_editor.py": "def f():\n    from desktop.imaging.looks import render_look\n",
+            "ui/drop_zone.py": "import desktop.imaging.intake\n",
+            "ui/ok.py": "from desktop.pipelines.preview import request\n",
+            "imaging/looks.py": "",
+            "imaging/intake.py": "",
+            "pipelines/preview/request.py": "from desktop.imaging import looks\n",
+        },
+    )
+    bad = widget_violations(root)
+    assert [line.split(" ")[0] for line in bad] == ["desktop.ui.drop_zone", "desktop.ui.strength_editor"], bad
+
+
+def test_the_checker_catches_a_front_door_reaching_past_a_request_module(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "cli/apply.py": "from desktop.pipelines.apply.request import enqueue\n",
+            "cli/styles.py": "from desktop.pipelines.strength.handler import run\n",
+            "ui/apply_flow.py": "from desktop.pipelines.apply import work\n",
+            "ui/old.py": "from desktop.pipelines import style_apply\n",
+            "app.py": "from desktop.pipelines.generate import request\n",
+            "runtime.py": "from desktop.pipelines.apply import handler\n",
+            "pipelines/apply/request.py": "",
+            "pipelines/apply/work.py": "",
+            "pipelines/strength/handler.py": "",
+            "pipelines/generate/request.py": "",
+            "pipelines/style_apply.py": "",
+        },
+    )
+    bad = front_door_violations(root)
+    assert [line.split(" ")[0] for line in bad] == ["desktop.cli.styles", "desktop.ui.apply_flow", "desktop.ui.old"], bad
+
+
+def test_the_checker_catches_a_long_file(tmp_path):
+    root = _tree(
+        tmp_path,
+        {"jobs/short.py": "x = 1\n" * 600, "jobs/long.py": "x = 1\n" * 601, "db/migrations/v1.py": "x = 1\n" * 900},
+    )
+    assert long_files(root) == [str(Path("desktop/jobs/long.py")) + ": 601 lines"]

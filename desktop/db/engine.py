@@ -387,14 +387,3 @@ def _on_sqlite_begin(conn: Any) -> None:
     else:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-
-def backup_sqlite(path: Path, suffix: str) -> Path:
-    """A copy of the library before a migration; a partial copy (a full disk) is removed."""
-    target = path.with_name(f"{path.name}.{suffix}.bak")
-    try:
-        shutil.copy2(path, target)
-        make_private(target, 0o600)
-    except OSError:
-        target.unlink(missing_ok=True)
-        raise
-    return target

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from desktop.config import disk_full_error
+from desktop.config import disk_full_error, make_private
 from desktop.errors import UserError
 
 if TYPE_CHECKING:
@@ -101,8 +102,6 @@ def upgrade_to_head(db: Database) -> None:
                 return
             backup = None
             if db.is_sqlite and current is not None and db.sqlite_path and db.sqlite_path.exists():
-                from desktop.db.engine import backup_sqlite
-
                 backup = backup_sqlite(db.sqlite_path, f"before-{head}")
             if db.is_sqlite:
                 command.upgrade(alembic_config(db), "head")
@@ -135,3 +134,15 @@ def upgrade_to_head(db: Database) -> None:
                 "check STYLESTUDIO_DATABASE_URL or move the library file away."
             ) from exc
         raise
+
+
+def backup_sqlite(path: Path, suffix: str) -> Path:
+    """A copy of the library before a migration; a partial copy (a full disk) is removed."""
+    target = path.with_name(f"{path.name}.{suffix}.bak")
+    try:
+        shutil.copy2(path, target)
+        make_private(target, 0o600)
+    except OSError:
+        target.unlink(missing_ok=True)
+        raise
+    return target

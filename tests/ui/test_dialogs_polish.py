@@ -176,7 +176,7 @@ def dark_palette(qapp):
 
 
 def test_without_a_keyring_the_whole_note_is_visible(qtbot, window, monkeypatch):
-    monkeypatch.setattr(config, "_keyring", lambda: None)
+    monkeypatch.setattr(config, "usable_keyring", lambda: None)
     dialog = open_settings(window)
     note = dialog.findChild(QLabel, "falKeyNoteLabel")
     assert "Set the FAL_KEY environment variable" in note.text()
@@ -359,7 +359,7 @@ def test_a_new_library_shows_an_empty_state_with_a_new_style_button(qtbot):
 
 
 def test_dialogs_recolour_when_the_palette_turns_dark(qtbot, window, dark_palette, monkeypatch):
-    monkeypatch.setattr(config, "_keyring", lambda: None)
+    monkeypatch.setattr(config, "usable_keyring", lambda: None)
     settings = open_settings(window)
     settings.reject()
     new_style = open_new_style(window)

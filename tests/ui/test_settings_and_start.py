@@ -45,7 +45,7 @@ def test_settings_save_to_the_file_and_the_key_to_the_keyring(qtbot, window, hom
 
 
 def test_without_a_keyring_the_dialog_says_so_and_points_to_fal_key(qtbot, window, monkeypatch):
-    monkeypatch.setattr(config, "_keyring", lambda: None)
+    monkeypatch.setattr(config, "usable_keyring", lambda: None)
     dialog = open_settings(qtbot, window)
     key = dialog.findChild(QLineEdit, "falKeyEdit")
     note = dialog.findChild(QLabel, "falKeyNoteLabel").text()
