@@ -25,8 +25,7 @@ from pathlib import Path
 from PIL import Image, ImageFilter
 
 from desktop.exchange import limits
-from desktop.imaging.cube_files import PILLOW_MAX, Lut, refuse
-from desktop.imaging.lut import CubeError
+from desktop.exchange.cube import PILLOW_MAX, CubeError, Lut, refuse
 
 WRITE_LEVEL = 8
 ANY_LEVELS = (2, 16)  # what a Hald image can be (recognised, to say what is wrong with it)

@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -40,7 +41,7 @@ from desktop.files import OutputFile
 from desktop.imaging.decode_warnings import decoding
 from desktop.imaging.intake import LoadedImage, load_image
 from desktop.imaging.looks import Look, apply_looks
-from desktop.imaging.lut import GradeStats, build_lut, identity_lut, read_cube
+from desktop.imaging.lut import GradeStats, build_lut, identity_lut
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,10 @@ class Recipe:
     looks: tuple[dict[str, Any], ...] = ()  # Look.to_dict() of each look effect
     seed: int = 1
     grade: str | None = None  # the style's grade (GradeStats.to_dict() as JSON text)
+    # How ``lut_path`` is read when there is no ``grade``: a module-level function (it travels
+    # to worker processes by name), ``desktop.exchange.cube.read_pillow_lut``. The .cube format
+    # lives in desktop.exchange, a layer above imaging, so the caller names the reader.
+    read_lut: Callable[[str], ImageFilter.Color3DLUT] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,10 +101,12 @@ def output_suffix(input_path: str | os.PathLike[str], fmt: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _graded_lut(lut_path: str, mtime_ns: int, strength: float) -> ImageFilter.Color3DLUT:
+def _graded_lut(
+    lut_path: str, mtime_ns: int, strength: float, read_lut: Callable[[str], ImageFilter.Color3DLUT]
+) -> ImageFilter.Color3DLUT:
     """The style's LUT mixed with the identity at ``strength`` (cached per worker process)."""
     del mtime_ns  # part of the cache key: an edited file is read again
-    lut = read_cube(lut_path)
+    lut = read_lut(lut_path)
     if strength >= 1.0:
         return lut
     size = lut.size[0]
@@ -124,7 +131,10 @@ def _lut_from_grade(grade: str, strength: float) -> ImageFilter.Color3DLUT:
 def style_lut(recipe: Recipe) -> ImageFilter.Color3DLUT:
     if recipe.grade:
         return _lut_from_grade(recipe.grade, round(recipe.strength, 4))
-    return _graded_lut(recipe.lut_path, os.stat(recipe.lut_path).st_mtime_ns, round(recipe.strength, 4))
+    if recipe.read_lut is None:
+        raise TypeError("a Recipe without a grade needs read_lut to read its .cube file")
+    mtime_ns = os.stat(recipe.lut_path).st_mtime_ns
+    return _graded_lut(recipe.lut_path, mtime_ns, round(recipe.strength, 4), recipe.read_lut)
 
 
 def apply_look(img: Image.Image, recipe: Recipe) -> Image.Image:

@@ -1,4 +1,4 @@
-"""The colour grade: statistics in Lab -> a 33^3 3D LUT, and ``.cube`` files.
+"""The colour grade: statistics in Lab -> a 33^3 3D LUT.
 
 The grade maps the statistics of a *typical photo* (``NEUTRAL``, see below) to target
 statistics (from a reference's analysis, or from words in the description):
@@ -27,18 +27,13 @@ the identity.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 from bisect import bisect_right
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from PIL import ImageFilter
 
-from desktop.errors import UserError
 from desktop.imaging import keywords
 from desktop.imaging.analysis import PERCENTILES, Analysis
 from desktop.imaging.colour import (
@@ -840,69 +835,3 @@ def _ALL_PHRASES() -> tuple[str, ...]:  # noqa: N802
     for words in KEYWORDS.values():
         phrases += words
     return tuple(dict.fromkeys(phrases))
-
-
-# -- .cube files ---------------------------------------------------------------------------
-
-
-class CubeError(UserError):
-    """A .cube file that cannot be read; ``str(err)`` says why and what to do."""
-
-
-def provenance(
-    *,
-    description: str,
-    generator: str,
-    strength: float,
-    reference: bytes | None = None,
-    in_cube: Iterable[str] = (),
-    effects: Iterable[str] = (),
-    when: datetime | None = None,
-) -> list[str]:
-    """The ``#`` comment lines that say where a .cube came from and what it holds.
-
-    ``strength`` is 0..1; ``reference`` is the reference file's bytes (only its SHA-256 is
-    written)."""
-    from desktop import __version__
-
-    when = when or datetime.now(UTC)
-    effects = list(effects)
-    lines = [
-        f"Description: {description}",
-        f"Generator: {generator}",
-        f"Strength: {round(100 * min(1.0, max(0.0, strength)))}%",
-        f"App: Style Studio {__version__}",
-        f"Date: {when.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}",
-        "Reference SHA-256: "
-        + (hashlib.sha256(reference).hexdigest() if reference is not None else "none"),
-        "In the .cube: " + (", ".join(in_cube) or "nothing (identity)"),
-    ]
-    if effects:
-        lines.append(
-            "Effects (Style Studio only, not in this file): " + ", ".join(effects)
-        )
-    return lines
-
-
-def write_cube(
-    path: str | os.PathLike,
-    lut: ImageFilter.Color3DLUT,
-    title: str,
-    *,
-    notes: Iterable[str] = (),
-) -> None:
-    """Write ``lut`` as a standard .cube file (Resolve/Adobe format, red varying fastest), whole
-    or not at all; ``notes`` become ``#`` comment lines (see ``desktop.imaging.cube_files``).
-    The library's own file (private, 0o600): it replaces what is at ``path`` (never through a
-    link), as it always did."""
-    from desktop.imaging import cube_files
-
-    cube_files.write_cube(path, cube_files.Lut.from_pillow(lut), title, notes=notes, overwrite=True)
-
-
-def read_cube(path: str | os.PathLike) -> ImageFilter.Color3DLUT:
-    """A .cube file from anywhere (any size, 1D or 3D, any domain) as the table Pillow applies;
-    raises CubeError with one sentence (see ``desktop.imaging.cube_files``)."""
-    from desktop.imaging import cube_files
-
-    return cube_files.read_cube(path).to_pillow()

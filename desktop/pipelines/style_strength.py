@@ -194,7 +194,8 @@ async def change_strength(ctx: JobContext, payload: dict[str, Any]) -> dict[str,
 
 
 async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: Any) -> None:
-    from desktop.imaging.lut import build_lut, write_cube
+    from desktop.exchange.cube import write_pillow_lut
+    from desktop.imaging.lut import build_lut
     from desktop.jobs import processes
     from desktop.resources import sample_photos
 
@@ -202,7 +203,7 @@ async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: An
     ctx.progress(0.05, f"Re-writing the .cube at {strength} %")
     notes = await ctx.run_in_thread(_provenance, style, strength)
     lut = await ctx.run_in_thread(_lut_at, params["grade"], strength, build_lut)
-    await ctx.run_in_thread(write_cube, work / "style.cube", lut, style.name, notes=notes)
+    await ctx.run_in_thread(write_pillow_lut, work / "style.cube", lut, style.name, notes=notes)
 
     images: list[tuple[int, str, str, int, int]] = []  # position, preview name, thumb name, w, h
     if params.get("backend", style.generator) == "local" and style.images:
@@ -253,7 +254,7 @@ def _lut_at(grade: dict[str, Any], strength: int, build_lut: Any) -> Any:
 def _provenance(style: Any, strength: int) -> list[str]:
     """The new .cube's comment lines: as a new style's, at the new strength. The reference's
     hash comes from the reference file, or from the old .cube when the file is gone."""
-    from desktop.imaging.lut import provenance
+    from desktop.exchange.cube import provenance
 
     params = style.params
     reference = None

@@ -11,8 +11,8 @@ import warnings
 import pytest
 from PIL import Image
 
+from desktop.exchange.cube import Lut, read_cube, write_cube
 from desktop.exchange.hald import write_hald
-from desktop.imaging.cube_files import Lut, read_cube, write_cube
 from desktop.imaging.lut import build_lut, grade_from_description
 from desktop.resources import sample_photos
 

@@ -9,10 +9,11 @@ import time
 import pytest
 from PIL import ImageChops, ImageStat
 
+from desktop.exchange.cube import read_pillow_lut, write_pillow_lut
 from desktop.generators import local
 from desktop.generators.local import StylePlan, apply_style, plan_style, render_preview
 from desktop.imaging.intake import load_image
-from desktop.imaging.lut import DEFAULT_STRENGTH, read_cube, write_cube
+from desktop.imaging.lut import DEFAULT_STRENGTH
 from desktop.imaging.thumbnails import save_thumbnail
 from desktop.resources import sample_photos
 
@@ -80,8 +81,8 @@ def test_apply_style_matches_preview_path_and_cube(tmp_path, sample_photo):
     out = apply_style(plan, img)
     assert out.size == img.size and diff(out, img) > 10
     path = tmp_path / "style.cube"
-    write_cube(path, plan.lut, plan.description)
-    assert diff(img.filter(read_cube(path)), img.filter(plan.lut)) < 1.5
+    write_pillow_lut(path, plan.lut, plan.description)
+    assert diff(img.filter(read_pillow_lut(path)), img.filter(plan.lut)) < 1.5
 
 
 def test_plan_round_trips_through_dict(sample_photo):

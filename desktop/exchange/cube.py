@@ -10,7 +10,7 @@ the wrong number of rows, a row that is not three numbers, NaN or infinity, a va
 one domain width outside the domain, a domain beyond +-``MAX_DOMAIN``, narrower than
 ``MIN_DOMAIN_WIDTH`` or not meeting 0..1, keywords after the table, a 1D and a 3D table in one
 file, a binary file (or UTF-16 without its mark). The reader streams in bounded pieces
-(``desktop.imaging.cube_lines``): memory is the table plus a few megabytes, whatever the file.
+(``desktop.exchange.cube_lines``): memory is the table plus a few megabytes, whatever the file.
 
 Write: a 3D table with ``TITLE``, ``LUT_3D_SIZE``, ``DOMAIN_MIN``/``DOMAIN_MAX`` and comment
 lines, six decimals, red varying fastest; at any size (17, 33 and 65 are what tools expect),
@@ -19,10 +19,13 @@ resampled trilinearly from the style's table when the size differs; through
 
 ``Lut.to_unit`` turns any table into the 3D, 0..1-domain table of at most 65 points per side
 that Pillow applies (``to_pillow``); a table over 65 a side is held as 32-bit floats.
+``read_pillow_lut`` and ``write_pillow_lut`` read and write Pillow's table directly (the style's
+own file), and ``provenance`` makes the ``#`` lines that say where a .cube came from.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import os
@@ -30,13 +33,14 @@ import re
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 from PIL import ImageFilter
 
-from desktop.imaging.cube_lines import MAX_LINE_CHARS, LineTooLong, encoding_of, line_chunks
-from desktop.imaging.lut import CubeError
+from desktop.errors import UserError
+from desktop.exchange.cube_lines import MAX_LINE_CHARS, LineTooLong, encoding_of, line_chunks
 
 MAX_CUBE_BYTES = 512 * 1024**2  # a 256^3 table is about 450 MB of text
 CUBE_3D_SIZES = (2, 256)
@@ -50,6 +54,10 @@ _FIX = "export it again from the tool that made it as a .cube file"
 _NUMBER_START = frozenset("0123456789+-.")
 
 Triple = tuple[float, float, float]
+
+
+class CubeError(UserError):
+    """A .cube file that cannot be read; ``str(err)`` says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -451,3 +459,61 @@ def write_cube(
             fh.write(("\n".join(batch) + "\n").encode("ascii"))
 
     return write_output(Path(path), write, overwrite=overwrite, mode=mode)
+
+
+# --- the style's own file ---------------------------------------------------------------------
+
+
+def provenance(
+    *,
+    description: str,
+    generator: str,
+    strength: float,
+    reference: bytes | None = None,
+    in_cube: Iterable[str] = (),
+    effects: Iterable[str] = (),
+    when: datetime | None = None,
+) -> list[str]:
+    """The ``#`` comment lines that say where a .cube came from and what it holds.
+
+    ``strength`` is 0..1; ``reference`` is the reference file's bytes (only its SHA-256 is
+    written)."""
+    from desktop import __version__
+
+    when = when or datetime.now(UTC)
+    effects = list(effects)
+    lines = [
+        f"Description: {description}",
+        f"Generator: {generator}",
+        f"Strength: {round(100 * min(1.0, max(0.0, strength)))}%",
+        f"App: Style Studio {__version__}",
+        f"Date: {when.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        "Reference SHA-256: "
+        + (hashlib.sha256(reference).hexdigest() if reference is not None else "none"),
+        "In the .cube: " + (", ".join(in_cube) or "nothing (identity)"),
+    ]
+    if effects:
+        lines.append(
+            "Effects (Style Studio only, not in this file): " + ", ".join(effects)
+        )
+    return lines
+
+
+def write_pillow_lut(
+    path: str | os.PathLike[str],
+    lut: ImageFilter.Color3DLUT,
+    title: str,
+    *,
+    notes: Iterable[str] = (),
+) -> None:
+    """Write ``lut`` as a standard .cube file (Resolve/Adobe format, red varying fastest), whole
+    or not at all; ``notes`` become ``#`` comment lines (see ``write_cube``).
+    The library's own file (private, 0o600): it replaces what is at ``path`` (never through a
+    link), as it always did."""
+    write_cube(path, Lut.from_pillow(lut), title, notes=notes, overwrite=True)
+
+
+def read_pillow_lut(path: str | os.PathLike[str]) -> ImageFilter.Color3DLUT:
+    """A .cube file from anywhere (any size, 1D or 3D, any domain) as the table Pillow applies;
+    raises CubeError with one sentence (see ``read_cube``)."""
+    return read_cube(path).to_pillow()
