@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from desktop.exchange.cube import Lut, read_cube, write_cube  # noqa: E402
 from desktop.exchange.cube import read_pillow_lut as old_read_cube  # noqa: E402
 from desktop.exchange.pack import PackWriter, content_hash, file_json, files_of, open_pack  # noqa: E402
+from desktop.imaging.description import grade_from_description  # noqa: E402
+from desktop.imaging.grade import build_lut  # noqa: E402
 from desktop.imaging.intake import load_image  # noqa: E402
-from desktop.imaging.lut import build_lut, grade_from_description  # noqa: E402
 from desktop.imaging.thumbnails import save_preview, save_thumbnail  # noqa: E402
 from desktop.resources import sample_photos  # noqa: E402
 

@@ -48,7 +48,7 @@ def _grade_shape(grade: dict[str, Any]) -> bool:
 def grade_builds(grade: Any, strength_pct: float) -> bool:
     """``grade`` (a style's ``params.grade``) gives a finite LUT at full strength and at
     ``strength_pct`` (0..100)."""
-    from desktop.imaging.lut import GradeStats, build_lut
+    from desktop.imaging.grade import GradeStats, build_lut
 
     if not isinstance(grade, dict) or not _grade_shape(grade):
         return False
@@ -67,7 +67,7 @@ def params_problem(params: dict[str, Any], analysis: dict[str, Any] | None, stre
     """What in a pack style's ``params`` (and ``analysis``) applying or changing its strength
     would trip on, as a phrase ("its colour grade data does not build a grade"), or None."""
     from desktop.imaging.analysis import Analysis
-    from desktop.imaging.looks import Look
+    from desktop.imaging.effects import Look
 
     grade = params.get("grade")
     if grade is not None and grade != {} and not grade_builds(grade, strength_pct):

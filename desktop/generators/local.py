@@ -16,16 +16,10 @@ from PIL import Image, ImageFilter
 
 from desktop.errors import UserError
 from desktop.imaging.analysis import Analysis, analyse, lab_summary, stats_distance
+from desktop.imaging.description import explain, grade_from_description
+from desktop.imaging.effects import Look, apply_looks, choose_looks
+from desktop.imaging.grade import DEFAULT_STRENGTH, NEUTRAL, GradeStats, build_lut
 from desktop.imaging.intake import load_image
-from desktop.imaging.looks import Look, apply_looks, choose_looks
-from desktop.imaging.lut import (
-    DEFAULT_STRENGTH,
-    NEUTRAL,
-    GradeStats,
-    build_lut,
-    explain,
-    grade_from_description,
-)
 from desktop.resources import sample_photos
 
 GENERATOR = "local"
@@ -72,7 +66,7 @@ class StylePlan:
     def style_params(self) -> dict[str, Any]:
         """What the style stores about its look (in the style's ``params``): the strength
         (0..100), the words understood and what each did, the words not understood, what is in
-        the .cube and what is an effect, and what ``looks.render_look`` needs to re-render it."""
+        the .cube and what is an effect, and what ``apply.render_look`` needs to re-render it."""
         said = explain(self.description, has_reference=self.analysis is not None)
         return {
             "strength": round(self.strength * 100),

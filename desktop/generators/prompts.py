@@ -98,7 +98,7 @@ _MOOD_AXES = {  # mood words from analysis.describe_mood, by axis
 def _agreeing_palette(palette: Any, description: str) -> Any:
     if not isinstance(palette, list | tuple):
         return palette
-    from desktop.imaging.lut import read_words, ruled_out
+    from desktop.imaging.description import read_words, ruled_out
 
     w = read_words(description)
     no = ruled_out(description)  # "no orange", "not warm"
@@ -122,7 +122,7 @@ def _agreeing_mood(mood: str, description: str) -> str:
     """The reference's mood line without the parts the description speaks to."""
     if not mood:
         return mood
-    from desktop.imaging.lut import read_words, ruled_out
+    from desktop.imaging.description import read_words, ruled_out
 
     w = read_words(description)
     spoken = {

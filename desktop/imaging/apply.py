@@ -39,9 +39,9 @@ from PIL import Image, ImageCms, ImageFilter
 from desktop.errors import UserError
 from desktop.files import OutputFile
 from desktop.imaging.decode_warnings import decoding
+from desktop.imaging.effects import Look, apply_looks
+from desktop.imaging.grade import DEFAULT_STRENGTH, GradeStats, build_lut, identity_lut
 from desktop.imaging.intake import LoadedImage, load_image
-from desktop.imaging.looks import Look, apply_looks
-from desktop.imaging.lut import GradeStats, build_lut, identity_lut
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,31 @@ def apply_look(img: Image.Image, recipe: Recipe) -> Image.Image:
     graded = img.filter(style_lut(recipe)) if recipe.strength > 0 else img
     looks = [Look.from_dict(d) for d in recipe.looks]
     return apply_looks(graded, looks, recipe.seed) if looks else graded
+
+
+def render_look(
+    img: Image.Image,
+    params: dict[str, Any],
+    *,
+    strength: float | None = None,
+    seed: int | None = None,
+    effects: bool = True,
+) -> Image.Image:
+    """A style's whole look on ``img``: its grade (the LUT, rebuilt at ``strength``) and then
+    its effects. ``params`` is the style's stored ``params`` (``grade``, ``strength`` 0..100,
+    ``effect_looks``, ``seed``); ``strength`` is 0..100 (default: the style's own). A style saved
+    before grades were stored renders with its looks only."""
+    out = img.convert("RGB") if img.mode != "RGB" else img
+    if strength is None:
+        strength = params.get("strength", round(DEFAULT_STRENGTH * 100))
+    s = min(100.0, max(0.0, float(strength))) / 100
+    grade = params.get("grade")
+    if grade:
+        out = out.filter(build_lut(GradeStats.from_dict(grade), strength=s))
+    if effects:
+        looks = [Look.from_dict(d) for d in params.get("effect_looks", []) if isinstance(d, dict)]
+        out = apply_looks(out, looks, int(params.get("seed", 0) if seed is None else seed))
+    return out
 
 
 # --- one file -------------------------------------------------------------------------------------

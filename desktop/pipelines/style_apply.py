@@ -288,7 +288,7 @@ def _grade_text(params: dict[str, Any]) -> str | None:
 def recipe_for(info: Any, strength: float | None) -> Any:
     from desktop.exchange.cube import read_pillow_lut
     from desktop.imaging.apply import Recipe
-    from desktop.imaging.looks import choose_looks
+    from desktop.imaging.effects import choose_looks
 
     params = info.params or {}
     names = params.get("looks")

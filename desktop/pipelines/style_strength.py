@@ -131,8 +131,8 @@ def fit_long_edge(img: Any, size: int) -> Any:
 def render_preview_files(params: dict[str, Any], source: str, size: int, strength: int, seed: int, preview: str, thumb: str) -> tuple[int, int]:
     """Worker process: render the style's whole look at ``strength`` over ``source`` (long edge
     ``size``, effects seeded by ``seed``) and write the preview and its thumbnail."""
+    from desktop.imaging.apply import render_look
     from desktop.imaging.intake import load_image
-    from desktop.imaging.looks import render_look
     from desktop.imaging.thumbnails import save_preview, save_thumbnail
 
     photo = fit_long_edge(load_image(source).image, size)
@@ -147,7 +147,7 @@ def quality_at(params: dict[str, Any], analysis: dict[str, Any], description: st
     ``desktop.generators.local.quality_figures``)."""
     from desktop.generators.local import StylePlan, quality_figures
     from desktop.imaging.analysis import Analysis
-    from desktop.imaging.lut import GradeStats, build_lut
+    from desktop.imaging.grade import GradeStats, build_lut
 
     grade = GradeStats.from_dict(params["grade"])
     plan = StylePlan(
@@ -195,7 +195,7 @@ async def change_strength(ctx: JobContext, payload: dict[str, Any]) -> dict[str,
 
 async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: Any) -> None:
     from desktop.exchange.cube import write_pillow_lut
-    from desktop.imaging.lut import build_lut
+    from desktop.imaging.grade import build_lut
     from desktop.jobs import processes
     from desktop.resources import sample_photos
 
@@ -240,7 +240,7 @@ async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: An
 
 
 def _lut_at(grade: dict[str, Any], strength: int, build_lut: Any) -> Any:
-    from desktop.imaging.lut import GradeStats
+    from desktop.imaging.grade import GradeStats
 
     try:
         return build_lut(GradeStats.from_dict(grade), strength=strength / 100)

@@ -2,7 +2,7 @@
 before/after (``styleStrengthPreview``) on a sample photo or on the style's reference, and
 "Save strength" (``styleStrengthSaveButton``), which asks for a ``style.strength`` job.
 
-The preview renders the style's whole look (``desktop.imaging.looks.render_look``: its grade at
+The preview renders the style's whole look (``desktop.imaging.apply.render_look``: its grade at
 the slider's strength, then its effects) over a small copy of the photo on a worker thread.
 Moves of the slider are coalesced: while one render runs, only the latest value waits, so the
 preview follows the slider without a queue of stale renders.
@@ -64,7 +64,7 @@ def to_qimage(img: Any) -> QImage:
 
 def render_pair(proxy: Any, params: dict[str, Any], strength: int) -> tuple[QImage, QImage]:
     """Blocking: (before, after) of the style's whole look at ``strength`` on ``proxy``."""
-    from desktop.imaging.looks import render_look
+    from desktop.imaging.apply import render_look
 
     after = render_look(proxy, params, strength=strength, seed=int(params.get("seed") or 0))
     return to_qimage(proxy), to_qimage(after)

@@ -8,7 +8,7 @@ from PIL import Image, ImageCms
 
 from desktop.exchange.cube import read_pillow_lut, write_pillow_lut
 from desktop.imaging.apply import SRGB_ICC, OutputOptions, Recipe, render_file
-from desktop.imaging.lut import identity_lut
+from desktop.imaging.grade import identity_lut
 from tests.batch.conftest import adobe_rgb_profile, rotated_jpeg
 
 

@@ -13,7 +13,8 @@ from PIL import Image
 
 from desktop.exchange.cube import Lut, read_cube, write_cube
 from desktop.exchange.hald import write_hald
-from desktop.imaging.lut import build_lut, grade_from_description
+from desktop.imaging.description import grade_from_description
+from desktop.imaging.grade import build_lut
 from desktop.resources import sample_photos
 
 try:

@@ -8,8 +8,9 @@ from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from desktop.exchange.cube import CubeError, read_pillow_lut, write_pillow_lut
 from desktop.imaging.analysis import analyse
+from desktop.imaging.description import grade_from_description
+from desktop.imaging.grade import GradeStats, build_lut
 from desktop.imaging.intake import load_image
-from desktop.imaging.lut import GradeStats, build_lut, grade_from_description
 from desktop.resources import sample_photos
 from tests.imaging.corpus import noisy_rgb
 

@@ -11,8 +11,8 @@ from PIL import Image, ImageChops, ImageOps
 
 from desktop.exchange.cube import read_pillow_lut, write_pillow_lut
 from desktop.imaging.apply import OutputOptions, Recipe, apply_to_file, render_file
+from desktop.imaging.grade import identity_lut
 from desktop.imaging.intake import load_image
-from desktop.imaging.lut import identity_lut
 
 from .corpus import noisy_rgba
 

@@ -14,7 +14,7 @@ from PIL import Image
 from desktop.config import DiskFullError
 from desktop.exchange.cube import read_pillow_lut, write_pillow_lut
 from desktop.imaging.apply import OutputOptions, Recipe, apply_to_file
-from desktop.imaging.lut import identity_lut
+from desktop.imaging.grade import identity_lut
 from desktop.imaging.thumbnails import save_preview, save_thumbnail
 from desktop.imaging.uploads import store_upload
 

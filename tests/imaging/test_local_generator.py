@@ -12,8 +12,8 @@ from PIL import ImageChops, ImageStat
 from desktop.exchange.cube import read_pillow_lut, write_pillow_lut
 from desktop.generators import local
 from desktop.generators.local import StylePlan, apply_style, plan_style, render_preview
+from desktop.imaging.grade import DEFAULT_STRENGTH
 from desktop.imaging.intake import load_image
-from desktop.imaging.lut import DEFAULT_STRENGTH
 from desktop.imaging.thumbnails import save_thumbnail
 from desktop.resources import sample_photos
 

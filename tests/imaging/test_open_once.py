@@ -18,8 +18,8 @@ from PIL import Image
 
 from desktop.exchange.cube import read_pillow_lut, write_pillow_lut
 from desktop.imaging.apply import OutputOptions, Recipe, apply_to_file
+from desktop.imaging.grade import identity_lut
 from desktop.imaging.intake import ImageRefused, check_image_file, load_image, read_image_bytes
-from desktop.imaging.lut import identity_lut
 from desktop.imaging.uploads import store_upload
 from tests.helpers import REPO
 

@@ -13,8 +13,8 @@ from PIL import Image, ImageChops, ImageStat
 
 from desktop.errors import UserError
 from desktop.exchange.cube import read_pillow_lut
-from desktop.imaging.looks import render_look
-from desktop.imaging.lut import DEFAULT_STRENGTH, GradeStats, build_lut, identity_lut
+from desktop.imaging.apply import render_look
+from desktop.imaging.grade import DEFAULT_STRENGTH, GradeStats, build_lut, identity_lut
 from desktop.library import Library
 from desktop.pipelines.style_generate import enqueue_style
 from desktop.pipelines.style_strength import enqueue_strength, preview_sources

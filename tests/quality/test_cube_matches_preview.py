@@ -13,8 +13,8 @@ from desktop import __version__
 from desktop.exchange.cube import provenance, read_pillow_lut, write_pillow_lut
 from desktop.generators import local
 from desktop.generators.local import plan_style, render_preview
-from desktop.imaging.looks import render_look
-from desktop.imaging.lut import DEFAULT_STRENGTH
+from desktop.imaging.apply import render_look
+from desktop.imaging.grade import DEFAULT_STRENGTH
 
 from .conftest import REFERENCES
 

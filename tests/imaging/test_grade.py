@@ -9,14 +9,8 @@ from PIL import Image, ImageChops, ImageStat
 
 from desktop.imaging.analysis import analyse
 from desktop.imaging.colour import rgb_to_lab
-from desktop.imaging.lut import (
-    NEUTRAL,
-    TONE_RATIO,
-    GradeStats,
-    build_lut,
-    grade_from_description,
-    ruled_out,
-)
+from desktop.imaging.description import grade_from_description, ruled_out
+from desktop.imaging.grade import NEUTRAL, TONE_RATIO, GradeStats, build_lut
 
 
 def mean_abs_diff(a: Image.Image, b: Image.Image) -> float:
