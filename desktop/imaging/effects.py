@@ -85,7 +85,8 @@ def choose_looks(description: str) -> list[Look]:
     return looks
 
 
-def _duotone_colours(names: list[str]) -> tuple[RGB, RGB]:
+def duotone_colours(names: list[str]) -> tuple[RGB, RGB]:
+    """The dark and light ends of a duotone look (as older styles stored it) for colour names."""
     if not names:
         return DEFAULT_DUOTONE
     first = COLOUR_NAMES[names[0]]

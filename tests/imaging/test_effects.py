@@ -136,12 +136,12 @@ def test_grain_has_zero_mean(photo):
 
 def test_duotone_look_of_older_styles_still_renders(photo):
     # Styles saved before duotone moved into the .cube stored it as a look.
-    from desktop.imaging.effects import _duotone_colours
+    from desktop.imaging.effects import duotone_colours
 
-    look = Look("duotone", colours=_duotone_colours(["blue"]))
+    look = Look("duotone", colours=duotone_colours(["blue"]))
     dark, light = look.colours
     assert dark[2] > dark[0] and light[2] > light[0] and sum(light) > sum(dark)
-    look = Look("duotone", colours=_duotone_colours(["pink", "navy"]))
+    look = Look("duotone", colours=duotone_colours(["pink", "navy"]))
     dark, light = look.colours
     assert dark[2] > dark[0] and light[0] > light[2]
     out = apply_looks(photo, [look], seed=0)

@@ -42,9 +42,9 @@ def test_a_sample_graded_by_the_exported_cube_equals_the_preview(tmp_path, descr
     cube = read_pillow_lut(path)
     for index in range(2):
         preview = render_preview(plan, index, size=256)
-        by_cube = local._sample(index, 256).filter(cube)
+        by_cube = local.resized_sample(index, 256).filter(cube)
         assert largest_difference(preview, by_cube) <= 2, (description, index)
-        assert largest_difference(preview, local._sample(index, 256)) > 20  # it did something
+        assert largest_difference(preview, local.resized_sample(index, 256)) > 20  # it did something
 
 
 @pytest.mark.parametrize(
