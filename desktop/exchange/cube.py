@@ -30,6 +30,7 @@ import io
 import math
 import os
 import re
+import unicodedata
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,8 +40,10 @@ from typing import IO
 
 from PIL import ImageFilter
 
+from desktop import __version__
 from desktop.errors import UserError
 from desktop.exchange.cube_lines import MAX_LINE_CHARS, LineTooLong, encoding_of, line_chunks
+from desktop.files import write_output
 
 MAX_CUBE_BYTES = 512 * 1024**2  # a 256^3 table is about 450 MB of text
 CUBE_3D_SIZES = (2, 256)
@@ -408,8 +411,6 @@ class _Parser:
 
 def ascii_text(text: str) -> str:
     """.cube files are ASCII: accents are dropped ("é" -> "e"), other symbols become '?'."""
-    import unicodedata
-
     text = str(text).replace("\u2026", "...")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).encode("ascii", "replace").decode("ascii")
@@ -446,8 +447,6 @@ def write_cube(
     ``desktop.files.OutputFile``: whole or not at all (a random temporary name, never a planted
     link, checked on disk before it gets its name), never over an existing file unless
     ``overwrite``. ``mode``: 0o600 for the library's own file, 0o666 for an export."""
-    from desktop.files import write_output
-
     def write(fh: IO[bytes]) -> None:
         batch: list[str] = []
         for line in cube_text(lut, title, size=size, notes=notes):
@@ -478,8 +477,6 @@ def provenance(
 
     ``strength`` is 0..1; ``reference`` is the reference file's bytes (only its SHA-256 is
     written)."""
-    from desktop import __version__
-
     when = when or datetime.now(UTC)
     effects = list(effects)
     lines = [
