@@ -138,6 +138,20 @@ def _coords(grid: list[float], lo: float, hi: float, n: int) -> list[tuple[int, 
     return out
 
 
+def _between_slices(values: array, width: int, at: list[tuple[int, int, float]]) -> list[array]:
+    """``values`` cut into slices of ``width``: for each (i0, i1, f) of ``at``, slice i0 moved
+    the fraction f toward slice i1 (slice i0 itself when f is 0)."""
+    out = []
+    for i0, i1, f in at:
+        s0 = values[i0 * width:(i0 + 1) * width]
+        if f == 0.0:
+            out.append(s0)
+            continue
+        s1 = values[i1 * width:(i1 + 1) * width]
+        out.append(array("d", [a + f * (b - a) for a, b in zip(s0, s1, strict=True)]))
+    return out
+
+
 def resample(table: array, n: int, coords: list[list[tuple[int, int, float]]]) -> array:
     """Trilinear resampling of an n^3 table (red fastest) at per-axis ``coords``: separable,
     one axis at a time (blue, then green, then red), each a 1D linear interpolation."""
@@ -145,24 +159,9 @@ def resample(table: array, n: int, coords: list[list[tuple[int, int, float]]]) -
     row = 3 * n  # one (g, b) row of the source: n reds x 3 channels
     plane = row * n
     # blue: n^3 -> n x n x mb
-    planes = []
-    for i0, i1, f in coords[2]:
-        p0 = table[i0 * plane:(i0 + 1) * plane]
-        if f == 0.0:
-            planes.append(p0)
-            continue
-        p1 = table[i1 * plane:(i1 + 1) * plane]
-        planes.append(array("d", [a + f * (b - a) for a, b in zip(p0, p1, strict=True)]))
+    planes = _between_slices(table, plane, coords[2])
     # green: per blue plane, n rows -> mg rows
-    rows: list[array] = []
-    for p in planes:
-        for i0, i1, f in coords[1]:
-            r0 = p[i0 * row:(i0 + 1) * row]
-            if f == 0.0:
-                rows.append(r0)
-                continue
-            r1 = p[i1 * row:(i1 + 1) * row]
-            rows.append(array("d", [a + f * (b - a) for a, b in zip(r0, r1, strict=True)]))
+    rows = [r for p in planes for r in _between_slices(p, row, coords[1])]
     # red: per row, n points -> mr points
     out = array("d")
     picks = [(3 * i0, 3 * i1, f) for i0, i1, f in coords[0]]
