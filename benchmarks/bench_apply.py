@@ -75,9 +75,9 @@ _LUT: ImageFilter.Color3DLUT | None = None
 
 def _floor_init(cube: str) -> None:
     global _LUT
-    from desktop.imaging.lut import read_cube
+    from desktop.exchange.cube import read_pillow_lut
 
-    _LUT = read_cube(cube)
+    _LUT = read_pillow_lut(cube)
 
 
 def _floor_one(src: str, dst: str) -> None:
@@ -95,12 +95,12 @@ def floor(paths: list[Path], out: Path, cube: Path, procs: int) -> float:
 
 
 def magick(paths: list[Path], out: Path, cube: Path, procs: int, exe: str) -> float:
-    from desktop.imaging.lut import read_cube
+    from desktop.exchange.cube import read_pillow_lut
 
     out.mkdir()
     hald = out.parent / "hald.png"
     subprocess.run([exe, "hald:8", str(out.parent / "identity.png")], check=True)
-    Image.open(out.parent / "identity.png").convert("RGB").filter(read_cube(cube)).save(hald)
+    Image.open(out.parent / "identity.png").convert("RGB").filter(read_pillow_lut(cube)).save(hald)
     start = time.perf_counter()
     with ThreadPoolExecutor(procs) as ex:
         list(ex.map(lambda p: subprocess.run([exe, str(p), str(hald), "-hald-clut", "-quality", "92", str(out / p.name)], check=True), paths))

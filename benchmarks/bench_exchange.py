@@ -10,7 +10,7 @@
    reading every entry.
 3. Parsing a 65^3 .cube with ``read_cube`` (all checks: row count, finite values, domain)
    against a bare float parser (every line starting with a digit, split, float), and against
-   the previous ``desktop.imaging.lut.read_cube``.
+   the previous ``desktop.imaging.lut.read_cube`` (now ``desktop.exchange.cube.read_pillow_lut``).
 
 Best of 3 each, in the same run; ratios are ours / baseline.
 """
@@ -26,11 +26,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from desktop.exchange.cube import Lut, read_cube, write_cube  # noqa: E402
+from desktop.exchange.cube import read_pillow_lut as old_read_cube  # noqa: E402
 from desktop.exchange.pack import PackWriter, content_hash, file_json, files_of, open_pack  # noqa: E402
-from desktop.imaging.cube_files import Lut, read_cube, write_cube  # noqa: E402
+from desktop.imaging.description import grade_from_description  # noqa: E402
+from desktop.imaging.grade import build_lut  # noqa: E402
 from desktop.imaging.intake import load_image  # noqa: E402
-from desktop.imaging.lut import build_lut, grade_from_description  # noqa: E402
-from desktop.imaging.lut import read_cube as old_read_cube  # noqa: E402
 from desktop.imaging.thumbnails import save_preview, save_thumbnail  # noqa: E402
 from desktop.resources import sample_photos  # noqa: E402
 
@@ -127,7 +128,7 @@ def main() -> None:
         c_bare = best_of(3, lambda: bare_float_parser(cube))
         c_old = best_of(3, lambda: old_read_cube(cube))
         assert read_cube(cube).table.tolist() == bare_float_parser(cube)
-        print(f"65^3 .cube ({cube.stat().st_size / 1024**2:.1f} MB): ours {c_ours:6.3f} s  bare float parser {c_bare:6.3f} s  ratio {c_ours / c_bare:4.2f}  (previous lut.read_cube {c_old:6.3f} s)")
+        print(f"65^3 .cube ({cube.stat().st_size / 1024**2:.1f} MB): ours {c_ours:6.3f} s  bare float parser {c_bare:6.3f} s  ratio {c_ours / c_bare:4.2f}  (previous read_pillow_lut {c_old:6.3f} s)")
 
 
 if __name__ == "__main__":

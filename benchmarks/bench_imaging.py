@@ -29,9 +29,10 @@ from PIL import Image  # noqa: E402
 
 from desktop.generators.local import plan_style, render_preview  # noqa: E402
 from desktop.imaging.analysis import analyse  # noqa: E402
+from desktop.imaging.description import grade_from_description  # noqa: E402
+from desktop.imaging.effects import FAMILIES, Look, apply_looks  # noqa: E402
+from desktop.imaging.grade import build_lut  # noqa: E402
 from desktop.imaging.intake import ImageRefused, load_image  # noqa: E402
-from desktop.imaging.looks import FAMILIES, Look, apply_looks  # noqa: E402
-from desktop.imaging.lut import build_lut, grade_from_description  # noqa: E402
 from desktop.imaging.thumbnails import save_preview, save_thumbnail  # noqa: E402
 from desktop.resources import sample_photos  # noqa: E402
 

@@ -44,8 +44,8 @@ from PIL import Image, ImageFilter
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from desktop.imaging.analysis import analyse  # noqa: E402
+from desktop.imaging.grade import DEFAULT_STRENGTH, LUT_SIZE, GradeStats, build_lut  # noqa: E402
 from desktop.imaging.intake import load_image  # noqa: E402
-from desktop.imaging.lut import DEFAULT_STRENGTH, LUT_SIZE, GradeStats, build_lut  # noqa: E402
 from desktop.resources import sample_photos  # noqa: E402
 
 try:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from desktop.imaging.analysis import PERCENTILES
+from desktop.imaging.analysis import PERCENTILES, Analysis
+from desktop.imaging.effects import Look
+from desktop.imaging.grade import GradeStats, build_lut
 
 CHECK_SIZE = 5  # points a side: the maths per point is the same as at 33
 
@@ -48,8 +50,6 @@ def _grade_shape(grade: dict[str, Any]) -> bool:
 def grade_builds(grade: Any, strength_pct: float) -> bool:
     """``grade`` (a style's ``params.grade``) gives a finite LUT at full strength and at
     ``strength_pct`` (0..100)."""
-    from desktop.imaging.lut import GradeStats, build_lut
-
     if not isinstance(grade, dict) or not _grade_shape(grade):
         return False
     try:
@@ -66,9 +66,6 @@ def grade_builds(grade: Any, strength_pct: float) -> bool:
 def params_problem(params: dict[str, Any], analysis: dict[str, Any] | None, strength_pct: float) -> str | None:
     """What in a pack style's ``params`` (and ``analysis``) applying or changing its strength
     would trip on, as a phrase ("its colour grade data does not build a grade"), or None."""
-    from desktop.imaging.analysis import Analysis
-    from desktop.imaging.looks import Look
-
     grade = params.get("grade")
     if grade is not None and grade != {} and not grade_builds(grade, strength_pct):
         return "its colour grade data (params.grade) is damaged and does not build a grade"

@@ -25,8 +25,9 @@ from pathlib import Path
 from PIL import Image, ImageFilter
 
 from desktop.exchange import limits
-from desktop.imaging.cube_files import PILLOW_MAX, Lut, refuse
-from desktop.imaging.lut import CubeError
+from desktop.exchange.cube import PILLOW_MAX, CubeError, Lut, refuse
+from desktop.files import write_output
+from desktop.imaging.intake import check_image_file, load_image
 
 WRITE_LEVEL = 8
 ANY_LEVELS = (2, 16)  # what a Hald image can be (recognised, to say what is wrong with it)
@@ -66,8 +67,6 @@ def write_hald(
 ) -> Path:
     """Write the HaldCLUT PNG of ``lut`` through ``desktop.files.OutputFile``: whole or not at
     all, never over an existing file unless ``overwrite``; ``mode`` 0o666 for an export."""
-    from desktop.files import write_output
-
     image = hald_image(lut, level)
     return write_output(Path(path), lambda fh: image.save(fh, "PNG", compress_level=6), overwrite=overwrite, mode=mode)
 
@@ -112,8 +111,6 @@ def read_hald(source: str | os.PathLike[str] | bytes, *, name: str | None = None
     """A HaldCLUT image (level 2..12) as a 3D table; raises a UserError (one sentence) when
     intake refuses the picture, it is not a Hald image, its level is over 12, or its table
     jumps around like noise instead of changing slowly."""
-    from desktop.imaging.intake import check_image_file, load_image
-
     label = name or (Path(os.fspath(source)).name if not isinstance(source, bytes) else "image")
     size = check_image_file(source, name=label)  # header only: a wrong shape is refused early
     level = level_of(size)

@@ -38,6 +38,10 @@ MAX_PREVIEWS = 8  # per style, as many as a new style may have (style.generate)
 MAX_PREVIEW_EDGE = 4096  # pixels, the largest preview size in Settings
 MAX_THUMB_EDGE = 256  # pixels, desktop.imaging.thumbnails.THUMBNAIL_EDGE
 
-from desktop.imaging.cube_files import CUBE_1D_SIZES, CUBE_3D_SIZES, MAX_CUBE_BYTES  # noqa: E402,F401 - the .cube limits live with the reader
+from desktop.exchange.cube import (  # noqa: E402,F401 - the .cube limits live with the reader
+    CUBE_1D_SIZES,
+    CUBE_3D_SIZES,
+    MAX_CUBE_BYTES,
+)
 
 HALD_LEVELS = (2, 12)  # read; 13..16 are recognised and refused (see desktop.exchange.hald)

@@ -16,16 +16,10 @@ from PIL import Image, ImageFilter
 
 from desktop.errors import UserError
 from desktop.imaging.analysis import Analysis, analyse, lab_summary, stats_distance
+from desktop.imaging.description import explain, grade_from_description
+from desktop.imaging.effects import Look, apply_looks, choose_looks
+from desktop.imaging.grade import DEFAULT_STRENGTH, NEUTRAL, GradeStats, build_lut
 from desktop.imaging.intake import load_image
-from desktop.imaging.looks import Look, apply_looks, choose_looks
-from desktop.imaging.lut import (
-    DEFAULT_STRENGTH,
-    NEUTRAL,
-    GradeStats,
-    build_lut,
-    explain,
-    grade_from_description,
-)
 from desktop.resources import sample_photos
 
 GENERATOR = "local"
@@ -72,7 +66,7 @@ class StylePlan:
     def style_params(self) -> dict[str, Any]:
         """What the style stores about its look (in the style's ``params``): the strength
         (0..100), the words understood and what each did, the words not understood, what is in
-        the .cube and what is an effect, and what ``looks.render_look`` needs to re-render it."""
+        the .cube and what is an effect, and what ``apply.render_look`` needs to re-render it."""
         said = explain(self.description, has_reference=self.analysis is not None)
         return {
             "strength": round(self.strength * 100),
@@ -107,7 +101,7 @@ def plan_style(
 def render_preview(plan: StylePlan, index: int, *, size: int = 768) -> Image.Image:
     """Preview ``index``: sample photo ``index % n`` at long edge ``size``, graded, looks applied
     with seed ``plan.seed + index``."""
-    photo = _sample(index, size)
+    photo = resized_sample(index, size)
     return apply_looks(photo.filter(plan.lut), plan.looks, plan.seed + index)
 
 
@@ -132,7 +126,7 @@ def quality_figures(plan: StylePlan, *, size: int = 192) -> dict[str, Any]:
     ref = (tuple(plan.analysis.lab_mean), tuple(plan.analysis.lab_std))
     closer = []
     for i in range(len(sample_photos())):
-        photo = _sample(i, size)
+        photo = resized_sample(i, size)
         before = stats_distance(lab_summary(photo), ref)
         after = stats_distance(lab_summary(photo.filter(plan.lut)), ref)
         if before > 1:
@@ -148,10 +142,12 @@ def quality_figures(plan: StylePlan, *, size: int = 192) -> dict[str, Any]:
 
 _lock = threading.Lock()
 _decoded: dict[Path, Image.Image] = {}
-_resized: dict[tuple[Path, int], Image.Image] = {}
+resized_samples: dict[tuple[Path, int], Image.Image] = {}
 
 
-def _sample(index: int, size: int) -> Image.Image:
+def resized_sample(index: int, size: int) -> Image.Image:
+    """Bundled sample photo ``index`` (wrapping around) fitted to ``size`` pixels, decoded and
+    resized once per process (kept in ``resized_samples``; safe from any thread)."""
     photos = sample_photos()
     if not photos:
         raise UserError(
@@ -160,7 +156,7 @@ def _sample(index: int, size: int) -> Image.Image:
     path = photos[index % len(photos)]
     key = (path, size)
     with _lock:
-        cached = _resized.get(key)
+        cached = resized_samples.get(key)
         if cached is not None:
             return cached
         original = _decoded.get(path)
@@ -169,9 +165,9 @@ def _sample(index: int, size: int) -> Image.Image:
     resized = fit_long_edge(original, size)
     with _lock:
         _decoded.setdefault(path, original)
-        if len(_resized) > 32:
-            _resized.clear()
-        return _resized.setdefault(key, resized)
+        if len(resized_samples) > 32:
+            resized_samples.clear()
+        return resized_samples.setdefault(key, resized)
 
 
 def fit_long_edge(img: Image.Image, size: int) -> Image.Image:

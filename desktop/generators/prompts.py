@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from desktop.errors import UserError
+from desktop.imaging.description import read_words, ruled_out
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,6 @@ _MOOD_AXES = {  # mood words from analysis.describe_mood, by axis
 def _agreeing_palette(palette: Any, description: str) -> Any:
     if not isinstance(palette, list | tuple):
         return palette
-    from desktop.imaging.lut import read_words, ruled_out
-
     w = read_words(description)
     no = ruled_out(description)  # "no orange", "not warm"
     if w.toned:  # black and white, sepia, duotone: the reference's colours would contradict
@@ -122,8 +121,6 @@ def _agreeing_mood(mood: str, description: str) -> str:
     """The reference's mood line without the parts the description speaks to."""
     if not mood:
         return mood
-    from desktop.imaging.lut import read_words, ruled_out
-
     w = read_words(description)
     spoken = {
         "temperature": bool(w.temperature or w.colours or w.toned),

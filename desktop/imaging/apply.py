@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -38,9 +39,9 @@ from PIL import Image, ImageCms, ImageFilter
 from desktop.errors import UserError
 from desktop.files import OutputFile
 from desktop.imaging.decode_warnings import decoding
+from desktop.imaging.effects import Look, apply_looks
+from desktop.imaging.grade import DEFAULT_STRENGTH, GradeStats, build_lut, identity_lut
 from desktop.imaging.intake import LoadedImage, load_image
-from desktop.imaging.looks import Look, apply_looks
-from desktop.imaging.lut import GradeStats, build_lut, identity_lut, read_cube
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,10 @@ class Recipe:
     looks: tuple[dict[str, Any], ...] = ()  # Look.to_dict() of each look effect
     seed: int = 1
     grade: str | None = None  # the style's grade (GradeStats.to_dict() as JSON text)
+    # How ``lut_path`` is read when there is no ``grade``: a module-level function (it travels
+    # to worker processes by name), ``desktop.exchange.cube.read_pillow_lut``. The .cube format
+    # lives in desktop.exchange, a layer above imaging, so the caller names the reader.
+    read_lut: Callable[[str], ImageFilter.Color3DLUT] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,10 +101,12 @@ def output_suffix(input_path: str | os.PathLike[str], fmt: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _graded_lut(lut_path: str, mtime_ns: int, strength: float) -> ImageFilter.Color3DLUT:
+def _graded_lut(
+    lut_path: str, mtime_ns: int, strength: float, read_lut: Callable[[str], ImageFilter.Color3DLUT]
+) -> ImageFilter.Color3DLUT:
     """The style's LUT mixed with the identity at ``strength`` (cached per worker process)."""
     del mtime_ns  # part of the cache key: an edited file is read again
-    lut = read_cube(lut_path)
+    lut = read_lut(lut_path)
     if strength >= 1.0:
         return lut
     size = lut.size[0]
@@ -124,7 +131,10 @@ def _lut_from_grade(grade: str, strength: float) -> ImageFilter.Color3DLUT:
 def style_lut(recipe: Recipe) -> ImageFilter.Color3DLUT:
     if recipe.grade:
         return _lut_from_grade(recipe.grade, round(recipe.strength, 4))
-    return _graded_lut(recipe.lut_path, os.stat(recipe.lut_path).st_mtime_ns, round(recipe.strength, 4))
+    if recipe.read_lut is None:
+        raise TypeError("a Recipe without a grade needs read_lut to read its .cube file")
+    mtime_ns = os.stat(recipe.lut_path).st_mtime_ns
+    return _graded_lut(recipe.lut_path, mtime_ns, round(recipe.strength, 4), recipe.read_lut)
 
 
 def apply_look(img: Image.Image, recipe: Recipe) -> Image.Image:
@@ -134,6 +144,31 @@ def apply_look(img: Image.Image, recipe: Recipe) -> Image.Image:
     graded = img.filter(style_lut(recipe)) if recipe.strength > 0 else img
     looks = [Look.from_dict(d) for d in recipe.looks]
     return apply_looks(graded, looks, recipe.seed) if looks else graded
+
+
+def render_look(
+    img: Image.Image,
+    params: dict[str, Any],
+    *,
+    strength: float | None = None,
+    seed: int | None = None,
+    effects: bool = True,
+) -> Image.Image:
+    """A style's whole look on ``img``: its grade (the LUT, rebuilt at ``strength``) and then
+    its effects. ``params`` is the style's stored ``params`` (``grade``, ``strength`` 0..100,
+    ``effect_looks``, ``seed``); ``strength`` is 0..100 (default: the style's own). A style saved
+    before grades were stored renders with its looks only."""
+    out = img.convert("RGB") if img.mode != "RGB" else img
+    if strength is None:
+        strength = params.get("strength", round(DEFAULT_STRENGTH * 100))
+    s = min(100.0, max(0.0, float(strength))) / 100
+    grade = params.get("grade")
+    if grade:
+        out = out.filter(build_lut(GradeStats.from_dict(grade), strength=s))
+    if effects:
+        looks = [Look.from_dict(d) for d in params.get("effect_looks", []) if isinstance(d, dict)]
+        out = apply_looks(out, looks, int(params.get("seed", 0) if seed is None else seed))
+    return out
 
 
 # --- one file -------------------------------------------------------------------------------------

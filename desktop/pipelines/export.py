@@ -117,8 +117,8 @@ def _pack_style(writer: Any, info: Any, index: int, with_reference: bool) -> dic
 
 async def _export_lut(ctx: JobContext, payload: dict[str, Any], out: Path, overwrite: bool) -> None:
     from desktop import __version__
+    from desktop.exchange.cube import read_cube, write_cube
     from desktop.exchange.hald import write_hald
-    from desktop.imaging.cube_files import read_cube, write_cube
     from desktop.library import Library
 
     library = Library(ctx.services["db"], ctx.services["paths"])

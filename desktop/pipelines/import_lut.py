@@ -21,11 +21,10 @@ def style_name(title: str, file_name: str) -> str:
 
 
 async def import_lut(ctx: JobContext, source: Path, kind: str, work: Path) -> dict[str, Any]:
+    from desktop.exchange.cube import provenance, read_cube, write_cube
     from desktop.exchange.hald import read_hald
     from desktop.exchange.pack import sha256_file
     from desktop.generators.local import StylePlan, render_preview
-    from desktop.imaging.cube_files import read_cube, write_cube
-    from desktop.imaging.lut import provenance
     from desktop.imaging.thumbnails import save_preview, save_thumbnail
     from desktop.pipelines.style_generate import _commit_style, _save_pair, first_sample
 

@@ -84,8 +84,8 @@ def _write(path: Path, data: bytes) -> None:
 def stage_style(reader: Any, style: Any, folder: Path) -> Staged:
     """Read, check and write one style's files under ``folder`` (names of our own choosing)."""
     from desktop.exchange import limits
+    from desktop.exchange.cube import parse_cube_bytes
     from desktop.exchange.grade_check import params_problem
-    from desktop.imaging.cube_files import parse_cube_bytes
     from desktop.imaging.intake import EXTENSIONS, check_image_file, load_image
     from desktop.pipelines.style_apply import style_strength
 

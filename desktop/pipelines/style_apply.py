@@ -286,8 +286,9 @@ def _grade_text(params: dict[str, Any]) -> str | None:
 
 
 def recipe_for(info: Any, strength: float | None) -> Any:
+    from desktop.exchange.cube import read_pillow_lut
     from desktop.imaging.apply import Recipe
-    from desktop.imaging.looks import choose_looks
+    from desktop.imaging.effects import choose_looks
 
     params = info.params or {}
     names = params.get("looks")
@@ -302,6 +303,7 @@ def recipe_for(info: Any, strength: float | None) -> Any:
         looks=tuple(lk.to_dict() for lk in looks),
         seed=int(seed) if _is_int(seed) else 1,
         grade=_grade_text(params),
+        read_lut=read_pillow_lut,
     )
 
 

@@ -441,8 +441,8 @@ def check_fal_image_work(source: str, name: str, work: str, index: int, size: in
 def finish_work(plan: dict[str, Any], work: str, title: str, generator: str, reference_path: str | None) -> dict[str, Any]:
     """Worker: what the style stores about its look (with the quality figures when it has a
     reference), and its ``.cube`` file written into ``work``."""
+    from desktop.exchange.cube import provenance, write_pillow_lut
     from desktop.generators import local
-    from desktop.imaging.lut import provenance, write_cube
 
     style = _plan_of(plan)
     look = style.style_params()
@@ -456,7 +456,7 @@ def finish_work(plan: dict[str, Any], work: str, title: str, generator: str, ref
         in_cube=look["in_cube"],
         effects=look["effects"],
     )
-    write_cube(Path(work) / "style.cube", style.lut, title, notes=notes)
+    write_pillow_lut(Path(work) / "style.cube", style.lut, title, notes=notes)
     return {"look": look, "pid": os.getpid()}
 
 

@@ -131,8 +131,8 @@ def fit_long_edge(img: Any, size: int) -> Any:
 def render_preview_files(params: dict[str, Any], source: str, size: int, strength: int, seed: int, preview: str, thumb: str) -> tuple[int, int]:
     """Worker process: render the style's whole look at ``strength`` over ``source`` (long edge
     ``size``, effects seeded by ``seed``) and write the preview and its thumbnail."""
+    from desktop.imaging.apply import render_look
     from desktop.imaging.intake import load_image
-    from desktop.imaging.looks import render_look
     from desktop.imaging.thumbnails import save_preview, save_thumbnail
 
     photo = fit_long_edge(load_image(source).image, size)
@@ -147,7 +147,7 @@ def quality_at(params: dict[str, Any], analysis: dict[str, Any], description: st
     ``desktop.generators.local.quality_figures``)."""
     from desktop.generators.local import StylePlan, quality_figures
     from desktop.imaging.analysis import Analysis
-    from desktop.imaging.lut import GradeStats, build_lut
+    from desktop.imaging.grade import GradeStats, build_lut
 
     grade = GradeStats.from_dict(params["grade"])
     plan = StylePlan(
@@ -194,7 +194,8 @@ async def change_strength(ctx: JobContext, payload: dict[str, Any]) -> dict[str,
 
 
 async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: Any) -> None:
-    from desktop.imaging.lut import build_lut, write_cube
+    from desktop.exchange.cube import write_pillow_lut
+    from desktop.imaging.grade import build_lut
     from desktop.jobs import processes
     from desktop.resources import sample_photos
 
@@ -202,7 +203,7 @@ async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: An
     ctx.progress(0.05, f"Re-writing the .cube at {strength} %")
     notes = await ctx.run_in_thread(_provenance, style, strength)
     lut = await ctx.run_in_thread(_lut_at, params["grade"], strength, build_lut)
-    await ctx.run_in_thread(write_cube, work / "style.cube", lut, style.name, notes=notes)
+    await ctx.run_in_thread(write_pillow_lut, work / "style.cube", lut, style.name, notes=notes)
 
     images: list[tuple[int, str, str, int, int]] = []  # position, preview name, thumb name, w, h
     if params.get("backend", style.generator) == "local" and style.images:
@@ -239,7 +240,7 @@ async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: An
 
 
 def _lut_at(grade: dict[str, Any], strength: int, build_lut: Any) -> Any:
-    from desktop.imaging.lut import GradeStats
+    from desktop.imaging.grade import GradeStats
 
     try:
         return build_lut(GradeStats.from_dict(grade), strength=strength / 100)
@@ -253,7 +254,7 @@ def _lut_at(grade: dict[str, Any], strength: int, build_lut: Any) -> Any:
 def _provenance(style: Any, strength: int) -> list[str]:
     """The new .cube's comment lines: as a new style's, at the new strength. The reference's
     hash comes from the reference file, or from the old .cube when the file is gone."""
-    from desktop.imaging.lut import provenance
+    from desktop.exchange.cube import provenance
 
     params = style.params
     reference = None

@@ -50,7 +50,7 @@ WARM_MODULES = (
 WORKER_MODULES = (
     "desktop.generators.local",
     "desktop.imaging.apply",
-    "desktop.imaging.lut",
+    "desktop.imaging.grade",
     "desktop.imaging.thumbnails",
     "desktop.pipelines.preview.work",  # the apply dialog's and the strength editor's previews
     "desktop.pipelines.style_generate",

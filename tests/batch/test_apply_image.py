@@ -6,16 +6,17 @@ import io
 
 from PIL import Image, ImageCms
 
+from desktop.exchange.cube import read_pillow_lut, write_pillow_lut
 from desktop.imaging.apply import SRGB_ICC, OutputOptions, Recipe, render_file
-from desktop.imaging.lut import identity_lut, write_cube
+from desktop.imaging.grade import identity_lut
 from tests.batch.conftest import adobe_rgb_profile, rotated_jpeg
 
 
 def _recipe(tmp_path, strength=1.0) -> Recipe:
     """A grade that inverts red: easy to see, easy to compute."""
     lut = identity_lut(9).transform(lambda r, g, b: (1 - r, g, b))
-    write_cube(tmp_path / "s.cube", lut, "test")
-    return Recipe(str(tmp_path / "s.cube"), strength=strength)
+    write_pillow_lut(tmp_path / "s.cube", lut, "test")
+    return Recipe(str(tmp_path / "s.cube"), strength=strength, read_lut=read_pillow_lut)
 
 
 def test_a_non_srgb_photo_is_graded_in_srgb_and_written_with_an_srgb_profile(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from desktop.imaging.lut import read_cube
+from desktop.exchange.cube import read_pillow_lut
 from desktop.library import Library
 from desktop.pipelines.style_apply import batch_items, enqueue_apply
 from desktop.pipelines.style_generate import enqueue_style
@@ -51,7 +51,7 @@ def test_a_style_saved_at_a_strength_applies_like_its_cube(rt, tmp_path, strengt
     (item,) = batch_items(rt.db, job)
     info = Library(rt.db, rt.paths).require(style_id)
     original = Image.open(src).convert("RGB")
-    by_cube = original.filter(read_cube(str(info.lut_path)))
+    by_cube = original.filter(read_pillow_lut(str(info.lut_path)))
     got = Image.open(item.output).convert("RGB")
     worst = largest_difference(got, by_cube)
     assert worst <= 2, f"the photo is up to {worst}/255 away from the style's own .cube"

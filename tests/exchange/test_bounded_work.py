@@ -17,7 +17,7 @@ from tests.helpers import run_pool
 
 READ_CUBE = """
 from desktop.errors import UserError
-from desktop.imaging.cube_files import read_cube
+from desktop.exchange.cube import read_cube
 try:
     lut = read_cube({path!r})
     print("read", lut.size)

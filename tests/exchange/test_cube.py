@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from desktop.imaging.cube_files import Lut, read_cube, write_cube
-from desktop.imaging.lut import CubeError, identity_lut
+from desktop.exchange.cube import CubeError, Lut, read_cube, write_cube
+from desktop.imaging.grade import identity_lut
 
 
 def _grid(n: int, f=lambda r, g, b: (r, g, b)) -> list[str]:

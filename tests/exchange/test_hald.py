@@ -8,7 +8,8 @@ from PIL import Image
 
 from desktop.errors import UserError
 from desktop.exchange.hald import read_hald, write_hald
-from desktop.imaging.lut import build_lut, grade_from_description, identity_lut
+from desktop.imaging.description import grade_from_description
+from desktop.imaging.grade import build_lut, identity_lut
 
 
 def test_our_hald_is_level_8_and_holds_the_grade(tmp_path):

@@ -11,9 +11,10 @@ import warnings
 import pytest
 from PIL import Image
 
+from desktop.exchange.cube import Lut, read_cube, write_cube
 from desktop.exchange.hald import write_hald
-from desktop.imaging.cube_files import Lut, read_cube, write_cube
-from desktop.imaging.lut import build_lut, grade_from_description
+from desktop.imaging.description import grade_from_description
+from desktop.imaging.grade import build_lut
 from desktop.resources import sample_photos
 
 try:

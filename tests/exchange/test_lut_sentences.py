@@ -11,9 +11,8 @@ import pytest
 from PIL import Image
 
 from desktop.errors import UserError
+from desktop.exchange.cube import CubeError, read_cube
 from desktop.exchange.hald import read_hald
-from desktop.imaging.cube_files import read_cube
-from desktop.imaging.lut import CubeError
 from desktop.library import Library
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime

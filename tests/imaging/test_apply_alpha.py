@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageOps
 
+from desktop.exchange.cube import read_pillow_lut, write_pillow_lut
 from desktop.imaging.apply import OutputOptions, Recipe, apply_to_file, render_file
+from desktop.imaging.grade import identity_lut
 from desktop.imaging.intake import load_image
-from desktop.imaging.lut import identity_lut, write_cube
 
 from .corpus import noisy_rgba
 
@@ -25,15 +26,15 @@ CASES = [
 
 
 def _identity(tmp_path: Path) -> Recipe:
-    write_cube(tmp_path / "identity.cube", identity_lut(33), "identity")
-    return Recipe(str(tmp_path / "identity.cube"))
+    write_pillow_lut(tmp_path / "identity.cube", identity_lut(33), "identity")
+    return Recipe(str(tmp_path / "identity.cube"), read_lut=read_pillow_lut)
 
 
 def _grade(tmp_path: Path) -> Recipe:
     """A real, strong grade: red inverted, green lifted, blue pulled down."""
     lut = identity_lut(17).transform(lambda r, g, b: (1 - r, g**0.5, b * 0.6))
-    write_cube(tmp_path / "grade.cube", lut, "grade")
-    return Recipe(str(tmp_path / "grade.cube"))
+    write_pillow_lut(tmp_path / "grade.cube", lut, "grade")
+    return Recipe(str(tmp_path / "grade.cube"), read_lut=read_pillow_lut)
 
 
 def _channels(img: Image.Image) -> tuple[bytes, bytes]:

@@ -12,8 +12,9 @@ import pytest
 from PIL import Image
 
 from desktop.config import DiskFullError
+from desktop.exchange.cube import read_pillow_lut, write_pillow_lut
 from desktop.imaging.apply import OutputOptions, Recipe, apply_to_file
-from desktop.imaging.lut import identity_lut, write_cube
+from desktop.imaging.grade import identity_lut
 from desktop.imaging.thumbnails import save_preview, save_thumbnail
 from desktop.imaging.uploads import store_upload
 
@@ -39,8 +40,8 @@ def room_short_of(size: int) -> int:
 
 
 def _recipe(tmp_path: Path) -> Recipe:
-    write_cube(tmp_path / "grade.cube", identity_lut(17).transform(lambda r, g, b: (g, b, r)), "grade")
-    return Recipe(str(tmp_path / "grade.cube"))
+    write_pillow_lut(tmp_path / "grade.cube", identity_lut(17).transform(lambda r, g, b: (g, b, r)), "grade")
+    return Recipe(str(tmp_path / "grade.cube"), read_lut=read_pillow_lut)
 
 
 def _left_on(disk) -> list[str]:

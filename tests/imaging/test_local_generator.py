@@ -9,10 +9,11 @@ import time
 import pytest
 from PIL import ImageChops, ImageStat
 
+from desktop.exchange.cube import read_pillow_lut, write_pillow_lut
 from desktop.generators import local
 from desktop.generators.local import StylePlan, apply_style, plan_style, render_preview
+from desktop.imaging.grade import DEFAULT_STRENGTH
 from desktop.imaging.intake import load_image
-from desktop.imaging.lut import DEFAULT_STRENGTH, read_cube, write_cube
 from desktop.imaging.thumbnails import save_thumbnail
 from desktop.resources import sample_photos
 
@@ -33,7 +34,7 @@ def test_plan_with_reference(sample_photo):
 def test_plan_without_reference_and_unknown_words():
     plan = plan_style("zzz qqq", None, seed=1)
     assert plan.looks == [] and plan.analysis is None
-    original = local._sample(0, 256)
+    original = local.resized_sample(0, 256)
     assert diff(render_preview(plan, 0, size=256), original) < 0.1  # identity grade, no looks
 
 
@@ -49,7 +50,7 @@ def test_four_previews_end_to_end(tmp_path, sample_photo):
     assert elapsed < 5.0  # target is < 1.5 s on 2 cores; see benchmarks/bench_imaging.py
     for i, img in enumerate(previews):
         assert max(img.size) == 768 and img.mode == "RGB"
-        original = local._sample(i, 768)
+        original = local.resized_sample(i, 768)
         assert img.size == original.size
         assert diff(img, original) > 4  # graded and textured
         lo, hi = zip(*img.getextrema(), strict=True)
@@ -80,8 +81,8 @@ def test_apply_style_matches_preview_path_and_cube(tmp_path, sample_photo):
     out = apply_style(plan, img)
     assert out.size == img.size and diff(out, img) > 10
     path = tmp_path / "style.cube"
-    write_cube(path, plan.lut, plan.description)
-    assert diff(img.filter(read_cube(path)), img.filter(plan.lut)) < 1.5
+    write_pillow_lut(path, plan.lut, plan.description)
+    assert diff(img.filter(read_pillow_lut(path)), img.filter(plan.lut)) < 1.5
 
 
 def test_plan_round_trips_through_dict(sample_photo):
@@ -96,7 +97,7 @@ def test_plan_round_trips_through_dict(sample_photo):
 
 
 def test_sample_cache_is_thread_safe():
-    local._resized.clear()
+    local.resized_samples.clear()
     plan = plan_style("vignette", None, seed=0)
     results: dict[int, bytes] = {}
     errors: list[BaseException] = []
@@ -120,6 +121,6 @@ def test_missing_samples_is_a_user_error(monkeypatch):
     from desktop.errors import UserError
 
     monkeypatch.setattr(local, "sample_photos", lambda: [])
-    local._resized.clear()
+    local.resized_samples.clear()
     with pytest.raises(UserError, match="sample photos"):
         render_preview(plan_style("", None, seed=0), 0)

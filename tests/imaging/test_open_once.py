@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from desktop.exchange.cube import read_pillow_lut, write_pillow_lut
 from desktop.imaging.apply import OutputOptions, Recipe, apply_to_file
+from desktop.imaging.grade import identity_lut
 from desktop.imaging.intake import ImageRefused, check_image_file, load_image, read_image_bytes
-from desktop.imaging.lut import identity_lut, write_cube
 from desktop.imaging.uploads import store_upload
 from tests.helpers import REPO
 
@@ -28,8 +29,9 @@ DEADLINE = 90  # seconds: a run that blocks on a FIFO never ends, one that works
 
 _STYLE_ONE = """
 import json, sys
+from desktop.exchange.cube import read_pillow_lut
 from desktop.imaging.apply import OutputOptions, Recipe, apply_to_file
-print(json.dumps(apply_to_file(Recipe(sys.argv[1]), sys.argv[2], sys.argv[3], OutputOptions(), "PNG")), flush=True)
+print(json.dumps(apply_to_file(Recipe(sys.argv[1], read_lut=read_pillow_lut), sys.argv[2], sys.argv[3], OutputOptions(), "PNG")), flush=True)
 """
 
 _CHECK_MANY = """
@@ -48,7 +50,7 @@ print(json.dumps(seen), flush=True)
 
 
 def _cube(tmp_path: Path) -> str:
-    write_cube(tmp_path / "identity.cube", identity_lut(9), "identity")
+    write_pillow_lut(tmp_path / "identity.cube", identity_lut(9), "identity")
     return str(tmp_path / "identity.cube")
 
 
@@ -167,7 +169,7 @@ def test_a_device_named_like_a_photo_is_refused_everywhere(tmp_path):
         with pytest.raises(ImageRefused) as info:
             call(link)
         assert str(info.value) == device
-    result = apply_to_file(Recipe(_cube(tmp_path)), str(link), str(tmp_path / "out.part"), OutputOptions(), "JPEG")
+    result = apply_to_file(Recipe(_cube(tmp_path), read_lut=read_pillow_lut), str(link), str(tmp_path / "out.part"), OutputOptions(), "JPEG")
     assert result["ok"] is False and result["error"] == device
     with pytest.raises(ImageRefused, match="device"):
         store_upload(link, tmp_path / "uploads")
@@ -192,14 +194,14 @@ def test_a_link_a_person_names_still_leads_to_the_photo(tmp_path):
     assert check_image_file(link) == (8, 6)
     assert read_image_bytes(link) == real.read_bytes()
     out = tmp_path / "out.part"
-    assert apply_to_file(Recipe(_cube(tmp_path)), str(link), str(out), OutputOptions(), "PNG")["ok"]
+    assert apply_to_file(Recipe(_cube(tmp_path), read_lut=read_pillow_lut), str(link), str(out), OutputOptions(), "PNG")["ok"]
     assert Image.open(out).getpixel((0, 0)) == (10, 20, 30)
 
 
 def test_a_photo_deleted_before_styling_is_called_gone(tmp_path):
     photo = write(tmp_path / "gone.png", png_bytes(noisy_rgb((8, 8))))
     photo.unlink()
-    result = apply_to_file(Recipe(_cube(tmp_path)), str(photo), str(tmp_path / "o.part"), OutputOptions(), "PNG")
+    result = apply_to_file(Recipe(_cube(tmp_path), read_lut=read_pillow_lut), str(photo), str(tmp_path / "o.part"), OutputOptions(), "PNG")
     assert result["ok"] is False
     assert result["error"] == (
         'Can\'t open "gone.png": the file no longer exists (it was moved, renamed or deleted); '
@@ -214,7 +216,7 @@ def test_a_dangling_link_says_its_file_no_longer_exists(tmp_path):
     link = tmp_path / "shortcut.png"
     link.symlink_to(target)
     shutil.rmtree(target.parent)
-    result = apply_to_file(Recipe(_cube(tmp_path)), str(link), str(tmp_path / "o.part"), OutputOptions(), "PNG")
+    result = apply_to_file(Recipe(_cube(tmp_path), read_lut=read_pillow_lut), str(link), str(tmp_path / "o.part"), OutputOptions(), "PNG")
     assert result["ok"] is False
     assert result["error"] == (
         f'Can\'t open "shortcut.png": it is a link to a file that no longer exists ({target}); '

@@ -177,7 +177,7 @@ def test_warm_starts_every_worker_and_work_runs_in_them_not_here():
 
     from desktop.jobs import processes
 
-    pids = {f.result(timeout=60) for f in processes.warm(("desktop.imaging.lut",))}
+    pids = {f.result(timeout=60) for f in processes.warm(("desktop.imaging.grade",))}
     assert os.getpid() not in pids
     assert len(processes.worker_pids()) == processes.worker_count()  # every worker started
     assert pids <= set(processes.worker_pids())

@@ -63,16 +63,16 @@ class Hold:
 
 def hold_after_writing_the_cube(monkeypatch, hold: Hold) -> None:
     """The new .cube is written in the job's tmp folder; no preview is rendered yet."""
-    import desktop.imaging.lut as lut
+    import desktop.exchange.cube as cube
 
-    real = lut.write_cube
+    real = cube.write_pillow_lut
 
     def write_then_hold(*args, **kwargs):
         out = real(*args, **kwargs)
         hold.stop_here()
         return out
 
-    monkeypatch.setattr(lut, "write_cube", write_then_hold)
+    monkeypatch.setattr(cube, "write_pillow_lut", write_then_hold)
 
 
 def _hold_after_process_call(monkeypatch, hold: Hold, name: str, nth: int) -> None:

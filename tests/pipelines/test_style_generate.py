@@ -14,7 +14,7 @@ from PIL import Image, ImageChops, ImageStat
 
 from desktop.config import Settings
 from desktop.errors import UserError
-from desktop.imaging.lut import read_cube
+from desktop.exchange.cube import read_pillow_lut
 from desktop.library import Library
 from desktop.pipelines.style_generate import enqueue_style
 from desktop.resources import sample_photos
@@ -179,7 +179,7 @@ def test_without_a_reference_the_grade_comes_from_the_description(rt):
     assert row.status == "succeeded", row.error
     style = Library(rt.db, rt.paths).require(row.result_dict()["id"])
     assert style.reference_path is None and style.analysis is None
-    lut = read_cube(style.lut_path)
+    lut = read_pillow_lut(style.lut_path)
     grey = Image.new("RGB", (8, 8), (128, 128, 128)).filter(lut).getpixel((0, 0))
     assert grey[2] > grey[0], f"a cold grade should push grey towards blue: {grey}"
 
@@ -189,7 +189,7 @@ def test_the_cube_file_reproduces_the_previews_grade(rt):
     run_pool(rt)
     style = Library(rt.db, rt.paths).require(rt.engine.get(job_id).result_dict()["id"])
     assert style.params["looks"] == [], "this description names no looks, so a preview is the grade alone"
-    lut = read_cube(style.lut_path)
+    lut = read_pillow_lut(style.lut_path)
     from desktop.generators.local import fit_long_edge
     from desktop.imaging.intake import load_image
     # preview 1 is the reference styled, preview 2 a sample photo: the .cube reproduces both

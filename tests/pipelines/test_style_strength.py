@@ -12,8 +12,9 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from desktop.errors import UserError
-from desktop.imaging.looks import render_look
-from desktop.imaging.lut import DEFAULT_STRENGTH, GradeStats, build_lut, identity_lut, read_cube
+from desktop.exchange.cube import read_pillow_lut
+from desktop.imaging.apply import render_look
+from desktop.imaging.grade import DEFAULT_STRENGTH, GradeStats, build_lut, identity_lut
 from desktop.library import Library
 from desktop.pipelines.style_generate import enqueue_style
 from desktop.pipelines.style_strength import enqueue_strength, preview_sources
@@ -73,7 +74,7 @@ def test_strength_zero_makes_the_cube_the_identity_and_full_strength_the_whole_g
     after = library.require(style_id)
     assert after.params["strength"] == 0
     assert after.lut_path == before.lut_path, "the .cube keeps its path (tools may point at it)"
-    cube = read_cube(after.lut_path)
+    cube = read_pillow_lut(after.lut_path)
     assert _max_diff(cube, identity_lut(cube.size[0])) <= 1 / 255
     text = after.lut_path.read_text()
     assert "# Strength: 0%" in text and "# Description: warm film grain, teal and orange" in text
@@ -97,7 +98,7 @@ def test_strength_zero_makes_the_cube_the_identity_and_full_strength_the_whole_g
     _change(rt, style_id, 100)
     full = library.require(style_id)
     assert full.params["strength"] == 100
-    assert _max_diff(read_cube(full.lut_path), build_lut(grade, strength=1.0)) <= 1 / 255
+    assert _max_diff(read_pillow_lut(full.lut_path), build_lut(grade, strength=1.0)) <= 1 / 255
     assert "# Strength: 100%" in full.lut_path.read_text()
     assert full.params["quality"]["strength"] == 100
     # the preview now is what the whole look renders at 100 % (JPEG rounding aside)
@@ -122,7 +123,7 @@ def test_a_stronger_cube_moves_colours_further(rt, tmp_path):
 
     def blueness(strength):
         _change(rt, style_id, strength)
-        graded = photo.filter(read_cube(library.require(style_id).lut_path))
+        graded = photo.filter(read_pillow_lut(library.require(style_id).lut_path))
         r, _g, b = ImageStat.Stat(graded).mean
         return b - r
 

@@ -10,10 +10,11 @@ import pytest
 from PIL import ImageChops
 
 from desktop import __version__
+from desktop.exchange.cube import provenance, read_pillow_lut, write_pillow_lut
 from desktop.generators import local
 from desktop.generators.local import plan_style, render_preview
-from desktop.imaging.looks import render_look
-from desktop.imaging.lut import DEFAULT_STRENGTH, provenance, read_cube, write_cube
+from desktop.imaging.apply import render_look
+from desktop.imaging.grade import DEFAULT_STRENGTH
 
 from .conftest import REFERENCES
 
@@ -37,13 +38,13 @@ def test_a_sample_graded_by_the_exported_cube_equals_the_preview(tmp_path, descr
     plan = plan_style(description, REFERENCES.get(reference), seed=3)
     assert plan.looks == [], "these descriptions name no effects"
     path = tmp_path / "style.cube"
-    write_cube(path, plan.lut, description, notes=["Description: " + description])
-    cube = read_cube(path)
+    write_pillow_lut(path, plan.lut, description, notes=["Description: " + description])
+    cube = read_pillow_lut(path)
     for index in range(2):
         preview = render_preview(plan, index, size=256)
-        by_cube = local._sample(index, 256).filter(cube)
+        by_cube = local.resized_sample(index, 256).filter(cube)
         assert largest_difference(preview, by_cube) <= 2, (description, index)
-        assert largest_difference(preview, local._sample(index, 256)) > 20  # it did something
+        assert largest_difference(preview, local.resized_sample(index, 256)) > 20  # it did something
 
 
 @pytest.mark.parametrize(
@@ -87,7 +88,7 @@ def test_the_cube_carries_its_provenance(tmp_path):
         when=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
     )
     path = tmp_path / "style.cube"
-    write_cube(path, plan.lut, "Sépia “film”", notes=notes)
+    write_pillow_lut(path, plan.lut, "Sépia “film”", notes=notes)
     text = path.read_text(encoding="ascii")
     lines = text.splitlines()
     assert 'TITLE "Sepia ?film?"' in lines
@@ -102,7 +103,7 @@ def test_the_cube_carries_its_provenance(tmp_path):
         "# Effects (Style Studio only, not in this file): film grain",
     ):
         assert any(line.startswith(expected) for line in lines), expected
-    assert read_cube(path).size == (33, 33, 33)  # other tools still read it
+    assert read_pillow_lut(path).size == (33, 33, 33)  # other tools still read it
 
 
 def test_render_look_at_a_strength(samples):

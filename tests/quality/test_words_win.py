@@ -13,9 +13,9 @@ from collections.abc import Callable
 import pytest
 from PIL import Image
 
+from desktop.exchange.cube import read_pillow_lut, write_pillow_lut
 from desktop.generators.local import plan_style
 from desktop.imaging.colour import COLOUR_NAMES
-from desktop.imaging.lut import read_cube, write_cube
 
 from .conftest import REFERENCES
 from .measure import Measures, band_hue, band_shift_hue, hue_gap, hue_of, measure
@@ -27,8 +27,8 @@ def graded_by_cube(tmp_path, description: str, ref: str | None, samples):
     reference = REFERENCES[ref] if ref else None
     plan = plan_style(description, reference, seed=1)
     path = tmp_path / "style.cube"
-    write_cube(path, plan.lut, description)
-    lut = read_cube(path)
+    write_pillow_lut(path, plan.lut, description)
+    lut = read_pillow_lut(path)
     return [(img, img.filter(lut)) for _, img in samples]
 
 

@@ -18,8 +18,8 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QListView, QPushButton, QRadioButton, QWidget
 
+from desktop.exchange.cube import Lut, write_cube
 from desktop.exchange.hald import write_hald
-from desktop.imaging.cube_files import Lut, write_cube
 from desktop.ui import progress_dialog
 from desktop.ui.export_dialog import ExportDialog
 from desktop.ui.import_drop import looks_like_hald

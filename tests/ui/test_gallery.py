@@ -171,7 +171,7 @@ def test_detail_shows_the_style_and_delete_asks_first(qtbot, library_home, windo
 def test_export_cube_from_the_detail_pane_writes_the_lut(qtbot, library_home, window, tmp_path):
     """The detail pane's Export… opens the export dialog; a .cube goes through the real save
     dialog (typed file name) and an export job."""
-    from desktop.imaging.cube_files import read_cube
+    from desktop.exchange.cube import read_cube
     from desktop.ui.export_dialog import ExportDialog
 
     gallery = window.findChild(QListView, "galleryView")

@@ -88,7 +88,7 @@ def png_bytes(img: Image.Image) -> bytes:
 def render_look_pair(params: dict[str, Any], path: str, strength: int, edge: int) -> tuple[bytes, bytes]:
     """(before, after) PNGs of a style's whole look (``params``) at ``strength`` (0..100) on
     the photo at ``path``. A photo that cannot be read raises UserError."""
-    from desktop.imaging.looks import render_look
+    from desktop.imaging.apply import render_look
 
     try:
         proxy = look_proxy(path, edge)

@@ -7,17 +7,17 @@ import json
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from desktop.imaging.looks import (
+from desktop.imaging.description import read_words
+from desktop.imaging.effects import (
     EFFECTS,
     FAMILIES,
     GAMEBOY,
     IN_CUBE,
-    KEYWORDS,
     Look,
     apply_looks,
     choose_looks,
 )
-from desktop.imaging.lut import read_words
+from desktop.imaging.words import LOOK_WORDS
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +35,8 @@ def diff(a: Image.Image, b: Image.Image) -> float:
 
 def test_at_least_eight_families_each_with_synonyms():
     assert len(FAMILIES) >= 8
-    assert set(KEYWORDS) == set(FAMILIES)
-    assert all(len(words) >= 3 for words in KEYWORDS.values())
+    assert set(LOOK_WORDS) == set(FAMILIES)
+    assert all(len(words) >= 3 for words in LOOK_WORDS.values())
 
 
 @pytest.mark.parametrize(
@@ -136,12 +136,12 @@ def test_grain_has_zero_mean(photo):
 
 def test_duotone_look_of_older_styles_still_renders(photo):
     # Styles saved before duotone moved into the .cube stored it as a look.
-    from desktop.imaging.looks import _duotone_colours
+    from desktop.imaging.effects import duotone_colours
 
-    look = Look("duotone", colours=_duotone_colours(["blue"]))
+    look = Look("duotone", colours=duotone_colours(["blue"]))
     dark, light = look.colours
     assert dark[2] > dark[0] and light[2] > light[0] and sum(light) > sum(dark)
-    look = Look("duotone", colours=_duotone_colours(["pink", "navy"]))
+    look = Look("duotone", colours=duotone_colours(["pink", "navy"]))
     dark, light = look.colours
     assert dark[2] > dark[0] and light[0] > light[2]
     out = apply_looks(photo, [look], seed=0)

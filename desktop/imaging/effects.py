@@ -1,10 +1,12 @@
-"""Looks: the non-colour-grade part of a style, picked from words in the description.
+"""Effects (looks): the non-colour-grade part of a style, picked from words in the description
+(the words of each family are ``desktop.imaging.words.LOOK_WORDS``).
 
 Since styles carry their colour in the .cube, the families a colour lookup can express
 (contrast, mono, sepia, duotone, posterize: ``IN_CUBE``) are built into the LUT by
-``lut.grade_from_description``; ``choose_looks`` only picks the ``EFFECTS`` (grain, vignette,
-halftone, ink lines, glow, pixel art, light leaks), which Style Studio renders itself. The
-in-cube family functions stay for styles saved by older versions.
+``desktop.imaging.description.grade_from_description``; ``choose_looks`` only picks the
+``EFFECTS`` (grain, vignette, halftone, ink lines, glow, pixel art, light leaks), which Style
+Studio renders itself. The in-cube family functions stay for styles saved by older versions.
+A style's whole look (grade, then effects) is ``desktop.imaging.apply.render_look``.
 
 Each look family is a Pillow-only function of (image, look, rng). Parameters scale with the
 image's long edge, so a look seen on a 768 px preview looks the same on a 6000 px export.
@@ -23,8 +25,8 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
-from desktop.imaging import keywords
 from desktop.imaging.colour import COLOUR_NAMES, rgb_to_lab
+from desktop.imaging.words import LOOK_WORDS, find, normalise
 
 RGB = tuple[int, int, int]
 
@@ -54,198 +56,6 @@ class Look:
         )
 
 
-# Family -> words and phrases that ask for it (normalised: lower case, hyphens as spaces).
-KEYWORDS: dict[str, tuple[str, ...]] = {
-    "contrast": ("high contrast", "contrasty", "punchy", "dramatic", "hard light", "crisp", "noir"),
-    "mono": (
-        "black and white",
-        "b and w",
-        "bw",
-        "monochrome",
-        "mono",
-        "grayscale",
-        "greyscale",
-        "noir",
-        "ansel adams",
-        "silver gelatin",
-        "tri x",
-    ),
-    "sepia": (
-        "sepia",
-        "antique",
-        "old photo",
-        "old photograph",
-        "aged",
-        "daguerreotype",
-        "tintype",
-        "victorian",
-        "wild west",
-        "1900s",
-        "19th century",
-    ),
-    "duotone": (
-        "duotone",
-        "duo tone",
-        "two tone",
-        "two colour",
-        "two color",
-        "bichrome",
-        "tritone",
-    ),
-    "glow": (
-        "soft focus",
-        "glow",
-        "glowing",
-        "dreamy",
-        "dream",
-        "bloom",
-        "hazy",
-        "haze",
-        "ethereal",
-        "orton",
-        "halation",
-        "diffusion",
-        "diffused",
-        "misty",
-        "mist",
-        "romantic",
-        "angelic",
-    ),
-    "posterize": (
-        "posterize",
-        "posterise",
-        "posterized",
-        "posterised",
-        "poster",
-        "screen print",
-        "screenprint",
-        "flat colours",
-        "flat colors",
-        "cel shaded",
-        "cel shading",
-        "cartoon",
-        "pop art",
-        "vector",
-    ),
-    "sketch": (
-        "sketch",
-        "sketchy",
-        "sketched",
-        "pencil",
-        "ink",
-        "inked",
-        "drawing",
-        "drawn",
-        "line art",
-        "lineart",
-        "outline",
-        "outlines",
-        "hand drawn",
-        "pen",
-        "etching",
-        "engraving",
-        "graphic novel",
-        "illustration",
-        "illustrated",
-    ),
-    "halftone": (
-        "halftone",
-        "half tone",
-        "comic",
-        "comics",
-        "comic book",
-        "dots",
-        "dotted",
-        "dot",
-        "newspaper",
-        "newsprint",
-        "pop art",
-        "benday",
-        "ben day",
-        "screentone",
-        "manga",
-        "risograph",
-        "riso",
-    ),
-    "pixel": (
-        "pixel",
-        "pixels",
-        "pixel art",
-        "pixelated",
-        "pixellated",
-        "pixelate",
-        "pixelated",
-        "8 bit",
-        "16 bit",
-        "8bit",
-        "16bit",
-        "retro game",
-        "retro games",
-        "retro gaming",
-        "video game",
-        "arcade",
-        "nes",
-        "snes",
-        "gameboy",
-        "game boy",
-        "sprite",
-        "mosaic",
-        "low res",
-        "lowres",
-        "minecraft",
-    ),
-    "light_leak": (
-        "light leak",
-        "light leaks",
-        "leaky",
-        "lomo",
-        "lomography",
-        "polaroid",
-        "instant film",
-        "expired film",
-        "toy camera",
-        "holga",
-        "lens flare",
-        "flare",
-    ),
-    "vignette": (
-        "vignette",
-        "vignetted",
-        "vignetting",
-        "lomo",
-        "lomography",
-        "tunnel",
-        "dark corners",
-        "darkened corners",
-        "old lens",
-        "toy camera",
-        "holga",
-        "spotlight",
-    ),
-    "grain": (
-        "grain",
-        "grainy",
-        "film",
-        "analog",
-        "analogue",
-        "35mm",
-        "35 mm",
-        "kodak",
-        "portra",
-        "fuji",
-        "fujifilm",
-        "ilford",
-        "noise",
-        "noisy",
-        "gritty",
-        "grit",
-        "film stock",
-        "super 8",
-        "16mm",
-        "tri x",
-        "expired film",
-    ),
-}
 GAMEBOY = ((15, 56, 15), (48, 98, 48), (139, 172, 15), (155, 188, 15))
 DEFAULT_DUOTONE = ((28, 32, 96), (255, 206, 160))  # deep navy -> warm peach
 _SINGLE_INK = frozenset({"duotone", "mono", "sepia"})
@@ -257,17 +67,17 @@ EFFECTS = ("glow", "sketch", "halftone", "pixel", "light_leak", "vignette", "gra
 def choose_looks(description: str) -> list[Look]:
     """The effects a description asks for, in the order they are applied (the .cube holds the
     rest of the look). Unknown words are ignored."""
-    tokens = keywords.normalise(description)
-    single_ink = any(keywords.find(tokens, KEYWORDS[name]) for name in _SINGLE_INK)
+    tokens = normalise(description)
+    single_ink = any(find(tokens, LOOK_WORDS[name]) for name in _SINGLE_INK)
     looks: list[Look] = []
     for name in EFFECTS:
-        hits = keywords.find(tokens, KEYWORDS[name])
+        hits = find(tokens, LOOK_WORDS[name])
         if not hits:
             continue
         amount = max(h.amount for h in hits)
         colours: tuple[RGB, ...] = ()
         variant = ""
-        if name == "pixel" and keywords.find(tokens, ("gameboy", "game boy")):
+        if name == "pixel" and find(tokens, ("gameboy", "game boy")):
             colours = GAMEBOY
         elif name == "halftone" and single_ink:
             variant = "mono"  # one screen angle: clean dots in the toned colours
@@ -275,34 +85,8 @@ def choose_looks(description: str) -> list[Look]:
     return looks
 
 
-def render_look(
-    img: Image.Image,
-    params: dict[str, Any],
-    *,
-    strength: float | None = None,
-    seed: int | None = None,
-    effects: bool = True,
-) -> Image.Image:
-    """A style's whole look on ``img``: its grade (the LUT, rebuilt at ``strength``) and then
-    its effects. ``params`` is the style's stored ``params`` (``grade``, ``strength`` 0..100,
-    ``effect_looks``, ``seed``); ``strength`` is 0..100 (default: the style's own). A style saved
-    before grades were stored renders with its looks only."""
-    from desktop.imaging.lut import DEFAULT_STRENGTH, GradeStats, build_lut
-
-    out = img.convert("RGB") if img.mode != "RGB" else img
-    if strength is None:
-        strength = params.get("strength", round(DEFAULT_STRENGTH * 100))
-    s = min(100.0, max(0.0, float(strength))) / 100
-    grade = params.get("grade")
-    if grade:
-        out = out.filter(build_lut(GradeStats.from_dict(grade), strength=s))
-    if effects:
-        looks = [Look.from_dict(d) for d in params.get("effect_looks", []) if isinstance(d, dict)]
-        out = apply_looks(out, looks, int(params.get("seed", 0) if seed is None else seed))
-    return out
-
-
-def _duotone_colours(names: list[str]) -> tuple[RGB, RGB]:
+def duotone_colours(names: list[str]) -> tuple[RGB, RGB]:
+    """The dark and light ends of a duotone look (as older styles stored it) for colour names."""
     if not names:
         return DEFAULT_DUOTONE
     first = COLOUR_NAMES[names[0]]

@@ -10,7 +10,7 @@ the wrong number of rows, a row that is not three numbers, NaN or infinity, a va
 one domain width outside the domain, a domain beyond +-``MAX_DOMAIN``, narrower than
 ``MIN_DOMAIN_WIDTH`` or not meeting 0..1, keywords after the table, a 1D and a 3D table in one
 file, a binary file (or UTF-16 without its mark). The reader streams in bounded pieces
-(``desktop.imaging.cube_lines``): memory is the table plus a few megabytes, whatever the file.
+(``desktop.exchange.cube_lines``): memory is the table plus a few megabytes, whatever the file.
 
 Write: a 3D table with ``TITLE``, ``LUT_3D_SIZE``, ``DOMAIN_MIN``/``DOMAIN_MAX`` and comment
 lines, six decimals, red varying fastest; at any size (17, 33 and 65 are what tools expect),
@@ -19,24 +19,31 @@ resampled trilinearly from the style's table when the size differs; through
 
 ``Lut.to_unit`` turns any table into the 3D, 0..1-domain table of at most 65 points per side
 that Pillow applies (``to_pillow``); a table over 65 a side is held as 32-bit floats.
+``read_pillow_lut`` and ``write_pillow_lut`` read and write Pillow's table directly (the style's
+own file), and ``provenance`` makes the ``#`` lines that say where a .cube came from.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import os
 import re
+import unicodedata
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 from PIL import ImageFilter
 
-from desktop.imaging.cube_lines import MAX_LINE_CHARS, LineTooLong, encoding_of, line_chunks
-from desktop.imaging.lut import CubeError
+from desktop import __version__
+from desktop.errors import UserError
+from desktop.exchange.cube_lines import MAX_LINE_CHARS, LineTooLong, encoding_of, line_chunks
+from desktop.files import write_output
 
 MAX_CUBE_BYTES = 512 * 1024**2  # a 256^3 table is about 450 MB of text
 CUBE_3D_SIZES = (2, 256)
@@ -50,6 +57,10 @@ _FIX = "export it again from the tool that made it as a .cube file"
 _NUMBER_START = frozenset("0123456789+-.")
 
 Triple = tuple[float, float, float]
+
+
+class CubeError(UserError):
+    """A .cube file that cannot be read; ``str(err)`` says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,20 @@ def _coords(grid: list[float], lo: float, hi: float, n: int) -> list[tuple[int, 
     return out
 
 
+def _between_slices(values: array, width: int, at: list[tuple[int, int, float]]) -> list[array]:
+    """``values`` cut into slices of ``width``: for each (i0, i1, f) of ``at``, slice i0 moved
+    the fraction f toward slice i1 (slice i0 itself when f is 0)."""
+    out = []
+    for i0, i1, f in at:
+        s0 = values[i0 * width:(i0 + 1) * width]
+        if f == 0.0:
+            out.append(s0)
+            continue
+        s1 = values[i1 * width:(i1 + 1) * width]
+        out.append(array("d", [a + f * (b - a) for a, b in zip(s0, s1, strict=True)]))
+    return out
+
+
 def resample(table: array, n: int, coords: list[list[tuple[int, int, float]]]) -> array:
     """Trilinear resampling of an n^3 table (red fastest) at per-axis ``coords``: separable,
     one axis at a time (blue, then green, then red), each a 1D linear interpolation."""
@@ -134,24 +159,9 @@ def resample(table: array, n: int, coords: list[list[tuple[int, int, float]]]) -
     row = 3 * n  # one (g, b) row of the source: n reds x 3 channels
     plane = row * n
     # blue: n^3 -> n x n x mb
-    planes = []
-    for i0, i1, f in coords[2]:
-        p0 = table[i0 * plane:(i0 + 1) * plane]
-        if f == 0.0:
-            planes.append(p0)
-            continue
-        p1 = table[i1 * plane:(i1 + 1) * plane]
-        planes.append(array("d", [a + f * (b - a) for a, b in zip(p0, p1, strict=True)]))
+    planes = _between_slices(table, plane, coords[2])
     # green: per blue plane, n rows -> mg rows
-    rows: list[array] = []
-    for p in planes:
-        for i0, i1, f in coords[1]:
-            r0 = p[i0 * row:(i0 + 1) * row]
-            if f == 0.0:
-                rows.append(r0)
-                continue
-            r1 = p[i1 * row:(i1 + 1) * row]
-            rows.append(array("d", [a + f * (b - a) for a, b in zip(r0, r1, strict=True)]))
+    rows = [r for p in planes for r in _between_slices(p, row, coords[1])]
     # red: per row, n points -> mr points
     out = array("d")
     picks = [(3 * i0, 3 * i1, f) for i0, i1, f in coords[0]]
@@ -400,8 +410,6 @@ class _Parser:
 
 def ascii_text(text: str) -> str:
     """.cube files are ASCII: accents are dropped ("é" -> "e"), other symbols become '?'."""
-    import unicodedata
-
     text = str(text).replace("\u2026", "...")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).encode("ascii", "replace").decode("ascii")
@@ -438,8 +446,6 @@ def write_cube(
     ``desktop.files.OutputFile``: whole or not at all (a random temporary name, never a planted
     link, checked on disk before it gets its name), never over an existing file unless
     ``overwrite``. ``mode``: 0o600 for the library's own file, 0o666 for an export."""
-    from desktop.files import write_output
-
     def write(fh: IO[bytes]) -> None:
         batch: list[str] = []
         for line in cube_text(lut, title, size=size, notes=notes):
@@ -451,3 +457,59 @@ def write_cube(
             fh.write(("\n".join(batch) + "\n").encode("ascii"))
 
     return write_output(Path(path), write, overwrite=overwrite, mode=mode)
+
+
+# --- the style's own file ---------------------------------------------------------------------
+
+
+def provenance(
+    *,
+    description: str,
+    generator: str,
+    strength: float,
+    reference: bytes | None = None,
+    in_cube: Iterable[str] = (),
+    effects: Iterable[str] = (),
+    when: datetime | None = None,
+) -> list[str]:
+    """The ``#`` comment lines that say where a .cube came from and what it holds.
+
+    ``strength`` is 0..1; ``reference`` is the reference file's bytes (only its SHA-256 is
+    written)."""
+    when = when or datetime.now(UTC)
+    effects = list(effects)
+    lines = [
+        f"Description: {description}",
+        f"Generator: {generator}",
+        f"Strength: {round(100 * min(1.0, max(0.0, strength)))}%",
+        f"App: Style Studio {__version__}",
+        f"Date: {when.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        "Reference SHA-256: "
+        + (hashlib.sha256(reference).hexdigest() if reference is not None else "none"),
+        "In the .cube: " + (", ".join(in_cube) or "nothing (identity)"),
+    ]
+    if effects:
+        lines.append(
+            "Effects (Style Studio only, not in this file): " + ", ".join(effects)
+        )
+    return lines
+
+
+def write_pillow_lut(
+    path: str | os.PathLike[str],
+    lut: ImageFilter.Color3DLUT,
+    title: str,
+    *,
+    notes: Iterable[str] = (),
+) -> None:
+    """Write ``lut`` as a standard .cube file (Resolve/Adobe format, red varying fastest), whole
+    or not at all; ``notes`` become ``#`` comment lines (see ``write_cube``).
+    The library's own file (private, 0o600): it replaces what is at ``path`` (never through a
+    link), as it always did."""
+    write_cube(path, Lut.from_pillow(lut), title, notes=notes, overwrite=True)
+
+
+def read_pillow_lut(path: str | os.PathLike[str]) -> ImageFilter.Color3DLUT:
+    """A .cube file from anywhere (any size, 1D or 3D, any domain) as the table Pillow applies;
+    raises CubeError with one sentence (see ``read_cube``)."""
+    return read_cube(path).to_pillow()
