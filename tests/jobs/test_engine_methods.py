@@ -13,35 +13,11 @@ import pytest
 from desktop.errors import UserError
 from desktop.jobs.events import EventKind, JobEvent
 from desktop.jobs.model import ACTIVE, FINISHED, JobStatus
-from desktop.jobs.pool import PoolThread
 from desktop.jobs.watcher import ChangeWatcher, _probe_sql
-from desktop.runtime import open_runtime
 from tests.helpers import spawn_cli, wait_until
 
 SLEEP = "diagnostics.sleep"
 LONG = {"seconds": 600, "steps": 600}  # runs until canceled
-
-
-@pytest.fixture
-def rt(home, database_url):
-    runtime = open_runtime(home)
-    yield runtime
-    runtime.close()
-
-
-@pytest.fixture
-def pool_thread(rt):
-    threads: list[PoolThread] = []
-
-    def start(max_parallel: int) -> PoolThread:
-        t = PoolThread(rt.engine.pool(max_parallel=max_parallel), grace=1.0)
-        t.start()
-        threads.append(t)
-        return t
-
-    yield start
-    for t in threads:
-        assert t.stop(15), "the pool did not stop in time"
 
 
 def statuses(rt, ids):
