@@ -42,9 +42,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from desktop.db.engine import BUSY_TIMEOUT_MS, Database
-from desktop.errors import LeaseLost, LibraryBusy, UserError
+from desktop.errors import LeaseLost, UserError
 from desktop.jobs import events, registry
-from desktop.jobs.connections import ThreadConnections, is_disconnect, is_lock_error
+from desktop.jobs.connections import ThreadConnections, is_disconnect
 from desktop.jobs.events import JobEvent
 from desktop.jobs.item_model import DONE, FAILED, ITEM_STATUSES, PENDING, Fence, Item
 from desktop.jobs.item_names import from_stored, storable, to_stored
@@ -58,7 +58,8 @@ from desktop.jobs.item_runs import (
     lease_of,
 )
 from desktop.jobs.model import JobRow
-from desktop.jobs.store import SQL_INSERT, _to_pyformat
+from desktop.jobs.sql import placeholders, retrying, sqlite_write
+from desktop.jobs.store import SQL_INSERT
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,7 @@ class ItemStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._sqlite = db.is_sqlite
-        self._q: Callable[[str], str] = (lambda s: s) if self._sqlite else _to_pyformat
+        self._q: Callable[[str], str] = placeholders(self._sqlite)
         self._false: Any = 0 if self._sqlite else False
 
     # --- connections and transactions -----------------------------------------------------------
@@ -236,50 +237,24 @@ class ItemStore:
             cur.execute(text, params or {})
         return cur
 
-    def _retrying(self, attempt: Callable[[], Any], wait: float) -> Any:
-        """``attempt()`` again while the library is locked by another program or its server
-        cannot be reached (it may be restarting), for up to ``wait`` seconds; then
-        ``LibraryBusy`` (or the server's error)."""
-        deadline = time.monotonic() + wait
-        delay = 0.05
-        while True:
-            try:
-                return attempt()
-            except Exception as exc:  # noqa: BLE001 - sorted just below
-                passing = is_lock_error(exc) or is_disconnect(exc)
-                if not passing or time.monotonic() > deadline:
-                    if is_lock_error(exc):
-                        raise LibraryBusy() from exc
-                    raise
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-
     def _write(self, work: Callable[[Any], Any], *, wait: float = LOCK_WAIT, busy_ms: int | None = None) -> Any:
         """``work(conn)`` in one write transaction (the write lock taken up front on SQLite)."""
 
         def attempt() -> Any:
             with self._connection(busy_ms) as conn:
                 if self._sqlite:
-                    conn.execute("BEGIN IMMEDIATE")
-                    try:
-                        result = work(conn)
-                        conn.execute("COMMIT")
-                    except BaseException:
-                        if conn.in_transaction:
-                            conn.execute("ROLLBACK")
-                        raise
-                    return result
+                    return sqlite_write(conn, work)
                 with conn.transaction():
                     return work(conn)
 
-        return self._retrying(attempt, wait)
+        return retrying(attempt, wait)
 
     def _read(self, sql: str, params: dict[str, Any], *, wait: float = LOCK_WAIT) -> list[tuple[Any, ...]]:
         def attempt() -> list[tuple[Any, ...]]:
             with self._connection(RENEW_BUSY_MS if wait == 0 else None) as conn:
                 return self._cursor(conn, sql, params).fetchall()
 
-        return self._retrying(attempt, wait)
+        return retrying(attempt, wait)
 
     # --- enqueue (front doors) ------------------------------------------------------------------
     def enqueue_batch(self, engine: Any, job_type: str, payload: dict[str, Any], inputs: Sequence[str]) -> int:

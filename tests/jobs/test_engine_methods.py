@@ -168,7 +168,7 @@ def test_rows_and_events_carry_enums_that_are_still_the_stored_strings(rt, pool_
 def test_postgres_parameters_keep_their_digits():
     """Status filters bind :s0, :s1... (PostgreSQL takes them as %(s0)s: a name cut at its
     digit made `jobs list` fail there); a ``::`` cast is left alone."""
-    from desktop.jobs.store import _to_pyformat
+    from desktop.jobs.sql import to_pyformat
 
     sql = "SELECT 1 WHERE status IN (:s0, :s12) AND updated_at < :now AND x::text = :t_1"
-    assert _to_pyformat(sql) == "SELECT 1 WHERE status IN (%(s0)s, %(s12)s) AND updated_at < %(now)s AND x::text = %(t_1)s"
+    assert to_pyformat(sql) == "SELECT 1 WHERE status IN (%(s0)s, %(s12)s) AND updated_at < %(now)s AND x::text = %(t_1)s"
