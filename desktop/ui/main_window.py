@@ -60,7 +60,7 @@ from desktop.config import APP_NAME, from_library
 from desktop.errors import UserError
 from desktop.jobs import registry
 from desktop.jobs.model import FAILED, SUCCEEDED, JobRow
-from desktop.jobs.pool import PoolThread
+from desktop.jobs.pool_thread import PoolThread
 from desktop.library import Library
 from desktop.runtime import Runtime
 from desktop.ui.apply_dialog import ApplyDialog

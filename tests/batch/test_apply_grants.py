@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from desktop.jobs.items import ItemStore
-from desktop.jobs.pool import PoolThread
+from desktop.jobs.pool_thread import PoolThread
 from desktop.pipelines.apply_grant import REFUSED
 from desktop.pipelines.style_apply import JOB_TYPE, batch_items, enqueue_apply
 from tests.batch.conftest import photo

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from desktop.jobs.pool import PoolThread
+from desktop.jobs.pool_thread import PoolThread
 from desktop.logs import flush_logs
 from desktop.runtime import Runtime, open_runtime
 

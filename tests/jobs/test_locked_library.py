@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from desktop.jobs.pool import PoolThread
+from desktop.jobs.pool_thread import PoolThread
 from desktop.jobs.store import WAITING_MESSAGE
 from desktop.runtime import open_runtime
 from tests.helpers import REPO, cli, hold_the_end, spawn_cli, wait_until

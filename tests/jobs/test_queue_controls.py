@@ -16,7 +16,7 @@ import pytest
 from desktop.errors import UserError
 from desktop.jobs import registry
 from desktop.jobs.events import EXTERNAL
-from desktop.jobs.pool import PoolThread
+from desktop.jobs.pool_thread import PoolThread
 from desktop.jobs.queue import ALL
 from desktop.runtime import open_runtime
 from tests.helpers import cli, run_pool, wait_until

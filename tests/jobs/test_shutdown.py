@@ -94,7 +94,7 @@ def test_closing_while_threads_hammer_the_store_never_crashes(home):
 def test_closing_the_library_under_a_running_pool_stops_the_pool_quietly(home):
     """Whatever order a front door shuts down in, the pool never crashes: it stops, and the
     row it could not finish is recovered by the next start."""
-    from desktop.jobs.pool import PoolThread
+    from desktop.jobs.pool_thread import PoolThread
 
     rt = open_runtime(home)
     job_id = rt.engine.enqueue("diagnostics.sleep", {"seconds": 30, "steps": 30}, max_attempts=1)
@@ -115,7 +115,7 @@ def test_closing_the_library_under_a_running_pool_stops_the_pool_quietly(home):
 def test_stopping_a_pool_thread_twice_is_harmless(tmp_path):
     """A window's close and a settings change may both stop the pool: the second stop is a no-op
     (it used to raise "Event loop is closed")."""
-    from desktop.jobs.pool import PoolThread
+    from desktop.jobs.pool_thread import PoolThread
     from desktop.runtime import open_runtime
 
     rt = open_runtime(tmp_path / "home")
