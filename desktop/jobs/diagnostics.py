@@ -11,7 +11,7 @@ Payload (every key optional, any other key refused):
 - ``sent``: a number the job ignores (benchmarks stamp the time they sent the job).
 
 ``diagnostics.items``: a batch whose items are sleeps, shared by every worker with a free slot
-like a ``style.apply`` batch (enqueue it with ``ItemStore.enqueue_batch``; an item's input is
+like a ``style.apply`` batch (enqueue it with ``JobEngine.enqueue_batch``; an item's input is
 any text). Payload: ``seconds`` each item sleeps (0 to 3600, default 0.25), ``parallel`` items
 at once per worker (1 to 64, default 1), ``record`` (as above: each item a worker finishes
 appends "job-id position owner" once it is recorded done). A done item's output is the owner
@@ -243,7 +243,7 @@ async def items_job(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     counts = await asyncio.to_thread(store.counts, ctx.id)
     total = sum(counts.values())
     if not total:
-        raise UserError(f"This {ITEMS_TYPE} job has no items; enqueue it with its items (ItemStore.enqueue_batch).")
+        raise UserError(f"This {ITEMS_TYPE} job has no items; enqueue it with its items (JobEngine.enqueue_batch).")
 
     last = [0.0]
 

@@ -15,13 +15,14 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from desktop.db.engine import Database
 from desktop.errors import LibraryBusy, UserError
 from desktop.jobs import registry
-from desktop.jobs.events import ChangeHub, JobEvent
+from desktop.jobs.events import ChangeHub, EventKind, JobEvent
+from desktop.jobs.items import ItemStore
 from desktop.jobs.model import ACTIVE, FINISHED, INTERRUPTED_ERROR, JobRow
 from desktop.jobs.pool import WorkPool
 from desktop.jobs.queue import ALL, Pause, QueueControls, QueueState, WorkerInfo, who
@@ -139,6 +140,26 @@ class JobEngine:
 
     # --- requests --------------------------------------------------------------------------
     def enqueue(self, job_type: str, payload: dict[str, Any] | None = None, *, max_attempts: int | None = None) -> int:
+        payload = self._checked(job_type, payload)
+        row = self.store.enqueue(job_type, json.dumps(payload), max_attempts or self.max_attempts)
+        log.info("[job %d] %s queued", row.id, job_type)
+        return row.id
+
+    def enqueue_batch(
+        self, job_type: str, payload: dict[str, Any], inputs: Sequence[str], *, max_attempts: int | None = None
+    ) -> int:
+        """Queue a job of ``job_type`` with one pending item per input (``desktop.jobs.items``),
+        in one transaction: a worker never sees the row without them. Returns the job's id."""
+        payload = self._checked(job_type, payload)
+        if not inputs:
+            raise UserError("A batch needs at least one item.")
+        row = ItemStore(self.db).insert_batch(job_type, json.dumps(payload), max_attempts or self.max_attempts, inputs)
+        self.hub.publish(JobEvent(EventKind.ENQUEUED, row.id, row))
+        return row.id
+
+    @staticmethod
+    def _checked(job_type: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+        """``payload`` (``{}`` for none) once the type is known and its checks pass."""
         jt = registry.get(job_type)
         if jt is None:
             known = ", ".join(registry.names())
@@ -148,9 +169,7 @@ class JobEngine:
             raise UserError("The payload must be a JSON object, like {\"seconds\": 2}.")
         if jt.validate is not None:
             jt.validate(payload)
-        row = self.store.enqueue(job_type, json.dumps(payload), max_attempts or self.max_attempts)
-        log.info("[job %d] %s queued", row.id, job_type)
-        return row.id
+        return payload
 
     def get(self, job_id: int) -> JobRow | None:
         return self.store.get(job_id)

@@ -2,7 +2,7 @@
 job's row: input, output, status (``pending``, ``done``, ``failed``), error, and which worker
 holds the item now (``owner``, ``lease_until``).
 
-A batch is enqueued *with* its items in one transaction (``enqueue_batch``): a worker never
+A batch is enqueued *with* its items in one transaction (``JobEngine.enqueue_batch``): a worker never
 sees the row without them, and a payload stays small however many photos there are (a job's
 payload is capped at 64 KiB). An item is keyed by (job, position), so a run again after a
 crash finds what the earlier run did: a ``done`` item is never redone.
@@ -42,10 +42,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from desktop.db.engine import BUSY_TIMEOUT_MS, Database
-from desktop.errors import LeaseLost, UserError
-from desktop.jobs import events, registry
+from desktop.errors import LeaseLost
 from desktop.jobs.connections import ThreadConnections, is_disconnect
-from desktop.jobs.events import JobEvent
 from desktop.jobs.item_model import DONE, FAILED, ITEM_STATUSES, PENDING, Fence, Item
 from desktop.jobs.item_names import from_stored, storable, to_stored
 from desktop.jobs.item_runs import (
@@ -256,23 +254,16 @@ class ItemStore:
 
         return retrying(attempt, wait)
 
-    # --- enqueue (front doors) ------------------------------------------------------------------
-    def enqueue_batch(self, engine: Any, job_type: str, payload: dict[str, Any], inputs: Sequence[str]) -> int:
-        """Queue a job of ``job_type`` with one pending item per input, in one transaction;
-        returns the job's id. The payload is validated like ``engine.enqueue`` does."""
-        jt = registry.get(job_type)
-        if jt is None:
-            raise UserError(f"There is no job type '{job_type}'; the known types are: {', '.join(registry.names())}.")
-        if jt.validate is not None:
-            jt.validate(payload)
-        if not inputs:
-            raise UserError("A batch needs at least one item.")
+    # --- enqueue (``JobEngine.enqueue_batch``) ---------------------------------------------------
+    def insert_batch(self, job_type: str, payload_json: str, max_attempts: int, inputs: Sequence[str]) -> JobRow:
+        """Insert a queued job of ``job_type`` with one pending item per input, in one
+        transaction; returns its row. ``JobEngine.enqueue_batch`` checks and announces it."""
         now = time.time()
         job = {
             "type": job_type,
             "message": "Waiting to start",
-            "payload": json.dumps(payload),
-            "max_attempts": engine.max_attempts,
+            "payload": payload_json,
+            "max_attempts": max_attempts,
             "false": self._false,
             "now": now,
         }
@@ -283,9 +274,7 @@ class ItemStore:
             self._cursor(conn, SQL_ADD, rows, many=True)
             return row
 
-        row = self._write(work)
-        engine.hub.publish(JobEvent(events.ENQUEUED, row.id, row))
-        return row.id
+        return self._write(work)
 
     # --- reading --------------------------------------------------------------------------------
     def items(self, job_id: int) -> list[Item]:
