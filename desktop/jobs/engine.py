@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +22,7 @@ from desktop.jobs import registry
 from desktop.jobs.events import ChangeHub, EventKind, JobEvent
 from desktop.jobs.items import ItemStore
 from desktop.jobs.model import ACTIVE, FINISHED, INTERRUPTED_ERROR, JobRow
+from desktop.jobs.owners import new_owner, owner_closed, owner_is_dead
 from desktop.jobs.pool import WorkPool
 from desktop.jobs.queue import ALL, Pause, QueueControls, QueueState, WorkerInfo, who
 from desktop.jobs.store import JobStore
@@ -32,31 +31,6 @@ from desktop.jobs.watcher import ChangeWatcher
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE_SECONDS = 30.0
-HOSTNAME = socket.gethostname()
-# Owners of engines alive in this process: a 'running' row of this pid whose owner is not here
-# was left by an earlier engine of this process that is gone.
-_LIVE_OWNERS: set[str] = set()
-
-
-def _owner_is_dead(owner: str | None) -> bool:
-    if not owner:
-        return True
-    host, _, rest = owner.partition(":")
-    pid_text, _, _token = rest.partition(":")
-    if host != HOSTNAME or not pid_text.isdigit():
-        return False  # another machine: only its lease can tell
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return owner not in _LIVE_OWNERS
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 class JobEngine:
     def __init__(
         self,
@@ -75,8 +49,7 @@ class JobEngine:
         self.lease_seconds = lease_seconds or float(
             os.environ.get("STYLESTUDIO_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
         )
-        self.owner = f"{HOSTNAME}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        _LIVE_OWNERS.add(self.owner)
+        self.owner = new_owner()
         self._watcher = ChangeWatcher(db, self.hub) if watch_external else None
         self._closed = False
         # rows seen with a run-out lease: id -> (owner, lease_until, monotonic time first seen)
@@ -106,7 +79,7 @@ class JobEngine:
         if self._watcher is not None:
             self._watcher.stop()
         self.store.close()
-        _LIVE_OWNERS.discard(self.owner)
+        owner_closed(self.owner)
 
     def watch_table(self, table: str, column: str) -> None:
         """Report other processes' changes to ``table`` too (as ``external`` events), not only
@@ -298,7 +271,7 @@ class JobEngine:
         command's), from the rows their heartbeats renew; one not seen for 3 lease periods, or
         whose process on this machine is gone, is stale (left out unless ``include_stale``)."""
         return QueueControls(self.store).workers(
-            lease_seconds=self.lease_seconds, is_dead=_owner_is_dead, include_stale=include_stale
+            lease_seconds=self.lease_seconds, is_dead=owner_is_dead, include_stale=include_stale
         )
 
     # --- the pool --------------------------------------------------------------------------
@@ -334,7 +307,7 @@ class JobEngine:
         for row in running:
             if row.owner == self.owner:
                 continue
-            dead = _owner_is_dead(row.owner)
+            dead = owner_is_dead(row.owner)
             expired = row.lease_until is not None and row.lease_until < now
             if not dead and not (expired and trust_leases and self._still_expired(row)):
                 continue

@@ -56,6 +56,7 @@ from desktop.jobs.item_runs import (
     lease_of,
 )
 from desktop.jobs.model import JobRow
+from desktop.jobs.owners import owner_is_dead
 from desktop.jobs.sql import placeholders, retrying, sqlite_write
 from desktop.jobs.store import SQL_INSERT
 
@@ -366,9 +367,9 @@ class ItemStore:
 
     def release_dead(self, job_id: int, is_dead: Callable[[str | None], bool] | None = None) -> int:
         """Free the items held by workers known to be gone (a process of this machine that is
-        no longer there; ``is_dead``: the engine's test by default); returns how many were freed."""
+        no longer there; ``is_dead``: ``owners.owner_is_dead`` by default); returns how many were freed."""
         if is_dead is None:
-            from desktop.jobs.engine import _owner_is_dead as is_dead
+            is_dead = owner_is_dead
         holders = [r[0] for r in self._read(SQL_HOLDERS, {"job_id": job_id, "now": time.time()})]
         dead = [{"job_id": job_id, "holder": h, "now": time.time()} for h in holders if is_dead(h)]
         if not dead:

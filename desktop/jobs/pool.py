@@ -453,7 +453,7 @@ class WorkPool:
                 ctx,
                 JobStatus(end.status),
                 message=end.message,
-                progress=ctx._progress,
+                progress=ctx.latest_progress,
                 result_json=json.dumps(end.result) if end.result is not None else None,
                 error=end.error,
             )
@@ -504,7 +504,7 @@ class WorkPool:
             ctx.log.warning("failed: %s", exc)
         else:
             ctx.log.error("failed with an unexpected error: %s", error, exc_info=exc)
-        self._end(ctx, JobStatus.FAILED, message="Failed", error=error, progress=ctx._progress, error_logged=True)
+        self._end(ctx, JobStatus.FAILED, message="Failed", error=error, progress=ctx.latest_progress, error_logged=True)
 
     @staticmethod
     def _left_alone(ctx: JobContext, outcome: str) -> None:

@@ -93,6 +93,12 @@ def names() -> list[str]:
     return sorted(_TYPES)
 
 
+def types() -> dict[str, JobType]:
+    """The registered types by name: the registry itself (a test swaps a handler in it for the
+    length of the test with ``monkeypatch.setitem``)."""
+    return _TYPES
+
+
 def title(name: str) -> str:
     jt = _TYPES.get(name)
     return jt.title if jt else name

@@ -13,7 +13,7 @@ import pytest
 from desktop.errors import UserError
 from desktop.jobs.events import EventKind, JobEvent
 from desktop.jobs.model import ACTIVE, FINISHED, JobStatus
-from desktop.jobs.watcher import ChangeWatcher, _probe_sql
+from desktop.jobs.watcher import ChangeWatcher, probe_sql
 from tests.helpers import spawn_cli, wait_until
 
 SLEEP = "diagnostics.sleep"
@@ -123,8 +123,8 @@ def test_a_watched_table_changes_the_probe_and_an_unwatched_one_does_not():
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, updated_at REAL)")
     conn.execute("CREATE TABLE styles (id INTEGER PRIMARY KEY)")
-    jobs_only = _probe_sql({"jobs": "updated_at"})
-    both = _probe_sql({"jobs": "updated_at", "styles": "id"})
+    jobs_only = probe_sql({"jobs": "updated_at"})
+    both = probe_sql({"jobs": "updated_at", "styles": "id"})
 
     def probe(sql):
         return conn.execute(sql).fetchone()
