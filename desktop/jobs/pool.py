@@ -26,7 +26,7 @@ import logging
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from desktop.errors import JobCanceled, JobEnded, LeaseLost, LibraryBusy, LibraryClosed, UserError
 from desktop.jobs import registry
@@ -38,7 +38,9 @@ from desktop.jobs.model import JobRow, JobStatus
 from desktop.jobs.queue import QueueControls, pool_kind
 
 if TYPE_CHECKING:
-    from desktop.jobs.engine import JobEngine
+    from desktop.db.engine import Database
+    from desktop.jobs.events import ChangeHub
+    from desktop.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +54,25 @@ ASSIST_NOT_YET = 1.0  # seconds before looking again at a batch its lead has not
 QUEUE_LOOK = 1.0  # seconds between an assisting full pool's looks for a queued job waiting
 
 
+class PoolEngine(Protocol):
+    """What a work pool uses of the engine that made it (``JobEngine.pool``)."""
+
+    db: Database
+    hub: ChangeHub
+    store: JobStore
+    owner: str
+    lease_seconds: float
+    services: dict[str, Any]
+
+    def recover(self) -> int: ...
+
+    def purge(self) -> int: ...
+
+
 class WorkPool:
     def __init__(
         self,
-        engine: JobEngine,
+        engine: PoolEngine,
         *,
         max_parallel: int = 2,
         only_job: int | None = None,
