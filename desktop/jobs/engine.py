@@ -57,8 +57,6 @@ class JobEngine:
         # What handlers may need from the front door that opened the engine (the library's
         # paths, database, settings); the engine itself never looks inside.
         self.services: dict[str, Any] = {}
-        # the engine's own job types; the front doors register the pipelines' (see registry)
-        registry.load_builtin()
 
     def open(self, *, read_only: bool = False) -> JobEngine:
         """Recover jobs left by dead processes, purge old rows, start watching other processes.
