@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from desktop.config import DEFAULT_MAX_ATTEMPTS
 from desktop.db.engine import Database
 from desktop.errors import LibraryBusy, UserError
 from desktop.jobs import registry
@@ -36,7 +37,7 @@ class JobEngine:
         self,
         db: Database,
         *,
-        max_attempts: int = 3,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         retention_days: float = 7.0,
         lease_seconds: float | None = None,
         watch_external: bool = True,
