@@ -173,7 +173,7 @@ class JobStore:
         self.db = db
         self.hub = hub
         self._sqlite = db.is_sqlite
-        self._conns = ThreadConnections(self._connect)
+        self.connections = ThreadConnections(self._connect)
         claim = SQL_CLAIM_SQLITE if self._sqlite else SQL_CLAIM_POSTGRES
         self._claim_sql = claim if self._sqlite else to_pyformat(claim)
         self._q = placeholders(self._sqlite)
@@ -200,12 +200,12 @@ class JobStore:
 
     @property
     def closed(self) -> bool:
-        return self._conns.closed
+        return self.connections.closed
 
     def close(self) -> None:
         """Refuse new operations (``LibraryClosed``), let the ones in flight end (bounded),
         then close the connections. Safe to call from any thread, any number of times."""
-        self._conns.close()
+        self.connections.close()
 
     # --- running statements -----------------------------------------------------------------
     def _statement(self, sql: str, params: Params | Callable[[], Params]) -> Statement:
@@ -239,13 +239,13 @@ class JobStore:
             opened = 0.0
             sent = [False]
             try:
-                with self._conns.use() as conn:
-                    opened = self._conns.opened_at()
+                with self.connections.use() as conn:
+                    opened = self.connections.opened_at()
                     try:
                         result = self._attempt(conn, work, write, unsure, sent)
                     except Exception as exc:
                         if is_disconnect(exc):
-                            self._conns.discard(conn)
+                            self.connections.discard(conn)
                             unsure = unsure or (write and sent[0])
                         raise
             except Exception as exc:  # noqa: BLE001 - sorted just below
@@ -280,7 +280,7 @@ class JobStore:
                 raise (LibraryUnreachable() if gone else LibraryBusy()) from error
             if gone:
                 delay = max(delay, RECONNECT_DELAY)
-            if self._conns.closing.wait(delay):
+            if self.connections.closing.wait(delay):
                 raise LibraryClosed() from error
             delay = min(delay * 2, MAX_RECONNECT_DELAY if gone else MAX_RETRY_DELAY)
 
@@ -337,7 +337,7 @@ class JobStore:
     def _write(self, sql: str, params: Params | Callable[[], Params], *, wait: float | None, waiting: Waiting = ()) -> tuple[list[tuple[Any, ...]], int]:
         return self.run(self._statement(sql, params), write=True, wait=wait, waiting=waiting)
 
-    def _read(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+    def read(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
         return self.run(self._statement(sql, params or {}), write=False, wait=USER_WAIT)[0]
 
     def _write_row(
@@ -382,7 +382,7 @@ class JobStore:
         return row
 
     def get(self, job_id: int) -> JobRow | None:
-        rows = self._read(SQL_GET, {"id": job_id})
+        rows = self.read(SQL_GET, {"id": job_id})
         return JobRow.from_db(rows[0]) if rows else None
 
     @staticmethod
@@ -396,11 +396,11 @@ class JobStore:
     def list(self, *, statuses: Iterable[JobStatus] | None = None, limit: int = 200) -> list[JobRow]:
         where, params = self._where(statuses)
         sql = f"SELECT {COLUMN_LIST} FROM jobs{where} ORDER BY id DESC LIMIT {int(limit)}"
-        return [JobRow.from_db(r) for r in self._read(sql, params)]
+        return [JobRow.from_db(r) for r in self.read(sql, params)]
 
     def count(self, *, statuses: Iterable[JobStatus] | None = None) -> int:
         where, params = self._where(statuses)
-        return int(self._read(f"SELECT count(*) FROM jobs{where}", params)[0][0])
+        return int(self.read(f"SELECT count(*) FROM jobs{where}", params)[0][0])
 
     def claim(
         self, owner: str, lease_seconds: float, job_id: int | None = None
@@ -564,10 +564,10 @@ class JobStore:
         return {(int(r[0]), int(r[1])) for r in rows}
 
     def cancel_wanted(self, owner: str) -> list[int]:
-        return [r[0] for r in self._read(SQL_CANCEL_WANTED, {"owner": owner, "true": self._true})]
+        return [r[0] for r in self.read(SQL_CANCEL_WANTED, {"owner": owner, "true": self._true})]
 
     def running(self) -> list[JobRow]:
-        return [JobRow.from_db(r) for r in self._read(SQL_RUNNING)]
+        return [JobRow.from_db(r) for r in self.read(SQL_RUNNING)]
 
     def recover_requeue(self, row: JobRow, message: str, *, dead: bool = True, wait: float = AT_ONCE) -> JobRow | None:
         """Queue again a row left running by ``row.owner``: always when ``dead`` (its process is
@@ -591,7 +591,7 @@ class JobStore:
         return count
 
     def next_due(self) -> float | None:
-        rows = self._read(SQL_NEXT_DUE)
+        rows = self.read(SQL_NEXT_DUE)
         return rows[0][0] if rows and rows[0][0] is not None else None
 
 
