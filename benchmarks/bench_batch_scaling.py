@@ -175,7 +175,6 @@ def main() -> None:
     with postgres_database() if args.postgres else contextlib.nullcontext(None) as url:
         if url:
             os.environ["STYLESTUDIO_DATABASE_URL"] = url
-        from desktop.jobs.items import ItemStore
         from desktop.pipelines.style_apply import enqueue_apply
         from desktop.pipelines.style_generate import enqueue_style
         from desktop.runtime import open_runtime
@@ -186,14 +185,13 @@ def main() -> None:
         print(f"{'PostgreSQL' if url else 'SQLite'}, {cores} core(s), workers {counts}", flush=True)
         results = []
         try:
-            store = ItemStore(rt.db)
             sleep_title = f"sleep {args.items} x {args.seconds:g} s"
             results += scenario(
                 sleep_title,
                 counts,
                 lambda n: run_batch(
                     rt, home, n,
-                    lambda: store.enqueue_batch(rt.engine, "diagnostics.items", {"seconds": args.seconds}, [f"i{i}" for i in range(args.items)]),
+                    lambda: rt.engine.enqueue_batch("diagnostics.items", {"seconds": args.seconds}, [f"i{i}" for i in range(args.items)]),
                     env,
                 ),
                 args.repeat,

@@ -196,7 +196,7 @@ def latency_bench(folder: Path, changes: int = 60) -> dict[str, float]:
 
 
 def cancel_bench(folder: Path, rounds: int = 15) -> dict[str, float]:
-    from desktop.jobs.pool import PoolThread
+    from desktop.jobs.pool_thread import PoolThread
 
     rt = open_runtime(folder / "cancel-home", watch_external=False)
     pool = PoolThread(rt.engine.pool(max_parallel=1), grace=1.0)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from desktop.config import resolve_paths
 from desktop.errors import LibraryBusy, UserError
 from desktop.jobs.model import INTERRUPTED_ERROR
-from desktop.jobs.pool import PoolThread
+from desktop.jobs.pool_thread import PoolThread
 from desktop.runtime import Runtime, open_runtime
 
 if TYPE_CHECKING:

@@ -40,6 +40,9 @@ LIBRARY_SETTING = "library_dir"
 # Below this much free space, a "disk I/O error" of SQLite is a full disk (it cannot make its
 # shared-memory file, for example).
 NEARLY_FULL_BYTES = 1 << 20
+# How many times a job runs at most (a passing error is retried): the setting's default, the
+# engine's and the jobs table's. Here, at the bottom, because all three read it.
+DEFAULT_MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -334,7 +337,7 @@ class Settings:
     preview_count: int = 4
     preview_size: int = 768
     max_parallel: int = 2
-    max_attempts: int = 3
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
     retention_days: float = 7.0
     fal_queue_url: str = "https://queue.fal.run"
     fal_model_reference: str = "fal-ai/flux-pro/v1.1/redux"

@@ -81,5 +81,5 @@ def hold_the_end(monkeypatch, job_type: str, timeout: float = 60) -> threading.E
         await asyncio.to_thread(release.wait, timeout)
         return result
 
-    monkeypatch.setitem(registry._TYPES, job_type, dataclasses.replace(real, handler=held))
+    monkeypatch.setitem(registry.types(), job_type, dataclasses.replace(real, handler=held))
     return release

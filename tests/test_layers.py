@@ -387,7 +387,6 @@ def test_importing_the_engine_loads_nothing_above_it():
     code = (
         "import importlib, sys\n"
         f"for m in {engine_modules!r}: importlib.import_module(m)\n"
-        "import desktop.jobs.registry as r; r.load_builtin()\n"
         "import json; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in"
         " ('desktop', 'PySide6', 'qasync'))))\n"
     )
@@ -400,19 +399,18 @@ def test_importing_the_engine_loads_nothing_above_it():
 
 
 def test_the_front_doors_know_every_job_type():
-    """The engine registers only its diagnostics; opening a library (the window, the command
-    line, the worker) registers the pipelines' types too."""
+    """The engine has no job type of its own; opening a library (the window, the command line,
+    the worker) registers every type, the diagnostics' too."""
     code = (
-        "import json, desktop.jobs.engine, desktop.jobs.registry as r; r.load_builtin();"
+        "import json, desktop.jobs.engine, desktop.jobs.registry as r;"
         "print(json.dumps(r.names()));"
         "import desktop.runtime, desktop.pipelines as p; print(json.dumps(p.register_all()))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr
     engine_only, front_door = (json.loads(line) for line in out.stdout.splitlines())
-    assert engine_only and all(n.startswith("diagnostics.") for n in engine_only)
-    assert {"style.generate", "style.apply"} <= set(front_door)
-    assert set(engine_only) < set(front_door)
+    assert engine_only == []
+    assert {"style.generate", "style.apply", "diagnostics.sleep", "diagnostics.items"} <= set(front_door)
 
 
 def test_no_import_loop_inside_a_package():

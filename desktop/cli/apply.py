@@ -68,12 +68,12 @@ def cmd_apply(args: argparse.Namespace) -> int:
             else:
                 print(job_id)
             return EXIT_OK
-        from desktop.cli.generate import _cancel_quietly, run_here
+        from desktop.cli.foreground import cancel_quietly, run_here
 
         try:
             row = run_here(rt, job_id)
         except KeyboardInterrupt:
-            _cancel_quietly(rt.engine, job_id)
+            cancel_quietly(rt.engine, job_id)
             row = rt.engine.require(job_id)
         return _summary(rt, row, out, args.json)
     finally:

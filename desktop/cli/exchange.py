@@ -24,12 +24,12 @@ from desktop.text import printable, shown_path
 
 
 def _run(rt: Any, job_id: int) -> Any:
-    from desktop.cli.generate import _cancel_quietly, run_here
+    from desktop.cli.foreground import cancel_quietly, run_here
 
     try:
         return run_here(rt, job_id)
     except KeyboardInterrupt:
-        _cancel_quietly(rt.engine, job_id)
+        cancel_quietly(rt.engine, job_id)
         return rt.engine.require(job_id)
 
 

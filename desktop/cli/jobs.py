@@ -110,7 +110,7 @@ def _enqueue(args: argparse.Namespace) -> int:
     from desktop.jobs import registry
     from desktop.pipelines import register_all
 
-    register_all()  # the engine knows only its own types; the front door adds the pipelines'
+    register_all()  # the engine has no job type of its own: the front door registers them
     jt = registry.get(args.type)
     if jt is None:
         raise CliError(f"There is no job type '{args.type}'; the known types are: {', '.join(registry.names())}.")

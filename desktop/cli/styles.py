@@ -123,13 +123,13 @@ def _strength(args: argparse.Namespace, strength: int) -> int:
 
 
 def _follow(rt: Any, job_id: int, as_json: bool) -> int:
-    from desktop.cli.generate import _cancel_quietly, run_here
+    from desktop.cli.foreground import cancel_quietly, run_here
     from desktop.jobs.model import JobStatus
 
     try:
         row = run_here(rt, job_id)
     except KeyboardInterrupt:  # a stop signal before the job's loop was listening
-        _cancel_quietly(rt.engine, job_id)
+        cancel_quietly(rt.engine, job_id)
         row = rt.engine.wait_for_job(job_id, timeout=10)
     if as_json:
         print_json(row.to_json())

@@ -93,7 +93,9 @@ def is_disconnect(exc: BaseException) -> bool:
 
 
 @dataclass
-class _Slot:
+class Slot:
+    """One thread's connection: how many blocks of that thread use it now, and when it opened."""
+
     conn: Any = None
     busy: int = 0
     opened_at: float = 0.0  # time.monotonic() when ``conn`` was opened
@@ -103,7 +105,7 @@ class ThreadConnections:
     def __init__(self, connect: Callable[[], Any]) -> None:
         self._connect = connect
         self._cond = threading.Condition()
-        self._slots: dict[int, _Slot] = {}
+        self._slots: dict[int, Slot] = {}
         self._closed = False
         self.closing = threading.Event()  # set by close(): waits for the lock end at once
 
@@ -118,7 +120,7 @@ class ThreadConnections:
         with self._cond:
             if self._closed:
                 raise LibraryClosed()
-            slot = self._slots.setdefault(ident, _Slot())
+            slot = self._slots.setdefault(ident, Slot())
             slot.busy += 1
         leftover = None
         try:
@@ -134,6 +136,11 @@ class ThreadConnections:
                     leftover, slot.conn = slot.conn, None
                 self._cond.notify_all()
             _close_quietly(leftover)
+
+    def busy_slots(self) -> list[Slot]:
+        """The slots whose connection a thread is using now."""
+        with self._cond:
+            return [s for s in self._slots.values() if s.busy]
 
     def opened_at(self) -> float:
         """When the calling thread's connection was opened (``time.monotonic()``; 0 if none)."""

@@ -63,6 +63,11 @@ class JobContext:
         self.row_writes = 0
 
     # --- progress ------------------------------------------------------------------------------
+    @property
+    def latest_progress(self) -> float | None:
+        """The progress reported last (None: indeterminate, or none yet)."""
+        return self._progress
+
     def progress(self, fraction: float | None = None, message: str | None = None) -> None:
         """Report progress (0..1, or None for "indeterminate") and what is happening now."""
         self.check()

@@ -11,18 +11,19 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import threading
 import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from desktop.config import DEFAULT_MAX_ATTEMPTS
 from desktop.db.engine import Database
 from desktop.errors import LibraryBusy, UserError
 from desktop.jobs import registry
-from desktop.jobs.events import ChangeHub, JobEvent
+from desktop.jobs.events import ChangeHub, EventKind, JobEvent
+from desktop.jobs.items import ItemStore
 from desktop.jobs.model import ACTIVE, FINISHED, INTERRUPTED_ERROR, JobRow
+from desktop.jobs.owners import new_owner, owner_closed, owner_is_dead
 from desktop.jobs.pool import WorkPool
 from desktop.jobs.queue import ALL, Pause, QueueControls, QueueState, WorkerInfo, who
 from desktop.jobs.store import JobStore
@@ -31,37 +32,12 @@ from desktop.jobs.watcher import ChangeWatcher
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE_SECONDS = 30.0
-HOSTNAME = socket.gethostname()
-# Owners of engines alive in this process: a 'running' row of this pid whose owner is not here
-# was left by an earlier engine of this process that is gone.
-_LIVE_OWNERS: set[str] = set()
-
-
-def _owner_is_dead(owner: str | None) -> bool:
-    if not owner:
-        return True
-    host, _, rest = owner.partition(":")
-    pid_text, _, _token = rest.partition(":")
-    if host != HOSTNAME or not pid_text.isdigit():
-        return False  # another machine: only its lease can tell
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return owner not in _LIVE_OWNERS
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 class JobEngine:
     def __init__(
         self,
         db: Database,
         *,
-        max_attempts: int = 3,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         retention_days: float = 7.0,
         lease_seconds: float | None = None,
         watch_external: bool = True,
@@ -74,8 +50,7 @@ class JobEngine:
         self.lease_seconds = lease_seconds or float(
             os.environ.get("STYLESTUDIO_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
         )
-        self.owner = f"{HOSTNAME}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        _LIVE_OWNERS.add(self.owner)
+        self.owner = new_owner()
         self._watcher = ChangeWatcher(db, self.hub) if watch_external else None
         self._closed = False
         # rows seen with a run-out lease: id -> (owner, lease_until, monotonic time first seen)
@@ -83,8 +58,6 @@ class JobEngine:
         # What handlers may need from the front door that opened the engine (the library's
         # paths, database, settings); the engine itself never looks inside.
         self.services: dict[str, Any] = {}
-        # the engine's own job types; the front doors register the pipelines' (see registry)
-        registry.load_builtin()
 
     def open(self, *, read_only: bool = False) -> JobEngine:
         """Recover jobs left by dead processes, purge old rows, start watching other processes.
@@ -105,7 +78,7 @@ class JobEngine:
         if self._watcher is not None:
             self._watcher.stop()
         self.store.close()
-        _LIVE_OWNERS.discard(self.owner)
+        owner_closed(self.owner)
 
     def watch_table(self, table: str, column: str) -> None:
         """Report other processes' changes to ``table`` too (as ``external`` events), not only
@@ -139,6 +112,26 @@ class JobEngine:
 
     # --- requests --------------------------------------------------------------------------
     def enqueue(self, job_type: str, payload: dict[str, Any] | None = None, *, max_attempts: int | None = None) -> int:
+        payload = self._checked(job_type, payload)
+        row = self.store.enqueue(job_type, json.dumps(payload), max_attempts or self.max_attempts)
+        log.info("[job %d] %s queued", row.id, job_type)
+        return row.id
+
+    def enqueue_batch(
+        self, job_type: str, payload: dict[str, Any], inputs: Sequence[str], *, max_attempts: int | None = None
+    ) -> int:
+        """Queue a job of ``job_type`` with one pending item per input (``desktop.jobs.items``),
+        in one transaction: a worker never sees the row without them. Returns the job's id."""
+        payload = self._checked(job_type, payload)
+        if not inputs:
+            raise UserError("A batch needs at least one item.")
+        row = ItemStore(self.db).insert_batch(job_type, json.dumps(payload), max_attempts or self.max_attempts, inputs)
+        self.hub.publish(JobEvent(EventKind.ENQUEUED, row.id, row))
+        return row.id
+
+    @staticmethod
+    def _checked(job_type: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+        """``payload`` (``{}`` for none) once the type is known and its checks pass."""
         jt = registry.get(job_type)
         if jt is None:
             known = ", ".join(registry.names())
@@ -148,9 +141,7 @@ class JobEngine:
             raise UserError("The payload must be a JSON object, like {\"seconds\": 2}.")
         if jt.validate is not None:
             jt.validate(payload)
-        row = self.store.enqueue(job_type, json.dumps(payload), max_attempts or self.max_attempts)
-        log.info("[job %d] %s queued", row.id, job_type)
-        return row.id
+        return payload
 
     def get(self, job_id: int) -> JobRow | None:
         return self.store.get(job_id)
@@ -279,7 +270,7 @@ class JobEngine:
         command's), from the rows their heartbeats renew; one not seen for 3 lease periods, or
         whose process on this machine is gone, is stale (left out unless ``include_stale``)."""
         return QueueControls(self.store).workers(
-            lease_seconds=self.lease_seconds, is_dead=_owner_is_dead, include_stale=include_stale
+            lease_seconds=self.lease_seconds, is_dead=owner_is_dead, include_stale=include_stale
         )
 
     # --- the pool --------------------------------------------------------------------------
@@ -315,7 +306,7 @@ class JobEngine:
         for row in running:
             if row.owner == self.owner:
                 continue
-            dead = _owner_is_dead(row.owner)
+            dead = owner_is_dead(row.owner)
             expired = row.lease_until is not None and row.lease_until < now
             if not dead and not (expired and trust_leases and self._still_expired(row)):
                 continue

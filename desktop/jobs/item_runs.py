@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from desktop.errors import JobCanceled, LeaseLost
 from desktop.jobs.item_model import PENDING, Fence, Item
 from desktop.jobs.model import JobRow
+from desktop.jobs.owners import owner_is_dead
 
 log = logging.getLogger("desktop.jobs.items")
 
@@ -185,9 +186,7 @@ class ItemRun:
         be gone now and then, and look again shortly (a lease that ran out frees an item)."""
         if time.monotonic() - self._dead_look >= DEAD_POLL:
             self._dead_look = time.monotonic()
-            from desktop.jobs.engine import _owner_is_dead
-
-            await asyncio.to_thread(self.store.release_dead, self.fence.job_id, _owner_is_dead)
+            await asyncio.to_thread(self.store.release_dead, self.fence.job_id, owner_is_dead)
         await self.sleep(OTHERS_POLL)
 
     async def _lost(self, item: Item) -> None:

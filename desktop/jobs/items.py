@@ -2,7 +2,7 @@
 job's row: input, output, status (``pending``, ``done``, ``failed``), error, and which worker
 holds the item now (``owner``, ``lease_until``).
 
-A batch is enqueued *with* its items in one transaction (``enqueue_batch``): a worker never
+A batch is enqueued *with* its items in one transaction (``JobEngine.enqueue_batch``): a worker never
 sees the row without them, and a payload stays small however many photos there are (a job's
 payload is capped at 64 KiB). An item is keyed by (job, position), so a run again after a
 crash finds what the earlier run did: a ``done`` item is never redone.
@@ -42,10 +42,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from desktop.db.engine import BUSY_TIMEOUT_MS, Database
-from desktop.errors import LeaseLost, LibraryBusy, UserError
-from desktop.jobs import events, registry
-from desktop.jobs.connections import ThreadConnections, is_disconnect, is_lock_error
-from desktop.jobs.events import JobEvent
+from desktop.errors import LeaseLost
+from desktop.jobs.connections import ThreadConnections, is_disconnect
 from desktop.jobs.item_model import DONE, FAILED, ITEM_STATUSES, PENDING, Fence, Item
 from desktop.jobs.item_names import from_stored, storable, to_stored
 from desktop.jobs.item_runs import (
@@ -58,7 +56,9 @@ from desktop.jobs.item_runs import (
     lease_of,
 )
 from desktop.jobs.model import JobRow
-from desktop.jobs.store import SQL_INSERT, _to_pyformat
+from desktop.jobs.owners import owner_is_dead
+from desktop.jobs.sql import placeholders, retrying, sqlite_write
+from desktop.jobs.store import SQL_INSERT
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ class ItemStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._sqlite = db.is_sqlite
-        self._q: Callable[[str], str] = (lambda s: s) if self._sqlite else _to_pyformat
+        self._q: Callable[[str], str] = placeholders(self._sqlite)
         self._false: Any = 0 if self._sqlite else False
 
     # --- connections and transactions -----------------------------------------------------------
@@ -236,68 +236,35 @@ class ItemStore:
             cur.execute(text, params or {})
         return cur
 
-    def _retrying(self, attempt: Callable[[], Any], wait: float) -> Any:
-        """``attempt()`` again while the library is locked by another program or its server
-        cannot be reached (it may be restarting), for up to ``wait`` seconds; then
-        ``LibraryBusy`` (or the server's error)."""
-        deadline = time.monotonic() + wait
-        delay = 0.05
-        while True:
-            try:
-                return attempt()
-            except Exception as exc:  # noqa: BLE001 - sorted just below
-                passing = is_lock_error(exc) or is_disconnect(exc)
-                if not passing or time.monotonic() > deadline:
-                    if is_lock_error(exc):
-                        raise LibraryBusy() from exc
-                    raise
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-
     def _write(self, work: Callable[[Any], Any], *, wait: float = LOCK_WAIT, busy_ms: int | None = None) -> Any:
         """``work(conn)`` in one write transaction (the write lock taken up front on SQLite)."""
 
         def attempt() -> Any:
             with self._connection(busy_ms) as conn:
                 if self._sqlite:
-                    conn.execute("BEGIN IMMEDIATE")
-                    try:
-                        result = work(conn)
-                        conn.execute("COMMIT")
-                    except BaseException:
-                        if conn.in_transaction:
-                            conn.execute("ROLLBACK")
-                        raise
-                    return result
+                    return sqlite_write(conn, work)
                 with conn.transaction():
                     return work(conn)
 
-        return self._retrying(attempt, wait)
+        return retrying(attempt, wait)
 
     def _read(self, sql: str, params: dict[str, Any], *, wait: float = LOCK_WAIT) -> list[tuple[Any, ...]]:
         def attempt() -> list[tuple[Any, ...]]:
             with self._connection(RENEW_BUSY_MS if wait == 0 else None) as conn:
                 return self._cursor(conn, sql, params).fetchall()
 
-        return self._retrying(attempt, wait)
+        return retrying(attempt, wait)
 
-    # --- enqueue (front doors) ------------------------------------------------------------------
-    def enqueue_batch(self, engine: Any, job_type: str, payload: dict[str, Any], inputs: Sequence[str]) -> int:
-        """Queue a job of ``job_type`` with one pending item per input, in one transaction;
-        returns the job's id. The payload is validated like ``engine.enqueue`` does."""
-        jt = registry.get(job_type)
-        if jt is None:
-            raise UserError(f"There is no job type '{job_type}'; the known types are: {', '.join(registry.names())}.")
-        if jt.validate is not None:
-            jt.validate(payload)
-        if not inputs:
-            raise UserError("A batch needs at least one item.")
+    # --- enqueue (``JobEngine.enqueue_batch``) ---------------------------------------------------
+    def insert_batch(self, job_type: str, payload_json: str, max_attempts: int, inputs: Sequence[str]) -> JobRow:
+        """Insert a queued job of ``job_type`` with one pending item per input, in one
+        transaction; returns its row. ``JobEngine.enqueue_batch`` checks and announces it."""
         now = time.time()
         job = {
             "type": job_type,
             "message": "Waiting to start",
-            "payload": json.dumps(payload),
-            "max_attempts": engine.max_attempts,
+            "payload": payload_json,
+            "max_attempts": max_attempts,
             "false": self._false,
             "now": now,
         }
@@ -308,9 +275,7 @@ class ItemStore:
             self._cursor(conn, SQL_ADD, rows, many=True)
             return row
 
-        row = self._write(work)
-        engine.hub.publish(JobEvent(events.ENQUEUED, row.id, row))
-        return row.id
+        return self._write(work)
 
     # --- reading --------------------------------------------------------------------------------
     def items(self, job_id: int) -> list[Item]:
@@ -402,9 +367,9 @@ class ItemStore:
 
     def release_dead(self, job_id: int, is_dead: Callable[[str | None], bool] | None = None) -> int:
         """Free the items held by workers known to be gone (a process of this machine that is
-        no longer there; ``is_dead``: the engine's test by default); returns how many were freed."""
+        no longer there; ``is_dead``: ``owners.owner_is_dead`` by default); returns how many were freed."""
         if is_dead is None:
-            from desktop.jobs.engine import _owner_is_dead as is_dead
+            is_dead = owner_is_dead
         holders = [r[0] for r in self._read(SQL_HOLDERS, {"job_id": job_id, "now": time.time()})]
         dead = [{"job_id": job_id, "holder": h, "now": time.time()} for h in holders if is_dead(h)]
         if not dead:

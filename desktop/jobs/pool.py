@@ -24,10 +24,9 @@ import asyncio
 import json
 import logging
 import math
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from desktop.errors import JobCanceled, JobEnded, LeaseLost, LibraryBusy, LibraryClosed, UserError
 from desktop.jobs import registry
@@ -39,7 +38,9 @@ from desktop.jobs.model import JobRow, JobStatus
 from desktop.jobs.queue import QueueControls, pool_kind
 
 if TYPE_CHECKING:
-    from desktop.jobs.engine import JobEngine
+    from desktop.db.engine import Database
+    from desktop.jobs.events import ChangeHub
+    from desktop.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,25 @@ ASSIST_NOT_YET = 1.0  # seconds before looking again at a batch its lead has not
 QUEUE_LOOK = 1.0  # seconds between an assisting full pool's looks for a queued job waiting
 
 
+class PoolEngine(Protocol):
+    """What a work pool uses of the engine that made it (``JobEngine.pool``)."""
+
+    db: Database
+    hub: ChangeHub
+    store: JobStore
+    owner: str
+    lease_seconds: float
+    services: dict[str, Any]
+
+    def recover(self) -> int: ...
+
+    def purge(self) -> int: ...
+
+
 class WorkPool:
     def __init__(
         self,
-        engine: JobEngine,
+        engine: PoolEngine,
         *,
         max_parallel: int = 2,
         only_job: int | None = None,
@@ -454,7 +470,7 @@ class WorkPool:
                 ctx,
                 JobStatus(end.status),
                 message=end.message,
-                progress=ctx._progress,
+                progress=ctx.latest_progress,
                 result_json=json.dumps(end.result) if end.result is not None else None,
                 error=end.error,
             )
@@ -505,7 +521,7 @@ class WorkPool:
             ctx.log.warning("failed: %s", exc)
         else:
             ctx.log.error("failed with an unexpected error: %s", error, exc_info=exc)
-        self._end(ctx, JobStatus.FAILED, message="Failed", error=error, progress=ctx._progress, error_logged=True)
+        self._end(ctx, JobStatus.FAILED, message="Failed", error=error, progress=ctx.latest_progress, error_logged=True)
 
     @staticmethod
     def _left_alone(ctx: JobContext, outcome: str) -> None:
@@ -569,33 +585,3 @@ class WorkPool:
             self._start(nxt)
         elif hand_over:
             self._queue_dry = True
-
-
-class PoolThread:
-    """A work pool on its own thread and event loop, for the window: the GUI thread only paints."""
-
-    def __init__(self, pool: WorkPool, *, grace: float = 3.0) -> None:
-        self.pool = pool
-        self.grace = grace
-        self._thread = threading.Thread(target=self._main, name="stylestudio-pool", daemon=True)
-        self.error: BaseException | None = None
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _main(self) -> None:
-        try:
-            # A plain asyncio loop of its own, whatever loop policy the GUI thread installed
-            # (qasync.run sets a global policy on Python < 3.12 that would make this a Qt loop).
-            with asyncio.Runner(loop_factory=asyncio.DefaultEventLoopPolicy().new_event_loop) as runner:
-                runner.run(self.pool.run(grace=self.grace))
-        except BaseException as exc:  # noqa: BLE001
-            self.error = exc
-            log.exception("The work pool stopped with an error")
-
-    def stop(self, timeout: float | None = None) -> bool:
-        """Stop taking jobs, let running ones finish within the grace period, cancel the rest.
-        Returns True when the pool ended in time."""
-        self.pool.request_stop()
-        self._thread.join(timeout if timeout is not None else self.grace + 5.0)
-        return not self._thread.is_alive()

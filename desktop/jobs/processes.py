@@ -110,7 +110,7 @@ def _make_background(pid: int = 0) -> bool:
     return True
 
 
-def _init_worker(background: bool = False, parent: int | None = None, announce: Any = None) -> None:
+def init_worker(background: bool = False, parent: int | None = None, announce: Any = None) -> None:
     # the parent's pid comes from the parent itself: read here, it would already be 1 (init)
     # when the parent died while this worker was still starting, and the watch never fire
     global _announce
@@ -162,7 +162,7 @@ def make_pool(workers: int | None = None) -> ProcessPoolExecutor:
     pool = ProcessPoolExecutor(
         max_workers=workers or worker_count(),
         mp_context=context,
-        initializer=_init_worker,
+        initializer=init_worker,
         initargs=(_background, os.getpid(), announce),
     )
     _announcements[pool] = announce

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
 import socket
 import threading
 import time
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from desktop.jobs import events
 from desktop.jobs.events import JobEvent
 from desktop.jobs.model import COLUMN_LIST, JobRow
+from desktop.jobs.sql import execute, placeholders
 from desktop.jobs.store import AT_ONCE, PAUSED_MESSAGE, USER_WAIT
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ WAITING_MESSAGE = "Waiting to start"
 STALE_LEASES = 3  # a worker not seen for this many lease periods is not live
 FORGET_AFTER = 86400.0  # rows of workers not seen for a day are deleted (a crash leaves one)
 KINDS = ("window", "worker", "command")
-POOL_THREAD_NAME = "stylestudio-pool"  # desktop.jobs.pool.PoolThread: the window's pool
+POOL_THREAD_NAME = "stylestudio-pool"  # desktop.jobs.pool_thread.PoolThread: the window's pool
 
 _RETURNING = f" RETURNING {COLUMN_LIST}"
 _COVERS = "(:all_types OR type = :type)"  # a queued row of the type(s) named
@@ -86,10 +86,6 @@ SQL_WORKER_DELETE = "DELETE FROM workers WHERE owner = :owner"
 SQL_WORKERS_FORGET = "DELETE FROM workers WHERE seen_at < :before"
 SQL_WORKERS = "SELECT owner, host, pid, kind, slots, running, started_at, seen_at FROM workers ORDER BY host, pid, owner"
 SQL_RUNNING_BY_OWNER = "SELECT owner, count(*) FROM jobs WHERE status = 'running' GROUP BY owner"
-
-
-def _to_pyformat(sql: str) -> str:
-    return re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", r"%(\1)s", sql)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,17 +165,13 @@ class QueueControls:
         self.store = store
         self.hub = store.hub
         self._sqlite = store.db.is_sqlite
+        self._q = placeholders(self._sqlite)
         self._true: Any = 1 if self._sqlite else True
         self._false: Any = 0 if self._sqlite else False
 
     # --- running statements ---------------------------------------------------------------
     def _exec(self, conn: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        if self._sqlite:
-            cur = conn.execute(sql, params)
-        else:
-            cur = conn.cursor()
-            cur.execute(_to_pyformat(sql), params)
-        return cur.fetchall() if cur.description else []
+        return execute(conn, self._sqlite, self._q(sql), params)[0]
 
     def _write(self, work: Callable[[Any], Any], *, wait: float | None = USER_WAIT) -> Any:
         """``work(conn)`` as one transaction: the store's write lock on SQLite (BEGIN
@@ -191,10 +183,10 @@ class QueueControls:
             with conn.transaction():
                 return work(conn)
 
-        return self.store._run(transaction, write=True, wait=wait)
+        return self.store.run(transaction, write=True, wait=wait)
 
     def _read(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        return self.store._run(lambda conn: self._exec(conn, sql, params or {}), write=False, wait=USER_WAIT)
+        return self.store.run(lambda conn: self._exec(conn, sql, params or {}), write=False, wait=USER_WAIT)
 
     def _covers(self, job_type: str | None) -> dict[str, Any]:
         everything = job_type is None or job_type == ALL

@@ -1,9 +1,9 @@
 """Job types: the handler that runs each type of job, registered by the layer that owns it.
 
-The engine knows nothing of styles and imports nothing above it: a front door (the window, the
-command line, the worker: all open the library through ``desktop.runtime``) calls
-``desktop.pipelines.register_all()``, whose modules register their handlers here. The engine
-itself registers only its own ``diagnostics.*`` types (``load_builtin``).
+The engine knows nothing of styles, has no job type of its own and imports nothing above it: a
+front door (the window, the command line, the worker: all open the library through
+``desktop.runtime``) calls ``desktop.pipelines.register_all()``, whose modules register their
+handlers here (the ``diagnostics.*`` types too: ``desktop/pipelines/diagnostics``).
 
 Every payload is validated whole at enqueue: a registered type's ``validate`` first makes the
 generic checks of ``desktop.jobs.payloads.check_payload`` (a JSON object, finite numbers, depth,
@@ -93,11 +93,12 @@ def names() -> list[str]:
     return sorted(_TYPES)
 
 
+def types() -> dict[str, JobType]:
+    """The registered types by name: the registry itself (a test swaps a handler in it for the
+    length of the test with ``monkeypatch.setitem``)."""
+    return _TYPES
+
+
 def title(name: str) -> str:
     jt = _TYPES.get(name)
     return jt.title if jt else name
-
-
-def load_builtin() -> None:
-    """Register the engine's own job types (``diagnostics.*``); idempotent."""
-    import desktop.jobs.diagnostics  # noqa: F401

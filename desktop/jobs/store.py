@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -49,6 +48,7 @@ from desktop.jobs.connections import (
 )
 from desktop.jobs.events import ChangeHub, EventKind, JobEvent
 from desktop.jobs.model import COLUMN_LIST, FINISHED, JobRow, JobStatus
+from desktop.jobs.sql import Params, Statement, Work, placeholders, sqlite_write, to_pyformat
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -165,12 +165,6 @@ SQL_PURGE = (
 SQL_NEXT_DUE = f"SELECT min(run_after) FROM jobs WHERE status = 'queued' AND {_NOT_PAUSED}"
 
 
-def _to_pyformat(sql: str) -> str:
-    return re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", r"%(\1)s", sql)
-
-
-Params = dict[str, Any]
-Work = Callable[[Any], T]
 Waiting = Sequence[JobRow] | Callable[[], Sequence[JobRow]]  # rows shown while a write waits
 
 
@@ -179,10 +173,10 @@ class JobStore:
         self.db = db
         self.hub = hub
         self._sqlite = db.is_sqlite
-        self._conns = ThreadConnections(self._connect)
+        self.connections = ThreadConnections(self._connect)
         claim = SQL_CLAIM_SQLITE if self._sqlite else SQL_CLAIM_POSTGRES
-        self._claim_sql = claim if self._sqlite else _to_pyformat(claim)
-        self._q = (lambda s: s) if self._sqlite else _to_pyformat
+        self._claim_sql = claim if self._sqlite else to_pyformat(claim)
+        self._q = placeholders(self._sqlite)
         self._true: Any = 1 if self._sqlite else True
         self._false: Any = 0 if self._sqlite else False
         # the latest time (time.time()) a write of this process found the library locked by
@@ -206,42 +200,32 @@ class JobStore:
 
     @property
     def closed(self) -> bool:
-        return self._conns.closed
+        return self.connections.closed
 
     def close(self) -> None:
         """Refuse new operations (``LibraryClosed``), let the ones in flight end (bounded),
         then close the connections. Safe to call from any thread, any number of times."""
-        self._conns.close()
+        self.connections.close()
 
     # --- running statements -----------------------------------------------------------------
-    def _statement(self, sql: str, params: Params | Callable[[], Params]) -> _Statement:
+    def _statement(self, sql: str, params: Params | Callable[[], Params]) -> Statement:
         """One statement as a unit of work: the rows it returned and how many rows it changed.
         ``params`` may be a function, called at each attempt (for fresh time stamps)."""
         landed = None if self._sqlite else landed_query(sql)
-        return _Statement(self._q(sql), params, self._sqlite, landed and self._q(landed))
+        return Statement(self._q(sql), params, self._sqlite, landed and self._q(landed))
 
     def _transaction(self, conn: Any, work: Work[T]) -> T:
         """One write transaction holding the write lock from its start (SQLite); PostgreSQL
         connections are in autocommit mode and each statement is its own transaction."""
         if not self._sqlite:
             return work(conn)
-        started = time.monotonic()
-        conn.execute("BEGIN IMMEDIATE")
-        if time.monotonic() - started > SLOW_BEGIN:
-            self.lock_seen_at = time.time()
-        try:
-            result = work(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                try:
-                    conn.execute("ROLLBACK")
-                except Exception:  # noqa: BLE001 - the error that brought us here matters
-                    log.debug("ROLLBACK failed", exc_info=True)
-            raise
-        return result
+        return sqlite_write(conn, work, slow_begin=self._slow_begin)
 
-    def _run(self, work: Work[T], *, write: bool, wait: float | None, waiting: Waiting = ()) -> T:
+    def _slow_begin(self, seconds: float) -> None:
+        if seconds > SLOW_BEGIN:
+            self.lock_seen_at = time.time()
+
+    def run(self, work: Work[T], *, write: bool, wait: float | None, waiting: Waiting = ()) -> T:
         """Run ``work`` on this thread's connection; while the library is locked by another
         program, or its server cannot be reached, try again with backoff for up to ``wait``
         seconds (None: while the store is open), then raise ``LibraryBusy`` (its subclass
@@ -255,13 +239,13 @@ class JobStore:
             opened = 0.0
             sent = [False]
             try:
-                with self._conns.use() as conn:
-                    opened = self._conns.opened_at()
+                with self.connections.use() as conn:
+                    opened = self.connections.opened_at()
                     try:
                         result = self._attempt(conn, work, write, unsure, sent)
                     except Exception as exc:
                         if is_disconnect(exc):
-                            self._conns.discard(conn)
+                            self.connections.discard(conn)
                             unsure = unsure or (write and sent[0])
                         raise
             except Exception as exc:  # noqa: BLE001 - sorted just below
@@ -296,7 +280,7 @@ class JobStore:
                 raise (LibraryUnreachable() if gone else LibraryBusy()) from error
             if gone:
                 delay = max(delay, RECONNECT_DELAY)
-            if self._conns.closing.wait(delay):
+            if self.connections.closing.wait(delay):
                 raise LibraryClosed() from error
             delay = min(delay * 2, MAX_RECONNECT_DELAY if gone else MAX_RETRY_DELAY)
 
@@ -304,7 +288,7 @@ class JobStore:
         """One try of ``work``. After a try whose connection died (``unsure``), first look
         whether it landed: then its row is the answer and the write is not made again.
         ``sent[0]`` becomes True when the write itself is sent."""
-        if unsure and isinstance(work, _Statement):
+        if unsure and isinstance(work, Statement):
             found = work.landed(conn)
             if found is not None:
                 log.info("A job change whose answer was lost with its connection had been made; not making it again")
@@ -351,10 +335,10 @@ class JobStore:
             log.info("The library is free again after %.0f s; job changes go on", time.monotonic() - since)
 
     def _write(self, sql: str, params: Params | Callable[[], Params], *, wait: float | None, waiting: Waiting = ()) -> tuple[list[tuple[Any, ...]], int]:
-        return self._run(self._statement(sql, params), write=True, wait=wait, waiting=waiting)
+        return self.run(self._statement(sql, params), write=True, wait=wait, waiting=waiting)
 
-    def _read(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
-        return self._run(self._statement(sql, params or {}), write=False, wait=USER_WAIT)[0]
+    def read(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        return self.run(self._statement(sql, params or {}), write=False, wait=USER_WAIT)[0]
 
     def _write_row(
         self,
@@ -398,7 +382,7 @@ class JobStore:
         return row
 
     def get(self, job_id: int) -> JobRow | None:
-        rows = self._read(SQL_GET, {"id": job_id})
+        rows = self.read(SQL_GET, {"id": job_id})
         return JobRow.from_db(rows[0]) if rows else None
 
     @staticmethod
@@ -412,11 +396,11 @@ class JobStore:
     def list(self, *, statuses: Iterable[JobStatus] | None = None, limit: int = 200) -> list[JobRow]:
         where, params = self._where(statuses)
         sql = f"SELECT {COLUMN_LIST} FROM jobs{where} ORDER BY id DESC LIMIT {int(limit)}"
-        return [JobRow.from_db(r) for r in self._read(sql, params)]
+        return [JobRow.from_db(r) for r in self.read(sql, params)]
 
     def count(self, *, statuses: Iterable[JobStatus] | None = None) -> int:
         where, params = self._where(statuses)
-        return int(self._read(f"SELECT count(*) FROM jobs{where}", params)[0][0])
+        return int(self.read(f"SELECT count(*) FROM jobs{where}", params)[0][0])
 
     def claim(
         self, owner: str, lease_seconds: float, job_id: int | None = None
@@ -523,7 +507,7 @@ class JobStore:
             nxt = conn.execute(self._claim_sql, claim).fetchall()
             return done, nxt
 
-        done, nxt = self._run(work, write=True, wait=FOREVER, waiting=self._waiting(row, progress))
+        done, nxt = self.run(work, write=True, wait=FOREVER, waiting=self._waiting(row, progress))
         finished = JobRow.from_db(done[0]) if done else None
         claimed = JobRow.from_db(nxt[0]) if nxt else None
         if finished is not None:
@@ -580,10 +564,10 @@ class JobStore:
         return {(int(r[0]), int(r[1])) for r in rows}
 
     def cancel_wanted(self, owner: str) -> list[int]:
-        return [r[0] for r in self._read(SQL_CANCEL_WANTED, {"owner": owner, "true": self._true})]
+        return [r[0] for r in self.read(SQL_CANCEL_WANTED, {"owner": owner, "true": self._true})]
 
     def running(self) -> list[JobRow]:
-        return [JobRow.from_db(r) for r in self._read(SQL_RUNNING)]
+        return [JobRow.from_db(r) for r in self.read(SQL_RUNNING)]
 
     def recover_requeue(self, row: JobRow, message: str, *, dead: bool = True, wait: float = AT_ONCE) -> JobRow | None:
         """Queue again a row left running by ``row.owner``: always when ``dead`` (its process is
@@ -607,42 +591,8 @@ class JobStore:
         return count
 
     def next_due(self) -> float | None:
-        rows = self._read(SQL_NEXT_DUE)
+        rows = self.read(SQL_NEXT_DUE)
         return rows[0][0] if rows and rows[0][0] is not None else None
-
-
-class _Statement:
-    """One statement as a unit of work (``JobStore._statement``); remembers the values of its
-    latest try, so that whether that try landed can be read back (``landed``)."""
-
-    def __init__(self, text: str, params: Params | Callable[[], Params], sqlite: bool, landed: str | None) -> None:
-        self.text = text
-        self.params = params
-        self.sqlite = sqlite
-        self.landed_text = landed
-        self.last: Params | None = None
-
-    def _execute(self, conn: Any, text: str, values: Params) -> tuple[list[tuple[Any, ...]], int]:
-        if self.sqlite:
-            cur = conn.execute(text, values)
-        else:
-            cur = conn.cursor()
-            cur.execute(text, values)
-        rows = cur.fetchall() if cur.description else []
-        return rows, cur.rowcount
-
-    def __call__(self, conn: Any) -> tuple[list[tuple[Any, ...]], int]:
-        values = self.params() if callable(self.params) else self.params
-        self.last = values
-        return self._execute(conn, self.text, values)
-
-    def landed(self, conn: Any) -> tuple[list[tuple[Any, ...]], int] | None:
-        """What the latest try returned, read back, if it was committed; None when it was not
-        (or this statement cannot tell: it is then simply run again)."""
-        if self.landed_text is None or self.last is None:
-            return None
-        rows = self._execute(conn, self.landed_text, self.last)[0]
-        return (rows, len(rows)) if rows else None
 
 
 __all__ = ["JobStore", "WAITING_MESSAGE"]

@@ -48,7 +48,7 @@ RECONNECT_MAX = 2.0  # ...up to this
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-def _probe_sql(tables: dict[str, str]) -> str:
+def probe_sql(tables: dict[str, str]) -> str:
     """One row whose value changes when a watched table gets, loses or changes a row: per table
     its row count and the largest value of its watched column."""
     parts = [
@@ -95,7 +95,7 @@ class ChangeWatcher:
         self.ready = threading.Event()  # set once the first probe gave the starting point
         # PostgreSQL: table -> the column whose max() moves with every change of interest
         self._tables: dict[str, str] = {"jobs": "updated_at"}
-        self._pg_probe = _probe_sql(self._tables)
+        self._pg_probe = probe_sql(self._tables)
 
     def watch_table(self, table: str, column: str) -> None:
         """Report changes to ``table`` too: a row added or deleted, or a larger ``column``
@@ -106,7 +106,7 @@ class ChangeWatcher:
             raise ValueError(f"not a plain table and column name: {table}.{column}")
         with self._conn_lock:
             self._tables = {**self._tables, table: column}
-            self._pg_probe = _probe_sql(self._tables)
+            self._pg_probe = probe_sql(self._tables)
 
     def start(self) -> None:
         if self._thread is None:

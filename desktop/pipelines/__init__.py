@@ -11,8 +11,8 @@ from desktop.pipelines import exchange, style_apply, style_generate  # noqa: F40
 
 
 def register_all() -> list[str]:
-    """Register every job type the app has (the pipelines' and the engine's diagnostics);
+    """Register every job type the app has (the diagnostics' too: none is the engine's own);
     idempotent. Returns the names of the registered types."""
     from desktop.pipelines import style_strength  # noqa: F401  (registers style.strength)
-    registry.load_builtin()
+    from desktop.pipelines.diagnostics import handler as diagnostics  # noqa: F401  (registers diagnostics.*)
     return registry.names()

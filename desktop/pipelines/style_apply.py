@@ -192,7 +192,7 @@ def enqueue_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike
     (walks folders): call it off the GUI thread. Raises UserError with nothing created.
     ``options``: out, format, quality, long_edge, strength, keep_metadata, recursive, plan."""
     payload, stored = _front_door(runtime, style, inputs, **options)
-    return ItemStore(runtime.db).enqueue_batch(runtime.engine, JOB_TYPE, payload, stored)
+    return runtime.engine.enqueue_batch(JOB_TYPE, payload, stored)
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ def start_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike[s
     store = ItemStore(runtime.db)
     found = unfinished_batch(store, JOB_TYPE, payload["key"], stored)
     if found is None:
-        return Started(store.enqueue_batch(runtime.engine, JOB_TYPE, payload, stored))
+        return Started(runtime.engine.enqueue_batch(JOB_TYPE, payload, stored))
     job_id, status = found
     if status == "running":
         try:  # its process is gone (killed): queued again now, not at the next heartbeat
@@ -235,7 +235,7 @@ def start_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike[s
             log.debug("Could not recover job %d now", job_id, exc_info=True)
     row = runtime.engine.get(job_id)
     if row is None or row.status not in ("queued", "running"):  # it ended meanwhile (or ran out of attempts)
-        return Started(store.enqueue_batch(runtime.engine, JOB_TYPE, payload, stored))
+        return Started(runtime.engine.enqueue_batch(JOB_TYPE, payload, stored))
     following = row.status == "running"
     counts = store.counts(job_id)
     return Started(job_id, resumed=True, following=following, done=counts[DONE], total=sum(counts.values()))

@@ -54,7 +54,7 @@ from PySide6.QtWidgets import (
 
 from desktop.config import APP_NAME, from_library
 from desktop.errors import UserError
-from desktop.jobs.pool import PoolThread
+from desktop.jobs.pool_thread import PoolThread
 from desktop.library import Library
 from desktop.runtime import Runtime
 from desktop.ui import job_kinds

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 
-from desktop.jobs.items import ItemStore
-from desktop.jobs.pool import PoolThread
+from desktop.jobs.pool_thread import PoolThread
 from desktop.pipelines.apply_grant import REFUSED
 from desktop.pipelines.style_apply import JOB_TYPE, batch_items, enqueue_apply
 from tests.batch.conftest import photo
@@ -29,7 +28,7 @@ def test_a_forged_grant_fails_the_job_in_one_sentence_before_any_file_is_opened_
     photo(secret)
     out = tmp_path / "loot"
     payload = {"style": style, "out": str(out), "count": 1, "grant": "0" * 64}
-    job = ItemStore(rt.db).enqueue_batch(rt.engine, JOB_TYPE, payload, [str(secret)])
+    job = rt.engine.enqueue_batch(JOB_TYPE, payload, [str(secret)])
     run_pool(rt, timeout=60)
     row = rt.engine.require(job)
     assert row.status == "failed" and row.error == REFUSED

@@ -19,9 +19,9 @@ import pytest
 from PIL import Image
 
 from desktop.errors import LeaseLost
-from desktop.jobs.diagnostics import ITEMS_TYPE, RECORD_FOLDER
 from desktop.jobs.items import DONE, FAILED, PENDING, Fence, ItemStore
 from desktop.jobs.model import JobStatus
+from desktop.pipelines.diagnostics.request import ITEMS_TYPE, RECORD_FOLDER
 from desktop.pipelines.style_apply import batch_items, enqueue_apply
 from tests.batch.conftest import photo
 from tests.helpers import run_pool, spawn_cli, wait_until
@@ -128,7 +128,7 @@ def test_a_sigkilled_assistant_costs_only_its_item_which_another_worker_does_onc
     store = ItemStore(rt.db)
     lead = workers()
     wait_until(lead.ready, timeout=120, interval=0.1)
-    job = store.enqueue_batch(rt.engine, ITEMS_TYPE, payload, [f"item {i}" for i in range(count)])
+    job = rt.engine.enqueue_batch(ITEMS_TYPE, payload, [f"item {i}" for i in range(count)])
     wait_until(lambda: _led_by(rt, job, lead), timeout=120, interval=0.05)
     helper = workers()
 
@@ -168,7 +168,7 @@ def test_a_cancel_reaches_the_assistant_which_lets_go_of_its_items(rt, tmp_path,
     payload = {"seconds": 3600, "parallel": 2, "record": "canceled.txt"}
     lead = workers()
     wait_until(lead.ready, timeout=120, interval=0.1)
-    job = ItemStore(rt.db).enqueue_batch(rt.engine, ITEMS_TYPE, payload, [f"item {i}" for i in range(10)])
+    job = rt.engine.enqueue_batch(ITEMS_TYPE, payload, [f"item {i}" for i in range(10)])
     wait_until(lambda: _led_by(rt, job, lead), timeout=120, interval=0.05)
     helper = workers()
     wait_until(lambda: sum(helper.is_me(o) for o in _holders(rt, job).values()) == 2, timeout=180, interval=0.05)
@@ -184,7 +184,7 @@ def test_a_cancel_reaches_the_assistant_which_lets_go_of_its_items(rt, tmp_path,
 
 def test_an_item_whose_lease_ran_out_is_taken_over_and_its_late_holder_records_nothing(rt):
     store = ItemStore(rt.db)
-    job = store.enqueue_batch(rt.engine, ITEMS_TYPE, {"seconds": 0}, ["first", "second"])
+    job = rt.engine.enqueue_batch(ITEMS_TYPE, {"seconds": 0}, ["first", "second"])
     row = rt.engine.store.claim(rt.engine.owner, 30)
     assert row is not None and row.id == job
     lead = Fence.of(row)
@@ -204,7 +204,7 @@ def test_an_item_whose_lease_ran_out_is_taken_over_and_its_late_holder_records_n
 
 def test_an_assistant_takes_no_item_of_a_job_being_canceled_and_writes_nothing_after(rt):
     store = ItemStore(rt.db)
-    job = store.enqueue_batch(rt.engine, ITEMS_TYPE, {"seconds": 0}, ["a", "b"])
+    job = rt.engine.enqueue_batch(ITEMS_TYPE, {"seconds": 0}, ["a", "b"])
     row = rt.engine.store.claim(rt.engine.owner, 30)
     helper = Fence.assisting(job, "render-box:4242:feedbeef")
     assert store.claim(helper, 30).position == 0

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from desktop.jobs.engine import HOSTNAME
+from desktop.jobs.owners import HOSTNAME
 from desktop.runtime import open_runtime
 from tests.helpers import cli
 from tests.pg import RawSQL

@@ -75,13 +75,6 @@ class Events:
 
 
 @pytest.fixture
-def rt(home, database_url):
-    runtime = open_runtime(home)
-    yield runtime
-    runtime.close()
-
-
-@pytest.fixture
 def pg_rt(home, postgres_url):
     runtime = open_runtime(home)
     yield runtime

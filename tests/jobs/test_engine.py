@@ -13,32 +13,9 @@ from desktop.errors import UserError
 from desktop.jobs import registry
 from desktop.jobs.events import JobEvent
 from desktop.jobs.model import INTERRUPTED_ERROR
-from desktop.jobs.pool import PoolThread
 from desktop.runtime import open_runtime
 from tests.helpers import run_pool, wait_until
 from tests.pg import RawSQL
-
-
-@pytest.fixture
-def rt(home, database_url):
-    runtime = open_runtime(home)
-    yield runtime
-    runtime.close()
-
-
-@pytest.fixture
-def pool_thread(rt):
-    threads = []
-
-    def start(max_parallel: int = 2) -> PoolThread:
-        t = PoolThread(rt.engine.pool(max_parallel=max_parallel), grace=1.0)
-        t.start()
-        threads.append(t)
-        return t
-
-    yield start
-    for t in threads:
-        assert t.stop(10), "the pool did not stop in time"
 
 
 def test_enqueue_returns_an_id_and_a_queued_row(rt):

@@ -13,35 +13,11 @@ import pytest
 from desktop.errors import UserError
 from desktop.jobs.events import EventKind, JobEvent
 from desktop.jobs.model import ACTIVE, FINISHED, JobStatus
-from desktop.jobs.pool import PoolThread
-from desktop.jobs.watcher import ChangeWatcher, _probe_sql
-from desktop.runtime import open_runtime
+from desktop.jobs.watcher import ChangeWatcher, probe_sql
 from tests.helpers import spawn_cli, wait_until
 
 SLEEP = "diagnostics.sleep"
 LONG = {"seconds": 600, "steps": 600}  # runs until canceled
-
-
-@pytest.fixture
-def rt(home, database_url):
-    runtime = open_runtime(home)
-    yield runtime
-    runtime.close()
-
-
-@pytest.fixture
-def pool_thread(rt):
-    threads: list[PoolThread] = []
-
-    def start(max_parallel: int) -> PoolThread:
-        t = PoolThread(rt.engine.pool(max_parallel=max_parallel), grace=1.0)
-        t.start()
-        threads.append(t)
-        return t
-
-    yield start
-    for t in threads:
-        assert t.stop(15), "the pool did not stop in time"
 
 
 def statuses(rt, ids):
@@ -147,8 +123,8 @@ def test_a_watched_table_changes_the_probe_and_an_unwatched_one_does_not():
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, updated_at REAL)")
     conn.execute("CREATE TABLE styles (id INTEGER PRIMARY KEY)")
-    jobs_only = _probe_sql({"jobs": "updated_at"})
-    both = _probe_sql({"jobs": "updated_at", "styles": "id"})
+    jobs_only = probe_sql({"jobs": "updated_at"})
+    both = probe_sql({"jobs": "updated_at", "styles": "id"})
 
     def probe(sql):
         return conn.execute(sql).fetchone()
@@ -192,7 +168,7 @@ def test_rows_and_events_carry_enums_that_are_still_the_stored_strings(rt, pool_
 def test_postgres_parameters_keep_their_digits():
     """Status filters bind :s0, :s1... (PostgreSQL takes them as %(s0)s: a name cut at its
     digit made `jobs list` fail there); a ``::`` cast is left alone."""
-    from desktop.jobs.store import _to_pyformat
+    from desktop.jobs.sql import to_pyformat
 
     sql = "SELECT 1 WHERE status IN (:s0, :s12) AND updated_at < :now AND x::text = :t_1"
-    assert _to_pyformat(sql) == "SELECT 1 WHERE status IN (%(s0)s, %(s12)s) AND updated_at < %(now)s AND x::text = %(t_1)s"
+    assert to_pyformat(sql) == "SELECT 1 WHERE status IN (%(s0)s, %(s12)s) AND updated_at < %(now)s AND x::text = %(t_1)s"

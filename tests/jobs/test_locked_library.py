@@ -12,9 +12,8 @@ import threading
 
 import pytest
 
-from desktop.jobs.pool import PoolThread
+from desktop.jobs.pool_thread import PoolThread
 from desktop.jobs.store import WAITING_MESSAGE
-from desktop.logs import flush_logs
 from desktop.runtime import open_runtime
 from tests.helpers import REPO, cli, hold_the_end, spawn_cli, wait_until
 
@@ -33,11 +32,6 @@ print("released", flush=True)
 """
 
 
-def _log_text(home) -> str:
-    flush_logs()
-    return "".join(p.read_text(errors="replace") for p in sorted((home / "logs").glob("stylestudio.log*")))
-
-
 @pytest.fixture
 def rt(home):
     runtime = open_runtime(home)
@@ -45,7 +39,7 @@ def rt(home):
     runtime.close()
 
 
-def test_a_job_waits_for_a_locked_library_says_so_and_then_finishes(rt, home, monkeypatch):
+def test_a_job_waits_for_a_locked_library_says_so_and_then_finishes(rt, home, monkeypatch, log_text):
     waiting = threading.Event()
     rt.engine.watch(lambda e: waiting.set() if e.row is not None and e.row.message == WAITING_MESSAGE else None)
     # the job stays running until the library is locked (a 0.4 s job could end first)
@@ -71,7 +65,7 @@ def test_a_job_waits_for_a_locked_library_says_so_and_then_finishes(rt, home, mo
         assert pool.stop(30)
     row = rt.engine.get(job_id)
     assert row.attempts == 1 and row.result_dict() == {"steps": 4, "seconds": 0.4}
-    text = _log_text(home)
+    text = log_text()
     assert text.count(LOCK_WARNING) == 1, "one warning per locked period, not one per retry"
     assert "free again" in text
 
@@ -104,7 +98,7 @@ def test_a_read_only_open_writes_nothing_and_works_while_the_library_is_locked(h
         rw.close()
 
 
-def test_workers_ride_out_a_35_second_write_lock_without_losing_or_repeating_a_job(home):
+def test_workers_ride_out_a_35_second_write_lock_without_losing_or_repeating_a_job(home, log_text):
     """Longer than SQLite's busy timeout (10 s) and than the workers' lease (6 s here)."""
     rt = open_runtime(home, watch_external=False)
     env = {"STYLESTUDIO_LEASE_SECONDS": "6"}
@@ -150,7 +144,7 @@ def test_workers_ride_out_a_35_second_write_lock_without_losing_or_repeating_a_j
         assert "Traceback" not in err
     assert all(r.attempts == 1 for r in rows), [(r.id, r.attempts) for r in rows]  # none ran twice
     assert not any(r.status == "running" for r in rows)
-    text = _log_text(home)
+    text = log_text()
     for job_id in ids:
         assert text.count(f"[job {job_id}] diagnostics.sleep started") == 1, job_id
     assert "Traceback" not in text

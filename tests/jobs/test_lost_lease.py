@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 
-from desktop.logs import flush_logs
 from desktop.runtime import open_runtime
 from tests.helpers import REPO, wait_until
 from tests.jobs.effect_worker import JOB_TYPE
@@ -26,12 +25,7 @@ def _worker(home) -> subprocess.Popen[str]:
     return proc
 
 
-def _log_text(home) -> str:
-    flush_logs()
-    return "".join(p.read_text(errors="replace") for p in sorted((home / "logs").glob("stylestudio.log*")))
-
-
-def test_a_worker_woken_after_losing_its_lease_leaves_the_row_and_the_effects_alone(home, tmp_path, database_url):
+def test_a_worker_woken_after_losing_its_lease_leaves_the_row_and_the_effects_alone(home, tmp_path, database_url, log_text):
     effects = tmp_path / "effects.txt"
     rt = open_runtime(home, watch_external=False)
     try:
@@ -56,7 +50,7 @@ def test_a_worker_woken_after_losing_its_lease_leaves_the_row_and_the_effects_al
             first.send_signal(signal.SIGCONT)
         assert final.attempts == 2 and final.result_dict() == {"pid": second.pid}
         # the first worker wakes, finds its lease gone, and stops its run without a trace
-        wait_until(lambda: f"[job {job_id}] lost its lease (attempt 1" in _log_text(home), timeout=60, interval=0.2)
+        wait_until(lambda: f"[job {job_id}] lost its lease (attempt 1" in log_text(), timeout=60, interval=0.2)
         after = rt.engine.get(job_id)
     finally:
         rt.close()

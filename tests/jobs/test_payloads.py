@@ -14,6 +14,7 @@ from desktop.db.engine import Database
 from desktop.errors import UserError
 from desktop.jobs.engine import JobEngine
 from desktop.jobs.payloads import MAX_BYTES, MAX_DEPTH, check_payload, parse_payload_json
+from desktop.pipelines import register_all
 from desktop.runtime import open_runtime
 from tests.helpers import cli, run_pool
 
@@ -118,6 +119,7 @@ def test_a_link_planted_in_the_diagnostics_folder_is_not_followed(rt, home, tmp_
 
 
 def test_an_engine_without_a_data_folder_refuses_to_record(tmp_path):
+    register_all()  # what a front door does (the engine has no job type of its own)
     db = Database(f"sqlite:///{tmp_path / 'bare.sqlite3'}")
     db.migrate()
     engine = JobEngine(db, watch_external=False).open()

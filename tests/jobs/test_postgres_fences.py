@@ -76,7 +76,7 @@ def _race_with_a_recovery(rt, job_id: int, write) -> dict[str, object]:
 
 def test_an_item_write_racing_a_recovery_of_its_job_records_nothing(rt):
     items = ItemStore(rt.db)
-    job_id = items.enqueue_batch(rt.engine, BATCH, {}, ["a.jpg", "b.jpg"])
+    job_id = rt.engine.enqueue_batch(BATCH, {}, ["a.jpg", "b.jpg"])
     row = rt.engine.store.claim(rt.engine.owner, 30)
     assert row is not None and row.id == job_id
     def write_item() -> None:

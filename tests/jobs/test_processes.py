@@ -238,6 +238,6 @@ def test_a_worker_whose_parent_died_while_it_was_starting_ends_at_once():
     import subprocess
     import sys
 
-    code = "from desktop.jobs import processes; processes._init_worker(False, parent=2**22 + 7); print('still here')"
+    code = "from desktop.jobs import processes; processes.init_worker(False, parent=2**22 + 7); print('still here')"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "still here" not in done.stdout, done.stdout + done.stderr

@@ -9,13 +9,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from desktop.errors import UserError
 from desktop.jobs import registry
 from desktop.jobs.events import EXTERNAL
-from desktop.jobs.pool import PoolThread
+from desktop.jobs.pool_thread import PoolThread
 from desktop.jobs.queue import ALL
 from desktop.runtime import open_runtime
 from tests.helpers import cli, run_pool, wait_until
@@ -38,32 +39,23 @@ registry.register(TYPE_A, title="Queue test A", retry_safe=True)(_record)
 registry.register(TYPE_B, title="Queue test B", retry_safe=True)(_record)
 
 
-@pytest.fixture
-def rt(home, database_url):
+@pytest.fixture(autouse=True)
+def records() -> Iterator[None]:
+    """Each test starts with no record; held jobs are let go when it ends (after the library
+    is closed)."""
     RAN.clear()
-    runtime = open_runtime(home)
-    yield runtime
-    runtime.close()
+    yield
     for event in RELEASE.values():
         event.set()
     RELEASE.clear()
 
 
 @pytest.fixture
-def pool_thread(rt):
-    threads = []
-
-    def start(max_parallel: int = 2) -> PoolThread:
-        t = PoolThread(rt.engine.pool(max_parallel=max_parallel), grace=1.0)
-        t.start()
-        threads.append(t)
-        return t
-
-    yield start
+def pool_thread(pool_thread):
+    """The shared pool thread, with the held jobs let go before the pools are stopped."""
+    yield pool_thread
     for event in RELEASE.values():
         event.set()
-    for t in threads:
-        assert t.stop(20), "the pool did not stop in time"
 
 
 def status(rt, job_id: int) -> str:

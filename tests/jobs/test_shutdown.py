@@ -16,10 +16,10 @@ from tests.helpers import REPO, wait_until
 
 def _blocking_read(store, gate: threading.Event, inside: threading.Event, out: dict) -> None:
     """A read that stays inside its statement until ``gate`` is set."""
-    with store._conns.use() as conn:
+    with store.connections.use() as conn:
         conn.create_function("hold", 0, lambda: (inside.set(), gate.wait(60), 7)[2])
     try:
-        out["value"] = store._read("SELECT hold()")[0][0]
+        out["value"] = store.read("SELECT hold()")[0][0]
     except BaseException as exc:  # noqa: BLE001 - the test looks at it
         out["error"] = exc
 
@@ -55,8 +55,8 @@ def test_a_connection_still_in_use_when_close_stops_waiting_is_closed_by_its_own
     reader.start()
     assert inside.wait(30)
     try:
-        store._conns.close(wait=0.05)  # gives up waiting: the reader keeps its connection
-        slot = next(s for s in store._conns._slots.values() if s.busy)
+        store.connections.close(wait=0.05)  # gives up waiting: the reader keeps its connection
+        slot = next(iter(store.connections.busy_slots()))
         conn = slot.conn
         assert conn is not None
     finally:
@@ -94,7 +94,7 @@ def test_closing_while_threads_hammer_the_store_never_crashes(home):
 def test_closing_the_library_under_a_running_pool_stops_the_pool_quietly(home):
     """Whatever order a front door shuts down in, the pool never crashes: it stops, and the
     row it could not finish is recovered by the next start."""
-    from desktop.jobs.pool import PoolThread
+    from desktop.jobs.pool_thread import PoolThread
 
     rt = open_runtime(home)
     job_id = rt.engine.enqueue("diagnostics.sleep", {"seconds": 30, "steps": 30}, max_attempts=1)
@@ -115,7 +115,7 @@ def test_closing_the_library_under_a_running_pool_stops_the_pool_quietly(home):
 def test_stopping_a_pool_thread_twice_is_harmless(tmp_path):
     """A window's close and a settings change may both stop the pool: the second stop is a no-op
     (it used to raise "Event loop is closed")."""
-    from desktop.jobs.pool import PoolThread
+    from desktop.jobs.pool_thread import PoolThread
     from desktop.runtime import open_runtime
 
     rt = open_runtime(tmp_path / "home")

@@ -126,7 +126,7 @@ def test_the_spec_references_files_that_exist(spec_run):
 def test_the_spec_collects_the_lazily_imported_handlers_and_keyring(spec_run):
     _args, kwargs = spec_run["Analysis"]
     hidden = set(kwargs["hiddenimports"])
-    for module in ("desktop.pipelines", "desktop.generators", "desktop.imaging", "desktop.jobs.diagnostics", "desktop.selftest"):
+    for module in ("desktop.pipelines", "desktop.generators", "desktop.imaging", "desktop.pipelines.diagnostics.handler", "desktop.selftest"):
         assert module in hidden
         assert importlib.util.find_spec(module) is not None, module
     assert "desktop" in spec_run["submodules"] and "keyring.backends" in spec_run["submodules"]
