@@ -170,7 +170,7 @@ def main() -> None:
         asyncio.run(rt.engine.pool().run(exit_when_idle=True))
         row = rt.engine.require(job)
         style = int(row.result_dict()["id"])
-        from desktop.library import Library
+        from desktop.library.reading import Library
 
         info = Library(rt.db, rt.paths).require(style)
         assert not info.params.get("looks"), "the benchmark style must be LUT only"

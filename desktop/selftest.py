@@ -192,7 +192,7 @@ async def _session(report: _Report, home: Path, verbose: bool) -> None:
 
     async def run_style_job() -> str:
         from desktop.jobs.model import JobStatus
-        from desktop.library import Library
+        from desktop.library.reading import Library
         from desktop.pipelines.style_generate import enqueue_style
         from desktop.resources import sample_photos
 

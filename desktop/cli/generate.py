@@ -106,7 +106,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         style_id = int((row.result_dict() or {})["id"])
         if args.json:
-            from desktop.library import Library
+            from desktop.library.reading import Library
 
             print_json(Library(rt.db, rt.paths).require(style_id).to_json())
         else:

@@ -32,7 +32,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
             print_json([]) if args.json else print("No styles yet.")
             return EXIT_OK
         raise CliError(f"There is no style {args.id}; 'stylestudio styles list' shows the styles there are.")
-    from desktop.library import Library
+    from desktop.library.reading import Library
 
     rt = open_library(args, read_only=action in ("list", "show"), watch_external=False)
     try:

@@ -52,7 +52,7 @@ def _export_result(payload: dict[str, Any], out: Path) -> dict[str, Any]:
 async def _export_pack(ctx: JobContext, payload: dict[str, Any], out: Path, overwrite: bool) -> None:
     from desktop import __version__
     from desktop.exchange.pack import PackWriter
-    from desktop.library import Library
+    from desktop.library.reading import Library
 
     library = Library(ctx.services["db"], ctx.services["paths"])
     ids: list[int] = payload["styles"]
@@ -119,7 +119,7 @@ async def _export_lut(ctx: JobContext, payload: dict[str, Any], out: Path, overw
     from desktop import __version__
     from desktop.exchange.hald import write_hald
     from desktop.imaging.cube_files import read_cube, write_cube
-    from desktop.library import Library
+    from desktop.library.reading import Library
 
     library = Library(ctx.services["db"], ctx.services["paths"])
     info = await ctx.run_in_thread(library.require, int(payload["style"]))

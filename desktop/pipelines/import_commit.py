@@ -48,7 +48,7 @@ def present_by_hash(db: Any, paths: Any, styles: Any) -> dict[str, int]:
 
     from desktop.db.models import Style, StyleImage
     from desktop.exchange.pack import content_hash, sha256_file
-    from desktop.library import RealPaths
+    from desktop.library.reading import RealPaths
 
     wanted = {s.content_hash for s in styles}
     found = _library_hashes(db, sorted(wanted))

@@ -135,7 +135,7 @@ def find_style(runtime: Any, text: str | int) -> Any:
     from sqlalchemy import select
 
     from desktop.db.models import Style
-    from desktop.library import Library
+    from desktop.library.reading import Library
 
     library = Library(runtime.db, runtime.paths)
     if isinstance(text, int) or str(text).strip().isdigit():
@@ -308,7 +308,7 @@ def recipe_for(info: Any, strength: float | None) -> Any:
 def _prepare(db: Any, paths: Any, payload: dict[str, Any], job_id: int) -> Prepared:
     """Blocking: what every photo of the batch needs (the style's recipe, output options)."""
     from desktop.imaging.apply import OutputOptions
-    from desktop.library import Library
+    from desktop.library.reading import Library
 
     style_id = int(payload["style"])
     info = Library(db, paths).require(style_id)
@@ -340,7 +340,7 @@ def _granted_items(store: ItemStore, paths: Any, job_id: int, payload: dict[str,
 def _style_gone(db: Any, paths: Any, prepared: Prepared) -> str | None:
     """Blocking: how the batch's style went away while it ran ('The style “X” was deleted'),
     or None while it is there."""
-    from desktop.library import Library
+    from desktop.library.reading import Library
 
     name = printable(prepared.style_name)
     if Library(db, paths).get(prepared.style_id) is None:

@@ -82,7 +82,7 @@ def not_adjustable(style: Any) -> str | None:
 def enqueue_strength(runtime: Any, style_id: int, strength: int) -> int:
     """Check the request and queue the job; returns its id. Blocking (reads the library):
     call it off the GUI thread. Raises UserError, with no job made, when it is refused."""
-    from desktop.library import Library
+    from desktop.library.reading import Library
 
     validate_payload({"style": style_id, "strength": strength})
     style = Library(runtime.db, runtime.paths).require(style_id)
@@ -167,7 +167,7 @@ def quality_at(params: dict[str, Any], analysis: dict[str, Any], description: st
 
 @register(JOB_TYPE, title="Change style strength", retry_safe=True, validate=validate_payload)
 async def change_strength(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    from desktop.library import Library
+    from desktop.library.reading import Library
 
     paths = ctx.services["paths"]
     db = ctx.services["db"]

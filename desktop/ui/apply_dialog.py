@@ -292,7 +292,7 @@ class ApplyDialog(QDialog):
 
     # --- loading and planning ------------------------------------------------------------------
     async def _load(self) -> None:
-        from desktop.library import Library
+        from desktop.library.reading import Library
         from desktop.pipelines.style_apply import style_strength
 
         library = Library(self.runtime.db, self.runtime.paths)

@@ -61,7 +61,7 @@ from desktop.errors import UserError
 from desktop.jobs import registry
 from desktop.jobs.model import FAILED, SUCCEEDED, JobRow
 from desktop.jobs.pool import PoolThread
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.runtime import Runtime
 from desktop.ui.apply_dialog import ApplyDialog
 from desktop.ui.async_utils import run_blocking, signal_future, spawn

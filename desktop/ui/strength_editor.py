@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.library import StyleInfo
+from desktop.library.reading import StyleInfo
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import BeforeAfterView
 from desktop.ui.tones import Tone, ToneLabel

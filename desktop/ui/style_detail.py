@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import UserError
 from desktop.jobs.model import FAILED, SUCCEEDED
-from desktop.library import Library, StyleInfo
+from desktop.library.reading import Library, StyleInfo
 from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
 from desktop.ui.strength_editor import StrengthEditor
 from desktop.ui.style_images import ImageDialog, ImageTile, read_scaled

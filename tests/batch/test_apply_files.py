@@ -16,7 +16,7 @@ from desktop.errors import UserError
 from desktop.files import NAME_MAX
 from desktop.jobs.item_names import from_stored, to_stored
 from desktop.jobs.pool import PoolThread
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.pipelines.apply_plan import plan_apply
 from desktop.pipelines.style_apply import batch_items, enqueue_apply
 from tests.batch.conftest import photo

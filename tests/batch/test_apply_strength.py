@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from desktop.imaging.lut import read_cube
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.pipelines.style_apply import batch_items, enqueue_apply
 from desktop.pipelines.style_generate import enqueue_style
 from desktop.pipelines.style_strength import enqueue_strength

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.pipelines.exchange import enqueue_export_pack, enqueue_import, imported_ids
 from desktop.runtime import open_runtime
 from tests.exchange.hostile import rewrite_pack

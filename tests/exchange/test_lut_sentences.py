@@ -14,7 +14,7 @@ from desktop.errors import UserError
 from desktop.exchange.hald import read_hald
 from desktop.imaging.cube_files import read_cube
 from desktop.imaging.lut import CubeError
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from tests.exchange.support import assert_nothing_added

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from desktop.imaging.cube_files import read_cube
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.pipelines.exchange import enqueue_export_pack, enqueue_import, imported_ids
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime

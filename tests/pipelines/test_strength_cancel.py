@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.pipelines.style_generate import enqueue_style
 from desktop.pipelines.style_strength import enqueue_strength
 from desktop.resources import sample_photos

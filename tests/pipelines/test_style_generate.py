@@ -15,7 +15,7 @@ from PIL import Image, ImageChops, ImageStat
 from desktop.config import Settings
 from desktop.errors import UserError
 from desktop.imaging.lut import read_cube
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.pipelines.style_generate import enqueue_style
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime

@@ -14,7 +14,7 @@ from PIL import Image, ImageChops, ImageStat
 from desktop.errors import UserError
 from desktop.imaging.looks import render_look
 from desktop.imaging.lut import DEFAULT_STRENGTH, GradeStats, build_lut, identity_lut, read_cube
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.pipelines.style_generate import enqueue_style
 from desktop.pipelines.style_strength import enqueue_strength, preview_sources
 from desktop.resources import sample_photos

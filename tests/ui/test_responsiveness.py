@@ -18,7 +18,7 @@ from PIL import Image
 
 from desktop import app as desktop_app
 from desktop.jobs import processes
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.pipelines.style_apply import enqueue_apply
 from desktop.pipelines.style_generate import enqueue_style
 from desktop.runtime import open_runtime

@@ -11,7 +11,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QAbstractButton, QDialog, QLabel, QPushButton, QSlider, QWidget
 
 from desktop.imaging.lut import DEFAULT_STRENGTH
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.pipelines.style_generate import enqueue_style
 from desktop.resources import sample_photos
 from desktop.ui.before_after import BeforeAfterView
