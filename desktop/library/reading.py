@@ -1,6 +1,6 @@
 """The style library: reading, searching and deleting styles (rows and their files).
 
-Styles are written only by the ``style.generate`` pipeline (whole or not at all); everything
+Styles are written only by ``desktop.library.writing`` (whole or not at all); everything
 here is safe to call from any thread except the GUI thread (it touches the database and disk).
 
 A row's paths are stored relative to the library folder (``Paths.library``: the data folder, or
@@ -33,6 +33,7 @@ from desktop.jobs.model import iso
 
 log = logging.getLogger(__name__)
 _WARNED: set[int] = set()
+_IN_CHUNK = 500  # values per IN (...) list (old SQLite allows 999 parameters)
 
 
 @dataclass(frozen=True)
@@ -336,6 +337,23 @@ class Library:
             bad, real = files.outside[0]
             log.warning("Style %d's folder %s leads outside the library (%s); left untouched", style_id, bad, real)
             raise UserError(outside_sentence(style_id, bad, real, deleted=True))
+
+
+def style_of_job(db: Database, job_id: int) -> int | None:
+    """The style a job (an earlier attempt of it) saved, if any: ``styles.job_id`` is unique."""
+    with db.read_session() as s:
+        return s.scalar(select(Style.id).where(Style.job_id == job_id))
+
+
+def styles_by_hash(db: Database, wanted: list[str]) -> dict[str, int]:
+    """The styles whose stored content hash is one of ``wanted``: hash -> id."""
+    found: dict[str, int] = {}
+    with db.read_session() as s:
+        for i in range(0, len(wanted), _IN_CHUNK):
+            part = wanted[i:i + _IN_CHUNK]
+            for digest, style_id in s.execute(select(Style.content_hash, Style.id).where(Style.content_hash.in_(part))):
+                found[digest] = style_id
+    return found
 
 
 def _older_than(after: After):

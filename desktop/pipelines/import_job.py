@@ -35,7 +35,7 @@ from desktop.text import shown_path
 async def import_styles(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Idempotent: the first style an import adds carries the job's id (``styles.job_id``); a
     run after a crash that came after the commit finds it and reports the styles again."""
-    from desktop.pipelines.style_generate import style_of_job
+    from desktop.library.reading import style_of_job
 
     validate_import(payload)
     paths = ctx.services["paths"]

@@ -19,7 +19,6 @@ import logging
 import os
 import random
 import shutil
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,8 @@ from typing import Any
 from desktop.errors import UserError
 from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
+from desktop.library.reading import style_of_job
+from desktop.library.writing import MAX_NAME, commit_new_style
 from desktop.text import clean_name
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,6 @@ def default_name(description: str) -> str:
 
 KNOWN_KEYS = ("description", "name", "backend", "previews", "size", "seed", "reference", "strength")
 MAX_DESCRIPTION = 2000
-MAX_NAME = 200  # styles.name is String(200)
 MAX_SEED = 2**31 - 1
 SIZES = (64, 4096)
 
@@ -185,16 +185,6 @@ async def generate_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, 
             shutil.rmtree(work, ignore_errors=True)
 
 
-def style_of_job(db: Any, job_id: int) -> int | None:
-    """The style an earlier attempt of this job saved, if any."""
-    from sqlalchemy import select
-
-    from desktop.db.models import Style
-
-    with db.read_session() as s:
-        return s.scalar(select(Style.id).where(Style.job_id == job_id))
-
-
 class _Progress:
     """Progress that only goes up, with the stage's message."""
 
@@ -294,7 +284,7 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
     # Not ctx.run_in_thread: a cancel arriving during the commit must not turn a saved style
     # into a "canceled" job. The lease is checked inside the commit's transaction instead.
     style_id = await asyncio.to_thread(
-        _commit_style,
+        commit_new_style,
         db,
         paths,
         work,
@@ -460,7 +450,7 @@ def finish_work(plan: dict[str, Any], work: str, title: str, generator: str, ref
     return {"look": look, "pid": os.getpid()}
 
 
-def _save_pair(img: Any, work: Path, index: int, size: int, save_preview: Any, save_thumbnail: Any) -> tuple[Path, Path, int, int]:
+def save_pair(img: Any, work: Path, index: int, size: int, save_preview: Any, save_thumbnail: Any) -> tuple[Path, Path, int, int]:
     """Save ``img`` (resized to long edge ``size``) as preview ``index`` and its thumbnail."""
     from PIL import Image
 
@@ -475,7 +465,7 @@ def _save_pair(img: Any, work: Path, index: int, size: int, save_preview: Any, s
 def _saved(img: Any, work: Path, index: int, size: int) -> dict[str, Any]:
     from desktop.imaging.thumbnails import save_preview, save_thumbnail
 
-    preview, thumb, width, height = _save_pair(img, work, index, size, save_preview, save_thumbnail)
+    preview, thumb, width, height = save_pair(img, work, index, size, save_preview, save_thumbnail)
     return {"preview": str(preview), "thumb": str(thumb), "width": width, "height": height, "pid": os.getpid()}
 
 
@@ -623,97 +613,3 @@ async def _fal_images(ctx: JobContext, step: _Progress, prompt: str, reference_p
 def _mime_for(path: str) -> str:
     suffix = Path(path).suffix.lower()
     return {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".gif": "image/gif", ".bmp": "image/bmp", ".tif": "image/tiff", ".tiff": "image/tiff"}.get(suffix, "application/octet-stream")
-
-
-def _commit_style(
-    db: Any,
-    paths: Any,
-    work: Path,
-    *,
-    name: str,
-    description: str,
-    prompt: str,
-    generator: str,
-    reference: str | None,
-    analysis: dict[str, Any] | None,
-    params: dict[str, Any],
-    images: list[tuple[Path, Path, int, int]],
-    job_id: int,
-    fence: Any = None,
-) -> int:
-    """Insert the rows and move the folder into place in one transaction: if either fails,
-    neither happens. ``fence(session)`` runs first inside the transaction (it raises LeaseLost
-    when the job is no longer this attempt's); a style this job already saved is returned
-    instead of a second one."""
-    from sqlalchemy import select
-    from sqlalchemy.exc import IntegrityError
-
-    from desktop.db.models import Style, StyleImage
-
-    # the last line of defence for every new style's name (a raw payload, an imported LUT...):
-    # no control or format character is ever stored, so no terminal or label gets one from it
-    name = clean_name(name, MAX_NAME) or "Untitled style"
-    library = paths.library  # rows store paths relative to it: every machine maps it its own way
-    final: Path | None = None
-    try:
-        with db.write_session() as s:
-            if fence is not None:
-                fence(s)
-            existing = s.scalar(select(Style.id).where(Style.job_id == job_id))
-            if existing is not None:
-                log.info("[job %d] style %d was already saved; not saving another", job_id, existing)
-                return existing
-            style = Style(
-                name=name,
-                description=description,
-                prompt=prompt,
-                generator=generator,
-                folder="",
-                reference_path=_relative(Path(reference), library) if reference else None,
-                lut_path=None,
-                analysis=json.dumps(analysis) if analysis else None,
-                params=json.dumps(params),
-                job_id=job_id,
-                created_at=time.time(),
-            )
-            s.add(style)
-            s.flush()  # the id names the folder
-            final = paths.styles_dir / str(style.id)
-            _clear_leftover(final)
-            rel = _relative(final, library)
-            style.folder = rel
-            style.lut_path = f"{rel}/style.cube"
-            for position, (preview, thumb, w, h) in enumerate(images):
-                s.add(StyleImage(style_id=style.id, position=position, path=f"{rel}/{preview.name}", thumb_path=f"{rel}/{thumb.name}", width=w, height=h))
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(work, final)
-            style_id = style.id
-        return style_id
-    except BaseException as exc:
-        if final is not None and final.exists() and not work.exists():
-            shutil.rmtree(final, ignore_errors=True)
-        if isinstance(exc, IntegrityError):
-            # Another attempt of this job committed its style between our check and our insert
-            # (possible on PostgreSQL): the unique index on styles.job_id refused a second one.
-            existing = style_of_job(db, job_id)
-            if existing is not None:
-                return existing
-        raise
-
-
-def _clear_leftover(final: Path) -> None:
-    """Remove what a style whose rows are gone left at ``final``; a symlink is unlinked, never
-    followed, so nothing outside the library is touched."""
-    if final.is_symlink() or final.is_file():
-        final.unlink()
-    elif final.exists():
-        shutil.rmtree(final)
-
-
-def _relative(path: Path, library: Path) -> str:
-    """``path`` relative to the library folder (both real paths: the library may be reached
-    through a symlink), as stored in a row; a path outside it stays absolute."""
-    try:
-        return path.resolve().relative_to(library.resolve()).as_posix()
-    except ValueError:
-        return str(path)

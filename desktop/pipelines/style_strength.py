@@ -17,10 +17,6 @@ and only tidies up.
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
-import os
-import re
 import shutil
 import uuid
 from pathlib import Path
@@ -29,16 +25,17 @@ from typing import Any
 from desktop.errors import UserError
 from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
-
-log = logging.getLogger(__name__)
+from desktop.library.writing import (
+    MAX_NAME,
+    commit_strength,
+    remove_old_previews,
+    remove_unreferenced_previews,
+)
 
 JOB_TYPE = "style.strength"
 KNOWN_KEYS = ("style", "strength", "name")
-MAX_NAME = 200  # styles.name is String(200)
 MAX_STYLE_ID = 2**63 - 1
 REFERENCE = "reference"  # a preview source: the style's reference photo
-# the files of a style folder that are previews or thumbnails (the generator's and this job's)
-_PREVIEW_FILE = re.compile(r"^(preview|thumb)[-_.]", re.IGNORECASE)
 
 
 def _is_int(value: object) -> bool:
@@ -178,7 +175,7 @@ async def change_strength(ctx: JobContext, payload: dict[str, Any]) -> dict[str,
     style = await asyncio.to_thread(library.require, style_id)
     if style.params.get("strength_job") == ctx.id:
         ctx.log.info("style %d already has the strength of this job; tidying up only", style_id)
-        await asyncio.to_thread(_remove_unreferenced, db, style_id, style.folder)
+        await asyncio.to_thread(remove_unreferenced_previews, db, style_id, style.folder)
         return result
     reason = not_adjustable(style)
     if reason:
@@ -232,9 +229,9 @@ async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: An
     ctx.check()  # the last moment a cancel can stop it
     # Not ctx.run_in_thread: a cancel arriving during the commit must not undo a saved change.
     old = await asyncio.to_thread(
-        _commit, db, style, work, strength=strength, images=images, quality=quality, job_id=ctx.id, fence=ctx.verify_owned
+        commit_strength, db, style, work, strength=strength, images=images, quality=quality, job_id=ctx.id, fence=ctx.verify_owned
     )
-    await asyncio.to_thread(_remove_files, style.folder, old)
+    await asyncio.to_thread(remove_old_previews, style.folder, old)
     ctx.log.info("style %d now grades at %d %%", style.id, strength)
 
 
@@ -273,101 +270,3 @@ def _provenance(style: Any, strength: int) -> list[str]:
         if old:
             lines = [old if ln.startswith("Reference SHA-256:") else ln for ln in lines]
     return lines
-
-
-def _commit(
-    db: Any,
-    style: Any,
-    work: Path,
-    *,
-    strength: int,
-    images: list[tuple[int, str, str, int, int]],
-    quality: dict[str, Any] | None,
-    job_id: int,
-    fence: Any = None,
-) -> list[str]:
-    """Move the new files in and point the rows at them, in one transaction; returns the
-    stored paths of the files the rows no longer use. On failure the folder is as it was."""
-    from sqlalchemy import select
-
-    from desktop.db.models import Style, StyleImage
-
-    folder: Path = style.folder
-    cube: Path = style.lut_path
-    moved: list[Path] = []
-    backup = work / "previous.cube"
-    replaced = False
-    try:
-        with db.write_session() as s:
-            if fence is not None:
-                fence(s)
-            row = s.scalar(select(Style).where(Style.id == style.id).with_for_update())
-            if row is None:
-                raise UserError(f"“{style.name}” was deleted while its strength was being changed; nothing was saved.")
-            params = json.loads(row.params) if row.params else {}
-            if params.get("strength_job") == job_id:
-                return []
-            rows = {img.position: img for img in s.scalars(select(StyleImage).where(StyleImage.style_id == style.id))}
-            old: list[str] = []
-            for position, preview, thumb, w, h in images:
-                img = rows.get(position)
-                if img is None:
-                    continue
-                for name in (preview, thumb):
-                    os.replace(work / name, folder / name)
-                    moved.append(folder / name)
-                old += [img.path, img.thumb_path]
-                img.path = f"{row.folder}/{preview}"
-                img.thumb_path = f"{row.folder}/{thumb}"
-                img.width, img.height = w, h
-            if cube.is_file():
-                shutil.copyfile(cube, backup)
-            os.replace(work / "style.cube", cube)
-            replaced = True
-            params["strength"] = strength
-            params["strength_job"] = job_id
-            if quality is not None:
-                params["quality"] = quality
-            row.params = json.dumps(params)
-        return old
-    except BaseException:
-        for path in moved:
-            path.unlink(missing_ok=True)
-        if replaced and backup.is_file():
-            os.replace(backup, cube)
-        raise
-
-
-def _remove_files(folder: Path | None, stored: list[str]) -> None:
-    """Remove the old previews the rows no longer point at: only plain files directly in the
-    style's folder (the real one, inside the library), never a symlink's target."""
-    if folder is None:
-        return
-    for rel in stored:
-        path = folder / Path(rel).name
-        if path.is_symlink() or not path.is_file() or not _PREVIEW_FILE.match(path.name):
-            continue
-        try:
-            path.unlink()
-        except OSError as exc:
-            log.warning("Could not remove the old preview %s: %s", path, exc)
-
-
-def _remove_unreferenced(db: Any, style_id: int, folder: Path | None) -> None:
-    """After a crash between the commit and the tidying: remove the previews and thumbnails in
-    the style's folder that no row points at. Runs under the write lock (and the style's row
-    lock), so a strength job moving its files in right now cannot lose them."""
-    from sqlalchemy import select
-
-    from desktop.db.models import Style, StyleImage
-
-    if folder is None or not folder.is_dir():
-        return
-    with db.write_session() as s:
-        if s.scalar(select(Style.id).where(Style.id == style_id).with_for_update()) is None:
-            return
-        used = {Path(p).name for img in s.scalars(select(StyleImage).where(StyleImage.style_id == style_id)) for p in (img.path, img.thumb_path)}
-        for entry in folder.iterdir():
-            if entry.name in used or not _PREVIEW_FILE.match(entry.name) or entry.is_symlink() or not entry.is_file():
-                continue
-            entry.unlink(missing_ok=True)

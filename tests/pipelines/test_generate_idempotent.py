@@ -76,14 +76,14 @@ def test_a_worker_that_lost_its_lease_before_the_commit_saves_nothing(rt, monkey
     import desktop.pipelines.style_generate as generate
 
     job_id = enqueue_style(rt, "warm film grain", previews=1, size=64)
-    real = generate._commit_style  # runs in the job's process (rendering runs in workers)
+    real = generate.commit_new_style  # runs in the job's process (rendering runs in workers)
 
     def lose_the_lease_then_commit(*args, **kwargs):
         # The lease ran out meanwhile and another worker took the row.
         _sql(rt.db, "UPDATE jobs SET owner = 'another-host:1:abc' WHERE id = ?", job_id)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(generate, "_commit_style", lose_the_lease_then_commit)
+    monkeypatch.setattr(generate, "commit_new_style", lose_the_lease_then_commit)
     run_pool(rt)
     row = rt.engine.get(job_id)
     assert row.status == "running" and row.owner == "another-host:1:abc", "the row is the other attempt's"

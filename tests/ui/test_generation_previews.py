@@ -35,13 +35,13 @@ def test_the_progress_dialog_of_a_style_job_shows_its_previews_arriving(qtbot, w
 
     # hold the job just before its commit: every preview is rendered, none is in the library yet
     release = threading.Event()
-    real = generate._commit_style
+    real = generate.commit_new_style
 
     def held(*args, **kwargs):
         release.wait(WAIT)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(generate, "_commit_style", held)
+    monkeypatch.setattr(generate, "commit_new_style", held)
     coffee = next(p for p in sample_photos() if p.name == "coffee.png")
     job_id = enqueue_style(window.runtime, "warm film grain", reference=coffee, previews=2, size=192, seed=5)
     dialog = window.follow_job(job_id, "style.generate")
