@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import os
 import shutil
 import sys
@@ -69,6 +70,11 @@ class StyleInfo:
     problem: str | None = None
 
     @property
+    def strength(self) -> float:
+        """The style's own strength in per cent, 0..100 (see ``stored_strength``)."""
+        return stored_strength(self.params)
+
+    @property
     def thumbnail(self) -> Path | None:
         return self.images[0].thumb_path if self.images else None
 
@@ -90,6 +96,26 @@ class StyleInfo:
             "thumbnails": [str(i.thumb_path) for i in self.images],
             "problem": self.problem,
         }
+
+
+FULL_STRENGTH = 100.0  # per cent: a style that stored no strength grades with its .cube as it is
+
+
+def stored_strength(params: dict[str, Any] | None) -> float:
+    """A style's own strength in per cent, 0..100, from its stored ``params["strength"]``: the one
+    reader of it (the window, the command line, apply, export and import all ask here).
+
+    A whole number 0..100 is what the generator, the strength job and imports store. Anything
+    else is ``FULL_STRENGTH``: no strength stored, or not a number; and fractions up to 1.0,
+    which older versions wrote as the grade's build strength: their .cube is used as it is."""
+    value = (params or {}).get("strength")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return FULL_STRENGTH
+    if isinstance(value, int) and 0 <= value <= 100:
+        return float(value)
+    if value <= 1 or value > 100:
+        return FULL_STRENGTH
+    return float(value)
 
 
 class StyleCard(NamedTuple):

@@ -79,7 +79,7 @@ async def _export_pack(ctx: JobContext, payload: dict[str, Any], out: Path, over
 def _pack_style(writer: Any, info: Any, index: int, with_reference: bool) -> dict[str, Any]:
     from desktop.exchange.pack import content_hash, file_json
     from desktop.jobs.model import iso
-    from desktop.pipelines.style_apply import style_strength
+    from desktop.library.reading import stored_strength
 
     if info.lut_path is None or not info.lut_path.is_file():
         raise UserError(f"Style {info.id} has no colour grade file any more; make the style again, then export it.")
@@ -103,7 +103,7 @@ def _pack_style(writer: Any, info: Any, index: int, with_reference: bool) -> dic
         "description": info.description,
         "prompt": info.prompt,
         "palette": (analysis or {}).get("palette"),
-        "strength": style_strength(params),
+        "strength": stored_strength(params),
         "looks": [x for x in params.get("looks", []) if isinstance(x, str)] if isinstance(params.get("looks"), list) else [],
         "effects": [x for x in params.get("effects", []) if isinstance(x, str)] if isinstance(params.get("effects"), list) else [],
         "generator": info.generator,

@@ -88,9 +88,9 @@ def stage_style(reader: Any, style: Any, folder: Path) -> Staged:
     from desktop.exchange.grade_check import params_problem
     from desktop.imaging.cube_files import parse_cube_bytes
     from desktop.imaging.intake import EXTENSIONS, check_image_file, load_image
-    from desktop.pipelines.style_apply import style_strength
+    from desktop.library.reading import stored_strength
 
-    problem = params_problem(style.params, style.analysis, style_strength(style.params))
+    problem = params_problem(style.params, style.analysis, stored_strength(style.params))
     if problem:
         raise reader.bad(f"in style {style.index}, {problem}")
     folder.mkdir(parents=True)

@@ -53,6 +53,7 @@ from desktop.jobs.items import (
 from desktop.jobs.model import CANCELED
 from desktop.jobs.model import FAILED as JOB_FAILED
 from desktop.jobs.registry import register, register_assist
+from desktop.library.reading import stored_strength
 from desktop.pipelines.apply_grant import check_batch, sign_batch
 from desktop.pipelines.apply_names import batch_tag, sweep_temps
 from desktop.pipelines.apply_photos import HOST, Photos, Prepared, StyleGone, local_path
@@ -258,18 +259,6 @@ def local_items(items: list[Item], library: Path) -> list[Item]:
     ]
 
 
-def style_strength(params: dict[str, Any]) -> float:
-    """The style's own strength, 0..100 (``params["strength"]``, a whole number; 100 when
-    missing). Fractions up to 1.0 were written by older versions as the grade's build strength:
-    their .cube is used as it is, so 100 then too."""
-    value = params.get("strength")
-    if _is_int(value) and 0 <= value <= 100:
-        return float(value)
-    if not _is_number(value) or value <= 1 or value > 100:
-        return 100.0
-    return float(value)
-
-
 def _grade_text(params: dict[str, Any]) -> str | None:
     """The style's grade as JSON text, when its strength is a whole-number percent (the .cube
     was built from this grade at that strength): a photo is then graded by the grade built at
@@ -294,7 +283,7 @@ def recipe_for(info: Any, strength: float | None) -> Any:
     looks = choose_looks(info.description or "")
     if isinstance(names, list) and names:
         looks = [lk for lk in looks if lk.name in names]
-    pct = style_strength(params) if strength is None else float(strength)
+    pct = stored_strength(params) if strength is None else float(strength)
     seed = params.get("seed")
     return Recipe(
         lut_path=str(info.lut_path),

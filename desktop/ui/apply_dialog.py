@@ -293,7 +293,6 @@ class ApplyDialog(QDialog):
     # --- loading and planning ------------------------------------------------------------------
     async def _load(self) -> None:
         from desktop.library.reading import Library
-        from desktop.pipelines.style_apply import style_strength
 
         library = Library(self.runtime.db, self.runtime.paths)
         try:
@@ -305,7 +304,7 @@ class ApplyDialog(QDialog):
         self.title.setText(f"Apply “{self.style.name}” to photos")
         self.setWindowTitle(f"Apply {self.style.name}")
         self.strength.blockSignals(True)
-        self.strength.setValue(round(style_strength(self.style.params or {})))
+        self.strength.setValue(round(self.style.strength))
         self.strength.blockSignals(False)
         self.strength_value.setText(f"{self.strength.value()} %")
         self.replan()

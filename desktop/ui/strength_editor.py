@@ -180,7 +180,7 @@ class StrengthEditor(QWidget):
             self._shown = None
         self.style = style
         self.saving = False
-        self.saved = int(style.params.get("strength", 100) or 0)
+        self.saved = int(style.strength)
         adjustable = reason is None
         for widget in (self.slider, self.value_label, self.preview, self.save_button, self.sample_button, self.reference_button):
             widget.setVisible(adjustable)
