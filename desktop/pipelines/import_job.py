@@ -18,13 +18,13 @@ import asyncio
 import os
 import shutil
 import socket
-import uuid
 from typing import Any
 
 from desktop.config import from_library
 from desktop.errors import UserError
 from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
+from desktop.jobs.work_folders import make_work_folder
 from desktop.pipelines.exchange_request import IMPORT, check_import_granted, validate_import
 from desktop.pipelines.import_lut import import_lut
 from desktop.pipelines.import_pack import import_pack
@@ -54,8 +54,7 @@ async def import_styles(ctx: JobContext, payload: dict[str, Any]) -> dict[str, A
             f"{shown_path(source)} is not there on {socket.gethostname()}: it was moved, or it is on another computer. "
             "Import it again from where it is now, or put it in the library folder so every machine sees it."
         )
-    work = paths.tmp_dir / f"job-{ctx.id}-{ctx.attempt}-{uuid.uuid4().hex[:8]}"
-    work.mkdir(parents=True)
+    work = make_work_folder(paths.tmp_dir, ctx.id, ctx.attempt)
     try:
         if payload["kind"] == "pack":
             return await import_pack(ctx, source, work, already=existing)

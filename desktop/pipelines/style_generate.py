@@ -19,13 +19,13 @@ import logging
 import os
 import random
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
 from desktop.errors import UserError
 from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
+from desktop.jobs.work_folders import make_work_folder
 from desktop.library.reading import style_of_job
 from desktop.library.writing import MAX_NAME, commit_new_style
 from desktop.text import clean_name
@@ -176,8 +176,7 @@ async def generate_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, 
         if not isinstance(reference, str):
             raise UserError("The reference must be text naming an uploaded image; make the style again with the image.")
         reference = str(resolve_reference(reference, home=paths.library, uploads_dir=paths.uploads_dir))
-    work = paths.tmp_dir / f"job-{ctx.id}-{ctx.attempt}-{uuid.uuid4().hex[:8]}"
-    work.mkdir(parents=True)
+    work = make_work_folder(paths.tmp_dir, ctx.id, ctx.attempt)
     try:
         return await _generate(ctx, {**payload, "reference": reference}, paths, db, settings, work)
     finally:  # also after LeaseLost: the half-made files go, and the error goes on up

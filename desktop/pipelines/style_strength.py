@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
 from desktop.errors import UserError
 from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
+from desktop.jobs.work_folders import make_work_folder
 from desktop.library.writing import (
     MAX_NAME,
     commit_strength,
@@ -180,8 +180,7 @@ async def change_strength(ctx: JobContext, payload: dict[str, Any]) -> dict[str,
     reason = not_adjustable(style)
     if reason:
         raise UserError(reason)
-    work = paths.tmp_dir / f"job-{ctx.id}-{ctx.attempt}-{uuid.uuid4().hex[:8]}"
-    work.mkdir(parents=True)
+    work = make_work_folder(paths.tmp_dir, ctx.id, ctx.attempt)
     try:
         await _change(ctx, style, strength, work, db)
     finally:  # also after a cancel or LeaseLost: the half-made files go
