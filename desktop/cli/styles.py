@@ -94,7 +94,7 @@ def _strength(args: argparse.Namespace, strength: int) -> int:
     canceled. Refused (exit 2, no job) when there is no such style or it cannot be adjusted."""
     if not library_exists(args):
         raise CliError(f"There is no style {args.id}; 'stylestudio styles list' shows the styles there are.")
-    from desktop.pipelines.style_strength import enqueue_strength
+    from desktop.pipelines.strength.request import enqueue_strength
 
     rt = open_library(args)
     try:

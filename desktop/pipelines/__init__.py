@@ -13,6 +13,6 @@ from desktop.pipelines import exchange, style_apply, style_generate  # noqa: F40
 def register_all() -> list[str]:
     """Register every job type the app has (the pipelines' and the engine's diagnostics);
     idempotent. Returns the names of the registered types."""
-    from desktop.pipelines import style_strength  # noqa: F401  (registers style.strength)
+    from desktop.pipelines.strength import handler as _strength  # noqa: F401  (registers style.strength)
     registry.load_builtin()
     return registry.names()

@@ -49,7 +49,7 @@ class _Want:
 def proxy_of(path: str) -> Any:
     """Blocking: the photo at ``PROXY_EDGE`` long edge (a PIL image, sRGB)."""
     from desktop.imaging.intake import load_image
-    from desktop.pipelines.style_strength import fit_long_edge
+    from desktop.pipelines.strength.work import fit_long_edge
 
     img = load_image(path, draft_size=(PROXY_EDGE * 2, PROXY_EDGE * 2)).image.convert("RGB")
     return fit_long_edge(img, PROXY_EDGE) if max(img.size) > PROXY_EDGE else img
@@ -73,8 +73,8 @@ def render_pair(proxy: Any, params: dict[str, Any], strength: int) -> tuple[QIma
 def sample_photo_for(style: StyleInfo) -> str | None:
     """The sample photo the strength preview shows: the one the style's first sample preview
     was rendered over (so the preview matches a picture the pane shows)."""
-    from desktop.pipelines.style_strength import REFERENCE as REF
-    from desktop.pipelines.style_strength import preview_sources
+    from desktop.pipelines.strength.sources import REFERENCE as REF
+    from desktop.pipelines.strength.sources import preview_sources
     from desktop.resources import sample_photos
 
     samples = sample_photos()

@@ -398,7 +398,7 @@ class StyleDetail(QStackedWidget):
     async def save_strength(self, strength: int) -> int | None:
         """Queue a ``style.strength`` job for the shown style; follow it until it ends, then show
         the style again (its new .cube, previews and strength). Returns the job id."""
-        from desktop.pipelines.style_strength import enqueue_strength
+        from desktop.pipelines.strength.request import enqueue_strength
 
         style, runtime = self.style, self._the_runtime()
         if style is None or runtime is None or style.id in self._saving:
@@ -507,7 +507,7 @@ def _text_label(object_name: str, accessible: str) -> QLabel:
 
 def _not_adjustable(style: StyleInfo) -> str | None:
     """Blocking (it looks at files): why the style's strength cannot be changed, or None."""
-    from desktop.pipelines.style_strength import not_adjustable
+    from desktop.pipelines.strength.request import not_adjustable
 
     return not_adjustable(style)
 

@@ -26,140 +26,13 @@ from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
 from desktop.jobs.work_folders import make_work_folder
 from desktop.library.writing import (
-    MAX_NAME,
     commit_strength,
     remove_old_previews,
     remove_unreferenced_previews,
 )
-
-JOB_TYPE = "style.strength"
-KNOWN_KEYS = ("style", "strength", "name")
-MAX_STYLE_ID = 2**63 - 1
-REFERENCE = "reference"  # a preview source: the style's reference photo
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def validate_payload(payload: dict[str, Any]) -> None:
-    """The whole ``style.strength`` payload, checked at enqueue: one sentence per refusal."""
-    unknown = sorted(str(k) for k in payload if k not in KNOWN_KEYS)
-    if unknown:
-        raise UserError(
-            f"A style.strength payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(KNOWN_KEYS)}."
-        )
-    style = payload.get("style")
-    if not _is_int(style) or not 1 <= style <= MAX_STYLE_ID:
-        raise UserError(
-            "The style must be a style's id, a whole number like 3; 'stylestudio styles list' shows them."
-        )
-    strength = payload.get("strength")
-    if not _is_int(strength) or not 0 <= strength <= 100:
-        raise UserError("The strength must be a whole number from 0 to 100 (per cent), like 60.")
-    name = payload.get("name")  # the style's name, for the jobs list only
-    if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
-        raise UserError(f"The name must be text of at most {MAX_NAME} characters, or left out.")
-
-
-def not_adjustable(style: Any) -> str | None:
-    """Why this style's strength cannot be changed (a sentence), or None when it can."""
-    if style.problem:
-        return style.problem
-    if not style.params.get("grade"):
-        return (
-            f"“{style.name}” was made before a style's strength could be changed; "
-            "make it again to adjust its strength."
-        )
-    if style.folder is None or style.lut_path is None:
-        return f"“{style.name}” has no .cube file in the library; make it again to adjust its strength."
-    return None
-
-
-def enqueue_strength(runtime: Any, style_id: int, strength: int) -> int:
-    """Check the request and queue the job; returns its id. Blocking (reads the library):
-    call it off the GUI thread. Raises UserError, with no job made, when it is refused."""
-    from desktop.library.reading import Library
-
-    validate_payload({"style": style_id, "strength": strength})
-    style = Library(runtime.db, runtime.paths).require(style_id)
-    reason = not_adjustable(style)
-    if reason:
-        raise UserError(reason)
-    return runtime.engine.enqueue(JOB_TYPE, {"style": style_id, "strength": strength, "name": style.name})
-
-
-# --- where each preview came from ---------------------------------------------------------------
-
-
-def preview_sources(params: dict[str, Any], count: int, samples: list[Path]) -> list[str]:
-    """What each of a local style's ``count`` previews was rendered over: ``"reference"`` or a
-    bundled sample photo's file name. A generator that records it says so in
-    ``params["preview_sources"]``; older styles follow the rule they were made with (preview
-    ``i`` over sample ``(seed + i) mod n``)."""
-    recorded = params.get("preview_sources")
-    if isinstance(recorded, list) and len(recorded) >= count and all(isinstance(x, str) for x in recorded):
-        return [str(x) for x in recorded[:count]]
-    if not samples:
-        return []
-    seed = int(params.get("seed") or 1)
-    return [samples[(seed + i) % len(samples)].name for i in range(count)]
-
-
-def _source_path(source: str, reference: Path | None, samples: list[Path]) -> Path | None:
-    if source == REFERENCE:
-        return reference
-    for photo in samples:
-        if photo.name == source:
-            return photo
-    return None
-
-
-# --- worker-process work --------------------------------------------------------------------------
-
-
-def fit_long_edge(img: Any, size: int) -> Any:
-    """``img`` with its long edge ``size`` (the generator's own resize, so pixels match)."""
-    from desktop.generators.local import fit_long_edge as fit
-
-    return fit(img, size)
-
-
-def render_preview_files(params: dict[str, Any], source: str, size: int, strength: int, seed: int, preview: str, thumb: str) -> tuple[int, int]:
-    """Worker process: render the style's whole look at ``strength`` over ``source`` (long edge
-    ``size``, effects seeded by ``seed``) and write the preview and its thumbnail."""
-    from desktop.imaging.intake import load_image
-    from desktop.imaging.looks import render_look
-    from desktop.imaging.thumbnails import save_preview, save_thumbnail
-
-    photo = fit_long_edge(load_image(source).image, size)
-    img = render_look(photo, params, strength=strength, seed=seed)
-    save_preview(img, preview)
-    save_thumbnail(img, thumb)
-    return img.width, img.height
-
-
-def quality_at(params: dict[str, Any], analysis: dict[str, Any], description: str, strength: int) -> dict[str, Any]:
-    """Worker process: the style's quality figures at ``strength`` (see
-    ``desktop.generators.local.quality_figures``)."""
-    from desktop.generators.local import StylePlan, quality_figures
-    from desktop.imaging.analysis import Analysis
-    from desktop.imaging.lut import GradeStats, build_lut
-
-    grade = GradeStats.from_dict(params["grade"])
-    plan = StylePlan(
-        lut=build_lut(grade, strength=strength / 100),
-        looks=[],
-        seed=int(params.get("seed") or 1),
-        analysis=Analysis.from_dict(analysis),
-        description=description,
-        strength=strength / 100,
-        grade=grade,
-    )
-    return quality_figures(plan)
-
-
-# --- the handler ------------------------------------------------------------------------------------
+from desktop.pipelines.strength.request import JOB_TYPE, not_adjustable, validate_payload
+from desktop.pipelines.strength.sources import preview_sources, source_path
+from desktop.pipelines.strength.work import quality_at, render_preview_files
 
 
 @register(JOB_TYPE, title="Change style strength", retry_safe=True, validate=validate_payload)
@@ -208,7 +81,7 @@ async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: An
         total = len(style.images)
         for i, image in enumerate(style.images):
             ctx.progress(0.1 + 0.75 * i / total, f"Rendering preview {i + 1} of {total}")
-            source = _source_path(sources[i], style.reference_path, samples) if i < len(sources) else None
+            source = source_path(sources[i], style.reference_path, samples) if i < len(sources) else None
             if source is None or not source.is_file():
                 ctx.log.warning("preview %d of style %d: its photo %s is gone; left as it was", i + 1, style.id, sources[i:i + 1])
                 continue
