@@ -162,7 +162,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-apply-"))
     try:
         os.environ["STYLESTUDIO_HOME"] = str(tmp / "home")
-        from desktop.pipelines.style_generate import enqueue_style
+        from desktop.pipelines.generate.request import enqueue_style
         from desktop.runtime import open_runtime
 
         rt = open_runtime(tmp / "home")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from desktop.library.reading import Library
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.runtime import open_runtime
 from tests.helpers import cli, run_pool
 

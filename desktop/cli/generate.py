@@ -78,7 +78,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from desktop.imaging.intake import load_image
 
         load_image(args.reference, draft_size=(1024, 1024))  # refuse a bad reference before anything is written
-    from desktop.pipelines.style_generate import enqueue_style
+    from desktop.pipelines.generate.request import enqueue_style
 
     rt = open_library(args)
     try:

@@ -28,7 +28,8 @@ async def import_lut(ctx: JobContext, source: Path, kind: str, work: Path) -> di
     from desktop.imaging.lut import provenance
     from desktop.imaging.thumbnails import save_preview, save_thumbnail
     from desktop.library.writing import commit_new_style
-    from desktop.pipelines.style_generate import first_sample, save_pair
+    from desktop.pipelines.generate.previews import first_sample
+    from desktop.pipelines.generate.work import save_pair
 
     settings = ctx.services["settings"]
     label = shown_path(source.name)

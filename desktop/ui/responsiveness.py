@@ -52,7 +52,7 @@ WORKER_MODULES = (
     "desktop.imaging.apply",
     "desktop.imaging.lut",
     "desktop.imaging.thumbnails",
-    "desktop.pipelines.style_generate",
+    "desktop.pipelines.generate.work",
 )
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from desktop.db.engine import Database
 from desktop.db.models import Style
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.runtime import open_runtime
 from tests.helpers import cli, run_pool, spawn_cli, wait_until
 from tests.pg import RawSQL
@@ -73,7 +73,7 @@ def test_the_database_refuses_two_styles_for_one_job(rt):
 
 
 def test_a_worker_that_lost_its_lease_before_the_commit_saves_nothing(rt, monkeypatch):
-    import desktop.pipelines.style_generate as generate
+    import desktop.pipelines.generate.handler as generate
 
     job_id = enqueue_style(rt, "warm film grain", previews=1, size=64)
     real = generate.commit_new_style  # runs in the job's process (rendering runs in workers)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from desktop.library.reading import Library
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.pipelines.strength.request import enqueue_strength
-from desktop.pipelines.style_generate import enqueue_style
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from tests.helpers import run_pool, wait_until

@@ -15,9 +15,9 @@ from desktop.errors import UserError
 from desktop.imaging.looks import render_look
 from desktop.imaging.lut import DEFAULT_STRENGTH, GradeStats, build_lut, identity_lut, read_cube
 from desktop.library.reading import Library
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.pipelines.strength.request import enqueue_strength
 from desktop.pipelines.strength.sources import preview_sources
-from desktop.pipelines.style_generate import enqueue_style
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from tests.helpers import run_pool

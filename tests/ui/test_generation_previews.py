@@ -7,7 +7,7 @@ import threading
 
 from PIL import Image
 
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.resources import sample_photos
 from desktop.ui.job_previews import generation_previews
 from tests.ui.conftest import wait_until
@@ -31,7 +31,7 @@ def test_a_preview_counts_once_its_thumbnail_exists(tmp_path):
 
 
 def test_the_progress_dialog_of_a_style_job_shows_its_previews_arriving(qtbot, window, monkeypatch):
-    import desktop.pipelines.style_generate as generate
+    import desktop.pipelines.generate.handler as generate
 
     # hold the job just before its commit: every preview is rendered, none is in the library yet
     release = threading.Event()
