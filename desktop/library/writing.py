@@ -116,7 +116,7 @@ def commit_new_style(
 
 
 def commit_pack(db: Any, paths: Any, staged: list[Any], job_id: int, fence: Any) -> tuple[dict[str, int], dict[str, int]]:
-    """Commit ``staged`` (``import_pack.Staged``) whole; returns (new styles, styles another
+    """Commit ``staged`` (``desktop.pipelines.import_.pack.Staged``) whole; returns (new styles, styles another
     import committed first), each content hash -> style id, in the pack's order.
 
     Two imports of the same pack at once both stage; the unique index on

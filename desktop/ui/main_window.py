@@ -565,7 +565,7 @@ class MainWindow(QMainWindow):
         nothing and says why in one sentence. Returns the job ids."""
         if self.runtime is None or self.jobs_model is None:
             return []
-        from desktop.pipelines.exchange import enqueue_import
+        from desktop.pipelines.import_.request import enqueue_import
 
         try:
             job_ids = await run_blocking(enqueue_import, self.runtime, list(paths))
@@ -704,7 +704,7 @@ class MainWindow(QMainWindow):
             self.styles_model.refresh()
 
     def _styles_imported(self, result: dict[str, Any]) -> None:
-        from desktop.pipelines.exchange import imported_ids
+        from desktop.pipelines.import_.request import imported_ids
 
         ids = imported_ids(result)
         if len(ids) == 1 and self.styles_model is not None:

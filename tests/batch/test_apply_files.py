@@ -201,7 +201,7 @@ def test_deleting_the_style_mid_batch_stops_the_batch_with_that_sentence(rt, sty
 
 
 def test_deleting_an_imported_style_mid_batch_is_no_photo_s_fault(rt, tmp_path, monkeypatch):
-    from desktop.pipelines.exchange import enqueue_import, imported_ids
+    from desktop.pipelines.import_.request import enqueue_import, imported_ids
 
     cube = tmp_path / "teal.cube"
     cube.write_text('TITLE "Teal"\nLUT_3D_SIZE 2\n' + "".join(f"{r * 0.8} {g} {b * 0.9}\n" for b in (0, 1) for g in (0, 1) for r in (0, 1)))

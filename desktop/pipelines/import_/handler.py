@@ -25,9 +25,9 @@ from desktop.errors import UserError
 from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
 from desktop.jobs.work_folders import make_work_folder
-from desktop.pipelines.exchange_request import IMPORT, check_import_granted, validate_import
-from desktop.pipelines.import_lut import import_lut
-from desktop.pipelines.import_pack import import_pack
+from desktop.pipelines.import_.lut import import_lut
+from desktop.pipelines.import_.pack import import_pack
+from desktop.pipelines.import_.request import IMPORT, check_import_granted, validate_import
 from desktop.text import shown_path
 
 

@@ -27,7 +27,7 @@ class Staged:
 async def import_pack(ctx: JobContext, source: Path, work: Path, *, already: int | None) -> dict[str, Any]:
     from desktop.exchange.pack import open_pack
     from desktop.library.writing import commit_pack
-    from desktop.pipelines.import_commit import present_by_hash
+    from desktop.pipelines.import_.present import present_by_hash
 
     db, paths = ctx.services["db"], ctx.services["paths"]
     label = shown_path(source.name)

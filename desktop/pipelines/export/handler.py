@@ -21,7 +21,7 @@ from desktop.errors import UserError
 from desktop.files import OutputFile
 from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
-from desktop.pipelines.exchange_request import EXPORT, export_overwrites, validate_export
+from desktop.pipelines.export.request import EXPORT, export_overwrites, validate_export
 from desktop.text import shown_path
 
 SHARED_MODE = 0o666  # what a person exports: their umask decides
