@@ -118,7 +118,7 @@ def studio(home: Path, style: int, src: Path, out: Path, procs: int) -> tuple[fl
     """photos/s of the style.apply job, and the largest growth (MB) of a worker process's
     peak resident memory over what it held before the batch."""
     from desktop.jobs import processes
-    from desktop.pipelines.style_apply import enqueue_apply
+    from desktop.pipelines.apply.request import enqueue_apply
     from desktop.runtime import open_runtime
 
     os.environ["STYLESTUDIO_WORKER_PROCESSES"] = str(procs)

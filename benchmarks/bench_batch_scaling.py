@@ -176,8 +176,8 @@ def main() -> None:
         if url:
             os.environ["STYLESTUDIO_DATABASE_URL"] = url
         from desktop.jobs.items import ItemStore
+        from desktop.pipelines.apply.request import enqueue_apply
         from desktop.pipelines.generate.request import enqueue_style
-        from desktop.pipelines.style_apply import enqueue_apply
         from desktop.runtime import open_runtime
 
         rt = open_runtime(home)

@@ -275,8 +275,8 @@ async def batch_phase(window, beat: Heartbeat, scroller: Scroller, args: argpars
     """Make a LUT-only style, then enqueue the batch (off the GUI thread, as the apply dialog
     does) and beat while the gallery scrolls until the batch has ended."""
     from desktop.jobs import processes
+    from desktop.pipelines.apply.request import enqueue_apply
     from desktop.pipelines.generate.request import enqueue_style
-    from desktop.pipelines.style_apply import enqueue_apply
     from desktop.ui.async_utils import run_blocking
 
     engine = window.runtime.engine

@@ -9,12 +9,12 @@ worker).
 """
 
 from desktop.jobs import registry
-from desktop.pipelines import style_apply  # noqa: F401  (registers style.apply)
 
 
 def register_all() -> list[str]:
     """Register every job type the app has (the pipelines' and the engine's diagnostics);
     idempotent. Returns the names of the registered types."""
+    from desktop.pipelines.apply import handler as _apply  # noqa: F401  (registers style.apply)
     from desktop.pipelines.export import handler as _export  # noqa: F401  (registers style.export)
     from desktop.pipelines.generate import handler as _generate  # noqa: F401  (registers style.generate)
     from desktop.pipelines.import_ import handler as _import  # noqa: F401  (registers style.import)

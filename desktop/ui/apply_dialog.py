@@ -70,14 +70,14 @@ def human_size(n: int) -> str:
 
 def _plan(inputs: list[str], recursive: bool, style_name: str) -> tuple[Any, str]:
     """Blocking: the inputs' plan and the default output folder."""
-    from desktop.pipelines.style_apply import default_output_folder, plan_apply
+    from desktop.pipelines.apply.request import default_output_folder, plan_apply
 
     plan = plan_apply(inputs, recursive=recursive)
     return plan, str(default_output_folder(style_name, inputs[0]))
 
 
 def _check_out(text: str) -> str:
-    from desktop.pipelines.style_apply import check_output_folder
+    from desktop.pipelines.apply.request import check_output_folder
 
     if not text.strip():
         raise UserError("Choose an output folder for the styled photos.")
@@ -505,7 +505,7 @@ class ApplyDialog(QDialog):
         spawn(self._start(), name="apply-dialog-start")
 
     async def _start(self) -> None:
-        from desktop.pipelines.style_apply import start_apply
+        from desktop.pipelines.apply.request import start_apply
 
         opts = self.options()
         try:

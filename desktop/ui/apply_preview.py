@@ -68,7 +68,7 @@ def render_proxy(style: Any, path: str, strength: float, edge: int = PROXY_EDGE)
     """Blocking (worker thread): ``(before, after)`` of ``style`` (a ``StyleInfo``) on the photo
     at ``path``, strength 0..100, on a proxy of about ``edge`` pixels."""
     from desktop.imaging.apply import apply_look
-    from desktop.pipelines.style_apply import recipe_for
+    from desktop.pipelines.apply.recipe import recipe_for
 
     if style.lut_path is None or not style.lut_path.is_file():
         raise UserError("This style has no colour grade file; make the style again, then apply it.")

@@ -482,7 +482,7 @@ class MainWindow(QMainWindow):
     def _batch_items(self, job_id: int) -> list[Any]:
         """Blocking (worker thread): a batch's items, their paths as this machine reaches them
         (those stored relative to the library folder read in this machine's)."""
-        from desktop.pipelines.style_apply import batch_items
+        from desktop.pipelines.apply.request import batch_items
 
         assert self.runtime is not None
         return batch_items(self.runtime.db, job_id, self.runtime.paths.library)

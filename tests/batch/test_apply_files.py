@@ -17,8 +17,7 @@ from desktop.files import NAME_MAX
 from desktop.jobs.item_names import from_stored, to_stored
 from desktop.jobs.pool import PoolThread
 from desktop.library.reading import Library
-from desktop.pipelines.apply_plan import plan_apply
-from desktop.pipelines.style_apply import batch_items, enqueue_apply
+from desktop.pipelines.apply.request import batch_items, enqueue_apply, plan_apply
 from tests.batch.conftest import photo
 from tests.helpers import cli, run_pool, wait_until
 
@@ -164,7 +163,7 @@ def hold_photos_from(monkeypatch, first: int) -> None:
     the machine's speed (its lead keeps checking on the style meanwhile)."""
     import asyncio
 
-    from desktop.pipelines.apply_photos import Photos
+    from desktop.pipelines.apply.photos import Photos
 
     real = Photos.start
 

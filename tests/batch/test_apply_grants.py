@@ -8,8 +8,8 @@ import json
 
 from desktop.jobs.items import ItemStore
 from desktop.jobs.pool import PoolThread
-from desktop.pipelines.apply_grant import REFUSED
-from desktop.pipelines.style_apply import JOB_TYPE, batch_items, enqueue_apply
+from desktop.pipelines.apply.grant import REFUSED
+from desktop.pipelines.apply.request import JOB_TYPE, batch_items, enqueue_apply
 from tests.batch.conftest import photo
 from tests.helpers import cli, run_pool, wait_until
 from tests.pg import RawSQL

@@ -10,9 +10,9 @@ from PIL import Image, ImageChops
 
 from desktop.imaging.lut import read_cube
 from desktop.library.reading import Library
+from desktop.pipelines.apply.request import batch_items, enqueue_apply
 from desktop.pipelines.generate.request import enqueue_style
 from desktop.pipelines.strength.request import enqueue_strength
-from desktop.pipelines.style_apply import batch_items, enqueue_apply
 from tests.helpers import run_pool
 
 

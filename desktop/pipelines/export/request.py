@@ -104,7 +104,7 @@ def check_target(out: str | os.PathLike[str], *, overwrite: bool = False) -> Pat
 
 
 def _require_style(runtime: Any, style: int | str) -> Any:
-    from desktop.pipelines.style_apply import find_style
+    from desktop.pipelines.apply.request import find_style
 
     info = find_style(runtime, style)
     if info.lut_path is None or not info.lut_path.is_file():
