@@ -24,6 +24,13 @@ def check_grant_shape(payload: dict[str, Any], kind: str) -> None:
         )
 
 
+def check_known_keys(payload: dict[str, Any], job_type: str, known: tuple[str, ...]) -> None:
+    """Refuse (one sentence) a payload with a field its job type does not have."""
+    unknown = sorted(str(k) for k in payload if k not in known)
+    if unknown:
+        raise UserError(f"A {job_type} payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(known)}.")
+
+
 def check_name_lengths(path: Path) -> None:
     """Refuse (one sentence) a path with a part longer than a file name may be (255 bytes)."""
     for part in path.parts:

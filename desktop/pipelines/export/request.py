@@ -21,7 +21,12 @@ from typing import Any
 
 from desktop import grants
 from desktop.errors import UserError
-from desktop.pipelines.payload_checks import check_grant_shape, check_name_lengths, is_int
+from desktop.pipelines.payload_checks import (
+    check_grant_shape,
+    check_known_keys,
+    check_name_lengths,
+    is_int,
+)
 from desktop.text import shown_path
 
 EXPORT = "style.export"
@@ -38,9 +43,7 @@ NOT_GRANTED_EXPORT = (
 def validate_export(payload: dict[str, Any]) -> None:
     from desktop.exchange import limits
 
-    unknown = sorted(str(k) for k in payload if k not in EXPORT_KEYS)
-    if unknown:
-        raise UserError(f"A style.export payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(EXPORT_KEYS)}.")
+    check_known_keys(payload, EXPORT, EXPORT_KEYS)
     out = payload.get("out")
     if not isinstance(out, str) or not out.strip() or not os.path.isabs(out):
         raise UserError("The export's target must be a full path, like /home/me/styles.stylepack.")

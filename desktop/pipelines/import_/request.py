@@ -20,29 +20,29 @@ from typing import Any
 from desktop import grants
 from desktop.config import is_library_relative, relative_to_library
 from desktop.errors import UserError
-from desktop.pipelines.payload_checks import check_grant_shape, check_name_lengths
+from desktop.pipelines.payload_checks import check_grant_shape, check_known_keys, check_name_lengths
 from desktop.text import shown_path
 
 IMPORT = "style.import"
 KINDS = ("pack", "cube", "hald")
 IMPORT_KEYS = ("path", "kind", "grant")
 IMPORT_GRANT = "import"
-NOT_GRANTED_IMPORT = (
-    "This import was not asked for in Style Studio's window or command line, so the file was not opened; "
-    "import it again with File › Import… or 'stylestudio import'."
-)
 
 
 def validate_import(payload: dict[str, Any]) -> None:
-    unknown = sorted(str(k) for k in payload if k not in IMPORT_KEYS)
-    if unknown:
-        raise UserError(f"A style.import payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(IMPORT_KEYS)}.")
+    check_known_keys(payload, IMPORT, IMPORT_KEYS)
     path = payload.get("path")
     if not isinstance(path, str) or not path.strip() or not (os.path.isabs(path) or is_library_relative(path)):
         raise UserError("The file to import must be a full path, like /home/me/look.cube.")
     if payload.get("kind") not in KINDS:
         raise UserError("An import is a 'pack', a 'cube' or a 'hald' file.")
     check_grant_shape(payload, "import")
+
+
+NOT_GRANTED_IMPORT = (
+    "This import was not asked for in Style Studio's window or command line, so the file was not opened; "
+    "import it again with File › Import… or 'stylestudio import'."
+)
 
 
 def check_import_granted(library: str | os.PathLike[str], payload: dict[str, Any]) -> None:
