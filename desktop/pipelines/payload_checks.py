@@ -1,5 +1,6 @@
-"""Checks the front doors of several job types share: a payload's grant has the shape a front
-door signs, and no part of a path is longer than a file name may be."""
+"""Checks the job types' payloads share: a whole number (never a bool), no field the type does
+not have, a grant of the shape a front door signs, and no part of a path longer than a file
+name may be."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from desktop.text import shown_path
 
 
 def is_int(value: object) -> bool:
+    """A whole number, as JSON gives it (``True`` is an int to Python, not here)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 

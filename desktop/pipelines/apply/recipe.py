@@ -7,10 +7,7 @@ import json
 from typing import Any
 
 from desktop.library.reading import stored_strength
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+from desktop.pipelines.payload_checks import is_int
 
 
 def _grade_text(params: dict[str, Any]) -> str | None:
@@ -20,7 +17,7 @@ def _grade_text(params: dict[str, Any]) -> str | None:
     None for styles imported from a .cube or made by older versions (their .cube is mixed with
     the photo's colours instead)."""
     grade = params.get("grade")
-    if isinstance(grade, dict) and grade and _is_int(params.get("strength")):
+    if isinstance(grade, dict) and grade and is_int(params.get("strength")):
         return json.dumps(grade, sort_keys=True)
     return None
 
@@ -40,6 +37,6 @@ def recipe_for(info: Any, strength: float | None) -> Any:
         lut_path=str(info.lut_path),
         strength=pct / 100.0,
         looks=tuple(lk.to_dict() for lk in looks),
-        seed=int(seed) if _is_int(seed) else 1,
+        seed=int(seed) if is_int(seed) else 1,
         grade=_grade_text(params),
     )

@@ -35,6 +35,7 @@ from desktop.pipelines.apply.names import is_ours, refuse_too_long
 from desktop.pipelines.apply.photos import local_path
 from desktop.pipelines.apply.recipe import recipe_for
 from desktop.pipelines.apply.resume import batch_key, unfinished_batch
+from desktop.pipelines.payload_checks import is_int
 from desktop.text import printable, shown_path
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,6 @@ NOT_REGULAR = "not regular files (pipes, sockets or devices)"
 BROKEN_LINK = "links to files that are gone"
 UNREADABLE = "could not be read"
 REASONS = (NOT_IMAGE, NOT_REGULAR, BROKEN_LINK, UNREADABLE)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: object) -> bool:
@@ -72,7 +69,7 @@ def validate_payload(payload: dict[str, Any]) -> None:
     unknown = sorted(str(k) for k in payload if k not in KNOWN_KEYS)
     if unknown:
         raise UserError(f"A style.apply payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(KNOWN_KEYS)}.")
-    if not _is_int(payload.get("style")) or payload["style"] < 1:
+    if not is_int(payload.get("style")) or payload["style"] < 1:
         raise UserError("The style must be given by its id, a whole number like 3.")
     out = payload.get("out")
     if not isinstance(out, str) or not out.strip() or not (os.path.isabs(out) or is_library_relative(out)):
@@ -82,10 +79,10 @@ def validate_payload(payload: dict[str, Any]) -> None:
         shown = fmt if isinstance(fmt, str) else repr(fmt)
         raise UserError(f"There is no output format '{shown[:40]}'; use same, jpeg, png, tiff or webp.")
     quality = payload.get("quality", 92)
-    if not _is_int(quality) or not 1 <= quality <= 100:
+    if not is_int(quality) or not 1 <= quality <= 100:
         raise UserError("The quality must be a whole number from 1 to 100.")
     long_edge = payload.get("long_edge")
-    if long_edge is not None and (not _is_int(long_edge) or not LONG_EDGE[0] <= long_edge <= LONG_EDGE[1]):
+    if long_edge is not None and (not is_int(long_edge) or not LONG_EDGE[0] <= long_edge <= LONG_EDGE[1]):
         raise UserError(f"The long edge must be a whole number of pixels from {LONG_EDGE[0]} to {LONG_EDGE[1]}, or left out.")
     strength = payload.get("strength")
     if strength is not None and (not _is_number(strength) or not 0 <= strength <= 100):
@@ -93,7 +90,7 @@ def validate_payload(payload: dict[str, Any]) -> None:
     if not isinstance(payload.get("keep_metadata", True), bool):
         raise UserError("keep_metadata must be true or false.")
     count = payload.get("count")
-    if count is not None and (not _is_int(count) or not 1 <= count <= MAX_ITEMS):
+    if count is not None and (not is_int(count) or not 1 <= count <= MAX_ITEMS):
         raise UserError(f"A batch holds from 1 to {MAX_ITEMS:,} photos.")
     if payload.get("key") is not None and not _is_hex64(payload["key"]):
         raise UserError("A style.apply payload's key must be 64 hexadecimal digits, as 'stylestudio apply' writes it.")

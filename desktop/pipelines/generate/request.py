@@ -10,6 +10,7 @@ from typing import Any
 
 from desktop.errors import UserError
 from desktop.library.writing import MAX_NAME
+from desktop.pipelines.payload_checks import is_int
 from desktop.text import clean_name
 
 JOB_TYPE = "style.generate"
@@ -33,10 +34,6 @@ KNOWN_KEYS = ("description", "name", "backend", "previews", "size", "seed", "ref
 MAX_DESCRIPTION = 2000
 MAX_SEED = 2**31 - 1
 SIZES = (64, 4096)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def validate_payload(payload: dict[str, Any]) -> None:
@@ -66,16 +63,16 @@ def validate_payload(payload: dict[str, Any]) -> None:
         shown = backend if isinstance(backend, str) else json.dumps(backend)[:40]
         raise UserError(f"There is no generator '{shown[:40]}'; use 'local' or 'fal'.")
     previews = payload.get("previews", 4)
-    if not _is_int(previews) or not 1 <= previews <= MAX_PREVIEWS:
+    if not is_int(previews) or not 1 <= previews <= MAX_PREVIEWS:
         raise UserError("The number of previews must be a whole number from 1 to 8.")
     size = payload.get("size", 768)
-    if not _is_int(size) or not SIZES[0] <= size <= SIZES[1]:
+    if not is_int(size) or not SIZES[0] <= size <= SIZES[1]:
         raise UserError("The preview size must be a whole number of pixels from 64 to 4096.")
     seed = payload.get("seed")
-    if seed is not None and (not _is_int(seed) or not 0 <= seed <= MAX_SEED):
+    if seed is not None and (not is_int(seed) or not 0 <= seed <= MAX_SEED):
         raise UserError(f"The seed must be a whole number from 0 to {MAX_SEED}, or left out.")
     strength = payload.get("strength")
-    if strength is not None and (not _is_int(strength) or not 0 <= strength <= 100):
+    if strength is not None and (not is_int(strength) or not 0 <= strength <= 100):
         raise UserError("The strength must be a whole number from 0 to 100 (per cent), or left out.")
     reference = payload.get("reference")
     if reference is not None:

@@ -8,14 +8,11 @@ from typing import Any
 
 from desktop.errors import UserError
 from desktop.library.writing import MAX_NAME
+from desktop.pipelines.payload_checks import is_int
 
 JOB_TYPE = "style.strength"
 KNOWN_KEYS = ("style", "strength", "name")
 MAX_STYLE_ID = 2**63 - 1
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def validate_payload(payload: dict[str, Any]) -> None:
@@ -26,12 +23,12 @@ def validate_payload(payload: dict[str, Any]) -> None:
             f"A style.strength payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(KNOWN_KEYS)}."
         )
     style = payload.get("style")
-    if not _is_int(style) or not 1 <= style <= MAX_STYLE_ID:
+    if not is_int(style) or not 1 <= style <= MAX_STYLE_ID:
         raise UserError(
             "The style must be a style's id, a whole number like 3; 'stylestudio styles list' shows them."
         )
     strength = payload.get("strength")
-    if not _is_int(strength) or not 0 <= strength <= 100:
+    if not is_int(strength) or not 0 <= strength <= 100:
         raise UserError("The strength must be a whole number from 0 to 100 (per cent), like 60.")
     name = payload.get("name")  # the style's name, for the jobs list only
     if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
