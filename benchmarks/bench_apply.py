@@ -118,7 +118,7 @@ def studio(home: Path, style: int, src: Path, out: Path, procs: int) -> tuple[fl
     """photos/s of the style.apply job, and the largest growth (MB) of a worker process's
     peak resident memory over what it held before the batch."""
     from desktop.jobs import processes
-    from desktop.pipelines.style_apply import enqueue_apply
+    from desktop.pipelines.apply.request import enqueue_apply
     from desktop.runtime import open_runtime
 
     os.environ["STYLESTUDIO_WORKER_PROCESSES"] = str(procs)
@@ -162,7 +162,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-apply-"))
     try:
         os.environ["STYLESTUDIO_HOME"] = str(tmp / "home")
-        from desktop.pipelines.style_generate import enqueue_style
+        from desktop.pipelines.generate.request import enqueue_style
         from desktop.runtime import open_runtime
 
         rt = open_runtime(tmp / "home")
@@ -170,7 +170,7 @@ def main() -> None:
         asyncio.run(rt.engine.pool().run(exit_when_idle=True))
         row = rt.engine.require(job)
         style = int(row.result_dict()["id"])
-        from desktop.library import Library
+        from desktop.library.reading import Library
 
         info = Library(rt.db, rt.paths).require(style)
         assert not info.params.get("looks"), "the benchmark style must be LUT only"

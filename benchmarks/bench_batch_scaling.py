@@ -175,8 +175,8 @@ def main() -> None:
     with postgres_database() if args.postgres else contextlib.nullcontext(None) as url:
         if url:
             os.environ["STYLESTUDIO_DATABASE_URL"] = url
-        from desktop.pipelines.style_apply import enqueue_apply
-        from desktop.pipelines.style_generate import enqueue_style
+        from desktop.pipelines.apply.request import enqueue_apply
+        from desktop.pipelines.generate.request import enqueue_style
         from desktop.runtime import open_runtime
 
         rt = open_runtime(home)

@@ -83,7 +83,7 @@ def bench_client() -> None:
 def bench_engine() -> None:
     os.environ.setdefault("STYLESTUDIO_RETRY_BASE_SECONDS", "2")
     os.environ["FAL_KEY"] = KEY
-    from desktop.pipelines.style_generate import enqueue_style
+    from desktop.pipelines.generate.request import enqueue_style
     from desktop.runtime import open_runtime
 
     def job(base_url: str) -> tuple[float, str, int]:

@@ -222,7 +222,7 @@ class Scroller:
 async def jobs_phase(window, beat: Heartbeat, scroller: Scroller | None, args: argparse.Namespace) -> tuple[list[float], str]:
     """Enqueue the jobs (off the GUI thread, as the new-style dialog does) and beat until every
     one has ended."""
-    from desktop.pipelines.style_generate import enqueue_style
+    from desktop.pipelines.generate.request import enqueue_style
     from desktop.resources import sample_photos
     from desktop.ui.async_utils import run_blocking
 
@@ -275,8 +275,8 @@ async def batch_phase(window, beat: Heartbeat, scroller: Scroller, args: argpars
     """Make a LUT-only style, then enqueue the batch (off the GUI thread, as the apply dialog
     does) and beat while the gallery scrolls until the batch has ended."""
     from desktop.jobs import processes
-    from desktop.pipelines.style_apply import enqueue_apply
-    from desktop.pipelines.style_generate import enqueue_style
+    from desktop.pipelines.apply.request import enqueue_apply
+    from desktop.pipelines.generate.request import enqueue_style
     from desktop.ui.async_utils import run_blocking
 
     engine = window.runtime.engine

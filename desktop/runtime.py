@@ -23,6 +23,7 @@ from desktop.db.engine import SCHEMA_REVISION, Database
 from desktop.db.server import wait_for_server
 from desktop.jobs.engine import JobEngine
 from desktop.jobs.model import JobStatus
+from desktop.jobs.work_folders import is_work_folder, job_of_work_folder
 from desktop.logs import setup_logging
 from desktop.pipelines import register_all
 
@@ -112,11 +113,10 @@ def _remove_stale_temporary_folders(paths: Paths, engine: JobEngine) -> None:
     except OSError:
         return
     for entry in entries:
-        name = entry.name
-        if not name.startswith("job-"):
+        if not is_work_folder(entry.name):
             continue
-        job_id = name.split("-")[1]
-        row = engine.get(int(job_id)) if job_id.isdigit() else None
+        job_id = job_of_work_folder(entry.name)
+        row = engine.get(job_id) if job_id is not None else None
         if row is None or row.status != JobStatus.RUNNING:
             shutil.rmtree(entry, ignore_errors=True)
             log.info("Removed the unfinished files of job %s", job_id)

@@ -192,8 +192,8 @@ async def _session(report: _Report, home: Path, verbose: bool) -> None:
 
     async def run_style_job() -> str:
         from desktop.jobs.model import JobStatus
-        from desktop.library import Library
-        from desktop.pipelines.style_generate import enqueue_style
+        from desktop.library.reading import Library
+        from desktop.pipelines.generate.request import enqueue_style
         from desktop.resources import sample_photos
 
         runtime = state["window"].runtime

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import QDialogButtonBox, QLabel, QLineEdit
 from desktop.config import LIBRARY_VAR, relative_to_library, resolve_paths
 from desktop.errors import UserError
 from desktop.jobs.items import Item
-from desktop.library import Library
-from desktop.pipelines.exchange import IMPORT, enqueue_import, imported_ids
-from desktop.pipelines.style_apply import batch_items, enqueue_apply, local_items
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.library.reading import Library
+from desktop.pipelines.apply.request import batch_items, enqueue_apply, local_items
+from desktop.pipelines.generate.request import enqueue_style
+from desktop.pipelines.import_.request import IMPORT, enqueue_import, imported_ids
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from desktop.ui.settings_dialog import SettingsDialog

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.library import Library
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.library.reading import Library
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.runtime import open_runtime
 from tests.helpers import cli, run_pool
 
@@ -203,7 +203,7 @@ def test_search_takes_wildcards_as_plain_characters(home):
 
 
 def test_remembered_real_paths_agree_with_os_realpath(tmp_path):
-    from desktop.library import RealPaths
+    from desktop.library.reading import RealPaths
 
     root = tmp_path / "lib"
     (root / "styles" / "1").mkdir(parents=True)

@@ -21,7 +21,7 @@ def test_ruff_is_clean():
 
 def test_the_engine_and_pipelines_import_no_qt_at_all():
     code = (
-        "import sys, desktop.jobs.engine, desktop.runtime, desktop.library, desktop.cli;"
+        "import sys, desktop.jobs.engine, desktop.runtime, desktop.library.reading, desktop.cli;"
         "import desktop.pipelines as p; p.register_all();"
         "print([m for m in sys.modules if m.startswith('PySide6')])"
     )

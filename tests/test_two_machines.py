@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QProgressBar
 
 from desktop import app as desktop_app
 from desktop.config import LIBRARY_VAR
-from desktop.pipelines.style_apply import enqueue_apply
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.apply.request import enqueue_apply
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.resources import sample_photos
 from desktop.ui.async_utils import run_blocking
 from desktop.ui.jobs_model import job_summary

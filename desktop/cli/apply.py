@@ -35,7 +35,7 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from desktop.pipelines.style_apply import check_output_folder, plan_apply, start_apply
+    from desktop.pipelines.apply.request import check_output_folder, plan_apply, start_apply
 
     _check_options(args)
     out = check_output_folder(args.out)
@@ -81,7 +81,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def _summary(rt: Any, row: Any, out: Any, as_json: bool) -> int:
-    from desktop.pipelines.style_apply import batch_items
+    from desktop.pipelines.apply.request import batch_items
 
     items = batch_items(rt.db, row.id, rt.paths.library)  # paths as this machine reaches them
     done = [i for i in items if i.status == "done"]

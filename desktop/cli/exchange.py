@@ -38,7 +38,11 @@ def _ended(row: Any) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from desktop.pipelines.exchange import check_target, enqueue_export_lut, enqueue_export_pack
+    from desktop.pipelines.export.request import (
+        check_target,
+        enqueue_export_lut,
+        enqueue_export_pack,
+    )
 
     if args.format is None and args.size is not None:
         raise CliError("--size is for a LUT export; add --format cube, or leave --size out for a style pack.")
@@ -78,7 +82,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from desktop.pipelines.exchange import enqueue_import, import_kind, imported_ids
+    from desktop.pipelines.import_.request import enqueue_import, import_kind, imported_ids
 
     for raw in args.files:  # refuse a bad file before the library is opened or created
         import_kind(Path(raw).expanduser().absolute())

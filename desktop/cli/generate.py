@@ -43,7 +43,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from desktop.imaging.intake import load_image
 
         load_image(args.reference, draft_size=(1024, 1024))  # refuse a bad reference before anything is written
-    from desktop.pipelines.style_generate import enqueue_style
+    from desktop.pipelines.generate.request import enqueue_style
 
     rt = open_library(args)
     try:
@@ -71,7 +71,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         style_id = int((row.result_dict() or {})["id"])
         if args.json:
-            from desktop.library import Library
+            from desktop.library.reading import Library
 
             print_json(Library(rt.db, rt.paths).require(style_id).to_json())
         else:

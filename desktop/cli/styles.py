@@ -32,7 +32,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
             print_json([]) if args.json else print("No styles yet.")
             return EXIT_OK
         raise CliError(f"There is no style {args.id}; 'stylestudio styles list' shows the styles there are.")
-    from desktop.library import Library
+    from desktop.library.reading import Library
 
     rt = open_library(args, read_only=action in ("list", "show"), watch_external=False)
     try:
@@ -58,7 +58,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
                 # every stored text and path escaped: a name or a file name may hold a terminal escape
                 for key in ("id", "name", "description", "generator", "created_at", "prompt", "folder", "reference", "cube"):
                     print(f"{key + ':':<13}{printable(doc[key])}")
-                print(f"{'strength:':<13}{shown_strength(info.params)}")
+                print(f"{'strength:':<13}{info.strength:.0f} %")
                 for i, (p, t) in enumerate(zip(doc["previews"], doc["thumbnails"], strict=True), 1):
                     print(f"{'preview ' + str(i) + ':':<13}{printable(p)}")
                     print(f"{'thumbnail:':<13}{printable(t)}")
@@ -88,25 +88,13 @@ def parse_percent(text: str) -> int:
     return int(value)
 
 
-def shown_strength(params: dict[str, Any]) -> str:
-    """The strength the style's .cube was written at, as ``styles show`` prints it (``90 %``):
-    a whole percent as the generator and the strength job store it; a fraction up to 1.0 as
-    older versions stored it; 100 % for a style that stored none (as the window shows it)."""
-    value = (params or {}).get("strength")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return "100 %"
-    if isinstance(value, float) and 0 < value <= 1:
-        value *= 100
-    return f"{min(100.0, max(0.0, float(value))):.0f} %"
-
-
 def _strength(args: argparse.Namespace, strength: int) -> int:
     """Queue a ``style.strength`` job and print it; with ``--wait`` follow it to the end (it runs
     here unless a window or worker takes it first): exit 0 when saved, 1 when it failed or was
     canceled. Refused (exit 2, no job) when there is no such style or it cannot be adjusted."""
     if not library_exists(args):
         raise CliError(f"There is no style {args.id}; 'stylestudio styles list' shows the styles there are.")
-    from desktop.pipelines.style_strength import enqueue_strength
+    from desktop.pipelines.strength.request import enqueue_strength
 
     rt = open_library(args)
     try:

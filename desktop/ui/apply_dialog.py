@@ -70,14 +70,14 @@ def human_size(n: int) -> str:
 
 def _plan(inputs: list[str], recursive: bool, style_name: str) -> tuple[Any, str]:
     """Blocking: the inputs' plan and the default output folder."""
-    from desktop.pipelines.style_apply import default_output_folder, plan_apply
+    from desktop.pipelines.apply.request import default_output_folder, plan_apply
 
     plan = plan_apply(inputs, recursive=recursive)
     return plan, str(default_output_folder(style_name, inputs[0]))
 
 
 def _check_out(text: str) -> str:
-    from desktop.pipelines.style_apply import check_output_folder
+    from desktop.pipelines.apply.request import check_output_folder
 
     if not text.strip():
         raise UserError("Choose an output folder for the styled photos.")
@@ -292,8 +292,7 @@ class ApplyDialog(QDialog):
 
     # --- loading and planning ------------------------------------------------------------------
     async def _load(self) -> None:
-        from desktop.library import Library
-        from desktop.pipelines.style_apply import style_strength
+        from desktop.library.reading import Library
 
         library = Library(self.runtime.db, self.runtime.paths)
         try:
@@ -305,7 +304,7 @@ class ApplyDialog(QDialog):
         self.title.setText(f"Apply “{self.style.name}” to photos")
         self.setWindowTitle(f"Apply {self.style.name}")
         self.strength.blockSignals(True)
-        self.strength.setValue(round(style_strength(self.style.params or {})))
+        self.strength.setValue(round(self.style.strength))
         self.strength.blockSignals(False)
         self.strength_value.setText(f"{self.strength.value()} %")
         self.replan()
@@ -506,7 +505,7 @@ class ApplyDialog(QDialog):
         spawn(self._start(), name="apply-dialog-start")
 
     async def _start(self) -> None:
-        from desktop.pipelines.style_apply import start_apply
+        from desktop.pipelines.apply.request import start_apply
 
         opts = self.options()
         try:

@@ -238,7 +238,7 @@ class ExportDialog(QDialog):
                 return None
             ids = [style_id for style_id, _name in self.styles]
             # the save dialog asked before replacing a file: a file already there may go
-            from desktop.pipelines.exchange import enqueue_export_lut, enqueue_export_pack
+            from desktop.pipelines.export.request import enqueue_export_lut, enqueue_export_pack
 
             try:
                 if kind == PACK:

@@ -57,7 +57,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.library import StyleCard
+from desktop.library.reading import StyleCard
 from desktop.ui.dim_label import DIM, DimLabel, dim_text_color
 from desktop.ui.styles_model import THUMB_SIZE, StyleIdRole, StyleRole, StylesModel
 

@@ -45,7 +45,7 @@ class ImportFlow:
         window = self.window
         if window.runtime is None or window.jobs_model is None:
             return []
-        from desktop.pipelines.exchange import enqueue_import
+        from desktop.pipelines.import_.request import enqueue_import
 
         try:
             job_ids = await run_blocking(enqueue_import, window.runtime, list(paths))
@@ -87,7 +87,7 @@ class ImportFlow:
 
     def styles_imported(self, result: dict[str, Any]) -> None:
         """An import job succeeded: the gallery takes its style in (or re-reads for several)."""
-        from desktop.pipelines.exchange import imported_ids
+        from desktop.pipelines.import_.request import imported_ids
 
         ids = imported_ids(result)
         if len(ids) == 1 and self.window.styles_model is not None:

@@ -60,7 +60,7 @@ class ImportRun:
         return out
 
     def new_ids(self) -> list[int]:
-        from desktop.pipelines.exchange import imported_ids
+        from desktop.pipelines.import_.request import imported_ids
 
         return [i for r in self._results() for i in imported_ids(r)]
 

@@ -147,7 +147,7 @@ def batch_items(runtime: Runtime) -> ItemsReader:
     """A batch's items, their paths as this machine reaches them (blocking: worker thread)."""
 
     def read(job_id: int) -> list[Any]:
-        from desktop.pipelines.style_apply import batch_items as read_items
+        from desktop.pipelines.apply.request import batch_items as read_items
 
         return read_items(runtime.db, job_id, runtime.paths.library)
 

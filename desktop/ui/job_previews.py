@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop.jobs.work_folders import work_folders_of
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -24,7 +26,7 @@ class Rendered:
 def generation_previews(tmp_dir: Path, job_id: int) -> list[Rendered]:
     """Blocking: the previews job ``job_id`` has finished so far, oldest first."""
     found: list[tuple[int, str]] = []
-    for thumb in Path(tmp_dir).glob(f"job-{int(job_id)}-*/thumb-*.webp"):
+    for thumb in Path(tmp_dir).glob(f"{work_folders_of(job_id)}/thumb-*.webp"):
         number = thumb.name[len("thumb-") : -len(".webp")]
         preview = thumb.with_name(f"preview-{number}.jpg")
         try:

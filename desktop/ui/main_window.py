@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 from desktop.config import APP_NAME, from_library
 from desktop.errors import UserError
 from desktop.jobs.pool_thread import PoolThread
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.runtime import Runtime
 from desktop.ui import job_kinds
 from desktop.ui.apply_flow import ApplyFlow

@@ -42,7 +42,7 @@ NO_FAL_KEY_HINT = "No fal key is set yet: add one in Settings or set FAL_KEY, or
 
 def _enqueue(runtime: Runtime, description: str, reference: str | bytes | None, name: str | None, backend: str, previews: int) -> int:
     """Blocking: validate, copy the reference into the library, enqueue a generation job."""
-    from desktop.pipelines.style_generate import enqueue_style
+    from desktop.pipelines.generate.request import enqueue_style
 
     return enqueue_style(
         runtime, description, reference=reference, name=name, backend=backend, previews=previews

@@ -53,7 +53,7 @@ WORKER_MODULES = (
     "desktop.imaging.grade",
     "desktop.imaging.thumbnails",
     "desktop.pipelines.preview.work",  # the apply dialog's and the strength editor's previews
-    "desktop.pipelines.style_generate",
+    "desktop.pipelines.generate.work",
 )
 
 

@@ -150,7 +150,7 @@ async def wait_jobs(engine: Any, ids: list[int], timeout: float = STEP_TIMEOUT) 
 
 async def make_library(window: Any) -> list[int]:
     """The styles made by real generation jobs; returns the style ids, oldest first."""
-    from desktop.pipelines.style_generate import enqueue_style
+    from desktop.pipelines.generate.request import enqueue_style
 
     runtime = window.runtime
     job_ids = []
@@ -223,7 +223,7 @@ async def shot_export(window: Any, style_id: int, out: Path) -> Path:
 
 async def shot_failed(window: Any, folder: Path, out: Path) -> tuple[Path, int]:
     """A style job whose reference is damaged (a half-copied JPEG) fails at its first stage."""
-    from desktop.pipelines.style_generate import JOB_TYPE
+    from desktop.pipelines.generate.request import JOB_TYPE
 
     damaged = window.runtime.paths.uploads_dir / DAMAGED_NAME  # a damaged copy in the library
     damaged.parent.mkdir(parents=True, exist_ok=True)

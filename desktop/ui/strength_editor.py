@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import UserError
-from desktop.library import StyleInfo
+from desktop.library.reading import StyleInfo
 from desktop.pipelines.preview.request import render_style_preview, sample_photo_for
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import BeforeAfterView, decode_pair
@@ -139,7 +139,7 @@ class StrengthEditor(QWidget):
             self._shown = None
         self.style = style
         self.saving = False
-        self.saved = int(style.params.get("strength", 100) or 0)
+        self.saved = int(style.strength)
         adjustable = reason is None
         for widget in (self.slider, self.value_label, self.preview, self.save_button, self.sample_button, self.reference_button):
             widget.setVisible(adjustable)

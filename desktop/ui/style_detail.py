@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import UserError
 from desktop.jobs.model import FAILED, SUCCEEDED, JobRow
-from desktop.library import Library, StyleInfo
+from desktop.library.reading import Library, StyleInfo
 from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
 from desktop.ui.jobs_model import JobsModel
 from desktop.ui.strength_editor import StrengthEditor
@@ -406,7 +406,7 @@ class StyleDetail(QStackedWidget):
     async def save_strength(self, strength: int) -> int | None:
         """Queue a strength job for the shown style; once the jobs model says it ended, show
         the style again (its new .cube, previews and strength). Returns the job id."""
-        from desktop.pipelines.style_strength import enqueue_strength
+        from desktop.pipelines.strength.request import enqueue_strength
 
         style, runtime = self.style, self._the_runtime()
         if style is None or runtime is None or any(s.id == style.id for s, _ in self._saving.values()):
@@ -517,7 +517,7 @@ def _text_label(object_name: str, accessible: str) -> QLabel:
 
 def _not_adjustable(style: StyleInfo) -> str | None:
     """Blocking (it looks at files): why the style's strength cannot be changed, or None."""
-    from desktop.pipelines.style_strength import not_adjustable
+    from desktop.pipelines.strength.request import not_adjustable
 
     return not_adjustable(style)
 

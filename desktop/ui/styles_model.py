@@ -24,7 +24,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 
-from desktop.library import After, Library, Signature, StyleCard
+from desktop.library.reading import After, Library, Signature, StyleCard
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.keyed_list_model import KeyedListModel
 from desktop.ui.thumbnails import ThumbnailCache, placeholder

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from desktop.jobs import processes
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.generate.request import enqueue_style
 from tests.helpers import run_pool, runtime
 
 

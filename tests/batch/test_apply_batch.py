@@ -10,7 +10,7 @@ from PIL import Image
 
 from desktop.errors import UserError
 from desktop.jobs.pool_thread import PoolThread
-from desktop.pipelines.style_apply import batch_items, enqueue_apply
+from desktop.pipelines.apply.request import batch_items, enqueue_apply
 from tests.batch.conftest import adobe_rgb_profile, hashes, photo, rotated_jpeg, sha
 from tests.helpers import run_pool, wait_until
 

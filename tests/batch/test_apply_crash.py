@@ -11,7 +11,7 @@ from PIL import Image
 
 from desktop.jobs import processes
 from desktop.jobs.pool_thread import PoolThread
-from desktop.pipelines.style_apply import batch_items, enqueue_apply
+from desktop.pipelines.apply.request import batch_items, enqueue_apply
 from tests.batch.conftest import photo
 from tests.helpers import spawn_cli, wait_until
 

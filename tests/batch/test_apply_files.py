@@ -16,9 +16,8 @@ from desktop.errors import UserError
 from desktop.files import NAME_MAX
 from desktop.jobs.item_names import from_stored, to_stored
 from desktop.jobs.pool_thread import PoolThread
-from desktop.library import Library
-from desktop.pipelines.apply_plan import plan_apply
-from desktop.pipelines.style_apply import batch_items, enqueue_apply
+from desktop.library.reading import Library
+from desktop.pipelines.apply.request import batch_items, enqueue_apply, plan_apply
 from tests.batch.conftest import photo
 from tests.helpers import cli, run_pool, wait_until
 
@@ -164,7 +163,7 @@ def hold_photos_from(monkeypatch, first: int) -> None:
     the machine's speed (its lead keeps checking on the style meanwhile)."""
     import asyncio
 
-    from desktop.pipelines.apply_photos import Photos
+    from desktop.pipelines.apply.photos import Photos
 
     real = Photos.start
 
@@ -201,7 +200,7 @@ def test_deleting_the_style_mid_batch_stops_the_batch_with_that_sentence(rt, sty
 
 
 def test_deleting_an_imported_style_mid_batch_is_no_photo_s_fault(rt, tmp_path, monkeypatch):
-    from desktop.pipelines.exchange import enqueue_import, imported_ids
+    from desktop.pipelines.import_.request import enqueue_import, imported_ids
 
     cube = tmp_path / "teal.cube"
     cube.write_text('TITLE "Teal"\nLUT_3D_SIZE 2\n' + "".join(f"{r * 0.8} {g} {b * 0.9}\n" for b in (0, 1) for g in (0, 1) for r in (0, 1)))

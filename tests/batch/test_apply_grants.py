@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 
 from desktop.jobs.pool_thread import PoolThread
-from desktop.pipelines.apply_grant import REFUSED
-from desktop.pipelines.style_apply import JOB_TYPE, batch_items, enqueue_apply
+from desktop.pipelines.apply.grant import REFUSED
+from desktop.pipelines.apply.request import JOB_TYPE, batch_items, enqueue_apply
 from tests.batch.conftest import photo
 from tests.helpers import cli, run_pool, wait_until
 from tests.pg import RawSQL

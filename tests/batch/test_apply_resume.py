@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from desktop.jobs.items import ItemStore
-from desktop.pipelines.style_apply import batch_items, enqueue_apply, start_apply
+from desktop.pipelines.apply.request import batch_items, enqueue_apply, start_apply
 from tests.batch.conftest import photo
 from tests.helpers import cli, spawn_cli, wait_until
 from tests.ui.conftest import aloop  # noqa: F401 - a fixture: the qasync loop the dialog runs on

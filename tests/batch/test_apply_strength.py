@@ -9,10 +9,10 @@ import pytest
 from PIL import Image, ImageChops
 
 from desktop.exchange.cube import read_pillow_lut
-from desktop.library import Library
-from desktop.pipelines.style_apply import batch_items, enqueue_apply
-from desktop.pipelines.style_generate import enqueue_style
-from desktop.pipelines.style_strength import enqueue_strength
+from desktop.library.reading import Library
+from desktop.pipelines.apply.request import batch_items, enqueue_apply
+from desktop.pipelines.generate.request import enqueue_style
+from desktop.pipelines.strength.request import enqueue_strength
 from tests.helpers import run_pool
 
 

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from desktop.jobs import processes
-from desktop.pipelines.apply_photos import span, time_limit
-from desktop.pipelines.style_apply import batch_items, enqueue_apply
+from desktop.pipelines.apply.photos import span, time_limit
+from desktop.pipelines.apply.request import batch_items, enqueue_apply
 from tests.batch.conftest import photo
 from tests.helpers import run_pool
 

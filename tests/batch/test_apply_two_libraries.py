@@ -11,8 +11,8 @@ from pathlib import Path
 from PIL import Image
 
 from desktop import grants
-from desktop.pipelines.apply_names import batch_tag, temp_name
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.apply.names import batch_tag, temp_name
+from desktop.pipelines.generate.request import enqueue_style
 from tests.batch.conftest import photo
 from tests.helpers import cli, run_pool, runtime, wait_until
 

@@ -21,8 +21,8 @@ from PIL import Image
 from desktop.errors import LeaseLost
 from desktop.jobs.items import DONE, FAILED, PENDING, Fence, ItemStore
 from desktop.jobs.model import JobStatus
+from desktop.pipelines.apply.request import batch_items, enqueue_apply
 from desktop.pipelines.diagnostics.request import ITEMS_TYPE, RECORD_FOLDER
-from desktop.pipelines.style_apply import batch_items, enqueue_apply
 from tests.batch.conftest import photo
 from tests.helpers import run_pool, spawn_cli, wait_until
 from tests.pg import RawSQL

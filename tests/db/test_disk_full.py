@@ -16,7 +16,7 @@ from sqlalchemy import event
 from desktop.config import DiskFullError
 from desktop.db.engine import Database
 from desktop.db.models import Style
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.logs import BatchedRotatingFileHandler
 from desktop.runtime import open_runtime
 from tests.db.support import assert_refused

@@ -224,7 +224,7 @@ FAL_ANSWERS = ["succeeds", "refuses-and-echoes-the-key", "fails-echoing-the-key"
 
 @pytest.mark.parametrize("fal_answer", FAL_ANSWERS)
 def test_the_fal_key_is_never_stored_in_the_database_or_written_to_the_log(database_url, home, monkeypatch, fal_answer):
-    from desktop.pipelines.style_generate import enqueue_style
+    from desktop.pipelines.generate.request import enqueue_style
     from tests.fakes.fal_server import FakeFalServer, FalScript
 
     monkeypatch.setenv("FAL_KEY", FAL_KEY)

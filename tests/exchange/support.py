@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.runtime import Runtime
 from tests.helpers import run_pool
 

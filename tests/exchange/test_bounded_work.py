@@ -115,7 +115,7 @@ def test_a_level_12_haldclut_is_read_and_fits_what_a_style_applies(tmp_path):
 
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory):
-    from desktop.pipelines.exchange import enqueue_export_pack
+    from desktop.pipelines.export.request import enqueue_export_pack
 
     home = tmp_path_factory.mktemp("source")
     out = tmp_path_factory.mktemp("pack") / "two.stylepack"
@@ -167,7 +167,7 @@ def test_a_pack_with_more_previews_than_a_style_has_is_refused(home, pack, tmp_p
     hostile = rewrite_pack(pack, tmp_path / "many.stylepack", manifest=many)
     rt = open_runtime(home)
     try:
-        from desktop.pipelines.exchange import enqueue_import
+        from desktop.pipelines.import_.request import enqueue_import
 
         [job] = enqueue_import(rt, [hostile])
         run_pool(rt)

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from desktop.db.models import Style
-from desktop.pipelines.exchange import enqueue_export_pack
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.export.request import enqueue_export_pack
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.runtime import open_runtime
 from tests.helpers import cli, run_pool, spawn_cli
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from desktop.exchange.cube import read_cube
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.runtime import open_runtime
 from tests.exchange.support import assert_nothing_added, counts, make_styles
 from tests.helpers import cli

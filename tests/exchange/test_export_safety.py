@@ -12,7 +12,8 @@ import sqlite3
 import pytest
 
 from desktop import files
-from desktop.pipelines.exchange import enqueue_export_lut, enqueue_export_pack, enqueue_import
+from desktop.pipelines.export.request import enqueue_export_lut, enqueue_export_pack
+from desktop.pipelines.import_.request import enqueue_import
 from desktop.runtime import open_runtime
 from tests.exchange.support import assert_nothing_added, make_styles
 from tests.helpers import cli, run_pool

@@ -13,7 +13,7 @@ from PIL import Image
 from desktop.errors import UserError
 from desktop.exchange.cube import CubeError, read_cube
 from desktop.exchange.hald import read_hald
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from tests.exchange.support import assert_nothing_added

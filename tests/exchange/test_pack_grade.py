@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.library import Library
-from desktop.pipelines.exchange import enqueue_export_pack, enqueue_import, imported_ids
-from desktop.pipelines.style_strength import enqueue_strength
+from desktop.library.reading import Library
+from desktop.pipelines.export.request import enqueue_export_pack
+from desktop.pipelines.import_.request import enqueue_import, imported_ids
+from desktop.pipelines.strength.request import enqueue_strength
 from desktop.runtime import open_runtime
 from tests.exchange.hostile import rewrite_pack
 from tests.exchange.support import assert_nothing_added, make_styles

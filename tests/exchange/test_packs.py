@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from desktop.exchange.cube import read_cube
-from desktop.library import Library
-from desktop.pipelines.exchange import enqueue_export_pack, enqueue_import, imported_ids
+from desktop.library.reading import Library
+from desktop.pipelines.export.request import enqueue_export_pack
+from desktop.pipelines.import_.request import enqueue_import, imported_ids
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from tests.exchange.support import assert_nothing_added, counts, make_styles

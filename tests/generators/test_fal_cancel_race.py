@@ -29,7 +29,7 @@ import pytest
 
 from desktop.generators.fal import NOT_CANCELED, SUBMIT_UNANSWERED
 from desktop.logs import job_log_lines
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.runtime import open_runtime
 from tests.fakes.fal_server import FakeFalServer, FalScript, Fault
 from tests.helpers import spawn_cli, wait_until

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from desktop.generators.fal import FOREIGN_HOST
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.runtime import open_runtime
 from tests.fakes.fal_server import FakeFalServer, FalScript, Fault
 from tests.helpers import run_pool

@@ -290,8 +290,8 @@ def _worker(home: Path, log_dir: Path, name: str) -> tuple[subprocess.Popen[byte
 
 
 def test_a_batch_run_by_two_workers_survives_a_server_restart(url, own_server, home, tmp_path):
-    from desktop.pipelines.style_apply import batch_items, enqueue_apply
-    from desktop.pipelines.style_generate import enqueue_style
+    from desktop.pipelines.apply.request import batch_items, enqueue_apply
+    from desktop.pipelines.generate.request import enqueue_style
     from tests.batch.conftest import photo
 
     rt = open_runtime(home)

@@ -13,7 +13,7 @@ import pytest
 
 from desktop.db.engine import Database
 from desktop.db.models import Style
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.runtime import open_runtime
 from tests.helpers import cli, run_pool, spawn_cli, wait_until
 from tests.pg import RawSQL
@@ -73,17 +73,17 @@ def test_the_database_refuses_two_styles_for_one_job(rt):
 
 
 def test_a_worker_that_lost_its_lease_before_the_commit_saves_nothing(rt, monkeypatch):
-    import desktop.pipelines.style_generate as generate
+    import desktop.pipelines.generate.handler as generate
 
     job_id = enqueue_style(rt, "warm film grain", previews=1, size=64)
-    real = generate._commit_style  # runs in the job's process (rendering runs in workers)
+    real = generate.commit_new_style  # runs in the job's process (rendering runs in workers)
 
     def lose_the_lease_then_commit(*args, **kwargs):
         # The lease ran out meanwhile and another worker took the row.
         _sql(rt.db, "UPDATE jobs SET owner = 'another-host:1:abc' WHERE id = ?", job_id)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(generate, "_commit_style", lose_the_lease_then_commit)
+    monkeypatch.setattr(generate, "commit_new_style", lose_the_lease_then_commit)
     run_pool(rt)
     row = rt.engine.get(job_id)
     assert row.status == "running" and row.owner == "another-host:1:abc", "the row is the other attempt's"

@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from desktop.errors import UserError
-from desktop.pipelines.style_generate import JOB_TYPE, enqueue_style
+from desktop.pipelines.generate.request import JOB_TYPE, enqueue_style
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from tests.helpers import cli, run_pool

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop.library import Library
-from desktop.pipelines.style_generate import enqueue_style
-from desktop.pipelines.style_strength import enqueue_strength
+from desktop.library.reading import Library
+from desktop.pipelines.generate.request import enqueue_style
+from desktop.pipelines.strength.request import enqueue_strength
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from tests.helpers import run_pool, wait_until

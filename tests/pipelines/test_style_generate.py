@@ -15,8 +15,8 @@ from PIL import Image, ImageChops, ImageStat
 from desktop.config import Settings
 from desktop.errors import UserError
 from desktop.exchange.cube import read_pillow_lut
-from desktop.library import Library
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.library.reading import Library
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from tests.fakes.chat_server import ChatScript, FakeChatServer
@@ -405,7 +405,7 @@ def test_a_plan_crosses_to_the_worker_processes_exactly():
     and the previews must come out the same as the plan made from the reference."""
     from desktop.generators import local
     from desktop.imaging.intake import load_image
-    from desktop.pipelines.style_generate import REFERENCE_DRAFT
+    from desktop.pipelines.generate.work import REFERENCE_DRAFT
 
     reference = load_image(SAMPLES[2], draft_size=REFERENCE_DRAFT).image
     plan = local.plan_style("sepia film grain with a vignette", reference, seed=4, strength=0.7)
@@ -418,7 +418,7 @@ def test_a_plan_crosses_to_the_worker_processes_exactly():
 def test_the_reference_styled_comes_first_and_no_sample_photo_appears_twice(rt):
     """Asked for 8 previews with a bundled sample as the reference: the reference styled first,
     then each other sample once (the sample that is the reference is not shown again)."""
-    from desktop.pipelines.style_generate import plan_previews
+    from desktop.pipelines.generate.previews import plan_previews
 
     rocket = next(p for p in SAMPLES if p.name == "rocket.jpg")
     job_id = enqueue_style(rt, "warm film grain", reference=rocket, previews=8, size=96, seed=3)

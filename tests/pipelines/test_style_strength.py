@@ -15,9 +15,10 @@ from desktop.errors import UserError
 from desktop.exchange.cube import read_pillow_lut
 from desktop.imaging.apply import render_look
 from desktop.imaging.grade import DEFAULT_STRENGTH, GradeStats, build_lut, identity_lut
-from desktop.library import Library
-from desktop.pipelines.style_generate import enqueue_style
-from desktop.pipelines.style_strength import enqueue_strength, preview_sources
+from desktop.library.reading import Library
+from desktop.pipelines.generate.request import enqueue_style
+from desktop.pipelines.strength.request import enqueue_strength
+from desktop.pipelines.strength.sources import preview_sources
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from tests.helpers import run_pool

@@ -292,7 +292,7 @@ def test_a_pack_dropped_outside_the_gallery_is_imported(qtbot, styled_home, wind
     gallery.setCurrentIndex(gallery.model().index(0, 0))
     wait_until(lambda: window.detail.style is not None)
     target = tmp_path / "one.stylepack"
-    from desktop.pipelines.exchange import enqueue_export_pack
+    from desktop.pipelines.export.request import enqueue_export_pack
 
     job = enqueue_export_pack(window.runtime, [window.detail.style.id], target)
     wait_until(lambda: window.runtime.engine.get(job).is_finished, timeout=60)

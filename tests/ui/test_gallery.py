@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QLineEdit, QListView, QMessag
 
 from desktop import app as desktop_app
 from desktop.jobs.model import JobRow
-from desktop.library import Library
+from desktop.library.reading import Library
 from desktop.runtime import open_runtime
 from desktop.ui.jobs_model import JobsModel
 from desktop.ui.styles_model import StyleIdRole, StylesModel, ThumbnailReadyRole

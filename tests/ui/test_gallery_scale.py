@@ -19,7 +19,7 @@ from desktop import app as desktop_app
 from desktop.config import resolve_paths
 from desktop.db.engine import Database
 from desktop.db.models import Style, StyleImage
-from desktop.library import Library, StyleCard
+from desktop.library.reading import Library, StyleCard
 from desktop.runtime import open_runtime
 from desktop.ui import styles_model, thumbnails
 from desktop.ui.styles_model import StyleIdRole, StylesModel

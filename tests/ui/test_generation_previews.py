@@ -7,7 +7,7 @@ import threading
 
 from PIL import Image
 
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.resources import sample_photos
 from desktop.ui.job_previews import generation_previews
 from tests.ui.conftest import wait_until
@@ -31,17 +31,17 @@ def test_a_preview_counts_once_its_thumbnail_exists(tmp_path):
 
 
 def test_the_progress_dialog_of_a_style_job_shows_its_previews_arriving(qtbot, window, monkeypatch):
-    import desktop.pipelines.style_generate as generate
+    import desktop.pipelines.generate.handler as generate
 
     # hold the job just before its commit: every preview is rendered, none is in the library yet
     release = threading.Event()
-    real = generate._commit_style
+    real = generate.commit_new_style
 
     def held(*args, **kwargs):
         release.wait(WAIT)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(generate, "_commit_style", held)
+    monkeypatch.setattr(generate, "commit_new_style", held)
     coffee = next(p for p in sample_photos() if p.name == "coffee.png")
     job_id = enqueue_style(window.runtime, "warm film grain", reference=coffee, previews=2, size=192, seed=5)
     dialog = window.following.follow_job(job_id, "style.generate")

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from PySide6.QtWidgets import QLabel
 
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.pipelines.generate.request import enqueue_style
 from tests.ui.conftest import wait_until
 
 

@@ -18,9 +18,9 @@ from PIL import Image
 
 from desktop import app as desktop_app
 from desktop.jobs import processes
-from desktop.library import Library
-from desktop.pipelines.style_apply import enqueue_apply
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.library.reading import Library
+from desktop.pipelines.apply.request import enqueue_apply
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.runtime import open_runtime
 from desktop.ui.responsiveness import job_cpu_threads
 from desktop.ui.styles_model import StyleIdRole, StylesModel

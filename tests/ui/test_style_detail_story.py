@@ -11,8 +11,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QAbstractButton, QDialog, QLabel, QPushButton, QSlider, QWidget
 
 from desktop.imaging.grade import DEFAULT_STRENGTH
-from desktop.library import Library
-from desktop.pipelines.style_generate import enqueue_style
+from desktop.library.reading import Library
+from desktop.pipelines.generate.request import enqueue_style
 from desktop.resources import sample_photos
 from desktop.ui.before_after import BeforeAfterView
 from tests.ui.conftest import drop_files, wait_until

@@ -54,7 +54,7 @@ def render_style_preview(
 def sample_photo_for(style: Any) -> str | None:
     """Blocking: the sample photo the strength preview shows: the one the style's first sample
     preview was rendered over (so the preview matches a picture the pane shows)."""
-    from desktop.pipelines.style_strength import REFERENCE, preview_sources
+    from desktop.pipelines.strength.sources import REFERENCE, preview_sources
     from desktop.resources import sample_photos
 
     samples = sample_photos()

@@ -48,7 +48,7 @@ def look_proxy(path: str, edge: int) -> Image.Image:
     """The photo at ``edge`` long edge (RGB, sRGB), resized as the generator resizes, so the
     pixels match a style's previews."""
     from desktop.imaging.intake import load_image
-    from desktop.pipelines.style_strength import fit_long_edge
+    from desktop.pipelines.strength.work import fit_long_edge
 
     key = f"look:{edge}:{path}"
     img = _cached(key)
@@ -102,7 +102,7 @@ def render_applied_pair(style: Any, path: str, strength: float, edge: int) -> tu
     """(before, after) PNGs of ``style`` (a ``StyleInfo``) as a batch applies it, strength
     0..100, on the photo at ``path``."""
     from desktop.imaging.apply import apply_look
-    from desktop.pipelines.style_apply import recipe_for
+    from desktop.pipelines.apply.recipe import recipe_for
 
     if style.lut_path is None or not style.lut_path.is_file():
         raise UserError("This style has no colour grade file; make the style again, then apply it.")

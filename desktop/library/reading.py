@@ -1,6 +1,6 @@
 """The style library: reading, searching and deleting styles (rows and their files).
 
-Styles are written only by the ``style.generate`` pipeline (whole or not at all); everything
+Styles are written only by ``desktop.library.writing`` (whole or not at all); everything
 here is safe to call from any thread except the GUI thread (it touches the database and disk).
 
 A row's paths are stored relative to the library folder (``Paths.library``: the data folder, or
@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import os
 import shutil
 import sys
@@ -33,6 +34,7 @@ from desktop.jobs.model import iso
 
 log = logging.getLogger(__name__)
 _WARNED: set[int] = set()
+_IN_CHUNK = 500  # values per IN (...) list (old SQLite allows 999 parameters)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ class StyleInfo:
     problem: str | None = None
 
     @property
+    def strength(self) -> float:
+        """The style's own strength in per cent, 0..100 (see ``stored_strength``)."""
+        return stored_strength(self.params)
+
+    @property
     def thumbnail(self) -> Path | None:
         return self.images[0].thumb_path if self.images else None
 
@@ -89,6 +96,26 @@ class StyleInfo:
             "thumbnails": [str(i.thumb_path) for i in self.images],
             "problem": self.problem,
         }
+
+
+FULL_STRENGTH = 100.0  # per cent: a style that stored no strength grades with its .cube as it is
+
+
+def stored_strength(params: dict[str, Any] | None) -> float:
+    """A style's own strength in per cent, 0..100, from its stored ``params["strength"]``: the one
+    reader of it (the window, the command line, apply, export and import all ask here).
+
+    A whole number 0..100 is what the generator, the strength job and imports store. Anything
+    else is ``FULL_STRENGTH``: no strength stored, or not a number; and fractions up to 1.0,
+    which older versions wrote as the grade's build strength: their .cube is used as it is."""
+    value = (params or {}).get("strength")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return FULL_STRENGTH
+    if isinstance(value, int) and 0 <= value <= 100:
+        return float(value)
+    if value <= 1 or value > 100:
+        return FULL_STRENGTH
+    return float(value)
 
 
 class StyleCard(NamedTuple):
@@ -336,6 +363,23 @@ class Library:
             bad, real = files.outside[0]
             log.warning("Style %d's folder %s leads outside the library (%s); left untouched", style_id, bad, real)
             raise UserError(outside_sentence(style_id, bad, real, deleted=True))
+
+
+def style_of_job(db: Database, job_id: int) -> int | None:
+    """The style a job (an earlier attempt of it) saved, if any: ``styles.job_id`` is unique."""
+    with db.read_session() as s:
+        return s.scalar(select(Style.id).where(Style.job_id == job_id))
+
+
+def styles_by_hash(db: Database, wanted: list[str]) -> dict[str, int]:
+    """The styles whose stored content hash is one of ``wanted``: hash -> id."""
+    found: dict[str, int] = {}
+    with db.read_session() as s:
+        for i in range(0, len(wanted), _IN_CHUNK):
+            part = wanted[i:i + _IN_CHUNK]
+            for digest, style_id in s.execute(select(Style.content_hash, Style.id).where(Style.content_hash.in_(part))):
+                found[digest] = style_id
+    return found
 
 
 def _older_than(after: After):

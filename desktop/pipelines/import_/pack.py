@@ -1,7 +1,7 @@
 """A style pack imported: every style's files read from the pack and checked (the .cube, the
 stored grade as apply and strength use it, each picture's size from its header before it is
 decoded), written under the job's work folder, then committed together
-(``desktop.pipelines.import_commit``). A style already in the library (the same content hash)
+(``desktop.library.writing.commit_pack``). A style already in the library (the same content hash)
 is skipped and reported, also when another import of the same pack commits it meanwhile."""
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ class Staged:
 
 async def import_pack(ctx: JobContext, source: Path, work: Path, *, already: int | None) -> dict[str, Any]:
     from desktop.exchange.pack import open_pack
-    from desktop.pipelines.import_commit import commit_pack, present_by_hash
+    from desktop.library.writing import commit_pack
+    from desktop.pipelines.import_.present import present_by_hash
 
     db, paths = ctx.services["db"], ctx.services["paths"]
     label = shown_path(source.name)
@@ -87,9 +88,9 @@ def stage_style(reader: Any, style: Any, folder: Path) -> Staged:
     from desktop.exchange.cube import parse_cube_bytes
     from desktop.exchange.grade_check import params_problem
     from desktop.imaging.intake import EXTENSIONS, check_image_file, load_image
-    from desktop.pipelines.style_apply import style_strength
+    from desktop.library.reading import stored_strength
 
-    problem = params_problem(style.params, style.analysis, style_strength(style.params))
+    problem = params_problem(style.params, style.analysis, stored_strength(style.params))
     if problem:
         raise reader.bad(f"in style {style.index}, {problem}")
     folder.mkdir(parents=True)

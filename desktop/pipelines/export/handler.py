@@ -21,7 +21,7 @@ from desktop.errors import UserError
 from desktop.files import OutputFile
 from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
-from desktop.pipelines.exchange_request import EXPORT, export_overwrites, validate_export
+from desktop.pipelines.export.request import EXPORT, export_overwrites, validate_export
 from desktop.text import shown_path
 
 SHARED_MODE = 0o666  # what a person exports: their umask decides
@@ -52,7 +52,7 @@ def _export_result(payload: dict[str, Any], out: Path) -> dict[str, Any]:
 async def _export_pack(ctx: JobContext, payload: dict[str, Any], out: Path, overwrite: bool) -> None:
     from desktop import __version__
     from desktop.exchange.pack import PackWriter
-    from desktop.library import Library
+    from desktop.library.reading import Library
 
     library = Library(ctx.services["db"], ctx.services["paths"])
     ids: list[int] = payload["styles"]
@@ -79,7 +79,7 @@ async def _export_pack(ctx: JobContext, payload: dict[str, Any], out: Path, over
 def _pack_style(writer: Any, info: Any, index: int, with_reference: bool) -> dict[str, Any]:
     from desktop.exchange.pack import content_hash, file_json
     from desktop.jobs.model import iso
-    from desktop.pipelines.style_apply import style_strength
+    from desktop.library.reading import stored_strength
 
     if info.lut_path is None or not info.lut_path.is_file():
         raise UserError(f"Style {info.id} has no colour grade file any more; make the style again, then export it.")
@@ -103,7 +103,7 @@ def _pack_style(writer: Any, info: Any, index: int, with_reference: bool) -> dic
         "description": info.description,
         "prompt": info.prompt,
         "palette": (analysis or {}).get("palette"),
-        "strength": style_strength(params),
+        "strength": stored_strength(params),
         "looks": [x for x in params.get("looks", []) if isinstance(x, str)] if isinstance(params.get("looks"), list) else [],
         "effects": [x for x in params.get("effects", []) if isinstance(x, str)] if isinstance(params.get("effects"), list) else [],
         "generator": info.generator,
@@ -119,7 +119,7 @@ async def _export_lut(ctx: JobContext, payload: dict[str, Any], out: Path, overw
     from desktop import __version__
     from desktop.exchange.cube import read_cube, write_cube
     from desktop.exchange.hald import write_hald
-    from desktop.library import Library
+    from desktop.library.reading import Library
 
     library = Library(ctx.services["db"], ctx.services["paths"])
     info = await ctx.run_in_thread(library.require, int(payload["style"]))

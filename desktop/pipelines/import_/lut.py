@@ -26,7 +26,9 @@ async def import_lut(ctx: JobContext, source: Path, kind: str, work: Path) -> di
     from desktop.exchange.pack import sha256_file
     from desktop.generators.local import StylePlan, render_preview
     from desktop.imaging.thumbnails import save_preview, save_thumbnail
-    from desktop.pipelines.style_generate import _commit_style, _save_pair, first_sample
+    from desktop.library.writing import commit_new_style
+    from desktop.pipelines.generate.previews import first_sample
+    from desktop.pipelines.generate.work import save_pair
 
     settings = ctx.services["settings"]
     label = shown_path(source.name)
@@ -46,7 +48,7 @@ async def import_lut(ctx: JobContext, source: Path, kind: str, work: Path) -> di
     for i in range(count):
         ctx.progress(0.15 + 0.75 * i / count, f"Rendering preview {i + 1} of {count}")
         img = await ctx.run_in_thread(render_preview, plan, first + i, size=size)
-        images.append(await ctx.run_in_thread(_save_pair, img, work, i, size, save_preview, save_thumbnail))
+        images.append(await ctx.run_in_thread(save_pair, img, work, i, size, save_preview, save_thumbnail))
     ctx.progress(0.92, "Saving style")
     what = f"{lut.size}-point {'3D' if lut.dimensions == 3 else '1D'} {'HaldCLUT' if kind == 'hald' else '.cube'}"
     notes = provenance(description=description, generator="imported", strength=1.0, in_cube=[f"the {what} {file_name}"])
@@ -67,7 +69,7 @@ async def import_lut(ctx: JobContext, source: Path, kind: str, work: Path) -> di
         "source": {"file": file_name, "format": kind, "dimensions": lut.dimensions, "size": lut.size, "sha256": digest},
     }
     style_id = await asyncio.to_thread(
-        _commit_style,
+        commit_new_style,
         ctx.services["db"],
         ctx.services["paths"],
         work,

@@ -18,16 +18,16 @@ import asyncio
 import os
 import shutil
 import socket
-import uuid
 from typing import Any
 
 from desktop.config import from_library
 from desktop.errors import UserError
 from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
-from desktop.pipelines.exchange_request import IMPORT, check_import_granted, validate_import
-from desktop.pipelines.import_lut import import_lut
-from desktop.pipelines.import_pack import import_pack
+from desktop.jobs.work_folders import make_work_folder
+from desktop.pipelines.import_.lut import import_lut
+from desktop.pipelines.import_.pack import import_pack
+from desktop.pipelines.import_.request import IMPORT, check_import_granted, validate_import
 from desktop.text import shown_path
 
 
@@ -35,7 +35,7 @@ from desktop.text import shown_path
 async def import_styles(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Idempotent: the first style an import adds carries the job's id (``styles.job_id``); a
     run after a crash that came after the commit finds it and reports the styles again."""
-    from desktop.pipelines.style_generate import style_of_job
+    from desktop.library.reading import style_of_job
 
     validate_import(payload)
     paths = ctx.services["paths"]
@@ -54,8 +54,7 @@ async def import_styles(ctx: JobContext, payload: dict[str, Any]) -> dict[str, A
             f"{shown_path(source)} is not there on {socket.gethostname()}: it was moved, or it is on another computer. "
             "Import it again from where it is now, or put it in the library folder so every machine sees it."
         )
-    work = paths.tmp_dir / f"job-{ctx.id}-{ctx.attempt}-{uuid.uuid4().hex[:8]}"
-    work.mkdir(parents=True)
+    work = make_work_folder(paths.tmp_dir, ctx.id, ctx.attempt)
     try:
         if payload["kind"] == "pack":
             return await import_pack(ctx, source, work, already=existing)

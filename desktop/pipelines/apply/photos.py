@@ -2,10 +2,10 @@
 (``Photos``, an ``ItemWork`` of ``desktop.jobs.items``).
 
 A worker process decodes, grades and encodes the photo into a hidden temporary file in the
-output folder (``apply_names.temp_name``); then the photo gets its final name (reserved in the
+output folder (``names.temp_name``); then the photo gets its final name (reserved in the
 table first, never overwriting: " (2)", " (3)"..., fitted to 255 bytes) and the item is
 recorded, fenced by the item's holder. A photo whose output an earlier run (or an earlier batch
-with the same key, ``apply_resume``) left in the folder is recorded with that file, not styled
+with the same key, ``resume``) left in the folder is recorded with that file, not styled
 again.
 
 **Time limit.** Each photo has ``time_limit()`` seconds (``STYLESTUDIO_PHOTO_TIME_LIMIT``,
@@ -35,8 +35,8 @@ from desktop.errors import LeaseLost, UserError
 from desktop.files import TargetExists, place
 from desktop.grants import NotGranted
 from desktop.jobs.items import DONE, FAILED, Fence, Item, ItemStore
-from desktop.pipelines.apply_grant import REFUSED
-from desktop.pipelines.apply_names import output_name, temp_name
+from desktop.pipelines.apply.grant import REFUSED
+from desktop.pipelines.apply.names import output_name, temp_name
 from desktop.text import printable, shown_path
 
 HOST = socket.gethostname()
@@ -113,7 +113,7 @@ class Prepared:
     format: str
     out_stored: str = ""  # as the payload stores it (relative to the library folder, or in full)
     library: Path = Path("/")  # this machine's library folder
-    tag: str = ""  # the batch's temporary names: library id and job id (apply_names.batch_tag)
+    tag: str = ""  # the batch's temporary names: library id and job id (names.batch_tag)
 
 
 def _resolved(value: Any) -> asyncio.Future[Any]:

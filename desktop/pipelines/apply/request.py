@@ -1,0 +1,407 @@
+"""``style.apply``, the front doors' side (the only module of this slice the window and the
+command line import): ``plan_apply`` expands and checks the inputs (what the apply dialog shows
+and ``stylestudio apply`` checks), ``start_apply`` does the same, then resumes the unfinished
+batch that is exactly this one or queues a new one with its items in one transaction
+(``resume``); nothing is created when the input is refused. The front door signs what it
+checked (``grant``): a batch whose payload or photos no front door signed is refused before any
+file is opened. ``batch_items`` reads a batch's items.
+
+What inputs expand to: one rule for every file, whether a folder walk found it or a person
+named it: a regular file is taken (a named one whatever its extension, a walked one when its
+extension is a photo's); anything else is skipped and counted with its reason, and never opened
+(a pipe or a device named ``.jpg`` would block whoever opens it): only ``stat`` looks at it. A
+name longer than a folder can hold, or a path that does not exist, is refused in one sentence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import logging
+import math
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktop import grants
+from desktop.config import is_library_relative, relative_to_library
+from desktop.errors import UserError
+from desktop.jobs.items import DONE, Item, ItemStore
+from desktop.pipelines.apply.grant import sign_batch
+from desktop.pipelines.apply.names import is_ours, refuse_too_long
+from desktop.pipelines.apply.photos import local_path
+from desktop.pipelines.apply.recipe import recipe_for
+from desktop.pipelines.apply.resume import batch_key, unfinished_batch
+from desktop.pipelines.payload_checks import is_int
+from desktop.text import printable, shown_path
+
+log = logging.getLogger(__name__)
+
+JOB_TYPE = "style.apply"
+KNOWN_KEYS = ("style", "out", "format", "quality", "long_edge", "strength", "keep_metadata", "count", "key", "grant")
+FORMATS = ("same", "jpeg", "png", "tiff", "webp")
+LONG_EDGE = (16, 30000)
+MAX_ITEMS = 100_000
+NOT_IMAGE = "not images"
+NOT_REGULAR = "not regular files (pipes, sockets or devices)"
+BROKEN_LINK = "links to files that are gone"
+UNREADABLE = "could not be read"
+REASONS = (NOT_IMAGE, NOT_REGULAR, BROKEN_LINK, UNREADABLE)
+
+
+def _is_number(value: object) -> bool:
+    return (isinstance(value, int | float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_hex64(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+# --- the payload ----------------------------------------------------------------------------------
+
+
+def validate_payload(payload: dict[str, Any]) -> None:
+    """The whole ``style.apply`` payload, checked at enqueue: one sentence per refusal. The
+    photos themselves are the job's items, stored beside the row."""
+    unknown = sorted(str(k) for k in payload if k not in KNOWN_KEYS)
+    if unknown:
+        raise UserError(f"A style.apply payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(KNOWN_KEYS)}.")
+    if not is_int(payload.get("style")) or payload["style"] < 1:
+        raise UserError("The style must be given by its id, a whole number like 3.")
+    out = payload.get("out")
+    if not isinstance(out, str) or not out.strip() or not (os.path.isabs(out) or is_library_relative(out)):
+        raise UserError("The output folder must be a full path, like /home/me/Pictures/styled, or a folder inside the library folder, like exports/styled.")
+    fmt = payload.get("format", "same")
+    if fmt not in FORMATS:
+        shown = fmt if isinstance(fmt, str) else repr(fmt)
+        raise UserError(f"There is no output format '{shown[:40]}'; use same, jpeg, png, tiff or webp.")
+    quality = payload.get("quality", 92)
+    if not is_int(quality) or not 1 <= quality <= 100:
+        raise UserError("The quality must be a whole number from 1 to 100.")
+    long_edge = payload.get("long_edge")
+    if long_edge is not None and (not is_int(long_edge) or not LONG_EDGE[0] <= long_edge <= LONG_EDGE[1]):
+        raise UserError(f"The long edge must be a whole number of pixels from {LONG_EDGE[0]} to {LONG_EDGE[1]}, or left out.")
+    strength = payload.get("strength")
+    if strength is not None and (not _is_number(strength) or not 0 <= strength <= 100):
+        raise UserError("The strength must be a number from 0 to 100 (percent), or left out for the style's own.")
+    if not isinstance(payload.get("keep_metadata", True), bool):
+        raise UserError("keep_metadata must be true or false.")
+    count = payload.get("count")
+    if count is not None and (not is_int(count) or not 1 <= count <= MAX_ITEMS):
+        raise UserError(f"A batch holds from 1 to {MAX_ITEMS:,} photos.")
+    if payload.get("key") is not None and not _is_hex64(payload["key"]):
+        raise UserError("A style.apply payload's key must be 64 hexadecimal digits, as 'stylestudio apply' writes it.")
+    if not grants.well_formed(payload.get("grant")):
+        raise UserError(
+            "A batch is queued with 'stylestudio apply' or the Apply dialog, which check the photos and the output folder; "
+            "a style.apply payload without their grant is refused."
+        )
+
+
+def find_style(runtime: Any, text: str | int) -> Any:
+    """A style by id, or by its exact name; raises UserError when there is none (or several)."""
+    from sqlalchemy import select
+
+    from desktop.db.models import Style
+    from desktop.library.reading import Library
+
+    library = Library(runtime.db, runtime.paths)
+    if isinstance(text, int) or str(text).strip().isdigit():
+        return library.require(int(text))
+    with runtime.db.read_session() as s:
+        ids = list(s.scalars(select(Style.id).where(Style.name == str(text)).order_by(Style.id)))
+    if not ids:
+        raise UserError(f"There is no style named '{printable(str(text))[:80]}'; 'stylestudio styles list' shows the styles there are.")
+    if len(ids) > 1:
+        raise UserError(f"{len(ids)} styles are named '{printable(str(text))[:80]}'; give the id of the one you mean ({', '.join(map(str, ids[:5]))}).")
+    return library.require(ids[0])
+
+
+# --- the inputs -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ApplyPlan:
+    """What the inputs expand to, before anything is queued (what the apply dialog shows)."""
+
+    files: list[Path]
+    skipped: list[Path] = field(default_factory=list)  # with their reasons in ``why``, in order
+    why: list[str] = field(default_factory=list)
+    total_bytes: int = 0
+
+    def skip(self, path: Path, reason: str) -> None:
+        self.skipped.append(path)
+        self.why.append(reason)
+
+    @property
+    def skipped_sentence(self) -> str:
+        """'3 files skipped: not images', or with several reasons '3 files skipped: 2 not
+        images, 1 not regular files (pipes, sockets or devices)'."""
+        n = len(self.skipped)
+        if not n:
+            return ""
+        counts = {r: self.why.count(r) for r in REASONS if r in self.why}
+        head = f"{n} file{'s' if n != 1 else ''} skipped: "
+        if len(counts) == 1:
+            return head + next(iter(counts))
+        return head + ", ".join(f"{c} {r}" for r, c in counts.items())
+
+    def skipped_lines(self) -> list[str]:
+        """One line per skipped file (its path, escaped), with its reason unless it is not an
+        image."""
+        return [shown_path(p) + ("" if r == NOT_IMAGE else f"  ({r})") for p, r in zip(self.skipped, self.why, strict=True)]
+
+
+def _kind(path: Path) -> tuple[str | None, int]:
+    """(None, size) for a regular file (links followed), else (the reason it is skipped, 0)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return (BROKEN_LINK if os.path.islink(path) else UNREADABLE), 0
+    except OSError:
+        return UNREADABLE, 0
+    if stat.S_ISREG(st.st_mode):
+        return None, st.st_size
+    return NOT_REGULAR, 0
+
+
+def plan_apply(inputs: list[str | os.PathLike[str]], *, recursive: bool = False, out: str | os.PathLike[str] | None = None) -> ApplyPlan:
+    """Expand files and folders into the photos to style (folders walked: their top level, or
+    every level with ``recursive``; hidden files skipped silently, others that are not photos
+    skipped and counted). Raises UserError when an input does not exist or no photo is found."""
+    from desktop.imaging.apply import PHOTO_SUFFIXES
+
+    if not inputs:
+        raise UserError("Name at least one photo or folder to apply the style to.")
+    skip_dir = os.path.realpath(out) if out else None
+    plan = ApplyPlan(files=[])
+    seen: set[str] = set()
+    folders = 0
+
+    def take(path: Path, size: int) -> None:
+        real = os.path.realpath(path)
+        if real in seen:
+            return
+        seen.add(real)
+        plan.files.append(path)
+        plan.total_bytes += size
+
+    def consider(path: Path, named: bool) -> None:
+        if not named and path.suffix.lower() not in PHOTO_SUFFIXES:
+            plan.skip(path, NOT_IMAGE)
+            return
+        reason, size = _kind(path)
+        if reason is None:
+            take(path, size)
+        else:
+            plan.skip(path, reason)
+
+    for raw in inputs:
+        path = Path(raw).expanduser().absolute()
+        refuse_too_long(path, "An input")
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            if os.path.islink(path):
+                raise UserError(f"{shown_path(path)} is a link to a file that is gone; name the photo itself.") from None
+            raise UserError(f"{shown_path(path)} does not exist; check the name, or name another photo or folder.") from None
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise UserError(f"The path {shown_path(path)[:120]}… is too long for this computer; give a shorter one.") from None
+            raise UserError(f"{shown_path(path)} cannot be read ({exc.strerror or exc}); check its permissions.") from None
+        if stat.S_ISDIR(st.st_mode):
+            folders += 1
+            _walk(path, recursive, skip_dir, consider)
+        else:
+            consider(path, named=True)
+    if not plan.files:
+        raise UserError(_nothing_found(plan, len(inputs), folders, recursive))
+    if len(plan.files) > MAX_ITEMS:
+        raise UserError(f"That is {len(plan.files):,} photos; a batch holds at most {MAX_ITEMS:,}, so split it into several.")
+    return plan
+
+
+def _walk(path: Path, recursive: bool, skip_dir: str | None, consider: Callable[[Path, bool], None]) -> None:
+    if recursive:
+        walker = os.walk(path)
+    else:
+        try:
+            names = [e.name for e in os.scandir(path) if not _is_dir(e)]
+        except OSError:
+            names = []
+        walker = iter([(str(path), [], names)])
+    for folder, dirs, names in walker:
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and os.path.realpath(os.path.join(folder, d)) != skip_dir)
+        for name in sorted(names):
+            if is_ours(name) or name.startswith("."):
+                continue
+            consider(Path(folder) / name, False)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _nothing_found(plan: ApplyPlan, inputs: int, folders: int, recursive: bool) -> str:
+    if folders == inputs:
+        where = "in the folder given" if inputs == 1 else "in the folders given"
+    else:
+        where = "in the files given" if not folders else "in the files and folders given"
+    deeper = "" if recursive or not folders else " (use --recursive / 'Include subfolders' to look inside subfolders)"
+    why = f" ({plan.skipped_sentence})" if plan.skipped else ""
+    return f"No photos were found {where}{deeper}{why}; name JPEG, PNG, TIFF or WebP files."
+
+
+def check_output_folder(out: str | os.PathLike[str]) -> Path:
+    """The output folder as a full path; refused (one sentence) when it cannot be written. A
+    folder that does not exist yet is made when the job starts."""
+    path = Path(out).expanduser().absolute()
+    refuse_too_long(path, "The output folder")
+    shown = shown_path(path)
+    try:
+        if path.exists() and not path.is_dir():
+            raise UserError(f"The output folder {shown} is a file; name a folder for the styled photos.")
+        probe = path
+        while not probe.exists():
+            if probe.parent == probe:
+                break
+            probe = probe.parent
+        writable = probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise UserError("The output folder's path is too long for this computer; choose a shorter one.") from None
+        raise UserError(f"The output folder {shown} cannot be used ({exc.strerror or exc}); choose another folder.") from None
+    if not writable:
+        raise UserError(f"The output folder {shown} cannot be written to; choose a folder you can write to.")
+    return path
+
+
+def default_output_folder(style_name: str, first_input: str | os.PathLike[str]) -> Path:
+    """A new folder named after the style beside the first input's folder."""
+    first = Path(first_input).expanduser().absolute()
+    folder = first if first.is_dir() else first.parent
+    safe = "".join(c if c.isalnum() or c in " -_.,()" else "_" for c in style_name).strip(" .") or "Styled"
+    base = folder.parent / safe[:80]
+    candidate, n = base, 2
+    while candidate.exists():
+        candidate = base.with_name(f"{base.name} ({n})")
+        n += 1
+    return candidate
+
+
+# --- queuing --------------------------------------------------------------------------------------
+
+
+def _front_door(
+    runtime: Any,
+    style: str | int,
+    inputs: list[str | os.PathLike[str]],
+    *,
+    out: str | os.PathLike[str] | None = None,
+    format: str = "same",
+    quality: int = 92,
+    long_edge: int | None = None,
+    strength: float | None = None,
+    keep_metadata: bool = True,
+    recursive: bool = False,
+    plan: ApplyPlan | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """Check everything; the payload (with its key and grant) and the inputs as stored."""
+    info = find_style(runtime, style)
+    if info.lut_path is None or not info.lut_path.is_file():
+        raise UserError(f"Style {info.id} has no colour grade file; make the style again, then apply it.")
+    plan = plan or plan_apply(inputs, recursive=recursive, out=out)
+    folder = check_output_folder(out) if out is not None else default_output_folder(info.name, plan.files[0])
+    library = runtime.paths.library  # inside it, paths are stored relative: every machine finds them
+    payload: dict[str, Any] = {
+        "style": info.id,
+        "out": relative_to_library(folder, library),
+        "format": format,
+        "quality": quality,
+        "long_edge": long_edge,
+        "strength": strength,
+        "keep_metadata": keep_metadata,
+        "count": len(plan.files),
+    }
+    payload["key"] = batch_key(info.id, recipe_for(info, strength), payload)
+    stored = [relative_to_library(p, library) for p in plan.files]
+    payload["grant"] = sign_batch(library, payload, stored)
+    validate_payload(payload)
+    return payload, stored
+
+
+def enqueue_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike[str]], **options: Any) -> int:
+    """Check everything, then queue a new batch with its items; returns the job id. Blocking
+    (walks folders): call it off the GUI thread. Raises UserError with nothing created.
+    ``options``: out, format, quality, long_edge, strength, keep_metadata, recursive, plan."""
+    payload, stored = _front_door(runtime, style, inputs, **options)
+    return runtime.engine.enqueue_batch(JOB_TYPE, payload, stored)
+
+
+@dataclass(frozen=True)
+class Started:
+    """What ``start_apply`` did: queued a new batch, or found this same batch unfinished."""
+
+    job_id: int
+    resumed: bool = False  # an unfinished batch, exactly this one, goes on
+    following: bool = False  # ... and another live worker runs it now
+    done: int = 0
+    total: int = 0
+
+    def sentence(self, here: bool = True) -> str:
+        """The one line a front door shows when it did not queue a new batch (``here``: the
+        front door runs it now, else it only queued it)."""
+        if not self.resumed:
+            return ""
+        where = "another worker is running it" if self.following else ("it goes on here" if here else "it stays queued")
+        return (
+            f"Job {self.job_id} is this same batch, not finished ({self.done} of {self.total} photos done): "
+            f"{where}, and no photo is styled twice."
+        )
+
+
+def start_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike[str]], **options: Any) -> Started:
+    """The front doors' Start: like ``enqueue_apply``, but when a queued or running batch is
+    exactly this one (same style and look, photos, output folder and options: see
+    ``resume``), that batch is resumed instead of queueing a second one; a run of it whose
+    process is gone (killed) is queued again at once."""
+    payload, stored = _front_door(runtime, style, inputs, **options)
+    store = ItemStore(runtime.db)
+    found = unfinished_batch(store, JOB_TYPE, payload["key"], stored)
+    if found is None:
+        return Started(runtime.engine.enqueue_batch(JOB_TYPE, payload, stored))
+    job_id, status = found
+    if status == "running":
+        try:  # its process is gone (killed): queued again now, not at the next heartbeat
+            runtime.engine.recover()
+        except Exception:  # noqa: BLE001 - a work pool's heartbeat recovers it shortly
+            log.debug("Could not recover job %d now", job_id, exc_info=True)
+    row = runtime.engine.get(job_id)
+    if row is None or row.status not in ("queued", "running"):  # it ended meanwhile (or ran out of attempts)
+        return Started(runtime.engine.enqueue_batch(JOB_TYPE, payload, stored))
+    following = row.status == "running"
+    counts = store.counts(job_id)
+    return Started(job_id, resumed=True, following=following, done=counts[DONE], total=sum(counts.values()))
+
+
+def batch_items(db: Any, job_id: int, library: Path | None = None) -> list[Item]:
+    """A batch's items, in order: input, output, status (pending, done, failed), error. With
+    ``library`` (this machine's library folder), paths stored relative to it are given in full
+    (``local_items``)."""
+    items = ItemStore(db).items(job_id)
+    return items if library is None else local_items(items, library)
+
+
+def local_items(items: list[Item], library: Path) -> list[Item]:
+    """Items as this machine reads them: inputs and outputs stored relative to the library
+    folder given in full; an output that leads outside it is left out, an input that does is
+    shown as stored (it is only named, never opened, by readers)."""
+    return [
+        dataclasses.replace(i, input=local_path(i.input, library) or i.input, output=local_path(i.output, library)) for i in items
+    ]

@@ -1,0 +1,150 @@
+"""``style.export``, the front doors' side: payload checks, the export's target, and queuing a
+pack or a LUT (blocking but quick: the styles and the target are checked, then queued; nothing
+is created when they refuse). The only module of this slice the window and the command line
+import.
+
+A job touches a file outside the library only when a front door checked that a person asked
+for it: the front door signs what it checked with the library's key (``desktop.grants``) and
+puts the signature in the payload as ``grant``; the handler checks it before it opens
+anything. An export's grant covers its whole payload (target, styles, format) under the
+purpose ``export``, or ``export-overwrite`` when the person agreed to replace the target (the
+window's save dialog asks). A payload written by hand (``stylestudio jobs enqueue``, or a row
+put in a shared database) has no valid grant: its job fails with one sentence and writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from desktop import grants
+from desktop.errors import UserError
+from desktop.pipelines.payload_checks import (
+    check_grant_shape,
+    check_known_keys,
+    check_name_lengths,
+    is_int,
+)
+from desktop.text import shown_path
+
+EXPORT = "style.export"
+CUBE_SIZES = (17, 33, 65)
+EXPORT_KEYS = ("kind", "styles", "style", "format", "size", "out", "with_reference", "grant")
+EXPORT_GRANT = "export"
+EXPORT_OVERWRITE_GRANT = "export-overwrite"  # the person agreed to replace the target
+NOT_GRANTED_EXPORT = (
+    "This export was not asked for in Style Studio's window or command line, so nothing was written; "
+    "export again with File › Export… or 'stylestudio export'."
+)
+
+
+def validate_export(payload: dict[str, Any]) -> None:
+    from desktop.exchange import limits
+
+    check_known_keys(payload, EXPORT, EXPORT_KEYS)
+    out = payload.get("out")
+    if not isinstance(out, str) or not out.strip() or not os.path.isabs(out):
+        raise UserError("The export's target must be a full path, like /home/me/styles.stylepack.")
+    if not isinstance(payload.get("with_reference", False), bool):
+        raise UserError("with_reference must be true or false.")
+    kind = payload.get("kind")
+    if kind == "pack":
+        styles = payload.get("styles")
+        if not isinstance(styles, list) or not styles or not all(is_int(s) and s >= 1 for s in styles):
+            raise UserError("A pack names its styles by id, a list of whole numbers like [3, 5].")
+        if len(styles) > limits.MAX_STYLES or len(set(styles)) != len(styles):
+            raise UserError(f"A pack holds 1 to {limits.MAX_STYLES:,} different styles.")
+    elif kind == "lut":
+        if not is_int(payload.get("style")) or payload["style"] < 1:
+            raise UserError("The style must be given by its id, a whole number like 3.")
+        fmt = payload.get("format")
+        if fmt not in ("cube", "hald"):
+            raise UserError(f"There is no LUT format '{str(fmt)[:40]}'; use cube or hald.")
+        size = payload.get("size")
+        if fmt == "cube" and size not in CUBE_SIZES:
+            raise UserError("A .cube is exported at 17, 33 or 65 points a side.")
+        if fmt == "hald" and size is not None:
+            raise UserError("A HaldCLUT is always level 8 (512x512 pixels); leave the size out.")
+    else:
+        raise UserError("An export is a 'pack' of styles or one style's 'lut'.")
+    check_grant_shape(payload, "export")
+
+
+def _signed(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != "grant"}
+
+
+def export_overwrites(library: str | os.PathLike[str], payload: dict[str, Any]) -> bool:
+    """Whether the export may replace its target: checks the payload's grant first (raises
+    ``grants.NotGranted`` with one sentence when no front door signed this payload)."""
+    fields = _signed(payload)
+    token = payload.get("grant")
+    if grants.is_granted(library, token, EXPORT_GRANT, **fields):
+        return False
+    if grants.is_granted(library, token, EXPORT_OVERWRITE_GRANT, **fields):
+        return True
+    raise grants.NotGranted(NOT_GRANTED_EXPORT)
+
+
+def check_target(out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """The export's target as a full path; refused when a part of it is too long, it exists
+    (unless ``overwrite``), is a folder, or its folder is missing or cannot be written."""
+    path = Path(out).expanduser().absolute()
+    check_name_lengths(path)
+    shown = shown_path(path)
+    if path.is_dir():
+        raise UserError(f"{shown} is a folder; name the file to write, like {shown_path(path / 'styles.stylepack')}.")
+    if os.path.lexists(path) and not overwrite:
+        raise UserError(f"{shown} already exists; choose another name, or delete it first.")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UserError(f"The folder {shown_path(folder)} does not exist; create it first or choose another place.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"The folder {shown_path(folder)} cannot be written to; choose a folder you can write to.")
+    return path
+
+
+def _require_style(runtime: Any, style: int | str) -> Any:
+    from desktop.pipelines.apply.request import find_style
+
+    info = find_style(runtime, style)
+    if info.lut_path is None or not info.lut_path.is_file():
+        raise UserError(f"Style {info.id} has no colour grade file; make the style again, then export it.")
+    return info
+
+
+def _enqueue_export(runtime: Any, payload: dict[str, Any], overwrite: bool) -> int:
+    purpose = EXPORT_OVERWRITE_GRANT if overwrite else EXPORT_GRANT
+    payload["grant"] = grants.sign(runtime.paths.library, purpose, **payload)
+    return runtime.engine.enqueue(EXPORT, payload)
+
+
+def enqueue_export_pack(runtime: Any, style_ids: list[int | str], out: str | os.PathLike[str], with_reference: bool = False, *, overwrite: bool = False) -> int:
+    """Queue a ``.stylepack`` of ``style_ids`` (ids or exact names) written to ``out``; returns
+    the job id. ``overwrite``: the person agreed to replace ``out`` (the save dialog asked).
+    Raises UserError, with nothing queued, when a style or the target is refused."""
+    ids: list[int] = []
+    for s in style_ids:
+        info = _require_style(runtime, s)
+        if not info.images:
+            raise UserError(f"Style {info.id} has no previews; make the style again, then export it.")
+        if info.id not in ids:
+            ids.append(info.id)
+    target = check_target(out, overwrite=overwrite)
+    payload = {"kind": "pack", "styles": ids, "out": str(target), "with_reference": bool(with_reference)}
+    return _enqueue_export(runtime, payload, overwrite)
+
+
+def enqueue_export_lut(runtime: Any, style_id: int | str, fmt: str, size: int | None, out: str | os.PathLike[str], *, overwrite: bool = False) -> int:
+    """Queue one style's LUT as ``fmt`` ``cube`` (``size`` 17, 33 or 65; None: 33) or ``hald``
+    (level 8; ``size`` must be None), written to ``out``; returns the job id."""
+    info = _require_style(runtime, style_id)
+    if fmt == "cube" and size is None:
+        size = 33
+    target = check_target(out, overwrite=overwrite)
+    payload: dict[str, Any] = {"kind": "lut", "style": info.id, "format": fmt, "size": size, "out": str(target)}
+    if fmt == "hald":
+        payload.pop("size")
+    return _enqueue_export(runtime, payload, overwrite)

@@ -1,0 +1,44 @@
+"""Checks the job types' payloads share: a whole number (never a bool), no field the type does
+not have, a grant of the shape a front door signs, and no part of a path longer than a file
+name may be."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from desktop import grants
+from desktop.errors import UserError
+from desktop.files import NAME_MAX, name_bytes
+from desktop.text import shown_path
+
+
+def is_int(value: object) -> bool:
+    """A whole number, as JSON gives it (``True`` is an int to Python, not here)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_grant_shape(payload: dict[str, Any], kind: str) -> None:
+    if not grants.well_formed(payload.get("grant")):
+        raise UserError(
+            f"A style.{kind} payload carries the grant its front door signs; "
+            f"{kind} with 'stylestudio {kind}' or the window instead of writing the payload by hand."
+        )
+
+
+def check_known_keys(payload: dict[str, Any], job_type: str, known: tuple[str, ...]) -> None:
+    """Refuse (one sentence) a payload with a field its job type does not have."""
+    unknown = sorted(str(k) for k in payload if k not in known)
+    if unknown:
+        raise UserError(f"A {job_type} payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(known)}.")
+
+
+def check_name_lengths(path: Path) -> None:
+    """Refuse (one sentence) a path with a part longer than a file name may be (255 bytes)."""
+    for part in path.parts:
+        if name_bytes(part) > NAME_MAX:
+            shown = shown_path(part)
+            raise UserError(
+                f"The name {shown[:60]}… is {name_bytes(part):,} bytes long, over the {NAME_MAX} a file or folder name may have; "
+                "choose a shorter name."
+            )
