@@ -45,6 +45,12 @@ class Runtime:
         self.db.dispose()
 
 
+def register_job_types() -> list[str]:
+    """Register every job type the app has, as opening a library does (for a front door that
+    checks a payload before it opens one); returns their names."""
+    return register_all()
+
+
 def open_runtime(
     home: str | os.PathLike[str] | None = None,
     *,

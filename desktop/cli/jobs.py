@@ -108,9 +108,9 @@ def _with_items(rt: Any, row: Any) -> dict[str, Any]:
 def _enqueue(args: argparse.Namespace) -> int:
     payload = parse_payload(args.payload)
     from desktop.jobs import registry
-    from desktop.pipelines import register_all
+    from desktop.runtime import register_job_types
 
-    register_all()  # the engine has no job type of its own: the front door registers them
+    register_job_types()  # the engine has no job type of its own: the front door registers them
     jt = registry.get(args.type)
     if jt is None:
         raise CliError(f"There is no job type '{args.type}'; the known types are: {', '.join(registry.names())}.")
