@@ -166,7 +166,7 @@ async def _session(report: _Report, home: Path, verbose: bool) -> None:
     async def check_job_types() -> str:
         from desktop.jobs import registry
 
-        # registered by the window's start-up (the engine itself knows only diagnostics)
+        # registered by the window's start-up (the engine has no job type of its own)
         missing = [n for n in ("style.generate", "diagnostics.sleep") if registry.get(n) is None]
         if missing:
             raise StepFailed(f"job type(s) not registered: {', '.join(missing)}")
