@@ -51,7 +51,7 @@ from desktop.ui.apply_preview import ProxyPreview
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import BeforeAfterView
 from desktop.ui.buttons import push_button
-from desktop.ui.tones import Tone, ToneLabel
+from desktop.ui.tones import error_label
 
 log = logging.getLogger(__name__)
 
@@ -269,11 +269,7 @@ class ApplyDialog(QDialog):
         form.addRow("", options_row)
         lay.addLayout(form)
 
-        self.error = ToneLabel(tone=Tone.ERROR)
-        self.error.setObjectName("applyErrorLabel")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.hide()
+        self.error = error_label("applyErrorLabel")
         lay.addWidget(self.error)
 
         buttons = QHBoxLayout()

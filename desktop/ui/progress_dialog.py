@@ -50,7 +50,7 @@ from desktop.ui.job_previews import latest_output
 from desktop.ui.jobs_model import JobsModel
 from desktop.ui.progress_text import describe_time, distinct_log_records
 from desktop.ui.thumbnails import decode_fitted
-from desktop.ui.tones import Tone, ToneLabel
+from desktop.ui.tones import Tone, ToneLabel, error_label
 from desktop.ui.window_fit import fit_height
 
 SHOW_DELAY = 0.5
@@ -176,11 +176,7 @@ class JobProgressDialog(QDialog):
         self.bar.setAccessibleName("Progress")
         self.time = ToneLabel(tone=Tone.DIM)
         self.time.setObjectName("jobTimeLabel")
-        self.error = ToneLabel(tone=Tone.ERROR)
-        self.error.setObjectName("jobErrorLabel")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.hide()
+        self.error = error_label("jobErrorLabel")
         self.details = QPlainTextEdit()
         self.details.setObjectName("jobDetailsText")
         self.details.setReadOnly(True)
