@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -51,6 +50,7 @@ from desktop.ui.apply_preview import ProxyPreview
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import BeforeAfterView
 from desktop.ui.buttons import push_button
+from desktop.ui.strength_slider import strength_slider
 from desktop.ui.tones import error_label
 
 log = logging.getLogger(__name__)
@@ -178,13 +178,10 @@ class ApplyDialog(QDialog):
         lay.addWidget(self.before_after, 1)
         strength_row = QHBoxLayout()
         strength_label = QLabel("&Strength")
-        self.strength = QSlider(Qt.Orientation.Horizontal)
-        self.strength.setObjectName("applyStrengthSlider")
-        self.strength.setRange(0, 100)
+        self.strength = strength_slider(
+            "applyStrengthSlider", "How strongly the style is applied: 0 % leaves the photos as they are"
+        )
         self.strength.setValue(100)
-        self.strength.setPageStep(10)
-        self.strength.setAccessibleName("Strength")
-        self.strength.setToolTip("How strongly the style is applied: 0 % leaves the photos as they are")
         strength_label.setBuddy(self.strength)
         self.strength_value = QLabel("100 %")
         self.strength_value.setObjectName("applyStrengthValue")
