@@ -22,7 +22,8 @@ import errno
 import io
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -190,14 +191,11 @@ class OutputFile:
         """Flush, sync and check the file, then give it its final name; returns it. Raises
         ``DiskFullError`` (nothing left behind) when the disk could not take it all, and
         ``TargetExists`` when ``final`` appeared meanwhile (without ``overwrite``)."""
-        try:
+        with self._discarded_on_failure():
             self._sync()
             self._close_fd()
             place(self.temp, self.final, overwrite=self.overwrite)
             sync_folder(self.final.parent)
-        except BaseException as exc:
-            self.discard()
-            raise as_disk_full(exc, self.final.parent) from exc
         self.committed = True
         return self.final
 
@@ -205,14 +203,21 @@ class OutputFile:
         """Flush, sync and check the temporary file and close it, but leave it under its
         temporary name (for a caller that gives it its name later, like a batch that reserves
         names in its table first); returns the temporary path. Raises like ``commit``."""
-        try:
+        with self._discarded_on_failure():
             self._sync()
             self._close_fd()
+        self.committed = True
+        return self.temp
+
+    @contextmanager
+    def _discarded_on_failure(self) -> Iterator[None]:
+        """What ``commit`` and ``seal`` do when a step fails: the temporary file is removed and
+        the error raised (as the disk-full sentence when it means that)."""
+        try:
+            yield
         except BaseException as exc:
             self.discard()
             raise as_disk_full(exc, self.final.parent) from exc
-        self.committed = True
-        return self.temp
 
     def _close_fd(self) -> None:
         if self.file is not None:

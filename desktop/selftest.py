@@ -27,6 +27,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from desktop.ui.polling import poll_until
+
 log = logging.getLogger(__name__)
 
 TOTAL_TIMEOUT = 150.0  # the watchdog: the whole self-test, whatever happens
@@ -113,14 +115,7 @@ def _sentence(exc: BaseException) -> str:
 
 async def _until(check: Callable[[], Any], what: str, timeout: float) -> Any:
     """Poll ``check`` (on the GUI thread, cheap) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise StepFailed(f"{what} within {timeout:.0f} s")
-        await asyncio.sleep(POLL)
+    return await poll_until(check, timeout=timeout, interval=POLL, failure=lambda: StepFailed(f"{what} within {timeout:.0f} s"))
 
 
 async def _session(report: _Report, home: Path, verbose: bool) -> None:

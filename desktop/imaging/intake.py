@@ -16,6 +16,8 @@ import io
 import os
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -89,18 +91,8 @@ def load_image(
     """
     label = label_of(source, name)
     with decoding(label) as seen:
-        if isinstance(source, bytes | bytearray | memoryview):
-            data = bytes(source)
-            check_byte_count(len(data), label)
-            loaded = _decode(io.BytesIO(data), data[:4096], label, draft_size, keep_alpha)
-        else:
-            with open_picture(source, label) as fh:
-                try:
-                    head = fh.read(4096)
-                    fh.seek(0)
-                except OSError as exc:
-                    raise os_refusal(exc, label, source) from exc
-                loaded = _decode(fh, head, label, draft_size, keep_alpha)
+        with _opened(source, label) as (fh, head):
+            loaded = _decode(fh, head, label, draft_size, keep_alpha)
         loaded.warnings = list(seen)
     return loaded
 
@@ -113,20 +105,27 @@ def check_image_file(
     Cheap enough for a drop zone; ``load_image`` still decodes fully and may refuse later.
     """
     label = label_of(source, name)
-    with decoding(label):
-        if isinstance(source, bytes | bytearray | memoryview):
-            data = bytes(source)
-            check_byte_count(len(data), label)
-            im = _open(io.BytesIO(data), data[:4096], label)
-            return _upright_size(im.size, _orientation(im))
-        with open_picture(source, label) as fh:
-            try:
-                head = fh.read(4096)
-                fh.seek(0)
-            except OSError as exc:
-                raise os_refusal(exc, label, source) from exc
-            im = _open(fh, head, label)
-            return _upright_size(im.size, _orientation(im))
+    with decoding(label), _opened(source, label) as (fh, head):
+        im = _open(fh, head, label)
+        return _upright_size(im.size, _orientation(im))
+
+
+@contextmanager
+def _opened(source: str | os.PathLike | bytes, label: str) -> Iterator[tuple[IO[bytes], bytes]]:
+    """``source`` as a stream to decode from, with its first 4096 bytes (to sniff the format):
+    bytes after the size check, a path opened once (``open_picture``) and closed after."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        check_byte_count(len(data), label)
+        yield io.BytesIO(data), data[:4096]
+        return
+    with open_picture(source, label) as fh:
+        try:
+            head = fh.read(4096)
+            fh.seek(0)
+        except OSError as exc:
+            raise os_refusal(exc, label, source) from exc
+        yield fh, head
 
 
 def read_image_bytes(path: str | os.PathLike, *, name: str | None = None) -> bytes:

@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -50,7 +49,9 @@ from desktop.text import shown_path
 from desktop.ui.apply_preview import ProxyPreview
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import BeforeAfterView
-from desktop.ui.tones import Tone, ToneLabel
+from desktop.ui.buttons import push_button
+from desktop.ui.strength_slider import strength_slider
+from desktop.ui.tones import error_label
 
 log = logging.getLogger(__name__)
 
@@ -148,14 +149,18 @@ class ApplyDialog(QDialog):
         self.skipped_button.toggled.connect(self._toggle_skipped)
         self.skipped_button.hide()
         inputs_row.addWidget(self.skipped_button)
-        self.add_files_button = QPushButton("Add photos…")
-        self.add_files_button.setObjectName("applyAddFilesButton")
-        self.add_files_button.setToolTip("Choose more photos (or drop photos and folders on this window)")
-        self.add_files_button.clicked.connect(self._browse_files)
-        self.add_folder_button = QPushButton("Add folder…")
-        self.add_folder_button.setObjectName("applyAddFolderButton")
-        self.add_folder_button.setToolTip("Choose a folder of photos")
-        self.add_folder_button.clicked.connect(self._browse_input_folder)
+        self.add_files_button = push_button(
+            "Add photos…",
+            "applyAddFilesButton",
+            "Choose more photos (or drop photos and folders on this window)",
+            self._browse_files,
+        )
+        self.add_folder_button = push_button(
+            "Add folder…",
+            "applyAddFolderButton",
+            "Choose a folder of photos",
+            self._browse_input_folder,
+        )
         inputs_row.addWidget(self.add_files_button)
         inputs_row.addWidget(self.add_folder_button)
         lay.addLayout(inputs_row)
@@ -173,13 +178,10 @@ class ApplyDialog(QDialog):
         lay.addWidget(self.before_after, 1)
         strength_row = QHBoxLayout()
         strength_label = QLabel("&Strength")
-        self.strength = QSlider(Qt.Orientation.Horizontal)
-        self.strength.setObjectName("applyStrengthSlider")
-        self.strength.setRange(0, 100)
+        self.strength = strength_slider(
+            "applyStrengthSlider", "How strongly the style is applied: 0 % leaves the photos as they are"
+        )
         self.strength.setValue(100)
-        self.strength.setPageStep(10)
-        self.strength.setAccessibleName("Strength")
-        self.strength.setToolTip("How strongly the style is applied: 0 % leaves the photos as they are")
         strength_label.setBuddy(self.strength)
         self.strength_value = QLabel("100 %")
         self.strength_value.setObjectName("applyStrengthValue")
@@ -201,10 +203,7 @@ class ApplyDialog(QDialog):
         self.out_edit.setAccessibleName("Output folder")
         self.out_edit.setToolTip("Where the styled photos go (made if it does not exist; nothing is overwritten)")
         self.out_edit.textEdited.connect(self._out_typed)
-        self.browse_button = QPushButton("Browse…")
-        self.browse_button.setObjectName("applyBrowseButton")
-        self.browse_button.setToolTip("Choose the output folder")
-        self.browse_button.clicked.connect(self._browse_output)
+        self.browse_button = push_button("Browse…", "applyBrowseButton", "Choose the output folder", self._browse_output)
         out_row.addWidget(self.out_edit, 1)
         out_row.addWidget(self.browse_button)
         out_label = QLabel("&Output folder")
@@ -267,11 +266,7 @@ class ApplyDialog(QDialog):
         form.addRow("", options_row)
         lay.addLayout(form)
 
-        self.error = ToneLabel(tone=Tone.ERROR)
-        self.error.setObjectName("applyErrorLabel")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.hide()
+        self.error = error_label("applyErrorLabel")
         lay.addWidget(self.error)
 
         buttons = QHBoxLayout()

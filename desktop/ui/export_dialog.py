@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import UserError
 from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
-from desktop.ui.tones import Tone, ToneLabel
+from desktop.ui.tones import Tone, ToneLabel, error_label
 
 # (parent, title, start path, name filter, default suffix) -> the chosen path, or None
 SaveChooser = Callable[[QWidget, str, str, str, str], Awaitable[str | None]]
@@ -163,10 +163,7 @@ class ExportDialog(QDialog):
         self.cube_radio.setToolTip("An Adobe .cube 3D LUT (version 1.0)")
         self.hald_radio.setToolTip("A HaldCLUT PNG, level 8 (512×512 pixels)")
 
-        self.error = ToneLabel(tone=Tone.ERROR)
-        self.error.setObjectName("exportErrorLabel")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label("exportErrorLabel", selectable=False)
         lay.addWidget(self.error)
         lay.addStretch(1)
         lay.addSpacing(10)

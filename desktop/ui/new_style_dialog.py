@@ -31,7 +31,7 @@ from desktop.errors import UserError
 from desktop.runtime import Runtime
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.drop_zone import DropZone
-from desktop.ui.tones import Tone, ToneLabel
+from desktop.ui.tones import Tone, ToneLabel, error_label
 from desktop.ui.window_fit import fit_height
 
 log = logging.getLogger(__name__)
@@ -148,11 +148,7 @@ class NewStyleDialog(QDialog):
         self.hint.hide()
         layout.addWidget(self.hint)
 
-        self.error = ToneLabel(tone=Tone.ERROR)
-        self.error.setObjectName("newStyleErrorLabel")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.hide()
+        self.error = error_label("newStyleErrorLabel")
         layout.addWidget(self.error)
         layout.addStretch(1)
 

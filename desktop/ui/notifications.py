@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ui.buttons import push_button
+
 
 class NoticeBar(QFrame):
     """A one-line notice at the top of the window: text, one action button, and Close."""
@@ -42,10 +44,7 @@ class NoticeBar(QFrame):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action_button = QPushButton()
         self.action_button.setObjectName("noticeActionButton")
-        self.close_button = QPushButton("Close")
-        self.close_button.setObjectName("noticeCloseButton")
-        self.close_button.setToolTip("Hide this notice")
-        self.close_button.clicked.connect(self.hide)
+        self.close_button = push_button("Close", "noticeCloseButton", "Hide this notice", self.hide)
         lay.addWidget(self.text, 1)
         lay.addWidget(self.action_button)
         lay.addWidget(self.close_button)

@@ -44,12 +44,13 @@ from desktop.jobs.engine import JobEngine
 from desktop.jobs.model import JobRow, JobStatus
 from desktop.text import shown_path
 from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.buttons import push_button
 from desktop.ui.job_kinds import dialog_heading
 from desktop.ui.job_previews import latest_output
 from desktop.ui.jobs_model import JobsModel
 from desktop.ui.progress_text import describe_time, distinct_log_records
 from desktop.ui.thumbnails import decode_fitted
-from desktop.ui.tones import Tone, ToneLabel
+from desktop.ui.tones import Tone, ToneLabel, error_label
 from desktop.ui.window_fit import fit_height
 
 SHOW_DELAY = 0.5
@@ -175,11 +176,7 @@ class JobProgressDialog(QDialog):
         self.bar.setAccessibleName("Progress")
         self.time = ToneLabel(tone=Tone.DIM)
         self.time.setObjectName("jobTimeLabel")
-        self.error = ToneLabel(tone=Tone.ERROR)
-        self.error.setObjectName("jobErrorLabel")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.hide()
+        self.error = error_label("jobErrorLabel")
         self.details = QPlainTextEdit()
         self.details.setObjectName("jobDetailsText")
         self.details.setReadOnly(True)
@@ -229,26 +226,26 @@ class JobProgressDialog(QDialog):
         self.details_button.toggled.connect(self._toggle_details)
         row.addWidget(self.details_button)
         row.addStretch(1)
-        self.background_button = QPushButton("Run in background")
-        self.background_button.setObjectName("jobBackgroundButton")
-        self.background_button.setToolTip("Close this window; the job goes on and stays in the Jobs panel")
-        self.background_button.clicked.connect(self.run_in_background)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("jobCancelButton")
-        self.cancel_button.setToolTip("Stop this job; nothing half-made is kept")
-        self.cancel_button.clicked.connect(self.cancel_job)
-        self.retry_button = QPushButton("Retry")
-        self.retry_button.setObjectName("jobRetryButton")
-        self.retry_button.setToolTip("Run the same job again with the same input")
-        self.retry_button.clicked.connect(self.retry_job)
-        self.retry_failed_button = QPushButton("Retry failed")
-        self.retry_failed_button.setObjectName("jobRetryFailedButton")
-        self.retry_failed_button.setToolTip("Try the photos that failed again; the finished ones are kept")
-        self.retry_failed_button.clicked.connect(self.retry_job)
-        self.close_button = QPushButton("Close")
-        self.close_button.setObjectName("jobCloseButton")
-        self.close_button.setToolTip("Close this window; the failed job stays in the Jobs panel")
-        self.close_button.clicked.connect(self._close_failed)
+        self.background_button = push_button(
+            "Run in background",
+            "jobBackgroundButton",
+            "Close this window; the job goes on and stays in the Jobs panel",
+            self.run_in_background,
+        )
+        self.cancel_button = push_button("Cancel", "jobCancelButton", "Stop this job; nothing half-made is kept", self.cancel_job)
+        self.retry_button = push_button("Retry", "jobRetryButton", "Run the same job again with the same input", self.retry_job)
+        self.retry_failed_button = push_button(
+            "Retry failed",
+            "jobRetryFailedButton",
+            "Try the photos that failed again; the finished ones are kept",
+            self.retry_job,
+        )
+        self.close_button = push_button(
+            "Close",
+            "jobCloseButton",
+            "Close this window; the failed job stays in the Jobs panel",
+            self._close_failed,
+        )
         for b in (self.background_button, self.cancel_button, self.retry_failed_button, self.retry_button, self.close_button):
             b.setAutoDefault(False)
             row.addWidget(b)

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.jobs.model import JobStatus
 from desktop.ui.async_utils import run_blocking
+from desktop.ui.polling import poll_until
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +87,7 @@ class ScreenshotError(RuntimeError):
 
 
 async def until(check: Callable[[], Any], what: str, timeout: float = STEP_TIMEOUT) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise ScreenshotError(f"{what} (waited {timeout:.0f} s)")
-        await asyncio.sleep(POLL)
+    return await poll_until(check, timeout=timeout, interval=POLL, failure=lambda: ScreenshotError(f"{what} (waited {timeout:.0f} s)"))
 
 
 async def settle(seconds: float = 0.1) -> None:

@@ -41,7 +41,7 @@ from desktop.config import Paths, Settings
 from desktop.errors import UserError
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.new_style_dialog import BACKENDS
-from desktop.ui.tones import Tone, ToneLabel
+from desktop.ui.tones import Tone, ToneLabel, error_label
 from desktop.ui.window_fit import fit_height
 
 log = logging.getLogger(__name__)
@@ -212,10 +212,7 @@ class SettingsDialog(QDialog):
         self.library_note.setText(library_note(paths))
         form.addRow(self._spacer_label(), self.library_note)
 
-        self.error = ToneLabel(tone=Tone.ERROR)
-        self.error.setObjectName("settingsErrorLabel")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label("settingsErrorLabel", selectable=False)
         lay.addWidget(self.error)
         lay.addStretch(1)  # a taller window puts its spare room here, not inside a group
 

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
-    QSlider,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -33,6 +32,7 @@ from desktop.library.reading import StyleInfo
 from desktop.pipelines.preview.request import render_style_preview, sample_photo_for
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import BeforeAfterView, decode_pair
+from desktop.ui.strength_slider import strength_slider
 from desktop.ui.tones import Tone, ToneLabel
 
 log = logging.getLogger(__name__)
@@ -69,13 +69,10 @@ class StrengthEditor(QWidget):
 
         row = QHBoxLayout()
         row.setSpacing(8)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setObjectName("styleStrengthSlider")
-        self.slider.setRange(0, 100)
-        self.slider.setSingleStep(1)
-        self.slider.setPageStep(10)
-        self.slider.setAccessibleName("Strength")
-        self.slider.setToolTip("How strongly the style grades, from 0 % (the photo as it is) to 100 % (the whole grade)")
+        self.slider = strength_slider(
+            "styleStrengthSlider",
+            "How strongly the style grades, from 0 % (the photo as it is) to 100 % (the whole grade)",
+        )
         self.value_label = QLabel("0 %")
         self.value_label.setObjectName("styleStrengthValue")
         self.value_label.setMinimumWidth(self.value_label.fontMetrics().horizontalAdvance("100 %") + 4)

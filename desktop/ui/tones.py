@@ -102,3 +102,15 @@ class ToneLabel(QLabel):
         if event.type() == QEvent.Type.ParentChange:
             self._apply_tone()
         return super().event(event)
+
+
+def error_label(name: str, *, selectable: bool = True) -> ToneLabel:
+    """A dialog's error line (named ``name``): in the error tone, wrapping, hidden until there
+    is an error to show; ``selectable``: its text can be selected with the mouse (to copy)."""
+    label = ToneLabel(tone=Tone.ERROR)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label

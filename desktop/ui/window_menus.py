@@ -136,38 +136,29 @@ def install_menus(win: MainWindow) -> WindowActions:
     for a in (acts.apply, acts.export, acts.import_, acts.copy_prompt, acts.delete, acts.log_folder):
         a.setEnabled(False)
 
-    file_menu = bar.addMenu("&File")
-    file_menu.setObjectName("fileMenu")
-    file_menu.addAction(win.new_style_action)
-    file_menu.addAction(acts.apply)
-    file_menu.addSeparator()
-    file_menu.addAction(acts.import_)
-    file_menu.addAction(acts.export)
-    file_menu.addSeparator()
-    file_menu.addAction(acts.quit)
-
-    edit = bar.addMenu("&Edit")
-    edit.setObjectName("editMenu")
-    edit.addAction(acts.copy_prompt)
-    edit.addAction(acts.paste)
-    edit.addAction(acts.delete)
-    edit.addSeparator()
-    edit.addAction(acts.select_all)
-    edit.addSeparator()
-    edit.addAction(win.settings_action)
-
-    view = bar.addMenu("&View")
-    view.setObjectName("viewMenu")
-    view.addAction(win.jobs_action)
-    view.addAction(win.find_action)
-
-    help_menu = bar.addMenu("&Help")
-    help_menu.setObjectName("helpMenu")
-    help_menu.addAction(acts.shortcuts)
-    help_menu.addAction(acts.log_folder)
-    help_menu.addSeparator()
-    help_menu.addAction(acts.about)
+    # (None: a separator)
+    add_menu(bar, "&File", "fileMenu", [win.new_style_action, acts.apply, None, acts.import_, acts.export, None, acts.quit])
+    add_menu(
+        bar,
+        "&Edit",
+        "editMenu",
+        [acts.copy_prompt, acts.paste, acts.delete, None, acts.select_all, None, win.settings_action],
+    )
+    add_menu(bar, "&View", "viewMenu", [win.jobs_action, win.find_action])
+    add_menu(bar, "&Help", "helpMenu", [acts.shortcuts, acts.log_folder, None, acts.about])
     return acts
+
+
+def add_menu(bar: QMenuBar, title: str, name: str, entries: list[QAction | None]) -> QMenu:
+    """A menu named ``name`` at the end of ``bar``, holding ``entries`` in order (None: a separator)."""
+    menu = bar.addMenu(title)
+    menu.setObjectName(name)
+    for entry in entries:
+        if entry is None:
+            menu.addSeparator()
+        else:
+            menu.addAction(entry)
+    return menu
 
 
 # --- Help boxes -------------------------------------------------------------------------------
