@@ -17,13 +17,19 @@ from tests.batch.conftest import photo
 from tests.helpers import run_pool
 
 
+# The limit sits far from both sides, so a loaded machine (small photos slower) and a fast one
+# (slow photos faster) both keep it between them: a small photo takes about half a second in a
+# new worker process on a quiet machine (a gate run with two suites and a busy loop on 2 cores
+# pushed one past 2.5 s), a slow one (7,000 x 7,000 noise to WebP) about 25 s here.
+LIMIT = 6
+
+
 @pytest.fixture
 def two_workers(monkeypatch):
-    """A fresh pool of two worker processes, and a photo time limit of 2.5 seconds (a small
-    photo takes about half a second in a new worker process, the slow ones several seconds)."""
+    """A fresh pool of two worker processes, and a photo time limit of ``LIMIT`` seconds."""
     processes.shutdown()
     monkeypatch.setenv("STYLESTUDIO_WORKER_PROCESSES", "2")
-    monkeypatch.setenv("STYLESTUDIO_PHOTO_TIME_LIMIT", "2.5")
+    monkeypatch.setenv("STYLESTUDIO_PHOTO_TIME_LIMIT", str(LIMIT))
     yield
     processes.shutdown()
 
@@ -31,8 +37,8 @@ def two_workers(monkeypatch):
 def test_photos_over_the_time_limit_fail_with_a_sentence_and_the_others_are_styled(rt, style, tmp_path, two_workers):
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir()
-    slow = src / "a_slow0.jpg"  # as WebP about 7 s on a quiet machine (noise at 4500 x 4500); a small one 0.3 s
-    Image.effect_noise((4500, 4500), 60).convert("RGB").save(slow, quality=90)
+    slow = src / "a_slow0.jpg"  # as WebP about 25 s on a quiet machine; a small one 0.3 s
+    Image.effect_noise((7000, 7000), 60).convert("RGB").save(slow, quality=90)
     for i in range(1, 4):
         os.link(slow, src / f"a_slow{i}.jpg")
     for i in range(4):
@@ -43,7 +49,7 @@ def test_photos_over_the_time_limit_fail_with_a_sentence_and_the_others_are_styl
     items = {os.path.basename(i.input): i for i in batch_items(rt.db, job)}
     for i in range(4):
         item = items[f"a_slow{i}.jpg"]
-        assert item.status == "failed" and item.error.startswith(f'"a_slow{i}.jpg" took longer than 2.5 seconds to style, so it was stopped;'), item.error
+        assert item.status == "failed" and item.error.startswith(f'"a_slow{i}.jpg" took longer than {LIMIT} seconds to style, so it was stopped;'), item.error
     # the small photos were in flight when the slow ones' workers were killed: styled all the same
     assert [items[f"b_small{i}.jpg"].status for i in range(4)] == ["done"] * 4
     assert row.status == "failed" and row.error.startswith("4 of 8 photos could not be styled")
