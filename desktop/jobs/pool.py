@@ -464,7 +464,7 @@ class WorkPool:
                 raise UserError(
                     f"This version of Style Studio cannot run '{row.type}' jobs; update it or dismiss the job."
                 )
-            result = await jt.handler(ctx, ctx.payload)
+            result = await jt.handler(ctx, jt.parse(ctx.payload) if jt.parse else ctx.payload)
         except JobEnded as end:
             self._end(
                 ctx,

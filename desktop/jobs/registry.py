@@ -7,7 +7,9 @@ handlers here (the ``diagnostics.*`` types too: ``desktop/pipelines/diagnostics`
 
 Every payload is validated whole at enqueue: a registered type's ``validate`` first makes the
 generic checks of ``desktop.jobs.payloads.check_payload`` (a JSON object, finite numbers, depth,
-size) and then the type's own schema, so ``JobType.validate`` is never None.
+size) and then the type's own schema, so ``JobType.validate`` is never None. A type with a typed
+payload model (``desktop.pipelines.payload_model``) registers its ``parse`` too: the worker hands
+the handler the model, parsed from the stored row, never the dict.
 
 A batch type may also register an ``assist`` handler (``register_assist``): then a worker with a
 free slot and no queued job to take helps with the items of a running job of that type that
@@ -27,8 +29,11 @@ if TYPE_CHECKING:
     from desktop.jobs.context import JobContext
     from desktop.jobs.items import Assist
 
-Handler = Callable[["JobContext", dict[str, Any]], Awaitable[dict[str, Any] | None]]
-Validator = Callable[[dict[str, Any]], None]
+# a handler receives its payload: the type's typed model (``parse``), or the dict
+Handler = Callable[["JobContext", Any], Awaitable[dict[str, Any] | None]]
+Validator = Callable[[dict[str, Any]], Any]
+# a payload dict into what the handler receives (a job type's typed model)
+Parser = Callable[[dict[str, Any]], Any]
 # runs the pending items of a job another worker leads (see ``desktop.jobs.items.Assist``)
 AssistHandler = Callable[["Assist"], Awaitable[None]]
 
@@ -43,18 +48,27 @@ class JobType:
     validate: Validator | None = None
     # a batch type whose items any worker with a free slot may run while another leads it
     assist: AssistHandler | None = None
+    # the stored payload into what the handler receives (None: the dict itself)
+    parse: Parser | None = None
 
 
 _TYPES: dict[str, JobType] = {}
 
 
 def register(
-    name: str, *, title: str, retry_safe: bool = False, validate: Validator | None = None
+    name: str,
+    *,
+    title: str,
+    retry_safe: bool = False,
+    validate: Validator | None = None,
+    parse: Parser | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Register ``handler`` for job type ``name``; ``validate`` is the type's own schema."""
+    """Register ``handler`` for job type ``name``; ``validate`` is the type's own schema, checked
+    at enqueue; ``parse`` turns a stored payload into the handler's typed model (a refusal fails
+    the job with its sentence: a row from an older version, or written around the engine)."""
 
     def decorate(handler: Handler) -> Handler:
-        _TYPES[name] = JobType(name, handler, title, retry_safe, _compose(validate))
+        _TYPES[name] = JobType(name, handler, title, retry_safe, _compose(validate), parse=parse)
         return handler
 
     return decorate

@@ -30,19 +30,24 @@ from desktop.library.writing import (
     remove_old_previews,
     remove_unreferenced_previews,
 )
-from desktop.pipelines.strength.request import JOB_TYPE, not_adjustable, validate_payload
+from desktop.pipelines.strength.request import JOB_TYPE, StrengthPayload, not_adjustable
 from desktop.pipelines.strength.sources import preview_sources, source_path
 from desktop.pipelines.strength.work import quality_at, render_preview_files
 
 
-@register(JOB_TYPE, title="Change style strength", retry_safe=True, validate=validate_payload)
-async def change_strength(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+@register(
+    JOB_TYPE,
+    title="Change style strength",
+    retry_safe=True,
+    validate=StrengthPayload.at_door,
+    parse=StrengthPayload.parse,  # also rows queued by older versions, or written around the engine
+)
+async def change_strength(ctx: JobContext, payload: StrengthPayload) -> dict[str, Any]:
     from desktop.library.reading import Library
 
     paths = ctx.services["paths"]
     db = ctx.services["db"]
-    validate_payload(payload)  # rows queued by older versions, or written around the engine
-    style_id, strength = int(payload["style"]), int(payload["strength"])
+    style_id, strength = payload.style, payload.strength
     result = {"table": "styles", "id": style_id, "strength": strength}
     library = Library(db, paths)
     style = await asyncio.to_thread(library.require, style_id)
