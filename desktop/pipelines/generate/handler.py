@@ -25,7 +25,7 @@ from desktop.jobs.work_folders import make_work_folder
 from desktop.library.reading import style_of_job
 from desktop.library.writing import commit_new_style
 from desktop.pipelines.generate.previews import REFERENCE, plan_previews, sample_index
-from desktop.pipelines.generate.request import JOB_TYPE, default_name, validate_payload
+from desktop.pipelines.generate.request import JOB_TYPE, GeneratePayload, default_name
 from desktop.pipelines.generate.work import (
     check_fal_image_work,
     check_reference_work,
@@ -39,8 +39,14 @@ from desktop.pipelines.generate.workers import Workers
 FAL_BATCH = 4
 
 
-@register(JOB_TYPE, title="Generate style", retry_safe=True, validate=validate_payload)
-async def generate_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+@register(
+    JOB_TYPE,
+    title="Generate style",
+    retry_safe=True,
+    validate=GeneratePayload.at_door,
+    parse=GeneratePayload.parse,  # also rows queued by older versions, or written around the engine
+)
+async def generate_style(ctx: JobContext, payload: GeneratePayload) -> dict[str, Any]:
     """Idempotent: a style is keyed by its job (a unique index on ``styles.job_id``), so a run
     after a crash that came between the style's commit and the job's end returns that style."""
     paths = ctx.services["paths"]
@@ -50,18 +56,14 @@ async def generate_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, 
     if existing is not None:
         ctx.log.info("style %d was already saved by an earlier attempt of this job", existing)
         return {"table": "styles", "id": existing}
-    # Rows queued by older versions, or written around the engine, get the same checks.
-    validate_payload({**payload, "reference": None})
-    reference = payload.get("reference")
+    reference = payload.reference
     if reference is not None:
         from desktop.imaging.uploads import resolve_reference
 
-        if not isinstance(reference, str):
-            raise UserError("The reference must be text naming an uploaded image; make the style again with the image.")
         reference = str(resolve_reference(reference, home=paths.library, uploads_dir=paths.uploads_dir))
     work = make_work_folder(paths.tmp_dir, ctx.id, ctx.attempt)
     try:
-        return await _generate(ctx, {**payload, "reference": reference}, paths, db, settings, work)
+        return await _generate(ctx, payload, reference, paths, db, settings, work)
     finally:  # also after LeaseLost: the half-made files go, and the error goes on up
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
@@ -81,17 +83,18 @@ class _Progress:
             self.ctx.flush()
 
 
-async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: Any, settings: Any, work: Path) -> dict[str, Any]:
+async def _generate(
+    ctx: JobContext, payload: GeneratePayload, reference_path: str | None, paths: Any, db: Any, settings: Any, work: Path
+) -> dict[str, Any]:
     from desktop.generators.prompts import PromptEndpoint, build_prompt
 
     step = _Progress(ctx)
-    description: str = payload["description"]
-    backend: str = payload.get("backend", "local")
-    count: int = int(payload.get("previews", 4))
-    size: int = int(payload.get("size", 768))
-    seed: int = int(payload.get("seed") or 1)
-    reference_path = payload.get("reference")
-    strength = payload.get("strength")
+    description = payload.description
+    backend = payload.backend
+    count = payload.previews
+    size = payload.size
+    seed = payload.seed or 1
+    strength = payload.strength
     workers = Workers(ctx, work)
 
     if reference_path:
@@ -99,7 +102,7 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
         await workers.one(check_reference_work, reference_path)
 
     step(0.08, "Analysing colours" if reference_path else "Reading the description")
-    planned = await workers.one(plan_work, description, reference_path, seed, None if strength is None else int(strength))
+    planned = await workers.one(plan_work, description, reference_path, seed, strength)
     plan: dict[str, Any] = planned["plan"]
     analysis = plan.get("analysis")
 
@@ -144,7 +147,7 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
 
     # The .cube file and the quality figures need no preview: made beside them, by whichever
     # worker is free.
-    title = payload.get("name") or description
+    title = payload.name or description
     saved, (finished,) = await workers.together(
         workers.all(calls, announce), workers.all([(finish_work, plan, str(work), title, backend, reference_path)])
     )
@@ -170,7 +173,7 @@ async def _generate(ctx: JobContext, payload: dict[str, Any], paths: Any, db: An
         db,
         paths,
         work,
-        name=payload.get("name") or default_name(description),
+        name=payload.name or default_name(description),
         description=description,
         prompt=prompt,
         generator=backend,

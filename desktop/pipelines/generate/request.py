@@ -1,4 +1,4 @@
-"""``style.generate``, the front doors' side: the payload's checks, a style's default name, and
+"""``style.generate``, the front doors' side: the payload (``GeneratePayload``), a style's default name, and
 queuing the job (the only module of this slice the window and the command line import)."""
 
 from __future__ import annotations
@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import os
 import random
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
+
+from msgspec import Meta
 
 from desktop.errors import UserError
 from desktop.library.writing import MAX_NAME
-from desktop.pipelines.payload_checks import is_int
+from desktop.pipelines.payload_model import Payload, Refusal
 from desktop.text import clean_name
 
 JOB_TYPE = "style.generate"
@@ -30,53 +32,73 @@ def default_name(description: str) -> str:
     return name[:1].upper() + name[1:] if name else "Untitled style"
 
 
-KNOWN_KEYS = ("description", "name", "backend", "previews", "size", "seed", "reference", "strength")
 MAX_DESCRIPTION = 2000
 MAX_SEED = 2**31 - 1
 SIZES = (64, 4096)
 
 
-def validate_payload(payload: dict[str, Any]) -> None:
-    """The whole ``style.generate`` payload, checked at enqueue: one sentence per refusal.
+def _description_refused(value: object) -> str:
+    if isinstance(value, str) and value.strip():
+        return f"The description is {len(value)} characters long; keep it under {MAX_DESCRIPTION}."
+    return "The description is empty; describe the style in a few words, like 'warm film grain'."
 
-    The reference is checked by shape here (``uploads/<name>``: this check does not know the
-    data folder); ``enqueue_style`` and the handler also resolve it by real path."""
+
+def _name_refused(value: object) -> str:
+    if isinstance(value, str):
+        return f"The name is {len(value)} characters long; keep it under {MAX_NAME}."
+    return "The name must be text, like \"Warm film\", or left out."
+
+
+def _backend_refused(value: object) -> str:
+    shown = value if isinstance(value, str) else json.dumps(value)[:40]
+    return f"There is no generator '{shown[:40]}'; use 'local' or 'fal'."
+
+
+def _reference_refused(value: object) -> str:
     from desktop.imaging.uploads import check_reference_name
 
-    unknown = sorted(str(k) for k in payload if k not in KNOWN_KEYS)
-    if unknown:
-        raise UserError(
-            f"A style.generate payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(KNOWN_KEYS)}."
-        )
-    description = payload.get("description")
-    if not isinstance(description, str) or not description.strip():
-        raise UserError("The description is empty; describe the style in a few words, like 'warm film grain'.")
-    if len(description) > MAX_DESCRIPTION:
-        raise UserError(f"The description is {len(description)} characters long; keep it under {MAX_DESCRIPTION}.")
-    name = payload.get("name")
-    if name is not None and not isinstance(name, str):
-        raise UserError("The name must be text, like \"Warm film\", or left out.")
-    if name is not None and len(name) > MAX_NAME:
-        raise UserError(f"The name is {len(name)} characters long; keep it under {MAX_NAME}.")
-    backend = payload.get("backend", "local")
-    if not isinstance(backend, str) or backend not in BACKENDS:
-        shown = backend if isinstance(backend, str) else json.dumps(backend)[:40]
-        raise UserError(f"There is no generator '{shown[:40]}'; use 'local' or 'fal'.")
-    previews = payload.get("previews", 4)
-    if not is_int(previews) or not 1 <= previews <= MAX_PREVIEWS:
-        raise UserError("The number of previews must be a whole number from 1 to 8.")
-    size = payload.get("size", 768)
-    if not is_int(size) or not SIZES[0] <= size <= SIZES[1]:
-        raise UserError("The preview size must be a whole number of pixels from 64 to 4096.")
-    seed = payload.get("seed")
-    if seed is not None and (not is_int(seed) or not 0 <= seed <= MAX_SEED):
-        raise UserError(f"The seed must be a whole number from 0 to {MAX_SEED}, or left out.")
-    strength = payload.get("strength")
-    if strength is not None and (not is_int(strength) or not 0 <= strength <= 100):
-        raise UserError("The strength must be a whole number from 0 to 100 (per cent), or left out.")
-    reference = payload.get("reference")
-    if reference is not None:
-        check_reference_name(reference)
+    try:
+        check_reference_name(value)
+    except UserError as exc:
+        return str(exc)
+    return "The reference must name an image in the library's uploads folder, or be left out."
+
+
+class GeneratePayload(Payload):
+    """The ``style.generate`` payload. The reference is checked by shape at the door
+    (``uploads/<name>``: the model does not know the data folder); ``enqueue_style`` and the
+    handler also resolve it by real path (rows of older versions hold an absolute path)."""
+
+    JOB_TYPE: ClassVar[str] = JOB_TYPE
+    REFUSALS: ClassVar[dict[str, Refusal]] = {
+        "description": _description_refused,
+        "name": _name_refused,
+        "backend": _backend_refused,
+        "previews": f"The number of previews must be a whole number from 1 to {MAX_PREVIEWS}.",
+        "size": f"The preview size must be a whole number of pixels from {SIZES[0]} to {SIZES[1]}.",
+        "seed": f"The seed must be a whole number from 0 to {MAX_SEED}, or left out.",
+        "strength": "The strength must be a whole number from 0 to 100 (per cent), or left out.",
+        "reference": _reference_refused,
+    }
+
+    description: Annotated[str, Meta(max_length=MAX_DESCRIPTION)]
+    name: Annotated[str, Meta(max_length=MAX_NAME)] | None = None
+    backend: Literal["local", "fal"] = "local"
+    previews: Annotated[int, Meta(ge=1, le=MAX_PREVIEWS)] = 4
+    size: Annotated[int, Meta(ge=SIZES[0], le=SIZES[1])] = 768
+    seed: Annotated[int, Meta(ge=0, le=MAX_SEED)] | None = None
+    reference: str | None = None
+    strength: Annotated[int, Meta(ge=0, le=100)] | None = None
+
+    def check(self) -> None:
+        if not self.description.strip():
+            raise UserError(_description_refused(self.description))
+
+    def check_at_door(self) -> None:
+        from desktop.imaging.uploads import check_reference_name
+
+        if self.reference is not None:
+            check_reference_name(self.reference)
 
 
 def enqueue_style(
@@ -111,7 +133,7 @@ def enqueue_style(
     }
     if strength is not None:
         payload["strength"] = strength
-    validate_payload(payload)
+    GeneratePayload.at_door(payload)
     if payload["backend"] == "fal" and not fal_key():
         raise UserError(
             "No fal key is set; add it in Settings or set the FAL_KEY environment variable, "
