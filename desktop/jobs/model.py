@@ -20,6 +20,17 @@ class JobStatus(StrEnum):
     CANCELED = "canceled"
 
 
+@dataclass(frozen=True)
+class Ending:
+    """How one attempt of a job ends: what ``JobStore.finish`` writes into its row."""
+
+    status: JobStatus
+    message: str
+    progress: float | None = None
+    result_json: str | None = None
+    error: str | None = None
+
+
 # Short names for the members (``from desktop.jobs.model import FAILED``).
 QUEUED = JobStatus.QUEUED
 RUNNING = JobStatus.RUNNING

@@ -34,7 +34,7 @@ from desktop.jobs.backoff import is_retryable, retry_delay, sentence_for
 from desktop.jobs.context import JobContext
 from desktop.jobs.events import EventKind, JobEvent
 from desktop.jobs.items import Assist, AssistNotYet, ItemStore
-from desktop.jobs.model import JobRow, JobStatus
+from desktop.jobs.model import Ending, JobRow, JobStatus
 from desktop.jobs.queue import QueueControls, pool_kind
 
 if TYPE_CHECKING:
@@ -466,35 +466,29 @@ class WorkPool:
                 )
             result = await jt.handler(ctx, jt.parse(ctx.payload) if jt.parse else ctx.payload)
         except JobEnded as end:
-            self._end(
-                ctx,
-                JobStatus(end.status),
-                message=end.message,
-                progress=ctx.latest_progress,
-                result_json=json.dumps(end.result) if end.result is not None else None,
-                error=end.error,
-            )
+            result_json = json.dumps(end.result) if end.result is not None else None
+            self._end(ctx, Ending(JobStatus(end.status), end.message, ctx.latest_progress, result_json, end.error))
         except LeaseLost:
             ctx.lost = True
-            self._end(ctx, JobStatus.CANCELED, message=self._cancel_message())
+            self._end(ctx, self._canceled())
         except JobCanceled:
-            self._end(ctx, JobStatus.CANCELED, message=self._cancel_message())
+            self._end(ctx, self._canceled())
         except asyncio.CancelledError:
-            self._end(ctx, JobStatus.CANCELED, message=self._cancel_message())
+            self._end(ctx, self._canceled())
         except BaseException as exc:  # noqa: BLE001 - every failure must end the row
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                self._end(ctx, JobStatus.CANCELED, message=self._cancel_message())
+                self._end(ctx, self._canceled())
                 raise
             self._failed(ctx, exc)
         else:
             result_json = json.dumps(result) if result is not None else None
-            self._end(ctx, JobStatus.SUCCEEDED, message="Done", progress=1.0, result_json=result_json)
+            self._end(ctx, Ending(JobStatus.SUCCEEDED, "Done", 1.0, result_json))
         finally:
             ctx.close()
             self._contexts.pop(row.id, None)
 
-    def _cancel_message(self) -> str:
-        return self.stop_message if self._closing else "Canceled"
+    def _canceled(self) -> Ending:
+        return Ending(JobStatus.CANCELED, self.stop_message if self._closing else "Canceled")
 
     def _failed(self, ctx: JobContext, exc: BaseException) -> None:
         row = ctx.row
@@ -521,7 +515,7 @@ class WorkPool:
             ctx.log.warning("failed: %s", exc)
         else:
             ctx.log.error("failed with an unexpected error: %s", error, exc_info=exc)
-        self._end(ctx, JobStatus.FAILED, message="Failed", error=error, progress=ctx.latest_progress, error_logged=True)
+        self._end(ctx, Ending(JobStatus.FAILED, "Failed", ctx.latest_progress, error=error), error_logged=True)
 
     @staticmethod
     def _left_alone(ctx: JobContext, outcome: str) -> None:
@@ -532,20 +526,10 @@ class WorkPool:
             outcome,
         )
 
-    def _end(
-        self,
-        ctx: JobContext,
-        status: JobStatus,
-        *,
-        message: str,
-        progress: float | None = None,
-        result_json: str | None = None,
-        error: str | None = None,
-        error_logged: bool = False,
-    ) -> None:
+    def _end(self, ctx: JobContext, ending: Ending, *, error_logged: bool = False) -> None:
         ctx.close()
         if ctx.lost:
-            self._left_alone(ctx, status)
+            self._left_alone(ctx, ending.status)
             return
         # hand the slot over to the next job in the same transaction, unless the queue ran dry
         # or max_parallel was lowered below what runs now (this job still counts in _tasks)
@@ -557,30 +541,23 @@ class WorkPool:
         )
         try:
             if hand_over:
-                row, nxt = self.store.finish_and_claim(
-                    ctx.row,
-                    status,
-                    message=message,
-                    progress=progress,
-                    result_json=result_json,
-                    error=error,
-                    lease_seconds=self.engine.lease_seconds,
-                )
+                row, nxt = self.store.finish_and_claim(ctx.row, ending, lease_seconds=self.engine.lease_seconds)
             else:
-                row, nxt = self.store.finish(
-                    ctx.row, status, message=message, progress=progress, result_json=result_json, error=error
-                ), None
+                row, nxt = self.store.finish(ctx.row, ending), None
         except LibraryClosed:
-            ctx.log.warning("could not record its end (%s): the library was closed (the next start recovers it)", status)
+            ctx.log.warning(
+                "could not record its end (%s): the library was closed (the next start recovers it)", ending.status
+            )
             return
         except Exception:
-            log.exception("[job %d] could not record its end (%s)", ctx.id, status)
+            log.exception("[job %d] could not record its end (%s)", ctx.id, ending.status)
             return
         if row is None:
-            ctx.log.info("late %s ignored: the row is no longer this attempt's", status)
+            ctx.log.info("late %s ignored: the row is no longer this attempt's", ending.status)
         else:
             # the reason is logged once: _failed has already written it (with its traceback)
-            ctx.log.info("%s", status if not error or error_logged else f"{status}: {error}")
+            error = ending.error
+            ctx.log.info("%s", ending.status if not error or error_logged else f"{ending.status}: {error}")
         if nxt is not None:
             self._start(nxt)
         elif hand_over:

@@ -47,7 +47,7 @@ from desktop.jobs.connections import (
     landed_query,
 )
 from desktop.jobs.events import ChangeHub, EventKind, JobEvent
-from desktop.jobs.model import COLUMN_LIST, FINISHED, JobRow, JobStatus
+from desktop.jobs.model import COLUMN_LIST, FINISHED, Ending, JobRow, JobStatus
 from desktop.jobs.sql import Params, Statement, Work, placeholders, sqlite_write, to_pyformat
 
 log = logging.getLogger(__name__)
@@ -445,16 +445,14 @@ class JobStore:
         )
 
     @staticmethod
-    def _finish_params(
-        row: JobRow, status: JobStatus, message: str, progress: float | None, result_json: str | None, error: str | None
-    ) -> Params:
-        assert status in FINISHED
+    def _finish_params(row: JobRow, ending: Ending) -> Params:
+        assert ending.status in FINISHED
         return {
-            "status": str(status),
-            "progress": progress,
-            "message": message,
-            "result": result_json,
-            "error": error,
+            "status": str(ending.status),
+            "progress": ending.progress,
+            "message": ending.message,
+            "result": ending.result_json,
+            "error": ending.error,
             "id": row.id,
             "attempt": row.attempts,
             "owner": row.owner,
@@ -465,40 +463,25 @@ class JobStore:
         """The rows watchers see while a write waits for the lock (made only if it waits)."""
         return lambda: [dataclasses.replace(row, progress=progress if progress is not None else row.progress)]
 
-    def finish(
-        self,
-        row: JobRow,
-        status: JobStatus,
-        *,
-        message: str,
-        progress: float | None = None,
-        result_json: str | None = None,
-        error: str | None = None,
-    ) -> JobRow | None:
+    def finish(self, row: JobRow, ending: Ending) -> JobRow | None:
         """End this attempt (fenced on attempt and owner: None when it is no longer ours).
         Waits for a locked library as long as the store is open."""
-        params = self._finish_params(row, status, message, progress, result_json, error)
         return self._write_row(
-            SQL_FINISH, self._stamped(params), events.STATUS, wait=FOREVER, waiting=self._waiting(row, progress)
+            SQL_FINISH,
+            self._stamped(self._finish_params(row, ending)),
+            events.STATUS,
+            wait=FOREVER,
+            waiting=self._waiting(row, ending.progress),
         )
 
     def finish_and_claim(
-        self,
-        row: JobRow,
-        status: JobStatus,
-        *,
-        message: str,
-        progress: float | None = None,
-        result_json: str | None = None,
-        error: str | None = None,
-        lease_seconds: float,
+        self, row: JobRow, ending: Ending, *, lease_seconds: float
     ) -> tuple[JobRow | None, JobRow | None]:
         """End this job and claim the oldest ready one in the same transaction: a busy pool
         pays one write transaction per job hand-over instead of two."""
         if not self._sqlite:
-            finished = self.finish(row, status, message=message, progress=progress, result_json=result_json, error=error)
-            return finished, self.claim(row.owner or "", lease_seconds)
-        base = self._finish_params(row, status, message, progress, result_json, error)
+            return self.finish(row, ending), self.claim(row.owner or "", lease_seconds)
+        base = self._finish_params(row, ending)
 
         def work(conn: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
             now = time.time()
@@ -507,7 +490,7 @@ class JobStore:
             nxt = conn.execute(self._claim_sql, claim).fetchall()
             return done, nxt
 
-        done, nxt = self.run(work, write=True, wait=FOREVER, waiting=self._waiting(row, progress))
+        done, nxt = self.run(work, write=True, wait=FOREVER, waiting=self._waiting(row, ending.progress))
         finished = JobRow.from_db(done[0]) if done else None
         claimed = JobRow.from_db(nxt[0]) if nxt else None
         if finished is not None:

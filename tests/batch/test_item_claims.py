@@ -20,7 +20,7 @@ from PIL import Image
 
 from desktop.errors import LeaseLost
 from desktop.jobs.items import DONE, FAILED, PENDING, Fence, ItemStore
-from desktop.jobs.model import JobStatus
+from desktop.jobs.model import Ending, JobStatus
 from desktop.pipelines.apply.request import batch_items, enqueue_apply
 from desktop.pipelines.diagnostics.request import ITEMS_TYPE, RECORD_FOLDER
 from tests.batch.conftest import photo
@@ -212,7 +212,7 @@ def test_an_assistant_takes_no_item_of_a_job_being_canceled_and_writes_nothing_a
     assert store.claim(helper, 30) is None
     with pytest.raises(LeaseLost):  # a name for a new photo: no more once a cancel was asked
         store.reserve(helper, 0, "/out/a.jpg")
-    rt.engine.store.finish(row, JobStatus.CANCELED, message="Canceled")
+    rt.engine.store.finish(row, Ending(JobStatus.CANCELED, "Canceled"))
     with pytest.raises(LeaseLost):  # the job has ended: nothing at all
         store.set(helper, 0, status=DONE, output="/out/a.jpg")
     assert [i.status for i in store.items(job)] == [PENDING, PENDING]

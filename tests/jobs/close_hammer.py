@@ -14,6 +14,7 @@ import threading
 import time
 
 from desktop.errors import LibraryClosed
+from desktop.jobs.model import Ending, JobStatus
 from desktop.runtime import open_runtime
 
 THREADS = 4
@@ -33,7 +34,7 @@ def hammer(rt, started: threading.Event, problems: list[str], refused: list[int]
             row = store.claim(engine.owner, 30)
             if row is not None:
                 try:
-                    store.finish(row, "succeeded", message="Done")
+                    store.finish(row, Ending(JobStatus.SUCCEEDED, "Done"))
                 except LibraryClosed:
                     refused.append(row.id)  # left running; the next open recovers it
                     raise

@@ -12,7 +12,7 @@ import pytest
 from desktop.errors import UserError
 from desktop.jobs import registry
 from desktop.jobs.events import JobEvent
-from desktop.jobs.model import INTERRUPTED_ERROR
+from desktop.jobs.model import INTERRUPTED_ERROR, Ending, JobStatus
 from desktop.runtime import open_runtime
 from tests.helpers import run_pool, wait_until
 from tests.pg import RawSQL
@@ -317,7 +317,7 @@ def test_late_completion_of_a_stale_attempt_is_ignored(rt):
     conn = RawSQL(rt.db)
     conn.execute("UPDATE jobs SET attempts = 2 WHERE id = ?", (job_id,))
     conn.close()
-    assert rt.engine.store.finish(claimed, "succeeded", message="Done") is None
+    assert rt.engine.store.finish(claimed, Ending(JobStatus.SUCCEEDED, "Done")) is None
     assert rt.engine.get(job_id).status == "running"
 
 

@@ -25,7 +25,7 @@ import pytest
 
 from desktop.jobs import events, registry
 from desktop.jobs.events import JobEvent
-from desktop.jobs.model import JobStatus
+from desktop.jobs.model import Ending, JobStatus
 from desktop.runtime import open_runtime
 from tests.helpers import REPO, run_pool, wait_until
 from tests.pg import NO_DRIVER, RawSQL, _skip_or_fail
@@ -227,7 +227,7 @@ def test_a_claim_whose_answer_was_lost_is_not_made_twice(proxied):
     # second job was not claimed in its place (it would have been left running for nobody)
     assert row is not None and row.id == first and row.attempts == 1
     assert rt.engine.get(second).status == JobStatus.QUEUED
-    finished = rt.engine.store.finish(row, JobStatus.SUCCEEDED, message="Done")
+    finished = rt.engine.store.finish(row, Ending(JobStatus.SUCCEEDED, "Done"))
     assert finished is not None and finished.status == JobStatus.SUCCEEDED
 
 
@@ -237,7 +237,7 @@ def test_a_finish_and_an_enqueue_whose_answers_were_lost_are_reported_done_once(
     row = rt.engine.store.claim(rt.engine.owner, 30.0)
     assert row is not None and row.id == job
     proxy.cut_after_next_answer()
-    finished = rt.engine.store.finish(row, JobStatus.SUCCEEDED, message="Done")
+    finished = rt.engine.store.finish(row, Ending(JobStatus.SUCCEEDED, "Done"))
     assert proxy.cuts == 1
     assert finished is not None and finished.status == JobStatus.SUCCEEDED  # not "no longer ours"
     proxy.cut_after_next_answer()
