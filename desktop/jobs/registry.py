@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from desktop.jobs.payloads import check_payload
 
@@ -34,6 +34,16 @@ Handler = Callable[["JobContext", Any], Awaitable[dict[str, Any] | None]]
 Validator = Callable[[dict[str, Any]], Any]
 # a payload dict into what the handler receives (a job type's typed model)
 Parser = Callable[[dict[str, Any]], Any]
+
+
+class PayloadModel(Protocol):
+    """A job type's typed payload (``desktop.pipelines.payload_model.Payload``)."""
+
+    def at_door(self, payload: dict[str, Any], /) -> Any: ...
+
+    def parse(self, payload: dict[str, Any], /) -> Any: ...
+
+
 # runs the pending items of a job another worker leads (see ``desktop.jobs.items.Assist``)
 AssistHandler = Callable[["Assist"], Awaitable[None]]
 
@@ -61,11 +71,16 @@ def register(
     title: str,
     retry_safe: bool = False,
     validate: Validator | None = None,
-    parse: Parser | None = None,
+    payload: PayloadModel | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` for job type ``name``; ``validate`` is the type's own schema, checked
-    at enqueue; ``parse`` turns a stored payload into the handler's typed model (a refusal fails
-    the job with its sentence: a row from an older version, or written around the engine)."""
+    at enqueue. A type with a typed ``payload`` model gives that instead: its ``at_door`` is
+    checked at enqueue, and its ``parse`` turns every stored payload into the model the handler
+    receives (a refusal fails the job with its sentence: a row from an older version, or
+    written around the engine)."""
+    parse: Parser | None = None
+    if payload is not None:
+        validate, parse = payload.at_door, payload.parse
 
     def decorate(handler: Handler) -> Handler:
         _TYPES[name] = JobType(name, handler, title, retry_safe, _compose(validate), parse=parse)

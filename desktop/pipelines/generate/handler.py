@@ -39,13 +39,7 @@ from desktop.pipelines.generate.workers import Workers
 FAL_BATCH = 4
 
 
-@register(
-    JOB_TYPE,
-    title="Generate style",
-    retry_safe=True,
-    validate=GeneratePayload.at_door,
-    parse=GeneratePayload.parse,  # also rows queued by older versions, or written around the engine
-)
+@register(JOB_TYPE, title="Generate style", retry_safe=True, payload=GeneratePayload)
 async def generate_style(ctx: JobContext, payload: GeneratePayload) -> dict[str, Any]:
     """Idempotent: a style is keyed by its job (a unique index on ``styles.job_id``), so a run
     after a crash that came between the style's commit and the job's end returns that style."""

@@ -35,13 +35,7 @@ from desktop.pipelines.strength.sources import preview_sources, source_path
 from desktop.pipelines.strength.work import quality_at, render_preview_files
 
 
-@register(
-    JOB_TYPE,
-    title="Change style strength",
-    retry_safe=True,
-    validate=StrengthPayload.at_door,
-    parse=StrengthPayload.parse,  # also rows queued by older versions, or written around the engine
-)
+@register(JOB_TYPE, title="Change style strength", retry_safe=True, payload=StrengthPayload)
 async def change_strength(ctx: JobContext, payload: StrengthPayload) -> dict[str, Any]:
     from desktop.library.reading import Library
 
