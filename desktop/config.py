@@ -22,6 +22,7 @@ import sqlite3
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -45,6 +46,10 @@ NEARLY_FULL_BYTES = 1 << 20
 DEFAULT_MAX_ATTEMPTS = 3
 
 
+def _derived() -> Any:
+    return field(init=False, repr=False, compare=False)
+
+
 @dataclass(frozen=True)
 class Paths:
     """The data folder (this machine's: database file, logs, settings) and the library folder
@@ -57,45 +62,37 @@ class Paths:
     home: Path
     library: Path = None  # type: ignore[assignment] # the data folder when left out
     library_source: str | None = None
+    # made from the two folders (``__post_init__``): in the data folder, this machine's files
+    db_file: Path = _derived()  # the SQLite database, library.sqlite3
+    logs_dir: Path = _derived()
+    log_file: Path = _derived()  # logs/stylestudio.log
+    settings_file: Path = _derived()  # settings.json
+    # in the library folder, the files the rows point at; half-made files live in ``tmp_dir``
+    # until they are moved into place with the commit (in the library folder, so the move into
+    # ``styles/`` is a rename on the same disk)
+    uploads_dir: Path = _derived()
+    styles_dir: Path = _derived()
+    tmp_dir: Path = _derived()
 
     def __post_init__(self) -> None:
-        if self.library is None:
-            object.__setattr__(self, "library", self.home)
+        library = self.home if self.library is None else self.library
+        derived = {
+            "library": library,
+            "db_file": self.home / "library.sqlite3",
+            "logs_dir": self.home / "logs",
+            "log_file": self.home / "logs" / "stylestudio.log",
+            "settings_file": self.home / "settings.json",
+            "uploads_dir": library / "uploads",
+            "styles_dir": library / "styles",
+            "tmp_dir": library / "tmp",
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     @property
     def library_is_home(self) -> bool:
         """The library's files are in the data folder (no library folder of its own)."""
         return os.path.abspath(self.library) == os.path.abspath(self.home)
-
-    @property
-    def db_file(self) -> Path:
-        return self.home / "library.sqlite3"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.home / "logs"
-
-    @property
-    def log_file(self) -> Path:
-        return self.logs_dir / "stylestudio.log"
-
-    @property
-    def uploads_dir(self) -> Path:
-        return self.library / "uploads"
-
-    @property
-    def styles_dir(self) -> Path:
-        return self.library / "styles"
-
-    @property
-    def tmp_dir(self) -> Path:
-        """Half-made files live here until they are moved into place with the commit (in the
-        library folder, so the move into ``styles/`` is a rename on the same disk)."""
-        return self.library / "tmp"
-
-    @property
-    def settings_file(self) -> Path:
-        return self.home / "settings.json"
 
     def database_url(self) -> str:
         return os.environ.get(DATABASE_URL_VAR) or f"sqlite:///{self.db_file}"
@@ -296,16 +293,8 @@ def ensure_writable(paths: Paths) -> None:
         with tempfile.NamedTemporaryFile(dir=paths.home, prefix=".write-test-"):
             pass
     except OSError as exc:
-        full = disk_full_error(paths.home, exc)
-        if full is not None:
-            if paths.home.is_dir() and os.access(paths.home, os.W_OK):
-                return  # the folders are there: reading and deleting must still work
-            raise full from exc
-        reason = exc.strerror or exc.__class__.__name__
-        raise UserError(
-            f"The data folder {paths.home} cannot be written ({reason.lower()}). "
-            f"Set {HOME_VAR} to a folder you can write to."
-        ) from exc
+        there = paths.home.is_dir() and os.access(paths.home, os.W_OK)
+        _refuse_unwritable(exc, paths.home, there, "The data folder", f". Set {HOME_VAR} to a folder you can write to.")
     if shared:
         _ensure_library_writable(paths, shared)
 
@@ -317,16 +306,23 @@ def _ensure_library_writable(paths: Paths, folders: list[Path]) -> None:
         with tempfile.NamedTemporaryFile(dir=paths.tmp_dir, prefix=".write-test-"):
             pass
     except OSError as exc:
-        full = disk_full_error(paths.library, exc)
-        if full is not None:
-            if all(f.is_dir() for f in folders):
-                return  # reading and deleting must still work
-            raise full from exc
-        reason = exc.strerror or exc.__class__.__name__
-        raise UserError(
-            f"The library folder {paths.library} cannot be written ({reason.lower()}); check that the shared "
-            f"drive is mounted for writing by this user, or change {paths.library_source}."
-        ) from exc
+        advice = (
+            "; check that the shared drive is mounted for writing by this user, "
+            f"or change {paths.library_source}."
+        )
+        _refuse_unwritable(exc, paths.library, all(f.is_dir() for f in folders), "The library folder", advice)
+
+
+def _refuse_unwritable(exc: OSError, folder: Path, there: bool, what: str, advice: str) -> None:
+    """Say in one sentence why ``folder`` cannot be written, after ``exc``. On a full disk,
+    return quietly when the folders are ``there``: reading and deleting must still work."""
+    full = disk_full_error(folder, exc)
+    if full is not None:
+        if there:
+            return
+        raise full from exc
+    reason = exc.strerror or exc.__class__.__name__
+    raise UserError(f"{what} {folder} cannot be written ({reason.lower()}){advice}") from exc
 
 
 @dataclass

@@ -10,6 +10,7 @@ same way. Tracebacks go to the log file, never to the terminal.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -22,60 +23,6 @@ from desktop.errors import UserError
 log = logging.getLogger("desktop.cli")
 
 __all__ = ["main", "build_parser", "CliError", "COMMANDS", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_BROKEN_PIPE"]
-
-
-def cmd_jobs(args: argparse.Namespace) -> int:
-    from desktop.cli.jobs import cmd_jobs as run
-
-    return run(args)
-
-
-def cmd_worker(args: argparse.Namespace) -> int:
-    from desktop.cli.worker import cmd_worker as run
-
-    return run(args)
-
-
-def cmd_queue(args: argparse.Namespace) -> int:
-    from desktop.cli.queue import cmd_queue as run
-
-    return run(args)
-
-
-def cmd_workers(args: argparse.Namespace) -> int:
-    from desktop.cli.workers import cmd_workers as run
-
-    return run(args)
-
-
-def cmd_generate(args: argparse.Namespace) -> int:
-    from desktop.cli.generate import cmd_generate as run
-
-    return run(args)
-
-
-def cmd_apply(args: argparse.Namespace) -> int:
-    from desktop.cli.apply import cmd_apply as run
-
-    return run(args)
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from desktop.cli.exchange import cmd_export as run
-
-    return run(args)
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    from desktop.cli.exchange import cmd_import as run
-
-    return run(args)
-
-
-def cmd_styles(args: argparse.Namespace) -> int:
-    from desktop.cli.styles import cmd_styles as run
-
-    return run(args)
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
@@ -93,18 +40,29 @@ def cmd_window(args: argparse.Namespace) -> int:
     return app_main(home=args.home, verbose=args.verbose)
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "jobs": cmd_jobs,
-    "worker": cmd_worker,
-    "queue": cmd_queue,
-    "workers": cmd_workers,
-    "generate": cmd_generate,
-    "apply": cmd_apply,
-    "export": cmd_export,
-    "import": cmd_import,
-    "styles": cmd_styles,
-    "self-test": cmd_self_test,
+# Each command's module is imported only when that command runs (the start-up stays short).
+COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "jobs": ("desktop.cli.jobs", "cmd_jobs"),
+    "worker": ("desktop.cli.worker", "cmd_worker"),
+    "queue": ("desktop.cli.queue", "cmd_queue"),
+    "workers": ("desktop.cli.workers", "cmd_workers"),
+    "generate": ("desktop.cli.generate", "cmd_generate"),
+    "apply": ("desktop.cli.apply", "cmd_apply"),
+    "export": ("desktop.cli.exchange", "cmd_export"),
+    "import": ("desktop.cli.exchange", "cmd_import"),
+    "styles": ("desktop.cli.styles", "cmd_styles"),
 }
+
+
+def command(name: str) -> Callable[[argparse.Namespace], int]:
+    """The function that runs the command ``name`` (its module imported now)."""
+    if name == "self-test":
+        return cmd_self_test
+    module, function = COMMAND_MODULES[name]
+    return getattr(importlib.import_module(module), function)
+
+
+COMMANDS = (*COMMAND_MODULES, "self-test")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -133,7 +91,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command is None:
             return cmd_window(args)
         stop_signals_interrupt()
-        return COMMANDS[args.command](args)
+        return command(args.command)(args)
     except BrokenPipeError:
         raise
     except UserError as exc:

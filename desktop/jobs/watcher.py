@@ -166,13 +166,11 @@ class ChangeWatcher:
         while not self._stop.is_set():
             try:
                 if conn is None:
-                    conn = self._connect()
-                    if conn is None:
+                    if (opened := self._open(listen=False)) is None:
                         break
-                    last = self._probe(conn)
-                    if self.ready.is_set():  # reconnected: what happened meanwhile is unknown
+                    conn, last = opened
+                    if self._connected():
                         self._publish()
-                    self.ready.set()
                 value = self._probe(conn)
                 if value != last:
                     last = value
@@ -186,17 +184,26 @@ class ChangeWatcher:
         _close_quietly(conn)
 
     # --- PostgreSQL: LISTEN/NOTIFY ----------------------------------------------------------
-    def _listen(self) -> tuple[Any, Any] | None:
-        """A new listening connection and the probe's starting value; None once stopped."""
+    def _open(self, *, listen: bool) -> tuple[Any, Any] | None:
+        """A new connection (listening, on PostgreSQL) and the probe's starting value; None
+        once stopped."""
         conn = self._connect()
         if conn is None:
             return None
         try:
-            conn.execute(f"LISTEN {CHANNEL}")  # autocommit: listening from here on
+            if listen:
+                conn.execute(f"LISTEN {CHANNEL}")  # autocommit: listening from here on
             return conn, self._probe(conn)
         except BaseException:
             _close_quietly(conn)
             raise
+
+    def _connected(self) -> bool:
+        """Mark the watcher ready; True when it was before (a reconnect: what happened
+        meanwhile is unknown, so watchers should read again)."""
+        again = self.ready.is_set()
+        self.ready.set()
+        return again
 
     @staticmethod
     def _drain(conn: Any) -> bool:
@@ -216,8 +223,7 @@ class ChangeWatcher:
         while not self._stop.is_set():
             try:
                 if conn is None:
-                    opened = self._listen()
-                    if opened is None:
+                    if (opened := self._open(listen=True)) is None:
                         break
                     conn, last = opened
                     next_probe = time.monotonic() + self._probe_interval
@@ -225,9 +231,7 @@ class ChangeWatcher:
                     if reconnecting:
                         reconnecting = False
                         log.info("Reconnected to the library; watching it for changes again")
-                    if self.ready.is_set():  # reconnected: what happened meanwhile is unknown
-                        pending = True
-                    self.ready.set()
+                    pending = self._connected() or pending
                 if self._drain(conn):
                     pending = True
                 now = time.monotonic()

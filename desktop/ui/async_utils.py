@@ -165,6 +165,47 @@ def spawn(coro: Coroutine[Any, Any, Any], *, name: str | None = None) -> asyncio
     return task
 
 
+class Coalesced:
+    """An async read that runs one at a time: ``request`` while it runs, and it runs once more
+    when it ends (at most once every ``interval`` seconds), however often it was asked.
+    ``once`` returns True to run again by itself; ``ended`` is called when the runs stop."""
+
+    def __init__(
+        self,
+        once: Callable[[], Coroutine[Any, Any, bool]],
+        *,
+        name: str,
+        interval: float = 0.0,
+        ended: Callable[[], None] | None = None,
+    ) -> None:
+        self.once = once  # the read itself
+        self._name = name
+        self._interval = interval
+        self._ended = ended
+        self.running = False
+        self.wanted = False  # asked again while running (or held back by the owner)
+
+    def request(self) -> None:
+        if self.running:
+            self.wanted = True
+            return
+        self.running = True
+        spawn(self._run(), name=self._name)
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                self.wanted = False
+                began = time.monotonic()
+                if not (await self.once() or self.wanted):
+                    break
+                await asyncio.sleep(max(0.0, self._interval - (time.monotonic() - began)))
+        finally:
+            self.running = False
+        if self._ended is not None:
+            self._ended()
+
+
 def _task_done(task: asyncio.Task[Any]) -> None:
     generation = _tasks.pop(task, _generation)
     if task.cancelled():

@@ -12,7 +12,6 @@ machine that runs it (the host part of its owner).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -22,7 +21,7 @@ from desktop.jobs import registry
 from desktop.jobs.engine import JobEngine
 from desktop.jobs.model import FINISHED, JobRow
 from desktop.jobs.queue import ALL, Pause, host_of
-from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.async_utils import Coalesced, run_blocking
 from desktop.ui.bridge import JobBridge
 from desktop.ui.job_kinds import job_subject
 from desktop.ui.keyed_list_model import KeyedListModel
@@ -112,8 +111,7 @@ class JobsModel(KeyedListModel[JobRow]):
         self._seq = 0  # counts applied events, so a reload knows what it may overwrite
         self._touched: dict[int, int] = {}
         self._removed: dict[int, int] = {}
-        self._loading = False
-        self._dirty = False
+        self._reloads = Coalesced(self._reload_once, name="jobs-reload", interval=RELOAD_INTERVAL)
         self.pauses: dict[str, Pause] = {}  # the queue's pauses as last read (type or '*')
         self._order: dict[int, int] = {}  # waiting job id -> its place in the last read order
         bridge.rowChanged.connect(self.apply_row)
@@ -211,32 +209,20 @@ class JobsModel(KeyedListModel[JobRow]):
             self.jobEnded.emit(row)
 
     def reload(self) -> None:
-        """Read the rows again (coalesced: one read at a time, one more if asked meanwhile)."""
-        if self._loading:
-            self._dirty = True
-            return
-        self._loading = True
-        spawn(self._reload(), name="jobs-reload")
+        """Read the rows again (coalesced: one read at a time, one more if asked meanwhile, at
+        most a few a second)."""
+        self._reloads.request()
 
-    async def _reload(self) -> None:
-        try:
-            while True:
-                self._dirty = False
-                started = self._seq
-                began = time.monotonic()
-                rows, pauses, order = await run_blocking(load_all, self.engine)
-                self._order = {job_id: n for n, job_id in enumerate(order)}
-                if pauses != self.pauses:
-                    self.pauses = pauses
-                    self.queueChanged.emit()
-                self._apply_loaded(rows, started)
-                self.loaded.emit()
-                if not self._dirty:
-                    break
-                # asked again meanwhile: read again, but at most a few times a second
-                await asyncio.sleep(max(0.0, RELOAD_INTERVAL - (time.monotonic() - began)))
-        finally:
-            self._loading = False
+    async def _reload_once(self) -> bool:
+        started = self._seq
+        rows, pauses, order = await run_blocking(load_all, self.engine)
+        self._order = {job_id: n for n, job_id in enumerate(order)}
+        if pauses != self.pauses:
+            self.pauses = pauses
+            self.queueChanged.emit()
+        self._apply_loaded(rows, started)
+        self.loaded.emit()
+        return False
 
     def _apply_loaded(self, rows: list[JobRow], started: int) -> None:
         merged: dict[int, JobRow] = {}
@@ -270,7 +256,7 @@ class JobsModel(KeyedListModel[JobRow]):
     @property
     def loading(self) -> bool:
         """A re-read of the rows is under way."""
-        return self._loading
+        return self._reloads.running
 
     def active_count(self) -> int:
         return sum(1 for r in self._items if not r.is_finished)

@@ -152,29 +152,25 @@ class SettingsDialog(QDialog):
         policy.setHeightForWidth(True)
         self.key_note.setSizePolicy(policy)
         form.addRow(self._spacer_label(), self.key_note)
-        self.fal_url = QLineEdit(settings.fal_queue_url)
-        self.fal_url.setObjectName("falQueueUrlEdit")
-        self._row(form, "&Queue URL", self.fal_url, "The address of fal's queue API.")
-        self.fal_model_ref = QLineEdit(settings.fal_model_reference)
-        self.fal_model_ref.setObjectName("falModelReferenceEdit")
-        self._row(form, "Model (with &reference)", self.fal_model_ref, "The fal model used when a style has a reference image.")
-        self.fal_model_text = QLineEdit(settings.fal_model_text)
-        self.fal_model_text.setObjectName("falModelTextEdit")
-        self._row(form, "Model (&text only)", self.fal_model_text, "The fal model used when a style has only a description.")
+        self.fal_url = self._text_row(form, "&Queue URL", "falQueueUrlEdit", settings.fal_queue_url, "The address of fal's queue API.")
+        self.fal_model_ref = self._text_row(
+            form, "Model (with &reference)", "falModelReferenceEdit", settings.fal_model_reference,
+            "The fal model used when a style has a reference image.",
+        )
+        self.fal_model_text = self._text_row(
+            form, "Model (&text only)", "falModelTextEdit", settings.fal_model_text,
+            "The fal model used when a style has only a description.",
+        )
 
         form = self._group(lay, "Prompt writer")
-        self.prompt_url = QLineEdit(settings.prompt_base_url)
-        self.prompt_url.setObjectName("promptBaseUrlEdit")
-        self.prompt_url.setPlaceholderText("Empty: use the built-in template")
-        self._row(
-            form,
-            "&Chat endpoint",
-            self.prompt_url,
+        self.prompt_url = self._text_row(
+            form, "&Chat endpoint", "promptBaseUrlEdit", settings.prompt_base_url,
             "An OpenAI-compatible endpoint that rewrites prompts, e.g. http://localhost:11434/v1; empty uses the built-in template.",
+            placeholder="Empty: use the built-in template",
         )
-        self.prompt_model = QLineEdit(settings.prompt_model)
-        self.prompt_model.setObjectName("promptModelEdit")
-        self._row(form, "&Model", self.prompt_model, "The model name the chat endpoint is asked for.")
+        self.prompt_model = self._text_row(
+            form, "&Model", "promptModelEdit", settings.prompt_model, "The model name the chat endpoint is asked for."
+        )
 
         form = self._group(lay, "Data folder")
         folder_row = QHBoxLayout()
@@ -194,15 +190,11 @@ class SettingsDialog(QDialog):
         location = QLabel("Location")
         self._labels.append(location)
         form.addRow(location, folder_row)
-        self.library_edit = QLineEdit(settings.library_dir)
-        self.library_edit.setObjectName("libraryFolderEdit")
-        self.library_edit.setPlaceholderText("Empty: the data folder")
-        self._row(
-            form,
-            "&Library folder",
-            self.library_edit,
+        self.library_edit = self._text_row(
+            form, "&Library folder", "libraryFolderEdit", settings.library_dir,
             "Where the styles' files are kept: a full path to a folder every machine sharing the library can reach "
             "(each may mount it at its own place). Empty keeps them in the data folder.",
+            placeholder="Empty: the data folder",
         )
         self.library_note = ToneLabel(tone=Tone.DIM)
         self.library_note.setObjectName("libraryFolderNoteLabel")
@@ -241,6 +233,16 @@ class SettingsDialog(QDialog):
         form.setVerticalSpacing(8)
         lay.addWidget(box)
         return form
+
+    def _text_row(
+        self, form: QFormLayout, text: str, name: str, value: str, tip: str, *, placeholder: str = ""
+    ) -> QLineEdit:
+        """A row of ``form`` with a line edit named ``name`` holding ``value``."""
+        edit = QLineEdit(value)
+        edit.setObjectName(name)
+        edit.setPlaceholderText(placeholder)
+        self._row(form, text, edit, tip)
+        return edit
 
     def _row(self, form: QFormLayout, text: str, field: QWidget, tip: str) -> None:
         label = QLabel(text)

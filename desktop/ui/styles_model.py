@@ -16,7 +16,6 @@ to the database in chunks of ``CHUNK`` rows, so none holds a worker thread (and 
 
 from __future__ import annotations
 
-import asyncio
 import operator
 import time
 from typing import Any
@@ -25,7 +24,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 
 from desktop.library.reading import After, Library, Signature, StyleCard
-from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.async_utils import Coalesced, run_blocking, spawn
 from desktop.ui.keyed_list_model import KeyedListModel
 from desktop.ui.thumbnails import ThumbnailCache, placeholder
 
@@ -73,13 +72,11 @@ class StylesModel(KeyedListModel[StyleCard]):
         self.thumbnails.loaded.connect(self._thumbnail_loaded)
         self._placeholder = placeholder(THUMB_SIZE)
         self._thumb_owner: dict[str, set[int]] = {}  # thumbnail path -> style ids, while it loads
-        self._busy = False
-        self._refresh_wanted = False
+        self._refreshes = Coalesced(self._refresh_once, name="styles-refresh", ended=self._refreshed)
         self._fetching = False
         self._fetch_wanted = False  # fetchMore came during a refresh: fetch once it is applied
         self._signature: Signature | None = None
-        self._probing = False
-        self._probe_again = False
+        self._probes = Coalesced(self._probe_once, name="styles-probe", interval=PROBE_INTERVAL)
         self._generation = 0  # a new search makes older page loads stale
         self._taking: set[int] = set()  # styles being added one by one (take_new)
 
@@ -130,7 +127,7 @@ class StylesModel(KeyedListModel[StyleCard]):
         the page in flight answers (or the next one starts once the refresh is applied)."""
         if not self.canFetchMore(parent) or self._fetching:
             return
-        if self._busy:
+        if self._refreshes.running:
             self._fetch_wanted = True
             return
         self._fetching = True
@@ -172,39 +169,31 @@ class StylesModel(KeyedListModel[StyleCard]):
 
     def refresh(self) -> None:
         """Read the loaded range again (coalesced)."""
-        if self._busy:
-            self._refresh_wanted = True
-            return
-        self._busy = True
-        spawn(self._refresh(), name="styles-refresh")
+        self._refreshes.request()
 
-    async def _refresh(self) -> None:
-        try:
-            while True:
-                self._refresh_wanted = False
-                generation = self._generation
-                search = self.search
-                limit = max(PAGE_SIZE, len(self._items))
-                # the signature first: a change after it is seen by the next probe
-                self._signature, total = await run_blocking(signature_and_total, self.library, search)
-                styles = await self._read(search, limit, None, generation)
-                if styles is not None:
-                    self.total = max(total, len(styles))
-                    self.replace_all(styles)  # newest first, each once: as the reads return them
-                    self.ever_loaded = True
-                    self.refreshed.emit()
-                if not self._refresh_wanted and generation == self._generation:
-                    break
-        finally:
-            self._busy = False
+    async def _refresh_once(self) -> bool:
+        generation = self._generation
+        search = self.search
+        limit = max(PAGE_SIZE, len(self._items))
+        # the signature first: a change after it is seen by the next probe
+        self._signature, total = await run_blocking(signature_and_total, self.library, search)
+        styles = await self._read(search, limit, None, generation)
+        if styles is not None:
+            self.total = max(total, len(styles))
+            self.replace_all(styles)  # newest first, each once: as the reads return them
+            self.ever_loaded = True
+            self.refreshed.emit()
+        return generation != self._generation  # the search changed meanwhile: read again
+
+    def _refreshed(self) -> None:
         if self._fetch_wanted:
             self._fetch_wanted = False
             if self.canFetchMore(QModelIndex()) and not self._fetching:
                 self.fetchMore(QModelIndex())
             elif not self._fetching:  # nothing more to load: answer whoever waits for the page
                 self.pageLoaded.emit()
-        if self._probe_again and not self._probing:
-            self.check_for_changes()
+        if self._probes.wanted and not self._probes.running:
+            self._probes.request()
 
     def take_new(self, style_id: int) -> None:
         """A style was just made: add that one style instead of re-reading every loaded one (a
@@ -212,7 +201,7 @@ class StylesModel(KeyedListModel[StyleCard]):
         would keep a worker thread, and with it the GIL, busy for seconds)."""
         if style_id in self._taking:
             return
-        if self.search or not self.ever_loaded or self._busy or self._signature is None:
+        if self.search or not self.ever_loaded or self._refreshes.running or self._signature is None:
             self.refresh()
             return
         self._taking.add(style_id)
@@ -234,7 +223,7 @@ class StylesModel(KeyedListModel[StyleCard]):
         try:
             signature, style = await run_blocking(signature_and_card, self.library, style_id)
             before = self._signature
-            if generation != self._generation or self._busy or before is None or style is None:
+            if generation != self._generation or self._refreshes.running or before is None or style is None:
                 self.refresh()
                 return
             if self.row_of(style_id) >= 0:  # already here (a refresh got it first)
@@ -280,7 +269,7 @@ class StylesModel(KeyedListModel[StyleCard]):
             last = self._items[-1] if self._items else None
             want = next_page_size(len(self._items))
             styles = await self._read(self.search, want, (last.created_at, last.id) if last else None, generation)
-            if styles is not None and generation == self._generation and not self._busy:
+            if styles is not None and generation == self._generation and not self._refreshes.running:
                 fresh = [s for s in styles if s.id not in self._rows]  # in order, as read
                 if fresh and self._items and self.sort_key(fresh[0]) < self.sort_key(self._items[-1]):
                     # the usual case, a page older than all loaded: append it (O(page), where
@@ -301,34 +290,23 @@ class StylesModel(KeyedListModel[StyleCard]):
 
     def check_for_changes(self) -> None:
         """Something changed in another process: re-read only if the styles did (coalesced:
-        one probe at a time, one more if asked meanwhile)."""
-        if self._probing or self._busy:
-            self._probe_again = True
+        one probe at a time, one more if asked meanwhile, at most a few a second)."""
+        if self._refreshes.running:
+            self._probes.wanted = True  # probed once the refresh ends
             return
-        self._probing = True
-        spawn(self._probe(), name="styles-probe")
+        self._probes.request()
 
-    async def _probe(self) -> None:
-        try:
-            while True:
-                self._probe_again = False
-                began = time.monotonic()
-                signature = await run_blocking(self.library.signature)
-                if signature != self._signature and not self._busy:
-                    if self._taking:  # a style being taken in explains it, likely: look again after
-                        self._probe_again = True
-                    else:
-                        self.refresh()
-                if not self._probe_again:
-                    break
-                # at most a few probes a second however busy the other processes are
-                await asyncio.sleep(max(0.0, PROBE_INTERVAL - (time.monotonic() - began)))
-        finally:
-            self._probing = False
+    async def _probe_once(self) -> bool:
+        signature = await run_blocking(self.library.signature)
+        if signature != self._signature and not self._refreshes.running:
+            if self._taking:  # a style being taken in explains it, likely: look again after
+                return True
+            self.refresh()
+        return False
 
     @property
     def busy(self) -> bool:
-        return self._busy or self._fetching
+        return self._refreshes.running or self._fetching
 
 
 def _unique(styles: list[StyleCard]) -> list[StyleCard]:

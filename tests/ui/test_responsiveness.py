@@ -154,13 +154,13 @@ def test_a_new_style_is_taken_in_without_rereading_the_gallery(qtbot, aloop, hom
         model.refresh()
         wait_until(lambda: model.rowCount() == 3 and not model.busy)
         reads = []
-        original = model._refresh
+        original = model._refreshes.once
 
         async def counting_refresh():
             reads.append(1)
-            await original()
+            return await original()
 
-        model._refresh = counting_refresh
+        model._refreshes.once = counting_refresh
         (new_id,) = add_styles(home, 1, previews=1)  # as a job would commit it
         model.take_new(new_id)
         wait_until(lambda: model.rowCount() == 4 and not model.taking(new_id))
