@@ -51,7 +51,7 @@ from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import BeforeAfterView
 from desktop.ui.buttons import push_button
 from desktop.ui.strength_slider import strength_slider
-from desktop.ui.tones import error_label
+from desktop.ui.tones import error_label, reading_label
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +137,7 @@ class ApplyDialog(QDialog):
 
         # inputs: the summary, Details, add more
         inputs_row = QHBoxLayout()
-        self.inputs_label = QLabel("Looking at the photos…")
-        self.inputs_label.setObjectName("applyInputsLabel")
-        self.inputs_label.setWordWrap(True)
-        self.inputs_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.inputs_label = reading_label("applyInputsLabel", "Looking at the photos…")
         inputs_row.addWidget(self.inputs_label, 1)
         self.skipped_button = QPushButton("Details")
         self.skipped_button.setObjectName("applySkippedButton")

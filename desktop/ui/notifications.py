@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QStyle,
     QSystemTrayIcon,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.buttons import push_button
+from desktop.ui.tones import reading_label
 
 
 class NoticeBar(QFrame):
@@ -37,11 +37,7 @@ class NoticeBar(QFrame):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(12, 6, 8, 6)
         lay.setSpacing(8)
-        self.text = QLabel()
-        self.text.setObjectName("noticeText")
-        self.text.setWordWrap(True)
-        self.text.setTextFormat(Qt.TextFormat.RichText)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text = reading_label("noticeText", text_format=Qt.TextFormat.RichText)
         self.action_button = QPushButton()
         self.action_button.setObjectName("noticeActionButton")
         self.close_button = push_button("Close", "noticeCloseButton", "Hide this notice", self.hide)

@@ -41,7 +41,7 @@ from desktop.config import Paths, Settings
 from desktop.errors import UserError
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.new_style_dialog import BACKENDS
-from desktop.ui.tones import Tone, ToneLabel, error_label
+from desktop.ui.tones import Tone, error_label, reading_label
 from desktop.ui.window_fit import fit_height
 
 log = logging.getLogger(__name__)
@@ -144,10 +144,7 @@ class SettingsDialog(QDialog):
         self._row(form, "API &key", self.fal_key, "Your fal.ai key; it is kept in the system keyring, never in a file.")
         # The note under the key can run to two or three lines (no keyring: set FAL_KEY): it
         # spans the whole row and wraps, and the dialog grows to show all of it.
-        self.key_note = ToneLabel(tone=Tone.DIM)
-        self.key_note.setObjectName("falKeyNoteLabel")
-        self.key_note.setWordWrap(True)
-        self.key_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_note = reading_label("falKeyNoteLabel", tone=Tone.DIM)
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         policy.setHeightForWidth(True)
         self.key_note.setSizePolicy(policy)
@@ -175,11 +172,7 @@ class SettingsDialog(QDialog):
         form = self._group(lay, "Data folder")
         folder_row = QHBoxLayout()
         folder_row.setSpacing(8)
-        self.data_label = QLabel(str(paths.home))
-        self.data_label.setObjectName("dataFolderLabel")
-        self.data_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.data_label.setWordWrap(True)
-        self.data_label.setAccessibleName("Data folder location")
+        self.data_label = reading_label("dataFolderLabel", str(paths.home), accessible="Data folder location")
         folder_row.addWidget(self.data_label, 1)
         open_button = QPushButton("&Open")
         open_button.setObjectName("openDataFolderButton")
@@ -196,10 +189,7 @@ class SettingsDialog(QDialog):
             "(each may mount it at its own place). Empty keeps them in the data folder.",
             placeholder="Empty: the data folder",
         )
-        self.library_note = ToneLabel(tone=Tone.DIM)
-        self.library_note.setObjectName("libraryFolderNoteLabel")
-        self.library_note.setWordWrap(True)
-        self.library_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.library_note = reading_label("libraryFolderNoteLabel", tone=Tone.DIM)
         self.library_note.setSizePolicy(policy)
         self.library_note.setText(library_note(paths))
         form.addRow(self._spacer_label(), self.library_note)

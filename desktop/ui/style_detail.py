@@ -53,7 +53,9 @@ from desktop.ui.jobs_model import JobsModel
 from desktop.ui.strength_editor import StrengthEditor
 from desktop.ui.style_images import ImageDialog, ImageTile, read_scaled
 from desktop.ui.style_story import cube_text, quality_text, words_text
-from desktop.ui.tones import Tone, ToneLabel
+from desktop.ui.tones import Tone, ToneLabel, reading_label
+
+PLAIN = Qt.TextFormat.PlainText
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +161,7 @@ class StyleDetail(QStackedWidget):
         lay.setContentsMargins(18, 16, 18, 16)
         lay.setSpacing(10)
 
-        self.name = QLabel()
-        self.name.setObjectName("styleNameLabel")
-        self.name.setWordWrap(True)
-        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.name = reading_label("styleNameLabel")
         font = self.name.font()
         font.setPointSizeF(font.pointSizeF() * 1.45)
         font.setBold(True)
@@ -190,16 +189,22 @@ class StyleDetail(QStackedWidget):
         lay.addWidget(self.strength)
 
         lay.addWidget(_section("Your words"))
-        self.words = _text_label("styleWordsLabel", "The words of the description, and what each did")
+        self.words = reading_label("styleWordsLabel", text_format=PLAIN, accessible="The words of the description, and what each did")
         lay.addWidget(self.words)
 
         lay.addWidget(_section("The .cube and the effects"))
-        self.effects = _text_label("styleEffectsLabel", "What the .cube file holds, and the effects only Style Studio renders")
+        self.effects = reading_label(
+            "styleEffectsLabel",
+            text_format=PLAIN,
+            accessible="What the .cube file holds, and the effects only Style Studio renders",
+        )
         lay.addWidget(self.effects)
 
         self.quality_title = _section("Quality")
         lay.addWidget(self.quality_title)
-        self.quality = _text_label("styleQualityLabel", "How close the style brings photos to its reference")
+        self.quality = reading_label(
+            "styleQualityLabel", text_format=PLAIN, accessible="How close the style brings photos to its reference"
+        )
         lay.addWidget(self.quality)
 
         lay.addWidget(_section("Palette"))
@@ -208,9 +213,7 @@ class StyleDetail(QStackedWidget):
         lay.addLayout(self.palette_row)
 
         lay.addWidget(_section("Description"))
-        self.description = QLabel()
-        self.description.setWordWrap(True)
-        self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.description = reading_label()
         lay.addWidget(self.description)
 
         lay.addWidget(_section("Prompt"))
@@ -503,16 +506,6 @@ class StyleDetail(QStackedWidget):
         self.show_style(None)
         self.deleted.emit(style.id)
         self.status.emit(f"Deleted “{style.name}”")
-
-
-def _text_label(object_name: str, accessible: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(object_name)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setAccessibleName(accessible)
-    return label
 
 
 def _not_adjustable(style: StyleInfo) -> str | None:

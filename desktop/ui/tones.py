@@ -104,13 +104,33 @@ class ToneLabel(QLabel):
         return super().event(event)
 
 
-def error_label(name: str, *, selectable: bool = True) -> ToneLabel:
-    """A dialog's error line (named ``name``): in the error tone, wrapping, hidden until there
-    is an error to show; ``selectable``: its text can be selected with the mouse (to copy)."""
-    label = ToneLabel(tone=Tone.ERROR)
-    label.setObjectName(name)
+def reading_label(
+    name: str = "",
+    text: str = "",
+    *,
+    tone: Tone | None = None,
+    text_format: Qt.TextFormat | None = None,
+    accessible: str = "",
+    selectable: bool = True,
+) -> QLabel:
+    """A label to read: wrapping, named ``name``, in ``tone`` (a ``ToneLabel``) if given;
+    ``selectable``: its text can be selected with the mouse (to copy)."""
+    label = QLabel(text) if tone is None else ToneLabel(text, tone=tone)
+    if name:
+        label.setObjectName(name)
     label.setWordWrap(True)
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.hide()
+    if text_format is not None:
+        label.setTextFormat(text_format)
+    if accessible:
+        label.setAccessibleName(accessible)
     return label
+
+
+def error_label(name: str, *, selectable: bool = True) -> ToneLabel:
+    """A dialog's error line (named ``name``): in the error tone, wrapping, hidden until there
+    is an error to show; ``selectable``: its text can be selected with the mouse (to copy)."""
+    label = reading_label(name, tone=Tone.ERROR, selectable=selectable)
+    label.hide()
+    return label  # type: ignore[return-value]
