@@ -45,7 +45,7 @@ from desktop.pipelines.apply.grant import check_batch
 from desktop.pipelines.apply.names import batch_tag, sweep_temps
 from desktop.pipelines.apply.photos import HOST, Photos, Prepared, StyleGone
 from desktop.pipelines.apply.recipe import recipe_for
-from desktop.pipelines.apply.request import JOB_TYPE, validate_payload
+from desktop.pipelines.apply.request import JOB_TYPE, ApplyPayload
 from desktop.pipelines.apply.resume import earlier_outputs
 from desktop.text import printable, shown_path
 
@@ -56,35 +56,31 @@ STYLE_LOOK = 2.0  # seconds between the lead's looks at whether the style is sti
 OUTPUT_GRACE = 30.0  # seconds after the job started that an assistant waits for its output folder
 
 
-def _prepare(db: Any, paths: Any, payload: dict[str, Any], job_id: int) -> Prepared:
+def _prepare(db: Any, paths: Any, payload: ApplyPayload, job_id: int) -> Prepared:
     """Blocking: what every photo of the batch needs (the style's recipe, output options)."""
     from desktop.imaging.apply import OutputOptions
     from desktop.library.reading import Library
 
-    style_id = int(payload["style"])
+    style_id = payload.style
     info = Library(db, paths).require(style_id)
     if info.lut_path is None or not info.lut_path.is_file():
         raise UserError(f"Style {style_id} has no colour grade file any more; make the style again, then apply it.")
     options = OutputOptions(
-        format=payload.get("format", "same"),
-        quality=int(payload.get("quality", 92)),
-        long_edge=payload.get("long_edge"),
-        keep_metadata=bool(payload.get("keep_metadata", True)),
+        format=payload.format, quality=payload.quality, long_edge=payload.long_edge, keep_metadata=payload.keep_metadata
     )
-    fmt = payload.get("format", "same")
-    out = from_library(payload["out"], paths.library, "The output folder")
-    recipe = recipe_for(info, payload.get("strength"))
+    out = from_library(payload.out, paths.library, "The output folder")
+    recipe = recipe_for(info, payload.strength)
     tag = batch_tag(grants.library_id(paths.library), job_id)
-    return Prepared(style_id, info.name, out, recipe, options, fmt, out_stored=payload["out"], library=paths.library, tag=tag)
+    return Prepared(style_id, info.name, out, recipe, options, payload.format, out_stored=payload.out, library=paths.library, tag=tag)
 
 
-def _granted_items(store: ItemStore, paths: Any, job_id: int, payload: dict[str, Any]) -> list[Item]:
+def _granted_items(store: ItemStore, paths: Any, job_id: int, payload: ApplyPayload) -> list[Item]:
     """Blocking: the batch's items, once its grant is checked against them (``NotGranted``:
     nothing was opened or made)."""
     items = store.items(job_id)
     if not items:
         raise UserError("This batch has no photos; start it again with 'stylestudio apply' or the Apply dialog.")
-    check_batch(paths.library, payload, [i.input for i in items])
+    check_batch(paths.library, payload.to_dict(), [i.input for i in items])  # signed as the model's dict
     return items
 
 
@@ -146,11 +142,12 @@ def _photos_are(n: int) -> str:
     return f"{n} photo{'s' if n != 1 else ''} {'are' if n != 1 else 'is'}"
 
 
-@register(JOB_TYPE, title="Apply style", retry_safe=True, validate=validate_payload)
-async def apply_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+@register(JOB_TYPE, title="Apply style", retry_safe=True, validate=ApplyPayload.at_door, parse=ApplyPayload.parse)
+async def apply_style(ctx: JobContext, payload: ApplyPayload) -> dict[str, Any]:
     """The lead of a batch. Idempotent per item: items are keyed by (job, position) and a done
-    item is skipped; other workers' pools may take items meanwhile (``assist_apply``)."""
-    validate_payload(payload)
+    item is skipped; other workers' pools may take items meanwhile (``assist_apply``). The
+    engine parses the stored row into ``payload`` first (a row queued by an older version, or
+    written around the engine, that the model refuses fails the job with its sentence)."""
     db, paths = ctx.services["db"], ctx.services["paths"]
     store = ItemStore(db)
     items = await asyncio.to_thread(_granted_items, store, paths, ctx.id, payload)  # before anything is opened
@@ -167,7 +164,7 @@ async def apply_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any
     others = await asyncio.to_thread(store.held_positions, ctx.id)  # photos assistants style now
     await asyncio.to_thread(sweep_temps, out, prepared.tag, [p for p, o in others.items() if o != fence.owner])
     items = await asyncio.to_thread(store.items, ctx.id)
-    earlier = await asyncio.to_thread(earlier_outputs, store, JOB_TYPE, payload["key"], ctx.id) if payload.get("key") else {}
+    earlier = await asyncio.to_thread(earlier_outputs, store, JOB_TYPE, payload.key, ctx.id) if payload.key else {}
 
     def style_gone() -> str | None:
         return _style_gone(db, paths, prepared)
@@ -184,17 +181,17 @@ async def apply_style(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any
         await asyncio.to_thread(sweep_temps, out, prepared.tag)
         counts = await asyncio.to_thread(store.counts, ctx.id)
         error = f"{exc} while the batch was running, so it stopped; {_photos_are(counts[DONE])} in {shown_path(out)}."
-        raise JobEnded(JOB_FAILED, message="Stopped: the style was deleted", error=error, result=_result(prepared.style_id, payload["out"], counts)) from exc
+        raise JobEnded(JOB_FAILED, message="Stopped: the style was deleted", error=error, result=_result(prepared.style_id, payload.out, counts)) from exc
     except JobCanceled as exc:
         if isinstance(exc, LeaseLost) or ctx.lost:
             raise
         counts = await asyncio.to_thread(store.counts, ctx.id)
         done = counts[DONE]
         message = f"Canceled after {done} of {len(items)}; {_photos_are(done)} in {shown_path(out)}"
-        raise JobEnded(CANCELED, message=message, result=_result(prepared.style_id, payload["out"], counts)) from exc
+        raise JobEnded(CANCELED, message=message, result=_result(prepared.style_id, payload.out, counts)) from exc
     await asyncio.to_thread(sweep_temps, out, prepared.tag)  # nothing is in flight any more
     counts = await asyncio.to_thread(store.counts, ctx.id)
-    result = _result(prepared.style_id, payload["out"], counts)
+    result = _result(prepared.style_id, payload.out, counts)
     if counts[FAILED]:
         first = next((i for i in await asyncio.to_thread(store.items, ctx.id) if i.status == FAILED), None)
         why = f" (the first: {first.error.rstrip('.')})" if first is not None and first.error else ""
@@ -211,19 +208,18 @@ async def assist_apply(assist: Assist) -> None:
     """Style pending photos of a batch another worker leads, until none is left to take. A
     worker that cannot reach the batch's output folder (not mounted here) leaves it to the
     others (UserError: the pool does not try that job again for a while)."""
-    payload = assist.payload
-    validate_payload(payload)
+    payload = ApplyPayload.parse(assist.payload)
     db, paths = assist.services["db"], assist.services["paths"]
     store = ItemStore(db)
     items = await asyncio.to_thread(_granted_items, store, paths, assist.id, payload)  # before anything is opened
-    out = from_library(payload["out"], paths.library, "The output folder")
+    out = from_library(payload.out, paths.library, "The output folder")
     if not await asyncio.to_thread(out.is_dir):
         started = assist.row.started_at or time.time()
         if time.time() - started < OUTPUT_GRACE:
             raise AssistNotYet()  # the lead makes it as the job starts
         raise UserError(f"The output folder {shown_path(out)} cannot be reached from {HOST}; check that it is mounted there.")
     prepared = await asyncio.to_thread(_prepare, db, paths, payload, assist.id)
-    earlier = await asyncio.to_thread(earlier_outputs, store, JOB_TYPE, payload["key"], assist.id) if payload.get("key") else {}
+    earlier = await asyncio.to_thread(earlier_outputs, store, JOB_TYPE, payload.key, assist.id) if payload.key else {}
     await _warm_processes()  # before taking photos: none waits while Python processes start
     expected = {i.position: i.input for i in items}
     work = Photos(

@@ -1,10 +1,10 @@
 """``style.apply``, the front doors' side (the only module of this slice the window and the
-command line import): ``plan_apply`` expands and checks the inputs (what the apply dialog shows
-and ``stylestudio apply`` checks), ``start_apply`` does the same, then resumes the unfinished
-batch that is exactly this one or queues a new one with its items in one transaction
-(``resume``); nothing is created when the input is refused. The front door signs what it
-checked (``grant``): a batch whose payload or photos no front door signed is refused before any
-file is opened. ``batch_items`` reads a batch's items.
+command line import): the payload (``ApplyPayload``); ``plan_apply`` expands and checks the
+inputs (what the apply dialog shows and ``stylestudio apply`` checks), ``start_apply`` does
+the same, then resumes the unfinished batch that is exactly this one or queues a new one with
+its items in one transaction (``resume``); nothing is created when the input is refused. The
+front door signs what it checked (``grant``): a batch whose payload or photos no front door
+signed is refused before any file is opened. ``batch_items`` reads a batch's items.
 
 What inputs expand to: one rule for every file, whether a folder walk found it or a person
 named it: a regular file is taken (a named one whatever its extension, a walked one when its
@@ -18,13 +18,15 @@ from __future__ import annotations
 import dataclasses
 import errno
 import logging
-import math
 import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+from msgspec import Meta
 
 from desktop import grants
 from desktop.config import is_library_relative, relative_to_library
@@ -35,14 +37,12 @@ from desktop.pipelines.apply.names import is_ours, refuse_too_long
 from desktop.pipelines.apply.photos import local_path
 from desktop.pipelines.apply.recipe import recipe_for
 from desktop.pipelines.apply.resume import batch_key, unfinished_batch
-from desktop.pipelines.payload_checks import is_int
+from desktop.pipelines.payload_model import Payload, Refusal, convert
 from desktop.text import printable, shown_path
 
 log = logging.getLogger(__name__)
 
 JOB_TYPE = "style.apply"
-KNOWN_KEYS = ("style", "out", "format", "quality", "long_edge", "strength", "keep_metadata", "count", "key", "grant")
-FORMATS = ("same", "jpeg", "png", "tiff", "webp")
 LONG_EDGE = (16, 30000)
 MAX_ITEMS = 100_000
 NOT_IMAGE = "not images"
@@ -50,55 +50,63 @@ NOT_REGULAR = "not regular files (pipes, sockets or devices)"
 BROKEN_LINK = "links to files that are gone"
 UNREADABLE = "could not be read"
 REASONS = (NOT_IMAGE, NOT_REGULAR, BROKEN_LINK, UNREADABLE)
-
-
-def _is_number(value: object) -> bool:
-    return (isinstance(value, int | float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_hex64(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+OUT_REFUSED = (
+    "The output folder must be a full path, like /home/me/Pictures/styled, "
+    "or a folder inside the library folder, like exports/styled."
+)
+GRANT_REFUSED = (
+    "A batch is queued with 'stylestudio apply' or the Apply dialog, which check the photos and the output folder; "
+    "a style.apply payload without their grant is refused."
+)
 
 
 # --- the payload ----------------------------------------------------------------------------------
 
 
-def validate_payload(payload: dict[str, Any]) -> None:
-    """The whole ``style.apply`` payload, checked at enqueue: one sentence per refusal. The
-    photos themselves are the job's items, stored beside the row."""
-    unknown = sorted(str(k) for k in payload if k not in KNOWN_KEYS)
-    if unknown:
-        raise UserError(f"A style.apply payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(KNOWN_KEYS)}.")
-    if not is_int(payload.get("style")) or payload["style"] < 1:
-        raise UserError("The style must be given by its id, a whole number like 3.")
-    out = payload.get("out")
-    if not isinstance(out, str) or not out.strip() or not (os.path.isabs(out) or is_library_relative(out)):
-        raise UserError("The output folder must be a full path, like /home/me/Pictures/styled, or a folder inside the library folder, like exports/styled.")
-    fmt = payload.get("format", "same")
-    if fmt not in FORMATS:
-        shown = fmt if isinstance(fmt, str) else repr(fmt)
-        raise UserError(f"There is no output format '{shown[:40]}'; use same, jpeg, png, tiff or webp.")
-    quality = payload.get("quality", 92)
-    if not is_int(quality) or not 1 <= quality <= 100:
-        raise UserError("The quality must be a whole number from 1 to 100.")
-    long_edge = payload.get("long_edge")
-    if long_edge is not None and (not is_int(long_edge) or not LONG_EDGE[0] <= long_edge <= LONG_EDGE[1]):
-        raise UserError(f"The long edge must be a whole number of pixels from {LONG_EDGE[0]} to {LONG_EDGE[1]}, or left out.")
-    strength = payload.get("strength")
-    if strength is not None and (not _is_number(strength) or not 0 <= strength <= 100):
-        raise UserError("The strength must be a number from 0 to 100 (percent), or left out for the style's own.")
-    if not isinstance(payload.get("keep_metadata", True), bool):
-        raise UserError("keep_metadata must be true or false.")
-    count = payload.get("count")
-    if count is not None and (not is_int(count) or not 1 <= count <= MAX_ITEMS):
-        raise UserError(f"A batch holds from 1 to {MAX_ITEMS:,} photos.")
-    if payload.get("key") is not None and not _is_hex64(payload["key"]):
-        raise UserError("A style.apply payload's key must be 64 hexadecimal digits, as 'stylestudio apply' writes it.")
-    if not grants.well_formed(payload.get("grant")):
-        raise UserError(
-            "A batch is queued with 'stylestudio apply' or the Apply dialog, which check the photos and the output folder; "
-            "a style.apply payload without their grant is refused."
-        )
+def no_format(fmt: object) -> str:
+    """The refusal of an output format there is not (``fmt`` as given)."""
+    shown = fmt if isinstance(fmt, str) else repr(fmt)
+    return f"There is no output format '{shown[:40]}'; use same, jpeg, png, tiff or webp."
+
+
+class ApplyPayload(Payload):
+    """The whole ``style.apply`` payload: the style, the output folder and options, and what the
+    front door signed (``key``, ``grant``). The photos themselves are the job's items, stored
+    beside the row."""
+
+    JOB_TYPE: ClassVar[str] = JOB_TYPE
+    REFUSALS: ClassVar[dict[str, Refusal]] = {
+        "style": "The style must be given by its id, a whole number like 3.",
+        "out": OUT_REFUSED,
+        "format": no_format,
+        "quality": "The quality must be a whole number from 1 to 100.",
+        "long_edge": f"The long edge must be a whole number of pixels from {LONG_EDGE[0]} to {LONG_EDGE[1]}, or left out.",
+        "strength": "The strength must be a number from 0 to 100 (percent), or left out for the style's own.",
+        "keep_metadata": "keep_metadata must be true or false.",
+        "count": f"A batch holds from 1 to {MAX_ITEMS:,} photos.",
+        "key": "A style.apply payload's key must be 64 hexadecimal digits, as 'stylestudio apply' writes it.",
+        "grant": GRANT_REFUSED,
+    }
+
+    style: Annotated[int, Meta(ge=1)]
+    out: str  # a full path, or a folder inside the library folder (``check``)
+    format: Literal["same", "jpeg", "png", "tiff", "webp"] = "same"
+    quality: Annotated[int, Meta(ge=1, le=100)] = 92
+    long_edge: Annotated[int, Meta(ge=LONG_EDGE[0], le=LONG_EDGE[1])] | None = None
+    # an int stays an int: the grant signs the payload as given
+    strength: Annotated[int, Meta(ge=0, le=100)] | Annotated[float, Meta(ge=0, le=100)] | None = None
+    keep_metadata: bool = True
+    count: Annotated[int, Meta(ge=1, le=MAX_ITEMS)] | None = None
+    key: Annotated[str, Meta(pattern=r"\A[0-9a-f]{64}\Z")] | None = None
+    grant: str | None = None  # 64 hex digits (``check``), signed by the front door (``grant``)
+
+    def check(self) -> None:
+        """The output folder's shape, and a grant of the shape a front door signs."""
+        out = self.out
+        if not out.strip() or not (os.path.isabs(out) or is_library_relative(out)):
+            raise UserError(OUT_REFUSED)
+        if not grants.well_formed(self.grant):
+            raise UserError(GRANT_REFUSED)
 
 
 def find_style(runtime: Any, text: str | int) -> Any:
@@ -311,7 +319,7 @@ def _front_door(
     keep_metadata: bool = True,
     recursive: bool = False,
     plan: ApplyPlan | None = None,
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[ApplyPayload, list[str]]:
     """Check everything; the payload (with its key and grant) and the inputs as stored."""
     info = find_style(runtime, style)
     if info.lut_path is None or not info.lut_path.is_file():
@@ -319,7 +327,7 @@ def _front_door(
     plan = plan or plan_apply(inputs, recursive=recursive, out=out)
     folder = check_output_folder(out) if out is not None else default_output_folder(info.name, plan.files[0])
     library = runtime.paths.library  # inside it, paths are stored relative: every machine finds them
-    payload: dict[str, Any] = {
+    fields = {
         "style": info.id,
         "out": relative_to_library(folder, library),
         "format": format,
@@ -329,10 +337,12 @@ def _front_door(
         "keep_metadata": keep_metadata,
         "count": len(plan.files),
     }
-    payload["key"] = batch_key(info.id, recipe_for(info, strength), payload)
+    options = convert(ApplyPayload, fields, JOB_TYPE, ApplyPayload.REFUSALS)  # refused before the key is made
+    keyed = msgspec.structs.replace(options, key=batch_key(info.id, recipe_for(info, options.strength), options.to_dict()))
     stored = [relative_to_library(p, library) for p in plan.files]
-    payload["grant"] = sign_batch(library, payload, stored)
-    validate_payload(payload)
+    # signed as the handler reads it back: the model's dict, every field given
+    payload = msgspec.structs.replace(keyed, grant=sign_batch(library, keyed.to_dict(), stored))
+    payload.check()
     return payload, stored
 
 
@@ -341,7 +351,7 @@ def enqueue_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike
     (walks folders): call it off the GUI thread. Raises UserError with nothing created.
     ``options``: out, format, quality, long_edge, strength, keep_metadata, recursive, plan."""
     payload, stored = _front_door(runtime, style, inputs, **options)
-    return runtime.engine.enqueue_batch(JOB_TYPE, payload, stored)
+    return runtime.engine.enqueue_batch(JOB_TYPE, payload.to_dict(), stored)
 
 
 @dataclass(frozen=True)
@@ -373,9 +383,9 @@ def start_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike[s
     process is gone (killed) is queued again at once."""
     payload, stored = _front_door(runtime, style, inputs, **options)
     store = ItemStore(runtime.db)
-    found = unfinished_batch(store, JOB_TYPE, payload["key"], stored)
+    found = unfinished_batch(store, JOB_TYPE, payload.key or "", stored)  # the front door always sets it
     if found is None:
-        return Started(runtime.engine.enqueue_batch(JOB_TYPE, payload, stored))
+        return Started(runtime.engine.enqueue_batch(JOB_TYPE, payload.to_dict(), stored))
     job_id, status = found
     if status == "running":
         try:  # its process is gone (killed): queued again now, not at the next heartbeat
@@ -384,7 +394,7 @@ def start_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike[s
             log.debug("Could not recover job %d now", job_id, exc_info=True)
     row = runtime.engine.get(job_id)
     if row is None or row.status not in ("queued", "running"):  # it ended meanwhile (or ran out of attempts)
-        return Started(runtime.engine.enqueue_batch(JOB_TYPE, payload, stored))
+        return Started(runtime.engine.enqueue_batch(JOB_TYPE, payload.to_dict(), stored))
     following = row.status == "running"
     counts = store.counts(job_id)
     return Started(job_id, resumed=True, following=following, done=counts[DONE], total=sum(counts.values()))
