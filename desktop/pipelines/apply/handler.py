@@ -142,7 +142,7 @@ def _photos_are(n: int) -> str:
     return f"{n} photo{'s' if n != 1 else ''} {'are' if n != 1 else 'is'}"
 
 
-@register(JOB_TYPE, title="Apply style", retry_safe=True, validate=ApplyPayload.at_door, parse=ApplyPayload.parse)
+@register(JOB_TYPE, title="Apply style", retry_safe=True, payload=ApplyPayload)
 async def apply_style(ctx: JobContext, payload: ApplyPayload) -> dict[str, Any]:
     """The lead of a batch. Idempotent per item: items are keyed by (job, position) and a done
     item is skipped; other workers' pools may take items meanwhile (``assist_apply``). The
