@@ -18,12 +18,18 @@ def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_grant_shape(payload: dict[str, Any], kind: str) -> None:
-    if not grants.well_formed(payload.get("grant")):
-        raise UserError(
-            f"A style.{kind} payload carries the grant its front door signs; "
-            f"{kind} with 'stylestudio {kind}' or the window instead of writing the payload by hand."
-        )
+def grant_refusal(kind: str) -> str:
+    """The sentence for a ``style.<kind>`` payload without a grant of the shape a front door signs."""
+    return (
+        f"A style.{kind} payload carries the grant its front door signs; "
+        f"{kind} with 'stylestudio {kind}' or the window instead of writing the payload by hand."
+    )
+
+
+def check_grant_shape(token: object, kind: str) -> None:
+    """Refuse (one sentence) a payload's ``grant`` that is not of the shape a front door signs."""
+    if not grants.well_formed(token):
+        raise UserError(grant_refusal(kind))
 
 
 def check_known_keys(payload: dict[str, Any], job_type: str, known: tuple[str, ...]) -> None:

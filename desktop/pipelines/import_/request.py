@@ -36,7 +36,7 @@ def validate_import(payload: dict[str, Any]) -> None:
         raise UserError("The file to import must be a full path, like /home/me/look.cube.")
     if payload.get("kind") not in KINDS:
         raise UserError("An import is a 'pack', a 'cube' or a 'hald' file.")
-    check_grant_shape(payload, "import")
+    check_grant_shape(payload.get("grant"), "import")
 
 
 NOT_GRANTED_IMPORT = (
