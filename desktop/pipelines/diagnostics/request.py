@@ -34,6 +34,7 @@ from msgspec import Meta
 
 from desktop.errors import UserError
 from desktop.jobs.engine import JobEngine
+from desktop.pipelines.payload_checks import is_int
 from desktop.pipelines.payload_model import UNKNOWN_FIELD, Payload, Refusal, fields_of
 
 JOB_TYPE = "diagnostics.sleep"
@@ -51,10 +52,6 @@ _OUT_OF_RANGE = f"The payload needs 'seconds' from 0 to {MAX_SECONDS} and 'steps
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _record_refusal(example: str) -> str:
@@ -83,7 +80,7 @@ class SleepPayload(Payload):
             f"{JOB_TYPE} does not take '{name}'; its payload keys are: {', '.join(fields_of(SleepPayload))}."
         ),
         "seconds": lambda value: _OUT_OF_RANGE if _is_number(value) else _NOT_NUMBERS,
-        "steps": lambda value: _OUT_OF_RANGE if _is_whole(value) else _NOT_NUMBERS,
+        "steps": lambda value: _OUT_OF_RANGE if is_int(value) else _NOT_NUMBERS,
         "fail_at_step": "'fail_at_step' must be a step number from 1.",
         "fail_attempts": "'fail_attempts' must be a whole number of attempts from 0.",
         "retryable": "'retryable' must be true or false.",
