@@ -1,11 +1,11 @@
-"""Checks the job types' payloads share: a whole number (never a bool), no field the type does
-not have, a grant of the shape a front door signs, and no part of a path longer than a file
-name may be."""
+"""Checks the job types' payloads share: a whole number (never a bool), a grant of the shape a
+front door signs (and the sentence refusing one that is not), and no part of a path longer than
+a file name may be. A field a type does not have is refused by its payload model
+(``desktop.pipelines.payload_model``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from desktop import grants
 from desktop.errors import UserError
@@ -18,19 +18,18 @@ def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_grant_shape(payload: dict[str, Any], kind: str) -> None:
-    if not grants.well_formed(payload.get("grant")):
-        raise UserError(
-            f"A style.{kind} payload carries the grant its front door signs; "
-            f"{kind} with 'stylestudio {kind}' or the window instead of writing the payload by hand."
-        )
+def grant_refusal(kind: str) -> str:
+    """The sentence for a ``style.<kind>`` payload without a grant of the shape a front door signs."""
+    return (
+        f"A style.{kind} payload carries the grant its front door signs; "
+        f"{kind} with 'stylestudio {kind}' or the window instead of writing the payload by hand."
+    )
 
 
-def check_known_keys(payload: dict[str, Any], job_type: str, known: tuple[str, ...]) -> None:
-    """Refuse (one sentence) a payload with a field its job type does not have."""
-    unknown = sorted(str(k) for k in payload if k not in known)
-    if unknown:
-        raise UserError(f"A {job_type} payload has no field '{unknown[0][:40]}'; the fields are: {', '.join(known)}.")
+def check_grant_shape(token: object, kind: str) -> None:
+    """Refuse (one sentence) a payload's ``grant`` that is not of the shape a front door signs."""
+    if not grants.well_formed(token):
+        raise UserError(grant_refusal(kind))
 
 
 def check_name_lengths(path: Path) -> None:

@@ -24,6 +24,9 @@ from desktop.errors import UserError
 from desktop.text import printable
 
 Refusal = str | Callable[[Any], str]
+# a REFUSALS key for a type whose sentence for a field it does not have is its own (a function of
+# the field's name, made printable); without it the sentence is "A <type> payload has no field …"
+UNKNOWN_FIELD = "<unknown field>"
 
 _UNKNOWN = re.compile(r"^Object contains unknown field `(?P<field>.*)`(?: - at `\$[^`]*`)?$", re.S)
 _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]*)`")
@@ -62,6 +65,15 @@ class Payload(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=T
         return msgspec.to_builtins(self)
 
 
+def member_of(model: Any, payload: Mapping[str, Any]) -> Any:
+    """The member of a tagged union ``model`` that ``payload``'s tag names (else ``model``)."""
+    for member in getattr(model, "__args__", ()):
+        config = member.__struct_config__
+        if config.tag_field and payload.get(config.tag_field) == config.tag:
+            return member
+    return model
+
+
 def fields_of(model: Any) -> tuple[str, ...]:
     """The fields a payload model (or a union of them, in order) has."""
     members = getattr(model, "__args__", (model,))
@@ -89,7 +101,11 @@ def refusal(error: str, model: Any, payload: Mapping[str, Any], job_type: str, r
     unknown = _UNKNOWN.match(error)
     if unknown:
         name = printable(unknown.group("field"))[:40]
-        return f"A {job_type} payload has no field '{name}'; the fields are: {', '.join(fields_of(model))}."
+        own = refusals.get(UNKNOWN_FIELD)
+        if own is not None:
+            return own(name) if callable(own) else own
+        fields = ", ".join(fields_of(member_of(model, payload)))  # a union's: those of the kind asked for
+        return f"A {job_type} payload has no field '{name}'; the fields are: {fields}."
     found = _MISSING.match(error) or _AT.search(error)
     field = found.group("field") if found else None
     said = refusals.get(field) if field else None

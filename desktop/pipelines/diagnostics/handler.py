@@ -31,11 +31,8 @@ from desktop.pipelines.diagnostics.request import (
     ITEMS_TYPE,
     JOB_TYPE,
     RECORD_FOLDER,
-    ItemsOptions,
-    items_options,
-    sleep_options,
-    validate_items,
-    validate_sleep,
+    ItemsPayload,
+    SleepPayload,
 )
 
 
@@ -69,9 +66,8 @@ def _append_record(folder: Path, name: str, line: str) -> None:
         raise UserError(f"The record file {target} could not be written ({exc.strerror}); check that folder.") from exc
 
 
-@register(JOB_TYPE, title="Diagnostics: sleep", retry_safe=True, validate=validate_sleep)
-async def sleep_job(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    opts = sleep_options(payload)  # again: a row may come from an older version or another tool
+@register(JOB_TYPE, title="Diagnostics: sleep", retry_safe=True, validate=SleepPayload.at_door, parse=SleepPayload.parse)
+async def sleep_job(ctx: JobContext, opts: SleepPayload) -> dict[str, Any]:
     if opts.record:  # one line per run, from any process
         _append_record(record_folder(ctx), opts.record, f"{ctx.id} {os.getpid()} {ctx.attempt}\n")
     for step in range(1, opts.steps + 1):
@@ -88,7 +84,7 @@ async def sleep_job(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
 class _Sleeps:
     """Each item: sleep, then record it done (its output: who did it) and append its line."""
 
-    def __init__(self, store: ItemStore, fence: Fence, opts: ItemsOptions, folder: Path | None, lease_seconds: float) -> None:
+    def __init__(self, store: ItemStore, fence: Fence, opts: ItemsPayload, folder: Path | None, lease_seconds: float) -> None:
         self.store = store
         self.fence = fence
         self.opts = opts
@@ -113,10 +109,9 @@ class _Sleeps:
         outcome.cancel()
 
 
-@register(ITEMS_TYPE, title="Diagnostics: batch of sleeps", retry_safe=True, validate=validate_items)
-async def items_job(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+@register(ITEMS_TYPE, title="Diagnostics: batch of sleeps", retry_safe=True, validate=ItemsPayload.at_door, parse=ItemsPayload.parse)
+async def items_job(ctx: JobContext, opts: ItemsPayload) -> dict[str, Any]:
     """The lead of a ``diagnostics.items`` batch."""
-    opts = items_options(payload)
     store = ItemStore(ctx.services["db"])
     fence = Fence.of(ctx.row)
     folder = record_folder(ctx) if opts.record else None
@@ -148,7 +143,7 @@ async def items_job(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
 @register_assist(ITEMS_TYPE)
 async def assist_items(assist: Assist) -> None:
     """Sleep through pending items of a ``diagnostics.items`` batch another worker leads."""
-    opts = items_options(assist.payload)
+    opts = ItemsPayload.parse(assist.payload)
     store = ItemStore(assist.services["db"])
     folder = record_folder(assist) if opts.record else None
     work = _Sleeps(store, assist.fence, opts, folder, assist.lease_seconds)

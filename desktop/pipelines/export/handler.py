@@ -21,41 +21,47 @@ from desktop.errors import UserError
 from desktop.files import OutputFile
 from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
-from desktop.pipelines.export.request import EXPORT, export_overwrites, validate_export
+from desktop.pipelines.export.request import (
+    EXPORT,
+    ExportLutPayload,
+    ExportPackPayload,
+    ExportPayload,
+    export_overwrites,
+    parse_export,
+)
 from desktop.text import shown_path
 
 SHARED_MODE = 0o666  # what a person exports: their umask decides
 
 
-@register(EXPORT, title="Export styles", retry_safe=True, validate=validate_export)
-async def export_styles(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    validate_export(payload)
+@register(EXPORT, title="Export styles", retry_safe=True, validate=parse_export, parse=parse_export)
+async def export_styles(ctx: JobContext, payload: ExportPayload) -> dict[str, Any]:
     overwrite = export_overwrites(ctx.services["paths"].library, payload)  # before anything is opened
-    out = Path(payload["out"])
+    out = Path(payload.out)
     if ctx.attempt > 1 and not overwrite and out.is_file() and out.stat().st_mtime >= ctx.row.created_at:
         # an earlier attempt of this job finished the file and then lost its process
         return _export_result(payload, out)
     if os.path.lexists(out) and not overwrite:
         raise UserError(f"{shown_path(out)} already exists; choose another name, or delete it first.")
-    if payload["kind"] == "pack":
+    if isinstance(payload, ExportPackPayload):
         await _export_pack(ctx, payload, out, overwrite)
     else:
         await _export_lut(ctx, payload, out, overwrite)
     return _export_result(payload, out)
 
 
-def _export_result(payload: dict[str, Any], out: Path) -> dict[str, Any]:
-    styles = payload["styles"] if payload["kind"] == "pack" else [payload["style"]]
+def _export_result(payload: ExportPayload, out: Path) -> dict[str, Any]:
+    styles = list(payload.styles) if isinstance(payload, ExportPackPayload) else [payload.style]
     return {"table": "styles", "id": styles[0], "styles": styles, "out": str(out), "bytes": out.stat().st_size}
 
 
-async def _export_pack(ctx: JobContext, payload: dict[str, Any], out: Path, overwrite: bool) -> None:
+async def _export_pack(ctx: JobContext, payload: ExportPackPayload, out: Path, overwrite: bool) -> None:
     from desktop import __version__
     from desktop.exchange.pack import PackWriter
     from desktop.library.reading import Library
 
     library = Library(ctx.services["db"], ctx.services["paths"])
-    ids: list[int] = payload["styles"]
+    ids = payload.styles
     n = len(ids)
     with OutputFile(out, overwrite=overwrite, mode=SHARED_MODE) as output:
         writer = PackWriter(output.file)
@@ -63,7 +69,7 @@ async def _export_pack(ctx: JobContext, payload: dict[str, Any], out: Path, over
             for i, style_id in enumerate(ids):
                 ctx.progress(i / n, f"Packing {i + 1} of {n} styles")
                 info = await ctx.run_in_thread(library.require, style_id)
-                entry = await ctx.run_in_thread(_pack_style, writer, info, i + 1, bool(payload.get("with_reference")))
+                entry = await ctx.run_in_thread(_pack_style, writer, info, i + 1, payload.with_reference)
                 writer.add_style(entry)
             ctx.progress(1.0, "Writing the manifest")
             now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -115,24 +121,25 @@ def _pack_style(writer: Any, info: Any, index: int, with_reference: bool) -> dic
     }
 
 
-async def _export_lut(ctx: JobContext, payload: dict[str, Any], out: Path, overwrite: bool) -> None:
+async def _export_lut(ctx: JobContext, payload: ExportLutPayload, out: Path, overwrite: bool) -> None:
     from desktop import __version__
     from desktop.exchange.cube import read_cube, write_cube
     from desktop.exchange.hald import write_hald
     from desktop.library.reading import Library
 
     library = Library(ctx.services["db"], ctx.services["paths"])
-    info = await ctx.run_in_thread(library.require, int(payload["style"]))
+    info = await ctx.run_in_thread(library.require, payload.style)
     if info.lut_path is None or not info.lut_path.is_file():
         raise UserError(f"Style {info.id} has no colour grade file any more; make the style again, then export it.")
     ctx.progress(0.1, "Reading the colour grade")
     lut = await ctx.run_in_thread(read_cube, info.lut_path)
     ctx.check()  # the file is written (and placed) in one step from here
-    if payload["format"] == "hald":
+    if payload.format == "hald":
         ctx.progress(0.4, "Writing the HaldCLUT (level 8, 512x512)")
         await asyncio.to_thread(write_hald, out, lut.to_pillow(), overwrite=overwrite, mode=SHARED_MODE)
         return
-    size = int(payload["size"])
+    size = payload.size
+    assert size is not None  # a .cube's size was checked (17, 33 or 65) when its payload was parsed
     ctx.progress(0.4, f"Writing the .cube ({size} points a side)")
     notes = [c for c in lut.comments if c and not c.startswith(("Created by Style Studio", "Exported by"))]
     notes.append(f"Exported by Style Studio {__version__} at {size} points a side from style {info.id}")

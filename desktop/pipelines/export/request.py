@@ -1,4 +1,5 @@
-"""``style.export``, the front doors' side: payload checks, the export's target, and queuing a
+"""``style.export``, the front doors' side: the payload (``ExportPackPayload`` or
+``ExportLutPayload``, by its ``kind``), the export's target, and queuing a
 pack or a LUT (blocking but quick: the styles and the target are checked, then queued; nothing
 is created when they refuse). The only module of this slice the window and the command line
 import.
@@ -6,7 +7,8 @@ import.
 A job touches a file outside the library only when a front door checked that a person asked
 for it: the front door signs what it checked with the library's key (``desktop.grants``) and
 puts the signature in the payload as ``grant``; the handler checks it before it opens
-anything. An export's grant covers its whole payload (target, styles, format) under the
+anything. An export's grant covers its whole payload (target, styles, format: the model's
+fields as ``to_dict`` gives them, so the front door and the handler sign the same) under the
 purpose ``export``, or ``export-overwrite`` when the person agreed to replace the target (the
 window's save dialog asks). A payload written by hand (``stylestudio jobs enqueue``, or a row
 put in a shared database) has no valid grant: its job fails with one sentence and writes
@@ -17,73 +19,110 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+from msgspec import Meta
 
 from desktop import grants
 from desktop.errors import UserError
-from desktop.pipelines.payload_checks import (
-    check_grant_shape,
-    check_known_keys,
-    check_name_lengths,
-    is_int,
-)
+from desktop.pipelines.payload_checks import check_grant_shape, check_name_lengths, grant_refusal
+from desktop.pipelines.payload_model import Payload, Refusal, convert
 from desktop.text import shown_path
 
 EXPORT = "style.export"
 CUBE_SIZES = (17, 33, 65)
-EXPORT_KEYS = ("kind", "styles", "style", "format", "size", "out", "with_reference", "grant")
+MAX_STYLE_ID = 2**63 - 1
 EXPORT_GRANT = "export"
 EXPORT_OVERWRITE_GRANT = "export-overwrite"  # the person agreed to replace the target
 NOT_GRANTED_EXPORT = (
     "This export was not asked for in Style Studio's window or command line, so nothing was written; "
     "export again with File › Export… or 'stylestudio export'."
 )
+REFUSALS: dict[str, Refusal] = {
+    "kind": "An export is a 'pack' of styles or one style's 'lut'.",
+    "out": "The export's target must be a full path, like /home/me/styles.stylepack.",
+    "with_reference": "with_reference must be true or false.",
+    "styles": "A pack names its styles by id, a list of whole numbers like [3, 5].",
+    "style": "The style must be given by its id, a whole number like 3.",
+    "format": lambda fmt: f"There is no LUT format '{str(fmt)[:40]}'; use cube or hald.",
+    "size": "A .cube is exported at 17, 33 or 65 points a side.",
+    "grant": grant_refusal("export"),
+}
+StyleId = Annotated[int, Meta(ge=1, le=MAX_STYLE_ID)]
 
 
-def validate_export(payload: dict[str, Any]) -> None:
-    from desktop.exchange import limits
+class _Export(Payload):
+    """What every export has: its target and the grant a front door signed for it."""
 
-    check_known_keys(payload, EXPORT, EXPORT_KEYS)
-    out = payload.get("out")
-    if not isinstance(out, str) or not out.strip() or not os.path.isabs(out):
-        raise UserError("The export's target must be a full path, like /home/me/styles.stylepack.")
-    if not isinstance(payload.get("with_reference", False), bool):
-        raise UserError("with_reference must be true or false.")
-    kind = payload.get("kind")
-    if kind == "pack":
-        styles = payload.get("styles")
-        if not isinstance(styles, list) or not styles or not all(is_int(s) and s >= 1 for s in styles):
-            raise UserError("A pack names its styles by id, a list of whole numbers like [3, 5].")
-        if len(styles) > limits.MAX_STYLES or len(set(styles)) != len(styles):
+    JOB_TYPE: ClassVar[str] = EXPORT
+    REFUSALS: ClassVar[dict[str, Refusal]] = REFUSALS
+
+    out: str
+    grant: str | None = None  # None only until the front door signs it
+
+    def check(self) -> None:
+        if not self.out.strip() or not os.path.isabs(self.out):
+            raise UserError(str(REFUSALS["out"]))
+        self.check_kind()
+        check_grant_shape(self.grant, "export")
+
+    def check_kind(self) -> None:
+        """The rules of this kind of export that types cannot say."""
+
+    def signed(self) -> dict[str, Any]:
+        """The fields the grant covers: the whole payload but the grant."""
+        fields = self.to_dict()
+        fields.pop("grant", None)
+        return fields
+
+
+class ExportPackPayload(_Export, tag_field="kind", tag="pack", kw_only=True):
+    """A ``.stylepack`` of ``styles`` (ids, in order) written to ``out``."""
+
+    styles: Annotated[list[StyleId], Meta(min_length=1)]
+    with_reference: bool = False  # each style's reference photo too, when it has one
+
+    def check_kind(self) -> None:
+        from desktop.exchange import limits
+
+        if len(self.styles) > limits.MAX_STYLES or len(set(self.styles)) != len(self.styles):
             raise UserError(f"A pack holds 1 to {limits.MAX_STYLES:,} different styles.")
-    elif kind == "lut":
-        if not is_int(payload.get("style")) or payload["style"] < 1:
-            raise UserError("The style must be given by its id, a whole number like 3.")
-        fmt = payload.get("format")
-        if fmt not in ("cube", "hald"):
-            raise UserError(f"There is no LUT format '{str(fmt)[:40]}'; use cube or hald.")
-        size = payload.get("size")
-        if fmt == "cube" and size not in CUBE_SIZES:
-            raise UserError("A .cube is exported at 17, 33 or 65 points a side.")
-        if fmt == "hald" and size is not None:
+
+
+class ExportLutPayload(_Export, tag_field="kind", tag="lut", kw_only=True, omit_defaults=True):
+    """One style's LUT as a ``.cube`` (``size`` 17, 33 or 65 points a side) or a HaldCLUT PNG
+    (always level 8: no size), written to ``out``."""
+
+    style: StyleId
+    format: Literal["cube", "hald"]
+    size: int | None = None
+
+    def check_kind(self) -> None:
+        if self.format == "cube" and self.size not in CUBE_SIZES:
+            raise UserError(str(REFUSALS["size"]))
+        if self.format == "hald" and self.size is not None:
             raise UserError("A HaldCLUT is always level 8 (512x512 pixels); leave the size out.")
-    else:
-        raise UserError("An export is a 'pack' of styles or one style's 'lut'.")
-    check_grant_shape(payload, "export")
 
 
-def _signed(payload: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in payload.items() if k != "grant"}
+ExportPayload = ExportPackPayload | ExportLutPayload
 
 
-def export_overwrites(library: str | os.PathLike[str], payload: dict[str, Any]) -> bool:
+def parse_export(payload: dict[str, Any]) -> ExportPayload:
+    """The ``style.export`` payload's model (a pack or a LUT, by its ``kind``); raises
+    UserError with one sentence when it is refused."""
+    model: ExportPayload = convert(ExportPayload, payload, EXPORT, REFUSALS)
+    model.check()
+    return model
+
+
+def export_overwrites(library: str | os.PathLike[str], payload: ExportPayload) -> bool:
     """Whether the export may replace its target: checks the payload's grant first (raises
     ``grants.NotGranted`` with one sentence when no front door signed this payload)."""
-    fields = _signed(payload)
-    token = payload.get("grant")
-    if grants.is_granted(library, token, EXPORT_GRANT, **fields):
+    fields = payload.signed()
+    if grants.is_granted(library, payload.grant, EXPORT_GRANT, **fields):
         return False
-    if grants.is_granted(library, token, EXPORT_OVERWRITE_GRANT, **fields):
+    if grants.is_granted(library, payload.grant, EXPORT_OVERWRITE_GRANT, **fields):
         return True
     raise grants.NotGranted(NOT_GRANTED_EXPORT)
 
@@ -115,10 +154,10 @@ def _require_style(runtime: Any, style: int | str) -> Any:
     return info
 
 
-def _enqueue_export(runtime: Any, payload: dict[str, Any], overwrite: bool) -> int:
+def _enqueue_export(runtime: Any, payload: ExportPayload, overwrite: bool) -> int:
     purpose = EXPORT_OVERWRITE_GRANT if overwrite else EXPORT_GRANT
-    payload["grant"] = grants.sign(runtime.paths.library, purpose, **payload)
-    return runtime.engine.enqueue(EXPORT, payload)
+    grant = grants.sign(runtime.paths.library, purpose, **payload.signed())
+    return runtime.engine.enqueue(EXPORT, msgspec.structs.replace(payload, grant=grant).to_dict())
 
 
 def enqueue_export_pack(runtime: Any, style_ids: list[int | str], out: str | os.PathLike[str], with_reference: bool = False, *, overwrite: bool = False) -> int:
@@ -133,7 +172,7 @@ def enqueue_export_pack(runtime: Any, style_ids: list[int | str], out: str | os.
         if info.id not in ids:
             ids.append(info.id)
     target = check_target(out, overwrite=overwrite)
-    payload = {"kind": "pack", "styles": ids, "out": str(target), "with_reference": bool(with_reference)}
+    payload = ExportPackPayload(styles=ids, out=str(target), with_reference=bool(with_reference))
     return _enqueue_export(runtime, payload, overwrite)
 
 
@@ -144,7 +183,5 @@ def enqueue_export_lut(runtime: Any, style_id: int | str, fmt: str, size: int | 
     if fmt == "cube" and size is None:
         size = 33
     target = check_target(out, overwrite=overwrite)
-    payload: dict[str, Any] = {"kind": "lut", "style": info.id, "format": fmt, "size": size, "out": str(target)}
-    if fmt == "hald":
-        payload.pop("size")
+    payload = ExportLutPayload(style=info.id, format=fmt, size=size, out=str(target))  # checked whole at enqueue
     return _enqueue_export(runtime, payload, overwrite)

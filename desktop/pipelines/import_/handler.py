@@ -27,28 +27,27 @@ from desktop.jobs.registry import register
 from desktop.jobs.work_folders import make_work_folder
 from desktop.pipelines.import_.lut import import_lut
 from desktop.pipelines.import_.pack import import_pack
-from desktop.pipelines.import_.request import IMPORT, check_import_granted, validate_import
+from desktop.pipelines.import_.request import IMPORT, ImportPayload, check_import_granted
 from desktop.text import shown_path
 
 
-@register(IMPORT, title="Import styles", retry_safe=True, validate=validate_import)
-async def import_styles(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+@register(IMPORT, title="Import styles", retry_safe=True, validate=ImportPayload.at_door, parse=ImportPayload.parse)
+async def import_styles(ctx: JobContext, payload: ImportPayload) -> dict[str, Any]:
     """Idempotent: the first style an import adds carries the job's id (``styles.job_id``); a
     run after a crash that came after the commit finds it and reports the styles again."""
     from desktop.library.reading import style_of_job
 
-    validate_import(payload)
     paths = ctx.services["paths"]
     db = ctx.services["db"]
     check_import_granted(paths.library, payload)  # before the file is even looked at
-    source = from_library(payload["path"], paths.library, "The file to import")
+    source = from_library(payload.path, paths.library, "The file to import")
     existing = await asyncio.to_thread(style_of_job, db, ctx.id)
-    if existing is not None and payload["kind"] != "pack":
+    if existing is not None and payload.kind != "pack":
         return {"table": "styles", "id": existing, "ids": [existing], "skipped": [], "file": source.name}
     if not source.is_file():
-        if not os.path.isabs(payload["path"]):
+        if not os.path.isabs(payload.path):
             raise UserError(
-                f"{shown_path(payload['path'])} is no longer in the library folder ({shown_path(paths.library)}); import it again from where it is now."
+                f"{shown_path(payload.path)} is no longer in the library folder ({shown_path(paths.library)}); import it again from where it is now."
             )
         raise UserError(
             f"{shown_path(source)} is not there on {socket.gethostname()}: it was moved, or it is on another computer. "
@@ -56,9 +55,9 @@ async def import_styles(ctx: JobContext, payload: dict[str, Any]) -> dict[str, A
         )
     work = make_work_folder(paths.tmp_dir, ctx.id, ctx.attempt)
     try:
-        if payload["kind"] == "pack":
+        if payload.kind == "pack":
             return await import_pack(ctx, source, work, already=existing)
-        return await import_lut(ctx, source, payload["kind"], work)
+        return await import_lut(ctx, source, payload.kind, work)
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""``style.import``, the front doors' side: payload checks, what kind of file is imported, and
+"""``style.import``, the front doors' side: the payload (``ImportPayload``), what kind of file is imported, and
 queuing one import per file (blocking but quick: every file is checked first, so nothing is
 queued when one is refused). The only module of this slice the window and the command line
 import.
@@ -15,38 +15,46 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from desktop import grants
 from desktop.config import is_library_relative, relative_to_library
 from desktop.errors import UserError
-from desktop.pipelines.payload_checks import check_grant_shape, check_known_keys, check_name_lengths
+from desktop.pipelines.payload_checks import check_grant_shape, check_name_lengths, grant_refusal
+from desktop.pipelines.payload_model import Payload, Refusal
 from desktop.text import shown_path
 
 IMPORT = "style.import"
-KINDS = ("pack", "cube", "hald")
-IMPORT_KEYS = ("path", "kind", "grant")
 IMPORT_GRANT = "import"
-
-
-def validate_import(payload: dict[str, Any]) -> None:
-    check_known_keys(payload, IMPORT, IMPORT_KEYS)
-    path = payload.get("path")
-    if not isinstance(path, str) or not path.strip() or not (os.path.isabs(path) or is_library_relative(path)):
-        raise UserError("The file to import must be a full path, like /home/me/look.cube.")
-    if payload.get("kind") not in KINDS:
-        raise UserError("An import is a 'pack', a 'cube' or a 'hald' file.")
-    check_grant_shape(payload, "import")
-
-
 NOT_GRANTED_IMPORT = (
     "This import was not asked for in Style Studio's window or command line, so the file was not opened; "
     "import it again with File › Import… or 'stylestudio import'."
 )
 
 
-def check_import_granted(library: str | os.PathLike[str], payload: dict[str, Any]) -> None:
-    if not grants.is_granted(library, payload.get("grant"), IMPORT_GRANT, path=payload["path"], kind=payload["kind"]):
+class ImportPayload(Payload):
+    """The ``style.import`` payload: one file (absolute, or relative to the library folder when
+    it lies inside it), what kind of file it is, and the grant a front door signed for both."""
+
+    JOB_TYPE: ClassVar[str] = IMPORT
+    REFUSALS: ClassVar[dict[str, Refusal]] = {
+        "path": "The file to import must be a full path, like /home/me/look.cube.",
+        "kind": "An import is a 'pack', a 'cube' or a 'hald' file.",
+        "grant": grant_refusal("import"),
+    }
+
+    path: str
+    kind: Literal["pack", "cube", "hald"]
+    grant: str | None = None  # checked in ``check``, after the path (its sentence says more)
+
+    def check(self) -> None:
+        if not self.path.strip() or not (os.path.isabs(self.path) or is_library_relative(self.path)):
+            raise UserError(str(self.REFUSALS["path"]))
+        check_grant_shape(self.grant, "import")
+
+
+def check_import_granted(library: str | os.PathLike[str], payload: ImportPayload) -> None:
+    if not grants.is_granted(library, payload.grant, IMPORT_GRANT, path=payload.path, kind=payload.kind):
         raise grants.NotGranted(NOT_GRANTED_IMPORT)
 
 
@@ -95,10 +103,9 @@ def enqueue_import(runtime: Any, paths: list[str | os.PathLike[str]]) -> list[in
     payloads = []
     for raw in paths:
         path = Path(raw).expanduser().absolute()
-        payload = {"path": relative_to_library(path, runtime.paths.library), "kind": import_kind(path)}
-        payload["grant"] = grants.sign(runtime.paths.library, IMPORT_GRANT, path=payload["path"], kind=payload["kind"])
-        validate_import(payload)
-        payloads.append(payload)
+        where, kind = relative_to_library(path, runtime.paths.library), import_kind(path)
+        grant = grants.sign(runtime.paths.library, IMPORT_GRANT, path=where, kind=kind)
+        payloads.append(ImportPayload.parse({"path": where, "kind": kind, "grant": grant}).to_dict())
     return [runtime.engine.enqueue(IMPORT, p) for p in payloads]
 
 
