@@ -66,7 +66,7 @@ def _append_record(folder: Path, name: str, line: str) -> None:
         raise UserError(f"The record file {target} could not be written ({exc.strerror}); check that folder.") from exc
 
 
-@register(JOB_TYPE, title="Diagnostics: sleep", retry_safe=True, validate=SleepPayload.at_door, parse=SleepPayload.parse)
+@register(JOB_TYPE, title="Diagnostics: sleep", retry_safe=True, payload=SleepPayload)
 async def sleep_job(ctx: JobContext, opts: SleepPayload) -> dict[str, Any]:
     if opts.record:  # one line per run, from any process
         _append_record(record_folder(ctx), opts.record, f"{ctx.id} {os.getpid()} {ctx.attempt}\n")
@@ -109,7 +109,7 @@ class _Sleeps:
         outcome.cancel()
 
 
-@register(ITEMS_TYPE, title="Diagnostics: batch of sleeps", retry_safe=True, validate=ItemsPayload.at_door, parse=ItemsPayload.parse)
+@register(ITEMS_TYPE, title="Diagnostics: batch of sleeps", retry_safe=True, payload=ItemsPayload)
 async def items_job(ctx: JobContext, opts: ItemsPayload) -> dict[str, Any]:
     """The lead of a ``diagnostics.items`` batch."""
     store = ItemStore(ctx.services["db"])

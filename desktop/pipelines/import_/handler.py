@@ -31,7 +31,7 @@ from desktop.pipelines.import_.request import IMPORT, ImportPayload, check_impor
 from desktop.text import shown_path
 
 
-@register(IMPORT, title="Import styles", retry_safe=True, validate=ImportPayload.at_door, parse=ImportPayload.parse)
+@register(IMPORT, title="Import styles", retry_safe=True, payload=ImportPayload)
 async def import_styles(ctx: JobContext, payload: ImportPayload) -> dict[str, Any]:
     """Idempotent: the first style an import adds carries the job's id (``styles.job_id``); a
     run after a crash that came after the commit finds it and reports the styles again."""
