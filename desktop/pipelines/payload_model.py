@@ -65,6 +65,26 @@ class Payload(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=T
         return msgspec.to_builtins(self)
 
 
+class PayloadUnion:
+    """A job type whose payload is one of several models, told apart by a tag field
+    (``class A(Payload, tag_field="kind", tag="pack")``): registered like a ``Payload``."""
+
+    def __init__(self, model: Any, job_type: str, refusals: Mapping[str, Refusal]) -> None:
+        self.model = model
+        self.job_type = job_type
+        self.refusals = refusals
+
+    def parse(self, payload: Mapping[str, Any]) -> Any:
+        model = convert(self.model, payload, self.job_type, self.refusals)
+        model.check()
+        return model
+
+    def at_door(self, payload: Mapping[str, Any]) -> Any:
+        model = self.parse(payload)
+        model.check_at_door()
+        return model
+
+
 def member_of(model: Any, payload: Mapping[str, Any]) -> Any:
     """The member of a tagged union ``model`` that ``payload``'s tag names (else ``model``)."""
     for member in getattr(model, "__args__", ()):

@@ -23,18 +23,18 @@ from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
 from desktop.pipelines.export.request import (
     EXPORT,
+    EXPORT_PAYLOAD,
     ExportLutPayload,
     ExportPackPayload,
     ExportPayload,
     export_overwrites,
-    parse_export,
 )
 from desktop.text import shown_path
 
 SHARED_MODE = 0o666  # what a person exports: their umask decides
 
 
-@register(EXPORT, title="Export styles", retry_safe=True, validate=parse_export, parse=parse_export)
+@register(EXPORT, title="Export styles", retry_safe=True, payload=EXPORT_PAYLOAD)
 async def export_styles(ctx: JobContext, payload: ExportPayload) -> dict[str, Any]:
     overwrite = export_overwrites(ctx.services["paths"].library, payload)  # before anything is opened
     out = Path(payload.out)

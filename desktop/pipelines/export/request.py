@@ -27,7 +27,7 @@ from msgspec import Meta
 from desktop import grants
 from desktop.errors import UserError
 from desktop.pipelines.payload_checks import check_grant_shape, check_name_lengths, grant_refusal
-from desktop.pipelines.payload_model import Payload, Refusal, convert
+from desktop.pipelines.payload_model import Payload, PayloadUnion, Refusal
 from desktop.text import shown_path
 
 EXPORT = "style.export"
@@ -108,12 +108,9 @@ class ExportLutPayload(_Export, tag_field="kind", tag="lut", kw_only=True, omit_
 ExportPayload = ExportPackPayload | ExportLutPayload
 
 
-def parse_export(payload: dict[str, Any]) -> ExportPayload:
-    """The ``style.export`` payload's model (a pack or a LUT, by its ``kind``); raises
-    UserError with one sentence when it is refused."""
-    model: ExportPayload = convert(ExportPayload, payload, EXPORT, REFUSALS)
-    model.check()
-    return model
+# the ``style.export`` payload: a pack or a LUT, by its ``kind`` (its ``parse`` raises
+# UserError with one sentence when it is refused)
+EXPORT_PAYLOAD = PayloadUnion(ExportPayload, EXPORT, REFUSALS)
 
 
 def export_overwrites(library: str | os.PathLike[str], payload: ExportPayload) -> bool:
