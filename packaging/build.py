@@ -5,7 +5,7 @@ environment.
     python packaging/build.py --reuse-venv    # keep packaging/out/venv from a previous run
 
 Steps: a fresh venv with only the runtime dependencies (PySide6-Essentials, SQLAlchemy, ...) and
-PyInstaller, checked for strays (numpy or anything else no one asked for fails the build);
+PyInstaller, checked for strays (anything no one asked for fails the build);
 PyInstaller with packaging/stylestudio.spec (which leaves out the Qt parts the app never
 loads); a last prune and, on Linux, a check that every library the kept Qt parts link to is in
 the bundle; the sizes against the targets (folder <= 150 MB, .tar.gz <= 60 MB); on Linux the
@@ -48,7 +48,7 @@ MB = 1024 * 1024
 
 # Never in the bundle's venv, whatever pulls them in. Anything else outside the runtime
 # dependencies and the build tools fails the build too; this list only names the usual suspects.
-FORBIDDEN = {"numpy", "pyside6-addons", "pyqt5", "pyqt6", "pyside2", "pytest", "ruff", "fal-client", "huey", "matplotlib", "scipy", "pandas"}
+FORBIDDEN = {"pyside6-addons", "pyqt5", "pyqt6", "pyside2", "pytest", "ruff", "fal-client", "huey", "matplotlib", "scipy", "pandas"}
 BUILD_TOOLS = {"pip", "setuptools", "wheel", "pyinstaller"}  # with their own dependencies
 
 # Files the spec cannot leave out (they are copied by PyInstaller's own hooks) and the app
@@ -191,7 +191,7 @@ print(json.dumps({
 
 
 def check_venv(py: Path) -> list[tuple[str, str]]:
-    """Fail if the venv holds numpy or anything that is neither a runtime dependency (of
+    """Fail if the venv holds anything that is neither a runtime dependency (of
     style-studio, recursively) nor a build tool. Returns the runtime packages and versions."""
     roots = {"runtime": [DEB_NAME], "tools": sorted(BUILD_TOOLS)}
     out = subprocess.run([str(py), "-c", CLOSURE_SCRIPT, json.dumps(roots)], check=True, capture_output=True, text=True, env=clean_env())
@@ -210,7 +210,7 @@ def check_venv(py: Path) -> list[tuple[str, str]]:
         )
     runtime_pkgs = sorted((n, installed[n]) for n in runtime if n != DEB_NAME)
     log("runtime packages: " + ", ".join(f"{n} {v}" for n, v in runtime_pkgs))
-    log("no numpy, no strays")
+    log("no strays")
     return runtime_pkgs
 
 
