@@ -16,6 +16,7 @@ from desktop.cli.common import (
 )
 from desktop.cli.foreground import cancel_quietly, run_here
 from desktop.jobs.model import JobStatus
+from desktop.pipelines.generate.request import EDIT_NOT_FAL, ORIGINAL_WITHOUT_EDIT
 from desktop.text import printable
 
 
@@ -36,13 +37,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise CliError("--previews must be from 1 to 8.")
     if args.size is not None and not 64 <= args.size <= 4096:
         raise CliError("--size must be from 64 to 4096 pixels.")
-    if not args.description.strip():
+    if args.original is not None and args.reference is None:
+        raise CliError(ORIGINAL_WITHOUT_EDIT)
+    if args.original is not None and args.backend == "fal":
+        raise CliError(EDIT_NOT_FAL)
+    if not args.description.strip() and args.original is None:
         raise CliError("The description is empty; describe the style in a few words, like 'warm film grain'.")
-    check_fal_key(args)
-    if args.reference is not None:
-        from desktop.imaging.intake import load_image
+    if args.original is None:
+        check_fal_key(args)
+    for photo in (args.reference, args.original):
+        if photo is not None:
+            from desktop.imaging.intake import load_image
 
-        load_image(args.reference, draft_size=(1024, 1024))  # refuse a bad reference before anything is written
+            load_image(photo, draft_size=(1024, 1024))  # refuse a bad photo before anything is written
     from desktop.pipelines.generate.request import enqueue_style
 
     rt = open_library(args)
@@ -51,6 +58,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             rt,
             args.description,
             reference=Path(args.reference) if args.reference else None,
+            original=Path(args.original) if args.original else None,
             name=args.name,
             backend=args.backend,
             previews=args.previews,

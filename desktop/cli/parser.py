@@ -135,9 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     wk.add_argument("--json", action="store_true", help="print one JSON document")
     wk.add_argument("--all", action="store_true", help="include stale workers (not seen for 3 lease periods)")
 
-    g = sub.add_parser("generate", help="make a style from a description (and a reference image)")
-    g.add_argument("description")
-    g.add_argument("--reference", metavar="PATH", help="a reference image")
+    g = sub.add_parser("generate", help="make a style from a description (and a reference image), or learn it from an edit")
+    g.add_argument("description", nargs="?", default="", help="the look in words (may be left out with --original)")
+    g.add_argument("--reference", metavar="PATH", help="a reference image (with --original: the edited photo)")
+    g.add_argument("--original", metavar="PATH", help="the photo as it was before the edit: the style learns the edit's look")
     g.add_argument("--name", help="the style's name (default: from the description)")
     g.add_argument("--backend", choices=("local", "fal"), help="generator (default: the setting, local)")
     g.add_argument("--previews", type=positive_int, help="number of previews, 1 to 8 (default 4); the local generator makes at most 6: the reference, then each sample photo once")

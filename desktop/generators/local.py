@@ -7,6 +7,7 @@ sample photos are cached for the life of the process (thread-safe).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,47 @@ from desktop.imaging.intake import load_image
 from desktop.resources import sample_photos
 
 GENERATOR = "local"
+EDIT_IN_CUBE = "the colours of your edit (learned from the original and the edited photo)"
+NOT_USED = "not used: the edit gives the colours"
+
+
+@dataclass(frozen=True)
+class EditLook:
+    """What a style learned from an edit keeps: its fitted table (a .cube at full strength),
+    what the table reproduces of the edit on the edited photo itself, and what the edit did
+    that a table cannot hold (a vignette, brushed areas)."""
+
+    table: str  # the fitted table at full strength: a .npy file, ``lut[r, g, b]``
+    fidelity_pct: float  # % of the way from the original to the edit, on that photo
+    story: tuple[str, ...] = ()
+
+    def lut(self, strength: float) -> ImageFilter.Color3DLUT:
+        """The table at ``strength`` (0..1): mixed with the identity, exactly as a photo's
+        colours are mixed with the table's below full strength."""
+        import numpy as np
+
+        from desktop.imaging.lut_fit import identity_table, to_pillow_lut
+
+        full = np.load(self.table, allow_pickle=False)
+        level = min(1.0, max(0.0, strength))
+        identity = identity_table(full.shape[0])
+        return to_pillow_lut(identity + level * (full - identity))
+
+    def explained(self, said: dict[str, Any]) -> dict[str, Any]:
+        """``explain``'s account of the words, for a style whose colours come from an edit: its
+        effects still apply; its colour words do not."""
+        words = [
+            w if str(w.get("effect", "")).endswith("(effect)") else {**w, "effect": NOT_USED}
+            for w in said.get("words", [])
+        ]
+        return {
+            **said,
+            "words": words,
+            "in_cube": [EDIT_IN_CUBE],
+            "source": "edit",
+            "edit_story": list(self.story),
+            "quality": {"edit_pct": round(self.fidelity_pct, 1)},
+        }
 
 
 @dataclass
@@ -34,9 +76,13 @@ class StylePlan:
     description: str
     strength: float = DEFAULT_STRENGTH  # 0..1
     grade: GradeStats = field(default=NEUTRAL)  # target statistics the LUT was built from
+    # a style learned from an edit (``desktop.pipelines.generate.edit``): its colours are the
+    # fitted table, kept at full strength in this .cube file, not ``grade``
+    edit: EditLook | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able summary (no LUT table; ``from_dict`` rebuilds the LUT from ``grade``)."""
+        """A JSON-able summary (no LUT table; ``from_dict`` rebuilds the LUT from ``grade``, or
+        reads the edit's fitted .cube)."""
         return {
             "generator": GENERATOR,
             "description": self.description,
@@ -46,20 +92,23 @@ class StylePlan:
             "look_names": [look.name for look in self.looks],
             "grade": self.grade.to_dict(),
             "analysis": self.analysis.to_dict() if self.analysis else None,
+            "edit": dataclasses.asdict(self.edit) if self.edit else None,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StylePlan:
         grade = GradeStats.from_dict(d["grade"])
         strength = float(d.get("strength", DEFAULT_STRENGTH))
+        edit = EditLook(**d["edit"]) if d.get("edit") else None
         return cls(
-            lut=build_lut(grade, strength=strength),
+            lut=edit.lut(strength) if edit else build_lut(grade, strength=strength),
             looks=[Look.from_dict(x) for x in d.get("looks", [])],
             seed=int(d["seed"]),
             analysis=Analysis.from_dict(d["analysis"]) if d.get("analysis") else None,
             description=d.get("description", ""),
             strength=strength,
             grade=grade,
+            edit=edit,
         )
 
 
@@ -68,6 +117,14 @@ class StylePlan:
         (0..100), the words understood and what each did, the words not understood, what is in
         the .cube and what is an effect, and what ``apply.render_look`` needs to re-render it."""
         said = explain(self.description, has_reference=self.analysis is not None)
+        if self.edit is not None:
+            # no "grade": the .cube holds the whole fitted look, mixed with the photo's own
+            # colours below full strength (like an imported .cube)
+            return {
+                "strength": round(self.strength * 100),
+                **self.edit.explained(said),
+                "effect_looks": [look.to_dict() for look in self.looks],
+            }
         return {
             "strength": round(self.strength * 100),
             **said,

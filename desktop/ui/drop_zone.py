@@ -1,4 +1,4 @@
-"""The reference drop zone (``referenceDropZone``): drop an image file, click to browse, or paste.
+"""The drop zones of the New style dialog (``referenceDropZone``, ``originalDropZone``): drop an image file, click to browse, or paste.
 
 Every candidate goes through the intake (``desktop.pipelines.preview.request.read_thumbnail``)
 on a worker thread: a bad drop (not an image, a damaged file, a folder, a huge picture) is
@@ -68,19 +68,49 @@ def paths_from_mime(mime: QMimeData) -> list[str]:
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
 
 
+@dataclass(frozen=True)
+class DropRole:
+    """What a drop zone is for: its names (tests and screen readers find it by them) and the
+    words it shows while empty."""
+
+    name: str  # "reference": objectName referenceDropZone, referenceClearButton
+    accessible: str
+    empty_title: str
+    empty_detail: str
+    pastes: bool  # Ctrl+V anywhere in the window pastes an image here (one zone per window)
+
+
+REFERENCE_ROLE = DropRole(
+    "reference",
+    "Reference image",
+    "Drop a reference image here",
+    "or click to choose a file, or paste an image (Ctrl+V). Optional.",
+    pastes=True,
+)
+ORIGINAL_ROLE = DropRole(
+    "original",
+    "Original (before the edit)",
+    "Original (before the edit): drop it here",
+    "Optional. With the photo as it was before you edited it, the style learns your edit: "
+    "the reference above is then the edited photo.",
+    pastes=False,
+)
+
+
 class DropZone(QWidget):
     changed = Signal()  # the reference was set or cleared
     refused = Signal(str)  # the sentence that says why a candidate was refused
     busyChanged = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, role: DropRole = REFERENCE_ROLE) -> None:
         super().__init__(parent)
-        self.setObjectName("referenceDropZone")
+        self.role = role
+        self.setObjectName(f"{role.name}DropZone")
         self.setAcceptDrops(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(THUMB + 28)
-        self.setAccessibleName("Reference image")
+        self.setAccessibleName(role.accessible)
         self.setAccessibleDescription("Drop an image file here, click to choose one, or paste an image")
         self.reference: Reference | None = None
         self.error: str | None = None
@@ -111,19 +141,20 @@ class DropZone(QWidget):
         text_box.addStretch(1)
         layout.addLayout(text_box, 1)
         self.clear_button = QToolButton()
-        self.clear_button.setObjectName("referenceClearButton")
+        self.clear_button.setObjectName(f"{role.name}ClearButton")
         self.clear_button.setText("Remove")
-        self.clear_button.setToolTip("Use no reference image")
-        self.clear_button.setAccessibleName("Remove the reference image")
+        self.clear_button.setToolTip(f"Use no {role.name} image")
+        self.clear_button.setAccessibleName(f"Remove the {role.name} image")
         self.clear_button.clicked.connect(self.clear)
         self.clear_button.hide()
         layout.addWidget(self.clear_button, 0, Qt.AlignmentFlag.AlignTop)
 
         # Ctrl+V anywhere in the window pastes an image here (a focused text field keeps
         # its own Ctrl+V for text)
-        paste = QShortcut(QKeySequence.StandardKey.Paste, self)
-        paste.setContext(Qt.ShortcutContext.WindowShortcut)
-        paste.activated.connect(self.paste)
+        if role.pastes:
+            paste = QShortcut(QKeySequence.StandardKey.Paste, self)
+            paste.setContext(Qt.ShortcutContext.WindowShortcut)
+            paste.activated.connect(self.paste)
         self._update_text()
 
     # --- state ------------------------------------------------------------------------------
@@ -150,8 +181,8 @@ class DropZone(QWidget):
             w, h = ref.size
             self.detail.setText(f"{w} × {h} px · {ref.format}\nDrop or paste another image to replace it.")
         else:
-            self.title.setText("Drop a reference image here")
-            self.detail.setText("or click to choose a file, or paste an image (Ctrl+V). Optional.")
+            self.title.setText(self.role.empty_title)
+            self.detail.setText(self.role.empty_detail)
         self.setAccessibleDescription(f"{self.title.text()}. {self.detail.text()}".strip(" ."))
         self.update()
 
@@ -234,7 +265,7 @@ class DropZone(QWidget):
             self.refused.emit(self.error)
 
     async def browse(self) -> None:
-        dialog = QFileDialog(self, "Choose a reference image", str(Path.home()), IMAGE_FILTER)
+        dialog = QFileDialog(self, f"Choose {self.role.accessible.lower()}", str(Path.home()), IMAGE_FILTER)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         accepted = await open_and_wait(dialog) == QFileDialog.DialogCode.Accepted
         files = dialog.selectedFiles()

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from desktop.errors import UserError
 from desktop.runtime import Runtime
 from desktop.ui.async_utils import run_blocking, spawn
-from desktop.ui.drop_zone import DropZone
+from desktop.ui.drop_zone import ORIGINAL_ROLE, DropZone
 from desktop.ui.tones import Tone, ToneLabel, error_label
 from desktop.ui.window_fit import fit_height
 
@@ -40,12 +40,22 @@ BACKENDS = (("local", "Local (offline)"), ("fal", "fal.ai (online)"))
 NO_FAL_KEY_HINT = "No fal key is set yet: add one in Settings or set FAL_KEY, or use the local generator."
 
 
-def _enqueue(runtime: Runtime, description: str, reference: str | bytes | None, name: str | None, backend: str, previews: int) -> int:
-    """Blocking: validate, copy the reference into the library, enqueue a generation job."""
+def _enqueue(
+    runtime: Runtime,
+    description: str,
+    reference: str | bytes | None,
+    original: str | bytes | None,
+    name: str | None,
+    backend: str,
+    previews: int,
+) -> int:
+    """Blocking: validate, copy the reference (and the original) into the library, enqueue a
+    generation job."""
     from desktop.pipelines.generate.request import enqueue_style
 
     return enqueue_style(
-        runtime, description, reference=reference, name=name, backend=backend, previews=previews
+        runtime, description, reference=reference, original=original, name=name,
+        backend="local" if original is not None else backend, previews=previews,
     )
 
 
@@ -119,6 +129,10 @@ class NewStyleDialog(QDialog):
         self.drop_zone = DropZone()
         self.drop_zone.setToolTip("Drop an image file here, click to choose one, or paste an image (Ctrl+V)")
         layout.addWidget(self.drop_zone)
+        # a second, optional photo: the reference before it was edited (the style learns the edit)
+        self.original_zone = DropZone(role=ORIGINAL_ROLE)
+        self.original_zone.setToolTip("Drop the photo as it was before the edit, or click to choose it")
+        layout.addWidget(self.original_zone)
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -175,6 +189,9 @@ class NewStyleDialog(QDialog):
         self.drop_zone.refused.connect(self.show_error)
         self.drop_zone.changed.connect(self._reference_changed)
         self.drop_zone.busyChanged.connect(lambda _b: self._update_state())
+        self.original_zone.refused.connect(self.show_error)
+        self.original_zone.changed.connect(self._reference_changed)
+        self.original_zone.busyChanged.connect(lambda _b: self._update_state())
         self.backend.currentIndexChanged.connect(lambda _i: self._update_hint())
         self._update_state()
         self._fit_height()
@@ -182,12 +199,18 @@ class NewStyleDialog(QDialog):
 
     # --- state ------------------------------------------------------------------------------
     def _update_state(self) -> None:
-        ok = bool(self.description.toPlainText().strip()) and not self._submitting and not self.drop_zone.busy
+        said = bool(self.description.toPlainText().strip()) or self._learns_an_edit()
+        busy = self.drop_zone.busy or self.original_zone.busy
+        ok = said and not self._submitting and not busy
         self.generate_button.setEnabled(ok)
         self.generate_button.setText("Starting…" if self._submitting else "Generate")
 
+    def _learns_an_edit(self) -> bool:
+        """Both photos are given: the style learns the edit (a description is optional)."""
+        return self.drop_zone.reference is not None and self.original_zone.reference is not None
+
     def _reference_changed(self) -> None:
-        if self.drop_zone.error is None:
+        if self.drop_zone.error is None and self.original_zone.error is None:
             self.show_error(None)
         self._update_state()
 
@@ -248,10 +271,13 @@ class NewStyleDialog(QDialog):
 
     async def _generate(self) -> None:
         description = self.description.toPlainText().strip()
-        if not description:
+        if not description and not self._learns_an_edit():
             self.show_error("Describe the style first: a few words about colours, mood and texture.")
             return
-        ref = self.drop_zone.reference
+        ref, original = self.drop_zone.reference, self.original_zone.reference
+        if original is not None and ref is None:
+            self.show_error("Add the edited photo as the reference too: the style learns the change from the original to it.")
+            return
         self._submitting = True
         self._update_state()
         self.show_error(None)
@@ -261,6 +287,7 @@ class NewStyleDialog(QDialog):
                 self.runtime,
                 description,
                 ref.source if ref is not None else None,
+                original.source if original is not None else None,
                 self.name_edit.text().strip() or None,
                 self.backend.currentData(),
                 self.previews.value(),

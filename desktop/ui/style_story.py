@@ -62,7 +62,8 @@ def cube_text(params: dict[str, Any]) -> str:
         second = "Effects (Style Studio only): " + ", ".join(effects) + " (other apps using the .cube do not show these)"
     else:
         second = "Effects (Style Studio only): none; the .cube carries the whole look"
-    return f"{first}\n{second}"
+    story = [str(x) for x in params.get("edit_story") or []]  # what an edit did that a .cube cannot
+    return "\n".join([first, second, *story])
 
 
 def quality_text(params: dict[str, Any]) -> str:
@@ -70,6 +71,12 @@ def quality_text(params: dict[str, Any]) -> str:
     quality = params.get("quality")
     if not isinstance(quality, dict):
         return ""
+    edit = quality.get("edit_pct")
+    if isinstance(edit, int | float):
+        return (
+            f"Follows your edit: on the photo you edited, the .cube reproduces {edit:.0f}% of the change "
+            "from the original to the edit."
+        )
     closer = quality.get("closer_pct")
     if not isinstance(closer, int | float):
         return ""

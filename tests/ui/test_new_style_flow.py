@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -184,3 +185,31 @@ def test_a_job_that_ends_quickly_never_flashes_a_dialog(qtbot, window, monkeypat
     wait_until(lambda: seen_visible.append(shown(progress)) or bool(done))
     assert engine.get(job_id).status == "succeeded"
     assert not any(seen_visible)
+
+
+def test_an_original_dropped_beside_the_edited_photo_makes_a_style_learned_from_the_edit(qtbot, window, tmp_path):
+    from PIL import ImageOps
+
+    dialog = open_dialog(qtbot, window)
+    reference = dialog.findChild(DropZone, "referenceDropZone")
+    original_zone = dialog.findChild(DropZone, "originalDropZone")
+    assert original_zone is not None and "before the edit" in original_zone.title.text()
+    original = tmp_path / "before.png"
+    original.write_bytes(sample_photos()[1].read_bytes())
+    edited = tmp_path / "after.png"
+    ImageOps.posterize(ImageOps.grayscale(Image.open(original)), 6).convert("RGB").save(edited)
+    generate = dialog.findChild(QPushButton, "generateButton")
+
+    assert drop_files(original_zone, original)
+    wait_until(lambda: original_zone.reference is not None)
+    assert reference.reference is None and not generate.isEnabled()  # no description, no edit yet
+    assert drop_files(reference, edited)
+    wait_until(lambda: reference.reference is not None and generate.isEnabled())  # words optional now
+    qtbot.mouseClick(generate, Qt.MouseButton.LeftButton)
+    wait_until(lambda: not shown(dialog))
+
+    (row,) = [r for r in window.runtime.engine.list() if r.type == "style.generate"]
+    payload = row.payload_dict()
+    assert payload["original"].startswith("uploads/") and payload["reference"].startswith("uploads/")
+    assert payload["original"] != payload["reference"] and payload["backend"] == "local"
+    assert payload["description"] == "The look of after"

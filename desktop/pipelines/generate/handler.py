@@ -24,6 +24,7 @@ from desktop.jobs.registry import register
 from desktop.jobs.work_folders import make_work_folder
 from desktop.library.reading import style_of_job
 from desktop.library.writing import commit_new_style
+from desktop.pipelines.generate.edit import edit_plan_work
 from desktop.pipelines.generate.previews import REFERENCE, plan_previews, sample_index
 from desktop.pipelines.generate.request import JOB_TYPE, GeneratePayload, default_name
 from desktop.pipelines.generate.work import (
@@ -50,14 +51,16 @@ async def generate_style(ctx: JobContext, payload: GeneratePayload) -> dict[str,
     if existing is not None:
         ctx.log.info("style %d was already saved by an earlier attempt of this job", existing)
         return {"table": "styles", "id": existing}
-    reference = payload.reference
-    if reference is not None:
+    reference, original = payload.reference, payload.original
+    if reference is not None or original is not None:
         from desktop.imaging.uploads import resolve_reference
 
-        reference = str(resolve_reference(reference, home=paths.library, uploads_dir=paths.uploads_dir))
+        found = {"home": paths.library, "uploads_dir": paths.uploads_dir}
+        reference = str(resolve_reference(reference, **found)) if reference is not None else None
+        original = str(resolve_reference(original, **found)) if original is not None else None
     work = make_work_folder(paths.tmp_dir, ctx.id, ctx.attempt)
     try:
-        return await _generate(ctx, payload, reference, paths, db, settings, work)
+        return await _generate(ctx, payload, reference, original, paths, db, settings, work)
     finally:  # also after LeaseLost: the half-made files go, and the error goes on up
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
@@ -78,7 +81,14 @@ class _Progress:
 
 
 async def _generate(
-    ctx: JobContext, payload: GeneratePayload, reference_path: str | None, paths: Any, db: Any, settings: Any, work: Path
+    ctx: JobContext,
+    payload: GeneratePayload,
+    reference_path: str | None,
+    original_path: str | None,
+    paths: Any,
+    db: Any,
+    settings: Any,
+    work: Path,
 ) -> dict[str, Any]:
     from desktop.generators.prompts import PromptEndpoint, build_prompt
 
@@ -95,8 +105,14 @@ async def _generate(
         step(0.02, "Checking reference image")
         await workers.one(check_reference_work, reference_path)
 
-    step(0.08, "Analysing colours" if reference_path else "Reading the description")
-    planned = await workers.one(plan_work, description, reference_path, seed, strength)
+    if reference_path and original_path:
+        step(0.04, "Checking the original photo")
+        await workers.one(check_reference_work, original_path)
+        step(0.08, "Learning the look of your edit")
+        planned = await workers.one(edit_plan_work, description, reference_path, original_path, seed, strength, str(work))
+    else:
+        step(0.08, "Analysing colours" if reference_path else "Reading the description")
+        planned = await workers.one(plan_work, description, reference_path, seed, strength)
     plan: dict[str, Any] = planned["plan"]
     analysis = plan.get("analysis")
 
@@ -127,10 +143,12 @@ async def _generate(
     else:
         # The reference itself, styled, comes first; then sample photos, each once, starting on a
         # different one per style (by its seed), so gallery cards differ.
-        preview_sources = await asyncio.to_thread(plan_previews, reference_path, count, seed)
+        # a style learned from an edit shows itself first on the photo as it was before the edit
+        own_photo = original_path or reference_path
+        preview_sources = await asyncio.to_thread(plan_previews, own_photo, count, seed)
         count = len(preview_sources)
         calls = [
-            (render_reference_work, plan, reference_path, size, str(work), i)
+            (render_reference_work, plan, own_photo, size, str(work), i)
             if source == REFERENCE
             else (render_preview_work, plan, sample_index(source), size, str(work), i)
             for i, source in enumerate(preview_sources)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from msgspec import Meta
@@ -64,6 +65,18 @@ def _reference_refused(value: object) -> str:
     return "The reference must name an image in the library's uploads folder, or be left out."
 
 
+def _original_refused(value: object) -> str:
+    return "The original " + _reference_refused(value).removeprefix("The reference ")
+
+
+ORIGINAL_WITHOUT_EDIT = (
+    "An original photo goes with its edited version: give the edited photo as the reference "
+    "(--reference EDITED --original ORIGINAL)."
+)
+EDIT_NOT_FAL = "A style learned from an edit is made by the local generator; leave the generator at 'local'."
+EDIT_DESCRIPTION = "The look of {name}"
+
+
 class GeneratePayload(Payload):
     """The ``style.generate`` payload. The reference is checked by shape at the door
     (``uploads/<name>``: the model does not know the data folder); ``enqueue_style`` and the
@@ -79,6 +92,7 @@ class GeneratePayload(Payload):
         "seed": f"The seed must be a whole number from 0 to {MAX_SEED}, or left out.",
         "strength": "The strength must be a whole number from 0 to 100 (per cent), or left out.",
         "reference": _reference_refused,
+        "original": _original_refused,
     }
 
     description: Annotated[str, Meta(max_length=MAX_DESCRIPTION)]
@@ -89,16 +103,27 @@ class GeneratePayload(Payload):
     seed: Annotated[int, Meta(ge=0, le=MAX_SEED)] | None = None
     reference: str | None = None
     strength: Annotated[int, Meta(ge=0, le=100)] | None = None
+    # the photo as it was before the edit that ``reference`` is: the style learns that edit
+    original: str | None = None
 
     def check(self) -> None:
         if not self.description.strip():
             raise UserError(_description_refused(self.description))
+        if self.original is not None and self.reference is None:
+            raise UserError(ORIGINAL_WITHOUT_EDIT)
+        if self.original is not None and self.backend != "local":
+            raise UserError(EDIT_NOT_FAL)
 
     def check_at_door(self) -> None:
         from desktop.imaging.uploads import check_reference_name
 
         if self.reference is not None:
             check_reference_name(self.reference)
+        if self.original is not None:
+            try:
+                check_reference_name(self.original)
+            except UserError:
+                raise UserError(_original_refused(self.original)) from None
 
 
 def enqueue_style(
@@ -106,6 +131,7 @@ def enqueue_style(
     description: str,
     *,
     reference: str | os.PathLike[str] | bytes | None = None,
+    original: str | os.PathLike[str] | bytes | None = None,
     name: str | None = None,
     backend: str | None = None,
     previews: int | None = None,
@@ -113,14 +139,23 @@ def enqueue_style(
     seed: int | None = None,
     strength: int | None = None,
 ) -> int:
-    """Check and copy the reference into the library, then queue the job; returns its id.
+    """Check and copy the reference (and the original, for a style learned from an edit: the
+    reference is then the edited photo) into the library, then queue the job; returns its id.
 
-    Blocking (decodes the image, copies the file): call it off the GUI thread. Raises
+    Blocking (decodes the images, copies the files): call it off the GUI thread. Raises
     UserError, with nothing written and no job made, when the input is refused."""
     from desktop.config import fal_key
     from desktop.imaging.uploads import reference_name, resolve_reference, store_upload
 
     settings = runtime.settings
+    if original is not None:
+        if reference is None:
+            raise UserError(ORIGINAL_WITHOUT_EDIT)
+        if backend not in (None, "local"):
+            raise UserError(EDIT_NOT_FAL)
+        backend = "local"  # whatever the setting: the look is learned here
+        if not description.strip():
+            description = EDIT_DESCRIPTION.format(name=_photo_name(reference))
     payload: dict[str, Any] = {
         "description": description.strip(),
         # cleaned at the door (control and format characters out); a name too long is refused below
@@ -139,9 +174,22 @@ def enqueue_style(
             "No fal key is set; add it in Settings or set the FAL_KEY environment variable, "
             "or use the local generator."
         )
-    if reference is not None:
-        paths = runtime.paths
-        stored = store_upload(reference, paths.uploads_dir)
-        payload["reference"] = reference_name(stored)
-        resolve_reference(payload["reference"], home=paths.library, uploads_dir=paths.uploads_dir)
+    paths = runtime.paths
+    if original is not None:  # refused before the edited photo is stored: nothing half-written
+        from desktop.imaging.intake import load_image
+        from desktop.imaging.uploads import CHECK_DRAFT
+
+        load_image(original, draft_size=CHECK_DRAFT)
+    for key, photo in (("reference", reference), ("original", original)):
+        if photo is not None:
+            payload[key] = reference_name(store_upload(photo, paths.uploads_dir))
+            resolve_reference(payload[key], home=paths.library, uploads_dir=paths.uploads_dir)
     return runtime.engine.enqueue(JOB_TYPE, payload)
+
+
+def _photo_name(photo: str | os.PathLike[str] | bytes) -> str:
+    """A photo's file name without its extension, for a name made from it ("an edit" for
+    pasted bytes)."""
+    if isinstance(photo, bytes | bytearray | memoryview):
+        return "an edit"
+    return clean_name(Path(os.fspath(photo)).stem, limit=60) or "an edit"

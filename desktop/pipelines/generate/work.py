@@ -63,8 +63,13 @@ def plan_work(description: str, reference_path: str | None, seed: int, strength:
     strength_01 = local.DEFAULT_STRENGTH if strength is None else strength / 100
     plan = local.plan_style(description, reference, seed=seed, strength=strength_01)
     as_dict = plan.to_dict()
-    _PLAN_CACHE[json.dumps(as_dict, sort_keys=True)] = plan
+    remember_plan(as_dict, plan)
     return {"plan": as_dict, "pid": os.getpid()}
+
+
+def remember_plan(as_dict: dict[str, Any], plan: Any) -> None:
+    """Keep ``plan`` for the previews this worker renders next (its LUT is built already)."""
+    _PLAN_CACHE[json.dumps(as_dict, sort_keys=True)] = plan
 
 
 def render_preview_work(plan: dict[str, Any], sample: int, size: int, work: str, index: int) -> dict[str, Any]:
@@ -109,12 +114,15 @@ def finish_work(plan: dict[str, Any], work: str, title: str, generator: str, ref
     notes = provenance(
         description=style.description,
         generator=generator,
-        strength=style.strength,
+        strength=1.0 if style.edit else style.strength,
         reference=Path(reference_path).read_bytes() if reference_path else None,
         in_cube=look["in_cube"],
         effects=look["effects"],
     )
-    write_pillow_lut(Path(work) / "style.cube", style.lut, title, notes=notes)
+    # a style learned from an edit keeps its whole table in its .cube; its strength mixes it
+    # with a photo's own colours when it is applied (as for an imported .cube)
+    lut = style.edit.lut(1.0) if style.edit else style.lut
+    write_pillow_lut(Path(work) / "style.cube", lut, title, notes=notes)
     return {"look": look, "pid": os.getpid()}
 
 

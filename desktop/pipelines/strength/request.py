@@ -35,6 +35,12 @@ def not_adjustable(style: Any) -> str | None:
     """Why this style's strength cannot be changed (a sentence), or None when it can."""
     if style.problem:
         return style.problem
+    if style.params.get("source") == "edit":
+        return (
+            f"“{style.name}” was learned from an edit and keeps the whole edit in its .cube; "
+            "choose how much of it a photo gets when you apply it (the Apply dialog's strength, "
+            "or 'stylestudio apply --strength')."
+        )
     if not style.params.get("grade"):
         return (
             f"“{style.name}” was made before a style's strength could be changed; "
