@@ -17,7 +17,10 @@ table fitted from three flat colours is a smooth, monotone ramp, not a staircase
 The weights were chosen on held-out photos (benchmarks/bench_edit_fit.py): λ = 2e-7 and
 μ = 1e-6 land 97-98 % of the way; a stronger pull toward ``A`` (μ = 2e-3) or stiffer
 smoothness (λ = 2e-4) fall to about 90 %: the edit's own curvature, carried on linearly, says
-more about the colours the pair lacks than its average does. The pixels are first pooled by
+more about the colours the pair lacks than its average does. An additive prior (one smooth
+curve per input channel and output, pulled harder far from the pair's colours) was tried: it
+lifted the worst pairs of two grades but lowered the mean over every edited photo (91.6 ->
+90.1 %), so it is not used. The pixels are first pooled by
 original colour (``aggregate``), so the cost follows the photo's colours, not its size.
 
 Solved by conjugate gradients (Jacobi preconditioned) on the normal equations, with the data
