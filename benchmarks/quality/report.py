@@ -36,7 +36,7 @@ def summary_rows(run: Run) -> list[dict[str, object]]:
             "way": float(np.mean(list(per.values()))),
             "way2000": float(np.mean(list(by_grade(run.pairs, method, de2000=True).values()))),
             "real": float(np.mean(list(by_grade(run.pairs, method, real_only=True).values()))),
-            "worst": f"{per[worst]:.1f} ({worst})",
+            "worst": "" if method == TRUTH else f"{per[worst]:.1f} ({worst})",
             "ssim": float(np.mean([p.ssim for p in mine])),
             "low": sum(p.ssim < SSIM_FLOOR for p in mine),
             "n": len(mine),
