@@ -161,7 +161,7 @@ def test_build_script_help_runs():
 
 def test_build_script_targets_and_outputs():
     build = _load(BUILD, "stylestudio_build")
-    assert build.FOLDER_LIMIT_MB == 150 and build.ARCHIVE_LIMIT_MB == 60
+    assert build.FOLDER_LIMIT_MB == 190 and build.ARCHIVE_LIMIT_MB == 75
     assert "scipy" in build.FORBIDDEN and "numpy" not in build.FORBIDDEN
     assert build.version() == VERSION
     assert build.INSTALL_DIR == "/opt/style-studio"
