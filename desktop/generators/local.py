@@ -145,15 +145,15 @@ def plan_style(
     analysis = analyse(reference) if reference is not None else None
     base = read_look(reference) if reference is not None else NEUTRAL
     grade = grade_from_description(description, base=base)
-    return StylePlan(
-        lut=build_lut(grade, strength=strength),
-        looks=choose_looks(description),
-        seed=seed,
-        analysis=analysis,
-        description=description,
-        strength=strength,
-        grade=grade,
-    )
+    lut = build_lut(grade, strength=strength)
+    return StylePlan(lut, choose_looks(description), seed, analysis, description, strength, grade)
+
+
+def plan_edit(description: str, edit: EditLook, *, seed: int, strength: float = 1.0) -> StylePlan:
+    """A style learned from an edit: the fitted table (at ``strength``, 0..1) and the effects
+    the description's words ask for."""
+    lut = edit.lut(strength)
+    return StylePlan(lut, choose_looks(description), seed, None, description, strength, edit=edit)
 
 
 def render_preview(plan: StylePlan, index: int, *, size: int = 768) -> Image.Image:

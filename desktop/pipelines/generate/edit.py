@@ -30,7 +30,6 @@ def edit_plan_work(description: str, edited_path: str, original_path: str, seed:
     from desktop.generators import local
     from desktop.imaging.edit_fit import fit_aligned
     from desktop.imaging.edit_pair import align_pair
-    from desktop.imaging.effects import choose_looks
     from desktop.imaging.intake import load_image
 
     original = load_image(original_path, draft_size=EDIT_DRAFT).image
@@ -40,16 +39,7 @@ def edit_plan_work(description: str, edited_path: str, original_path: str, seed:
     table = Path(work) / FIT_TABLE
     np.save(table, fit.lut, allow_pickle=False)
     look = local.EditLook(table=str(table), fidelity_pct=round(fidelity(orig, edit, fit.lut), 1), story=tuple(fit.story))
-    level = 1.0 if strength is None else strength / 100
-    plan = local.StylePlan(
-        lut=look.lut(level),
-        looks=choose_looks(description),
-        seed=seed,
-        analysis=None,
-        description=description,
-        strength=level,
-        edit=look,
-    )
+    plan = local.plan_edit(description, look, seed=seed, strength=1.0 if strength is None else strength / 100)
     as_dict = plan.to_dict()
     remember_plan(as_dict, plan)
     return {"plan": as_dict, "pid": os.getpid()}
