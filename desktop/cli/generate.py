@@ -42,7 +42,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.original is not None and args.backend == "fal":
         raise CliError(EDIT_NOT_FAL)
     if not args.description.strip() and args.original is None:
-        raise CliError("The description is empty; describe the style in a few words, like 'warm film grain'.")
+        raise CliError(
+            "The description is missing; describe the style in a few words, like 'warm film grain' "
+            "(or learn it from an edit with --reference EDITED --original ORIGINAL); "
+            "see 'stylestudio generate --help'."
+        )
     if args.original is None:
         check_fal_key(args)
     for photo in (args.reference, args.original):
