@@ -83,3 +83,17 @@ def hold_the_end(monkeypatch, job_type: str, timeout: float = 60) -> threading.E
 
     monkeypatch.setitem(registry.types(), job_type, dataclasses.replace(real, handler=held))
     return release
+
+
+def rows_in(home: Path, table: str) -> int:
+    """How many rows ``table`` of the library in ``home`` holds (0 when there is no library)."""
+    import sqlite3
+
+    db = home / "library.sqlite3"
+    if not db.exists():
+        return 0
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        con.close()

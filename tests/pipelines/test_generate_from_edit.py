@@ -5,7 +5,6 @@ original without its edit, is refused with one sentence and no style."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from PIL import Image
 
 from desktop.resources import sample_photos
 from desktop.ui.style_story import cube_text, quality_text
-from tests.helpers import cli
+from tests.helpers import cli, rows_in
 from tests.imaging.edit_grades import curves_split_saturation, grade_image, percent_of_way
 
 SAMPLES = sample_photos()
@@ -24,17 +23,6 @@ def _photo(index: int, edge: int, path: Path) -> Path:
     img.thumbnail((edge, edge), Image.Resampling.LANCZOS)
     img.save(path)
     return path
-
-
-def _styles(home: Path) -> int:
-    db = home / "library.sqlite3"
-    if not db.exists():
-        return 0
-    con = sqlite3.connect(db)
-    try:
-        return con.execute("SELECT count(*) FROM styles").fetchone()[0]
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +69,7 @@ def test_a_pair_that_is_not_the_same_photo_is_refused_with_a_sentence(home, tmp_
     assert made.returncode == 1, (made.stdout, made.stderr)
     message = made.stderr.strip().splitlines()[-1]  # after the progress lines
     assert "do not show the same picture" in message and "Traceback" not in made.stderr
-    assert made.stdout == "" and _styles(home) == 0
+    assert made.stdout == "" and rows_in(home, "styles") == 0
 
 
 def test_an_original_without_its_edited_photo_is_refused_at_the_door(home, edit_pair):
@@ -89,7 +77,7 @@ def test_an_original_without_its_edited_photo_is_refused_at_the_door(home, edit_
     made = cli("generate", "--original", str(original), home=home)
     assert made.returncode == 2
     assert "--reference EDITED --original ORIGINAL" in made.stderr and "\n" not in made.stderr.strip()
-    assert _styles(home) == 0
+    assert rows_in(home, "styles") == 0
 
 
 def test_the_strength_of_a_style_from_an_edit_is_chosen_when_it_is_applied(home, edit_pair):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 
 import pytest
 
@@ -14,7 +13,7 @@ from desktop.errors import UserError
 from desktop.pipelines.generate.request import JOB_TYPE, enqueue_style
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
-from tests.helpers import cli, run_pool
+from tests.helpers import cli, rows_in, run_pool
 
 SAMPLES = sample_photos()
 OK = {"description": "warm film grain", "previews": 1, "size": 64}
@@ -46,17 +45,6 @@ HOSTILE = {
 }
 
 
-def _jobs_in(home) -> int:
-    db = home / "library.sqlite3"
-    if not db.exists():
-        return 0
-    con = sqlite3.connect(db)
-    try:
-        return con.execute("SELECT count(*) FROM jobs").fetchone()[0]
-    finally:
-        con.close()
-
-
 @pytest.mark.parametrize("case", list(HOSTILE))
 def test_a_hostile_payload_is_refused_at_enqueue_with_one_sentence_and_no_job(home, case):
     change, word = HOSTILE[case]
@@ -68,7 +56,7 @@ def test_a_hostile_payload_is_refused_at_enqueue_with_one_sentence_and_no_job(ho
     assert "Something went wrong" not in message
     assert word in message.lower(), message
     assert result.stdout == ""
-    assert _jobs_in(home) == 0
+    assert rows_in(home, "jobs") == 0
 
 
 def test_a_good_payload_naming_an_upload_is_queued_and_runs(home):
