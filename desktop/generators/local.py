@@ -26,6 +26,7 @@ from desktop.resources import sample_photos
 GENERATOR = "local"
 EDIT_IN_CUBE = "the colours of your edit (learned from the original and the edited photo)"
 NOT_USED = "not used: the edit gives the colours"
+EDIT_NAMED = "The look of "  # the description of a style learned from an edit, given no words
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,9 @@ class StylePlan:
         """What the style stores about its look (in the style's ``params``): the strength
         (0..100), the words understood and what each did, the words not understood, what is in
         the .cube and what is an effect, and what ``apply.render_look`` needs to re-render it."""
-        said = explain(self.description, has_reference=self.analysis is not None)
         if self.edit is not None:
+            # a description made from the photo's name ("The look of IMG_0042") holds no words
+            said = explain("" if self.description.startswith(EDIT_NAMED) else self.description)
             # no "grade": the .cube holds the whole fitted look, mixed with the photo's own
             # colours below full strength (like an imported .cube)
             return {
@@ -125,6 +127,7 @@ class StylePlan:
                 **self.edit.explained(said),
                 "effect_looks": [look.to_dict() for look in self.looks],
             }
+        said = explain(self.description, has_reference=self.analysis is not None)
         return {
             "strength": round(self.strength * 100),
             **said,

@@ -22,7 +22,12 @@ def words_text(params: dict[str, Any], description: str = "") -> str:
         return "This style was made before Style Studio said which of your words it understood."
     lines = [f"{phrase} → {_said(phrase, effect)}" for phrase, effect in _grouped(words or [], description)]
     if not lines:
-        lines.append("No word Style Studio knows; the look comes from the reference." if params.get("in_cube") else "No word Style Studio knows.")
+        if params.get("source") == "edit":
+            lines.append("No word Style Studio knows; the look comes from your edit.")
+        elif params.get("in_cube"):
+            lines.append("No word Style Studio knows; the look comes from the reference.")
+        else:
+            lines.append("No word Style Studio knows.")
     if unknown:
         lines.append("Not understood: " + ", ".join(unknown))
     return "\n".join(lines)

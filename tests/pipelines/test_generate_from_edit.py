@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from desktop.resources import sample_photos
-from desktop.ui.style_story import cube_text, quality_text
+from desktop.ui.style_story import cube_text, quality_text, words_text
 from tests.helpers import cli, rows_in
 from tests.imaging.edit_grades import curves_split_saturation, grade_image, percent_of_way
 
@@ -48,6 +48,8 @@ def test_a_style_learned_from_an_edit_puts_that_look_on_other_photos(home, tmp_p
     assert params["quality"]["edit_pct"] >= 90, params["quality"]
     assert "Follows your edit" in quality_text(params)
     assert cube_text(params).startswith("In the .cube: the colours of your edit")
+    # the name made from the file is not taken for words the user wrote
+    assert words_text(params, style["description"]) == "No word Style Studio knows; the look comes from your edit."
 
     target = _photo(3, 384, tmp_path / "coffee.png")
     out = tmp_path / "out"

@@ -74,7 +74,7 @@ ORIGINAL_WITHOUT_EDIT = (
     "(--reference EDITED --original ORIGINAL)."
 )
 EDIT_NOT_FAL = "A style learned from an edit is made by the local generator; leave the generator at 'local'."
-EDIT_DESCRIPTION = "The look of {name}"
+EDIT_DESCRIPTION = "The look of {name}"  # generators.local.EDIT_NAMED reads it as "no words"
 
 
 class GeneratePayload(Payload):
