@@ -5,7 +5,7 @@ The same command run again while its batch is unfinished (queued, or left runnin
 that was killed) resumes that batch instead of queueing a second one, and says so in one line
 on stderr; a batch another worker is running now is followed here. Sentences show paths with
 odd bytes escaped (``bad\\xff.jpg``); ``--json`` keeps them exact (``\\udcff`` escapes, see
-``cli.common.json_text``).
+``cli.printing.json_text``).
 
 Exit 0 when every photo was styled; 1 when the job failed, was canceled or any photo failed;
 2 when the input is refused before any job exists (nothing is created then)."""
@@ -16,14 +16,8 @@ import argparse
 import sys
 from typing import Any
 
-from desktop.cli.common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    CliError,
-    library_exists,
-    open_library,
-    print_json,
-)
+from desktop.cli.common import EXIT_FAILED, EXIT_OK, CliError, library_exists, open_library
+from desktop.cli.printing import print_json
 from desktop.text import printable, shown_path
 
 

@@ -10,15 +10,8 @@ import argparse
 import sys
 from typing import Any
 
-from desktop.cli.common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    CliError,
-    library_exists,
-    open_library,
-    print_json,
-    print_queued,
-)
+from desktop.cli.common import EXIT_FAILED, EXIT_OK, CliError, library_exists, open_library
+from desktop.cli.printing import print_json, print_queued
 from desktop.jobs.model import JobStatus
 from desktop.text import printable, shown_path
 

@@ -6,15 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from desktop.cli.common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    CliError,
-    open_library,
-    print_json,
-    print_queued,
-)
+from desktop.cli.common import EXIT_FAILED, EXIT_OK, CliError, open_library
 from desktop.cli.foreground import cancel_quietly, run_here
+from desktop.cli.printing import print_json, print_queued
 from desktop.jobs.model import JobStatus
 from desktop.pipelines.generate.request import EDIT_NOT_FAL, ORIGINAL_WITHOUT_EDIT
 from desktop.text import printable

@@ -9,17 +9,8 @@ import threading
 import time
 from typing import Any
 
-from desktop.cli.common import (
-    EXIT_OK,
-    MAX_ID,
-    CliError,
-    check_job_id,
-    job_table,
-    library_exists,
-    open_library,
-    print_json,
-    print_queued,
-)
+from desktop.cli.common import EXIT_OK, MAX_ID, CliError, check_job_id, library_exists, open_library
+from desktop.cli.printing import job_table, print_json, print_queued
 from desktop.jobs.model import JobStatus
 
 DEFAULT_LIMIT, DEFAULT_LIMIT_ALL = 200, 1000

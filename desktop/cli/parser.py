@@ -96,21 +96,21 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="list, watch, enqueue, cancel, retry and dismiss jobs")
     jsub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
     jl = jsub.add_parser("list", help="active and recent jobs, newest first")
-    jl.add_argument("--json", action="store_true", help="print one JSON document")
+    _json_flag(jl, "print one JSON document")
     jl.add_argument("--all", action="store_true", help="include finished jobs")
     jl.add_argument("--limit", type=positive_int, metavar="N", help="show at most N jobs (default 200, or 1000 with --all)")
     jsub.add_parser("watch", help="a live table of jobs until Ctrl+C")
     je = jsub.add_parser("enqueue", help="queue a job and print its id")
     je.add_argument("type", help="job type, e.g. diagnostics.sleep")
     je.add_argument("--payload", default="{}", help="the job's input as a JSON object")
-    je.add_argument("--json", action="store_true", help="print the new row as JSON")
+    _json_flag(je, "print the new row as JSON")
     for name, text in (("cancel", "cancel a job"), ("retry", "run a failed or canceled job again"), ("dismiss", "remove a finished job")):
         jp = jsub.add_parser(name, help=text)
         jp.add_argument("id", type=whole_number, metavar="JOB_ID")
-        jp.add_argument("--json", action="store_true", help="print the row as JSON")
+        _json_flag(jp, "print the row as JSON")
     js = jsub.add_parser("show", help="one job")
     js.add_argument("id", type=whole_number, metavar="JOB_ID")
-    js.add_argument("--json", action="store_true")
+    _json_flag(js)
 
     w = sub.add_parser("worker", help="run queued jobs headless until Ctrl+C")
     w.add_argument("--max-parallel", type=positive_int, default=None, help="jobs at once (default: the setting, 2)")
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--grace", type=grace_seconds, default=5.0, help="seconds running jobs get to finish on Ctrl+C, 0 to 3600 (default 5)")
 
     q = sub.add_parser("queue", help="the shared queue: what waits, pause and resume it, move a job to the front")
-    q.add_argument("--json", action="store_true", help="print one JSON document")
+    _json_flag(q, "print one JSON document")
     qsub = q.add_subparsers(dest="queue_command", metavar="ACTION")
     for name, text in (
         ("pause", "start no new job of TYPE (or of any type) on any machine; running jobs finish"),
@@ -126,13 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         qp = qsub.add_parser(name, help=text)
         qp.add_argument("type", nargs="?", metavar="TYPE", help="a job type, e.g. style.generate (default: every type)")
-        qp.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the queue's state as JSON")
+        _json_flag(qp, "print the queue's state as JSON", shared=True)
     qf = qsub.add_parser("front", help="move a waiting job to the front of the queue")
     qf.add_argument("id", type=whole_number, metavar="JOB_ID")
-    qf.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the job's row as JSON")
+    _json_flag(qf, "print the job's row as JSON", shared=True)
 
     wk = sub.add_parser("workers", help="the live workers of every machine: host, pid, jobs running, last heartbeat")
-    wk.add_argument("--json", action="store_true", help="print one JSON document")
+    _json_flag(wk, "print one JSON document")
     wk.add_argument("--all", action="store_true", help="include stale workers (not seen for 3 lease periods)")
 
     g = sub.add_parser("generate", help="make a style from a description (and a reference image), or learn it from an edit")
@@ -144,8 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--previews", type=positive_int, help="number of previews, 1 to 8 (default 4); the local generator makes at most 6: the reference, then each sample photo once")
     g.add_argument("--size", type=positive_int, help="long edge of the previews in pixels (default 768)")
     g.add_argument("--seed", type=whole_number, help="seed for repeatable looks")
-    g.add_argument("--json", action="store_true", help="print the new style as JSON")
-    g.add_argument("--enqueue", action="store_true", help="only queue it for a running app or worker; print the job id")
+    _json_flag(g, "print the new style as JSON")
+    _enqueue_flag(g)
 
     ap = sub.add_parser("apply", help="apply a style to photos and folders of photos")
     ap.add_argument("style", metavar="STYLE", help="the style's id or its exact name")
@@ -157,8 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--long-edge", type=positive_int, metavar="PX", help="shrink photos to this long edge in pixels")
     ap.add_argument("--recursive", action="store_true", help="include the photos in subfolders")
     ap.add_argument("--no-metadata", action="store_true", help="leave out EXIF, DPI and colour profile")
-    ap.add_argument("--enqueue", action="store_true", help="only queue it for a running app or worker; print the job id")
-    ap.add_argument("--json", action="store_true", help="print a JSON summary")
+    _enqueue_flag(ap)
+    _json_flag(ap, "print a JSON summary")
 
     ex = sub.add_parser("export", help="export styles as a .stylepack, or one style's LUT as .cube or HaldCLUT")
     ex.add_argument("styles", nargs="+", metavar="STYLE", help="the styles' ids or exact names")
@@ -166,29 +166,41 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--format", choices=("cube", "hald"), help="one style's LUT instead of a style pack")
     ex.add_argument("--size", type=whole_number, choices=(17, 33, 65), help="points a side of the .cube (default 33)")
     ex.add_argument("--with-reference", action="store_true", help="put each style's reference photo in the pack")
-    ex.add_argument("--json", action="store_true", help="print a JSON summary")
-    ex.add_argument("--enqueue", action="store_true", help="only queue it for a running app or worker; print the job id")
+    _json_flag(ex, "print a JSON summary")
+    _enqueue_flag(ex)
 
     im = sub.add_parser("import", help="import .stylepack, .cube and HaldCLUT .png files as styles")
     im.add_argument("files", nargs="+", metavar="FILE", help="style packs and LUT files")
-    im.add_argument("--json", action="store_true", help="print a JSON summary")
-    im.add_argument("--enqueue", action="store_true", help="only queue them for a running app or worker; print the job ids")
+    _json_flag(im, "print a JSON summary")
+    _enqueue_flag(im, many=True)
 
     st = sub.add_parser("styles", help="list, show and delete styles, and change a style's strength")
     ssub = st.add_subparsers(dest="styles_command", metavar="ACTION", required=True)
     sl = ssub.add_parser("list", help="all styles, newest first")
-    sl.add_argument("--json", action="store_true")
+    _json_flag(sl)
     sl.add_argument("--search", default="", help="only styles whose name or description contains this")
     ss = ssub.add_parser("show", help="one style, with the paths of its files")
     ss.add_argument("id", type=whole_number, metavar="STYLE_ID")
-    ss.add_argument("--json", action="store_true")
+    _json_flag(ss)
     sd = ssub.add_parser("delete", help="delete a style and its files")
     sd.add_argument("id", type=whole_number, metavar="STYLE_ID")
     sg = ssub.add_parser("strength", help="re-write a style's .cube and previews at a strength from 0 to 100 percent (a job)")
     sg.add_argument("id", type=whole_number, metavar="STYLE_ID")
     sg.add_argument("percent", metavar="PERCENT", help="0 (the photo as it is) to 100 (the whole grade), like 60")
     sg.add_argument("--wait", action="store_true", help="follow the job to the end (it runs here unless a window or worker takes it); exit 1 if it failed or was canceled")
-    sg.add_argument("--json", action="store_true", help="print the job's row as JSON (with --wait: the finished row)")
+    _json_flag(sg, "print the job's row as JSON (with --wait: the finished row)")
 
     sub.add_parser("self-test", help="start the app offscreen and make one style end to end")
     return p
+
+
+def _json_flag(parser: argparse.ArgumentParser, text: str | None = None, *, shared: bool = False) -> None:
+    """``--json``, whose help says what is printed; ``shared``: the flag may also stand before
+    the action (``queue --json pause``), so a subcommand leaves it unset rather than False."""
+    default = argparse.SUPPRESS if shared else False
+    parser.add_argument("--json", action="store_true", default=default, help=text)
+
+
+def _enqueue_flag(parser: argparse.ArgumentParser, *, many: bool = False) -> None:
+    what = "them" if many else "it"
+    parser.add_argument("--enqueue", action="store_true", help=f"only queue {what} for a running app or worker; print the job id{'s' if many else ''}")

@@ -10,14 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from desktop.cli.common import (
-    EXIT_OK,
-    CliError,
-    check_job_id,
-    library_exists,
-    open_library,
-    print_json,
-)
+from desktop.cli.common import EXIT_OK, CliError, check_job_id, library_exists, open_library
+from desktop.cli.printing import print_json
 from desktop.jobs.model import iso
 from desktop.jobs.queue import ALL, QueueState, ago
 from desktop.text import printable

@@ -15,9 +15,8 @@ from desktop.cli.common import (
     check_style_id,
     library_exists,
     open_library,
-    print_json,
-    print_queued,
 )
+from desktop.cli.printing import print_json, print_queued
 from desktop.text import printable
 
 

@@ -8,7 +8,8 @@ import argparse
 import time
 from typing import Any
 
-from desktop.cli.common import EXIT_OK, library_exists, open_library, print_json
+from desktop.cli.common import EXIT_OK, library_exists, open_library
+from desktop.cli.printing import print_json
 from desktop.jobs.model import iso
 from desktop.jobs.queue import WorkerInfo, ago
 from desktop.text import printable

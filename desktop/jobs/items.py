@@ -398,16 +398,8 @@ class ItemStore:
             "false": self._false,
         }
 
-    def set(
-        self,
-        fence: Fence,
-        position: int,
-        *,
-        status: str,
-        output: str | None = None,
-        error: str | None = None,
-        lease_seconds: float = 30.0,
-    ) -> None:
+    def set(self, fence: Fence, position: int, *, status: str, output: str | None = None,
+            error: str | None = None, lease_seconds: float = 30.0) -> None:
         """Record one item's state (a pending one: its lease renewed, and only while no cancel
         was asked for); raises ``LeaseLost`` when the item or the job is no longer this run's."""
         assert status in ITEM_STATUSES

@@ -72,6 +72,10 @@ def _close_quietly(conn: Any) -> None:
             log.debug("Closing the watcher's connection failed", exc_info=True)
 
 
+class _Stopped(Exception):
+    """The watcher was stopped while it (re)connected."""
+
+
 class ChangeWatcher:
     def __init__(
         self,
@@ -166,15 +170,15 @@ class ChangeWatcher:
         while not self._stop.is_set():
             try:
                 if conn is None:
-                    if (opened := self._open(listen=False)) is None:
-                        break
-                    conn, last = opened
+                    conn, last = self._open(listen=False)
                     if self._connected():
                         self._publish()
                 value = self._probe(conn)
                 if value != last:
                     last = value
                     self._publish()
+            except _Stopped:
+                break
             except Exception:
                 log.warning("Watching the library for changes failed; retrying", exc_info=True)
                 _close_quietly(conn)
@@ -184,12 +188,12 @@ class ChangeWatcher:
         _close_quietly(conn)
 
     # --- PostgreSQL: LISTEN/NOTIFY ----------------------------------------------------------
-    def _open(self, *, listen: bool) -> tuple[Any, Any] | None:
-        """A new connection (listening, on PostgreSQL) and the probe's starting value; None
-        once stopped."""
+    def _open(self, *, listen: bool) -> tuple[Any, Any]:
+        """A new connection (listening, on PostgreSQL) and the probe's starting value; raises
+        ``_Stopped`` once the watcher is stopped."""
         conn = self._connect()
         if conn is None:
-            return None
+            raise _Stopped
         try:
             if listen:
                 conn.execute(f"LISTEN {CHANNEL}")  # autocommit: listening from here on
@@ -223,9 +227,7 @@ class ChangeWatcher:
         while not self._stop.is_set():
             try:
                 if conn is None:
-                    if (opened := self._open(listen=True)) is None:
-                        break
-                    conn, last = opened
+                    conn, last = self._open(listen=True)
                     next_probe = time.monotonic() + self._probe_interval
                     backoff = RECONNECT_FIRST
                     if reconnecting:
@@ -252,6 +254,8 @@ class ChangeWatcher:
                 readable, _, _ = select.select([conn.fileno(), wake], [], [], timeout)
                 if wake in readable:
                     break
+            except _Stopped:
+                break
             except Exception as exc:
                 _close_quietly(conn)
                 conn = None

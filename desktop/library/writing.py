@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,29 +42,30 @@ PREVIEW_FILE = re.compile(r"^(preview|thumb)[-_.]", re.IGNORECASE)
 # --- a new style (made here, or imported from a LUT file) -----------------------------------------
 
 
-def commit_new_style(
-    db: Any,
-    paths: Any,
-    work: Path,
-    *,
-    name: str,
-    description: str,
-    prompt: str,
-    generator: str,
-    reference: str | None,
-    analysis: dict[str, Any] | None,
-    params: dict[str, Any],
-    images: list[tuple[Path, Path, int, int]],
-    job_id: int,
-    fence: Any = None,
-) -> int:
-    """Insert the rows and move the folder into place in one transaction: if either fails,
-    neither happens. ``fence(session)`` runs first inside the transaction (it raises LeaseLost
+@dataclass(frozen=True)
+class NewStyle:
+    """A style a job made, as it is saved: its words, where it came from (the generator, the
+    reference photo's path, its analysis), its params and its (preview, thumbnail, width,
+    height) images, whose files are in the job's work folder."""
+
+    name: str
+    description: str
+    generator: str
+    params: dict[str, Any]
+    images: list[tuple[Path, Path, int, int]]
+    prompt: str = ""
+    reference: str | None = None
+    analysis: dict[str, Any] | None = None
+
+
+def commit_new_style(db: Any, paths: Any, work: Path, new: NewStyle, *, job_id: int, fence: Any = None) -> int:
+    """Save ``new`` from the folder ``work``: insert the rows and move the folder into place in
+    one transaction: if either fails, neither happens. ``fence(session)`` runs first inside the transaction (it raises LeaseLost
     when the job is no longer this attempt's); a style this job already saved is returned
     instead of a second one."""
     # the last line of defence for every new style's name (a raw payload, an imported LUT...):
     # no control or format character is ever stored, so no terminal or label gets one from it
-    name = clean_name(name, MAX_NAME) or "Untitled style"
+    name = clean_name(new.name, MAX_NAME) or "Untitled style"
     library = paths.library  # rows store paths relative to it: every machine maps it its own way
     final: Path | None = None
     try:
@@ -76,14 +78,14 @@ def commit_new_style(
                 return existing
             style = Style(
                 name=name,
-                description=description,
-                prompt=prompt,
-                generator=generator,
+                description=new.description,
+                prompt=new.prompt,
+                generator=new.generator,
                 folder="",
-                reference_path=_relative(Path(reference), library) if reference else None,
+                reference_path=_relative(Path(new.reference), library) if new.reference else None,
                 lut_path=None,
-                analysis=json.dumps(analysis) if analysis else None,
-                params=json.dumps(params),
+                analysis=json.dumps(new.analysis) if new.analysis else None,
+                params=json.dumps(new.params),
                 job_id=job_id,
                 created_at=time.time(),
             )
@@ -94,7 +96,7 @@ def commit_new_style(
             rel = _relative(final, library)
             style.folder = rel
             style.lut_path = f"{rel}/style.cube"
-            for position, (preview, thumb, w, h) in enumerate(images):
+            for position, (preview, thumb, w, h) in enumerate(new.images):
                 s.add(StyleImage(style_id=style.id, position=position, path=f"{rel}/{preview.name}", thumb_path=f"{rel}/{thumb.name}", width=w, height=h))
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(work, final)

@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -50,6 +49,7 @@ from desktop.ui.apply_preview import ProxyPreview
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import BeforeAfterView
 from desktop.ui.buttons import push_button
+from desktop.ui.spin_box import spin_box
 from desktop.ui.strength_slider import strength_slider
 from desktop.ui.tones import error_label, reading_label
 
@@ -214,10 +214,7 @@ class ApplyDialog(QDialog):
         for text, value in FORMATS:
             self.format.addItem(text, value)
         self.format.currentIndexChanged.connect(self._format_changed)
-        self.quality = QSpinBox()
-        self.quality.setObjectName("applyQualitySpin")
-        self.quality.setRange(1, 100)
-        self.quality.setValue(92)
+        self.quality = spin_box("applyQualitySpin", 1, 100, 92)
         self.quality.setAccessibleName("Quality")
         self.quality.setToolTip("JPEG and WebP quality (1–100)")
         quality_label = QLabel("&Quality")
@@ -233,11 +230,7 @@ class ApplyDialog(QDialog):
         size_row = QHBoxLayout()
         self.resize_check = QCheckBox("&Resize to a long edge of")
         self.resize_check.setObjectName("applyResizeCheck")
-        self.long_edge = QSpinBox()
-        self.long_edge.setObjectName("applyLongEdgeSpin")
-        self.long_edge.setRange(16, 30000)
-        self.long_edge.setValue(DEFAULT_LONG_EDGE)
-        self.long_edge.setSuffix(" px")
+        self.long_edge = spin_box("applyLongEdgeSpin", 16, 30000, DEFAULT_LONG_EDGE, suffix=" px")
         self.long_edge.setAccessibleName("Long edge in pixels")
         self.long_edge.setToolTip("Bigger photos are made smaller to this long edge; smaller ones are never enlarged")
         self.long_edge.setEnabled(False)

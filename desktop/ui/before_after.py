@@ -18,13 +18,14 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
     QPalette,
     QPen,
     QResizeEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from desktop.ui.painting import paint_placeholder, paint_tag, rounded_path, tag_size
 
 KEY_STEP = 0.02  # Left/Right
 BIG_STEP = 0.10  # Shift+Left/Right
@@ -138,8 +139,7 @@ class BeforeAfterView(QWidget):
         pal = self.palette()
         p.fillRect(self.rect(), pal.color(QPalette.ColorRole.Base))
         if not self.has_images():
-            p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
-            p.drawText(self.rect().adjusted(8, 8, -8, -8), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message or "No preview yet")
+            paint_placeholder(p, self.rect().adjusted(8, 8, -8, -8), pal, self._message or "No preview yet")
             p.end()
             return
         r = self.image_rect()
@@ -158,8 +158,7 @@ class BeforeAfterView(QWidget):
         p.setPen(QPen(QColor(0, 0, 0, 90), 1))
         p.drawLine(x + 1, r.top(), x + 1, r.bottom())
         handle = QRectF(x - 9, r.center().y() - 14, 18, 28)
-        path = QPainterPath()
-        path.addRoundedRect(handle, 6, 6)
+        path = rounded_path(handle, 6)
         p.fillPath(path, QColor(255, 255, 255, 235))
         p.setPen(QPen(QColor(0, 0, 0, 120), 1))
         p.drawPath(path)
@@ -177,17 +176,12 @@ class BeforeAfterView(QWidget):
         p.end()
 
     def _tag(self, p: QPainter, r: QRect, text: str, *, left: bool) -> None:
-        fm = p.fontMetrics()
-        w, h = fm.horizontalAdvance(text) + 12, fm.height() + 4
+        size = tag_size(p, text)
+        w, h = size.width(), size.height()
         if r.width() < 2 * w + 24 or r.height() < h + 12:
             return
         x = r.x() + 6 if left else r.right() - 6 - w
-        box = QRectF(x, r.y() + 6, w, h)
-        path = QPainterPath()
-        path.addRoundedRect(box, 4, 4)
-        p.fillPath(path, QColor(0, 0, 0, 140))
-        p.setPen(QColor(255, 255, 255))
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        paint_tag(p, QRectF(x, r.y() + 6, w, h), text)
 
     # --- input ------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt naming

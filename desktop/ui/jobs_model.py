@@ -13,6 +13,7 @@ machine that runs it (the host part of its owner).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -126,35 +127,33 @@ class JobsModel(KeyedListModel[JobRow]):
         return item.id
 
     # --- Qt -------------------------------------------------------------------------------
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row = self.item_at(index)
-        if row is None:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return job_summary(row)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            detail = row.error or row.message or STATUS_WORDS.get(row.status, row.status)
-            host = job_host(row)
-            where = f" (on {host})" if host else ""
-            return f"{registry.title(row.type)} #{row.id}: {detail}{where}"
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            status = STATUS_WORDS.get(row.status, row.status)
-            subject = job_subject(row)
-            about = f"{subject}, " if subject else ""
-            host = job_host(row)
-            where = f" on {host}" if host else ""
-            place = self.queue_place(row)
-            line = f", {place}" if place else ""
-            return f"{about}{registry.title(row.type)}, job {row.id}, {status}{where}{line}"
-        if role == JobRole:
-            return row
-        if role == JobIdRole:
-            return row.id
-        if role == JobHostRole:
-            return job_host(row)
-        if role == JobQueueRole:
-            return self.queue_place(row)
-        return None
+    def role_values(self) -> dict[int, Callable[[JobRow], Any]]:
+        return {
+            Qt.ItemDataRole.DisplayRole: job_summary,
+            Qt.ItemDataRole.ToolTipRole: self._tooltip,
+            Qt.ItemDataRole.AccessibleTextRole: self._spoken,
+            JobRole: lambda row: row,
+            JobIdRole: lambda row: row.id,
+            JobHostRole: job_host,
+            JobQueueRole: self.queue_place,
+        }
+
+    def _tooltip(self, row: JobRow) -> str:
+        detail = row.error or row.message or STATUS_WORDS.get(row.status, row.status)
+        host = job_host(row)
+        where = f" (on {host})" if host else ""
+        return f"{registry.title(row.type)} #{row.id}: {detail}{where}"
+
+    def _spoken(self, row: JobRow) -> str:
+        """What a screen reader says of the row."""
+        status = STATUS_WORDS.get(row.status, row.status)
+        subject = job_subject(row)
+        about = f"{subject}, " if subject else ""
+        host = job_host(row)
+        where = f" on {host}" if host else ""
+        place = self.queue_place(row)
+        line = f", {place}" if place else ""
+        return f"{about}{registry.title(row.type)}, job {row.id}, {status}{where}{line}"
 
     # --- the shared queue -----------------------------------------------------------------
     @property

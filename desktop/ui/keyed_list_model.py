@@ -7,10 +7,10 @@ Callers always act on keys (job ids, style ids), never on row numbers.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
 T = TypeVar("T")
 
@@ -22,6 +22,7 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
         super().__init__(parent)
         self._items: list[T] = []
         self._rows: dict[Hashable, int] = {}
+        self._role_values = self.role_values()
 
     # --- subclasses ---------------------------------------------------------------------------
     def key(self, item: T) -> Hashable:
@@ -38,9 +39,19 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
     def same(self, a: T, b: T) -> bool:
         return a == b
 
+    def role_values(self) -> dict[int, Callable[[T], Any]]:
+        """Per Qt item data role, how an item gives its value (asked once; ``data`` of any
+        other role is None)."""
+        return {}
+
     # --- Qt -----------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        item = self.item_at(index)
+        value = None if item is None else self._role_values.get(role)
+        return None if value is None else value(item)
 
     # --- reading ------------------------------------------------------------------------------
     def items(self) -> list[T]:

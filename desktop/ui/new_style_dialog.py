@@ -21,8 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -30,7 +28,9 @@ from PySide6.QtWidgets import (
 from desktop.errors import UserError
 from desktop.runtime import Runtime
 from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.buttons import push_button
 from desktop.ui.drop_zone import ORIGINAL_ROLE, DropZone
+from desktop.ui.spin_box import spin_box
 from desktop.ui.tones import Tone, ToneLabel, error_label
 from desktop.ui.window_fit import fit_height
 
@@ -147,10 +147,7 @@ class NewStyleDialog(QDialog):
         for value, label in BACKENDS:
             self.backend.addItem(label, value)
         self._row(form, "&Generator", self.backend, "Local works offline; fal.ai needs a fal key and an internet connection.")
-        self.previews = QSpinBox()
-        self.previews.setObjectName("previewCountSpin")
-        self.previews.setRange(1, 8)
-        self.previews.setSuffix(" previews")
+        self.previews = spin_box("previewCountSpin", 1, 8, suffix=" previews")
         self._row(form, "&Previews", self.previews, "How many preview images to make for this style.")
         layout.addLayout(form)
 
@@ -167,16 +164,13 @@ class NewStyleDialog(QDialog):
         layout.addStretch(1)
 
         buttons = QDialogButtonBox()
-        self.generate_button = QPushButton("Generate")
-        self.generate_button.setObjectName("generateButton")
+        self.generate_button = push_button("Generate", "generateButton", "Start making this style; it goes on in the background", self.generate)
         self.generate_button.setDefault(True)
-        self.generate_button.setToolTip("Start making this style; it goes on in the background")
         buttons.addButton(self.generate_button, QDialogButtonBox.ButtonRole.AcceptRole)
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setObjectName("newStyleCancelButton")
         cancel.setToolTip("Close without making a style")
         buttons.rejected.connect(self.reject)
-        self.generate_button.clicked.connect(self.generate)
         layout.addWidget(buttons)
 
         settings = runtime.settings

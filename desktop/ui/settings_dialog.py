@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +40,7 @@ from desktop.config import Paths, Settings
 from desktop.errors import UserError
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.new_style_dialog import BACKENDS
+from desktop.ui.spin_box import spin_box
 from desktop.ui.tones import Tone, error_label, reading_label
 from desktop.ui.window_fit import fit_height
 
@@ -106,24 +106,11 @@ class SettingsDialog(QDialog):
             self.generator.addItem(label, value)
         self.generator.setCurrentIndex(max(0, self.generator.findData(settings.generator)))
         self._row(form, "Default &generator", self.generator, "The generator a new style starts with.")
-        self.preview_count = QSpinBox()
-        self.preview_count.setObjectName("settingsPreviewCountSpin")
-        self.preview_count.setRange(*PREVIEW_COUNT_RANGE)
-        self.preview_count.setValue(min(PREVIEW_COUNT_RANGE[1], max(PREVIEW_COUNT_RANGE[0], settings.preview_count)))
-        self.preview_count.setSuffix(" per style")
+        self.preview_count = spin_box("settingsPreviewCountSpin", *PREVIEW_COUNT_RANGE, settings.preview_count, suffix=" per style")
         self._row(form, "&Previews", self.preview_count, "How many preview images a new style starts with. The local generator shows the reference and then each sample photo once, so it makes 6 at most.")
-        self.preview_size = QSpinBox()
-        self.preview_size.setObjectName("settingsPreviewSizeSpin")
-        self.preview_size.setRange(*PREVIEW_SIZE_RANGE)
-        self.preview_size.setSingleStep(64)
-        self.preview_size.setValue(min(PREVIEW_SIZE_RANGE[1], max(PREVIEW_SIZE_RANGE[0], settings.preview_size)))
-        self.preview_size.setSuffix(" px")
+        self.preview_size = spin_box("settingsPreviewSizeSpin", *PREVIEW_SIZE_RANGE, settings.preview_size, suffix=" px", step=64)
         self._row(form, "Preview &size", self.preview_size, "The longest side of each preview; bigger previews take longer to make.")
-        self.max_parallel = QSpinBox()
-        self.max_parallel.setObjectName("maxParallelSpin")
-        self.max_parallel.setRange(1, 16)
-        self.max_parallel.setValue(settings.max_parallel)
-        self.max_parallel.setSuffix(" at once")
+        self.max_parallel = spin_box("maxParallelSpin", 1, 16, settings.max_parallel, suffix=" at once")
         self._row(form, "&Jobs", self.max_parallel, "How many jobs may run at the same time.")
         self.retention = QDoubleSpinBox()
         self.retention.setObjectName("retentionSpin")

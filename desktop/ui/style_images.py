@@ -10,14 +10,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
     QGuiApplication,
     QImage,
     QImageReader,
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
     QPalette,
     QPixmap,
@@ -25,6 +23,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.painting import paint_placeholder, paint_tag, rounded_path, tag_size
 
 FULL_LIMIT = QSize(2400, 2400)  # the enlarged picture is decoded no bigger than this
 
@@ -99,8 +98,7 @@ class ImageTile(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         box = QRectF(self.rect())
-        clip = QPainterPath()
-        clip.addRoundedRect(box, 6, 6)
+        clip = rounded_path(box, 6)
         painter.setClipPath(clip)
         if self._pixmap is None or self._pixmap.isNull():
             painter.fillPath(clip, self.palette().color(QPalette.ColorRole.Midlight))
@@ -110,14 +108,10 @@ class ImageTile(QWidget):
             target.moveCenter(box.center())
             painter.drawPixmap(target.toRect(), self._pixmap)
         if self.caption:
-            fm = painter.fontMetrics()
-            w, h = fm.horizontalAdvance(self.caption) + 12, fm.height() + 4
-            tag = QRectF(6, self.height() - h - 6, min(w, self.width() - 12), h)
-            path = QPainterPath()
-            path.addRoundedRect(tag, 4, 4)
-            painter.fillPath(path, QColor(0, 0, 0, 150))
-            painter.setPen(QColor(255, 255, 255))
-            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, fm.elidedText(self.caption, Qt.TextElideMode.ElideRight, int(tag.width()) - 8))
+            size = tag_size(painter, self.caption)
+            tag = QRectF(6, self.height() - size.height() - 6, min(size.width(), self.width() - 12), size.height())
+            text = painter.fontMetrics().elidedText(self.caption, Qt.TextElideMode.ElideRight, int(tag.width()) - 8)
+            paint_tag(painter, tag, text, alpha=150)
         if self.hasFocus():
             painter.setClipping(False)
             painter.setPen(self.palette().color(QPalette.ColorRole.Highlight))
@@ -140,11 +134,10 @@ class FittedImage(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
         if self.image.isNull():
-            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Loading…")
+            paint_placeholder(painter, self.rect(), self.palette(), "Loading…")
         else:
+            painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
             if size.width() > self.image.width():  # never enlarged past its own pixels

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import operator
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
@@ -91,26 +92,16 @@ class StylesModel(KeyedListModel[StyleCard]):
         return (item.created_at, item.id)
 
     # --- Qt ---------------------------------------------------------------------------------
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        style = self.item_at(index)
-        if style is None:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return style.name
-        if role == Qt.ItemDataRole.DecorationRole:
-            return self.decoration(style)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            created = time.strftime("%d %b %Y %H:%M", time.localtime(style.created_at))
-            return f"{style.name}\n{style.description}\n{style.generator} · {created}"
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"Style {style.name}"
-        if role == StyleRole:
-            return style
-        if role == StyleIdRole:
-            return style.id
-        if role == ThumbnailReadyRole:
-            return style.thumbnail is None or self.thumbnail(style) is not None
-        return None
+    def role_values(self) -> dict[int, Callable[[StyleCard], Any]]:
+        return {
+            Qt.ItemDataRole.DisplayRole: lambda style: style.name,
+            Qt.ItemDataRole.DecorationRole: self.decoration,
+            Qt.ItemDataRole.ToolTipRole: _tooltip,
+            Qt.ItemDataRole.AccessibleTextRole: lambda style: f"Style {style.name}",
+            StyleRole: lambda style: style,
+            StyleIdRole: lambda style: style.id,
+            ThumbnailReadyRole: lambda style: style.thumbnail is None or self.thumbnail(style) is not None,
+        }
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
@@ -322,3 +313,8 @@ def _unique(styles: list[StyleCard]) -> list[StyleCard]:
 
 def _sort_key(s: StyleCard) -> tuple[float, int]:
     return (s.created_at, s.id)
+
+
+def _tooltip(style: StyleCard) -> str:
+    created = time.strftime("%d %b %Y %H:%M", time.localtime(style.created_at))
+    return f"{style.name}\n{style.description}\n{style.generator} · {created}"

@@ -25,19 +25,8 @@ from desktop import grants
 from desktop.config import from_library
 from desktop.errors import JobCanceled, JobEnded, LeaseLost, UserError
 from desktop.jobs.context import JobContext
-from desktop.jobs.items import (
-    DONE,
-    FAILED,
-    PENDING,
-    Assist,
-    AssistNotYet,
-    Fence,
-    Item,
-    ItemRun,
-    ItemStore,
-    assist_check,
-    lease_of,
-)
+from desktop.jobs.item_model import DONE, FAILED, PENDING, Fence, Item
+from desktop.jobs.items import Assist, AssistNotYet, ItemRun, ItemStore, assist_check, lease_of
 from desktop.jobs.model import CANCELED
 from desktop.jobs.model import FAILED as JOB_FAILED
 from desktop.jobs.registry import register, register_assist

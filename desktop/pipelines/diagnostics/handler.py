@@ -14,18 +14,8 @@ from typing import Any
 
 from desktop.errors import RetryableError, UserError
 from desktop.jobs.context import JobContext
-from desktop.jobs.items import (
-    DONE,
-    FAILED,
-    PENDING,
-    Assist,
-    Fence,
-    Item,
-    ItemRun,
-    ItemStore,
-    assist_check,
-    lease_of,
-)
+from desktop.jobs.item_model import DONE, FAILED, PENDING, Fence, Item
+from desktop.jobs.items import Assist, ItemRun, ItemStore, assist_check, lease_of
 from desktop.jobs.registry import register, register_assist
 from desktop.pipelines.diagnostics.request import (
     ITEMS_TYPE,

@@ -23,7 +23,7 @@ from desktop.jobs.context import JobContext
 from desktop.jobs.registry import register
 from desktop.jobs.work_folders import make_work_folder
 from desktop.library.reading import style_of_job
-from desktop.library.writing import commit_new_style
+from desktop.library.writing import NewStyle, commit_new_style
 from desktop.pipelines.generate.edit import edit_plan_work
 from desktop.pipelines.generate.previews import REFERENCE, plan_previews, sample_index
 from desktop.pipelines.generate.request import JOB_TYPE, GeneratePayload, default_name
@@ -180,22 +180,10 @@ async def _generate(
         params["preview_sources"] = preview_sources
     # Not ctx.run_in_thread: a cancel arriving during the commit must not turn a saved style
     # into a "canceled" job. The lease is checked inside the commit's transaction instead.
-    style_id = await asyncio.to_thread(
-        commit_new_style,
-        db,
-        paths,
-        work,
-        name=payload.name or default_name(description),
-        description=description,
-        prompt=prompt,
-        generator=backend,
-        reference=reference_path,
-        analysis=analysis,
-        params=params,
-        images=images,
-        job_id=ctx.id,
-        fence=ctx.verify_owned,
-    )
+    name = payload.name or default_name(description)
+    new = NewStyle(name=name, description=description, generator=backend, params=params, images=images,
+                   prompt=prompt, reference=reference_path, analysis=analysis)
+    style_id = await asyncio.to_thread(commit_new_style, db, paths, work, new, job_id=ctx.id, fence=ctx.verify_owned)
     ctx.log.info("saved style %d", style_id)
     return {"table": "styles", "id": style_id}
 

@@ -26,7 +26,7 @@ async def import_lut(ctx: JobContext, source: Path, kind: str, work: Path) -> di
     from desktop.exchange.pack import sha256_file
     from desktop.generators.local import StylePlan, render_preview
     from desktop.imaging.thumbnails import save_preview, save_thumbnail
-    from desktop.library.writing import commit_new_style
+    from desktop.library.writing import NewStyle, commit_new_style
     from desktop.pipelines.generate.previews import first_sample
     from desktop.pipelines.generate.work import save_pair
 
@@ -68,21 +68,8 @@ async def import_lut(ctx: JobContext, source: Path, kind: str, work: Path) -> di
         "in_cube": [f"the {what} {file_name}"],
         "source": {"file": file_name, "format": kind, "dimensions": lut.dimensions, "size": lut.size, "sha256": digest},
     }
-    style_id = await asyncio.to_thread(
-        commit_new_style,
-        ctx.services["db"],
-        ctx.services["paths"],
-        work,
-        name=name,
-        description=description,
-        prompt="",
-        generator="imported",
-        reference=None,
-        analysis=None,
-        params=params,
-        images=images,
-        job_id=ctx.id,
-        fence=ctx.verify_owned,
-    )
+    new = NewStyle(name=name, description=description, generator="imported", params=params, images=images)
+    db, paths = ctx.services["db"], ctx.services["paths"]
+    style_id = await asyncio.to_thread(commit_new_style, db, paths, work, new, job_id=ctx.id, fence=ctx.verify_owned)
     ctx.log.info("imported %s as style %d", label, style_id)
     return {"table": "styles", "id": style_id, "ids": [style_id], "skipped": [], "file": file_name}
