@@ -34,7 +34,7 @@ MOVES: dict[str, tuple[HueMove, ...]] = {
     # colour infrared film: foliage (which reflects infrared) turns pink-red and light, skies
     # go deep and dark
     "infrared": (
-        HueMove(GREENS, 65.0, rotate=-135.0, chroma=1.2, light=14.0),
+        HueMove(GREENS, 50.0, rotate=-135.0, chroma=1.2, light=14.0),
         HueMove(BLUES, 50.0, chroma=1.15, light=-16.0),
     ),
     # a portrait film stock: greens muted (skin is the subject)

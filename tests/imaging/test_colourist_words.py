@@ -274,6 +274,22 @@ def _dark(img: Image.Image) -> bool:
     return float(srgb_to_lab(np.asarray(img) / 255.0)[..., 0].mean()) < 15
 
 
+MEASURED = {
+    darkest_5: "L of the darkest 5 %",
+    mean_l: "mean L",
+    contrast: "spread of L (contrast)",
+    chroma: "mean chroma",
+    warmth: "mean b (warmth)",
+    grey_b: "b of the near-greys (cast)",
+    shadow_a: "a of the shadows",
+    shadow_b: "b of the shadows",
+    highlight_b: "b of the highlights",
+    sky_l: "L of the blue sky",
+    blue_chroma: "chroma of the blues",
+    red_chroma: "chroma of the reds",
+}
+
+
 def table() -> str:
     """The measured change of each word's quantity, pooled over the sample photos."""
     lines = [
@@ -283,7 +299,7 @@ def table() -> str:
     for description, quantity, _, _ in CASES:
         d = changes(description, quantity)
         lines.append(
-            f"| {description} | {quantity.__name__.replace('_', ' ')} | "
+            f"| {description} | {MEASURED[quantity]} | "
             f"{sum(d) / len(d):+.1f} ({min(d):+.1f} .. {max(d):+.1f}) |"
         )
     return "\n".join(lines)
