@@ -12,13 +12,15 @@ from typing import Any
 from PIL import ImageFilter
 
 from desktop.imaging.colour import COLOUR_NAMES, rgb_to_lab
-from desktop.imaging.effects import choose_looks
+from desktop.imaging.colourist_looks import COLOURIST_LOOKS
+from desktop.imaging.effects import EFFECTS, choose_looks
 from desktop.imaging.grade import DEFAULT_STRENGTH, NEUTRAL, GradeStats, Tint, build_lut
 from desktop.imaging.words import (
     BRIGHT,
     COLOUR_SYNONYMS,
     COOL,
     DARK,
+    EFFECT_QUALIFIERS,
     FADED,
     HIGH_CONTRAST,
     LOOK_WORDS,
@@ -61,6 +63,9 @@ class Words:
     sepia: bool = False
     duotone: bool = False
     posterize: int = 0  # levels
+    crush: float = 0.0  # the darkest tones pushed to black
+    split: tuple[Tint, Tint] | None = None  # (a, b) added to shadows and highlights
+    hue_moves: tuple[str, ...] = ()  # desktop.imaging.hue_moves.MOVES
 
     @property
     def toned(self) -> bool:
@@ -70,23 +75,77 @@ class Words:
 def read_words(description: str) -> Words:
     """The grade-relevant words of ``description`` (negated ones are left out)."""
     tokens = normalise(description)
+    spans = _spans(tokens)
 
     def amount(words: tuple[str, ...]) -> float:
-        return max((h.amount for h in find(tokens, words)), default=0.0)
+        return max((h.amount for h in _kept(find(tokens, words), spans)), default=0.0)
 
+    looks = [
+        (recipe, h.amount)
+        for recipe in COLOURIST_LOOKS
+        for h in _kept(find(tokens, recipe.phrases), spans)
+    ]
+
+    def axis(name: str, up: tuple[str, ...] = (), down: tuple[str, ...] = ()) -> float:
+        """The strongest word each way (a look's share included), the two summed."""
+        values = [amount(up), -amount(down), *(getattr(r, name) * k for r, k in looks)]
+        return max(values) + min(values) if values else 0.0
+
+    split = None
+    for recipe, k in looks:
+        if recipe.split:
+            (sa, sb), (ha, hb) = recipe.split
+            (pa, pb), (qa, qb) = split or ((0.0, 0.0), (0.0, 0.0))
+            split = ((pa + k * sa, pb + k * sb), (qa + k * ha, qb + k * hb))
     poster = amount(LOOK_WORDS["posterize"])
     return Words(
-        temperature=amount(WARM) - amount(COOL),
-        light=amount(BRIGHT) - amount(DARK),
-        saturation=amount(VIVID) - amount(MUTED),
-        contrast=amount(HIGH_CONTRAST) - amount(LOW_CONTRAST),
-        fade=amount(FADED),
+        temperature=axis("temperature", WARM, COOL),
+        light=axis("light", BRIGHT, DARK),
+        saturation=axis("saturation", VIVID, MUTED),
+        contrast=axis("contrast", HIGH_CONTRAST, LOW_CONTRAST),
+        fade=max(0.0, axis("fade", FADED)),
         colours=tuple(colour_words(tokens)),
         mono=bool(amount(LOOK_WORDS["mono"])),
         sepia=bool(amount(LOOK_WORDS["sepia"])),
         duotone=bool(amount(LOOK_WORDS["duotone"])),
         posterize=0 if not poster else 4 if poster > 1 else 7 if poster < 1 else 5,
+        crush=max(0.0, axis("crush")),
+        split=split,
+        hue_moves=tuple(dict.fromkeys(m for r, _ in looks for m in r.hue_moves)),
     )
+
+
+def _spans(tokens: list[str]) -> tuple[list[tuple[int, int]], set[int]]:
+    """Where the description names a whole look or an effect: the (start, end) token spans of
+    those phrases, and the positions where an effect's phrase starts."""
+    spans: list[tuple[int, int]] = []
+    starts: set[int] = set()
+    for recipe in COLOURIST_LOOKS:
+        spans += [
+            (h.position, h.position + len(h.phrase.split())) for h in find(tokens, recipe.phrases)
+        ]
+    for name in EFFECTS:
+        for h in find(tokens, LOOK_WORDS[name]):
+            spans.append((h.position, h.position + len(h.phrase.split())))
+            starts.add(h.position)
+    return spans, starts
+
+
+def _kept(hits: list[Hit], spans: tuple[list[tuple[int, int]], set[int]]) -> list[Hit]:
+    """``hits`` without the words that are part of a longer look or effect phrase ("night" in
+    "day for night", "soft" in "soft focus") and without the grade words said of an effect
+    ("soft grain", "gentle vignette": they change the effect, ``words.find`` scales it)."""
+    longer, effect_starts = spans
+    out = []
+    for h in hits:
+        n = len(h.phrase.split())
+        start, end = h.position, h.position + n
+        if any(a <= start and end <= b and b - a > n for a, b in longer):
+            continue
+        if h.phrase in EFFECT_QUALIFIERS and end in effect_starts:
+            continue
+        out.append(h)
+    return out
 
 
 _RULED_OUT = {
@@ -104,9 +163,20 @@ _RULED_OUT = {
 def ruled_out(description: str) -> frozenset[str]:
     """What the description refuses: "warm", "cool", "bright", "dark", "vivid", "muted",
     "high contrast", "low contrast" for a negated word of that group ("not warm", "without
-    any punchy colours"), and negated colour names ("no orange" -> "orange")."""
+    any punchy colours"), the same for what a negated look does ("not moody" -> "dark",
+    "muted"), and negated colour names ("no orange" -> "orange")."""
     tokens = normalise(description)
     out = {name for name, group in _RULED_OUT.items() if find(tokens, group, negated=True)}
+    for recipe in COLOURIST_LOOKS:
+        if find(tokens, recipe.phrases, negated=True):
+            for value, up, down in (
+                (recipe.temperature, "warm", "cool"),
+                (recipe.light, "bright", "dark"),
+                (recipe.saturation, "vivid", "muted"),
+                (recipe.contrast, "high contrast", "low contrast"),
+            ):
+                if value:
+                    out.add(up if value > 0 else down)
     return frozenset(out | set(colour_words(tokens, negated=True)))
 
 
@@ -135,7 +205,7 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
     no_saturation = bool(no & {"vivid", "muted"})
     no_tones = bool(no & {"bright", "dark", "high contrast", "low contrast"})
     tint_ranks, limit_tones, even_chroma = base.tint_ranks, base.limit_tones, base.even_chroma
-    if w.temperature or w.colours or w.toned or w.saturation < 0 or no_colour:
+    if w.temperature or w.colours or w.split or w.toned or w.saturation < 0 or no_colour:
         tints = [list(t) for t in NEUTRAL.tints]
         tint_ranks = None
     if w.saturation or w.toned or w.colours or no_saturation or no_colour:
@@ -144,7 +214,7 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
     elif w.temperature:  # a grey reference must not wash a warm word away
         std[1], std[2] = max(std[1], NEUTRAL.std[1]), max(std[2], NEUTRAL.std[2])
         even_chroma = False  # nor may evening the chroma out cool an orange photo
-    if w.light or w.contrast or w.fade or no_tones:
+    if w.light or w.contrast or w.fade or w.crush or no_tones:
         tones = neutral_tones
         limit_tones = False
 
@@ -165,6 +235,9 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
         tones = [min(100.0, max(0.0, m + (t - m) * k)) for t in tones]
     if w.fade:
         tones = [t + (16 - 0.2 * t) * w.fade for t in tones]  # lift blacks, dim whites a little
+    if w.crush:  # the darkest tones toward black; from L 40 up nothing moves
+        k = min(0.95, 0.9 * w.crush)
+        tones = [t * (1 - k * max(0.0, 1 - t / 40) ** 1.5) for t in tones]
     colours = [_TINT_RGB.get(name, COLOUR_NAMES[name]) for name in w.colours]
     if colours and not w.toned:
         for band, rgb in ((0, colours[0]), (2, colours[-1])):
@@ -174,6 +247,10 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
             tints[band][1] += cb
         if colours[0] == colours[-1]:  # one colour: a tint over every tone
             tints[1] = [(tints[0][0] + tints[2][0]) / 2, (tints[0][1] + tints[2][1]) / 2]
+    if w.split and not colours and not w.toned:  # a look's split toning, unless colours are named
+        for band, (ca, cb) in ((0, w.split[0]), (2, w.split[1])):
+            tints[band][0] += ca
+            tints[band][1] += cb
     if w.temperature and not w.toned:
         # Named colours keep their hue in shadows and highlights; temperature then works on
         # the midtones only. Without colour names it warms or cools every band.
@@ -207,6 +284,7 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
         tint_ranks=tint_ranks,
         limit_tones=limit_tones,
         even_chroma=even_chroma,
+        hue_moves=() if w.toned else w.hue_moves,
     )
 
 
@@ -276,8 +354,11 @@ def explain(description: str, *, has_reference: bool = False) -> dict[str, Any]:
                 effects_by_phrase[h.phrase].append(label)
             covered.update(range(h.position, h.position + len(h.phrase.split())))
 
+    spans = _spans(tokens)
     for phrases, label in _GRADE_GROUPS:
-        note(find(tokens, phrases), label)
+        note(_kept(find(tokens, phrases), spans), label)
+    for recipe in COLOURIST_LOOKS:
+        note(_kept(find(tokens, recipe.phrases), spans), recipe.label)
     for name, label in _TONED_LABELS.items():
         note(find(tokens, LOOK_WORDS[name]), label)
     if not w.toned:
@@ -295,7 +376,14 @@ def explain(description: str, *, has_reference: bool = False) -> dict[str, Any]:
             label = f"{name} {role}" if role in ("shadows", "highlights", "tint") else role
             note([h], label)
     for name, label in EFFECT_LABELS.items():
-        note(find(tokens, LOOK_WORDS[name]), f"{label} (effect)")
+        hits = find(tokens, LOOK_WORDS[name])
+        note(hits, f"{label} (effect)")
+        # "soft grain", "dark vignette": the word before is said of the effect
+        covered.update(
+            h.position - 1
+            for h in hits
+            if h.position and tokens[h.position - 1] in EFFECT_QUALIFIERS
+        )
     for h in find(tokens, _all_phrases(), negated=True):
         effects_by_phrase.setdefault(f"not {h.phrase}", ["left out"])
         covered.update(range(max(0, h.position - 1), h.position + len(h.phrase.split())))
@@ -308,6 +396,7 @@ def explain(description: str, *, has_reference: bool = False) -> dict[str, Any]:
     in_cube = ["tone curve and colour from the reference"] if has_reference else []
     for label in (
         *(label for _, label in _GRADE_GROUPS),
+        *(recipe.label for recipe in COLOURIST_LOOKS),
         *_TONED_LABELS.values(),
     ):
         if any(label in v for v in effects_by_phrase.values()) and label not in in_cube:
@@ -336,4 +425,6 @@ def _all_phrases() -> tuple[str, ...]:
         phrases += group
     for words in LOOK_WORDS.values():
         phrases += words
+    for recipe in COLOURIST_LOOKS:
+        phrases += recipe.phrases
     return tuple(dict.fromkeys(phrases))

@@ -16,6 +16,8 @@ statistics (from a reference's analysis, or from words in the description):
   of any saturation land near the reference's;
 * out of gamut: a colour the grade pushes outside sRGB gets as much of the grade as fits,
   along the line from its old colour (hue kept; no per-channel clipping).
+* moves by hue (``GradeStats.hue_moves``, ``desktop.imaging.hue_moves``): a look's muted
+  greens or infrared's pink foliage, made on the grade's output colours.
 
 ``strength`` (0..1) blends every part between identity and the full transfer. One LUT must suit
 any photo, so the source is not the photo being graded but a fixed typical one: NEUTRAL is
@@ -42,6 +44,7 @@ from desktop.imaging.colour import (
     ZN,
     srgb_to_linear,
 )
+from desktop.imaging.hue_moves import move_hues
 
 LUT_SIZE = 33
 Tint = tuple[float, float]
@@ -70,6 +73,9 @@ class GradeStats:
     tint_ranks: tuple[Tint, ...] | None = None
     limit_tones: bool = False
     even_chroma: bool = False
+    # colour moves by hue made after the grade (names of ``desktop.imaging.hue_moves.MOVES``:
+    # a look's muted greens, infrared's pink foliage)
+    hue_moves: tuple[str, ...] = ()
 
     @classmethod
     def from_analysis(cls, analysis: Analysis) -> GradeStats:
@@ -102,6 +108,7 @@ class GradeStats:
             # Grades saved before these existed were built without them: keep their look.
             limit_tones=bool(d.get("limit_tones", False)),
             even_chroma=bool(d.get("even_chroma", False)),
+            hue_moves=tuple(str(name) for name in d.get("hue_moves") or ()),
         )
 
 
@@ -173,7 +180,10 @@ def build_lut(
     table = _grid(
         size, curve, ka, kb, (src_a, src_b, base_a, base_b), target.posterize, s, even
     )
-    return ImageFilter.Color3DLUT(size, table, channels=3)
+    lut = ImageFilter.Color3DLUT(size, table, channels=3)
+    if target.hue_moves and not toned:
+        lut = move_hues(lut, target.hue_moves, s)
+    return lut
 
 
 # A tone curve from a reference keeps every tone within this ratio of where it was (on L + 5,

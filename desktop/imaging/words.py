@@ -4,7 +4,9 @@ The vocabulary: the words for each axis of the colour grade (``WARM``, ``COOL``,
 ... read by ``desktop.imaging.description``), the words for each look family (``LOOK_WORDS``:
 contrast, mono, sepia and duotone go into the .cube, grain, vignette, halftone... are effects,
 ``desktop.imaging.effects``), colour names and their synonyms (``COLOUR_SYNONYMS``, the names
-themselves are ``desktop.imaging.colour.COLOUR_NAMES``) and the modifiers.
+themselves are ``desktop.imaging.colour.COLOUR_NAMES``) and the modifiers. Whole looks a
+colourist names ("cinematic", "bleach bypass", film stocks) are
+``desktop.imaging.colourist_looks``.
 
 Finding them: text is lower-cased and hyphens/underscores/slashes become spaces, so "8-bit",
 "8 bit" and "8_bit" match the phrase "8 bit". A phrase is negated by "no", "not", "without", ...
@@ -30,6 +32,8 @@ _SOFTER = frozenset(
         "faint",
         "gentle",
         "gently",
+        "soft",
+        "softly",
         "little",
         "touch",
         "hint",
@@ -204,7 +208,6 @@ BRIGHT = (
 DARK = (
     "dark",
     "darker",
-    "moody",
     "noir",
     "low key",
     "night",
@@ -240,9 +243,34 @@ VIVID = (
     "psychedelic",
     "bold",
 )
-FADED = ("faded", "matte", "washed out", "vintage", "lifted blacks")
+FADED = (
+    "faded",
+    "matte",
+    "washed out",
+    "vintage",
+    "lifted blacks",
+    "lifted black",
+    "lifted shadows",
+    "raised blacks",
+    "milky blacks",
+)
 HIGH_CONTRAST = ("high contrast", "contrasty", "punchy", "dramatic", "crisp", "harsh", "noir")
-LOW_CONTRAST = ("low contrast", "soft contrast", "flat", "gentle", "soft light", "hazy", "dreamy")
+LOW_CONTRAST = (
+    "low contrast",
+    "soft contrast",
+    "flat",
+    "gentle",
+    "soft",
+    "softer",
+    "soft light",
+    "hazy",
+    "dreamy",
+)
+# Grade words that, said just before an effect ("soft grain", "gentle vignette", "dark
+# vignette"), describe that effect and leave the grade alone.
+EFFECT_QUALIFIERS = frozenset(
+    {"soft", "softer", "gentle", "dark", "darker", "bright", "brighter", "harsh", "crisp", "bold"}
+)
 
 
 # -- the words of the look families ------------------------------------------------------------
@@ -440,3 +468,4 @@ LOOK_WORDS: dict[str, tuple[str, ...]] = {
         "expired film",
     ),
 }
+
