@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -65,6 +65,11 @@ _SINGLE_INK = frozenset({"duotone", "mono", "sepia"})
 # What a colour lookup can express goes into the .cube; the rest are effects.
 IN_CUBE = frozenset({"contrast", "mono", "sepia", "duotone", "posterize"})
 EFFECTS = ("glow", "sketch", "halftone", "pixel", "light_leak", "vignette", "grain")
+# Grain: how many grains fit along the long edge at size 1 ("fine"), whatever the image's size,
+# so a 768 px preview and a 24 MP export show the same grain relative to the picture.
+GRAIN_ACROSS = 640
+GRAIN_SIGMA = 9.0  # the noise's standard deviation in mid-grey (0..255 levels) at amount 1
+GRAIN_SIZES = {"fine": 1.0, "medium": 1.8, "coarse": 3.0}  # Look.size of each named size
 
 
 def choose_looks(description: str) -> list[Look]:
@@ -116,6 +121,48 @@ def apply_looks(img: Image.Image, looks: Iterable[Look], seed: int) -> Image.Ima
         out = fn(out, look, random.Random(f"{seed}:{look.name}"))
     return out
 
+
+
+# -- effect levels: a style's grain and vignette set on their own (apply --grain/--vignette) ----
+
+GRAIN_PERCENT = 50.0  # the grain a description's "film grain" gives (amount 1), in percent
+VIGNETTE_PERCENT = 60.0  # how much darker a "vignette" makes the corners (amount 1), in percent
+
+
+def with_levels(
+    looks: Iterable[Look], *, grain: float | None = None, grain_size: str | None = None, vignette: float | None = None
+) -> list[Look]:
+    """``looks`` with their grain and vignette set on their own: ``grain`` in percent (0 none,
+    ``GRAIN_PERCENT`` what the words "film grain" give, 100 twice that), ``grain_size`` a key of
+    ``GRAIN_SIZES`` (for the grain there is), ``vignette`` in percent darker at the corners (0
+    none). A level of 0 removes the effect; one above 0 adds it when the style had none; None
+    keeps the style's own."""
+    out = list(looks)
+    if grain is not None:
+        old = next((lk for lk in out if lk.name == "grain"), None)
+        out = [lk for lk in out if lk.name != "grain"]
+        if grain > 0:
+            out.append(Look("grain", grain / GRAIN_PERCENT, size=old.size if old else 1.0))
+    if grain_size is not None and grain_size in GRAIN_SIZES:
+        out = [replace(lk, size=GRAIN_SIZES[grain_size]) if lk.name == "grain" else lk for lk in out]
+    if vignette is not None:
+        out = [lk for lk in out if lk.name != "vignette"]
+        if vignette > 0:
+            out.append(Look("vignette", vignette / VIGNETTE_PERCENT))
+    return out
+
+
+def levels_of(looks: Iterable[Look]) -> dict[str, Any]:
+    """The grain (percent and size name) and vignette (percent) of ``looks``: what the detail
+    pane's effect controls show; 0 for an effect the style does not have."""
+    found = {lk.name: lk for lk in looks}
+    grain, vignette = found.get("grain"), found.get("vignette")
+    size = min(GRAIN_SIZES, key=lambda k: abs(GRAIN_SIZES[k] - grain.size)) if grain else "fine"
+    return {
+        "grain": round(grain.amount * GRAIN_PERCENT) if grain else 0,
+        "grain_size": size,
+        "vignette": round(min(1.0, VIGNETTE_PERCENT / 100 * vignette.amount) * 100) if vignette else 0,
+    }
 
 # -- the families ------------------------------------------------------------------------------
 
@@ -290,12 +337,6 @@ def _vignette(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
     mask = grad.point(table)
     return ImageChops.multiply(img, Image.merge("RGB", (mask, mask, mask)))
 
-
-# Grain: how many grains fit along the long edge at size 1 ("fine"), whatever the image's size,
-# so a 768 px preview and a 24 MP export show the same grain relative to the picture.
-GRAIN_ACROSS = 640
-GRAIN_SIGMA = 9.0  # the noise's standard deviation in mid-grey (0..255 levels) at amount 1
-GRAIN_SIZES = {"fine": 1.0, "medium": 1.8, "coarse": 3.0}  # Look.size of each named size
 
 
 def _grain(img: Image.Image, look: Look, rng: random.Random) -> Image.Image:
