@@ -51,6 +51,14 @@ class StrengthPayload(Payload):
         return d
 
 
+def style_levels(params: dict[str, Any]) -> dict[str, Any]:
+    """A style's grain (per cent), grain size and vignette (per cent), as its effects render
+    them: what the detail pane's effect controls start from."""
+    from desktop.imaging.effects import Look, levels_of
+
+    return levels_of(Look.from_dict(d) for d in params.get("effect_looks") or [] if isinstance(d, dict))
+
+
 def params_with_levels(params: dict[str, Any], **levels: Any) -> dict[str, Any]:
     """A style's ``params`` with its grain and vignette set on their own (``levels``: grain and
     vignette in per cent, grain_size a name; see ``desktop.imaging.effects.with_levels``): its
