@@ -10,17 +10,15 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QSlider, QWidget
 
+from desktop.ui.strength_slider import strength_slider
+
 SIZES = ("fine", "medium", "coarse")
 
 
 def _slider(name: str, spoken: str, tip: str) -> QSlider:
-    slider = QSlider(Qt.Orientation.Horizontal)
-    slider.setObjectName(name)
-    slider.setRange(0, 100)
-    slider.setSingleStep(1)
-    slider.setPageStep(10)
+    """A 0-100 slider like the strength's, read out as ``spoken``."""
+    slider = strength_slider(name, tip)
     slider.setAccessibleName(spoken)
-    slider.setToolTip(tip)
     return slider
 
 
@@ -32,10 +30,6 @@ class EffectLevels(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("styleEffectLevels")
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(8)
-        grid.setVerticalSpacing(4)
         self.grain = _slider(
             "styleGrainSlider", "Grain", "Film grain, from 0 % (none) to 100 %; 50 % is what the words 'film grain' give"
         )
@@ -46,6 +40,9 @@ class EffectLevels(QWidget):
         self.size.setToolTip("How big the grain is; it keeps its size relative to the photo at any resolution")
         self.vignette = _slider("styleVignetteSlider", "Vignette", "How much darker the corners get, from 0 % (none) to 100 %")
         self.grain_value, self.vignette_value = QLabel("0 %"), QLabel("0 %")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(6)
         for col, (label, slider, value) in enumerate((("Grain", self.grain, self.grain_value), ("Vignette", self.vignette, self.vignette_value))):
             value.setObjectName(f"{slider.objectName()}Value")
             value.setMinimumWidth(value.fontMetrics().horizontalAdvance("100 %") + 4)

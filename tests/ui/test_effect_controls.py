@@ -13,16 +13,15 @@ from desktop.resources import sample_photos
 from tests.ui.conftest import wait_until
 
 WAIT = 60.0
+ROCKET = next(p for p in sample_photos() if p.name == "rocket.jpg")
 
 
 def make_style(window, description: str) -> int:
-    rocket = next(p for p in sample_photos() if p.name == "rocket.jpg")
-    job_id = enqueue_style(window.runtime, description, reference=rocket, previews=1, size=192, seed=5)
-    engine = window.runtime.engine
-    wait_until(lambda: engine.get(job_id).is_finished, WAIT)
-    row = engine.get(job_id)
-    assert row.status == "succeeded", row.error
-    return row.result_dict()["id"]
+    runtime = window.runtime
+    job_id = enqueue_style(runtime, description, reference=ROCKET, previews=1, size=192, seed=5)
+    wait_until(lambda: runtime.engine.get(job_id).is_finished, WAIT)
+    assert runtime.engine.get(job_id).status == "succeeded", runtime.engine.get(job_id).error
+    return runtime.engine.get(job_id).result_dict()["id"]
 
 
 def test_grain_and_vignette_follow_the_controls_and_are_saved(qtbot, window):
