@@ -16,6 +16,7 @@ style's seed and the look's name, so the same seed gives the same bytes.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -50,12 +51,16 @@ class Look:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Look:
+        """The look stored as ``d``; ValueError when its amount or size is not a finite number."""
+        amount, size = float(d.get("amount", 1.0)), float(d.get("size", 1.0))
+        if not (math.isfinite(amount) and math.isfinite(size)):
+            raise ValueError("a look's amount and size are finite numbers")
         return cls(
             name=d["name"],
-            amount=float(d.get("amount", 1.0)),
+            amount=amount,
             colours=tuple(tuple(c) for c in d.get("colours", ())),  # type: ignore[misc]
             variant=str(d.get("variant", "")),
-            size=float(d.get("size", 1.0)),
+            size=size,
         )
 
 

@@ -113,6 +113,9 @@ def test_grain_is_deterministic_from_the_seed(rocket):
 def test_a_grain_size_survives_the_look_dict():
     assert Look.from_dict(Look("grain", 0.5, size=3.0).to_dict()) == Look("grain", 0.5, size=3.0)
     assert "size" not in Look("grain").to_dict()  # older versions read the look unchanged
+    for damaged in ({"name": "grain", "size": float("nan")}, {"name": "grain", "amount": float("inf")}):
+        with pytest.raises(ValueError):
+            Look.from_dict(damaged)
 
 
 def corner_darkening(img: Image.Image, look: Look) -> np.ndarray:

@@ -16,7 +16,12 @@ from desktop.imaging.effects import Look, levels_of
 from desktop.library.reading import Library
 from desktop.pipelines.apply.recipe import recipe_for
 from desktop.pipelines.generate.request import enqueue_style
-from desktop.pipelines.strength.request import StrengthPayload, enqueue_strength, params_with_levels
+from desktop.pipelines.strength.request import (
+    StrengthPayload,
+    enqueue_strength,
+    params_with_levels,
+    style_levels,
+)
 from desktop.resources import sample_photos
 from desktop.runtime import open_runtime
 from tests.helpers import run_pool
@@ -96,5 +101,7 @@ def test_params_without_levels_are_left_as_they_are_and_a_row_from_before_reads_
     assert params_with_levels(params) is params
     added = params_with_levels(params, vignette=30)
     assert added["effects"] == ["film grain", "vignette"] and added["vignette"] == 30
+    damaged = {"effect_looks": [{"name": "grain", "amount": float("nan")}, {"amount": 1}, "x", {"name": "vignette"}]}
+    assert style_levels(damaged) == {"grain": 0, "grain_size": "fine", "vignette": 60}
     old_row = {"style": 3, "strength": 60, "name": "x"}
     assert StrengthPayload.parse(old_row).to_dict() == old_row

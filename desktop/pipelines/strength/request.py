@@ -54,9 +54,23 @@ class StrengthPayload(Payload):
 def style_levels(params: dict[str, Any]) -> dict[str, Any]:
     """A style's grain (per cent), grain size and vignette (per cent), as its effects render
     them: what the detail pane's effect controls start from."""
-    from desktop.imaging.effects import Look, levels_of
+    from desktop.imaging.effects import levels_of
 
-    return levels_of(Look.from_dict(d) for d in params.get("effect_looks") or [] if isinstance(d, dict))
+    return levels_of(stored_looks(params))
+
+
+def stored_looks(params: dict[str, Any]) -> list[Any]:
+    """The style's effects (``Look``s) as its previews render them; a damaged one is left out."""
+    from desktop.imaging.effects import Look
+
+    stored = params.get("effect_looks")
+    looks = []
+    for d in stored if isinstance(stored, list) else []:
+        try:
+            looks.append(Look.from_dict(d))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+    return looks
 
 
 def params_with_levels(params: dict[str, Any], **levels: Any) -> dict[str, Any]:
@@ -65,13 +79,12 @@ def params_with_levels(params: dict[str, Any], **levels: Any) -> dict[str, Any]:
     stored levels, its effects (``effect_looks``, which previews render) and the names of its
     effects the detail pane lists. ``params`` itself when no level is given."""
     from desktop.imaging.description import EFFECT_LABELS
-    from desktop.imaging.effects import Look, with_levels
+    from desktop.imaging.effects import with_levels
 
     given = {k: levels[k] for k in ("grain", "grain_size", "vignette") if levels.get(k) is not None}
     if not given:
         return params
-    looks = [Look.from_dict(d) for d in params.get("effect_looks") or [] if isinstance(d, dict)]
-    looks = with_levels(looks, **given)
+    looks = with_levels(stored_looks(params), **given)
     names = {lk.name for lk in looks}
     labels = [str(x) for x in params.get("effects") or []]
     for name in ("vignette", "grain"):
