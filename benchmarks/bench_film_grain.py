@@ -15,7 +15,7 @@ On the rocket sample photo at a 768 px preview and at 24 MP (6000 x 4004):
 from __future__ import annotations
 
 import sys
-import time
+import timeit
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -23,30 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 from PIL import Image, ImageFilter  # noqa: E402
 
+from benchmarks.grain_measures import correlation_length  # noqa: E402
 from desktop.imaging.effects import Look, apply_looks, choose_looks  # noqa: E402
 from desktop.imaging.lab import srgb_to_lab  # noqa: E402
 from desktop.resources import sample_photos  # noqa: E402
-
-
-def best_of(n: int, fn) -> float:
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
-def correlation_length(d: np.ndarray) -> float:
-    d = d - d.mean()
-    var = float((d * d).mean())
-    previous = 1.0
-    for lag in range(1, 64):
-        r = float((d[:, :-lag] * d[:, lag:]).mean()) / var
-        if r <= 0.5:
-            return lag - 1 + (previous - 0.5) / (previous - r)
-        previous = r
-    return 64.0
 
 
 def added(img: Image.Image, look: Look) -> np.ndarray:
@@ -86,8 +66,8 @@ def main() -> None:
     print("4. time, best of 3")
     for edge in (768, 6000):
         img = rocket.resize((edge, round(edge * rocket.height / rocket.width)), Image.Resampling.BICUBIC)
-        grain = best_of(3, lambda img=img: apply_looks(img, [Look("grain")], seed=1))
-        blur = best_of(3, lambda img=img: img.filter(ImageFilter.GaussianBlur(2)))
+        grain = min(timeit.repeat(lambda img=img: apply_looks(img, [Look("grain")], seed=1), number=1, repeat=3))
+        blur = min(timeit.repeat(lambda img=img: img.filter(ImageFilter.GaussianBlur(2)), number=1, repeat=3))
         print(f"   {img.width} x {img.height}: grain {grain * 1000:7.1f} ms, Gaussian blur {blur * 1000:7.1f} ms, ratio {grain / blur:.2f}")
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from benchmarks.grain_measures import correlation_length
 from desktop.imaging.effects import Look, apply_looks, choose_looks
 from desktop.imaging.lab import srgb_to_lab
 from desktop.resources import sample_photos
@@ -27,19 +28,6 @@ def grain_of(img: Image.Image, look: Look, seed: int = 7) -> np.ndarray:
     """What the grain added to each pixel (mean of R, G and B)."""
     out = apply_looks(img, [look], seed=seed)
     return (np.asarray(out, dtype=np.float64) - np.asarray(img, dtype=np.float64)).mean(axis=2)
-
-
-def correlation_length(d: np.ndarray) -> float:
-    """Pixels along a row at which the noise's autocorrelation falls to one half (interpolated)."""
-    d = d - d.mean()
-    var = float((d * d).mean())
-    previous = 1.0
-    for lag in range(1, 64):
-        r = float((d[:, :-lag] * d[:, lag:]).mean()) / var
-        if r <= 0.5:
-            return lag - 1 + (previous - 0.5) / (previous - r)
-        previous = r
-    return 64.0
 
 
 def test_grain_has_the_same_size_relative_to_the_picture_at_768_px_and_at_24_mp(rocket):
