@@ -219,9 +219,11 @@ def commit_strength(
     quality: dict[str, Any] | None,
     job_id: int,
     fence: Any = None,
+    changed: dict[str, Any] | None = None,
 ) -> list[str]:
     """Move the new files in and point the rows at them, in one transaction; returns the
-    stored paths of the files the rows no longer use. On failure the folder is as it was."""
+    stored paths of the files the rows no longer use. On failure the folder is as it was.
+    ``changed``: other params the change sets (a grain or vignette set on its own)."""
     folder: Path = style.folder
     cube: Path = style.lut_path
     moved: list[Path] = []
@@ -254,6 +256,7 @@ def commit_strength(
                 shutil.copyfile(cube, backup)
             os.replace(work / "style.cube", cube)
             replaced = True
+            params.update(changed or {})
             params["strength"] = strength
             params["strength_job"] = job_id
             if quality is not None:

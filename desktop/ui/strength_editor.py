@@ -1,6 +1,8 @@
 """The detail pane's strength editor: a slider (``styleStrengthSlider``, 0–100 %), a live
 before/after (``styleStrengthPreview``) on a sample photo or on the style's reference, and
-"Save strength" (``styleStrengthSaveButton``), which asks for a strength job.
+"Save strength" (``styleStrengthSaveButton``), which asks for a strength job. Beside the
+strength, the style's grain and vignette (``desktop.ui.effect_levels``): the preview follows
+them, and the same job saves them.
 
 The preview renders the style's whole look (its grade at the slider's strength, then its
 effects) over a small copy of the photo in a worker process
@@ -13,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -30,8 +33,10 @@ from PySide6.QtWidgets import (
 from desktop.errors import UserError
 from desktop.library.reading import StyleInfo
 from desktop.pipelines.preview.request import render_style_preview, sample_photo_for
+from desktop.pipelines.strength.request import params_with_levels, style_levels
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import BeforeAfterView, decode_pair
+from desktop.ui.effect_levels import EffectLevels
 from desktop.ui.strength_slider import strength_slider
 from desktop.ui.tones import Tone, ToneLabel
 
@@ -46,6 +51,7 @@ class _Want:
     style_id: int
     source: str
     strength: int
+    levels: tuple[tuple[str, Any], ...] = ()  # grain, grain_size, vignette
 
 
 class StrengthEditor(QWidget):
@@ -57,6 +63,7 @@ class StrengthEditor(QWidget):
         self.setObjectName("styleStrengthEditor")
         self.style: StyleInfo | None = None
         self.saved = 0  # the style's stored strength
+        self.saved_levels: dict[str, Any] = {}  # its grain and vignette as they render
         self.saving = False
         self._want: _Want | None = None
         self._shown: _Want | None = None
@@ -80,6 +87,8 @@ class StrengthEditor(QWidget):
         row.addWidget(self.slider, 1)
         row.addWidget(self.value_label)
         lay.addLayout(row)
+        self.effects = EffectLevels()
+        lay.addWidget(self.effects)
 
         toggle = QHBoxLayout()
         toggle.setSpacing(0)
@@ -123,6 +132,7 @@ class StrengthEditor(QWidget):
         lay.addLayout(bottom)
 
         self.slider.valueChanged.connect(self._moved)
+        self.effects.changed.connect(lambda: self._moved(0))
         self.sources.idClicked.connect(lambda _id: self._schedule())
         self.save_button.clicked.connect(lambda: self.saveRequested.emit(self.slider.value()))
 
@@ -137,8 +147,9 @@ class StrengthEditor(QWidget):
         self.style = style
         self.saving = False
         self.saved = int(style.strength)
+        self.saved_levels = style_levels(style.params)
         adjustable = reason is None
-        for widget in (self.slider, self.value_label, self.preview, self.save_button, self.sample_button, self.reference_button):
+        for widget in (self.slider, self.value_label, self.effects, self.preview, self.save_button, self.sample_button, self.reference_button):
             widget.setVisible(adjustable)
         has_reference = style.reference_path is not None
         self.reference_button.setEnabled(has_reference)
@@ -152,6 +163,7 @@ class StrengthEditor(QWidget):
         self.slider.blockSignals(True)
         self.slider.setValue(self.saved)
         self.slider.blockSignals(False)
+        self.effects.set_levels(self.saved_levels)
         self._update_labels()
         if adjustable:
             self.note.set_tone(Tone.DIM)
@@ -174,15 +186,22 @@ class StrengthEditor(QWidget):
         self._update_labels()
         self._schedule()
 
+    def changed_levels(self) -> dict[str, Any]:
+        """The effect levels the controls changed from the style's own (what a save sends)."""
+        return {k: v for k, v in self.effects.levels().items() if v != self.saved_levels.get(k)}
+
     def _update_labels(self) -> None:
         value = self.slider.value()
         self.value_label.setText(f"{value} %")
         self.slider.setAccessibleDescription(f"{value} per cent")
-        self.save_button.setEnabled(self.style is not None and not self.saving and value != self.saved)
+        effects = bool(self.changed_levels())
+        self.save_button.setEnabled(self.style is not None and not self.saving and (value != self.saved or effects))
         if not self.saving and self.style is not None:
             self.note.set_tone(Tone.DIM)
-            if value == self.saved:
+            if value == self.saved and not effects:
                 self.note.setText(f"Saved at {self.saved} %.")
+            elif value == self.saved:
+                self.note.setText(f"Saved at {self.saved} %; save to re-render the previews with this grain and vignette.")
             else:
                 self.note.setText(f"Saved at {self.saved} %; save to re-write the .cube and previews at {value} %.")
 
@@ -194,7 +213,7 @@ class StrengthEditor(QWidget):
     def _schedule(self) -> None:
         if self.style is None:
             return
-        self._want = _Want(self.style.id, self.source(), self.slider.value())
+        self._want = _Want(self.style.id, self.source(), self.slider.value(), tuple(self.effects.levels().items()))
         if not self._rendering:
             self._rendering = True
             spawn(self._render_latest(), name="strength-preview")
@@ -213,7 +232,7 @@ class StrengthEditor(QWidget):
                     self._shown = want
                     return
                 try:
-                    future = await run_blocking(render_style_preview, style, path, want.strength, PROXY_EDGE)
+                    future = await run_blocking(_render, style, path, want.strength, dict(want.levels))
                     before, after = await run_blocking(decode_pair, await asyncio.wrap_future(future))
                 except UserError as exc:  # an unreadable photo: the preview says so
                     log.warning("Could not read %s for the strength preview: %s", path, exc)
@@ -238,3 +257,8 @@ class StrengthEditor(QWidget):
             else:
                 self._photos[key] = await run_blocking(sample_photo_for, style)
         return self._photos[key]
+
+
+def _render(style: StyleInfo, path: str, strength: int, levels: dict[str, Any]) -> Any:
+    """Blocking: start rendering ``style`` with its grain and vignette at ``levels``."""
+    return render_style_preview(replace(style, params=params_with_levels(style.params, **levels)), path, strength, PROXY_EDGE)

@@ -416,7 +416,7 @@ class StyleDetail(QStackedWidget):
             return None
         self.strength.set_saving(True, f"Saving at {strength} %…")
         try:
-            job_id = await run_blocking(enqueue_strength, runtime, style.id, strength)
+            job_id = await run_blocking(enqueue_strength, runtime, style.id, strength, **self.strength.changed_levels())
         except UserError as exc:
             self.strength.set_saving(False, str(exc), error=True)
             return None

@@ -72,7 +72,10 @@ def cube_text(params: dict[str, Any]) -> str:
 
 
 def quality_text(params: dict[str, Any]) -> str:
-    """The style's quality figures in plain words, or "" when it has none (no reference)."""
+    """What the style's quality figures mean for a person, or "" when it has none (no
+    reference). A style whose colour words lead is said to follow them, and how much of the
+    reference's colours still come through; never that it is "further" from a reference its
+    words were meant to move away from."""
     quality = params.get("quality")
     if not isinstance(quality, dict):
         return ""
@@ -86,16 +89,43 @@ def quality_text(params: dict[str, Any]) -> str:
     if not isinstance(closer, int | float):
         return ""
     at = quality.get("strength")
-    where = quality.get("measured_on") or "the sample photos"
-    strength = f" at {at} %" if isinstance(at, int | float) else ""
-    if closer >= 0:
-        line = f"Reference match: {closer:.0f}% closer. Applied{strength}, the .cube brings {where} {closer:.0f}% closer to the reference's average colour and contrast."
+    where = str(quality.get("measured_on") or "the sample photos")
+    measured = f"on {where}" + (f" at {at:.0f} %" if isinstance(at, int | float) else "")
+    way = max(0, round(closer))
+    words = colour_words(params)
+    if words:
+        said = f"Follows your words ({', '.join(words)})"
+        if way >= LITTLE:
+            line = f"{said}; the reference's colours come {way} % of the way ({measured})."
+        else:
+            line = f"{said}: they set the colours, so little of the reference's own colours shows ({measured})."
+    elif way >= LITTLE:
+        line = f"Follows the reference: its colours come {way} % of the way ({measured})."
+        if way < 50 and isinstance(at, int | float) and at < 100:
+            line += " A higher strength brings more."
     else:
+        more = " a higher strength, or" if isinstance(at, int | float) and at < 100 else ""
         line = (
-            f"Reference match: {-closer:.0f}% further. Applied{strength}, the .cube takes {where} "
-            f"{-closer:.0f}% further from the reference's colours: your words lead elsewhere."
+            f"Little of the reference's colours shows ({way} % of the way, {measured}); "
+            f"for more, try{more} a reference with a clearer colour look."
         )
     ssim = quality.get("ssim")
     if isinstance(ssim, int | float):
         line += f" Detail kept: {ssim:.2f} (1.00 is untouched)."
     return line
+
+
+LITTLE = 5  # below this % of the way, the reference's colours are said to show little
+
+
+def colour_words(params: dict[str, Any]) -> list[str]:
+    """The understood words that set the style's colours (not its effects, not the words an
+    edit's colours overrule), in the order stored."""
+    out: list[str] = []
+    for entry in params.get("words") or []:
+        if not isinstance(entry, dict):
+            continue
+        word, effect = str(entry.get("word", "")).strip(), str(entry.get("effect", "")).strip()
+        if word and effect and not effect.endswith("(effect)") and not effect.startswith("not used") and word not in out:
+            out.append(word)
+    return out

@@ -102,7 +102,7 @@ def test_the_story_says_what_the_words_did_and_the_pictures_enlarge(qtbot, windo
     assert effects.startswith("In the .cube: ") and "warmer" in effects.splitlines()[0]
     assert "Effects (Style Studio only): film grain" in effects
     quality = detail.findChild(QLabel, "styleQualityLabel")
-    assert quality.isVisibleTo(detail) and quality.text().startswith("Reference match: ")
+    assert quality.isVisibleTo(detail) and quality.text().startswith("Follows your words (warm)")
 
     # every control the pane now has can be named by a screen reader; every button has a tip
     from tests.ui.test_accessibility import controls_of, describe, spoken_name

@@ -58,7 +58,7 @@ def _prepare(db: Any, paths: Any, payload: ApplyPayload, job_id: int) -> Prepare
         format=payload.format, quality=payload.quality, long_edge=payload.long_edge, keep_metadata=payload.keep_metadata
     )
     out = from_library(payload.out, paths.library, "The output folder")
-    recipe = recipe_for(info, payload.strength)
+    recipe = recipe_for(info, payload.strength, **payload.levels())
     tag = batch_tag(grants.library_id(paths.library), job_id)
     return Prepared(style_id, info.name, out, recipe, options, payload.format, out_stored=payload.out, library=paths.library, tag=tag)
 

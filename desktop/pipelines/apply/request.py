@@ -43,6 +43,7 @@ from desktop.text import printable, shown_path
 log = logging.getLogger(__name__)
 
 JOB_TYPE = "style.apply"
+EFFECT_LEVELS = ("grain", "grain_size", "vignette")
 LONG_EDGE = (16, 30000)
 MAX_ITEMS = 100_000
 NOT_IMAGE = "not images"
@@ -83,6 +84,9 @@ class ApplyPayload(Payload):
         "long_edge": f"The long edge must be a whole number of pixels from {LONG_EDGE[0]} to {LONG_EDGE[1]}, or left out.",
         "strength": "The strength must be a number from 0 to 100 (percent), or left out for the style's own.",
         "keep_metadata": "keep_metadata must be true or false.",
+        "grain": "The grain must be a number from 0 to 100 (percent; 50 is the grain 'film grain' gives), or left out for the style's own.",
+        "grain_size": "The grain size must be fine, medium or coarse, or left out for the style's own.",
+        "vignette": "The vignette must be a number from 0 to 100 (percent darker at the corners), or left out for the style's own.",
         "count": f"A batch holds from 1 to {MAX_ITEMS:,} photos.",
         "key": "A style.apply payload's key must be 64 hexadecimal digits, as 'stylestudio apply' writes it.",
         "grant": GRANT_REFUSED,
@@ -99,6 +103,23 @@ class ApplyPayload(Payload):
     count: Annotated[int, Meta(ge=1, le=MAX_ITEMS)] | None = None
     key: Annotated[str, Meta(pattern=r"\A[0-9a-f]{64}\Z")] | None = None
     grant: str | None = None  # 64 hex digits (``check``), signed by the front door (``grant``)
+    # the batch's own grain and vignette (percent; None: the style's own), and grain size
+    grain: Annotated[int, Meta(ge=0, le=100)] | Annotated[float, Meta(ge=0, le=100)] | None = None
+    grain_size: Literal["fine", "medium", "coarse"] | None = None
+    vignette: Annotated[int, Meta(ge=0, le=100)] | Annotated[float, Meta(ge=0, le=100)] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As stored; the effect levels only when set, so a batch queued before they existed
+        reads back (and is signed) exactly as it was."""
+        d = super().to_dict()
+        for name in EFFECT_LEVELS:
+            if d.get(name) is None:
+                d.pop(name, None)
+        return d
+
+    def levels(self) -> dict[str, Any]:
+        """The batch's own effect levels, as ``recipe_for`` takes them."""
+        return {name: getattr(self, name) for name in EFFECT_LEVELS}
 
     def check(self) -> None:
         """The output folder's shape, and a grant of the shape a front door signs."""
@@ -319,6 +340,9 @@ def _front_door(
     keep_metadata: bool = True,
     recursive: bool = False,
     plan: ApplyPlan | None = None,
+    grain: float | None = None,
+    grain_size: str | None = None,
+    vignette: float | None = None,
 ) -> tuple[ApplyPayload, list[str]]:
     """Check everything; the payload (with its key and grant) and the inputs as stored."""
     info = find_style(runtime, style)
@@ -336,9 +360,11 @@ def _front_door(
         "strength": strength,
         "keep_metadata": keep_metadata,
         "count": len(plan.files),
+        **{name: value for name, value in (("grain", grain), ("grain_size", grain_size), ("vignette", vignette)) if value is not None},
     }
     options = convert(ApplyPayload, fields, JOB_TYPE, ApplyPayload.REFUSALS)  # refused before the key is made
-    keyed = msgspec.structs.replace(options, key=batch_key(info.id, recipe_for(info, options.strength), options.to_dict()))
+    recipe = recipe_for(info, options.strength, **options.levels())
+    keyed = msgspec.structs.replace(options, key=batch_key(info.id, recipe, options.to_dict()))
     stored = [relative_to_library(p, library) for p in plan.files]
     # signed as the handler reads it back: the model's dict, every field given
     payload = msgspec.structs.replace(keyed, grant=sign_batch(library, keyed.to_dict(), stored))
@@ -349,7 +375,8 @@ def _front_door(
 def enqueue_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike[str]], **options: Any) -> int:
     """Check everything, then queue a new batch with its items; returns the job id. Blocking
     (walks folders): call it off the GUI thread. Raises UserError with nothing created.
-    ``options``: out, format, quality, long_edge, strength, keep_metadata, recursive, plan."""
+    ``options``: out, format, quality, long_edge, strength, keep_metadata, recursive, plan,
+    grain, grain_size, vignette."""
     payload, stored = _front_door(runtime, style, inputs, **options)
     return runtime.engine.enqueue_batch(JOB_TYPE, payload.to_dict(), stored)
 

@@ -30,7 +30,12 @@ from desktop.library.writing import (
     remove_old_previews,
     remove_unreferenced_previews,
 )
-from desktop.pipelines.strength.request import JOB_TYPE, StrengthPayload, not_adjustable
+from desktop.pipelines.strength.request import (
+    JOB_TYPE,
+    StrengthPayload,
+    not_adjustable,
+    params_with_levels,
+)
 from desktop.pipelines.strength.sources import preview_sources, source_path
 from desktop.pipelines.strength.work import quality_at, render_preview_files
 
@@ -54,22 +59,23 @@ async def change_strength(ctx: JobContext, payload: StrengthPayload) -> dict[str
         raise UserError(reason)
     work = make_work_folder(paths.tmp_dir, ctx.id, ctx.attempt)
     try:
-        await _change(ctx, style, strength, work, db)
+        await _change(ctx, style, strength, work, db, payload.levels())
     finally:  # also after a cancel or LeaseLost: the half-made files go
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     return result
 
 
-async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: Any) -> None:
+async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: Any, levels: dict[str, Any]) -> None:
     from desktop.exchange.cube import write_pillow_lut
     from desktop.imaging.grade import build_lut
     from desktop.jobs import processes
     from desktop.resources import sample_photos
 
-    params = style.params
+    params = params_with_levels(style.params, **levels)  # what the previews render
+    changed = {k: params[k] for k in (*levels, "effect_looks", "effects")} if levels else None
     ctx.progress(0.05, f"Re-writing the .cube at {strength} %")
-    notes = await ctx.run_in_thread(_provenance, style, strength)
+    notes = await ctx.run_in_thread(_provenance, style, strength, params)
     lut = await ctx.run_in_thread(_lut_at, params["grade"], strength, build_lut)
     await ctx.run_in_thread(write_pillow_lut, work / "style.cube", lut, style.name, notes=notes)
 
@@ -101,7 +107,8 @@ async def _change(ctx: JobContext, style: Any, strength: int, work: Path, db: An
     ctx.check()  # the last moment a cancel can stop it
     # Not ctx.run_in_thread: a cancel arriving during the commit must not undo a saved change.
     old = await asyncio.to_thread(
-        commit_strength, db, style, work, strength=strength, images=images, quality=quality, job_id=ctx.id, fence=ctx.verify_owned
+        commit_strength, db, style, work, strength=strength, images=images, quality=quality, job_id=ctx.id,
+        fence=ctx.verify_owned, changed=changed,
     )
     await asyncio.to_thread(remove_old_previews, style.folder, old)
     ctx.log.info("style %d now grades at %d %%", style.id, strength)
@@ -119,12 +126,12 @@ def _lut_at(grade: dict[str, Any], strength: int, build_lut: Any) -> Any:
         ) from exc
 
 
-def _provenance(style: Any, strength: int) -> list[str]:
-    """The new .cube's comment lines: as a new style's, at the new strength. The reference's
-    hash comes from the reference file, or from the old .cube when the file is gone."""
+def _provenance(style: Any, strength: int, params: dict[str, Any]) -> list[str]:
+    """The new .cube's comment lines: as a new style's, at the new strength (and with the
+    effects of ``params``). The reference's hash comes from the reference file, or from the old
+    .cube when the file is gone."""
     from desktop.exchange.cube import provenance
 
-    params = style.params
     reference = None
     if style.reference_path is not None and style.reference_path.is_file():
         reference = style.reference_path.read_bytes()

@@ -1,10 +1,11 @@
 """``style.strength``, the front doors' side: the payload (``StrengthPayload``), whether a style's strength
-can be changed, and queuing the job (the only module of this slice the window and the command
-line import)."""
+can be changed, a style's params with its grain and vignette set on their own
+(``params_with_levels``), and queuing the job (the only module of this slice the window and the
+command line import)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from msgspec import Meta
 
@@ -24,11 +25,75 @@ class StrengthPayload(Payload):
         "style": "The style must be a style's id, a whole number like 3; 'stylestudio styles list' shows them.",
         "strength": "The strength must be a whole number from 0 to 100 (per cent), like 60.",
         "name": f"The name must be text of at most {MAX_NAME} characters, or left out.",
+        "grain": "The grain must be a whole number from 0 to 100 (per cent; 50 is what 'film grain' gives), or left out.",
+        "grain_size": "The grain size must be fine, medium or coarse, or left out.",
+        "vignette": "The vignette must be a whole number from 0 to 100 (per cent darker at the corners), or left out.",
     }
 
     style: Annotated[int, Meta(ge=1, le=MAX_STYLE_ID)]
     strength: Annotated[int, Meta(ge=0, le=100)]
     name: Annotated[str, Meta(max_length=MAX_NAME)] | None = None  # the style's name, for the jobs list only
+    # the style's grain and vignette set on their own (None: as they are)
+    grain: Annotated[int, Meta(ge=0, le=100)] | None = None
+    grain_size: Literal["fine", "medium", "coarse"] | None = None
+    vignette: Annotated[int, Meta(ge=0, le=100)] | None = None
+
+    def levels(self) -> dict[str, Any]:
+        """The effect levels this job sets (only those given)."""
+        return {k: v for k, v in (("grain", self.grain), ("grain_size", self.grain_size), ("vignette", self.vignette)) if v is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        """As stored: the effect levels only when given (a row from before them reads the same)."""
+        d = super().to_dict()
+        for key in ("grain", "grain_size", "vignette"):
+            if d.get(key) is None:
+                d.pop(key, None)
+        return d
+
+
+def style_levels(params: dict[str, Any]) -> dict[str, Any]:
+    """A style's grain (per cent), grain size and vignette (per cent), as its effects render
+    them: what the detail pane's effect controls start from."""
+    from desktop.imaging.effects import levels_of
+
+    return levels_of(stored_looks(params))
+
+
+def stored_looks(params: dict[str, Any]) -> list[Any]:
+    """The style's effects (``Look``s) as its previews render them; a damaged one is left out."""
+    from desktop.imaging.effects import Look
+
+    stored = params.get("effect_looks")
+    looks = []
+    for d in stored if isinstance(stored, list) else []:
+        try:
+            looks.append(Look.from_dict(d))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+    return looks
+
+
+def params_with_levels(params: dict[str, Any], **levels: Any) -> dict[str, Any]:
+    """A style's ``params`` with its grain and vignette set on their own (``levels``: grain and
+    vignette in per cent, grain_size a name; see ``desktop.imaging.effects.with_levels``): its
+    stored levels, its effects (``effect_looks``, which previews render) and the names of its
+    effects the detail pane lists. ``params`` itself when no level is given."""
+    from desktop.imaging.description import EFFECT_LABELS
+    from desktop.imaging.effects import with_levels
+
+    given = {k: levels[k] for k in ("grain", "grain_size", "vignette") if levels.get(k) is not None}
+    if not given:
+        return params
+    looks = with_levels(stored_looks(params), **given)
+    names = {lk.name for lk in looks}
+    labels = [str(x) for x in params.get("effects") or []]
+    for name in ("vignette", "grain"):
+        label = EFFECT_LABELS[name]
+        if name not in names:
+            labels = [x for x in labels if x != label]
+        elif label not in labels:
+            labels.append(label)
+    return {**params, **given, "effect_looks": [lk.to_dict() for lk in looks], "effects": labels}
 
 
 def not_adjustable(style: Any) -> str | None:
@@ -51,15 +116,18 @@ def not_adjustable(style: Any) -> str | None:
     return None
 
 
-def enqueue_strength(runtime: Any, style_id: int, strength: int) -> int:
-    """Check the request and queue the job; returns its id. Blocking (reads the library):
-    call it off the GUI thread. Raises UserError, with no job made, when it is refused."""
+def enqueue_strength(runtime: Any, style_id: int, strength: int, **levels: Any) -> int:
+    """Check the request and queue the job; returns its id. ``levels``: the style's grain,
+    grain_size and vignette, set on their own (None or left out: as they are). Blocking (reads
+    the library): call it off the GUI thread. Raises UserError, with no job made, when it is
+    refused."""
     from desktop.library.reading import Library
 
-    StrengthPayload.parse({"style": style_id, "strength": strength})
+    given = {k: v for k, v in levels.items() if v is not None}
+    StrengthPayload.parse({"style": style_id, "strength": strength, **given})
     style = Library(runtime.db, runtime.paths).require(style_id)
     reason = not_adjustable(style)
     if reason:
         raise UserError(reason)
-    payload = StrengthPayload(style=style_id, strength=strength, name=style.name)
+    payload = StrengthPayload.parse({"style": style_id, "strength": strength, "name": style.name, **given})
     return runtime.engine.enqueue(JOB_TYPE, payload.to_dict())
