@@ -152,9 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("inputs", nargs="+", metavar="INPUT", help="photos and folders of photos")
     ap.add_argument("--out", metavar="DIR", required=True, help="folder for the styled photos (made if missing)")
     ap.add_argument("--strength", type=percent, help="0 to 100 percent (default: the style's own)")
-    ap.add_argument("--grain", type=percent, metavar="PERCENT", help="film grain, 0 (none) to 100; 50 is what 'film grain' gives (default: the style's own)")
-    ap.add_argument("--grain-size", choices=("fine", "medium", "coarse"), help="size of the grain (default: the style's own, fine)")
-    ap.add_argument("--vignette", type=percent, metavar="PERCENT", help="how much darker the corners get, 0 (none) to 100 (default: the style's own)")
+    _effect_flags(ap, "(default: the style's own)")
     ap.add_argument("--format", choices=("same", "jpeg", "png", "tiff", "webp"), default="same", help="output format (default: same as the input)")
     ap.add_argument("--quality", type=whole_number, default=92, help="JPEG and WebP quality, 1 to 100 (default 92)")
     ap.add_argument("--long-edge", type=positive_int, metavar="PX", help="shrink photos to this long edge in pixels")
@@ -190,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     sg = ssub.add_parser("strength", help="re-write a style's .cube and previews at a strength from 0 to 100 percent (a job)")
     sg.add_argument("id", type=whole_number, metavar="STYLE_ID")
     sg.add_argument("percent", metavar="PERCENT", help="0 (the photo as it is) to 100 (the whole grade), like 60")
+    _effect_flags(sg, "(stored with the style; left out: as it is)")
     sg.add_argument("--wait", action="store_true", help="follow the job to the end (it runs here unless a window or worker takes it); exit 1 if it failed or was canceled")
     _json_flag(sg, "print the job's row as JSON (with --wait: the finished row)")
 
@@ -207,3 +206,11 @@ def _json_flag(parser: argparse.ArgumentParser, text: str | None = None, *, shar
 def _enqueue_flag(parser: argparse.ArgumentParser, *, many: bool = False) -> None:
     what = "them" if many else "it"
     parser.add_argument("--enqueue", action="store_true", help=f"only queue {what} for a running app or worker; print the job id{'s' if many else ''}")
+
+
+def _effect_flags(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--grain``, ``--grain-size`` and ``--vignette``: a style's effects set on their own;
+    ``default`` says what leaving one out means."""
+    parser.add_argument("--grain", type=percent, metavar="PERCENT", help=f"film grain, 0 (none) to 100; 50 is what 'film grain' gives {default}")
+    parser.add_argument("--grain-size", choices=("fine", "medium", "coarse"), help=f"size of the grain {default}")
+    parser.add_argument("--vignette", type=percent, metavar="PERCENT", help=f"how much darker the corners get, 0 (none) to 100 {default}")

@@ -97,7 +97,8 @@ def _strength(args: argparse.Namespace, strength: int) -> int:
 
     rt = open_library(args)
     try:
-        job_id = enqueue_strength(rt, args.id, strength)
+        levels = {"grain": _whole(args.grain), "grain_size": args.grain_size, "vignette": _whole(args.vignette)}
+        job_id = enqueue_strength(rt, args.id, strength, **levels)
         if not args.wait:
             print_queued(rt, job_id, args.json)
             return EXIT_OK
@@ -132,3 +133,8 @@ def _follow(rt: Any, job_id: int, as_json: bool) -> int:
         text = row.error or f"The job ended {row.status}."
     print(printable(text), file=sys.stderr)
     return EXIT_FAILED
+
+
+def _whole(percent: float | None) -> int | None:
+    """A per-cent option as the whole number the style stores (None: not given)."""
+    return None if percent is None else round(percent)

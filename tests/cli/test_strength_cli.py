@@ -165,3 +165,27 @@ def test_a_style_made_before_strengths_existed_is_refused(home):
     result = cli("styles", "strength", str(old), "50", home=home)
     assert result.returncode == 2 and "make it again to adjust its strength" in result.stderr
     assert _jobs(home) == []
+
+
+def test_strength_sets_grain_and_vignette_on_their_own_and_keeps_them(home):
+    from desktop.pipelines.strength.request import style_levels
+
+    style_id = _make_style(home)  # "warm film grain": grain, no vignette
+
+    def levels() -> dict:
+        con = sqlite3.connect(home / "library.sqlite3")
+        try:
+            (params,) = con.execute("SELECT params FROM styles WHERE id=?", (style_id,)).fetchone()
+        finally:
+            con.close()
+        return style_levels(json.loads(params))
+
+    before = levels()
+    assert before["grain"] > 0 and before["vignette"] == 0
+    result = cli("styles", "strength", str(style_id), "60", "--grain", "0", "--vignette", "40", "--wait", home=home, timeout=180)
+    assert result.returncode == 0, result.stderr
+    after = levels()
+    assert after["grain"] == 0 and after["vignette"] == 40
+    assert _shown_strength(home, style_id) == "60 %"
+    refused = cli("styles", "strength", str(style_id), "60", "--vignette", "140", home=home)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
