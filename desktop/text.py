@@ -13,6 +13,7 @@ escaped (``bad\\xff.jpg``), while the path itself stays byte for byte what the d
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 
 _KEEP_FORMAT = {"\u200c", "\u200d"}  # zero-width (non-)joiners: part of emoji and some scripts
@@ -50,3 +51,51 @@ def printable(text: object) -> str:
 def shown_path(path: str | os.PathLike[str]) -> str:
     """A path for a sentence: as the disk names it, odd bytes and control characters escaped."""
     return printable(os.fspath(path) if not isinstance(path, bytes) else os.fsdecode(path))
+
+
+NAME_FROM_WORDS = 40  # characters at most of a name made from a description
+# words a name made by cutting a description should not end on ("Warm film look with")
+_CONNECTORS = frozenset(
+    "a an and as at but by for from in into like of on or plus the to under with without".split()
+)
+_CLAUSE_END = re.compile(r"[,;:.!?()\[\]]")
+
+
+def name_from_words(description: str, limit: int = NAME_FROM_WORDS) -> str:
+    """A short name made from a description: its first clause, cut at a word (before a last
+    "with", "and", ... when it had to be cut) to at most ``limit`` characters, first letter in
+    capitals, never an ellipsis; "" when no word is left (the caller picks a default)."""
+    text = clean_name(description, limit=len(description))
+    clause = _CLAUSE_END.split(text, maxsplit=1)[0].strip() or text
+    words = clause.split()
+    kept: list[str] = []
+    for word in words:
+        if len(" ".join([*kept, word])) > limit:
+            break
+        kept.append(word)
+    if not kept:  # one word longer than the limit
+        kept = [words[0][:limit]] if words else []
+    elif len(kept) < len(words):
+        cut = max((i for i, w in enumerate(kept) if w.lower() in _CONNECTORS and i >= 2), default=None)
+        kept = kept[:cut] if cut is not None else kept
+        while len(kept) > 1 and kept[-1].lower() in _CONNECTORS:
+            kept.pop()
+    name = " ".join(kept).strip(" -")
+    return name[:1].upper() + name[1:]
+
+
+_FILE_CHARS = frozenset(" -_,()'&+")
+_RESERVED_STEMS = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))})
+
+
+def file_stem(name: str, fallback: str, limit: int = 80) -> str:
+    """A readable file or folder name made from a style's name: letters and digits of any
+    script, spaces and ``-_,()'&+`` kept, anything else (slashes, dots, quotes, control
+    characters) dropped, cut at a word to ``limit`` characters; ``fallback`` when nothing is
+    left or the name is one Windows keeps for itself."""
+    kept = "".join(ch if ch.isalnum() or ch in _FILE_CHARS else " " for ch in clean_name(name, limit=len(name)))
+    stem = " ".join(kept.split()).strip(" -,")
+    if len(stem) > limit:
+        cut = stem[: limit + 1].rsplit(" ", 1)[0]
+        stem = (cut if len(cut) >= limit // 2 else stem[:limit]).strip(" -,")
+    return fallback if not stem or stem.lower() in _RESERVED_STEMS else stem

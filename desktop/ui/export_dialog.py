@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import UserError
+from desktop.text import file_stem
 from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
 from desktop.ui.tones import Tone, ToneLabel, error_label
 
@@ -59,11 +60,6 @@ async def choose_save_path(parent: QWidget, title: str, start: str, name_filter:
     files = dialog.selectedFiles()
     dialog.deleteLater()
     return files[0] if accepted and files else None
-
-
-def safe_name(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in " -_" else "_" for c in name).strip()
-    return keep or "style"
 
 
 def _caption(text: str) -> ToneLabel:
@@ -216,7 +212,7 @@ class ExportDialog(QDialog):
 
     def start_path(self, kind: str) -> str:
         suffix = FORMATS[kind][0]
-        stem = f"{len(self.styles)} styles" if len(self.styles) > 1 else safe_name(self.styles[0][1])
+        stem = f"{len(self.styles)} styles" if len(self.styles) > 1 else file_stem(self.styles[0][1], "style")
         folder = ExportDialog.last_folder if ExportDialog.last_folder is not None else Path.home()
         return str(folder / f"{stem}.{suffix}")
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QListView, QPushButton, QRad
 
 from desktop.exchange.cube import Lut, write_cube
 from desktop.exchange.hald import write_hald
+from desktop.text import file_stem
 from desktop.ui import progress_dialog
 from desktop.ui.export_dialog import ExportDialog
 from desktop.ui.import_drop import looks_like_hald
@@ -185,7 +186,7 @@ def test_one_style_as_a_cube_from_the_detail_pane_and_a_refused_target(qtbot, st
     assert button.text() == "Export…"
 
     # a folder that does not exist: one sentence in the dialog, nothing queued
-    answer_save(window, tmp_path / "missing" / "look.cube")
+    asked = answer_save(window, tmp_path / "missing" / "look.cube")
     before = window.runtime.engine.count()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     wait_until(lambda: shown(window.findChild(ExportDialog, "exportDialog")))
@@ -201,6 +202,8 @@ def test_one_style_as_a_cube_from_the_detail_pane_and_a_refused_target(qtbot, st
     error = dialog.findChild(QLabel, "exportErrorLabel")
     wait_until(error.isVisible)
     assert "does not exist" in error.text() and error.text().count(".") >= 1
+    # the file offered is named like the style, readably (issue 21 §3)
+    assert Path(asked[0][1]).name == f"{file_stem(detail.style.name, 'style')}.cube"
     assert window.runtime.engine.count() == before
     assert dialog.isVisible()
 

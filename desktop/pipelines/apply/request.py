@@ -38,7 +38,7 @@ from desktop.pipelines.apply.photos import local_path
 from desktop.pipelines.apply.recipe import recipe_for
 from desktop.pipelines.apply.resume import batch_key, unfinished_batch
 from desktop.pipelines.payload_model import Payload, Refusal, convert
-from desktop.text import printable, shown_path
+from desktop.text import file_stem, printable, shown_path
 
 log = logging.getLogger(__name__)
 
@@ -315,8 +315,7 @@ def default_output_folder(style_name: str, first_input: str | os.PathLike[str]) 
     """A new folder named after the style beside the first input's folder."""
     first = Path(first_input).expanduser().absolute()
     folder = first if first.is_dir() else first.parent
-    safe = "".join(c if c.isalnum() or c in " -_.,()" else "_" for c in style_name).strip(" .") or "Styled"
-    base = folder.parent / safe[:80]
+    base = folder.parent / file_stem(style_name, "Styled")
     candidate, n = base, 2
     while candidate.exists():
         candidate = base.with_name(f"{base.name} ({n})")

@@ -14,7 +14,7 @@ from msgspec import Meta
 from desktop.errors import UserError
 from desktop.library.writing import MAX_NAME
 from desktop.pipelines.payload_model import Payload, Refusal
-from desktop.text import clean_name
+from desktop.text import clean_name, name_from_words
 
 JOB_TYPE = "style.generate"
 BACKENDS = ("local", "fal")
@@ -22,15 +22,9 @@ MAX_PREVIEWS = 8
 
 
 def default_name(description: str) -> str:
-    """A style's name made from its description: its first words, without control or format
-    characters (a terminal escape, a right-to-left override); "Untitled style" if none are left."""
-    words = clean_name(description, limit=len(description)).split(" ")
-    name = " ".join(words[:8])
-    if len(name) > 48:
-        name = name[:45].rstrip(" ,;") + "..."
-    elif len(words) > 8:
-        name = name.rstrip(" ,;") + "..."
-    return name[:1].upper() + name[1:] if name else "Untitled style"
+    """A style's name made from its description (``desktop.text.name_from_words``: its first
+    clause, at most 40 characters, cut at a word); "Untitled style" if no word is left."""
+    return name_from_words(description) or "Untitled style"
 
 
 MAX_DESCRIPTION = 2000
