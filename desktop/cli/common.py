@@ -76,8 +76,3 @@ def library_exists(args: argparse.Namespace) -> bool:
 def check_job_id(job_id: int) -> None:
     if not 1 <= job_id <= MAX_ID:
         raise CliError(f"There is no job {job_id}; 'stylestudio jobs list --all' shows the jobs there are.")
-
-
-def check_style_id(style_id: int) -> None:
-    if not 1 <= style_id <= MAX_ID:
-        raise CliError(f"There is no style {style_id}; 'stylestudio styles list' shows the styles there are.")

@@ -83,6 +83,8 @@ def percent(text: str) -> float:
     return _number_from(text, 0, 100, "a number from 0 to 100")
 
 
+STYLE_HELP = "the style's id, or its name (any case; quote a name with spaces)"
+
 def build_parser() -> argparse.ArgumentParser:
     p = OneSentenceParser(
         prog="stylestudio",
@@ -148,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     _enqueue_flag(g)
 
     ap = sub.add_parser("apply", help="apply a style to photos and folders of photos")
-    ap.add_argument("style", metavar="STYLE", help="the style's id or its exact name")
+    ap.add_argument("style", metavar="STYLE", help=STYLE_HELP)
     ap.add_argument("inputs", nargs="+", metavar="INPUT", help="photos and folders of photos")
     ap.add_argument("--out", metavar="DIR", required=True, help="folder for the styled photos (made if missing)")
     ap.add_argument("--strength", type=percent, help="0 to 100 percent (default: the style's own)")
@@ -162,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     _json_flag(ap, "print a JSON summary")
 
     ex = sub.add_parser("export", help="export styles as a .stylepack, or one style's LUT as .cube or HaldCLUT")
-    ex.add_argument("styles", nargs="+", metavar="STYLE", help="the styles' ids or exact names")
+    ex.add_argument("styles", nargs="+", metavar="STYLE", help="the styles' ids or names (any case)")
     ex.add_argument("--out", metavar="FILE", required=True, help="the file to write (it must not exist yet)")
     ex.add_argument("--format", choices=("cube", "hald"), help="one style's LUT instead of a style pack")
     ex.add_argument("--size", type=whole_number, choices=(17, 33, 65), help="points a side of the .cube (default 33)")
@@ -181,12 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     _json_flag(sl)
     sl.add_argument("--search", default="", help="only styles whose name or description contains this")
     ss = ssub.add_parser("show", help="one style, with the paths of its files")
-    ss.add_argument("id", type=whole_number, metavar="STYLE_ID")
+    ss.add_argument("style", metavar="STYLE", help=STYLE_HELP)
     _json_flag(ss)
     sd = ssub.add_parser("delete", help="delete a style and its files")
-    sd.add_argument("id", type=whole_number, metavar="STYLE_ID")
+    sd.add_argument("style", metavar="STYLE", help=STYLE_HELP)
     sg = ssub.add_parser("strength", help="re-write a style's .cube and previews at a strength from 0 to 100 percent (a job)")
-    sg.add_argument("id", type=whole_number, metavar="STYLE_ID")
+    sg.add_argument("style", metavar="STYLE", help=STYLE_HELP)
     sg.add_argument("percent", metavar="PERCENT", help="0 (the photo as it is) to 100 (the whole grade), like 60")
     _effect_flags(sg, "(stored with the style; left out: as it is)")
     sg.add_argument("--wait", action="store_true", help="follow the job to the end (it runs here unless a window or worker takes it); exit 1 if it failed or was canceled")

@@ -12,7 +12,6 @@ from desktop.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     CliError,
-    check_style_id,
     library_exists,
     open_library,
 )
@@ -22,15 +21,13 @@ from desktop.text import printable
 
 def cmd_styles(args: argparse.Namespace) -> int:
     action = args.styles_command
-    if action != "list":
-        check_style_id(args.id)
     if action == "strength":
         return _strength(args, parse_percent(args.percent))
     if not library_exists(args):
         if action == "list":
             print_json([]) if args.json else print("No styles yet.")
             return EXIT_OK
-        raise CliError(f"There is no style {args.id}; 'stylestudio styles list' shows the styles there are.")
+        raise CliError(_no_such_style(args.style))
     from desktop.library.reading import Library
 
     rt = open_library(args, read_only=action in ("list", "show"), watch_external=False)
@@ -48,8 +45,9 @@ def cmd_styles(args: argparse.Namespace) -> int:
                     created = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at))
                     print(f"{s.id:>5}  {created:<16}  {printable(s.generator):<9}  {printable(s.name)}")
             return EXIT_OK
+        style_id = lib.find_id(args.style)  # refused (exit 2) when there is none, or several
         if action == "show":
-            info = lib.require(args.id)
+            info = lib.require(style_id)
             if args.json:
                 print_json(info.to_json())
             else:
@@ -62,8 +60,8 @@ def cmd_styles(args: argparse.Namespace) -> int:
                     print(f"{'preview ' + str(i) + ':':<13}{printable(p)}")
                     print(f"{'thumbnail:':<13}{printable(t)}")
             return EXIT_OK
-        lib.delete(args.id)
-        print(f"Deleted style {args.id}.")
+        lib.delete(style_id)
+        print(f"Deleted style {style_id}.")
         return EXIT_OK
     finally:
         rt.close()
@@ -92,13 +90,15 @@ def _strength(args: argparse.Namespace, strength: int) -> int:
     here unless a window or worker takes it first): exit 0 when saved, 1 when it failed or was
     canceled. Refused (exit 2, no job) when there is no such style or it cannot be adjusted."""
     if not library_exists(args):
-        raise CliError(f"There is no style {args.id}; 'stylestudio styles list' shows the styles there are.")
+        raise CliError(_no_such_style(args.style))
+    from desktop.library.reading import Library
     from desktop.pipelines.strength.request import enqueue_strength
 
     rt = open_library(args)
     try:
+        style_id = Library(rt.db, rt.paths).find_id(args.style)
         levels = {"grain": _whole(args.grain), "grain_size": args.grain_size, "vignette": _whole(args.vignette)}
-        job_id = enqueue_strength(rt, args.id, strength, **levels)
+        job_id = enqueue_strength(rt, style_id, strength, **levels)
         if not args.wait:
             print_queued(rt, job_id, args.json)
             return EXIT_OK
@@ -138,3 +138,9 @@ def _follow(rt: Any, job_id: int, as_json: bool) -> int:
 def _whole(percent: float | None) -> int | None:
     """A per-cent option as the whole number the style stores (None: not given)."""
     return None if percent is None else round(percent)
+
+
+def _no_such_style(text: str) -> str:
+    """The refusal for a style asked of a library that does not exist yet."""
+    named = f"{text.strip()}" if text.strip().isdigit() else f"named '{printable(text)[:80]}'"
+    return f"There is no style {named}; 'stylestudio styles list' shows the styles there are."

@@ -31,6 +31,7 @@ from desktop.db.engine import Database
 from desktop.db.models import Style, StyleImage
 from desktop.errors import UserError
 from desktop.jobs.model import iso
+from desktop.text import printable
 
 log = logging.getLogger(__name__)
 _WARNED: set[int] = set()
@@ -97,6 +98,8 @@ class StyleInfo:
             "problem": self.problem,
         }
 
+
+MAX_STYLE_ID = 2**63 - 1  # the largest id a database row can have
 
 FULL_STRENGTH = 100.0  # per cent: a style that stored no strength grades with its .cube as it is
 
@@ -338,6 +341,36 @@ class Library:
         if info.problem:
             raise UserError(info.problem)
         return info
+
+    def find(self, text: str | int) -> StyleInfo:
+        """A style, whole (``require``), by its id or its name (see ``find_id``)."""
+        return self.require(self.find_id(text))
+
+    def find_id(self, text: str | int) -> int:
+        """The id of a style given by its id (a whole number), or by its name: exactly as
+        written, else ignoring case. Raises UserError when there is none, or when several have
+        that name (the sentence names them, so the person can give an id)."""
+        if isinstance(text, int) or str(text).strip().isdigit():
+            style_id = int(text)
+            with self.db.read_session() as s:
+                there = 1 <= style_id <= MAX_STYLE_ID and s.get(Style, style_id) is not None
+            if not there:
+                raise UserError(f"There is no style {style_id}; 'stylestudio styles list' shows the styles there are.")
+            return style_id
+        name = str(text).strip()
+        with self.db.read_session() as s:
+            found = list(s.execute(select(Style.id, Style.name).where(Style.name == name).order_by(Style.id)))
+            if not found:  # a scan: names may be in any script, which SQL's lower() may not fold
+                wanted = name.casefold()
+                found = [row for row in s.execute(select(Style.id, Style.name).order_by(Style.id)) if row.name.casefold() == wanted]
+        shown = printable(name)[:80]
+        if not found:
+            raise UserError(f"There is no style named '{shown}'; 'stylestudio styles list' shows the styles there are.")
+        if len(found) > 1:
+            which = ", ".join(f"{row.id} '{printable(row.name)[:40]}'" for row in found[:5])
+            more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+            raise UserError(f"{len(found)} styles are named '{shown}' ({which}{more}); give the id of the one you mean.")
+        return int(found[0].id)
 
     def delete(self, style_id: int) -> None:
         """Delete the style's row and its folder. The uploaded reference stays (other styles may

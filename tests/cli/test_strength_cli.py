@@ -152,7 +152,7 @@ def test_no_such_style_is_refused_with_exit_2_and_no_job(home):
         assert result.returncode == 2, bad_id
         assert f"There is no style {bad_id}" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     result = cli("styles", "strength", "three", "50", home=home)
-    assert result.returncode == 2 and "'three' is not a whole number" in result.stderr
+    assert result.returncode == 2 and result.stderr.strip() == "There is no style named 'three'; 'stylestudio styles list' shows the styles there are."
     assert _jobs(home) == jobs
 
 

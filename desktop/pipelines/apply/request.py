@@ -38,7 +38,7 @@ from desktop.pipelines.apply.photos import local_path
 from desktop.pipelines.apply.recipe import recipe_for
 from desktop.pipelines.apply.resume import batch_key, unfinished_batch
 from desktop.pipelines.payload_model import Payload, Refusal, convert
-from desktop.text import file_stem, printable, shown_path
+from desktop.text import file_stem, shown_path
 
 log = logging.getLogger(__name__)
 
@@ -128,25 +128,6 @@ class ApplyPayload(Payload):
             raise UserError(OUT_REFUSED)
         if not grants.well_formed(self.grant):
             raise UserError(GRANT_REFUSED)
-
-
-def find_style(runtime: Any, text: str | int) -> Any:
-    """A style by id, or by its exact name; raises UserError when there is none (or several)."""
-    from sqlalchemy import select
-
-    from desktop.db.models import Style
-    from desktop.library.reading import Library
-
-    library = Library(runtime.db, runtime.paths)
-    if isinstance(text, int) or str(text).strip().isdigit():
-        return library.require(int(text))
-    with runtime.db.read_session() as s:
-        ids = list(s.scalars(select(Style.id).where(Style.name == str(text)).order_by(Style.id)))
-    if not ids:
-        raise UserError(f"There is no style named '{printable(str(text))[:80]}'; 'stylestudio styles list' shows the styles there are.")
-    if len(ids) > 1:
-        raise UserError(f"{len(ids)} styles are named '{printable(str(text))[:80]}'; give the id of the one you mean ({', '.join(map(str, ids[:5]))}).")
-    return library.require(ids[0])
 
 
 # --- the inputs -----------------------------------------------------------------------------------
@@ -344,7 +325,9 @@ def _front_door(
     vignette: float | None = None,
 ) -> tuple[ApplyPayload, list[str]]:
     """Check everything; the payload (with its key and grant) and the inputs as stored."""
-    info = find_style(runtime, style)
+    from desktop.library.reading import Library
+
+    info = Library(runtime.db, runtime.paths).find(style)
     if info.lut_path is None or not info.lut_path.is_file():
         raise UserError(f"Style {info.id} has no colour grade file; make the style again, then apply it.")
     plan = plan or plan_apply(inputs, recursive=recursive, out=out)

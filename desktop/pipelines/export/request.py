@@ -143,9 +143,9 @@ def check_target(out: str | os.PathLike[str], *, overwrite: bool = False) -> Pat
 
 
 def _require_style(runtime: Any, style: int | str) -> Any:
-    from desktop.pipelines.apply.request import find_style
+    from desktop.library.reading import Library
 
-    info = find_style(runtime, style)
+    info = Library(runtime.db, runtime.paths).find(style)
     if info.lut_path is None or not info.lut_path.is_file():
         raise UserError(f"Style {info.id} has no colour grade file; make the style again, then export it.")
     return info
