@@ -13,10 +13,15 @@ style's LUT gave) misses the creases of the style's table between them: a strong
 grade bends sharply where it meets the edge of sRGB (its slope changes by about 6 within one
 step of the table), and that Hald was up to 9/255 away from the style on a 4096-colour grid.
 The table is therefore *fitted* (``fitted_table``): per axis, the least-squares fit, over the 256
-input levels of an 8-bit channel, of the Hald's interpolation to the style's (separable: a
-64 x 33 matrix applied along red, green and blue). It about halves the error where the style
-bends (at most 4/255 on that grid over 11 grades at full strength; 1/255 for gentle ones), and
-it is exact for a table of 64 points or one linear between the Hald's points (an identity).
+input levels of an 8-bit channel, of the Hald's interpolation to the style's, its first and last
+points kept at the style's own colours, so black, white and the faces of the cube (the most
+saturated colours) stay exact along that axis (separable: a 64 x 33 matrix applied along red,
+green and blue). It about halves the error where the style bends (at most 4/255 on that grid
+over 11 grades at full strength, 1/255 for gentle ones; ``benchmarks/bench_export_agreement.py``)
+and is exact for a table of 64 points or one linear between the Hald's points (an identity). A
+grade that *jumps* between two of its points (some colours at the edge of sRGB that the grade
+would push outside are kept as they are while their neighbours move) stays up to 8/255 away:
+64 points cannot draw a step that 33 put elsewhere.
 
 We read levels 2 to 12 (8 x 8 to 1728 x 1728 pixels; most tools write 8, RawTherapee's film
 simulations are 12): a style applies at most 65 points a side, so a finer table only costs
@@ -90,12 +95,19 @@ def interpolation_weights(points: int, inputs: Any) -> Any:
 def fitting_matrix(source: int, target: int) -> Any:
     """The (target x source) matrix that takes a table of ``source`` points along one axis to
     the ``target`` points whose linear interpolation is nearest to the source's (least squares)
-    over the 256 levels of an 8-bit channel."""
+    over the 256 levels of an 8-bit channel; the first and last points are the source's."""
     import numpy as np
 
     levels = np.arange(256) / 255
     fit = interpolation_weights(target, levels)
-    return np.linalg.solve(fit.T @ fit, fit.T @ interpolation_weights(source, levels))
+    want = interpolation_weights(source, levels)
+    ends = interpolation_weights(source, [0.0, 1.0])  # the first and last points: exactly the source's
+    inner = fit[:, 1:-1]
+    rest = want - fit[:, [0, -1]] @ ends
+    matrix = np.empty((target, source))
+    matrix[[0, -1]] = ends
+    matrix[1:-1] = np.linalg.solve(inner.T @ inner, inner.T @ rest)
+    return matrix
 
 
 def fitted_table(lut: ImageFilter.Color3DLUT, points: int) -> bytes:
