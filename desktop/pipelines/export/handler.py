@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -134,13 +135,26 @@ async def _export_lut(ctx: JobContext, payload: ExportLutPayload, out: Path, ove
     ctx.progress(0.1, "Reading the colour grade")
     lut = await ctx.run_in_thread(read_cube, info.lut_path)
     ctx.check()  # the file is written (and placed) in one step from here
+    notes = export_notes(lut.comments, info.params)
     if payload.format == "hald":
         ctx.progress(0.4, "Writing the HaldCLUT (level 8, 512x512)")
-        await asyncio.to_thread(write_hald, out, lut.to_pillow(), overwrite=overwrite, mode=SHARED_MODE)
+        notes.append(f"Exported by Style Studio {__version__} as a HaldCLUT (level 8) from style {info.id}")
+        await asyncio.to_thread(write_hald, out, lut.to_pillow(), title=info.name, notes=notes, overwrite=overwrite, mode=SHARED_MODE)
         return
     size = payload.size
     assert size is not None  # a .cube's size was checked (17, 33 or 65) when its payload was parsed
     ctx.progress(0.4, f"Writing the .cube ({size} points a side)")
-    notes = [c for c in lut.comments if c and not c.startswith(("Created by Style Studio", "Exported by"))]
     notes.append(f"Exported by Style Studio {__version__} at {size} points a side from style {info.id}")
     await asyncio.to_thread(write_cube, out, lut, info.name, size=size, notes=notes, overwrite=overwrite, mode=SHARED_MODE)
+
+
+def export_notes(comments: Iterable[str], params: Any) -> list[str]:
+    """The notes an exported LUT carries: the style's own .cube comments (its provenance), and
+    always its strength: the style file's "Strength: N%" line, or the style's stored strength
+    when its file has none (made by an older version)."""
+    from desktop.library.reading import stored_strength
+
+    notes = [c for c in comments if c and not c.startswith(("Created by Style Studio", "Exported by"))]
+    if not any(c.startswith("Strength:") for c in notes):
+        notes.insert(0, f"Strength: {round(stored_strength(params if isinstance(params, dict) else None))}%")
+    return notes
