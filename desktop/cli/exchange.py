@@ -35,6 +35,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         check_target,
         enqueue_export_lut,
         enqueue_export_pack,
+        with_extension,
     )
 
     if args.format is None and args.size is not None:
@@ -46,6 +47,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise CliError("A HaldCLUT is always level 8 (512x512 pixels); leave --size out.")
         if args.with_reference:
             raise CliError("--with-reference is for a style pack; leave it out with --format.")
+    args.out = with_extension(args.out, args.format)
     check_target(args.out)
     if not library_exists(args):
         raise CliError(f"There is no style '{args.styles[0]}'; the library is empty: make one with 'stylestudio generate'.")

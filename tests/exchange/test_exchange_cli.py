@@ -113,3 +113,15 @@ def test_a_bad_lut_fails_its_job_exit_1_and_adds_nothing(home, tmp_path):
         assert_nothing_added(rt)
     finally:
         rt.close()
+
+
+def test_an_export_without_its_extension_gets_the_one_its_format_needs(home, one_style, tmp_path):
+    """``export 5 --out one`` writes ``one.stylepack`` (issue 21 §6); a name that already ends
+    with the format's extension, in any case, is kept."""
+    for args, name in (((), "one.stylepack"), (("--format", "cube"), "two.cube"), (("--format", "hald"), "three.PNG")):
+        target = tmp_path / name.split(".")[0] if name != "three.PNG" else tmp_path / name
+        result = cli("export", str(one_style), *args, "--out", str(target), home=home, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == str(tmp_path / name)
+        assert (tmp_path / name).is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["one.stylepack", "three.PNG", "two.cube"]

@@ -124,6 +124,16 @@ def export_overwrites(library: str | os.PathLike[str], payload: ExportPayload) -
     raise grants.NotGranted(NOT_GRANTED_EXPORT)
 
 
+EXTENSIONS = {None: ".stylepack", "cube": ".cube", "hald": ".png"}  # per --format
+
+
+def with_extension(out: str, fmt: str | None) -> str:
+    """``out`` ending with the extension its format needs (``one`` -> ``one.stylepack``; a
+    name that already ends with it, in any case, is kept as it is)."""
+    suffix = EXTENSIONS[fmt]
+    return out if out.lower().endswith(suffix) or out.endswith(("/", os.sep)) else out + suffix
+
+
 def check_target(out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """The export's target as a full path; refused when a part of it is too long, it exists
     (unless ``overwrite``), is a folder, or its folder is missing or cannot be written."""
