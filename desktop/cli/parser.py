@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     _json_flag(im, "print a JSON summary")
     _enqueue_flag(im, many=True)
 
-    st = sub.add_parser("styles", help="list, show and delete styles, and change a style's strength")
+    st = sub.add_parser("styles", help="list, show, rename and delete styles, and change a style's strength")
     ssub = st.add_subparsers(dest="styles_command", metavar="ACTION", required=True)
     sl = ssub.add_parser("list", help="all styles, newest first")
     _json_flag(sl)
@@ -185,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     ss = ssub.add_parser("show", help="one style, with the paths of its files")
     ss.add_argument("style", metavar="STYLE", help=STYLE_HELP)
     _json_flag(ss)
+    sr = ssub.add_parser("rename", help="give a style another name")
+    sr.add_argument("style", metavar="STYLE", help=STYLE_HELP)
+    sr.add_argument("name", metavar="NAME", help="the new name (quote it when it has spaces)")
     sd = ssub.add_parser("delete", help="delete a style and its files")
     sd.add_argument("style", metavar="STYLE", help=STYLE_HELP)
     sg = ssub.add_parser("strength", help="re-write a style's .cube and previews at a strength from 0 to 100 percent (a job)")

@@ -1,4 +1,4 @@
-"""``stylestudio styles``: list, show and delete styles, and change a style's strength."""
+"""``stylestudio styles``: list, show, rename and delete styles, and change a style's strength."""
 
 from __future__ import annotations
 
@@ -59,6 +59,12 @@ def cmd_styles(args: argparse.Namespace) -> int:
                 for i, (p, t) in enumerate(zip(doc["previews"], doc["thumbnails"], strict=True), 1):
                     print(f"{'preview ' + str(i) + ':':<13}{printable(p)}")
                     print(f"{'thumbnail:':<13}{printable(t)}")
+            return EXIT_OK
+        if action == "rename":
+            from desktop.library.writing import rename_style
+
+            name = rename_style(rt.db, style_id, args.name)
+            print(f"Renamed style {style_id} to '{printable(name)}'.")
             return EXIT_OK
         lib.delete(style_id)
         print(f"Deleted style {style_id}.")

@@ -117,6 +117,23 @@ def commit_new_style(db: Any, paths: Any, work: Path, new: NewStyle, *, job_id: 
 # --- a pack's styles ------------------------------------------------------------------------------
 
 
+def rename_style(db: Any, style_id: int, name: str) -> str:
+    """Give style ``style_id`` the name ``name`` (control and format characters dropped, white
+    space collapsed); returns the name stored. Raises UserError, changing nothing, when the
+    name is empty or too long, or the style is gone."""
+    clean = clean_name(name, limit=len(name))
+    if not clean:
+        raise UserError("A style's name cannot be empty; type a few words, like 'Harbour dusk'.")
+    if len(clean) > MAX_NAME:
+        raise UserError(f"The name is {len(clean)} characters long; keep it under {MAX_NAME}.")
+    with db.write_session() as s:
+        style = s.get(Style, style_id)
+        if style is None:
+            raise UserError(f"There is no style {style_id}; 'stylestudio styles list' shows the styles there are.")
+        style.name = clean
+    return clean
+
+
 def commit_pack(db: Any, paths: Any, staged: list[Any], job_id: int, fence: Any) -> tuple[dict[str, int], dict[str, int]]:
     """Commit ``staged`` (``desktop.pipelines.import_.pack.Staged``) whole; returns (new styles, styles another
     import committed first), each content hash -> style id, in the pack's order.

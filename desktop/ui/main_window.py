@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -320,7 +320,7 @@ class MainWindow(QMainWindow):
         style_id = current.data(StyleIdRole) if current.isValid() else None
         if style_id != (self.detail.style.id if self.detail.style else None) or style_id is None:
             self.detail.show_style(style_id)
-        for action in (self.window_actions.copy_prompt, self.window_actions.delete, self.window_actions.apply):
+        for action in (self.window_actions.copy_prompt, self.window_actions.rename, self.window_actions.delete, self.window_actions.apply):
             action.setEnabled(style_id is not None)
         self._update_style_actions()
 
@@ -449,13 +449,25 @@ class MainWindow(QMainWindow):
 
     def delete_selected_style(self) -> None:
         """Edit > Delete (the Delete key): the detail pane's Delete…, which asks first."""
+        self._on_selected_style("delete", self.detail.delete)
+
+    def rename_selected_style(self) -> None:
+        """Edit > Rename (F2): the detail pane's heading becomes a field holding the name."""
+
+        async def begin() -> None:
+            self.detail.name_field.begin()
+
+        self._on_selected_style("rename", begin)
+
+    def _on_selected_style(self, verb: str, then: Callable[[], Awaitable[None]]) -> None:
         style_id = self.selected_style_id()
         if style_id is None:
-            self.show_status("Select a style to delete first.")
+            self.show_status(f"Select a style to {verb} first.")
             return
-        spawn(self._delete_style(style_id), name="delete-style")
+        spawn(self._with_detail_of(style_id, then), name=f"{verb}-style")
 
-    async def _delete_style(self, style_id: int) -> None:
+    async def _with_detail_of(self, style_id: int, then: Callable[[], Awaitable[None]]) -> None:
+        """Run ``then`` once the detail pane shows style ``style_id``."""
         if self.detail.style is None or self.detail.style.id != style_id:
             self.detail.show_style(style_id)
             for _ in range(250):  # the pane reads the style on a worker thread
@@ -465,7 +477,7 @@ class MainWindow(QMainWindow):
             else:
                 self.show_status("That style could not be read; try again.")
                 return
-        await self.detail.delete()
+        await then()
 
     def select_all(self) -> None:
         """Edit > Select all (Ctrl+A): the text of the focused field, or every loaded style when

@@ -16,6 +16,7 @@ matched none, or, in a new library, an empty state with a New style button
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -50,6 +51,7 @@ from desktop.jobs.model import FAILED, SUCCEEDED, JobRow
 from desktop.library.reading import Library, StyleInfo
 from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
 from desktop.ui.jobs_model import JobsModel
+from desktop.ui.name_field import NameField
 from desktop.ui.strength_editor import StrengthEditor
 from desktop.ui.style_images import ImageDialog, ImageTile, read_scaled
 from desktop.ui.style_story import cube_text, quality_text, words_text
@@ -166,8 +168,10 @@ class StyleDetail(QStackedWidget):
         font.setPointSizeF(font.pointSizeF() * 1.45)
         font.setBold(True)
         self.name.setFont(font)
+        self.name_field = NameField(self.name)
+        self.name_field.renameRequested.connect(lambda name: spawn(self.rename(name), name="style-rename"))
         self.meta = ToneLabel(tone=Tone.DIM)
-        lay.addWidget(self.name)
+        lay.addWidget(self.name_field)
         lay.addWidget(self.meta)
 
         self.previews = QGridLayout()
@@ -334,7 +338,7 @@ class StyleDetail(QStackedWidget):
 
     def _fill(self, style: StyleInfo, reason: str | None = None) -> None:
         self.style = style
-        self.name.setText(style.name)
+        self.name_field.show_name(style.name)
         created = time.strftime("%d %b %Y, %H:%M", time.localtime(style.created_at))
         generator = {"local": "Local generator", "fal": "fal.ai"}.get(style.generator, style.generator)
         self.meta.setText(f"{generator} · {created}")
@@ -480,6 +484,25 @@ class StyleDetail(QStackedWidget):
     def _export_clicked(self) -> None:
         if self.style is not None:
             self.exportRequested.emit(self.style.id)
+
+    async def rename(self, name: str) -> None:
+        """Save ``name`` as the shown style's name (F2, or a double-click on the heading); a
+        refused name leaves the old one, with the reason in the status bar."""
+        style = self.style
+        if style is None or self.library is None:
+            return
+        from desktop.library.writing import rename_style
+
+        try:
+            stored = await run_blocking(rename_style, self.library.db, style.id, name)
+        except UserError as exc:
+            self.status.emit(str(exc))
+            return
+        if self.style is not None and self.style.id == style.id:
+            self.style = dataclasses.replace(self.style, name=stored)
+            self.name_field.show_name(stored)
+        self.styleChanged.emit(style.id)
+        self.status.emit(f"Renamed “{style.name}” to “{stored}”")
 
     async def delete(self) -> None:
         style = self.style

@@ -97,6 +97,7 @@ class WindowActions:
     copy_prompt: QAction
     paste: QAction
     delete: QAction
+    rename: QAction
     select_all: QAction
     shortcuts: QAction
     log_folder: QAction
@@ -123,6 +124,8 @@ def install_menus(win: MainWindow) -> WindowActions:
                      tip="Start a new style from the image on the clipboard"),
         delete=action(win, "&Delete style…", win.delete_selected_style, name="deleteStyleAction",
                       keys=QKeySequence.StandardKey.Delete, tip="Delete the selected style (asks first)"),
+        rename=action(win, "&Rename…", win.rename_selected_style, name="renameStyleAction", keys="F2",
+                      tip="Rename the selected style"),
         select_all=action(win, "Select &all", win.select_all, name="selectAllAction",
                           keys=QKeySequence.StandardKey.SelectAll,
                           tip="Select all the text in the field, or every style in the gallery"),
@@ -133,7 +136,7 @@ def install_menus(win: MainWindow) -> WindowActions:
         about=action(win, "&About Style Studio", win.show_about, name="aboutAction",
                      tip="Version and licences", role=QAction.MenuRole.AboutRole),
     )
-    for a in (acts.apply, acts.export, acts.import_, acts.copy_prompt, acts.delete, acts.log_folder):
+    for a in (acts.apply, acts.export, acts.import_, acts.copy_prompt, acts.rename, acts.delete, acts.log_folder):
         a.setEnabled(False)
 
     # (None: a separator)
@@ -142,7 +145,7 @@ def install_menus(win: MainWindow) -> WindowActions:
         bar,
         "&Edit",
         "editMenu",
-        [acts.copy_prompt, acts.paste, acts.delete, None, acts.select_all, None, win.settings_action],
+        [acts.copy_prompt, acts.paste, acts.rename, acts.delete, None, acts.select_all, None, win.settings_action],
     )
     add_menu(bar, "&View", "viewMenu", [win.jobs_action, win.find_action])
     add_menu(bar, "&Help", "helpMenu", [acts.shortcuts, acts.log_folder, None, acts.about])

@@ -75,3 +75,16 @@ def test_strength_export_apply_and_delete_take_a_name(named, tmp_path):
     deleted = cli("styles", "delete", "CRÈME BRÛLÉE", home=home)
     assert deleted.returncode == 0 and deleted.stdout.strip() == f"Deleted style {crème}.", deleted.stderr
     assert cli("styles", "show", str(crème), home=home).returncode == 2
+
+
+def test_rename_from_the_command_line_and_its_refusals(named):
+    home, ids = named
+    style_id = ids["Blue Night"]
+    result = cli("styles", "rename", "Blue Night", "  Harbour \t dusk ", home=home)
+    assert result.returncode == 0 and result.stdout.strip() == f"Renamed style {style_id} to 'Harbour dusk'.", result.stderr
+    assert _shown_id(home, "harbour DUSK") == style_id
+    for name, words in (("", "cannot be empty"), ("x" * 201, "keep it under 200")):
+        refused = cli("styles", "rename", str(style_id), name, home=home)
+        assert refused.returncode == 2 and words in refused.stderr and refused.stderr.count("\n") == 1
+    assert json.loads(cli("styles", "show", str(style_id), "--json", home=home).stdout)["name"] == "Harbour dusk"
+    cli("styles", "rename", str(style_id), "Blue Night", home=home)  # as the other tests of the module expect
