@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 FORMATS = (("Same as input", "same"), ("JPEG", "jpeg"), ("PNG", "png"), ("TIFF", "tiff"), ("WebP", "webp"))
 CHECK_DELAY_MS = 250  # typing in the output field: check the folder once typing pauses
 DEFAULT_LONG_EDGE = 2048
+TITLE_NAME = 60  # characters of the style's name in the heading (all of it in the tooltip)
 
 
 def human_size(n: int) -> str:
@@ -129,6 +130,7 @@ class ApplyDialog(QDialog):
         lay.setSpacing(10)
         self.title = QLabel("Apply style to photos")
         self.title.setObjectName("applyTitleLabel")
+        self.title.setWordWrap(True)  # a long name wraps instead of being cut at the dialog's edge
         font = QFont(self.title.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
@@ -286,7 +288,11 @@ class ApplyDialog(QDialog):
             self._plan_error = str(exc)
             self._update_state()
             return
-        self.title.setText(f"Apply “{self.style.name}” to photos")
+        name = self.style.name
+        if len(name) > TITLE_NAME:  # cut at a word, the whole name in the tooltip
+            name = name[:TITLE_NAME].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+        self.title.setText(f"Apply “{name}” to photos")
+        self.title.setToolTip(self.style.name)
         self.setWindowTitle(f"Apply {self.style.name}")
         self.strength.blockSignals(True)
         self.strength.setValue(round(self.style.strength))

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -40,7 +39,7 @@ from desktop.config import Paths, Settings
 from desktop.errors import UserError
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.new_style_dialog import BACKENDS
-from desktop.ui.spin_box import spin_box
+from desktop.ui.spin_box import PlainNumberBox, spin_box
 from desktop.ui.tones import Tone, error_label, reading_label
 from desktop.ui.window_fit import fit_height
 
@@ -112,12 +111,7 @@ class SettingsDialog(QDialog):
         self._row(form, "Preview &size", self.preview_size, "The longest side of each preview; bigger previews take longer to make.")
         self.max_parallel = spin_box("maxParallelSpin", 1, 16, settings.max_parallel, suffix=" at once")
         self._row(form, "&Jobs", self.max_parallel, "How many jobs may run at the same time.")
-        self.retention = QDoubleSpinBox()
-        self.retention.setObjectName("retentionSpin")
-        self.retention.setRange(0.5, 365)
-        self.retention.setDecimals(1)
-        self.retention.setValue(settings.retention_days)
-        self.retention.setSuffix(" days")
+        self.retention = PlainNumberBox("retentionSpin", 0.5, 365, settings.retention_days, suffix=" days")
         self._row(form, "Keep job &history", self.retention, "Finished jobs older than this are removed; failed ones stay until dismissed.")
 
         form = self._group(lay, "fal.ai")

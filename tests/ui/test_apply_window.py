@@ -338,3 +338,17 @@ def test_start_waits_for_a_newly_chosen_output_folder_to_be_checked(qtbot, home_
     wait_until(lambda: ready_to_start(dialog))
     dialog.reject()
     wait_until(lambda: not alive(dialog) or not dialog.isVisible())
+
+
+def test_a_long_style_name_wraps_in_the_heading_and_is_whole_in_its_tooltip(qtbot, home_with_styles, window, tmp_path):
+    from desktop.library.writing import rename_style
+
+    gallery, index = card(window, 1)
+    long_name = "Cool teal and orange cinematic, high contrast, for the harbour photos of last summer's trip"
+    rename_style(window.runtime.db, 1, long_name)
+    dialog = open_by_drop(window, 1, photo(tmp_path / "in" / "a.jpg"))
+    title = dialog.findChild(QLabel, "applyTitleLabel")
+    wait_until(lambda: title.toolTip() == long_name)
+    assert title.wordWrap() and title.text().startswith("Apply “Cool teal") and "…”" in title.text()
+    assert title.width() <= dialog.width() and title.heightForWidth(title.width()) <= title.height() + 1, "nothing is cut"
+    dialog.reject()

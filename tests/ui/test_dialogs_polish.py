@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -400,3 +401,16 @@ def test_every_control_in_the_dialogs_has_a_name_and_every_button_a_tooltip(qtbo
     wait_until(lambda: shown(running))
     assert unnamed_controls(running) == []  # the failed state's buttons are there (hidden) too
     running.cancel_job()
+
+
+def test_history_days_read_as_people_write_them(qtbot, window):
+    dialog = open_settings(window)
+    days = dialog.findChild(QDoubleSpinBox, "retentionSpin")
+    days.setValue(7)
+    assert days.text() == "7 days", "no '7.0 days'"
+    days.setValue(0.5)
+    assert days.text() == "0.5 days"
+    days.lineEdit().setText("12 days")
+    days.interpretText()
+    assert days.value() == 12
+    dialog.reject()
