@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from desktop.cli.common import EXIT_OK, MAX_ID, CliError, check_job_id, library_exists, open_library
-from desktop.cli.printing import job_table, print_json, print_queued
+from desktop.cli.printing import job_table, print_json, print_queued, terminal_width
 from desktop.jobs.model import JobStatus
 
 DEFAULT_LIMIT, DEFAULT_LIMIT_ALL = 200, 1000
@@ -124,7 +124,7 @@ def _list(engine: Any, args: argparse.Namespace) -> int:
     if args.json:
         print_json([r.to_json() for r in rows])
     elif rows:
-        print(job_table(rows))
+        print(job_table(rows, terminal_width()))
     else:
         print("No active jobs." if not args.all else "No jobs yet.")
     if more:
@@ -145,7 +145,7 @@ def _watch(engine: Any) -> int:
             rows = engine.list(include_finished=True, limit=30)
             if tty:
                 sys.stdout.write("\x1b[H\x1b[2J" + time.strftime("%H:%M:%S") + "  Style Studio jobs (Ctrl+C to stop)\n\n")
-                sys.stdout.write(job_table(rows) + "\n")
+                sys.stdout.write(job_table(rows, terminal_width()) + "\n")
             else:
                 for r in reversed(rows):
                     key = (r.status, r.message, r.progress, r.error)

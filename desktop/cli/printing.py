@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -53,9 +55,17 @@ def age(ts: float | None) -> str:
     return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
 
 
-def job_table(rows: Sequence[Any]) -> str:
+def terminal_width() -> int | None:
+    """The terminal's width in columns when stdout is one (its lines are cut to fit), else None
+    (a pipe or a file gets whole lines)."""
+    if not sys.stdout.isatty():
+        return None
+    return max(40, shutil.get_terminal_size().columns)
+
+
+def job_table(rows: Sequence[Any], width: int | None = None) -> str:
     """Jobs as a table; every text of a row (its message or error may quote a file name) is
-    shown with control characters escaped."""
+    shown with control characters escaped; with ``width``, each line is cut to it ("…" last)."""
     header = f"{'ID':>5}  {'TYPE':<18} {'STATUS':<10} {'PROGRESS':>8}  {'AGE':>7}  MESSAGE"
     lines = [header]
     for r in rows:
@@ -63,4 +73,6 @@ def job_table(rows: Sequence[Any]) -> str:
         text = r.error if r.status == JobStatus.FAILED and r.error else r.message
         kind, status = printable(r.type), printable(r.status)
         lines.append(f"{r.id:>5}  {kind:<18.18} {status:<10} {prog:>8}  {age(r.created_at):>7}  {printable(text or '')}")
+    if width is not None:
+        lines = [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
     return "\n".join(lines)
