@@ -38,7 +38,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
-    QApplication,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -227,9 +226,6 @@ class MainWindow(QMainWindow):
         self.search_edit.setEnabled(False)
         self.restore_layout()
         self._fit_jobs_panel(self.jobs_panel.empty)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.focusChanged.connect(self._focus_changed)
 
     # --- start-up -----------------------------------------------------------------------------
     def attach(self, runtime: Runtime, pool_thread: PoolThread | None) -> None:
@@ -480,18 +476,14 @@ class MainWindow(QMainWindow):
         await then()
 
     def select_all(self) -> None:
-        """Edit > Select all (Ctrl+A): the text of the focused field, or every loaded style when
-        the gallery has the keyboard."""
+        """Edit > Select all (Ctrl+A): the text of the focused field, else every loaded style
+        (the gallery takes the keyboard)."""
         widget = self.focusWidget()
         if isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)):
             widget.selectAll()
-        elif widget is self.gallery.view:
+        else:
+            self.gallery.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
             self.gallery.view.selectAll()
-
-    def _focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
-        if now is not None and now.window() is self:
-            text = isinstance(now, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox))
-            self.window_actions.select_all.setEnabled(text or now is self.gallery.view)
 
     def show_about(self) -> None:
         spawn(show_about(self), name="about-box")
@@ -567,12 +559,6 @@ class MainWindow(QMainWindow):
         """Save the layout, close dialogs and stop listening (GUI thread; blocking parts are in
         ``desktop.app.stop``)."""
         self._shutting_down = True
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            try:
-                app.focusChanged.disconnect(self._focus_changed)
-            except (RuntimeError, TypeError):
-                pass
         self.responsiveness.stop()
         self.save_layout()
         self._search_timer.stop()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
-from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage, QKeySequence
+from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QImage, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
@@ -324,3 +324,14 @@ def test_jobs_nobody_started_here_send_no_notes(qtbot, window, monkeypatch):
     window.following.follow_job(followed)  # a person follows this one from the window: its end is news
     wait_until(lambda: bool(notes))
     assert [title for title, _text in notes] == ["Diagnostics: sleep finished"]
+
+
+def test_select_all_is_there_from_the_start_and_selects_every_style(qtbot, styled_home, window):
+    gallery = gallery_ready(window, 4)
+    activate(window)
+    select_all = next(a for a in window.findChildren(QAction) if a.objectName() == "selectAllAction")
+    assert select_all.isEnabled(), "no style needs to be selected first"
+    window.detail.setFocus()  # the keyboard is anywhere but the gallery or a text field
+    select_all.trigger()
+    wait_until(lambda: len(gallery.selectionModel().selectedIndexes()) == 4)
+    assert gallery.hasFocus()
