@@ -8,11 +8,13 @@ worker thread."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from desktop.jobs.work_folders import work_folders_of
+from desktop.text import shown_path
 
 
 @dataclass(frozen=True)
@@ -42,3 +44,14 @@ def latest_output(items: list[Any]) -> str | None:
         if item.status == "done" and item.output:
             return str(item.output)
     return None
+
+
+_GENERATED = re.compile(r"preview-(\d+)\.jpg")
+
+
+def preview_caption(path: str) -> str:
+    """What the progress dialog says under a preview: "Preview 2" for a style's preview being
+    made (its file name is the job's own), "Latest: IMG_2041.jpg" for a batch's styled photo."""
+    name = Path(path).name
+    made = _GENERATED.fullmatch(name)
+    return f"Preview {made.group(1)}" if made else f"Latest: {shown_path(name)}"

@@ -40,15 +40,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import UserError
+from desktop.jobs import registry
 from desktop.jobs.engine import JobEngine
 from desktop.jobs.model import JobRow, JobStatus
 from desktop.text import shown_path
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.buttons import push_button
 from desktop.ui.job_kinds import dialog_heading
-from desktop.ui.job_previews import latest_output
+from desktop.ui.job_previews import latest_output, preview_caption
 from desktop.ui.jobs_model import JobsModel
-from desktop.ui.progress_text import describe_time, distinct_log_records
+from desktop.ui.progress_text import describe_time, readable_log
 from desktop.ui.thumbnails import decode_fitted
 from desktop.ui.tones import Tone, ToneLabel, error_label
 from desktop.ui.window_fit import fit_height
@@ -442,9 +443,9 @@ class JobProgressDialog(QDialog):
         first = self.preview_path is None
         self.preview_path = path
         self.preview.setPixmap(QPixmap.fromImage(image))
-        self.preview.setToolTip(path)
-        name = shown_path(Path(path).name)
-        self.preview_caption.setText(self.preview_caption.fontMetrics().elidedText(f"Latest: {name}", Qt.TextElideMode.ElideMiddle, 420))
+        caption = preview_caption(path)
+        self.preview.setToolTip(caption if caption.startswith("Preview") else shown_path(path))
+        self.preview_caption.setText(self.preview_caption.fontMetrics().elidedText(caption, Qt.TextElideMode.ElideMiddle, 420))
         self.preview.show()
         self.preview_caption.show()
         if first:
@@ -565,7 +566,7 @@ class JobProgressDialog(QDialog):
             return
         from desktop.logs import job_log_lines
 
-        lines = distinct_log_records(await run_blocking(job_log_lines, self.log_file, self.job_id))
+        lines = readable_log(await run_blocking(job_log_lines, self.log_file, self.job_id), registry.title)
         self.details.setPlainText("\n".join(lines) if lines else "Nothing was logged for this job.")
         bar = self.details.verticalScrollBar()
         bar.setValue(bar.maximum())

@@ -1,11 +1,13 @@
 """What the progress dialog says in words: the time line under its bar (``describe_time``:
 elapsed, an estimate of the time left past ``ETA_AFTER``, how a failure went) and the job's log
-lines for Details with repeats dropped (``distinct_log_records``)."""
+lines for Details as a person reads them (``readable_log``: the time and the sentence, repeats
+dropped, no logger names and no tracebacks; those stay in the log file)."""
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 from desktop.jobs.model import JobRow, JobStatus
 from desktop.ui.jobs_model import format_duration
@@ -58,3 +60,27 @@ def distinct_log_records(lines: list[str]) -> list[str]:
             kept.append(record)
         previous = key
     return [line for record in kept for line in record]
+
+
+_HEAD = re.compile(r"^\d{4}-\d\d-\d\d (\d\d:\d\d:\d\d)[,.]\d+ \w+ [\w.]+: (?:\[job \d+\]\s*)?(.*)$")
+_TYPE_FIRST = re.compile(r"^([a-z_]+\.[a-z_.]+) ")
+MORE_IN_THE_LOG = "The technical details are in the log file (Help › Open log folder)."
+
+
+def readable_log(lines: list[str], title: Callable[[str], str]) -> list[str]:
+    """A job's log records for Details: "10:00:01  Generate style started (attempt 2 of 3)".
+    ``title`` names a job type ("style.generate" -> "Generate style"). A traceback is left out,
+    with one line saying where it is."""
+    shown: list[str] = []
+    technical = False
+    for line in distinct_log_records(lines):
+        match = _HEAD.match(line)
+        if match is None:
+            technical = True  # a traceback's line, or another continuation
+            continue
+        at, text = match.groups()
+        text = _TYPE_FIRST.sub(lambda m: title(m.group(1)) + " ", text, count=1)
+        shown.append(f"{at}  {text[:1].upper()}{text[1:]}")
+    if technical:
+        shown.append(MORE_IN_THE_LOG)
+    return shown

@@ -35,7 +35,12 @@ from desktop.jobs.model import JobRow
 from desktop.ui.drop_zone import DropZone
 from desktop.ui.new_style_dialog import NewStyleDialog
 from desktop.ui.progress_dialog import DialogState, JobProgressDialog
-from desktop.ui.progress_text import describe_time, distinct_log_records
+from desktop.ui.progress_text import (
+    MORE_IN_THE_LOG,
+    describe_time,
+    distinct_log_records,
+    readable_log,
+)
 from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.style_detail import StyleDetail
 from tests.ui.conftest import shown, wait_until
@@ -414,3 +419,18 @@ def test_history_days_read_as_people_write_them(qtbot, window):
     days.interpretText()
     assert days.value() == 12
     dialog.reject()
+
+
+def test_details_read_as_sentences_and_keep_tracebacks_in_the_log_file():
+    lines = [
+        "2026-01-01 10:00:00,000 INFO desktop.jobs.run: [job 2] style.generate started (attempt 1 of 3)",
+        "2026-01-01 10:00:01,100 ERROR desktop.jobs.run: [job 2] failed with an unexpected error",
+        "Traceback (most recent call last):",
+        "ValueError: boom",
+    ]
+    shown = readable_log(lines, {"style.generate": "Generate style"}.get)
+    assert shown == [
+        "10:00:00  Generate style started (attempt 1 of 3)",
+        "10:00:01  Failed with an unexpected error",
+        MORE_IN_THE_LOG,
+    ]

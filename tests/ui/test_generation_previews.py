@@ -51,6 +51,8 @@ def test_the_progress_dialog_of_a_style_job_shows_its_previews_arriving(qtbot, w
         wait_until(lambda: shown, WAIT)
         assert "preview-" in shown[-1] and f"job-{job_id}-" in shown[-1]
         assert dialog.preview.pixmap() is not None and not dialog.preview.pixmap().isNull()
+        assert dialog.preview_caption.text().startswith("Preview "), "a sentence, not the file's name"
+        assert "preview-" not in dialog.preview_caption.text() + dialog.preview.toolTip()
     finally:
         release.set()
     engine = window.runtime.engine

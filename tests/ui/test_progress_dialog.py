@@ -86,8 +86,8 @@ def test_failure_shows_the_sentence_then_retry_runs_the_same_job_again(qtbot, wi
     details = dialog.findChild(QPushButton, "jobDetailsButton")
     qtbot.mouseClick(details, Qt.MouseButton.LeftButton)
     text = dialog.findChild(QPlainTextEdit, "jobDetailsText")
-    wait_until(lambda: f"[job {job_id}]" in text.toPlainText())
-    assert "failed at step 2" in text.toPlainText()
+    wait_until(lambda: "failed at step 2" in text.toPlainText())
+    assert f"[job {job_id}]" not in text.toPlainText() and "desktop." not in text.toPlainText(), "sentences, not log lines"
 
     first = engine.get(job_id)
     qtbot.mouseClick(retry, Qt.MouseButton.LeftButton)
