@@ -11,6 +11,9 @@ import sys
 from pathlib import Path
 
 SAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+# sample photos too dark to judge a look on (nearly black): never the first preview of a style,
+# nor the photo a strength is previewed on
+DARK_SAMPLES = frozenset({"hubble_deep_field.jpg"})
 
 
 def resources_dir() -> Path:

@@ -35,7 +35,10 @@ def sample_index(name: str) -> int:
 
 
 def first_sample(seed: int) -> int:
-    """Which bundled sample photo a style's first preview is rendered over."""
-    from desktop.resources import sample_photos
+    """Which bundled sample photo a style's first preview is rendered over: one picked by the
+    seed among those with colours and tones to judge a look on (not a nearly black one)."""
+    from desktop.resources import DARK_SAMPLES, sample_photos
 
-    return seed % max(1, len(sample_photos()))
+    samples = sample_photos()
+    judging = [i for i, photo in enumerate(samples) if photo.name not in DARK_SAMPLES] or list(range(len(samples)))
+    return judging[seed % len(judging)] if judging else 0

@@ -29,6 +29,7 @@ async def import_lut(ctx: JobContext, source: Path, kind: str, work: Path) -> di
     from desktop.library.writing import NewStyle, commit_new_style
     from desktop.pipelines.generate.previews import first_sample
     from desktop.pipelines.generate.work import save_pair
+    from desktop.resources import sample_photos
 
     settings = ctx.services["settings"]
     label = shown_path(source.name)
@@ -44,6 +45,7 @@ async def import_lut(ctx: JobContext, source: Path, kind: str, work: Path) -> di
     count, size = int(settings.preview_count), int(settings.preview_size)
     plan = StylePlan(lut=grade, looks=[], seed=seed, analysis=None, description=description, strength=1.0)
     first = first_sample(seed)
+    samples = sample_photos()
     images = []
     for i in range(count):
         ctx.progress(0.15 + 0.75 * i / count, f"Rendering preview {i + 1} of {count}")
@@ -66,6 +68,7 @@ async def import_lut(ctx: JobContext, source: Path, kind: str, work: Path) -> di
         "words": [],
         "unknown_words": [],
         "in_cube": [f"the {what} {file_name}"],
+        "preview_sources": [samples[(first + i) % len(samples)].name for i in range(count)] if samples else [],
         "source": {"file": file_name, "format": kind, "dimensions": lut.dimensions, "size": lut.size, "sha256": digest},
     }
     new = NewStyle(name=name, description=description, generator="imported", params=params, images=images)

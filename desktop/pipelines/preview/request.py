@@ -52,21 +52,23 @@ def render_style_preview(
 
 
 def sample_photo_for(style: Any) -> str | None:
-    """Blocking: the sample photo the strength preview shows: the one the style's first sample
-    preview was rendered over (so the preview matches a picture the pane shows)."""
+    """Blocking: the sample photo the strength preview shows: the first of the style's sample
+    previews that is not nearly black (so the preview matches a picture the pane shows, and a
+    look can be judged on it)."""
+    from desktop.pipelines.generate.previews import first_sample
     from desktop.pipelines.strength.sources import REFERENCE, preview_sources
-    from desktop.resources import sample_photos
+    from desktop.resources import DARK_SAMPLES, sample_photos
 
     samples = sample_photos()
     if not samples:
         return None
     sources = preview_sources(style.params, max(1, len(style.images)), samples)
     for name in sources:
-        if name != REFERENCE:
+        if name != REFERENCE and name not in DARK_SAMPLES:
             for photo in samples:
                 if photo.name == name:
                     return str(photo)
-    return str(samples[int(style.params.get("seed") or 0) % len(samples)])
+    return str(samples[first_sample(int(style.params.get("seed") or 0))])
 
 
 @dataclass(frozen=True)
