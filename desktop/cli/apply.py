@@ -101,7 +101,7 @@ def _summary(rt: Any, row: Any, out: Any, as_json: bool) -> int:
     elif row.status == "canceled":
         line = printable(row.message or "Canceled.")
     elif failed:
-        line = f"{len(done)} done, {len(failed)} failed; 'stylestudio jobs retry {row.id}' tries the failed ones again."
+        line = f"{row.message if row.status == 'succeeded' else f'{len(done)} done, {len(failed)} failed'}; 'stylestudio jobs retry {row.id}' tries the failed ones again."
     else:
         line = printable(row.error or f"The job ended {row.status}.")
     print(line, file=sys.stderr if (as_json or not ok) else sys.stdout)

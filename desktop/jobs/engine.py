@@ -175,7 +175,7 @@ class JobEngine:
             log.info("[job %d] queued again by retry", job_id)
             return row
         row = self.require(job_id)
-        raise UserError(f"Job {job_id} is {row.status}; only failed or canceled jobs can be retried.")
+        raise UserError(f"Job {job_id} is {row.status}; only failed or canceled jobs, and batches with photos that failed, can be retried.")
 
     def dismiss(self, job_id: int) -> None:
         if self.store.dismiss(job_id):

@@ -134,7 +134,8 @@ SQL_RETRY = (
     f" message = CASE WHEN {_NOT_PAUSED} THEN 'Waiting to start' ELSE '{PAUSED_MESSAGE}' END, progress = NULL,"
     " result = NULL, error = NULL, attempts = 0, cancel_requested = :false, run_after = 0,"
     " started_at = NULL, finished_at = NULL, updated_at = :now, owner = NULL, lease_until = NULL"
-    " WHERE id = :id AND status IN ('failed', 'canceled')" + _RETURNING
+    " WHERE id = :id AND (status IN ('failed', 'canceled') OR (status = 'succeeded' AND EXISTS"
+    " (SELECT 1 FROM job_items WHERE job_items.job_id = jobs.id AND job_items.status = 'failed')))" + _RETURNING
 )
 SQL_DISMISS = "DELETE FROM jobs WHERE id = :id AND status IN ('succeeded', 'failed', 'canceled')"
 SQL_HEARTBEAT = (

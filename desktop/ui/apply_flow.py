@@ -40,6 +40,8 @@ class ApplyFlow(DialogFlow[ApplyDialog]):
         if not window.following.first_notice(job_id):
             return
         out = window.local_folder(str(result["out"]))
-        done = int(result.get("done") or 0)
+        done, failed = int(result.get("done") or 0), int(result.get("failed") or 0)
         text = f"{done} photo{'s' if done != 1 else ''} styled into {out}"
+        if failed:
+            text += f"; {failed} could not be styled (the batch's dialog and the Jobs panel list them)"
         window.notifier.offer("Photos styled", text, "Open folder", lambda: window.open_folder(out), tray=not followed)

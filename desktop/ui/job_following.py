@@ -46,11 +46,19 @@ class JobFollowing:
             parent=window,
         )
         dialog.succeeded.connect(self._job_succeeded)
+        dialog.folderRequested.connect(self._open_output_folder)
         dialog.ended.connect(self._dialog_ended)
         dialog.finished.connect(lambda _r, job_id=job_id: self._dialog_closed(job_id))
         self.progress_dialogs[job_id] = dialog
         dialog.start()
         return dialog
+
+    def _open_output_folder(self, job_id: int) -> None:
+        """A batch's Open folder: its output folder as this machine reaches it."""
+        dialog = self.progress_dialogs.get(job_id)
+        result = dialog.row.result_dict() if dialog is not None and dialog.row is not None and dialog.row.result else None
+        if isinstance(result, dict) and result.get("out"):
+            self.window.open_folder(self.window.local_folder(str(result["out"])))
 
     def started_here(self, job_id: int) -> bool:
         """A person started (or followed) this job in this window."""

@@ -70,8 +70,8 @@ def job_summary(row: JobRow) -> str:
     """One line for lists, notes and screen readers: "Warm film grain · Done"."""
     subject = job_subject(row) or f"{registry.title(row.type)} #{row.id}"
     status = STATUS_WORDS.get(row.status, row.status)
-    if row.status == "running" and row.message:
-        return f"{subject} · {row.message}"
+    if (row.status == "running" and row.message) or (row.status == "succeeded" and (row.message or "").startswith("Done · ")):
+        return f"{subject} · {row.message}"  # running, or a batch done with some photos failed
     return f"{subject} · {status}"
 
 

@@ -128,6 +128,8 @@ def actions_for(row: JobRow) -> list[tuple[str, str]]:
         acts.append(("open", "Open result"))
     if row.status in ("failed", "canceled"):
         acts.append(("retry", "Retry"))
+    elif row.status == "succeeded" and result and int(result.get("failed") or 0) > 0:
+        acts.append(("retry", "Retry failed"))  # a batch done with some photos failed
     acts.append(("dismiss", "Dismiss"))
     return acts
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ from desktop.ui.buttons import push_button
 from desktop.ui.job_kinds import dialog_heading
 from desktop.ui.job_previews import latest_output, preview_caption
 from desktop.ui.jobs_model import JobsModel
+from desktop.ui.progress_state import DialogState
 from desktop.ui.progress_text import describe_time, readable_log
 from desktop.ui.thumbnails import decode_fitted
 from desktop.ui.tones import Tone, ToneLabel, error_label
@@ -60,32 +60,11 @@ ITEMS_INTERVAL = 0.3  # seconds between two reads of a batch's items
 PREVIEW_SIZE = QSize(320, 200)  # the latest output's thumbnail fits in this
 
 
-class DialogState(StrEnum):
-    """Where the dialog is with its job: the one thing its buttons and closing depend on."""
-
-    FOLLOWING = "following"  # the row is queued or running
-    CANCELING = "canceling"  # a cancel was asked (here or elsewhere); the row has not ended yet
-    FAILED = "failed"  # shows the error, Retry, Details and Close
-    SUCCEEDED = "succeeded"  # closing (after the minimum visible time)
-    CANCELED = "canceled"  # closing
-    BACKGROUND = "background"  # closed by Run in background; the job goes on
-    REMOVED = "removed"  # the row was dismissed elsewhere: closed
-    CLOSED = "closed"  # closed by the person (a failed job) or by the window shutting down
-
-    @property
-    def following(self) -> bool:
-        return self in (DialogState.FOLLOWING, DialogState.CANCELING)
-
-    @property
-    def gone(self) -> bool:
-        """Closed for good: no row change is shown any more."""
-        return self in (DialogState.BACKGROUND, DialogState.REMOVED, DialogState.CLOSED)
-
-
 class JobProgressDialog(QDialog):
     succeeded = Signal(int, object)  # job id, result dict (or None)
     ended = Signal(int, str)  # job id, final status, or "removed", or "background"
     previewShown = Signal(str)  # a batch's latest output, now shown as the thumbnail
+    folderRequested = Signal(int)  # job id: Open folder, for a batch done with some photos failed
 
     def __init__(
         self,
@@ -241,13 +220,12 @@ class JobProgressDialog(QDialog):
             "Try the photos that failed again; the finished ones are kept",
             self.retry_job,
         )
-        self.close_button = push_button(
-            "Close",
-            "jobCloseButton",
-            "Close this window; the failed job stays in the Jobs panel",
-            self._close_failed,
+        self.close_button = push_button("Close", "jobCloseButton", "Close this window; the job stays in the Jobs panel", self._close_failed)
+        self.open_folder_button = push_button(
+            "Open folder", "jobOpenFolderButton", "Show the styled photos in the file manager", lambda: self.folderRequested.emit(self.job_id)
         )
-        for b in (self.background_button, self.cancel_button, self.retry_failed_button, self.retry_button, self.close_button):
+        self.open_folder_button.hide()
+        for b in (self.background_button, self.cancel_button, self.open_folder_button, self.retry_failed_button, self.retry_button, self.close_button):
             b.setAutoDefault(False)
             row.addWidget(b)
         lay.addLayout(row)
@@ -327,7 +305,7 @@ class JobProgressDialog(QDialog):
             self.subtitle.setToolTip(subtitle)
         self.subtitle.setVisible(bool(subtitle))
 
-        if row.status == JobStatus.FAILED:
+        if row.status == JobStatus.FAILED or self._with_problems(row):
             self._show_failed(row)
             return
         if row.status in (JobStatus.SUCCEEDED, JobStatus.CANCELED):
@@ -373,23 +351,33 @@ class JobProgressDialog(QDialog):
         self._close_after_min_visible()
         self.ended.emit(self.job_id, row.status)
 
+    def _with_problems(self, row: JobRow) -> bool:
+        """A batch that succeeded with some photos failed: shown like a failure, with the
+        failed photos, Retry failed and Open folder, under a heading that says it is done."""
+        result = row.result_dict() if row.status == JobStatus.SUCCEEDED and row.result else None
+        return self._items is not None and isinstance(result, dict) and int(result.get("failed") or 0) > 0
+
     def _show_failed(self, row: JobRow) -> None:
-        first = self.state is not DialogState.FAILED
-        self.state = DialogState.FAILED
+        succeeded = row.status == JobStatus.SUCCEEDED
+        ended = DialogState.SUCCEEDED if succeeded else DialogState.FAILED
+        first = self.state is not ended
+        self.state = ended
         self._tick.stop()
         self._show_timer.stop()
         self._items_timer.stop()
         self.message.setText("Failed")
         result = row.result_dict() if row.result else None
         partial = self._items is not None and isinstance(result, dict) and int(result.get("failed") or 0) > 0
+        self.error.set_tone(Tone.NORMAL if succeeded else Tone.ERROR)
+        self.open_folder_button.setVisible(partial and bool(result and result.get("done")))
         if partial:
             assert isinstance(result, dict)
             done, failed = int(result.get("done") or 0), int(result.get("failed") or 0)
             out = str(result.get("out") or "")
             shown = out if os.path.isabs(out) else f"{out} in the library folder"
             where = f"; the styled photos are in {shown}" if done and out else ""
-            self.error.setText(f"{done} done, {failed} failed{where}.")
-            self.error.setToolTip(row.error or "")
+            self.error.setText(f"{row.message}{where}." if succeeded else f"{done} done, {failed} failed{where}.")
+            self.error.setToolTip(str(result.get("problems") or "") if succeeded else row.error or "")
             if first:
                 spawn(self._load_failed_items(), name=f"failed-items-{self.job_id}")
         else:
@@ -402,7 +390,9 @@ class JobProgressDialog(QDialog):
         if first:
             if not self.isVisible():
                 self._show_now()
-            self.ended.emit(self.job_id, JobStatus.FAILED)
+            if succeeded:
+                self.succeeded.emit(self.job_id, result)
+            self.ended.emit(self.job_id, row.status)
 
     def _stop_following(self) -> None:
         self._show_timer.stop()
@@ -545,6 +535,7 @@ class JobProgressDialog(QDialog):
         self.state = DialogState.FOLLOWING
         self.failed_items = []
         self.failed_list.clear()
+        self.open_folder_button.hide()
         self.apply(row)
         fit_height(self)
         if self.isVisible():

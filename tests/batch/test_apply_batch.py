@@ -47,8 +47,11 @@ def test_a_mixed_folder_styles_the_photos_fails_the_rest_with_reasons_and_never_
     assert set(failed) == {"damaged.jpg", "notes.jpg", "shot.CR2"}
     assert "RAW" in failed["shot.CR2"] and "text" in failed["notes.jpg"]
     assert all(e and e.endswith(".") for e in failed.values())
-    assert row.status == "failed" and row.message == "6 done, 3 failed"
-    assert row.result_dict() == {"table": "styles", "id": style, "out": str(out), "done": 6, "failed": 3}
+    # a success with problems: the styled photos are there to use, the failed ones are named
+    assert row.status == "succeeded" and row.message == "Done · 6 of 9 photos · 3 could not be styled"
+    result = row.result_dict()
+    assert result.pop("problems").startswith("3 of 9 photos could not be styled (the first: ")
+    assert result == {"table": "styles", "id": style, "out": str(out), "done": 6, "failed": 3}
     assert hashes(src) == before  # originals untouched
     with Image.open(items["rotated.jpg"].output) as im:
         assert im.size == (64, 96)
@@ -82,17 +85,20 @@ def test_partial_failure_then_retry_runs_only_the_failed_items(rt, style, tmp_pa
     job = enqueue_apply(rt, style, [src], out=out)
     run_pool(rt, timeout=60)
     row = rt.engine.require(job)
-    assert row.status == "failed" and "1 of 4 photos could not be styled" in row.error
+    assert row.status == "succeeded" and row.message == "Done · 3 of 4 photos · 1 could not be styled"
+    assert "1 of 4 photos could not be styled" in row.result_dict()["problems"]
     first = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.iterdir()}
     assert len(first) == 3
     photo(src / "late.jpg")  # the user fixes the file
     rt.engine.retry(job)
     run_pool(rt, timeout=60)
     row = rt.engine.require(job)
-    assert row.status == "succeeded" and row.result_dict()["done"] == 4 and row.result_dict()["failed"] == 0
+    assert row.status == "succeeded" and row.message == "Done" and row.result_dict()["done"] == 4 and row.result_dict()["failed"] == 0
     after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.iterdir()}
     assert set(after) == set(first) | {"late.jpg"}
     assert {n: after[n] for n in first} == first  # the done ones were not redone
+    with pytest.raises(UserError, match="batches with photos that failed, can be retried"):
+        rt.engine.retry(job)  # every photo is done: nothing is left to retry
 
 
 def test_cancel_stops_the_batch_keeps_finished_photos_and_says_how_many(rt, style, tmp_path):
@@ -136,3 +142,14 @@ def test_the_item_writes_of_a_run_that_lost_its_row_change_nothing(rt, style, tm
     with pytest.raises(LeaseLost):  # the job is queued, not running for this (made-up) run
         store.set(Fence(job, 1, "someone"), 0, status=DONE, output="x")
     assert store.items(job)[0].status == "pending"
+
+
+def test_a_batch_where_nothing_could_be_styled_is_the_one_that_fails(rt, style, tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    (src / "a.jpg").write_text("not a photo")
+    (src / "b.jpg").write_bytes(b"")
+    job = enqueue_apply(rt, style, [src], out=out)
+    run_pool(rt, timeout=60)
+    row = rt.engine.require(job)
+    assert row.status == "failed" and row.error.startswith("2 of 2 photos could not be styled")

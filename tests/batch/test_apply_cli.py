@@ -35,7 +35,8 @@ def test_a_failed_photo_exits_1_and_names_it(rt, style, tmp_path):
     assert res.returncode == 1
     doc = json.loads(res.stdout)
     assert doc["done"] == 1 and [f["input"] for f in doc["failed"]] == [str(tmp_path / "in" / "fake.jpg")]
-    assert "1 done, 1 failed" in res.stderr
+    assert "Done · 1 of 2 photos · 1 could not be styled; 'stylestudio jobs retry" in res.stderr
+    assert f"{tmp_path / 'in' / 'fake.jpg'}: " in res.stderr, "the failed photo is named, with why"
 
 
 def test_refusals_exit_2_with_one_sentence_and_create_nothing(rt, style, tmp_path):

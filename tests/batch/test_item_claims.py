@@ -226,7 +226,7 @@ def test_a_photo_this_worker_cannot_reach_fails_with_the_path_and_the_host(rt, s
     shutil.rmtree(gone)  # the share is not mounted on the machine that runs the batch
     run_pool(rt, timeout=120)
     row = rt.engine.require(job)
-    assert row.status == "failed"
+    assert row.status == "succeeded" and row.message == "Done · 1 of 2 photos · 1 could not be styled"
     failed = [i for i in batch_items(rt.db, job) if i.status == FAILED]
     assert [i.error for i in failed] == [
         f"The photo {gone / 'b.jpg'} cannot be reached from {socket.gethostname()}; check that its folder is mounted there."

@@ -104,7 +104,7 @@ def test_wrong_ids_and_states_are_refused_with_a_sentence(rt):
     with pytest.raises(UserError, match="no job type 'nope'"):
         rt.engine.enqueue("nope", {})
     job_id = rt.engine.enqueue("diagnostics.sleep", {"seconds": 0})
-    with pytest.raises(UserError, match="only failed or canceled jobs can be retried"):
+    with pytest.raises(UserError, match="only failed or canceled jobs, and batches with photos that failed, can be retried"):
         rt.engine.retry(job_id)
     run_pool(rt)
     with pytest.raises(UserError, match="already ended"):

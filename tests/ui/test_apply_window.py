@@ -216,10 +216,20 @@ def test_a_damaged_photo_stays_listed_and_retry_failed_redoes_only_it(qtbot, hom
     job_id, progress = next(iter(window.following.progress_dialogs.items()))
 
     failed_list = progress.findChild(QListWidget, "jobFailedItemsList")
-    wait_until(lambda: progress.finished_status == "failed" and failed_list.count() == 1, timeout=90)
+    # a success with a problem: done, the styled photos there to use, the failed one listed
+    wait_until(lambda: progress.finished_status == "succeeded" and failed_list.count() == 1, timeout=90)
     assert shown(progress)  # stays open
-    assert progress.findChild(QLabel, "jobErrorLabel").text().startswith("3 done, 1 failed")
+    assert progress.findChild(QLabel, "jobErrorLabel").text().startswith("Done · 3 of 4 photos · 1 could not be styled")
     assert failed_list.isVisible()
+    opened: list[QUrl] = []
+    monkeypatch.setattr(window, "url_opener", lambda url: opened.append(url) or True)
+    open_folder = progress.findChild(QPushButton, "jobOpenFolderButton")
+    assert open_folder.isVisible()
+    open_folder.click()
+    assert [u.toLocalFile() for u in opened] == [str(tmp_path / "styled")]
+    from desktop.ui.jobs_panel import actions_for
+
+    assert ("retry", "Retry failed") in actions_for(window.runtime.engine.get(job_id)), "the jobs panel offers it too"
     assert failed_list.item(0).text().startswith("broken\\xff.jpg: ")
     assert len(failed_list.item(0).text()) > len("broken\\xff.jpg: ") + 10  # with its reason
     retry_failed = progress.findChild(QPushButton, "jobRetryFailedButton")

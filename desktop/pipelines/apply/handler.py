@@ -27,7 +27,7 @@ from desktop.errors import JobCanceled, JobEnded, LeaseLost, UserError
 from desktop.jobs.context import JobContext
 from desktop.jobs.item_model import DONE, FAILED, PENDING, Fence, Item
 from desktop.jobs.items import Assist, AssistNotYet, ItemRun, ItemStore, assist_check, lease_of
-from desktop.jobs.model import CANCELED
+from desktop.jobs.model import CANCELED, SUCCEEDED
 from desktop.jobs.model import FAILED as JOB_FAILED
 from desktop.jobs.registry import register, register_assist
 from desktop.pipelines.apply.grant import check_batch
@@ -184,12 +184,20 @@ async def apply_style(ctx: JobContext, payload: ApplyPayload) -> dict[str, Any]:
     if counts[FAILED]:
         first = next((i for i in await asyncio.to_thread(store.items, ctx.id) if i.status == FAILED), None)
         why = f" (the first: {first.error.rstrip('.')})" if first is not None and first.error else ""
+        if counts[DONE]:  # a success with problems: the styled photos are there to use
+            problems = f"{counts[FAILED]} of {len(items)} photos could not be styled{why}. Retry failed tries them again."
+            raise JobEnded(SUCCEEDED, message=partial_message(counts[DONE], len(items), counts[FAILED]), result={**result, "problems": problems})
         error = (
             f"{counts[FAILED]} of {len(items)} photos could not be styled{why}; {counts[DONE]} are in {shown_path(out)}. "
             "Retry the job to try the failed ones again."
         )
         raise JobEnded(JOB_FAILED, message=f"{counts[DONE]} done, {counts[FAILED]} failed", error=error, result=result)
     return result
+
+
+def partial_message(done: int, total: int, failed: int) -> str:
+    """What a batch that styled some photos and not others says everywhere it is shown."""
+    return f"Done · {done} of {total} photos · {failed} could not be styled"
 
 
 @register_assist(JOB_TYPE)
