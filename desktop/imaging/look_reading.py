@@ -31,10 +31,12 @@ from desktop.imaging.analysis import HIGHLIGHT_L, SHADOW_L, STATS_EDGE, shrink
 from desktop.imaging.colour import linear_to_lab, srgb_to_linear
 from desktop.imaging.grade import NEUTRAL, GradeStats, Tint, tint_at, unlevel
 
-# Levels: the share of pixels that may sit beyond a level before it counts (0.5 % each end).
-LEVEL_SHARE = 0.005
-LIFT_MIN = 0.02  # a darkest channel above 2 % (5/255) at the 0.5 % point: lifted blacks
-WHITE_MAX = 0.96  # a lightest channel below 96 % at the 99.5 % point: rolled-off whites
+# Levels: the share of pixels that may sit beyond a level before it counts (0.1 % each end: a
+# natural photo's few specular highlights and deepest shadows reach white and black; a
+# grade's levels hold every pixel).
+LEVEL_SHARE = 0.001
+LIFT_MIN = 0.02  # a darkest channel above 2 % (5/255) at the 0.1 % point: lifted blacks
+WHITE_MAX = 0.96  # a lightest channel below 96 % at the 99.9 % point: rolled-off whites
 WHITE_FLOOR = 0.6  # never read whites below this (a dark photo is not a grade)
 # Crushed blacks: pure black (every channel <= 2/255) on more than CRUSH_SHARE of the pixels
 # (a night sky or a black backdrop holds about a tenth: the astronaut sample has 11 %, and
@@ -49,8 +51,13 @@ _DARK_PRIOR = ((0.0, 0.0), (0.01, 0.03), (0.05, 0.085), (0.25, 0.27))
 # pixels borrows the mid-tones' cast.
 CAST_RADII = (20.0, 14.0, 10.0, 8.0)
 CAST_MIN = 4.0
+# A cast is trusted in full when SUPPORT_FULL of its band lies within SUPPORT_RADIUS of it (a
+# neutral surface under the cast: walls, sky, paper); a mode that only the spread of the
+# photo's colours makes (a brown cat, a blue night) is trusted in proportion.
+SUPPORT_RADIUS = 6.0
+SUPPORT_FULL = 0.5
 BAND_MIN = 0.03
-# Saturation: the chroma (around the casts) 90 % of the pixels stay below. A natural photo's
+# Saturation: the chroma (around grey) 90 % of the pixels stay below. A natural photo's
 # strongest tenth reaches about SAT_NATURAL; below it the reference reads as muted, never
 # more than down to SAT_LOWEST.
 SAT_NATURAL = 30.0
@@ -72,8 +79,9 @@ def read_look(img: Image.Image) -> GradeStats:
     scale = 1.0
     if _spread(labs, raw) < MONO_CHROMA:  # a monochrome: its tint is all look, none content
         toning = (tint_at(raw, 15.0), tint_at(raw, 85.0))
-    else:
-        scale = min(1.0, max(SAT_LOWEST, _spread(labs, casts) / SAT_NATURAL))
+    else:  # chroma around grey: a photo of one colour is not read as muted around it
+        grey = ((0.0, 0.0), (0.0, 0.0), (0.0, 0.0))
+        scale = min(1.0, max(SAT_LOWEST, _spread(labs, grey) / SAT_NATURAL))
     return GradeStats(
         mean=NEUTRAL.mean,
         std=(NEUTRAL.std[0], NEUTRAL.std[1] * scale, NEUTRAL.std[2] * scale),
@@ -112,7 +120,8 @@ def _read_casts(labs, total: int, judge_mids: bool = True) -> tuple[Tint, Tint, 
     """The grey mode of each tone band (``_grey_mode``). A colourist judges a cast in the
     blacks and the whites, where a natural photo's content has least say: when the reference
     has both, the mid-tones get their mean (the mid-tones' own grey mode is mostly the
-    photo's main subject); a band with too few pixels borrows from the others."""
+    photo's main subject); a band with too few pixels borrows from the others. With
+    ``judge_mids`` (the casts a style applies) each is also weighed by its support."""
     bands: list[list[tuple[int, float, float]]] = [[], [], []]
     for count, (big_l, a, b) in labs:
         k = 0 if big_l < SHADOW_L else 2 if big_l > HIGHLIGHT_L else 1
@@ -120,7 +129,13 @@ def _read_casts(labs, total: int, judge_mids: bool = True) -> tuple[Tint, Tint, 
     found: list[Tint | None] = []
     for band in bands:
         weight = sum(c for c, _, _ in band)
-        found.append(_grey_mode(band) if weight >= BAND_MIN * total else None)
+        mode = _grey_mode(band) if weight >= BAND_MIN * total else None
+        if mode and judge_mids:  # trusted as far as a neutral surface backs it
+            ma, mb = mode
+            near = sum(c for c, a, b in band if (a - ma) ** 2 + (b - mb) ** 2 <= SUPPORT_RADIUS**2)
+            trust = min(1.0, near / weight / SUPPORT_FULL)
+            mode = (ma * trust, mb * trust)
+        found.append(mode)
     shadows, mids, highs = found
     if judge_mids and shadows and highs:
         mids = ((shadows[0] + highs[0]) / 2, (shadows[1] + highs[1]) / 2)
