@@ -231,6 +231,8 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
         tones = [t * (1 + 0.22 * w.light) for t in tones]
     if w.saturation:
         factor = 1.7**w.saturation if w.saturation > 0 else 0.55 ** (-w.saturation)
+        if levels and w.saturation > 0:  # a reference's lifted blacks grey every colour
+            factor /= 1 - levels[1]
         std[1] *= factor
         std[2] *= factor
         if w.temperature < 0 < w.saturation:  # "cold neon": vivid, but no golden yellows

@@ -22,7 +22,7 @@ statistics (from a reference's analysis, or from words in the description):
 A style made from a reference today reads the *look* instead (``imaging.look_reading``):
 the tone curve stays the identity, ``tints`` are casts on greys (``casts``), the colour spread
 is a saturation scale, and ``levels`` (crushed or lifted blacks, rolled-off whites) go on
-last, per sRGB channel. Grades stored before keep the statistics route above.
+first, per sRGB channel (the colour moves then work on the levelled photo). Grades stored before keep the statistics route above.
 
 ``strength`` (0..1) blends every part between identity and the full transfer. One LUT must suit
 any photo, so the source is not the photo being graded but a fixed typical one: NEUTRAL is
@@ -84,7 +84,7 @@ class GradeStats:
     # A look read from a reference (``imaging.look_reading``): ``tints`` are casts on neutral
     # greys (the colour of a photo is scaled around grey, not around a typical photo's tint),
     # and ``levels`` = (input black, output black, output white), 0..1 per sRGB channel, put
-    # on after the rest of the grade: crushed blacks, lifted blacks (matte), rolled-off whites.
+    # on before the rest of the grade: crushed blacks, lifted blacks (matte), rolled-off whites.
     casts: bool = False
     levels: tuple[float, float, float] | None = None
 
@@ -386,7 +386,7 @@ def unlevel(y: float, crush: float, black: float, white: float) -> float:
 
 
 def _grid(
-    size, curve, ka, kb, tints, levels: int = 0, s: float = 1.0, even=None, out_levels=None
+    size, curve, ka, kb, tints, levels: int = 0, s: float = 1.0, even=None, tone_levels=None
 ) -> list[float]:
     """The flat LUT table, red varying fastest (Pillow's and .cube's order).
 
@@ -400,7 +400,12 @@ def _grid(
     """
     src_a, src_b, base_a, base_b = tints
     ev_s, ia, ib = even if even else (0.0, 0.0, 0.0)
-    lin = [srgb_to_linear(i / (size - 1)) for i in range(size)]
+    # ``tone_levels`` (crush, black, white) go first, per channel: the colour moves then work
+    # on the levelled photo, so a word's hue or saturation is not bent by the levels after it.
+    lin = [
+        srgb_to_linear(level(i / (size - 1), *tone_levels) if tone_levels else i / (size - 1))
+        for i in range(size)
+    ]
     (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = M_RGB_TO_XYZ
     (n00, n01, n02), (n10, n11, n12), (n20, n21, n22) = M_XYZ_TO_RGB
     xr = [m00 * v / XN for v in lin]
@@ -489,8 +494,6 @@ def _grid(
                         c = 0.0 if c <= 0 else 12.92 * c
                     else:
                         c = 1.0 if c >= 1 else 1.055 * c**inv_gamma - 0.055
-                    if out_levels:
-                        c = level(c, *out_levels)
                     if steps:  # posterize: per-channel steps, blended by strength
                         c += s * (round(c * steps) / steps - c)
                     append(c)

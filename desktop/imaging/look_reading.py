@@ -36,8 +36,11 @@ from desktop.imaging.grade import NEUTRAL, GradeStats, Tint, tint_at, unlevel
 # grade's levels hold every pixel).
 LEVEL_SHARE = 0.001
 LIFT_MIN = 0.02  # a darkest channel above 2 % (5/255) at the 0.1 % point: lifted blacks
+# ... read as at most LIFT_MAX: a matte lifts black to 5-15 %; a darkest channel far above
+# that is mostly a bright, hazy scene (snow, fog, high key), whose brightness it still gives.
+LIFT_MAX = 0.25
 WHITE_MAX = 0.96  # a lightest channel below 96 % at the 99.9 % point: rolled-off whites
-WHITE_FLOOR = 0.6  # never read whites below this (a dark photo is not a grade)
+WHITE_FLOOR = 0.6  # whites below this read as none (a dark photo is not a grade)
 # Crushed blacks: pure black (every channel <= 2/255) on more than CRUSH_SHARE of the pixels
 # (a night sky or a black backdrop holds about a tenth: the astronaut sample has 11 %, and
 # crushing a photo's shadows by mistake costs it its structure); the input black point is
@@ -57,6 +60,9 @@ CAST_MIN = 4.0
 SUPPORT_RADIUS = 6.0
 SUPPORT_FULL = 0.5
 BAND_MIN = 0.03
+# A band with no pixel within CAST_RADII[0] of grey is coloured all over: its cast is the mean
+# colour of its LEAST_SHARE nearest grey.
+LEAST_SHARE = 0.1
 # Saturation: the chroma (around grey) 90 % of the pixels stay below. A natural photo's
 # strongest tenth reaches about SAT_NATURAL; below it the reference reads as muted, never
 # more than down to SAT_LOWEST.
@@ -98,8 +104,8 @@ def _read_levels(colours: list[tuple[int, tuple[int, int, int]]], total: int):
     lightest = [(count, max(rgb) / 255) for count, rgb in colours]
     lo = _weighted_quantile(darkest, LEVEL_SHARE)
     hi = _weighted_quantile(lightest, 1 - LEVEL_SHARE)
-    white = 1.0 if hi >= WHITE_MAX else max(WHITE_FLOOR, hi)
-    black = lo if lo > LIFT_MIN else 0.0
+    white = 1.0 if hi >= WHITE_MAX or hi < WHITE_FLOOR else hi
+    black = min(LIFT_MAX, lo) if lo > LIFT_MIN else 0.0
     crush = 0.0
     pure = sum(count for count, rgb in colours if max(rgb) <= 2) / total
     if black == 0 and pure > CRUSH_SHARE:
@@ -130,7 +136,9 @@ def _read_casts(labs, total: int, judge_mids: bool = True) -> tuple[Tint, Tint, 
     for band in bands:
         weight = sum(c for c, _, _ in band)
         mode = _grey_mode(band) if weight >= BAND_MIN * total else None
-        if mode and judge_mids:  # trusted as far as a neutral surface backs it
+        if mode is None and weight >= BAND_MIN * total:  # nothing near grey: colour all over
+            mode = _least_coloured(band, weight)
+        elif mode and judge_mids:  # trusted as far as a neutral surface backs it
             ma, mb = mode
             near = sum(c for c, a, b in band if (a - ma) ** 2 + (b - mb) ** 2 <= SUPPORT_RADIUS**2)
             trust = min(1.0, near / weight / SUPPORT_FULL)
@@ -158,6 +166,21 @@ def _beyond_natural(cast: Tint) -> Tint:
     size = math.hypot(a, b)
     keep = max(0.0, size - CAST_MIN) / size if size > 1e-9 else 0.0
     return round(a * keep, 3), round(b * keep, 3)
+
+
+def _least_coloured(band: list[tuple[int, float, float]], weight: int) -> Tint:
+    """The mean colour of the band's LEAST_SHARE nearest grey: in a band with no pixel near
+    grey (a sunset, a night lit blue) every surface carries at least this colour, and no
+    neutral surface is left to tell the look from the content, so it is read as the look."""
+    a_sum = b_sum = taken = 0.0
+    for count, a, b in sorted(band, key=lambda p: p[1] * p[1] + p[2] * p[2]):
+        take = min(count, LEAST_SHARE * weight - taken)
+        if take <= 0:
+            break
+        taken += take
+        a_sum += take * a
+        b_sum += take * b
+    return a_sum / taken, b_sum / taken
 
 
 def _grey_mode(band: list[tuple[int, float, float]]) -> Tint | None:
