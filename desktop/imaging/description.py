@@ -208,6 +208,8 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
     levels, base_toning = base.levels, base.toning
     # A look read from a reference holds casts on grey (no cast: grey stays grey).
     plain_tints = [[0.0, 0.0]] * 3 if base.casts else [list(t) for t in NEUTRAL.tints]
+    # Colour from words goes on after the reference's levels (its hue is what the photo shows).
+    words_colour = bool(w.temperature or w.colours or w.split or w.toned or w.saturation)
     if w.temperature or w.colours or w.split or w.toned or w.saturation < 0 or no_colour:
         tints = [list(t) for t in plain_tints]
         tint_ranks = None
@@ -294,6 +296,7 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
         even_chroma=even_chroma,
         hue_moves=() if w.toned else w.hue_moves,
         levels=levels,
+        levels_first=bool(levels) and words_colour,
     )
 
 

@@ -22,7 +22,9 @@ statistics (from a reference's analysis, or from words in the description):
 A style made from a reference today reads the *look* instead (``imaging.look_reading``):
 the tone curve stays the identity, ``tints`` are casts on greys (``casts``), the colour spread
 is a saturation scale, and ``levels`` (crushed or lifted blacks, rolled-off whites) go on
-first, per sRGB channel (the colour moves then work on the levelled photo). Grades stored before keep the statistics route above.
+last, per sRGB channel, or first when words give the colour (``levels_first``: a word's hue,
+tint or saturation is then what the result shows). Grades stored before keep the statistics
+route above.
 
 ``strength`` (0..1) blends every part between identity and the full transfer. One LUT must suit
 any photo, so the source is not the photo being graded but a fixed typical one: NEUTRAL is
@@ -84,9 +86,11 @@ class GradeStats:
     # A look read from a reference (``imaging.look_reading``): ``tints`` are casts on neutral
     # greys (the colour of a photo is scaled around grey, not around a typical photo's tint),
     # and ``levels`` = (input black, output black, output white), 0..1 per sRGB channel, put
-    # on before the rest of the grade: crushed blacks, lifted blacks (matte), rolled-off whites.
+    # on after the rest of the grade: crushed blacks, lifted blacks (matte), rolled-off whites;
+    # before it with ``levels_first`` (the colour comes from words, not from the reference).
     casts: bool = False
     levels: tuple[float, float, float] | None = None
+    levels_first: bool = False
 
     @classmethod
     def from_analysis(cls, analysis: Analysis) -> GradeStats:
@@ -121,6 +125,7 @@ class GradeStats:
             even_chroma=bool(d.get("even_chroma", False)),
             hue_moves=tuple(str(name) for name in d.get("hue_moves") or ()),
             casts=bool(d.get("casts", False)),
+            levels_first=bool(d.get("levels_first", False)),
             levels=tuple(float(v) for v in d["levels"]) if d.get("levels") else None,  # type: ignore[arg-type]
         )
 
@@ -195,7 +200,8 @@ def build_lut(
         crush, black, white = target.levels
         levels = (s * crush, s * black, 1 - s * (1 - white))
     table = _grid(
-        size, curve, ka, kb, (src_a, src_b, base_a, base_b), target.posterize, s, even, levels
+        size, curve, ka, kb, (src_a, src_b, base_a, base_b), target.posterize, s, even,
+        (levels, target.levels_first),
     )
     lut = ImageFilter.Color3DLUT(size, table, channels=3)
     if target.hue_moves and not toned:
@@ -386,7 +392,7 @@ def unlevel(y: float, crush: float, black: float, white: float) -> float:
 
 
 def _grid(
-    size, curve, ka, kb, tints, levels: int = 0, s: float = 1.0, even=None, tone_levels=None
+    size, curve, ka, kb, tints, levels: int = 0, s: float = 1.0, even=None, tone_levels=(None, False)
 ) -> list[float]:
     """The flat LUT table, red varying fastest (Pillow's and .cube's order).
 
@@ -400,12 +406,15 @@ def _grid(
     """
     src_a, src_b, base_a, base_b = tints
     ev_s, ia, ib = even if even else (0.0, 0.0, 0.0)
-    # ``tone_levels`` (crush, black, white) go first, per channel: the colour moves then work
-    # on the levelled photo, so a word's hue or saturation is not bent by the levels after it.
+    # ``tone_levels`` = ((crush, black, white) or None, first): per channel, after the colour
+    # moves, or before them when ``first`` (a word's hue is then not bent by the levels).
+    out_levels, first = tone_levels
     lin = [
-        srgb_to_linear(level(i / (size - 1), *tone_levels) if tone_levels else i / (size - 1))
+        srgb_to_linear(level(i / (size - 1), *out_levels) if first and out_levels else i / (size - 1))
         for i in range(size)
     ]
+    if first:
+        out_levels = None
     (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = M_RGB_TO_XYZ
     (n00, n01, n02), (n10, n11, n12), (n20, n21, n22) = M_XYZ_TO_RGB
     xr = [m00 * v / XN for v in lin]
@@ -494,6 +503,8 @@ def _grid(
                         c = 0.0 if c <= 0 else 12.92 * c
                     else:
                         c = 1.0 if c >= 1 else 1.055 * c**inv_gamma - 0.055
+                    if out_levels:
+                        c = level(c, *out_levels)
                     if steps:  # posterize: per-channel steps, blended by strength
                         c += s * (round(c * steps) / steps - c)
                     append(c)

@@ -104,6 +104,18 @@ def test_reading_a_look_round_trips_and_older_grades_still_build():
     grade = plan_style(DESCRIPTION, per_channel(photo("coffee"), [lambda v: 31 + v * 0.8] * 3), seed=1).grade
     assert grade.casts and grade.levels and grade.levels[1] > 0.08
     assert GradeStats.from_dict(grade.to_dict()) == grade
-    old = {k: v for k, v in grade.to_dict().items() if k not in ("casts", "levels")}
+    assert not grade.levels_first  # the reference's colour, then its levels
+    old = {k: v for k, v in grade.to_dict().items() if k not in ("casts", "levels", "levels_first")}
     again = GradeStats.from_dict(old)
-    assert not again.casts and again.levels is None
+    assert not again.casts and again.levels is None and not again.levels_first
+
+
+def test_colour_from_words_goes_on_after_the_references_levels():
+    """A matte reference and "cool": the levels go first, so the blue the word gives is what
+    the photo shows (and it round-trips)."""
+    matte = per_channel(photo("coffee"), [lambda v: 31 + v * 0.8] * 3)
+    grade = plan_style("cool", matte, seed=1).grade
+    assert grade.levels and grade.levels_first
+    assert GradeStats.from_dict(grade.to_dict()) == grade
+    grey = Image.new("RGB", (8, 8), (128, 128, 128))
+    assert grey_b(styled(matte, grey, "cool")) < grey_b(grey) - 4
