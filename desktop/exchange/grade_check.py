@@ -41,6 +41,7 @@ def _grade_shape(grade: dict[str, Any]) -> bool:
         and _pairs(grade.get("tints"), 3)
         and (not toning or _pairs(toning, 2))
         and (not ranks or _pairs(ranks))
+        and (not grade.get("levels") or _numbers(grade.get("levels"), 3))
         and isinstance(posterize, int)
         and not isinstance(posterize, bool)
         and 0 <= posterize <= 256

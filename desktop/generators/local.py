@@ -21,6 +21,7 @@ from desktop.imaging.description import explain, grade_from_description
 from desktop.imaging.effects import Look, apply_looks, choose_looks
 from desktop.imaging.grade import DEFAULT_STRENGTH, NEUTRAL, GradeStats, build_lut
 from desktop.imaging.intake import load_image
+from desktop.imaging.look_reading import read_look
 from desktop.resources import sample_photos
 
 GENERATOR = "local"
@@ -145,7 +146,7 @@ def plan_style(
 ) -> StylePlan:
     """Analyse the reference (if any), derive the grade and pick the effects. ~0.1 s."""
     analysis = analyse(reference) if reference is not None else None
-    base = GradeStats.from_analysis(analysis) if analysis else NEUTRAL
+    base = read_look(reference) if reference is not None else NEUTRAL
     grade = grade_from_description(description, base=base)
     lut = build_lut(grade, strength=strength)
     return StylePlan(lut, choose_looks(description), seed, analysis, description, strength, grade)

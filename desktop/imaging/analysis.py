@@ -71,8 +71,8 @@ class Analysis:
 def analyse(img: Image.Image) -> Analysis:
     """Palette, Lab statistics, tone percentiles, split-tone tints and a mood line for ``img``."""
     img = img.convert("RGB") if img.mode != "RGB" else img
-    palette = dominant_palette(_shrink(img, PALETTE_EDGE))
-    mean, std, tones, tints, mean_c, ranks = _lab_stats(_shrink(img, STATS_EDGE))
+    palette = dominant_palette(shrink(img, PALETTE_EDGE))
+    mean, std, tones, tints, mean_c, ranks = _lab_stats(shrink(img, STATS_EDGE))
     return Analysis(
         palette=palette,
         lab_mean=mean,
@@ -88,7 +88,7 @@ def analyse(img: Image.Image) -> Analysis:
 def lab_summary(img: Image.Image) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Lab mean and standard deviation of ``img`` (on a <=96 px copy)."""
     img = img.convert("RGB") if img.mode != "RGB" else img
-    mean, std, *_ = _lab_stats(_shrink(img, STATS_EDGE))
+    mean, std, *_ = _lab_stats(shrink(img, STATS_EDGE))
     return mean, std
 
 
@@ -97,7 +97,7 @@ def stats_distance(a: tuple, b: tuple) -> float:
     return math.dist((*a[0], *a[1]), (*b[0], *b[1]))
 
 
-def _shrink(img: Image.Image, edge: int) -> Image.Image:
+def shrink(img: Image.Image, edge: int) -> Image.Image:
     w, h = img.size
     if max(w, h) <= edge:
         return img

@@ -205,18 +205,26 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
     no_saturation = bool(no & {"vivid", "muted"})
     no_tones = bool(no & {"bright", "dark", "high contrast", "low contrast"})
     tint_ranks, limit_tones, even_chroma = base.tint_ranks, base.limit_tones, base.even_chroma
+    levels, base_toning = base.levels, base.toning
+    # A look read from a reference holds casts on grey (no cast: grey stays grey).
+    plain_tints = [[0.0, 0.0]] * 3 if base.casts else [list(t) for t in NEUTRAL.tints]
+    # Colour from words goes on after the reference's levels (its hue is what the photo shows).
+    words_colour = bool(w.temperature or w.colours or w.split or w.toned or w.saturation)
     if w.temperature or w.colours or w.split or w.toned or w.saturation < 0 or no_colour:
-        tints = [list(t) for t in NEUTRAL.tints]
+        tints = [list(t) for t in plain_tints]
         tint_ranks = None
+        base_toning = None
     if w.saturation or w.toned or w.colours or no_saturation or no_colour:
         std[1], std[2] = NEUTRAL.std[1], NEUTRAL.std[2]
         even_chroma = False
+        base_toning = None
     elif w.temperature:  # a grey reference must not wash a warm word away
         std[1], std[2] = max(std[1], NEUTRAL.std[1]), max(std[2], NEUTRAL.std[2])
         even_chroma = False  # nor may evening the chroma out cool an orange photo
     if w.light or w.contrast or w.fade or w.crush or no_tones:
         tones = neutral_tones
         limit_tones = False
+        levels = None
 
     # Move them.
     if w.light > 0:
@@ -225,6 +233,8 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
         tones = [t * (1 + 0.22 * w.light) for t in tones]
     if w.saturation:
         factor = 1.7**w.saturation if w.saturation > 0 else 0.55 ** (-w.saturation)
+        if levels and w.saturation > 0:  # a reference's lifted blacks grey every colour
+            factor /= 1 - levels[1]
         std[1] *= factor
         std[2] *= factor
         if w.temperature < 0 < w.saturation:  # "cold neon": vivid, but no golden yellows
@@ -258,7 +268,7 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
         for i in bands:
             tints[i][0] += 3 * k * w.temperature
             tints[i][1] += 11 * k * w.temperature
-    toning = None
+    toning = base_toning
     if w.sepia and not w.duotone:
         toning = SEPIA_TONING
     elif w.duotone:
@@ -285,6 +295,8 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
         limit_tones=limit_tones,
         even_chroma=even_chroma,
         hue_moves=() if w.toned else w.hue_moves,
+        levels=levels,
+        levels_first=bool(levels) and words_colour,
     )
 
 

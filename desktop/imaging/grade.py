@@ -19,6 +19,13 @@ statistics (from a reference's analysis, or from words in the description):
 * moves by hue (``GradeStats.hue_moves``, ``desktop.imaging.hue_moves``): a look's muted
   greens or infrared's pink foliage, made on the grade's output colours.
 
+A style made from a reference today reads the *look* instead (``imaging.look_reading``):
+the tone curve stays the identity, ``tints`` are casts on greys (``casts``), the colour spread
+is a saturation scale, and ``levels`` (crushed or lifted blacks, rolled-off whites) go on
+last, per sRGB channel, or first when words give the colour (``levels_first``: a word's hue,
+tint or saturation is then what the result shows). Grades stored before keep the statistics
+route above.
+
 ``strength`` (0..1) blends every part between identity and the full transfer. One LUT must suit
 any photo, so the source is not the photo being graded but a fixed typical one: NEUTRAL is
 hand-set from the mean statistics of the bundled samples (astronaut, chelsea, coffee, rocket;
@@ -76,6 +83,14 @@ class GradeStats:
     # colour moves by hue made after the grade (names of ``desktop.imaging.hue_moves.MOVES``:
     # a look's muted greens, infrared's pink foliage)
     hue_moves: tuple[str, ...] = ()
+    # A look read from a reference (``imaging.look_reading``): ``tints`` are casts on neutral
+    # greys (the colour of a photo is scaled around grey, not around a typical photo's tint),
+    # and ``levels`` = (input black, output black, output white), 0..1 per sRGB channel, put
+    # on after the rest of the grade: crushed blacks, lifted blacks (matte), rolled-off whites;
+    # before it with ``levels_first`` (the colour comes from words, not from the reference).
+    casts: bool = False
+    levels: tuple[float, float, float] | None = None
+    levels_first: bool = False
 
     @classmethod
     def from_analysis(cls, analysis: Analysis) -> GradeStats:
@@ -109,6 +124,9 @@ class GradeStats:
             limit_tones=bool(d.get("limit_tones", False)),
             even_chroma=bool(d.get("even_chroma", False)),
             hue_moves=tuple(str(name) for name in d.get("hue_moves") or ()),
+            casts=bool(d.get("casts", False)),
+            levels_first=bool(d.get("levels_first", False)),
+            levels=tuple(float(v) for v in d["levels"]) if d.get("levels") else None,  # type: ignore[arg-type]
         )
 
 
@@ -157,7 +175,7 @@ def build_lut(
     src_a, src_b, base_a, base_b = [], [], [], []
     for i, new_l in enumerate(curve):
         old_l = i / 10
-        sa, sb = _tint_at(source.tints, old_l)
+        sa, sb = (0.0, 0.0) if target.casts else tint_at(source.tints, old_l)
         src_a.append(sa)
         src_b.append(sb)
         if toned:
@@ -168,7 +186,7 @@ def build_lut(
         if target.tint_ranks:  # the reference's colour at the same rank of lightness
             ta, tb = _rank_tint_at(target.tint_ranks, _rank_of(source.tones, old_l))
         else:
-            ta, tb = _tint_at(target.tints, new_l)
+            ta, tb = tint_at(target.tints, new_l)
         fade = min(1.0, new_l / 12)  # keep black black
         base_a.append(sa + fade * s * (ta - sa))
         base_b.append(sb + fade * s * (tb - sb))
@@ -177,8 +195,13 @@ def build_lut(
         if target.even_chroma and not toned
         else None
     )
+    levels = None
+    if target.levels:
+        crush, black, white = target.levels
+        levels = (s * crush, s * black, 1 - s * (1 - white))
     table = _grid(
-        size, curve, ka, kb, (src_a, src_b, base_a, base_b), target.posterize, s, even
+        size, curve, ka, kb, (src_a, src_b, base_a, base_b), target.posterize, s, even,
+        (levels, target.levels_first),
     )
     lut = ImageFilter.Color3DLUT(size, table, channels=3)
     if target.hue_moves and not toned:
@@ -242,7 +265,7 @@ def _ratio(target_std: float, source_std: float, damp: bool = True) -> float:
     return min(2.0, r**0.7) if damp else min(2.5, r)
 
 
-def _tint_at(tints: tuple[Tint, Tint, Tint], big_l: float) -> Tint:
+def tint_at(tints: tuple[Tint, Tint, Tint], big_l: float) -> Tint:
     """Tint at lightness L: shadows up to L=15, midtones at 50, highlights from 85."""
     (sa, sb), (ma, mb), (ha, hb) = tints
     if big_l <= 15:
@@ -325,8 +348,51 @@ def _pchip(xs: list[float], ys: list[float]):
     return f
 
 
+def level(c: float, crush: float, black: float, white: float) -> float:
+    """An sRGB channel value (0..1) through levels: values up to ``crush`` go to black (a soft
+    toe that joins the identity at 3x ``crush``), black output raised to ``black``, white
+    output rolled off to ``white`` (a quadratic shoulder from 2 ``white`` - 1 that ends flat,
+    so the mid-tones keep their place)."""
+    if crush > 0:
+        knee = min(0.9, 3 * crush)
+        if c < knee:
+            t = max(0.0, (c - crush) / (knee - crush))
+            c = knee * (3 * t * t - 2 * t * t * t) + (knee - crush) * (t * t * t - t * t)
+    y = black + (1 - black) * c
+    knee, d = _shoulder(white)
+    if d > 0 and y > knee:
+        t = (y - knee) / (1 - knee)
+        y = knee + (1 - knee) * t - d * t * t
+    return y
+
+
+def _shoulder(white: float) -> tuple[float, float]:
+    white = min(1.0, max(0.5, white))
+    return max(0.0, 2 * white - 1), 1 - white
+
+
+def unlevel(y: float, crush: float, black: float, white: float) -> float:
+    """The inverse of ``level`` (0..1), the crushed values (all gone to 0) left at 0."""
+    knee, d = _shoulder(white)
+    if d > 0 and y > knee:
+        span = 1 - knee
+        t = (span - math.sqrt(max(0.0, span * span - 4 * d * (min(y, 1 - d) - knee)))) / (2 * d)
+        y = knee + span * t
+    c = min(1.0, max(0.0, (y - black) / (1 - black) if black < 1 else 0.0))
+    if crush > 0 and 0 < c < min(0.9, 3 * crush):
+        lo, hi = crush, min(0.9, 3 * crush)
+        for _ in range(20):
+            mid = (lo + hi) / 2
+            if level(mid, crush, 0.0, 1.0) < c:
+                lo = mid
+            else:
+                hi = mid
+        c = (lo + hi) / 2
+    return c
+
+
 def _grid(
-    size, curve, ka, kb, tints, levels: int = 0, s: float = 1.0, even=None
+    size, curve, ka, kb, tints, levels: int = 0, s: float = 1.0, even=None, tone_levels=(None, False)
 ) -> list[float]:
     """The flat LUT table, red varying fastest (Pillow's and .cube's order).
 
@@ -340,7 +406,15 @@ def _grid(
     """
     src_a, src_b, base_a, base_b = tints
     ev_s, ia, ib = even if even else (0.0, 0.0, 0.0)
-    lin = [srgb_to_linear(i / (size - 1)) for i in range(size)]
+    # ``tone_levels`` = ((crush, black, white) or None, first): per channel, after the colour
+    # moves, or before them when ``first`` (a word's hue is then not bent by the levels).
+    out_levels, first = tone_levels
+    lin = [
+        srgb_to_linear(level(i / (size - 1), *out_levels) if first and out_levels else i / (size - 1))
+        for i in range(size)
+    ]
+    if first:
+        out_levels = None
     (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = M_RGB_TO_XYZ
     (n00, n01, n02), (n10, n11, n12), (n20, n21, n22) = M_XYZ_TO_RGB
     xr = [m00 * v / XN for v in lin]
@@ -429,6 +503,8 @@ def _grid(
                         c = 0.0 if c <= 0 else 12.92 * c
                     else:
                         c = 1.0 if c >= 1 else 1.055 * c**inv_gamma - 0.055
+                    if out_levels:
+                        c = level(c, *out_levels)
                     if steps:  # posterize: per-channel steps, blended by strength
                         c += s * (round(c * steps) / steps - c)
                     append(c)

@@ -256,13 +256,15 @@ def test_said_of_an_effect_leaves_the_other_words_their_grade():
 
 
 def test_a_refused_look_takes_back_what_a_reference_brings():
-    """The Hubble deep field (nearly all black) darkens every photo it styles; "not moody"
-    refuses that, without brightening past the photo itself."""
+    """The Hubble deep field graded with crushed blacks (12 % and below to black) darkens every
+    photo it styles; "not moody" refuses that, without brightening past the photo itself. (The
+    ungraded field is content, not a look: a style reads no darkening from it.)"""
     hubble = next(p for p in photos() if _dark(p))
+    crushed = hubble.point([max(0, round((v - 31) * 255 / 224)) for v in range(256)] * 3)
     plain = [mean_l(b, b) for b in graded("")]
 
     def lightness(description: str) -> list[float]:
-        lut = plan_style(description, hubble, seed=1).lut
+        lut = plan_style(description, crushed, seed=1).lut
         return [mean_l(lab, lab) for lab in (srgb_to_lab(np.asarray(p.filter(lut)) / 255.0) for p in photos())]
 
     darkened, refused = lightness("portrait"), lightness("portrait, not moody")

@@ -1,0 +1,121 @@
+"""A style made from a graded reference carries the grade, not the reference's content
+(issue 20, section 2): each test grades a real sample photo, makes a style from it as
+``stylestudio generate "in the colours of this photo" --reference`` does, and puts the style on
+another sample photo."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from PIL import Image, ImageOps
+
+from desktop.generators.local import fit_long_edge, plan_style
+from desktop.imaging.analysis import analyse
+from desktop.imaging.colour import LINEAR_8BIT, linear_to_srgb, rgb_to_lab
+from desktop.imaging.grade import GradeStats
+from desktop.imaging.intake import load_image
+from desktop.resources import sample_photos
+
+DESCRIPTION = "in the colours of this photo"
+
+
+def photo(name: str, size: int = 128) -> Image.Image:
+    path = next(p for p in sample_photos() if p.stem == name)
+    return fit_long_edge(load_image(path).image.convert("RGB"), size)
+
+
+def styled(reference: Image.Image, target: Image.Image, description: str = DESCRIPTION):
+    return target.filter(plan_style(description, reference, seed=1).lut)
+
+
+def per_channel(img: Image.Image, fns) -> Image.Image:
+    """``img`` with each channel through its function of the 8-bit value (0..255 -> 0..255)."""
+    table = [min(255, max(0, round(fn(v)))) for fn in fns for v in range(256)]
+    return img.point(table)
+
+
+def white_balance(img: Image.Image, gains: tuple[float, float, float]) -> Image.Image:
+    """Channel gains in linear light, as a camera's white balance."""
+    return per_channel(
+        img, [lambda v, g=g: 255 * linear_to_srgb(min(1.0, LINEAR_8BIT[v] * g)) for g in gains]
+    )
+
+
+def mean_delta_e(a: Image.Image, b: Image.Image) -> float:
+    pa, pb = list(a.get_flattened_data()), list(b.get_flattened_data())
+    return sum(math.dist(rgb_to_lab(x), rgb_to_lab(y)) for x, y in zip(pa, pb, strict=True)) / len(pa)
+
+
+def grey_b(img: Image.Image) -> float:
+    """The b (yellow +, blue -) a mid grey gets from the style in ``img``'s place: read on a
+    grey photo."""
+    return rgb_to_lab(img.getpixel((0, 0)))[2]
+
+
+def test_lifted_blacks_on_the_reference_lift_the_blacks_of_another_photo():
+    matte = per_channel(photo("coffee"), [lambda v: 31 + v * 224 / 255] * 3)  # black at 12 %
+    target = photo("astronaut")
+    before = analyse(target).tones[1]
+    after = analyse(styled(matte, target)).tones[1]
+    assert before < 2 and after > before + 6, (before, after)
+    plain = analyse(styled(photo("coffee"), target)).tones[1]
+    assert plain < before + 2  # the ungraded coffee photo lifts nothing
+
+
+def test_a_cool_cast_on_a_warm_photo_cools_the_greys_of_another_photo():
+    """The brown cat graded cool: the style cools a light grey (not warms it, as the cat's fur
+    would), and every grey ends far cooler than with the ungraded cat as the reference."""
+    cool = white_balance(photo("chelsea"), (0.8, 0.97, 1.2))
+    for v in (100, 150, 200):
+        grey = Image.new("RGB", (8, 8), (v, v, v))
+        assert grey_b(styled(cool, grey)) < grey_b(styled(photo("chelsea"), grey)) - 4, v
+    assert grey_b(styled(cool, Image.new("RGB", (8, 8), (200, 200, 200)))) < -1.5
+
+
+def test_a_warm_cast_warms_greys_and_the_word_cool_still_wins():
+    warm = white_balance(photo("astronaut"), (1.15, 1.0, 0.75))
+    grey = Image.new("RGB", (8, 8), (150, 150, 150))
+    assert grey_b(styled(warm, grey)) > 4
+    assert grey_b(styled(warm, grey, "cool, in the colours of this photo")) < -4
+
+
+@pytest.mark.parametrize("reference", ["astronaut", "coffee"])
+def test_an_ungraded_reference_changes_another_photo_little(reference):
+    """About 0 and 5 dE76 now; when the style copied the reference's statistics, a style from
+    these photos changed other photos by 15 and 30 dE76 on average (benchmarks/bench_quality)."""
+    target = photo("rocket", 64)
+    assert mean_delta_e(target, styled(photo(reference), target)) < 6
+
+
+def test_a_toned_monochrome_reference_gives_a_toned_monochrome():
+    toned = ImageOps.colorize(
+        ImageOps.grayscale(photo("rocket")), black=(20, 13, 8), mid=(143, 120, 92), white=(250, 242, 222)
+    )
+    out = styled(toned, photo("coffee", 64))  # a red cup on a blue table
+    labs = [rgb_to_lab(p) for p in out.get_flattened_data()]
+    chroma = sorted(math.hypot(a, b) for _, a, b in labs)
+    assert chroma[int(0.98 * len(chroma))] < 22  # no colour of its own survives
+    mids = [(a, b) for big_l, a, b in labs if 40 < big_l < 70]
+    assert mids and all(b > 4 and abs(a) < 8 for a, b in mids)  # every mid-tone is toned
+
+
+def test_reading_a_look_round_trips_and_older_grades_still_build():
+    grade = plan_style(DESCRIPTION, per_channel(photo("coffee"), [lambda v: 31 + v * 0.8] * 3), seed=1).grade
+    assert grade.casts and grade.levels and grade.levels[1] > 0.08
+    assert GradeStats.from_dict(grade.to_dict()) == grade
+    assert not grade.levels_first  # the reference's colour, then its levels
+    old = {k: v for k, v in grade.to_dict().items() if k not in ("casts", "levels", "levels_first")}
+    again = GradeStats.from_dict(old)
+    assert not again.casts and again.levels is None and not again.levels_first
+
+
+def test_colour_from_words_goes_on_after_the_references_levels():
+    """A matte reference and "cool": the levels go first, so the blue the word gives is what
+    the photo shows (and it round-trips)."""
+    matte = per_channel(photo("coffee"), [lambda v: 31 + v * 0.8] * 3)
+    grade = plan_style("cool", matte, seed=1).grade
+    assert grade.levels and grade.levels_first
+    assert GradeStats.from_dict(grade.to_dict()) == grade
+    grey = Image.new("RGB", (8, 8), (128, 128, 128))
+    assert grey_b(styled(matte, grey, "cool")) < grey_b(grey) - 4
