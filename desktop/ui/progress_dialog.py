@@ -207,18 +207,12 @@ class JobProgressDialog(QDialog):
         row.addWidget(self.details_button)
         row.addStretch(1)
         self.background_button = push_button(
-            "Run in background",
-            "jobBackgroundButton",
-            "Close this window; the job goes on and stays in the Jobs panel",
-            self.run_in_background,
+            "Run in background", "jobBackgroundButton", "Close this window; the job goes on and stays in the Jobs panel", self.run_in_background
         )
         self.cancel_button = push_button("Cancel", "jobCancelButton", "Stop this job; nothing half-made is kept", self.cancel_job)
         self.retry_button = push_button("Retry", "jobRetryButton", "Run the same job again with the same input", self.retry_job)
         self.retry_failed_button = push_button(
-            "Retry failed",
-            "jobRetryFailedButton",
-            "Try the photos that failed again; the finished ones are kept",
-            self.retry_job,
+            "Retry failed", "jobRetryFailedButton", "Try the photos that failed again; the finished ones are kept", self.retry_job
         )
         self.close_button = push_button("Close", "jobCloseButton", "Close this window; the job stays in the Jobs panel", self._close_failed)
         self.open_folder_button = push_button(
