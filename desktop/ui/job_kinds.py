@@ -223,7 +223,7 @@ def dialog_heading(row: JobRow | None, job_type: str | None) -> tuple[str, str]:
     the dialog was opened with)."""
     name = row.type if row is not None else (job_type or "")
     kind = kind_of(name)
-    failed = row is not None and row.status == JobStatus.FAILED
+    failed = row is not None and (row.status == JobStatus.FAILED or _done_with_problems(row))
     subtitle = ""
     if row is not None:
         try:
@@ -232,3 +232,13 @@ def dialog_heading(row: JobRow | None, job_type: str | None) -> tuple[str, str]:
             payload = {}
         subtitle = kind.dialog_subject(payload)
     return kind.title(name, failed), subtitle
+
+
+def _done_with_problems(row: JobRow) -> bool:
+    """A batch that succeeded with some photos failed: headed like a failed one ("Not every
+    photo was styled"), its line saying it is done."""
+    try:
+        result = row.result_dict() if row.status == JobStatus.SUCCEEDED and row.result else None
+    except ValueError:
+        return False
+    return isinstance(result, dict) and int(result.get("failed") or 0) > 0
