@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -130,15 +131,6 @@ class SettingsDialog(QDialog):
         policy.setHeightForWidth(True)
         self.key_note.setSizePolicy(policy)
         form.addRow(self._spacer_label(), self.key_note)
-        self.fal_url = self._text_row(form, "&Queue URL", "falQueueUrlEdit", settings.fal_queue_url, "The address of fal's queue API.")
-        self.fal_model_ref = self._text_row(
-            form, "Model (with &reference)", "falModelReferenceEdit", settings.fal_model_reference,
-            "The fal model used when a style has a reference image.",
-        )
-        self.fal_model_text = self._text_row(
-            form, "Model (&text only)", "falModelTextEdit", settings.fal_model_text,
-            "The fal model used when a style has only a description.",
-        )
 
         form = self._group(lay, "Prompt writer")
         self.prompt_url = self._text_row(
@@ -174,6 +166,31 @@ class SettingsDialog(QDialog):
         self.library_note.setSizePolicy(policy)
         self.library_note.setText(library_note(paths))
         form.addRow(self._spacer_label(), self.library_note)
+
+        # fal's queue address and model ids: rarely changed, so out of the way until asked for
+        self.advanced_button = QToolButton()
+        self.advanced_button.setObjectName("settingsAdvancedButton")
+        self.advanced_button.setText("Advanced")
+        self.advanced_button.setCheckable(True)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setAutoRaise(True)
+        self.advanced_button.setToolTip("Show fal.ai's queue address and model names")
+        lay.addWidget(self.advanced_button)
+        form = self._group(lay, "fal.ai queue and models")
+        self.advanced = form.parentWidget()
+        self.advanced.setObjectName("settingsAdvancedGroup")
+        self.fal_url = self._text_row(form, "&Queue URL", "falQueueUrlEdit", settings.fal_queue_url, "The address of fal's queue API.")
+        self.fal_model_ref = self._text_row(
+            form, "Model (with &reference)", "falModelReferenceEdit", settings.fal_model_reference,
+            "The fal model used when a style has a reference image.",
+        )
+        self.fal_model_text = self._text_row(
+            form, "Model (&text only)", "falModelTextEdit", settings.fal_model_text,
+            "The fal model used when a style has only a description.",
+        )
+        self.advanced.hide()
+        self.advanced_button.toggled.connect(self._show_advanced)
 
         self.error = error_label("settingsErrorLabel", selectable=False)
         lay.addWidget(self.error)
@@ -236,6 +253,11 @@ class SettingsDialog(QDialog):
 
     def _fit_height(self) -> None:
         fit_height(self)
+
+    def _show_advanced(self, shown: bool) -> None:
+        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.advanced.setVisible(shown)
+        self._fit_height()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt naming
         super().resizeEvent(event)

@@ -434,3 +434,17 @@ def test_details_read_as_sentences_and_keep_tracebacks_in_the_log_file():
         "10:00:01  Failed with an unexpected error",
         MORE_IN_THE_LOG,
     ]
+
+
+def test_fal_queue_and_models_wait_under_advanced(qtbot, window):
+    dialog = open_settings(window)
+    model = dialog.findChild(QLineEdit, "falModelTextEdit")
+    advanced = dialog.findChild(QAbstractButton, "settingsAdvancedButton")
+    assert advanced.isVisible() and not model.isVisible(), "rarely changed: out of the way"
+    height = dialog.height()
+    advanced.click()
+    wait_until(model.isVisible)
+    assert dialog.findChild(QLineEdit, "falQueueUrlEdit").isVisible()
+    wait_until(lambda: dialog.height() > height)  # the dialog grew to show them
+    assert overlapping_siblings(dialog) == []
+    dialog.reject()
