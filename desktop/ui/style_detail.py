@@ -380,6 +380,7 @@ class StyleDetail(QStackedWidget):
         self.palette_row.addStretch(1)
         self.description.setText(style.description)
         self.prompt.setPlainText(style.prompt)
+        self.copy_button.setEnabled(bool(style.prompt.strip()))  # an imported LUT has no prompt
         self.words.setText(words_text(style.params, style.description))
         self.effects.setText(cube_text(style.params))
         quality = quality_text(style.params)
@@ -473,7 +474,9 @@ class StyleDetail(QStackedWidget):
 
     # --- actions ------------------------------------------------------------------------------
     def copy_prompt(self) -> None:
-        if self.style is not None:
+        if self.style is not None and not self.style.prompt.strip():
+            self.status.emit("This style has no prompt to copy (it was not made from words).")
+        elif self.style is not None:
             QGuiApplication.clipboard().setText(self.style.prompt)
             self.status.emit("Prompt copied")
 

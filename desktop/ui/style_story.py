@@ -24,6 +24,8 @@ def words_text(params: dict[str, Any], description: str = "") -> str:
     if not lines:
         if params.get("source") == "edit":
             lines.append("No word Style Studio knows; the look comes from your edit.")
+        elif params.get("backend") == "imported":
+            lines.append("No words: the look comes from the LUT file it was imported from.")
         elif params.get("in_cube"):
             lines.append("No word Style Studio knows; the look comes from the reference.")
         else:

@@ -106,6 +106,12 @@ def not_adjustable(style: Any) -> str | None:
             "choose how much of it a photo gets when you apply it (the Apply dialog's strength, "
             "or 'stylestudio apply --strength')."
         )
+    if style.params.get("backend") == "imported":
+        return (
+            f"“{style.name}” was imported from a LUT file and keeps that LUT whole in its .cube; "
+            "choose how much of it a photo gets when you apply it (the Apply dialog's strength, "
+            "or 'stylestudio apply --strength')."
+        )
     if not style.params.get("grade"):
         return (
             f"“{style.name}” was made before a style's strength could be changed; "
