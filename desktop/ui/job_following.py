@@ -35,6 +35,7 @@ class JobFollowing:
         existing = self.progress_dialogs.get(job_id)
         if existing is not None:
             return existing
+        window.notice_bar.hide()  # new work: the notice of earlier work has had its time
         items = kind_of(job_type).items
         dialog = JobProgressDialog(
             window.runtime.engine,

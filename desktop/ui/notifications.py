@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,9 +22,13 @@ from PySide6.QtWidgets import (
 from desktop.ui.buttons import push_button
 from desktop.ui.tones import reading_label
 
+NOTICE_SECONDS = 60.0  # a notice goes by itself after this
+
 
 class NoticeBar(QFrame):
-    """A one-line notice at the top of the window: text, one action button, and Close."""
+    """A one-line notice at the top of the window: text, one action button, and Close. It goes
+    by itself after ``NOTICE_SECONDS`` (a minute) and as soon as new work starts in the window,
+    so an old "Exported…" never stands above a later import."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +50,9 @@ class NoticeBar(QFrame):
         lay.addWidget(self.close_button)
         self._callback: Callable[[], object] | None = None
         self.action_button.clicked.connect(self._act)
+        self._expiry = QTimer(self)
+        self._expiry.setSingleShot(True)
+        self._expiry.timeout.connect(self.hide)
         self.hide()
 
     def show_notice(self, text: str, action: str, callback: Callable[[], object]) -> None:
@@ -54,6 +61,7 @@ class NoticeBar(QFrame):
         self.action_button.setAccessibleName(action)
         self._callback = callback
         self.show()
+        self._expiry.start(int(NOTICE_SECONDS * 1000))
 
     def _act(self) -> None:
         if self._callback is not None:
