@@ -6,7 +6,7 @@ import argparse
 import math
 import re
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from desktop import __version__
 from desktop.cli.common import EXIT_USAGE
@@ -83,7 +83,50 @@ def percent(text: str) -> float:
     return _number_from(text, 0, 100, "a number from 0 to 100")
 
 
+EXAMPLES = {  # two or three at the end of each command's --help
+    "generate": (
+        'stylestudio generate "warm golden-hour film, soft grain"',
+        'stylestudio generate "in the colours of this photo" --reference ~/Pictures/dusk.jpg',
+        'stylestudio generate --reference edited.jpg --original before.jpg',
+    ),
+    "apply": (
+        'stylestudio apply "Harbour dusk" ~/Pictures/trip --out ~/Pictures/trip-styled',
+        'stylestudio apply 3 a.jpg b.png --out styled --strength 60 --format jpeg',
+    ),
+    "export": (
+        'stylestudio export "Harbour dusk" --format cube --out harbour',
+        'stylestudio export 3 5 8 --out my-looks',
+    ),
+    "import": (
+        'stylestudio import my-looks.stylepack',
+        'stylestudio import film.cube print.png',
+    ),
+    "styles": (
+        'stylestudio styles list --search teal',
+        'stylestudio styles rename 3 "Harbour dusk"',
+        'stylestudio styles strength "harbour dusk" 60 --wait',
+    ),
+    "jobs": (
+        'stylestudio jobs list --all',
+        'stylestudio jobs watch',
+        'stylestudio jobs retry 12',
+    ),
+    "queue": (
+        'stylestudio queue',
+        'stylestudio queue pause style.apply',
+        'stylestudio queue front 42',
+    ),
+    "worker": (
+        'stylestudio worker',
+        'stylestudio worker --max-parallel 4 --exit-when-idle',
+    ),
+    "workers": (
+        'stylestudio workers',
+        'stylestudio workers --all --json',
+    ),
+}
 STYLE_HELP = "the style's id, or its name (any case; quote a name with spaces)"
+JOB_HELP = "the job's id, as 'stylestudio jobs list' shows it"
 
 def build_parser() -> argparse.ArgumentParser:
     p = OneSentenceParser(
@@ -94,50 +137,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", metavar="DIR", help="data folder to use (default: STYLESTUDIO_HOME or the user data folder)")
     p.add_argument("-v", "--verbose", action="store_true", help="also log to the terminal")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_generate, _add_apply, _add_export, _add_import, _add_styles, _add_jobs, _add_queue, _add_worker, _add_workers):
+        add(sub)  # the everyday commands first, as --help lists them
+    sub.add_parser("self-test", help="start the app offscreen and make one style end to end")
+    return p
 
-    jobs = sub.add_parser("jobs", help="list, watch, enqueue, cancel, retry and dismiss jobs")
-    jsub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
-    jl = jsub.add_parser("list", help="active and recent jobs, newest first")
-    _json_flag(jl, "print one JSON document")
-    jl.add_argument("--all", action="store_true", help="include finished jobs")
-    jl.add_argument("--limit", type=positive_int, metavar="N", help="show at most N jobs (default 200, or 1000 with --all)")
-    jsub.add_parser("watch", help="a live table of jobs until Ctrl+C")
-    je = jsub.add_parser("enqueue", help="queue a job and print its id")
-    je.add_argument("type", help="job type, e.g. diagnostics.sleep")
-    je.add_argument("--payload", default="{}", help="the job's input as a JSON object")
-    _json_flag(je, "print the new row as JSON")
-    for name, text in (("cancel", "cancel a job"), ("retry", "run a failed or canceled job again"), ("dismiss", "remove a finished job")):
-        jp = jsub.add_parser(name, help=text)
-        jp.add_argument("id", type=whole_number, metavar="JOB_ID")
-        _json_flag(jp, "print the row as JSON")
-    js = jsub.add_parser("show", help="one job")
-    js.add_argument("id", type=whole_number, metavar="JOB_ID")
-    _json_flag(js)
 
-    w = sub.add_parser("worker", help="run queued jobs headless until Ctrl+C")
-    w.add_argument("--max-parallel", type=positive_int, default=None, help="jobs at once (default: the setting, 2)")
-    w.add_argument("--exit-when-idle", action="store_true", help="stop once no job is queued or running")
-    w.add_argument("--grace", type=grace_seconds, default=5.0, help="seconds running jobs get to finish on Ctrl+C, 0 to 3600 (default 5)")
 
-    q = sub.add_parser("queue", help="the shared queue: what waits, pause and resume it, move a job to the front")
-    _json_flag(q, "print one JSON document")
-    qsub = q.add_subparsers(dest="queue_command", metavar="ACTION")
-    for name, text in (
-        ("pause", "start no new job of TYPE (or of any type) on any machine; running jobs finish"),
-        ("resume", "start jobs of TYPE again (without TYPE: lift every pause)"),
-    ):
-        qp = qsub.add_parser(name, help=text)
-        qp.add_argument("type", nargs="?", metavar="TYPE", help="a job type, e.g. style.generate (default: every type)")
-        _json_flag(qp, "print the queue's state as JSON", shared=True)
-    qf = qsub.add_parser("front", help="move a waiting job to the front of the queue")
-    qf.add_argument("id", type=whole_number, metavar="JOB_ID")
-    _json_flag(qf, "print the job's row as JSON", shared=True)
+def _command(sub: Any, name: str, examples: tuple[str, ...], **kwargs: Any) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with a few examples."""
+    epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples)
+    return sub.add_parser(name, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
 
-    wk = sub.add_parser("workers", help="the live workers of every machine: host, pid, jobs running, last heartbeat")
-    _json_flag(wk, "print one JSON document")
-    wk.add_argument("--all", action="store_true", help="include stale workers (not seen for 3 lease periods)")
 
-    g = sub.add_parser("generate", help="make a style from a description (and a reference image), or learn it from an edit")
+def _add_generate(sub: Any) -> None:
+    g = _command(sub, "generate", EXAMPLES["generate"], help="make a style from a description (and a reference image), or learn it from an edit")
     g.add_argument("description", nargs="?", default="", help="the look in words (may be left out with --original)")
     g.add_argument("--reference", metavar="PATH", help="a reference image (with --original: the edited photo)")
     g.add_argument("--original", metavar="PATH", help="the photo as it was before the edit: the style learns the edit's look")
@@ -149,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     _json_flag(g, "print the new style as JSON")
     _enqueue_flag(g)
 
-    ap = sub.add_parser("apply", help="apply a style to photos and folders of photos")
+
+def _add_apply(sub: Any) -> None:
+    ap = _command(sub, "apply", EXAMPLES["apply"], help="apply a style to photos and folders of photos")
     ap.add_argument("style", metavar="STYLE", help=STYLE_HELP)
     ap.add_argument("inputs", nargs="+", metavar="INPUT", help="photos and folders of photos")
     ap.add_argument("--out", metavar="DIR", required=True, help="folder for the styled photos (made if missing)")
@@ -163,7 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     _enqueue_flag(ap)
     _json_flag(ap, "print a JSON summary")
 
-    ex = sub.add_parser("export", help="export styles as a .stylepack, or one style's LUT as .cube or HaldCLUT")
+
+def _add_export(sub: Any) -> None:
+    ex = _command(sub, "export", EXAMPLES["export"], help="export styles as a .stylepack, or one style's LUT as .cube or HaldCLUT")
     ex.add_argument("styles", nargs="+", metavar="STYLE", help="the styles' ids or names (any case)")
     ex.add_argument("--out", metavar="FILE", required=True, help="the file to write (it must not exist yet)")
     ex.add_argument("--format", choices=("cube", "hald"), help="one style's LUT instead of a style pack")
@@ -172,12 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
     _json_flag(ex, "print a JSON summary")
     _enqueue_flag(ex)
 
-    im = sub.add_parser("import", help="import .stylepack, .cube and HaldCLUT .png files as styles")
+
+def _add_import(sub: Any) -> None:
+    im = _command(sub, "import", EXAMPLES["import"], help="import .stylepack, .cube and HaldCLUT .png files as styles")
     im.add_argument("files", nargs="+", metavar="FILE", help="style packs and LUT files")
     _json_flag(im, "print a JSON summary")
     _enqueue_flag(im, many=True)
 
-    st = sub.add_parser("styles", help="list, show, rename and delete styles, and change a style's strength")
+
+def _add_styles(sub: Any) -> None:
+    st = _command(sub, "styles", EXAMPLES["styles"], help="list, show, rename and delete styles, and change a style's strength")
     ssub = st.add_subparsers(dest="styles_command", metavar="ACTION", required=True)
     sl = ssub.add_parser("list", help="all styles, newest first")
     _json_flag(sl)
@@ -197,8 +219,55 @@ def build_parser() -> argparse.ArgumentParser:
     sg.add_argument("--wait", action="store_true", help="follow the job to the end (it runs here unless a window or worker takes it); exit 1 if it failed or was canceled")
     _json_flag(sg, "print the job's row as JSON (with --wait: the finished row)")
 
-    sub.add_parser("self-test", help="start the app offscreen and make one style end to end")
-    return p
+
+def _add_jobs(sub: Any) -> None:
+    jobs = _command(sub, "jobs", EXAMPLES["jobs"], help="list, watch, enqueue, cancel, retry and dismiss jobs")
+    jsub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    jl = jsub.add_parser("list", help="active and recent jobs, newest first")
+    _json_flag(jl, "print one JSON document")
+    jl.add_argument("--all", action="store_true", help="include finished jobs")
+    jl.add_argument("--limit", type=positive_int, metavar="N", help="show at most N jobs (default 200, or 1000 with --all)")
+    jsub.add_parser("watch", help="a live table of jobs until Ctrl+C")
+    je = jsub.add_parser("enqueue", help="queue a job and print its id")
+    je.add_argument("type", help="job type, e.g. diagnostics.sleep")
+    je.add_argument("--payload", default="{}", help="the job's input as a JSON object")
+    _json_flag(je, "print the new row as JSON")
+    for name, text in (("cancel", "cancel a job"), ("retry", "run a failed or canceled job again"), ("dismiss", "remove a finished job")):
+        jp = jsub.add_parser(name, help=text)
+        jp.add_argument("id", type=whole_number, metavar="JOB_ID", help=JOB_HELP)
+        _json_flag(jp, "print the row as JSON")
+    js = jsub.add_parser("show", help="one job")
+    js.add_argument("id", type=whole_number, metavar="JOB_ID", help=JOB_HELP)
+    _json_flag(js)
+
+
+def _add_queue(sub: Any) -> None:
+    q = _command(sub, "queue", EXAMPLES["queue"], help="the shared queue: what waits, pause and resume it, move a job to the front")
+    _json_flag(q, "print one JSON document")
+    qsub = q.add_subparsers(dest="queue_command", metavar="ACTION")
+    for name, text in (
+        ("pause", "start no new job of TYPE (or of any type) on any machine; running jobs finish"),
+        ("resume", "start jobs of TYPE again (without TYPE: lift every pause)"),
+    ):
+        qp = qsub.add_parser(name, help=text)
+        qp.add_argument("type", nargs="?", metavar="TYPE", help="a job type, e.g. style.generate (default: every type)")
+        _json_flag(qp, "print the queue's state as JSON", shared=True)
+    qf = qsub.add_parser("front", help="move a waiting job to the front of the queue")
+    qf.add_argument("id", type=whole_number, metavar="JOB_ID", help=JOB_HELP)
+    _json_flag(qf, "print the job's row as JSON", shared=True)
+
+
+def _add_worker(sub: Any) -> None:
+    w = _command(sub, "worker", EXAMPLES["worker"], help="run queued jobs headless until Ctrl+C")
+    w.add_argument("--max-parallel", type=positive_int, default=None, help="jobs at once (default: the setting, 2)")
+    w.add_argument("--exit-when-idle", action="store_true", help="stop once no job is queued or running")
+    w.add_argument("--grace", type=grace_seconds, default=5.0, help="seconds running jobs get to finish on Ctrl+C, 0 to 3600 (default 5)")
+
+
+def _add_workers(sub: Any) -> None:
+    wk = _command(sub, "workers", EXAMPLES["workers"], help="the live workers of every machine: host, pid, jobs running, last heartbeat")
+    _json_flag(wk, "print one JSON document")
+    wk.add_argument("--all", action="store_true", help="include stale workers (not seen for 3 lease periods)")
 
 
 def _json_flag(parser: argparse.ArgumentParser, text: str | None = None, *, shared: bool = False) -> None:
