@@ -3,6 +3,7 @@ UI layer, so the widget look-ups (by the stable object names) are made here."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PySide6.QtWidgets import QApplication, QListView, QWidget
@@ -11,10 +12,19 @@ from desktop.ui.styles_model import StyleIdRole
 
 
 def application() -> Any:
-    """The app's QApplication (created once, as ``stylestudio`` itself does)."""
+    """The app's QApplication (created once, as ``stylestudio`` itself does). Qt's own warnings
+    ("This plugin does not support propagateSizeHints()") go to the log file, so the self-test
+    prints only its own lines."""
+    from PySide6.QtCore import qInstallMessageHandler
+
     from desktop.ui.application import ensure_application
 
+    qInstallMessageHandler(_qt_to_log)
     return ensure_application()
+
+
+def _qt_to_log(kind: Any, _context: Any, message: str) -> None:
+    logging.getLogger("qt").info("%s: %s", getattr(kind, "name", kind), message)
 
 
 def platform_name() -> str:

@@ -322,6 +322,7 @@ def test_self_test_passes_as_a_real_process(tmp_path: Path):
     ]
     assert "made style 1 with 2 previews" in out.stdout
     assert lines[-1].startswith("self-test passed")
+    assert "propagateSizeHints" not in out.stdout + out.stderr, "Qt's own warnings go to the log file"
     # it used a temporary data folder: nothing was written to the configured one
     assert not any(Path(os.environ["STYLESTUDIO_HOME"]).iterdir())
 
