@@ -57,7 +57,9 @@ def subject_of(payload_json: str) -> str | None:
             text = " ".join(value.split())
             if len(text) > SUBJECT_LENGTH:
                 text = text[: SUBJECT_LENGTH - 1].rstrip(" ,;.") + "…"
-            return text[:1].upper() + text[1:]
+            count = payload.get("count")  # a batch: how many photos
+            photos = f" · {count} photo{'s' if count != 1 else ''}" if isinstance(count, int) and not isinstance(count, bool) else ""
+            return text[:1].upper() + text[1:] + photos
     for key in FILE_KEYS:  # an export or an import: the file it writes or reads
         value = payload.get(key)
         if isinstance(value, str) and value.strip():

@@ -65,3 +65,18 @@ def test_enqueue_only_queues_the_batch(rt, style, tmp_path):
     assert res.returncode == 0, res.stderr
     row = rt.engine.require(int(res.stdout))
     assert row.type == "style.apply" and row.status == "queued" and row.payload_dict()["count"] == 1
+
+
+def test_a_batch_queued_from_the_command_line_is_named_by_its_style_and_count(rt, style, tmp_path):
+    """In the window's jobs panel and other windows it reads "<style> · 2 photos", not the
+    output folder's name (issue 21 §6)."""
+    from desktop.library.reading import Library
+    from desktop.ui.job_kinds import subject_of
+
+    photo(tmp_path / "in" / "a.jpg")
+    photo(tmp_path / "in" / "b.png")
+    res = cli("apply", str(style), str(tmp_path / "in"), "--out", str(tmp_path / "cli_out"), "--enqueue", home=rt.paths.home)
+    assert res.returncode == 0, res.stderr
+    row = rt.engine.require(int(res.stdout.strip()))
+    name = Library(rt.db, rt.paths).require(style).name
+    assert subject_of(row.payload) == f"{name} · 2 photos"

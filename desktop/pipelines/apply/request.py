@@ -32,6 +32,7 @@ from desktop import grants
 from desktop.config import is_library_relative, relative_to_library
 from desktop.errors import UserError
 from desktop.jobs.items import DONE, Item, ItemStore
+from desktop.library.writing import MAX_NAME
 from desktop.pipelines.apply.grant import sign_batch
 from desktop.pipelines.apply.names import is_ours, refuse_too_long
 from desktop.pipelines.apply.photos import local_path
@@ -87,6 +88,7 @@ class ApplyPayload(Payload):
         "grain": "The grain must be a number from 0 to 100 (percent; 50 is the grain 'film grain' gives), or left out for the style's own.",
         "grain_size": "The grain size must be fine, medium or coarse, or left out for the style's own.",
         "vignette": "The vignette must be a number from 0 to 100 (percent darker at the corners), or left out for the style's own.",
+        "style_name": f"The style's name must be text of at most {MAX_NAME} characters, or left out.",
         "count": f"A batch holds from 1 to {MAX_ITEMS:,} photos.",
         "key": "A style.apply payload's key must be 64 hexadecimal digits, as 'stylestudio apply' writes it.",
         "grant": GRANT_REFUSED,
@@ -107,12 +109,14 @@ class ApplyPayload(Payload):
     grain: Annotated[int, Meta(ge=0, le=100)] | Annotated[float, Meta(ge=0, le=100)] | None = None
     grain_size: Literal["fine", "medium", "coarse"] | None = None
     vignette: Annotated[int, Meta(ge=0, le=100)] | Annotated[float, Meta(ge=0, le=100)] | None = None
+    # the style's name when the batch was queued: what the jobs panel and other windows call it
+    style_name: Annotated[str, Meta(max_length=MAX_NAME)] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """As stored; the effect levels only when set, so a batch queued before they existed
-        reads back (and is signed) exactly as it was."""
+        """As stored; the effect levels and the style's name only when set, so a batch queued
+        before they existed reads back (and is signed) exactly as it was."""
         d = super().to_dict()
-        for name in EFFECT_LEVELS:
+        for name in (*EFFECT_LEVELS, "style_name"):
             if d.get(name) is None:
                 d.pop(name, None)
         return d
@@ -347,6 +351,7 @@ def _front_door(
     options = convert(ApplyPayload, fields, JOB_TYPE, ApplyPayload.REFUSALS)  # refused before the key is made
     recipe = recipe_for(info, options.strength, **options.levels())
     keyed = msgspec.structs.replace(options, key=batch_key(info.id, recipe, options.to_dict()))
+    keyed = msgspec.structs.replace(keyed, style_name=info.name)  # after the key: a rename keeps it
     stored = [relative_to_library(p, library) for p in plan.files]
     # signed as the handler reads it back: the model's dict, every field given
     payload = msgspec.structs.replace(keyed, grant=sign_batch(library, keyed.to_dict(), stored))
