@@ -15,9 +15,17 @@ ALARMING = ("further", "reference match", "elsewhere", "worse", "fail")
 
 
 @pytest.fixture(scope="module")
-def reference() -> Image.Image:
+def plain() -> Image.Image:
+    """An ungraded photo: a style reads no look from it (its content is not a look)."""
     path = next(p for p in sample_photos() if p.name == "coffee.png")
     return Image.open(path).convert("RGB")
+
+
+@pytest.fixture(scope="module")
+def reference(plain) -> Image.Image:
+    """The same photo graded: lifted blacks and a cool cast, a look a style can carry."""
+    r, g, b = plain.split()
+    return Image.merge("RGB", (r.point(lambda v: 30 + v * 0.8), g.point(lambda v: 35 + v * 0.8), b.point(lambda v: 60 + v * 0.75)))
 
 
 def stored(description: str, reference: Image.Image, strength: float = 0.6) -> dict:
@@ -88,3 +96,9 @@ def test_no_reference_no_line_and_an_edit_keeps_its_own():
     assert quality_text({"words": [{"word": "warm", "effect": "warmer colours"}]}) == ""
     assert quality_text({"quality": {"closer_pct": None}}) == ""
     assert quality_text({"quality": {"edit_pct": 97.2}}).startswith("Follows your edit: ")
+
+
+def test_an_ungraded_reference_says_little_of_its_colours_shows_without_alarm(plain):
+    line = quality_text(stored("", plain))
+    assert line.startswith("Little of the reference's colours shows") and "clearer colour look" in line
+    assert not any(word in line.lower() for word in ALARMING)
