@@ -42,6 +42,7 @@ from desktop.errors import UserError
 from desktop.jobs import registry
 from desktop.jobs.engine import JobEngine
 from desktop.jobs.model import JobRow, JobStatus
+from desktop.jobs.store import PAUSED_MESSAGE
 from desktop.text import shown_path
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.buttons import push_button
@@ -210,6 +211,8 @@ class JobProgressDialog(QDialog):
             "Run in background", "jobBackgroundButton", "Close this window; the job goes on and stays in the Jobs panel", self.run_in_background
         )
         self.cancel_button = push_button("Cancel", "jobCancelButton", "Stop this job; nothing half-made is kept", self.cancel_job)
+        self.resume_button = push_button("Resume queue", "jobResumeQueueButton", "Let waiting jobs start again, on every machine", self.resume_queue)
+        self.resume_button.hide()
         self.retry_button = push_button("Retry", "jobRetryButton", "Run the same job again with the same input", self.retry_job)
         self.retry_failed_button = push_button(
             "Retry failed", "jobRetryFailedButton", "Try the photos that failed again; the finished ones are kept", self.retry_job
@@ -219,7 +222,7 @@ class JobProgressDialog(QDialog):
             "Open folder", "jobOpenFolderButton", "Show the styled photos in the file manager", lambda: self.folderRequested.emit(self.job_id)
         )
         self.open_folder_button.hide()
-        for b in (self.background_button, self.cancel_button, self.open_folder_button, self.retry_failed_button, self.retry_button, self.close_button):
+        for b in (self.resume_button, self.background_button, self.cancel_button, self.open_folder_button, self.retry_failed_button, self.retry_button, self.close_button):
             b.setAutoDefault(False)
             row.addWidget(b)
         lay.addLayout(row)
@@ -319,6 +322,12 @@ class JobProgressDialog(QDialog):
             if self.bar.maximum() != 1000:
                 self.bar.setRange(0, 1000)
             self.bar.setValue(round(max(0.0, min(1.0, row.progress)) * 1000))
+        paused = row.status == JobStatus.QUEUED and row.message == PAUSED_MESSAGE
+        if paused:  # nothing moves until it is resumed: no busy bar
+            self.message.setText("The queue is paused: this job starts when it is resumed.")
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(0)
+        self.resume_button.setVisible(paused)
         canceling = self.state is DialogState.CANCELING
         self.cancel_button.setEnabled(not canceling)
         self.cancel_button.setText("Canceling..." if canceling else "Cancel")
@@ -512,6 +521,13 @@ class JobProgressDialog(QDialog):
         self.state = DialogState.BACKGROUND
         self.close_now()
         self.ended.emit(self.job_id, "background")
+
+    def resume_queue(self) -> None:
+        """The queue was paused (here or on another machine): lift what keeps this job waiting;
+        the row's change then shows it starting."""
+        job_type, engine = (self.row.type if self.row is not None else None), self.engine
+        self.resume_button.hide()
+        spawn(run_blocking(lambda: engine.resume(None if "*" in engine.paused() else job_type)), name=f"resume-{self.job_id}")
 
     def retry_job(self) -> None:
         self.retry_button.setEnabled(False)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from desktop.jobs.model import JobRow, JobStatus
+from desktop.jobs.store import PAUSED_MESSAGE
 from desktop.ui.jobs_model import format_duration
 
 ETA_AFTER = 0.10
@@ -18,7 +19,7 @@ ETA_AFTER = 0.10
 def describe_time(row: JobRow, now: float | None = None) -> str:
     """"Elapsed 0:12 · about 0:30 left" (the estimate once past 10 %)."""
     if row.status == JobStatus.QUEUED:
-        return "Waiting for a free slot…"
+        return "" if row.message == PAUSED_MESSAGE else "Waiting for a free slot…"
     if row.started_at is None:
         return ""
     now = now or time.time()

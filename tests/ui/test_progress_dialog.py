@@ -164,3 +164,22 @@ def test_run_in_background_hides_the_dialog_and_the_job_goes_on(qtbot, window, m
     # the window is not the active one (offscreen), so the end is announced
     wait_until(lambda: bool(notes))
     assert notes[0][0] == "Diagnostics: sleep finished"
+
+
+def test_a_job_waiting_on_a_paused_queue_says_so_and_offers_resume(qtbot, window):
+    """The pause trap (issue 21 §4): the dialog says the queue is paused, not "waiting for a
+    free slot", and Resume queue is in the dialog itself."""
+    engine = window.runtime.engine
+    engine.pause()
+    job_id, dialog = follow(qtbot, window, {"seconds": 0})
+    wait_until(dialog.isVisible)
+    message = dialog.findChild(QLabel, "jobMessageLabel") or dialog.message
+    resume = dialog.findChild(QPushButton, "jobResumeQueueButton")
+    wait_until(lambda: resume.isVisible() and "queue is paused" in message.text())
+    assert "free slot" not in dialog.findChild(QLabel, "jobTimeLabel").text()
+    assert engine.get(job_id).status == "queued"
+    done = closed_flag(dialog)
+    resume.click()
+    wait_until(lambda: engine.get(job_id).status == "succeeded")
+    assert engine.paused() == {}
+    wait_until(lambda: bool(done))
