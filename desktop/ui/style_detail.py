@@ -174,11 +174,7 @@ class StyleDetail(QStackedWidget):
         lay.addWidget(self.name_field)
         lay.addWidget(self.meta)
 
-        self.previews = QGridLayout()
-        self.previews.setSpacing(8)
-        lay.addLayout(self.previews)
-        self.reference_tile: ImageTile | None = None
-
+        # the main action right under the name, above the fold of any window size
         self.apply_button = QPushButton("Apply to photos…")
         self.apply_button.setObjectName("detailApplyButton")
         self.apply_button.setToolTip("Apply this style to your photos (or drop photos and folders on this pane)")
@@ -186,6 +182,11 @@ class StyleDetail(QStackedWidget):
         self.apply_button.setDefault(True)
         self.apply_button.clicked.connect(self._apply_clicked)
         lay.addWidget(self.apply_button)
+
+        self.previews = QGridLayout()
+        self.previews.setSpacing(8)
+        lay.addLayout(self.previews)
+        self.reference_tile: ImageTile | None = None
 
         lay.addWidget(_section("Strength"))
         self.strength = StrengthEditor()

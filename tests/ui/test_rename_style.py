@@ -5,6 +5,7 @@ library."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QStatusBar
@@ -64,3 +65,29 @@ def test_escape_keeps_the_name_and_an_empty_name_is_refused(qtbot, styled_home, 
     status = window.findChild(QStatusBar)
     wait_until(lambda: "cannot be empty" in status.currentMessage())
     assert window.library.get(style_id).name == old and heading.text() == old
+
+
+@pytest.fixture
+def six_previews_home(home):
+    from desktop.runtime import open_runtime
+    from tests.ui.sample_library import add_styles
+
+    open_runtime(home, watch_external=False).close()  # migrate
+    add_styles(home, 4, previews=7)
+    return home
+
+
+def test_apply_to_photos_is_above_the_fold_in_a_small_window(qtbot, six_previews_home, window):
+    """At 1024×640 the detail pane's main action shows without scrolling, however many
+    previews the style has (issue 21 §5)."""
+    from PySide6.QtWidgets import QPushButton, QScrollArea
+
+    window.resize(1024, 640)
+    window.jobs_action.setChecked(True)  # the jobs panel open too, as after any job
+    _first_card(window)
+    wait_until(lambda: window.detail.previews.count() >= 7)
+    button = window.detail.findChild(QPushButton, "detailApplyButton")
+    scroll = window.detail.findChild(QScrollArea)
+    wait_until(button.isVisible)
+    bottom = button.mapTo(scroll.viewport(), button.rect().bottomLeft()).y()
+    assert 0 <= bottom <= scroll.viewport().height(), (bottom, scroll.viewport().height())
