@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         self.gallery.view.photosDropped.connect(self.import_flow.photos_dropped)
         self.gallery.view.referenceDropped.connect(self.import_flow.gallery_dropped)
         self.detail = StyleDetail()
+        self.detail.leave_the_empty_library_to_the_gallery()
         self.detail.status.connect(self.show_status)
         self.detail.newStyleRequested.connect(lambda: self.new_style_flow.open())
         self.detail.deleted.connect(lambda _id: self.refresh_gallery())

@@ -278,6 +278,12 @@ class StyleDetail(QStackedWidget):
         # until the window hands it over with set_runtime, the window's own is used
         return self.runtime if self.runtime is not None else getattr(self.window(), "runtime", None)
 
+    def leave_the_empty_library_to_the_gallery(self) -> None:
+        """Beside a gallery that has its own empty state (and New style button), the pane
+        says one quiet line instead of a second message and a second button."""
+        self.empty.set_text("", "A style's previews, palette and prompt show here.")
+        self.empty_button.hide()
+
     def show_library_state(self, total: int, searching: bool = False) -> None:
         """How many styles the gallery shows (``total``), and whether a search narrows them:
         picks what the pane says when no style is shown."""

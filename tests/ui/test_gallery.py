@@ -241,3 +241,13 @@ def test_revealing_an_old_style_loads_pages_until_it_is_there(qtbot, aloop, home
         assert gallery.model().rowCount() == 11
     finally:
         arun(qtbot, desktop_app.stop(win), timeout=30)
+
+
+def test_an_empty_library_says_so_once_with_one_new_style_button(qtbot, window):
+    """Issue 21 §5: not two "empty" messages and two New style buttons."""
+    wait_until(lambda: window.styles_model.ever_loaded)
+    wait_until(lambda: window.gallery.currentWidget() is window.gallery.empty)
+    buttons = [b for b in window.findChildren(QPushButton) if b.isVisible() and b.text().replace("&", "") == "New style…"]
+    assert [b.objectName() for b in buttons] == ["emptyNewStyleButton"]
+    texts = [label.text() for label in window.findChildren(QLabel) if label.isVisible()]
+    assert sum("empty" in t.lower() for t in texts) == 1, texts
