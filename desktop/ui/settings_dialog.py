@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +38,7 @@ from desktop import config
 from desktop.config import Paths, Settings
 from desktop.errors import UserError
 from desktop.ui.async_utils import run_blocking, spawn
+from desktop.ui.buttons import disclosure_button
 from desktop.ui.new_style_dialog import BACKENDS
 from desktop.ui.spin_box import PlainNumberBox, spin_box
 from desktop.ui.tones import Tone, error_label, reading_label
@@ -168,14 +168,7 @@ class SettingsDialog(QDialog):
         form.addRow(self._spacer_label(), self.library_note)
 
         # fal's queue address and model ids: rarely changed, so out of the way until asked for
-        self.advanced_button = QToolButton()
-        self.advanced_button.setObjectName("settingsAdvancedButton")
-        self.advanced_button.setText("Advanced")
-        self.advanced_button.setCheckable(True)
-        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
-        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.advanced_button.setAutoRaise(True)
-        self.advanced_button.setToolTip("Show fal.ai's queue address and model names")
+        self.advanced_button = disclosure_button("Advanced", "settingsAdvancedButton", "Show fal.ai's queue address and model names", self._show_advanced)
         lay.addWidget(self.advanced_button)
         form = self._group(lay, "fal.ai queue and models")
         self.advanced = form.parentWidget()
@@ -190,7 +183,6 @@ class SettingsDialog(QDialog):
             "The fal model used when a style has only a description.",
         )
         self.advanced.hide()
-        self.advanced_button.toggled.connect(self._show_advanced)
 
         self.error = error_label("settingsErrorLabel", selectable=False)
         lay.addWidget(self.error)
@@ -255,7 +247,6 @@ class SettingsDialog(QDialog):
         fit_height(self)
 
     def _show_advanced(self, shown: bool) -> None:
-        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
         self.advanced.setVisible(shown)
         self._fit_height()
 
