@@ -225,7 +225,7 @@ def dialog_heading(row: JobRow | None, job_type: str | None) -> tuple[str, str]:
     the dialog was opened with)."""
     name = row.type if row is not None else (job_type or "")
     kind = kind_of(name)
-    failed = row is not None and (row.status == JobStatus.FAILED or _done_with_problems(row))
+    failed = row is not None and (row.status == JobStatus.FAILED or done_with_problems(row))
     subtitle = ""
     if row is not None:
         try:
@@ -236,9 +236,10 @@ def dialog_heading(row: JobRow | None, job_type: str | None) -> tuple[str, str]:
     return kind.title(name, failed), subtitle
 
 
-def _done_with_problems(row: JobRow) -> bool:
-    """A batch that succeeded with some photos failed: headed like a failed one ("Not every
-    photo was styled"), its line saying it is done."""
+def done_with_problems(row: JobRow) -> bool:
+    """A batch that succeeded with some photos failed (the one rule every view follows): headed
+    like a failed one ("Not every photo was styled"), its message saying it is done, with Retry
+    failed."""
     try:
         result = row.result_dict() if row.status == JobStatus.SUCCEEDED and row.result else None
     except ValueError:

@@ -24,7 +24,7 @@ from desktop.jobs.model import FINISHED, JobRow
 from desktop.jobs.queue import ALL, Pause, host_of
 from desktop.ui.async_utils import Coalesced, run_blocking
 from desktop.ui.bridge import JobBridge
-from desktop.ui.job_kinds import job_subject
+from desktop.ui.job_kinds import done_with_problems, job_subject
 from desktop.ui.keyed_list_model import KeyedListModel
 
 JobRole = Qt.ItemDataRole.UserRole + 1
@@ -70,7 +70,7 @@ def job_summary(row: JobRow) -> str:
     """One line for lists, notes and screen readers: "Warm film grain · Done"."""
     subject = job_subject(row) or f"{registry.title(row.type)} #{row.id}"
     status = STATUS_WORDS.get(row.status, row.status)
-    if (row.status == "running" and row.message) or (row.status == "succeeded" and (row.message or "").startswith("Done · ")):
+    if (row.status == "running" and row.message) or done_with_problems(row):
         return f"{subject} · {row.message}"  # running, or a batch done with some photos failed
     return f"{subject} · {status}"
 

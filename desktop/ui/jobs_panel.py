@@ -66,6 +66,7 @@ from desktop.jobs.model import JobRow
 from desktop.jobs.queue import ALL
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.dim_label import DIM, DimLabel, dim_text_color
+from desktop.ui.job_kinds import done_with_problems
 from desktop.ui.jobs_model import (
     STATUS_WORDS,
     JobHostRole,
@@ -128,7 +129,7 @@ def actions_for(row: JobRow) -> list[tuple[str, str]]:
         acts.append(("open", "Open result"))
     if row.status in ("failed", "canceled"):
         acts.append(("retry", "Retry"))
-    elif row.status == "succeeded" and result and int(result.get("failed") or 0) > 0:
+    elif done_with_problems(row):
         acts.append(("retry", "Retry failed"))  # a batch done with some photos failed
     acts.append(("dismiss", "Dismiss"))
     return acts

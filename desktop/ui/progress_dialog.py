@@ -46,7 +46,7 @@ from desktop.jobs.store import PAUSED_MESSAGE
 from desktop.text import shown_path
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.buttons import push_button
-from desktop.ui.job_kinds import dialog_heading
+from desktop.ui.job_kinds import dialog_heading, done_with_problems
 from desktop.ui.job_previews import latest_output, preview_caption
 from desktop.ui.jobs_model import JobsModel
 from desktop.ui.progress_state import DialogState
@@ -357,8 +357,7 @@ class JobProgressDialog(QDialog):
     def _with_problems(self, row: JobRow) -> bool:
         """A batch that succeeded with some photos failed: shown like a failure, with the
         failed photos, Retry failed and Open folder, under a heading that says it is done."""
-        result = row.result_dict() if row.status == JobStatus.SUCCEEDED and row.result else None
-        return self._items is not None and isinstance(result, dict) and int(result.get("failed") or 0) > 0
+        return self._items is not None and done_with_problems(row)
 
     def _show_failed(self, row: JobRow) -> None:
         succeeded = row.status == JobStatus.SUCCEEDED
