@@ -77,10 +77,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from desktop.pipelines.import_.request import enqueue_import, import_kind, imported_ids
+    from desktop.pipelines.import_.request import (
+        check_import_content,
+        enqueue_import,
+        import_kind,
+        imported_ids,
+    )
 
-    for raw in args.files:  # refuse a bad file before the library is opened or created
-        import_kind(Path(raw).expanduser().absolute())
+    for raw in args.files:  # refuse a bad file for its name or its content before the library is opened or created
+        path = Path(raw).expanduser().absolute()
+        check_import_content(path, import_kind(path))
     rt = open_library(args)
     try:
         job_ids = enqueue_import(rt, args.files)

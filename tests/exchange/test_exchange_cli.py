@@ -1,9 +1,10 @@
 """`stylestudio export` and `stylestudio import` in real processes: outputs, printed ids, exit
-codes (0 done, 1 job failed, 2 refused with nothing created), and LUT imports as styles."""
+codes (0 done, 1 job failed, 2 refused, for its name or its content, with nothing created), and LUT imports as styles."""
 
 from __future__ import annotations
 
 import json
+import zipfile
 
 import pytest
 
@@ -102,14 +103,28 @@ def test_refusals_exit_2_with_one_sentence_and_create_nothing(home, one_style, t
         rt.close()
 
 
-def test_a_bad_lut_fails_its_job_exit_1_and_adds_nothing(home, tmp_path):
+def test_a_lut_refused_for_what_it_holds_exits_2_and_queues_nothing(home, tmp_path):
+    """A file refused for its content exits 2, as a refused reference does (issue 21 §6): a
+    short table, NaN, a pack with a zip-slip entry; nothing is queued, with or without --enqueue."""
     bad = tmp_path / "bad.cube"
     bad.write_text("LUT_3D_SIZE 2\n0 0 0\n1 0 0\n")
     done = cli("import", str(bad), home=home)
-    assert done.returncode == 1
+    assert done.returncode == 2, done.stderr
     assert "has 2 rows of numbers where 2x2x2 needs 8" in done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
+    nan = tmp_path / "nan.cube"
+    nan.write_text("LUT_3D_SIZE 2\n" + "0 0 0\n" * 3 + "nan 0 0\n" + "1 1 1\n" * 4)
+    queued = cli("import", str(nan), "--enqueue", home=home)
+    assert queued.returncode == 2 and queued.stdout == "", queued.stderr
+    slip = tmp_path / "slip.stylepack"
+    with zipfile.ZipFile(slip, "w") as zf:
+        zf.writestr("manifest.json", "{}")
+        zf.writestr("../../outside.txt", "x")
+    refused = cli("import", str(slip), home=home)
+    assert refused.returncode == 2 and "could write outside the library" in refused.stderr, refused.stderr
     rt = open_runtime(home)
     try:
+        assert [r for r in rt.engine.list(include_finished=True) if r.type == "style.import"] == []
         assert_nothing_added(rt)
     finally:
         rt.close()

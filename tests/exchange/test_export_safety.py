@@ -228,12 +228,21 @@ def test_a_lut_refusal_names_the_line_but_never_quotes_it(home, tmp_path):
     bad = tmp_path / "notes.cube"
     bad.write_text("LUT_3D_SIZE 2\n0 0 0\n0.5 password=hunter2-swordfish\n" + "1 1 1\n" * 6)
     done = cli("import", str(bad), home=home)
-    assert done.returncode == 1
+    assert done.returncode == 2  # refused for what it holds, before any job exists
     assert "line 3 is not three numbers" in done.stderr
     assert "hunter2" not in done.stderr
     rt = open_runtime(home)
+    try:  # the window's door queues it; the job refuses it the same way
+        from desktop.pipelines.import_.request import enqueue_import
+
+        enqueue_import(rt, [bad])
+    finally:
+        rt.close()
+    assert cli("worker", "--exit-when-idle", home=home, timeout=120).returncode == 0
+    rt = open_runtime(home)
     try:
         [row] = [r for r in rt.engine.list(include_finished=True) if r.type == "style.import"]
+        assert row.status == "failed" and "line 3 is not three numbers" in (row.error or "")
         assert "hunter2" not in (row.error or "") and "hunter2" not in (row.message or "")
     finally:
         rt.close()

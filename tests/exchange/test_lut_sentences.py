@@ -117,13 +117,13 @@ def test_noise_of_a_haldcluts_size_is_not_a_haldclut(tmp_path):
         read_hald(photo)
 
 
-def test_a_noise_png_import_fails_with_the_sentence_and_adds_nothing(home, tmp_path):
+def test_a_noise_png_import_is_refused_with_the_sentence_and_adds_nothing(home, tmp_path):
     import os
 
     noise = tmp_path / "noise.png"
     Image.frombytes("RGB", (729, 729), os.urandom(729 * 729 * 3)).save(noise)  # level 9
     done = cli("import", str(noise), home=home, timeout=120)
-    assert done.returncode == 1
+    assert done.returncode == 2  # refused for what it is, before any job exists
     assert "jump around like noise, and a real LUT changes slowly" in done.stderr
     rt = open_runtime(home)
     try:

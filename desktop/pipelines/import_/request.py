@@ -94,6 +94,26 @@ def import_kind(path: Path) -> str:
     )
 
 
+def check_import_content(path: Path, kind: str) -> None:
+    """Refuse a file for what it holds before any job exists (the command line's door, so a
+    refused file exits 2 as a refused reference does): a pack's entries, limits and manifest
+    (zip-slip, links, bombs), a ``.cube``'s numbers, a HaldCLUT's pixels. Raises UserError (a
+    PackError or CubeError) with the job's own sentence. Entries whose bytes lie about their
+    size are still caught by the job, while it reads them."""
+    if kind == "pack":
+        from desktop.exchange.pack import open_pack
+
+        open_pack(path, name=path.name).close()
+    elif kind == "cube":
+        from desktop.exchange.cube import read_cube
+
+        read_cube(path, name=path.name)
+    else:
+        from desktop.exchange.hald import read_hald
+
+        read_hald(path, name=path.name)
+
+
 def enqueue_import(runtime: Any, paths: list[str | os.PathLike[str]]) -> list[int]:
     """Queue one ``style.import`` job per file; returns their ids in order. Every file is
     checked first (exists, readable, a pack, a .cube or a PNG), so nothing is queued when one
