@@ -32,7 +32,7 @@ from desktop.errors import UserError
 log = logging.getLogger(__name__)
 
 WAIT_VAR = "STYLESTUDIO_DATABASE_WAIT_SECONDS"
-DEFAULT_WAIT = 60.0  # what the README promises a command: up to a minute
+DEFAULT_WAIT = 60.0  # what docs/several-machines.md promises a command: up to a minute
 FIRST_DELAY = 0.1
 MAX_DELAY = 2.0
 DEFAULT_PORT = 5432

@@ -1,4 +1,4 @@
-"""The limits every pack and LUT from elsewhere is read with (documented in the README).
+"""The limits every pack and LUT from elsewhere is read with (documented in docs/user-guide.md).
 
 A style pack is a zip: its central directory is checked *before* anything is extracted, and
 each entry is read counting its bytes (a header that lies about its size changes nothing).

@@ -1,7 +1,7 @@
 """The jobs table, written with plain DBAPI statements prepared once.
 
 This is the engine's hot path (every enqueue, claim, progress write and finish), so it skips
-the ORM and SQLAlchemy's statement compilation: the figures in the README show why. Every
+the ORM and SQLAlchemy's statement compilation: the figures in docs/development.md show why. Every
 write takes the write lock up front (``BEGIN IMMEDIATE`` on SQLite) so two processes never
 dead-lock on a lock upgrade, and every write publishes the new row to the change hub once it
 is committed. Each thread gets its own connection (see ``desktop.jobs.connections``: closing

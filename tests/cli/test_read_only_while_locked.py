@@ -1,4 +1,4 @@
-"""The README's promise: the commands that only look (jobs list/show, styles list/show, queue,
+"""docs/command-line.md's promise: the commands that only look (jobs list/show, styles list/show, queue,
 workers) answer while another program holds the library's write lock, on SQLite (an exclusive
 transaction, like a backup tool's) and on PostgreSQL (every table locked against writers)."""
 

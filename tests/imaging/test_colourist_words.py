@@ -6,7 +6,7 @@ description (no words). A word said of an effect ("soft grain", "gentle vignette
 effect and leaves the grade alone; none of these words is "not understood".
 
 ``python -m tests.imaging.test_colourist_words`` prints the table of measured changes (the
-README's words section).
+table in docs/performance.md, "Words colourists use").
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A job type is a slice: a folder under ``desktop/pipelines`` with a ``handler`` module is
-registered by ``register_all()`` with no other line to add (README, "Adding a job type")."""
+registered by ``register_all()`` with no other line to add (docs/development.md, "Adding a job type")."""
 
 from __future__ import annotations
 
