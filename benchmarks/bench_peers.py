@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import shutil
 import statistics
 import struct
@@ -92,8 +93,18 @@ def darktable_xmp(cube_name: str) -> str:
 
 
 def run_each(commands: list[list[str]], processes: int) -> None:
+    """Run the commands, ``processes`` at a time; ``{slot}`` in a command becomes the number of
+    the slot it runs in (0 to processes - 1), for tools that lock a folder of their own."""
+    slots: queue.Queue[int] = queue.Queue()
+    for i in range(processes):
+        slots.put(i)
+
     def one(cmd: list[str]) -> None:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+        slot = slots.get()
+        try:
+            done = subprocess.run([c.replace("{slot}", str(slot)) for c in cmd], capture_output=True, text=True, timeout=3600)
+        finally:
+            slots.put(slot)
         if done.returncode != 0:
             raise RuntimeError(f"{cmd[0]} failed: {(done.stderr or done.stdout).strip()[-300:]}")
 
@@ -148,9 +159,9 @@ def main() -> int:
                 conf = out / ".dtconf"
                 run_each(
                     [
-                        ["darktable-cli", str(p), str(work / "look.xmp"), str(out / p.name), "--core", "--configdir", f"{conf}{i % args.processes}",
+                        ["darktable-cli", str(p), str(work / "look.xmp"), str(out / p.name), "--core", "--configdir", f"{conf}{{slot}}",
                          "--library", ":memory:", "--conf", f"plugins/darkroom/lut3d/def_path={luts}", "--conf", "plugins/imageio/format/jpeg/quality=92"]
-                        for i, p in enumerate(photos)
+                        for p in photos
                     ],
                     args.processes,
                 )
