@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from desktop.db.models import Style, StyleImage
 from desktop.errors import UserError
-from desktop.library.reading import style_of_job, styles_by_hash
+from desktop.library.reading import Library, style_of_job, styles_by_hash
 from desktop.text import clean_name
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,7 @@ def commit_pack(db: Any, paths: Any, staged: list[Any], job_id: int, fence: Any)
     without the styles that are now there."""
     todo = list(staged)
     late: dict[str, int] = {}
+    _purge_deleted_twins(db, paths, [st.style.content_hash for st in todo])
     for _round in range(MAX_ROUNDS):
         if not todo:
             return {}, late
@@ -158,6 +159,22 @@ def commit_pack(db: Any, paths: Any, staged: list[Any], job_id: int, fence: Any)
             continue
         return {st.style.content_hash: i for st, i in zip(todo, ids, strict=True)}, late
     raise UserError("Other imports kept adding the same styles while this one was saving; import the pack again.")
+
+
+def _purge_deleted_twins(db: Any, paths: Any, hashes: list[str]) -> None:
+    """Deleted styles (restorable) with the content of styles being imported again are purged
+    first: the import brings that content back, and a content is stored once (unique hash)."""
+    twins: list[int] = []
+    with db.read_session() as s:
+        for i in range(0, len(hashes), 500):  # old SQLite allows 999 parameters
+            part = hashes[i:i + 500]
+            twins += s.scalars(select(Style.id).where(Style.content_hash.in_(part), Style.deleted_at.is_not(None)))
+    library = Library(db, paths)
+    for style_id in twins:
+        try:
+            library.delete(style_id, deleted_before=time.time() + 1)
+        except UserError as exc:
+            log.warning("Purging deleted style %d before importing it again: %s", style_id, exc)
 
 
 def _commit_pack_once(db: Any, paths: Any, staged: list[Any], job_id: int, fence: Any) -> list[int]:
