@@ -89,7 +89,10 @@ def test_the_menu_bar_holds_the_usual_menus_with_platform_shortcuts(qtbot, windo
         for menu in (a.menu() for a in window.menuBar().actions())
     }
     assert names["File"] == ["newStyleAction", "applyAction", "importAction", "exportAction", "quitAction"]
-    assert names["Edit"] == ["copyPromptAction", "pasteAction", "renameStyleAction", "deleteStyleAction", "selectAllAction", "settingsAction"]
+    assert names["Edit"] == [
+        "undoDeleteAction", "copyPromptAction", "pasteAction", "renameStyleAction", "duplicateAction", "deleteStyleAction",
+        "selectAllAction", "settingsAction",
+    ]
     assert names["View"] == ["jobsAction", "searchAction"]
     assert names["Help"] == ["shortcutsAction", "logFolderAction", "aboutAction"]
     quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
