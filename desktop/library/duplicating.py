@@ -24,12 +24,14 @@ from sqlalchemy import func, select
 from desktop.db.models import Style, StyleImage
 from desktop.errors import UserError
 from desktop.library.reading import LIVE, Library, StyleInfo
-from desktop.library.writing import MAX_NAME, clear_leftover
-from desktop.text import clean_name, printable
+from desktop.library.writing import MAX_NAME, checked_name, clear_leftover
+from desktop.text import printable
 
 log = logging.getLogger(__name__)
 
 STAGING_PREFIX = "duplicate-"
+# what a copy takes from its source as stored (the reference: uploads are stored once per content)
+COPIED = ("description", "prompt", "generator", "reference_path", "analysis", "params")
 STALE_AFTER = 3600.0  # seconds: a staging folder this old was left by a process that died
 _COPY_OF = re.compile(r"^(?P<base>.*\S) copy(?: (?P<n>\d+))?$", re.IGNORECASE)
 
@@ -54,7 +56,7 @@ def duplicate_style(library: Library, style_id: int, name: str | None = None, *,
     newest. Raises UserError, leaving nothing behind, when the style is gone, its files are not
     all in its folder, or ``name`` is empty, too long or another style's."""
     source = library.require(style_id)  # every path resolved and inside the library
-    wanted = _checked_name(name) if name is not None else None
+    wanted = checked_name(name) if name is not None else None
     cube, images = _files_in_folder(source)
     paths = library.paths
     staging = paths.tmp_dir / f"{STAGING_PREFIX}{style_id}-{uuid.uuid4().hex[:12]}"
@@ -69,20 +71,9 @@ def duplicate_style(library: Library, style_id: int, name: str | None = None, *,
             stored = wanted or copy_name(row.name, _names_like(s, row.name))
             if wanted is not None:
                 _refuse_taken(s, wanted)
-            copy = Style(
-                name=stored,
-                description=row.description,
-                prompt=row.prompt,
-                generator=row.generator,
-                folder="",
-                reference_path=row.reference_path,  # uploads are shared, stored once per content
-                lut_path=None,
-                analysis=row.analysis,
-                params=row.params,
-                job_id=None,
-                content_hash=None,  # unique: the source keeps it
-                created_at=time.time() if now is None else now,
-            )
+            # not the job (one style per job) nor the content hash (unique: the source keeps it)
+            same = {column: getattr(row, column) for column in COPIED}
+            copy = Style(name=stored, folder="", created_at=time.time() if now is None else now, **same)
             s.add(copy)
             s.flush()  # the id names the folder
             final = paths.styles_dir / str(copy.id)
@@ -119,15 +110,6 @@ def remove_stale_copies(paths: Any, *, now: float | None = None) -> None:
                 shutil.rmtree(entry, ignore_errors=True)
         except OSError:
             continue
-
-
-def _checked_name(name: str) -> str:
-    clean = clean_name(name, limit=len(name))
-    if not clean:
-        raise UserError("A style's name cannot be empty; type a few words, like 'Harbour dusk'.")
-    if len(clean) > MAX_NAME:
-        raise UserError(f"The name is {len(clean)} characters long; keep it under {MAX_NAME}.")
-    return clean
 
 
 def _names_like(s: Any, name: str) -> set[str]:

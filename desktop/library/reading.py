@@ -381,8 +381,10 @@ class Library:
         if isinstance(text, int) or str(text).strip().isdigit():
             style_id = int(text)
             with self.db.read_session() as s:
-                there = 1 <= style_id <= MAX_STYLE_ID and s.scalar(select(Style.id).where(Style.id == style_id, which)) is not None
-            if not there:
+                row = s.get(Style, style_id) if 1 <= style_id <= MAX_STYLE_ID else None
+            if row is not None and deleted is False and row.deleted_at is not None:
+                raise UserError(f"Style {style_id} was deleted; 'stylestudio styles restore {style_id}' brings it back.")
+            if row is None or (deleted is True and row.deleted_at is None):
                 raise UserError(f"There is {none} {style_id}; {listing}.")
             return style_id
         name = str(text).strip()

@@ -117,15 +117,22 @@ def commit_new_style(db: Any, paths: Any, work: Path, new: NewStyle, *, job_id: 
 # --- a pack's styles ------------------------------------------------------------------------------
 
 
-def rename_style(db: Any, style_id: int, name: str) -> str:
-    """Give style ``style_id`` the name ``name`` (control and format characters dropped, white
-    space collapsed); returns the name stored. Raises UserError, changing nothing, when the
-    name is empty or too long, or the style is gone."""
+def checked_name(name: str) -> str:
+    """``name`` as a style stores it (control and format characters dropped, white space
+    collapsed); UserError when it is empty or too long."""
     clean = clean_name(name, limit=len(name))
     if not clean:
         raise UserError("A style's name cannot be empty; type a few words, like 'Harbour dusk'.")
     if len(clean) > MAX_NAME:
         raise UserError(f"The name is {len(clean)} characters long; keep it under {MAX_NAME}.")
+    return clean
+
+
+def rename_style(db: Any, style_id: int, name: str) -> str:
+    """Give style ``style_id`` the name ``name`` (see ``checked_name``); returns the name
+    stored. Raises UserError, changing nothing, when the name is empty or too long, or the
+    style is gone."""
+    clean = checked_name(name)
     with db.write_session() as s:
         style = s.get(Style, style_id)
         if style is None:

@@ -106,6 +106,6 @@ def test_styles_delete_keeps_files_until_now_removes_them(home):
     assert cli("styles", "delete", style_id, home=home).returncode == 0
     assert folder.is_dir(), "a deleted style keeps its files while it can be restored"
     result = cli("styles", "show", style_id, home=home)
-    assert result.returncode == 2 and f"There is no style {style_id}" in result.stderr
+    assert result.returncode == 2 and f"'stylestudio styles restore {style_id}' brings it back" in result.stderr
     assert cli("styles", "delete", style_id, "--now", home=home).returncode == 0
     assert not folder.exists()
