@@ -145,3 +145,13 @@ def test_a_style_whose_folder_leads_outside_is_not_copied(lib, tmp_path: Path):
     with pytest.raises(UserError, match="outside the library"):
         duplicate_style(lib, style.id)
     assert lib.count() == 2
+
+
+def test_opening_the_library_purges_the_styles_whose_undo_expired(lib, home):
+    old, new = sorted(_ids(lib))
+    folder = lib.get(old).folder
+    delete_style(lib.db, old, days=7, now=time.time() - 30 * DAY)
+    delete_style(lib.db, new, days=7)
+    open_runtime(home).close()
+    assert not folder.exists()
+    assert [s.id for s in lib.list(deleted=True)] == [new]
