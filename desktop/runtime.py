@@ -103,11 +103,23 @@ def open_runtime(
     engine.open(read_only=read_only)
     if not read_only:
         _remove_stale_temporary_folders(paths, engine)
+        _purge_deleted_styles(paths, db, settings)
     if paths.library_is_home:
         log.info("Opened the library in %s", paths.home)
     else:
         log.info("Opened the library in %s with its files in %s", paths.home, paths.library)
     return Runtime(paths, settings, db, engine)
+
+
+def _purge_deleted_styles(paths: Paths, db: Database, settings: Settings) -> None:
+    """Styles deleted longer ago than they stay restorable go for good (rows and files), and
+    copies a duplicate left half-made are removed (``desktop.library.trash``, ``duplicating``)."""
+    from desktop.library.duplicating import remove_stale_copies
+    from desktop.library.reading import Library
+    from desktop.library.trash import keep_days, purge_expired
+
+    purge_expired(Library(db, paths), days=keep_days(settings.retention_days))
+    remove_stale_copies(paths)
 
 
 def _remove_stale_temporary_folders(paths: Paths, engine: JobEngine) -> None:

@@ -54,7 +54,7 @@ def _sql(home: Path, statement: str, *params: object) -> list[tuple]:
 
 
 def _delete(home: Path, style_id: int):
-    return cli("--home", str(home), "styles", "delete", str(style_id), home=home)
+    return cli("--home", str(home), "styles", "delete", str(style_id), "--now", home=home)
 
 
 def _one_sentence(text: str) -> str:
@@ -115,7 +115,7 @@ def test_deleting_an_ordinary_style_removes_its_folder_and_row(home):
     style_id = _make_style(home)
     result = _delete(home, style_id)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"Deleted style {style_id}."
+    assert result.stdout.strip() == f"Deleted style {style_id} 'Warm film grain' and its files for good."
     assert not (home / "styles" / str(style_id)).exists()
     assert _sql(home, "SELECT count(*) FROM styles") == [(0,)]
 

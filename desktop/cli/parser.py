@@ -102,8 +102,8 @@ EXAMPLES = {  # two or three at the end of each command's --help
         'stylestudio import film.cube print.png',
     ),
     "styles": (
-        'stylestudio styles list --search teal',
         'stylestudio styles rename 3 "Harbour dusk"',
+        'stylestudio styles restore 3   # after styles delete 3',
         'stylestudio styles strength "harbour dusk" 60 --wait',
     ),
     "jobs": (
@@ -199,19 +199,27 @@ def _add_import(sub: Any) -> None:
 
 
 def _add_styles(sub: Any) -> None:
-    st = _command(sub, "styles", EXAMPLES["styles"], help="list, show, rename and delete styles, and change a style's strength")
+    st = _command(sub, "styles", EXAMPLES["styles"], help="list, show, rename, duplicate, delete and restore styles, and change a style's strength")
     ssub = st.add_subparsers(dest="styles_command", metavar="ACTION", required=True)
     sl = ssub.add_parser("list", help="all styles, newest first")
     _json_flag(sl)
     sl.add_argument("--search", default="", help="only styles whose name or description contains this")
+    sl.add_argument("--deleted", action="store_true", help="the deleted styles instead, and until when each can be restored")
     ss = ssub.add_parser("show", help="one style, with the paths of its files")
     ss.add_argument("style", metavar="STYLE", help=STYLE_HELP)
     _json_flag(ss)
     sr = ssub.add_parser("rename", help="give a style another name")
     sr.add_argument("style", metavar="STYLE", help=STYLE_HELP)
     sr.add_argument("name", metavar="NAME", help="the new name (quote it when it has spaces)")
-    sd = ssub.add_parser("delete", help="delete a style and its files")
+    sd = ssub.add_parser("delete", help="delete a style (restorable for a while; --now: its files go at once)")
     sd.add_argument("style", metavar="STYLE", help=STYLE_HELP)
+    sd.add_argument("--now", action="store_true", help="remove its files at once, with no way back")
+    so = ssub.add_parser("restore", help="bring back a deleted style ('styles list --deleted' shows them)")
+    so.add_argument("style", metavar="STYLE", help="the deleted style's id or name (any case)")
+    sc = ssub.add_parser("duplicate", help="copy a style, files and all, under a new name")
+    sc.add_argument("style", metavar="STYLE", help=STYLE_HELP)
+    sc.add_argument("name", metavar="NAME", nargs="?", help="the copy's name (default: 'NAME copy')")
+    _json_flag(sc, "print the new style as JSON")
     sg = ssub.add_parser("strength", help="re-write a style's .cube and previews at a strength from 0 to 100 percent (a job)")
     sg.add_argument("style", metavar="STYLE", help=STYLE_HELP)
     sg.add_argument("percent", metavar="PERCENT", help="0 (the photo as it is) to 100 (the whole grade), like 60")

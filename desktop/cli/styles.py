@@ -1,4 +1,5 @@
-"""``stylestudio styles``: list, show, rename and delete styles, and change a style's strength."""
+"""``stylestudio styles``: list, show and rename styles, and change a style's strength (delete,
+restore and duplicate: ``desktop.cli.style_trash``)."""
 
 from __future__ import annotations
 
@@ -34,17 +35,11 @@ def cmd_styles(args: argparse.Namespace) -> int:
     try:
         lib = Library(rt.db, rt.paths)
         if action == "list":
-            styles = lib.list(args.search)
-            if args.json:
-                print_json([s.to_json() for s in styles])
-            elif not styles:
-                print("No styles yet." if not args.search else "No style matches.")
-            else:
-                print(f"{'ID':>5}  {'CREATED':<16}  {'GENERATOR':<9}  NAME")
-                for s in styles:
-                    created = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at))
-                    print(f"{s.id:>5}  {created:<16}  {printable(s.generator):<9}  {printable(s.name)}")
-            return EXIT_OK
+            return _list(rt, lib, args)
+        if action in ("restore", "delete", "duplicate"):
+            from desktop.cli.style_trash import delete, duplicate, restore
+
+            return {"restore": restore, "delete": delete, "duplicate": duplicate}[action](rt, lib, args)
         style_id = lib.find_id(args.style)  # refused (exit 2) when there is none, or several
         if action == "show":
             info = lib.require(style_id)
@@ -65,12 +60,38 @@ def cmd_styles(args: argparse.Namespace) -> int:
 
             name = rename_style(rt.db, style_id, args.name)
             print(f"Renamed style {style_id} to '{printable(name)}'.")
-            return EXIT_OK
-        lib.delete(style_id)
-        print(f"Deleted style {style_id}.")
         return EXIT_OK
     finally:
         rt.close()
+
+
+def _list(rt: Any, lib: Any, args: argparse.Namespace) -> int:
+    """``styles list``: the styles in the library, or with ``--deleted`` the deleted ones and
+    until when each can be restored."""
+    deleted = bool(getattr(args, "deleted", False))
+    styles = lib.list(args.search, deleted=deleted)
+    if args.json:
+        print_json([s.to_json() for s in styles])
+    elif not styles:
+        if deleted:
+            print("No deleted styles." if not args.search else "No deleted style matches.")
+        else:
+            print("No styles yet." if not args.search else "No style matches.")
+    elif deleted:
+        from desktop.library.trash import DAY, keep_days
+
+        days = keep_days(rt.settings.retention_days)
+        print(f"{'ID':>5}  {'DELETED':<16}  {'RESTORABLE UNTIL':<16}  NAME")
+        for s in styles:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.deleted_at))
+            until = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.deleted_at + days * DAY))
+            print(f"{s.id:>5}  {when:<16}  {until:<16}  {printable(s.name)}")
+    else:
+        print(f"{'ID':>5}  {'CREATED':<16}  {'GENERATOR':<9}  NAME")
+        for s in styles:
+            created = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at))
+            print(f"{s.id:>5}  {created:<16}  {printable(s.generator):<9}  {printable(s.name)}")
+    return EXIT_OK
 
 
 # --- strength ---------------------------------------------------------------------------------------

@@ -66,6 +66,9 @@ class Style(Base):
     # previews as the pack held them): one style per content, so two imports of one pack at
     # once add each style once. NULL for styles made here or imported before schema 0006.
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # When the style was deleted (Unix seconds); NULL for a style in the library. A deleted
+    # style is hidden everywhere and can be restored until its files are purged (schema 0007).
+    deleted_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     images: Mapped[list[StyleImage]] = relationship(
         back_populates="style",
@@ -81,6 +84,7 @@ class Style(Base):
         Index("ux_styles_job_id", "job_id", unique=True),
         # NULLs (styles not imported from a pack) may repeat
         Index("ux_styles_content_hash", "content_hash", unique=True),
+        Index("ix_styles_deleted", "deleted_at"),
     )
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, true
 
 from desktop.config import Paths
 from desktop.db.engine import Database
@@ -69,6 +69,7 @@ class StyleInfo:
     created_at: float
     images: tuple[StyleImageInfo, ...] = field(default_factory=tuple)
     problem: str | None = None
+    deleted_at: float | None = None  # when it was deleted (restorable until purged), else None
 
     @property
     def strength(self) -> float:
@@ -96,6 +97,7 @@ class StyleInfo:
             "previews": [str(i.path) for i in self.images],
             "thumbnails": [str(i.thumb_path) for i in self.images],
             "problem": self.problem,
+            "deleted_at": iso(self.deleted_at) if self.deleted_at is not None else None,
         }
 
 
@@ -140,6 +142,17 @@ Signature = tuple[int, int, int, float]
 
 After = tuple[float, int]
 """Where a page starts: just after the style with this (created_at, id), newest first."""
+
+LIVE = Style.deleted_at.is_(None)
+"""Styles in the library: not deleted (a deleted one waits, restorable, until it is purged)."""
+
+
+def _which(deleted: bool | None):
+    """The styles ``deleted`` asks for: False those in the library, True the deleted ones
+    (restorable), None both."""
+    if deleted is None:
+        return true()
+    return Style.deleted_at.is_not(None) if deleted else LIVE
 
 
 def outside_sentence(style_id: int, stored: str, real: str, *, deleted: bool = False) -> str:
@@ -219,6 +232,7 @@ def _info(paths: Paths, style: Style, images: list[StyleImage] | None, real: Rea
         job_id=style.job_id,
         created_at=style.created_at,
         images=tuple(kept),
+        deleted_at=style.deleted_at,
     )
     refused = files.outside + uploads.outside
     if not refused:
@@ -237,7 +251,7 @@ class Library:
 
     def count(self, search: str = "") -> int:
         with self.db.read_session() as s:
-            q = select(func.count(Style.id))
+            q = select(func.count(Style.id)).where(LIVE)
             if search:
                 q = q.where(_matches(search))
             return int(s.scalar(q) or 0)
@@ -247,7 +261,7 @@ class Library:
         cheap (one indexed aggregate), to tell whether a re-read is needed."""
         with self.db.read_session() as s:
             count, total, newest, latest = s.execute(
-                select(func.count(Style.id), func.sum(Style.id), func.max(Style.id), func.max(Style.created_at))
+                select(func.count(Style.id), func.sum(Style.id), func.max(Style.id), func.max(Style.created_at)).where(LIVE)
             ).one()
         return int(count or 0), int(total or 0), int(newest or 0), float(latest or 0.0)
 
@@ -259,6 +273,7 @@ class Library:
         q = (
             select(Style.id, Style.name, Style.description, Style.generator, Style.created_at, StyleImage.thumb_path)
             .outerjoin(StyleImage, and_(StyleImage.style_id == Style.id, StyleImage.position == 0))
+            .where(LIVE)
             .order_by(Style.created_at.desc(), Style.id.desc())
             .limit(limit)
         )
@@ -275,7 +290,7 @@ class Library:
         q = (
             select(Style.id, Style.name, Style.description, Style.generator, Style.created_at, StyleImage.thumb_path)
             .outerjoin(StyleImage, and_(StyleImage.style_id == Style.id, StyleImage.position == 0))
-            .where(Style.id == style_id)
+            .where(Style.id == style_id, LIVE)
         )
         with self.db.read_session() as s:
             rows = s.execute(q).all()
@@ -302,13 +317,20 @@ class Library:
         return out
 
     def list(
-        self, search: str = "", *, limit: int | None = None, offset: int = 0, after: After | None = None
+        self,
+        search: str = "",
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        after: After | None = None,
+        deleted: bool = False,
     ) -> list[StyleInfo]:
         """Styles newest first, each with its first preview's thumbnail only (cheap for a
         gallery of thousands); ``after`` starts just after that (created_at, id), which unlike
-        ``offset`` costs nothing for a page deep in the library."""
+        ``offset`` costs nothing for a page deep in the library. ``deleted``: the deleted
+        styles (restorable until purged) instead of those in the library."""
         with self.db.read_session() as s:
-            q = select(Style).order_by(Style.created_at.desc(), Style.id.desc()).offset(offset)
+            q = select(Style).where(_which(deleted)).order_by(Style.created_at.desc(), Style.id.desc()).offset(offset)
             if search:
                 q = q.where(_matches(search))
             if after is not None:
@@ -325,10 +347,11 @@ class Library:
             real = RealPaths()
             return [_info(self.paths, st, [firsts[st.id]] if st.id in firsts else [], real) for st in styles]
 
-    def get(self, style_id: int) -> StyleInfo | None:
+    def get(self, style_id: int, *, deleted: bool | None = False) -> StyleInfo | None:
+        """The style, or None; ``deleted`` as in ``find_id`` (by default a deleted style is None)."""
         with self.db.read_session() as s:
             style = s.get(Style, style_id)
-            if style is None:
+            if style is None or (deleted is not None and (style.deleted_at is not None) != deleted):
                 return None
             return _info(self.paths, style, list(style.images))
 
@@ -346,35 +369,46 @@ class Library:
         """A style, whole (``require``), by its id or its name (see ``find_id``)."""
         return self.require(self.find_id(text))
 
-    def find_id(self, text: str | int) -> int:
+    def find_id(self, text: str | int, *, deleted: bool | None = False) -> int:
         """The id of a style given by its id (a whole number), or by its name: exactly as
         written, else ignoring case. Raises UserError when there is none, or when several have
-        that name (the sentence names them, so the person can give an id)."""
+        that name (the sentence names them, so the person can give an id). ``deleted``: False
+        looks among the styles in the library, True among the deleted ones (to restore), None
+        among both."""
+        which = _which(deleted)
+        listing = "'stylestudio styles list --deleted' shows the deleted styles" if deleted else "'stylestudio styles list' shows the styles there are"
+        none = "no deleted style" if deleted else "no style"
         if isinstance(text, int) or str(text).strip().isdigit():
             style_id = int(text)
             with self.db.read_session() as s:
-                there = 1 <= style_id <= MAX_STYLE_ID and s.get(Style, style_id) is not None
-            if not there:
-                raise UserError(f"There is no style {style_id}; 'stylestudio styles list' shows the styles there are.")
+                row = s.get(Style, style_id) if 1 <= style_id <= MAX_STYLE_ID else None
+            if row is not None and deleted is False and row.deleted_at is not None:
+                raise UserError(f"Style {style_id} was deleted; 'stylestudio styles restore {style_id}' brings it back.")
+            if row is None or (deleted is True and row.deleted_at is None):
+                raise UserError(f"There is {none} {style_id}; {listing}.")
             return style_id
         name = str(text).strip()
         with self.db.read_session() as s:
-            found = list(s.execute(select(Style.id, Style.name).where(Style.name == name).order_by(Style.id)))
+            found = list(s.execute(select(Style.id, Style.name).where(Style.name == name, which).order_by(Style.id)))
             if not found:  # a scan: names may be in any script, which SQL's lower() may not fold
                 wanted = name.casefold()
-                found = [row for row in s.execute(select(Style.id, Style.name).order_by(Style.id)) if row.name.casefold() == wanted]
+                rows = s.execute(select(Style.id, Style.name).where(which).order_by(Style.id))
+                found = [row for row in rows if row.name.casefold() == wanted]
         shown = printable(name)[:80]
         if not found:
-            raise UserError(f"There is no style named '{shown}'; 'stylestudio styles list' shows the styles there are.")
+            raise UserError(f"There is {none} named '{shown}'; {listing}.")
         if len(found) > 1:
             which = ", ".join(f"{row.id} '{printable(row.name)[:40]}'" for row in found[:5])
             more = f" and {len(found) - 5} more" if len(found) > 5 else ""
             raise UserError(f"{len(found)} styles are named '{shown}' ({which}{more}); give the id of the one you mean.")
         return int(found[0].id)
 
-    def delete(self, style_id: int) -> None:
-        """Delete the style's row and its folder. The uploaded reference stays (other styles may
-        share it: uploads are stored once per content).
+    def delete(self, style_id: int, *, deleted_before: float | None = None) -> bool:
+        """Delete the style's row and its folder for good (a deleted style's too: see
+        ``desktop.library.trash`` for the delete that can be undone). The uploaded reference
+        stays (other styles may share it: uploads are stored once per content).
+        ``deleted_before``: only if the style was deleted before then (a purge; a style
+        restored meanwhile stays); False when it was not, True when the style was removed.
 
         The folder is deleted only when its real path lies inside ``styles/``. When the row
         points outside the library, the row is still removed but nothing outside is touched,
@@ -387,6 +421,10 @@ class Library:
         files = _Resolver(self.paths.library, self.paths.styles_dir)
         folder = files.inside(stored) if stored else None
         with self.db.write_session() as s:
+            if deleted_before is not None:
+                expired = Style.deleted_at.is_not(None), Style.deleted_at < deleted_before
+                if s.scalar(select(Style.id).where(Style.id == style_id, *expired).with_for_update()) is None:
+                    return False
             s.execute(delete(StyleImage).where(StyleImage.style_id == style_id))
             s.execute(delete(Style).where(Style.id == style_id))
         if folder is not None and folder.is_dir():
@@ -396,6 +434,7 @@ class Library:
             bad, real = files.outside[0]
             log.warning("Style %d's folder %s leads outside the library (%s); left untouched", style_id, bad, real)
             raise UserError(outside_sentence(style_id, bad, real, deleted=True))
+        return True
 
 
 def style_of_job(db: Database, job_id: int) -> int | None:
@@ -410,7 +449,8 @@ def styles_by_hash(db: Database, wanted: list[str]) -> dict[str, int]:
     with db.read_session() as s:
         for i in range(0, len(wanted), _IN_CHUNK):
             part = wanted[i:i + _IN_CHUNK]
-            for digest, style_id in s.execute(select(Style.content_hash, Style.id).where(Style.content_hash.in_(part))):
+            rows = s.execute(select(Style.content_hash, Style.id).where(Style.content_hash.in_(part), LIVE))
+            for digest, style_id in rows:
                 found[digest] = style_id
     return found
 

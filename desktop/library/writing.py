@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from desktop.db.models import Style, StyleImage
 from desktop.errors import UserError
-from desktop.library.reading import style_of_job, styles_by_hash
+from desktop.library.reading import Library, style_of_job, styles_by_hash
 from desktop.text import clean_name
 
 log = logging.getLogger(__name__)
@@ -117,15 +117,22 @@ def commit_new_style(db: Any, paths: Any, work: Path, new: NewStyle, *, job_id: 
 # --- a pack's styles ------------------------------------------------------------------------------
 
 
-def rename_style(db: Any, style_id: int, name: str) -> str:
-    """Give style ``style_id`` the name ``name`` (control and format characters dropped, white
-    space collapsed); returns the name stored. Raises UserError, changing nothing, when the
-    name is empty or too long, or the style is gone."""
+def checked_name(name: str) -> str:
+    """``name`` as a style stores it (control and format characters dropped, white space
+    collapsed); UserError when it is empty or too long."""
     clean = clean_name(name, limit=len(name))
     if not clean:
         raise UserError("A style's name cannot be empty; type a few words, like 'Harbour dusk'.")
     if len(clean) > MAX_NAME:
         raise UserError(f"The name is {len(clean)} characters long; keep it under {MAX_NAME}.")
+    return clean
+
+
+def rename_style(db: Any, style_id: int, name: str) -> str:
+    """Give style ``style_id`` the name ``name`` (see ``checked_name``); returns the name
+    stored. Raises UserError, changing nothing, when the name is empty or too long, or the
+    style is gone."""
+    clean = checked_name(name)
     with db.write_session() as s:
         style = s.get(Style, style_id)
         if style is None:
@@ -144,6 +151,7 @@ def commit_pack(db: Any, paths: Any, staged: list[Any], job_id: int, fence: Any)
     without the styles that are now there."""
     todo = list(staged)
     late: dict[str, int] = {}
+    _purge_deleted_twins(db, paths, [st.style.content_hash for st in todo])
     for _round in range(MAX_ROUNDS):
         if not todo:
             return {}, late
@@ -158,6 +166,22 @@ def commit_pack(db: Any, paths: Any, staged: list[Any], job_id: int, fence: Any)
             continue
         return {st.style.content_hash: i for st, i in zip(todo, ids, strict=True)}, late
     raise UserError("Other imports kept adding the same styles while this one was saving; import the pack again.")
+
+
+def _purge_deleted_twins(db: Any, paths: Any, hashes: list[str]) -> None:
+    """Deleted styles (restorable) with the content of styles being imported again are purged
+    first: the import brings that content back, and a content is stored once (unique hash)."""
+    twins: list[int] = []
+    with db.read_session() as s:
+        for i in range(0, len(hashes), 500):  # old SQLite allows 999 parameters
+            part = hashes[i:i + 500]
+            twins += s.scalars(select(Style.id).where(Style.content_hash.in_(part), Style.deleted_at.is_not(None)))
+    library = Library(db, paths)
+    for style_id in twins:
+        try:
+            library.delete(style_id, deleted_before=time.time() + 1)
+        except UserError as exc:
+            log.warning("Purging deleted style %d before importing it again: %s", style_id, exc)
 
 
 def _commit_pack_once(db: Any, paths: Any, staged: list[Any], job_id: int, fence: Any) -> list[int]:

@@ -1,7 +1,7 @@
 """The gallery: a grid of style cards (``galleryView``) with a friendly empty state.
 
 Keys on the grid: the arrows move the selection, Return (or a double click) opens the selected
-style in the detail pane; Delete is the window's Edit > Delete, which asks first.
+style in the detail pane; Delete is the window's Edit > Delete (Undo brings it back).
 
 Selection is extended: Ctrl-click and Shift-click add cards, Ctrl+A (the window's Edit >
 Select all) takes every loaded card; the current card (the last clicked) is the one the detail
@@ -209,7 +209,7 @@ class GalleryView(QListView):
         self.setFrameShape(QListView.Shape.NoFrame)
         self.setAccessibleName("Style gallery")
         self.setAccessibleDescription(
-            "Return opens the selected style; Delete deletes it, after asking. Ctrl-click or Ctrl+A selects several to export. "
+            "Return opens the selected style; Delete deletes it (Ctrl+Z brings it back), Ctrl+D duplicates it. Ctrl-click or Ctrl+A selects several to export. "
             "Drop photos or folders on a style to apply it; drop a style pack or a LUT to import it."
         )
         # drops arrive on the viewport (the cards' area); after setMovement(), which resets it

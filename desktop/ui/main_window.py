@@ -71,6 +71,7 @@ from desktop.ui.new_style_flow import NewStyleFlow
 from desktop.ui.notifications import NoticeBar, Notifier
 from desktop.ui.responsiveness import Responsiveness
 from desktop.ui.settings_flow import SettingsFlow
+from desktop.ui.style_actions import StyleActions
 from desktop.ui.style_detail import StyleDetail
 from desktop.ui.styles_model import StyleIdRole, StylesModel
 from desktop.ui.window_menus import install_menus, platform_keys, show_about, show_shortcuts
@@ -173,7 +174,6 @@ class MainWindow(QMainWindow):
         self.detail.leave_the_empty_library_to_the_gallery()
         self.detail.status.connect(self.show_status)
         self.detail.newStyleRequested.connect(lambda: self.new_style_flow.open())
-        self.detail.deleted.connect(lambda _id: self.refresh_gallery())
         self.detail.applyRequested.connect(lambda style_id: self.apply_flow.open(style_id, []))
         self.detail.photosDropped.connect(self.import_flow.photos_dropped)
         self.detail.exportRequested.connect(self.export_flow.export_from_detail)
@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
         self.jobs_action.triggered.connect(self._jobs_toggled)
         bar.addAction(self.jobs_action)
         bar.addAction(self.settings_action)
+        self.style_actions = StyleActions(self)  # before the menus: they hold its actions
         self.window_actions = install_menus(self)
 
         self.status_label = QLabel()
@@ -317,7 +318,8 @@ class MainWindow(QMainWindow):
         style_id = current.data(StyleIdRole) if current.isValid() else None
         if style_id != (self.detail.style.id if self.detail.style else None) or style_id is None:
             self.detail.show_style(style_id)
-        for action in (self.window_actions.copy_prompt, self.window_actions.rename, self.window_actions.delete, self.window_actions.apply):
+        acts = self.window_actions
+        for action in (acts.copy_prompt, acts.rename, acts.duplicate, acts.delete, acts.apply):
             action.setEnabled(style_id is not None)
         self._update_style_actions()
 
@@ -443,10 +445,6 @@ class MainWindow(QMainWindow):
             self.show_status("Select a style first: its prompt is what gets copied.")
         elif self.detail.style is not None and self.detail.style.id == self.selected_style_id():
             self.detail.copy_prompt()
-
-    def delete_selected_style(self) -> None:
-        """Edit > Delete (the Delete key): the detail pane's Delete…, which asks first."""
-        self._on_selected_style("delete", self.detail.delete)
 
     def rename_selected_style(self) -> None:
         """Edit > Rename (F2): the detail pane's heading becomes a field holding the name."""

@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -49,7 +48,7 @@ from PySide6.QtWidgets import (
 from desktop.errors import UserError
 from desktop.jobs.model import FAILED, SUCCEEDED, JobRow
 from desktop.library.reading import Library, StyleInfo
-from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
+from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.jobs_model import JobsModel
 from desktop.ui.name_field import NameField
 from desktop.ui.strength_editor import StrengthEditor
@@ -113,7 +112,7 @@ class Placeholder(QWidget):
 
 
 class StyleDetail(QStackedWidget):
-    deleted = Signal(int)  # style id
+    deleteRequested = Signal(int)  # style id: "Delete" (the window deletes it, with an Undo)
     status = Signal(str)  # a short note for the status bar
     newStyleRequested = Signal()  # the empty library's New style button
     jobStarted = Signal(int)  # a job this pane queued (a strength job): the window follows it
@@ -238,12 +237,12 @@ class StyleDetail(QStackedWidget):
         self.export_button.setObjectName("detailExportButton")
         self.folder_button = QPushButton("Open folder")
         self.folder_button.setObjectName("openFolderButton")
-        self.delete_button = QPushButton("Delete…")
+        self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("deleteStyleButton")
         self.copy_button.setToolTip("Copy the prompt to the clipboard")
         self.export_button.setToolTip("Save this style as a style pack, a .cube LUT or a HaldCLUT PNG (Ctrl+E)")
         self.folder_button.setToolTip("Show this style's files in the file manager")
-        self.delete_button.setToolTip("Delete this style and its previews (asks first)")
+        self.delete_button.setToolTip("Delete this style (Undo in the status bar, or Ctrl+Z, brings it back)")
         buttons.addWidget(self.copy_button, 0, 0)
         buttons.addWidget(self.export_button, 0, 1)
         buttons.addWidget(self.folder_button, 1, 0)
@@ -256,7 +255,7 @@ class StyleDetail(QStackedWidget):
         self.copy_button.clicked.connect(self.copy_prompt)
         self.export_button.clicked.connect(self._export_clicked)
         self.folder_button.clicked.connect(self.open_folder)
-        self.delete_button.clicked.connect(lambda: spawn(self.delete()))
+        self.delete_button.clicked.connect(self._delete_clicked)
 
     # --- showing --------------------------------------------------------------------------------
     def set_library(self, library: Library) -> None:
@@ -514,31 +513,9 @@ class StyleDetail(QStackedWidget):
         self.styleChanged.emit(style.id)
         self.status.emit(f"Renamed “{style.name}” to “{stored}”")
 
-    async def delete(self) -> None:
-        style = self.style
-        if style is None or self.library is None:
-            return
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Delete style",
-            f"Delete “{style.name}” and its previews? This cannot be undone.",
-            QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        await open_and_wait(box)
-        confirmed = box.clickedButton() is delete
-        box.deleteLater()
-        if not confirmed:
-            return
-        try:
-            await run_blocking(self.library.delete, style.id)
-        except UserError as exc:
-            self.status.emit(str(exc))
-        self.show_style(None)
-        self.deleted.emit(style.id)
-        self.status.emit(f"Deleted “{style.name}”")
+    def _delete_clicked(self) -> None:
+        if self.style is not None:
+            self.deleteRequested.emit(self.style.id)
 
 
 def _not_adjustable(style: StyleInfo) -> str | None:

@@ -98,6 +98,8 @@ class WindowActions:
     paste: QAction
     delete: QAction
     rename: QAction
+    duplicate: QAction
+    undo: QAction
     select_all: QAction
     shortcuts: QAction
     log_folder: QAction
@@ -122,10 +124,14 @@ def install_menus(win: MainWindow) -> WindowActions:
         paste=action(win, "&Paste image as reference", win.new_style_flow.paste, name="pasteAction",
                      keys=QKeySequence.StandardKey.Paste,
                      tip="Start a new style from the image on the clipboard"),
-        delete=action(win, "&Delete style…", win.delete_selected_style, name="deleteStyleAction",
-                      keys=QKeySequence.StandardKey.Delete, tip="Delete the selected style (asks first)"),
+        delete=action(win, "&Delete style", win.style_actions.delete_selected, name="deleteStyleAction",
+                      keys=QKeySequence.StandardKey.Delete, tip="Delete the selected style (Undo brings it back)"),
         rename=action(win, "&Rename…", win.rename_selected_style, name="renameStyleAction", keys="F2",
                       tip="Rename the selected style"),
+        duplicate=action(win, "D&uplicate", win.style_actions.duplicate_selected, name="duplicateAction", keys="Ctrl+D",
+                         tip="Copy the selected style, files and all, as “Name copy”"),
+        undo=action(win, "&Undo delete", win.style_actions.undo_delete, name="undoDeleteAction",
+                    keys=QKeySequence.StandardKey.Undo, tip="Bring back the style just deleted"),
         select_all=action(win, "Select &all", win.select_all, name="selectAllAction",
                           keys=QKeySequence.StandardKey.SelectAll,
                           tip="Select all the text in the field, or every style in the gallery"),
@@ -136,7 +142,7 @@ def install_menus(win: MainWindow) -> WindowActions:
         about=action(win, "&About Style Studio", win.show_about, name="aboutAction",
                      tip="Version and licences", role=QAction.MenuRole.AboutRole),
     )
-    for a in (acts.apply, acts.export, acts.import_, acts.copy_prompt, acts.rename, acts.delete, acts.log_folder):
+    for a in (acts.apply, acts.export, acts.import_, acts.copy_prompt, acts.rename, acts.duplicate, acts.delete, acts.undo, acts.log_folder):
         a.setEnabled(False)
 
     # (None: a separator)
@@ -145,7 +151,8 @@ def install_menus(win: MainWindow) -> WindowActions:
         bar,
         "&Edit",
         "editMenu",
-        [acts.copy_prompt, acts.paste, acts.rename, acts.delete, None, acts.select_all, None, win.settings_action],
+        [acts.undo, None, acts.copy_prompt, acts.paste, None, acts.rename, acts.duplicate, acts.delete, None, acts.select_all, None,
+         win.settings_action],
     )
     add_menu(bar, "&View", "viewMenu", [win.jobs_action, win.find_action])
     add_menu(bar, "&Help", "helpMenu", [acts.shortcuts, acts.log_folder, None, acts.about])

@@ -99,11 +99,13 @@ def test_the_running_job_is_visible_to_other_processes(home):
     assert out.strip().isdigit()  # the new style's id
 
 
-def test_styles_delete_removes_rows_and_files(home):
+def test_styles_delete_keeps_files_until_now_removes_them(home):
     style_id = cli("generate", "warm", "--previews", "1", "--size", "64", home=home).stdout.strip()
     folder = Path(json.loads(cli("styles", "show", style_id, "--json", home=home).stdout)["folder"])
     assert folder.is_dir()
     assert cli("styles", "delete", style_id, home=home).returncode == 0
-    assert not folder.exists()
+    assert folder.is_dir(), "a deleted style keeps its files while it can be restored"
     result = cli("styles", "show", style_id, home=home)
-    assert result.returncode == 2 and f"There is no style {style_id}" in result.stderr
+    assert result.returncode == 2 and f"'stylestudio styles restore {style_id}' brings it back" in result.stderr
+    assert cli("styles", "delete", style_id, "--now", home=home).returncode == 0
+    assert not folder.exists()

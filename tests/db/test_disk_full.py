@@ -82,7 +82,7 @@ def test_on_a_full_disk_styles_can_be_listed_and_deleted_to_free_space(small_dis
     assert listed.returncode == 0, listed.stderr
     assert "Teal Dusk" in listed.stdout and "Rose Print" in listed.stdout
     assert listed.stderr == ""
-    deleted = cli("--home", str(home), "styles", "delete", str(ids[0]))
+    deleted = cli("--home", str(home), "styles", "delete", str(ids[0]), "--now")
     assert deleted.returncode == 0, deleted.stderr
     assert deleted.stderr == ""
     assert not (home / "styles" / f"{ids[0]:06d}").exists()

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QFileDialog, QLabel, QLineEdit, QListView, QMessageBox, QPushButton
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
 
 from desktop import app as desktop_app
 from desktop.jobs.model import JobRow
@@ -13,7 +21,7 @@ from desktop.library.reading import Library
 from desktop.runtime import open_runtime
 from desktop.ui.jobs_model import JobsModel
 from desktop.ui.styles_model import StyleIdRole, StylesModel, ThumbnailReadyRole
-from tests.ui.conftest import alive, arun, shown, wait_until
+from tests.ui.conftest import arun, shown, wait_until
 from tests.ui.sample_library import add_styles
 
 
@@ -140,7 +148,7 @@ def test_a_new_library_shows_a_friendly_empty_state(qtbot, window):
     assert shown(window.new_style_flow.dialog)
 
 
-def test_detail_shows_the_style_and_delete_asks_first(qtbot, library_home, window):
+def test_detail_shows_the_style_and_delete_offers_undo(qtbot, library_home, window):
     gallery = window.findChild(QListView, "galleryView")
     wait_until(lambda: gallery.model() is not None and gallery.model().rowCount() == 5)
     first = gallery.model().index(0, 0)
@@ -152,20 +160,12 @@ def test_detail_shows_the_style_and_delete_asks_first(qtbot, library_home, windo
     assert detail.palette_row.count() >= 3  # swatches, then the stretch
 
     delete = detail.findChild(QPushButton, "deleteStyleButton")
-    qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
-    box = _wait_message_box(qtbot, detail)
-    box.button(QMessageBox.StandardButton.Cancel).click()
-    # the delete coroutine has seen the answer once it deleted its box (it does so right after)
-    wait_until(lambda: not alive(box))
-    assert window.library.get(style_id) is not None  # Cancel keeps it
-    assert detail.style is not None and detail.style.id == style_id
-
-    qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
-    box = _wait_message_box(qtbot, detail)
-    [b for b in box.buttons() if b.text() == "Delete"][0].click()
+    qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)  # no question: it can be undone
     wait_until(lambda: gallery.model().rowCount() == 4)
     assert style_id not in ids_in(gallery.model())
     assert window.library.get(style_id) is None
+    undo = window.findChild(QWidget, "undoBar")
+    assert undo.isVisible()
 
 
 def test_export_cube_from_the_detail_pane_writes_the_lut(qtbot, library_home, window, tmp_path):

@@ -89,7 +89,10 @@ def test_the_menu_bar_holds_the_usual_menus_with_platform_shortcuts(qtbot, windo
         for menu in (a.menu() for a in window.menuBar().actions())
     }
     assert names["File"] == ["newStyleAction", "applyAction", "importAction", "exportAction", "quitAction"]
-    assert names["Edit"] == ["copyPromptAction", "pasteAction", "renameStyleAction", "deleteStyleAction", "selectAllAction", "settingsAction"]
+    assert names["Edit"] == [
+        "undoDeleteAction", "copyPromptAction", "pasteAction", "renameStyleAction", "duplicateAction", "deleteStyleAction",
+        "selectAllAction", "settingsAction",
+    ]
     assert names["View"] == ["jobsAction", "searchAction"]
     assert names["Help"] == ["shortcutsAction", "logFolderAction", "aboutAction"]
     quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
@@ -110,7 +113,8 @@ def test_ctrl_comma_opens_settings_and_ctrl_q_quits(qtbot, window):
         QTest.keyClick(window, Qt.Key.Key_Q, CTRL)
 
 
-def test_delete_on_a_card_asks_first_then_deletes(qtbot, styled_home, window):
+def test_delete_on_a_card_deletes_at_once_without_a_question(qtbot, styled_home, window):
+    """No box to answer: the delete can be undone (tests/ui/test_style_undo.py)."""
     gallery = gallery_ready(window, 4)
     activate(window)
     first = gallery.model().index(0, 0)
@@ -120,19 +124,9 @@ def test_delete_on_a_card_asks_first_then_deletes(qtbot, styled_home, window):
     wait_until(lambda: window.detail.style is not None and window.detail.style.id == style_id)
 
     press(Qt.Key.Key_Delete)
-    box = open_box(window.detail)
-    assert "cannot be undone" in box.text()
-    box.button(QMessageBox.StandardButton.Cancel).click()
-    wait_until(lambda: not alive(box))
-    assert window.library.get(style_id) is not None  # Cancel keeps it
-
-    activate(window)
-    gallery.setFocus()
-    press(Qt.Key.Key_Delete)
-    box = open_box(window.detail)
-    [b for b in box.buttons() if b.text() == "Delete"][0].click()
     wait_until(lambda: gallery.model().rowCount() == 3)
     assert window.library.get(style_id) is None
+    assert not any(b.isVisible() for b in window.findChildren(QMessageBox))
 
 
 def test_return_and_double_click_open_the_style_in_the_detail_pane(qtbot, styled_home, window):

@@ -30,7 +30,7 @@ def present_by_hash(db: Any, paths: Any, styles: Any) -> dict[str, int]:
     found = styles_by_hash(db, sorted(wanted))
     sizes = {s.cube.bytes for s in styles}
     with db.read_session() as s:
-        rows = s.execute(select(Style.id, Style.lut_path).where(Style.lut_path.is_not(None)).order_by(Style.id)).all()
+        rows = s.execute(select(Style.id, Style.lut_path).where(Style.lut_path.is_not(None), Style.deleted_at.is_(None)).order_by(Style.id)).all()
     real = RealPaths()
     root = real(os.path.abspath(paths.styles_dir)).rstrip(os.sep) + os.sep
     library = os.path.abspath(paths.library)
