@@ -2,7 +2,7 @@
 work, and only when the window runs or started a job that has not ended.
 
 - *Finish in the background*: the window closes; its work goes back to the queue and a headless
-  worker (``desktop.background_worker``) runs the queue until it is empty.
+  worker (``desktop.app.start_background_worker``) runs the queue until it is empty.
 - *Pause and quit*: the window closes; unfinished work waits in the queue and resumes at the
   next start or on any worker (photos done stay done).
 - *Cancel my work and quit*: the jobs started in this window are canceled; work it ran for
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QLayout,
     QVBoxLayout,
     QWidget,
 )
@@ -82,10 +83,12 @@ def _jobs(count: int) -> str:
     return f"{count} job{'s' if count != 1 else ''}"
 
 
-def _listed(rows: list[JobRow], whose: str) -> list[str]:
-    lines = [f"• {job_summary(row)} ({whose})" for row in rows[:MAX_LISTED]]
+def _listed(rows: list[JobRow], heading: str) -> list[str]:
+    if not rows:
+        return []
+    lines = [heading] + [f"  • {job_summary(row)}" for row in rows[:MAX_LISTED]]
     if len(rows) > MAX_LISTED:
-        lines.append(f"• and {_jobs(len(rows) - MAX_LISTED)} more")
+        lines.append(f"  • and {_jobs(len(rows) - MAX_LISTED)} more")
     return lines
 
 
@@ -99,6 +102,8 @@ class QuitDialog(QDialog):
         self.choice: QuitChoice | None = None
         total = len(work.mine) + len(work.others)
         layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)  # as tall as its content
         heading = QLabel(f"{_jobs(total).capitalize()} {'is' if total == 1 else 'are'} not finished")
         heading.setObjectName("quitHeading")
         font = heading.font()
@@ -106,17 +111,14 @@ class QuitDialog(QDialog):
         font.setBold(True)
         heading.setFont(font)
         layout.addWidget(heading)
-        lines = _listed(work.mine, "started here") + _listed(work.others, "started elsewhere")
+        lines = _listed(work.mine, "Started in this window:") + _listed(
+            work.others, "Started elsewhere, run here (goes back to the queue, never canceled):"
+        )
         listing = QLabel("\n".join(lines))
         listing.setObjectName("quitJobsLabel")
         listing.setTextFormat(Qt.TextFormat.PlainText)
         listing.setWordWrap(True)
         layout.addWidget(listing)
-        if work.others:
-            note = QLabel("Work started elsewhere (the command line, another window) is never canceled here: it goes back to the queue.")
-            note.setObjectName("quitOthersNote")
-            note.setWordWrap(True)
-            layout.addWidget(note)
         self.background_button = self._choice(
             layout, QuitChoice.BACKGROUND, "Finish in the background", "quitBackgroundButton",
             "The work goes on without the window until it is done; open Style Studio again to see the results.",
@@ -141,7 +143,7 @@ class QuitDialog(QDialog):
         layout.addWidget(buttons)
         self.background_button.setDefault(True)
         self.background_button.setFocus()
-        self.setMinimumWidth(480)
+        listing.setMinimumWidth(460)
 
     def _choice(self, layout: QVBoxLayout, choice: QuitChoice, text: str, name: str, description: str) -> QCommandLinkButton:
         button = QCommandLinkButton(text, description)
@@ -156,9 +158,8 @@ class QuitDialog(QDialog):
         self.accept()
 
 
-async def ask_quit(work: QuitWork, parent: QWidget | None) -> QuitChoice | None:
+async def ask_quit(dialog: QuitDialog) -> QuitChoice | None:
     """Open the question and await the answer (None: don't quit)."""
-    dialog = QuitDialog(work, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     accepted = await open_and_wait(dialog) == QDialog.DialogCode.Accepted
     return dialog.choice if accepted else None
@@ -195,6 +196,7 @@ class Quitting:
         self.window = window
         self.choice = QuitChoice.PAUSE
         self.asking = False
+        self.dialog: QuitDialog | None = None  # the question while it is open
         self.keys = QuitKeys(keys, self.request, window)
         app = QApplication.instance()
         if app is not None:
@@ -210,10 +212,9 @@ class Quitting:
         if window.stopped:
             return
         if self.asking:
-            dialog = window.findChild(QDialog, "quitWithWorkDialog")
-            if dialog is not None:
-                dialog.raise_()
-                dialog.activateWindow()
+            if self.dialog is not None:
+                self.dialog.raise_()
+                self.dialog.activateWindow()
             return
         self.asking = True
         spawn(self._ask_and_quit(), name="quit-ask")
@@ -227,9 +228,13 @@ class Quitting:
                     work = await run_blocking(work_on_quit, window.runtime.engine, window.following.started_ids())
                 except Exception:  # noqa: BLE001 - the library cannot be read: quit, canceling nothing
                     log.warning("Could not read the jobs before quitting; unfinished work stays queued", exc_info=True)
-            choice = QuitChoice.PAUSE if work.empty else await ask_quit(work, window)
+            choice = QuitChoice.PAUSE
+            if not work.empty:
+                self.dialog = QuitDialog(work, window)
+                choice = await ask_quit(self.dialog)
         finally:
             self.asking = False
+            self.dialog = None
         if choice is None or window.stopped:
             return  # Don't quit
         self.choice = choice
