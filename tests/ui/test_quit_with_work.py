@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QLabel
+from PySide6.QtWidgets import QDialog, QLabel, QWidget
 
 from desktop import app as desktop_app
 from desktop.jobs.items import DONE, PENDING, ItemStore
@@ -54,12 +54,18 @@ def _others_batch(win, count: int, seconds: float) -> int:
     return job
 
 
-def test_quitting_with_nothing_running_asks_nothing(qtbot, window):
+def test_quitting_with_nothing_running_asks_nothing_from_a_dialog_or_the_close_button(qtbot, window):
     fired = _asked_to_close(window)
-    window.request_quit()
+    dialog = window.new_style_flow.open()
+    wait_until(lambda: shown(dialog))
+    qtbot.keyClick(dialog.findChild(QWidget, "descriptionEdit"), Qt.Key.Key_Q, CTRL)  # typing in a modal dialog
     wait_until(lambda: fired)
+    assert _quit_dialog(window) is None and window.quitting.choice == QuitChoice.PAUSE
+    dialog.reject()
+    wait_until(lambda: not shown(dialog) and not window.quitting.asking)
+    window.close()  # the window's close button
+    wait_until(lambda: len(fired) == 2)
     assert _quit_dialog(window) is None
-    assert window.quitting.choice == QuitChoice.PAUSE
 
 
 def test_ctrl_q_from_the_progress_dialog_asks_and_cancel_mine_hands_the_command_lines_batch_back(qtbot, window, home):
