@@ -27,14 +27,17 @@ HANDED_BACK = "Waiting to resume where it stopped (the window running it was clo
 
 def hand_back(store: JobStore, db: Database, ctx: JobContext, owner: str) -> bool:
     """Blocking: queue ``ctx``'s job again and stop its handler; False when it is not ours to
-    give back (its lease is lost, or a cancel was asked for: that one ends canceled)."""
+    give back (its lease is lost, or a cancel was asked for: that one ends canceled). When the
+    library cannot be written the handler is stopped all the same and the row, left to this
+    closing process, is recovered later (``JobEngine.recover``), never canceled."""
     if ctx.lost or ctx.cancel_requested:
         return False
     try:
         row = store.hand_back(ctx.row, HANDED_BACK)
-    except Exception:  # noqa: BLE001 - a library locked or gone: the next start recovers it
-        log.warning("[job %d] could not be handed back to the queue", ctx.id, exc_info=True)
-        return False
+    except Exception:  # noqa: BLE001 - a library locked or gone: stop it all the same, never cancel it
+        ctx.log.warning("could not be handed back to the queue now; it is recovered (queued again) later", exc_info=True)
+        ctx.lose_lease()
+        return True
     if row is None:
         return False
     ctx.lose_lease()  # the row is no longer this attempt's: the handler stops and records nothing

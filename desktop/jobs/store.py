@@ -526,11 +526,12 @@ class JobStore:
             waiting=self._waiting(row, None),
         )
 
-    def hand_back(self, row: JobRow, message: str) -> JobRow | None:
+    def hand_back(self, row: JobRow, message: str, *, wait: float = 5.0) -> JobRow | None:
         """This attempt's job queued again without spending it (fenced like ``finish``); None
-        when the row is no longer this attempt's or a cancel was asked for."""
+        when the row is no longer this attempt's or a cancel was asked for. A closing window
+        waits ``wait`` s for a locked library (then the next start recovers the row)."""
         params = {"message": message, "id": row.id, "attempt": row.attempts, "owner": row.owner, "false": self._false}
-        return self._write_row(SQL_HAND_BACK, self._stamped(params), events.ENQUEUED, wait=USER_WAIT)
+        return self._write_row(SQL_HAND_BACK, self._stamped(params), events.ENQUEUED, wait=wait)
 
     def request_cancel(self, job_id: int) -> JobRow | None:
         """Queued: canceled at once. Running: flagged; the handler stops at its next check."""

@@ -122,3 +122,9 @@ def test_finish_in_the_background_hands_back_and_a_headless_worker_finishes_the_
         done_by = ItemStore(rt.db).done_by(others)
         assert any(o and o.split(":")[1] == str(worker.pid) for o in done_by), done_by
         assert any(o and o.split(":")[1] == str(os.getpid()) for o in done_by), "the window's items stayed done"
+
+    reopened = arun(qtbot, desktop_app.start(home), timeout=60)  # the window shows the outcome
+    try:
+        wait_until(lambda: any(r.id == others and r.status == "succeeded" for r in reopened.jobs_model.items()))
+    finally:
+        arun(qtbot, desktop_app.stop(reopened), timeout=60)
