@@ -4,8 +4,11 @@ the benchmarks.
 ``await start(home)`` on a running qasync loop shows the main window at once, opens the library
 on a worker thread (data folder, logging, migrations, job engine with crash recovery), starts
 the in-process work pool on its own thread, and returns the window. ``await stop(window)``
-stops the pool within a bounded grace (running jobs end canceled; none is left ``running``),
-closes the library and the window. ``main()`` is what ``stylestudio`` runs without arguments.
+hides the window at once, does what the person chose when quitting (``window.quit_choice``,
+asked by ``ui/quit_dialog.py`` when work was running): the jobs the pool runs are handed back
+to the queue (never canceled: the window may not have started them), the jobs started here are
+canceled for *Cancel my work and quit*, and a headless worker is started for *Finish in the
+background*; then it closes the library. No row is left ``running``. ``main()`` is what ``stylestudio`` runs without arguments.
 
 Shutdown order (what keeps a closing library from being used): first nothing new starts (no
 blocking call, no thumbnail decode, no engine event reaches the window), then every blocking
@@ -18,10 +21,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.config import resolve_paths
 from desktop.errors import LibraryBusy, UserError
+from desktop.jobs.hand_back import HANDED_BACK
 from desktop.jobs.model import INTERRUPTED_ERROR
 from desktop.jobs.pool_thread import PoolThread
 from desktop.runtime import Runtime, open_runtime
@@ -31,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE = 1.0  # seconds a running job gets to finish when the window closes
+STOP_GRACE = 1.0  # seconds a job being canceled gets to end when the window closes
 STOP_TIMEOUT = STOP_GRACE + 6.0  # the pool's own shutdown is bounded by about grace + 3 s
 # in-flight reads and writes end in well under a second; this bound is only for a call stuck
 # behind another process's lock (SQLite's busy timeout is 10 s)
@@ -87,13 +94,19 @@ def _discard(window: MainWindow) -> None:
 
 
 def _end_own_running(runtime: Runtime) -> int:
-    """Blocking: any row this process still holds as running ends as interrupted (only when
-    the pool did not stop in time; the update is fenced on owner and attempt)."""
+    """Blocking: any row this process still holds as running is handed back to the queue, or
+    ends as interrupted when a cancel was asked for (only when the pool did not stop in time;
+    the updates are fenced on owner and attempt)."""
     engine = runtime.engine
     count = 0
     try:
         for row in engine.store.running():
-            if row.owner == engine.owner and engine.store.recover_fail(row, INTERRUPTED_ERROR) is not None:
+            if row.owner != engine.owner:
+                continue
+            if engine.store.hand_back(row, HANDED_BACK) is not None:
+                log.info("[job %d] handed back to the queue as the window closed", row.id)
+                count += 1
+            elif engine.store.recover_fail(row, INTERRUPTED_ERROR) is not None:
                 log.warning("[job %d] failed: Style Studio closed while it was running", row.id)
                 count += 1
     except LibraryBusy:  # locked by another program: the next start recovers the row
@@ -101,9 +114,68 @@ def _end_own_running(runtime: Runtime) -> int:
     return count
 
 
+# --- *Finish in the background*: a `stylestudio worker --exit-when-idle` started detached, so
+# the work handed back goes on headless until the queue is empty (the window shows the outcome
+# when it is opened again: the rows are the truth)
+def worker_command(home: str | os.PathLike[str]) -> list[str]:
+    """The command line of a headless worker for the library in ``home`` (the frozen app is its
+    own command line; a source or pip install runs the package)."""
+    program = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "desktop.cli"]
+    return [*program, "--home", str(home), "worker", "--exit-when-idle"]
+
+
+BACKGROUND_WORKERS: list[subprocess.Popen[bytes]] = []  # kept, so no "still running" warning is given for them
+
+
+def start_background_worker(home: str | os.PathLike[str]) -> subprocess.Popen[bytes] | None:
+    """Start the worker detached (it outlives this process; its lines go to the log file);
+    returns its process, or None when it could not be started (said in the log: the work
+    stays queued for the next start or any worker)."""
+    options: dict[str, object] = {}
+    if sys.platform == "win32":
+        options["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+    else:
+        options["start_new_session"] = True  # not stopped with the terminal or session of the window
+    try:
+        proc = subprocess.Popen(  # noqa: S603 - our own program, no shell
+            worker_command(home),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=str(Path(home)),
+            close_fds=True,
+            **options,  # type: ignore[arg-type]
+        )
+    except OSError:
+        log.warning("Could not start a worker to finish the work in the background; it stays queued", exc_info=True)
+        return None
+    BACKGROUND_WORKERS.append(proc)
+    log.info("A worker (process %d) finishes the queued work in the background", proc.pid)
+    return proc
+
+
+def _cancel_mine(runtime: Runtime, job_ids: set[int]) -> int:
+    """Blocking: *Cancel my work and quit*: the active jobs started in this window are canceled
+    (a queued one at once, a running one by its worker); returns how many were asked."""
+    count = 0
+    for job_id in sorted(job_ids):
+        row = runtime.engine.get(job_id)
+        if row is not None and row.is_active and runtime.engine.store.request_cancel(job_id) is not None:
+            count += 1
+    return count
+
+
+def _finish_in_background(runtime: Runtime) -> bool:
+    """Blocking: *Finish in the background*: a detached headless worker when work is queued."""
+    if runtime.engine.store.next_due() is None:
+        return False
+    return start_background_worker(runtime.paths.home) is not None
+
+
 async def stop(window: MainWindow) -> None:
     """Shut the window's world down in bounded time: no row is left ``running``, and no thread
-    of the window's still uses the library when it closes."""
+    of the window's still uses the library when it closes. The window is hidden first: what
+    follows (handing work back, ending the pool) goes on unseen."""
     from desktop.ui import gui_gc
     from desktop.ui.async_utils import (
         end_window_generation,
@@ -111,11 +183,15 @@ async def stop(window: MainWindow) -> None:
         run_shutdown_step,
         wait_in_flight,
     )
+    from desktop.ui.quit_dialog import QuitChoice
 
     if window.stopped:
         return
     window.stopped = True
     refuse_blocking()  # before anything else: a task woken below starts no new read
+    choice = window.quitting.choice
+    started_here = window.following.started_ids()
+    window.hide()  # the window closes at once, whatever was chosen
     window.shutdown()
     pool_thread: PoolThread | None = window.pool_thread
     runtime: Runtime | None = window.runtime
@@ -125,12 +201,16 @@ async def stop(window: MainWindow) -> None:
             log.warning("Blocking calls were still running %.0f s after the window closed", DRAIN_TIMEOUT)
         if not await run_shutdown_step(window.join_threads, DRAIN_TIMEOUT):
             log.warning("A thumbnail was still being decoded %.0f s after the window closed", DRAIN_TIMEOUT)
-        if pool_thread is not None:
-            ended = await run_shutdown_step(pool_thread.stop, STOP_TIMEOUT)
+        if runtime is not None and choice == QuitChoice.CANCEL_MINE and started_here:
+            await run_shutdown_step(_cancel_mine, runtime, started_here)
+        if pool_thread is not None:  # what it runs goes back to the queue, unless being canceled
+            ended = await run_shutdown_step(pool_thread.stop, STOP_TIMEOUT, hand_back=True)
             if not ended:
                 log.warning("The work pool did not stop within %.0f s", STOP_TIMEOUT)
         if runtime is not None:
             await run_shutdown_step(_end_own_running, runtime)
+            if choice == QuitChoice.BACKGROUND:
+                await run_shutdown_step(_finish_in_background, runtime)
             await run_shutdown_step(runtime.close)
     finally:
         # tasks started while closing (a queued signal, a timer) could do nothing, but one
@@ -182,8 +262,8 @@ def stop_blocking(window: MainWindow) -> None:
         log.warning("Blocking calls were still running %.0f s after Qt quit", DRAIN_TIMEOUT)
     if not window.join_threads(DRAIN_TIMEOUT):
         log.warning("A thumbnail was still being decoded %.0f s after Qt quit", DRAIN_TIMEOUT)
-    if window.pool_thread is not None:
-        window.pool_thread.stop(STOP_TIMEOUT)
+    if window.pool_thread is not None:  # (as when the window closes: work goes back to the queue)
+        window.pool_thread.stop(STOP_TIMEOUT, hand_back=True)
     if window.runtime is not None:
         _end_own_running(window.runtime)
         window.runtime.close()

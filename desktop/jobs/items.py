@@ -346,6 +346,27 @@ class ItemStore:
         except Exception:  # noqa: BLE001 - the leases run out instead
             log.info("[job %d] could not let go of %d item(s) at once; their leases run out instead", fence.job_id, len(rows))
 
+    def release_holder(self, job_id: int, owner: str) -> int:
+        """Let go of every pending item of ``job_id`` that ``owner`` holds (a closing window's
+        pool handing its work back): they wait for any worker at once, photos in flight
+        included (their late results are fenced out). Returns how many; one try, like
+        ``release`` (on failure their leases run out instead)."""
+        with _held_lock:
+            mine = _held.get(owner, set())
+            mine -= {(j, p) for j, p in mine if j == job_id}
+            if not mine:
+                _held.pop(owner, None)
+
+        def work(conn: Any) -> int:
+            cur = self._cursor(conn, SQL_RELEASE_OWNER, {"job_id": job_id, "holder": owner, "now": time.time()})
+            return max(0, cur.rowcount)
+
+        try:
+            return int(self._write(work, wait=0.0, busy_ms=RENEW_BUSY_MS))
+        except Exception:  # noqa: BLE001 - the leases run out instead
+            log.info("[job %d] could not let go of its items at once; their leases run out instead", job_id)
+            return 0
+
     def forget(self, fence: Fence, position: int) -> None:
         """This process no longer holds the item (finished, or taken by another worker)."""
         _let_go(str(fence.owner), fence.job_id, position)

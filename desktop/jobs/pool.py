@@ -33,6 +33,7 @@ from desktop.jobs import registry
 from desktop.jobs.backoff import is_retryable, retry_delay, sentence_for
 from desktop.jobs.context import JobContext
 from desktop.jobs.events import EventKind, JobEvent
+from desktop.jobs.hand_back import hand_back, let_go_items
 from desktop.jobs.items import Assist, AssistNotYet, ItemStore
 from desktop.jobs.model import Ending, JobRow, JobStatus
 from desktop.jobs.queue import QueueControls, pool_kind
@@ -91,6 +92,8 @@ class WorkPool:
         self._early_cancels: set[int] = set()
         self._stopping = False
         self._closing = False
+        self._hand_back = False  # stopping hands running jobs back to the queue (a window closing)
+        self._handed_back: set[int] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._check_cancels = False
@@ -110,8 +113,11 @@ class WorkPool:
         )
 
     # --- requests from any thread ---------------------------------------------------------------
-    def request_stop(self) -> None:
-        """Stop taking jobs; running ones get the grace period given to ``run``."""
+    def request_stop(self, *, hand_back: bool = False) -> None:
+        """Stop taking jobs; running ones get the grace period given to ``run``. ``hand_back``:
+        running jobs go back to the queue at once instead (``desktop.jobs.hand_back``), except
+        those being canceled; batches this pool helps with get their items back."""
+        self._hand_back = self._hand_back or hand_back
         loop = self._loop
         if loop is None or loop.is_closed():
             self._stopping = True
@@ -142,6 +148,12 @@ class WorkPool:
 
     def _begin_stop(self) -> None:
         self._stopping = True
+        if self._hand_back:
+            for ctx in list(self._contexts.values()):
+                self._hand_back_one(ctx)
+            for assist in list(self._assists.values()):
+                assist.stop()
+                let_go_items(self.engine.db, assist.id, self.owner)
         if self._wake is not None:
             self._wake.set()
 
@@ -157,6 +169,15 @@ class WorkPool:
             loop.call_soon_threadsafe(self._deliver_cancel, event.job_id)
         elif event.kind == EventKind.CANCEL_REQUESTED and event.job_id in self._assists:
             loop.call_soon_threadsafe(self._stop_assist, event.job_id)
+
+    def _hand_back_one(self, ctx: JobContext) -> bool:
+        if ctx.id in self._handed_back or not hand_back(self.store, self.engine.db, ctx, self.owner):
+            return False
+        self._handed_back.add(ctx.id)
+        task = self._tasks.get(ctx.id)
+        if task is not None:  # a handler stuck in a long call is interrupted like a lost one
+            self._loop.call_later(CANCEL_GRACE, self._force_cancel, ctx.id, task)  # type: ignore[union-attr]
+        return True
 
     def _deliver_lost(self, job_id: int) -> None:
         ctx = self._contexts.get(job_id)
@@ -456,6 +477,10 @@ class WorkPool:
         if row.id in self._early_cancels:
             self._early_cancels.discard(row.id)
             ctx.request_cancel()
+        if self._hand_back and self._hand_back_one(ctx):  # claimed as the window closed
+            ctx.close()
+            self._contexts.pop(row.id, None)
+            return
         jt = registry.get(row.type)
         ctx.log.info("%s started (attempt %d of %d)", row.type, row.attempts, row.max_attempts)
         try:
@@ -517,8 +542,10 @@ class WorkPool:
             ctx.log.error("failed with an unexpected error: %s", error, exc_info=exc)
         self._end(ctx, Ending(JobStatus.FAILED, "Failed", ctx.latest_progress, error=error), error_logged=True)
 
-    @staticmethod
-    def _left_alone(ctx: JobContext, outcome: str) -> None:
+    def _left_alone(self, ctx: JobContext, outcome: str) -> None:
+        if ctx.id in self._handed_back:
+            ctx.log.info("stopped (%s): it was handed back to the queue", outcome)
+            return
         ctx.log.warning(
             "lost its lease (attempt %d; the job was recovered, maybe run elsewhere): stopped (%s)"
             " without recording anything; the row is left to the attempt that has it",

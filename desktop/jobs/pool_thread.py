@@ -35,9 +35,10 @@ class PoolThread:
             self.error = exc
             log.exception("The work pool stopped with an error")
 
-    def stop(self, timeout: float | None = None) -> bool:
-        """Stop taking jobs, let running ones finish within the grace period, cancel the rest.
+    def stop(self, timeout: float | None = None, *, hand_back: bool = False) -> bool:
+        """Stop taking jobs, let running ones finish within the grace period, cancel the rest
+        (``hand_back``: give them back to the queue at once instead, see ``WorkPool.request_stop``).
         Returns True when the pool ended in time."""
-        self.pool.request_stop()
+        self.pool.request_stop(hand_back=hand_back)
         self._thread.join(timeout if timeout is not None else self.grace + 5.0)
         return not self._thread.is_alive()

@@ -121,6 +121,13 @@ SQL_REQUEUE = (
     + _MINE
     + _RETURNING
 )
+# a window closing gives a job it runs back to the queue: the attempt is not spent, what the
+# job's items did stays done, and any worker may take it (a job being canceled is left to end)
+SQL_HAND_BACK = (
+    "UPDATE jobs SET status = 'queued', message = :message, owner = NULL, lease_until = NULL,"
+    " attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, run_after = 0, updated_at = :now"
+    + _MINE + " AND cancel_requested = :false" + _RETURNING
+)
 SQL_CANCEL_QUEUED = (
     "UPDATE jobs SET status = 'canceled', message = 'Canceled', updated_at = :now,"
     " finished_at = :now, cancel_requested = :true WHERE id = :id AND status = 'queued'" + _RETURNING
@@ -518,6 +525,13 @@ class JobStore:
             wait=FOREVER,
             waiting=self._waiting(row, None),
         )
+
+    def hand_back(self, row: JobRow, message: str, *, wait: float = 5.0) -> JobRow | None:
+        """This attempt's job queued again without spending it (fenced like ``finish``); None
+        when the row is no longer this attempt's or a cancel was asked for. A closing window
+        waits ``wait`` s for a locked library (then the next start recovers the row)."""
+        params = {"message": message, "id": row.id, "attempt": row.attempts, "owner": row.owner, "false": self._false}
+        return self._write_row(SQL_HAND_BACK, self._stamped(params), events.ENQUEUED, wait=wait)
 
     def request_cancel(self, job_id: int) -> JobRow | None:
         """Queued: canceled at once. Running: flagged; the handler stops at its next check."""

@@ -65,6 +65,10 @@ class JobFollowing:
         """A person started (or followed) this job in this window."""
         return job_id in self._started_here
 
+    def started_ids(self) -> set[int]:
+        """The jobs a person started (or followed) in this window: *Cancel my work* cancels these."""
+        return set(self._started_here)
+
     def first_notice(self, job_id: int) -> bool:
         """True the first time a notice of this job's outcome is to be offered (once per job)."""
         if job_id in self._noticed:

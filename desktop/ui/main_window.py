@@ -69,6 +69,7 @@ from desktop.ui.jobs_model import JobsModel
 from desktop.ui.jobs_panel import JobsPanel
 from desktop.ui.new_style_flow import NewStyleFlow
 from desktop.ui.notifications import NoticeBar, Notifier
+from desktop.ui.quit_dialog import Quitting
 from desktop.ui.responsiveness import Responsiveness
 from desktop.ui.settings_flow import SettingsFlow
 from desktop.ui.style_actions import StyleActions
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         self.settings_flow = SettingsFlow(self)
         self._shutting_down = False
         self.stopped = False  # set by desktop.app.stop()
+
         self._qsettings = (
             QSettings(settings_file, QSettings.Format.IniFormat, self) if settings_file else None
         )
@@ -214,6 +216,7 @@ class MainWindow(QMainWindow):
         bar.addAction(self.settings_action)
         self.style_actions = StyleActions(self)  # before the menus: they hold its actions
         self.window_actions = install_menus(self)
+        self.quitting = Quitting(self, self.window_actions.quit.shortcuts())  # asks, then closeRequested
 
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
@@ -437,8 +440,12 @@ class MainWindow(QMainWindow):
 
     # --- menu actions -----------------------------------------------------------------------------
     def quit(self) -> None:
-        """File > Quit: the app stops (running jobs are canceled, as when the window closes)."""
-        self.closeRequested.emit()
+        """File > Quit (Ctrl+Q from any dialog too): as closing the window."""
+        self.request_quit()
+
+    def request_quit(self) -> None:
+        """Close the window, asking first what becomes of unfinished work (``quit_dialog``)."""
+        self.quitting.request()
 
     def copy_prompt(self) -> None:
         if self.selected_style_id() is None:
@@ -552,12 +559,13 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
-        self.closeRequested.emit()
+        self.request_quit()
 
     def shutdown(self) -> None:
         """Save the layout, close dialogs and stop listening (GUI thread; blocking parts are in
         ``desktop.app.stop``)."""
         self._shutting_down = True
+        self.quitting.close()
         self.responsiveness.stop()
         self.save_layout()
         self._search_timer.stop()

@@ -118,7 +118,7 @@ def install_menus(win: MainWindow) -> WindowActions:
         import_=action(win, "&Import…", win.import_flow.import_files, name="importAction", keys="Ctrl+I",
                        tip="Import style packs, .cube LUTs or HaldCLUT PNGs as styles"),
         quit=action(win, "&Quit", win.quit, name="quitAction", keys=QKeySequence.StandardKey.Quit,
-                    tip="Quit Style Studio; running jobs are canceled", role=QAction.MenuRole.QuitRole),
+                    tip="Quit Style Studio (asks what becomes of unfinished work)", role=QAction.MenuRole.QuitRole),
         copy_prompt=action(win, "&Copy prompt", win.copy_prompt, name="copyPromptAction",
                            keys=QKeySequence.StandardKey.Copy, tip="Copy the selected style's prompt"),
         paste=action(win, "&Paste image as reference", win.new_style_flow.paste, name="pasteAction",

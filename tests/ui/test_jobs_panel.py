@@ -179,13 +179,14 @@ def test_quitting_with_a_running_job_leaves_no_row_running(qtbot, aloop, home):
     job_id = engine.enqueue("diagnostics.sleep", {"seconds": 600, "steps": 6000})
     queued_id = engine.enqueue("diagnostics.sleep", {"seconds": 600, "steps": 6000})
     wait_until(lambda: engine.get(job_id).status == "running")
-    arun(qtbot, desktop_app.stop(win), timeout=60)  # the job would take 600 s: it is canceled
+    # the job would take 600 s and the window did not start it: it goes back to the queue
+    arun(qtbot, desktop_app.stop(win), timeout=60)
     rt = open_runtime(home, watch_external=False)
     try:
         rows = {r.id: r for r in rt.engine.list()}
         assert all(r.status != "running" for r in rows.values())
-        assert rows[job_id].status == "canceled"
-        assert "closing" in rows[job_id].message
-        assert rows[queued_id].status in ("queued", "canceled")
+        assert (rows[job_id].status, rows[job_id].attempts) == ("queued", 0)
+        assert "closed" in rows[job_id].message
+        assert rows[queued_id].status == "queued"
     finally:
         rt.close()
