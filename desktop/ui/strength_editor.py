@@ -195,7 +195,10 @@ class StrengthEditor(QWidget):
         self.value_label.setText(f"{value} %")
         self.slider.setAccessibleDescription(f"{value} per cent")
         effects = bool(self.changed_levels())
-        self.save_button.setEnabled(self.style is not None and not self.saving and (value != self.saved or effects))
+        enabled = self.style is not None and not self.saving and (value != self.saved or effects)
+        if not enabled and self.save_button.hasFocus():  # the focus stays here, not on the next widget
+            self.slider.setFocus(Qt.FocusReason.OtherFocusReason)  # down the page (the pane would scroll to it)
+        self.save_button.setEnabled(enabled)
         if not self.saving and self.style is not None:
             self.note.set_tone(Tone.DIM)
             if value == self.saved and not effects:

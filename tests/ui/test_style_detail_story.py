@@ -51,6 +51,7 @@ def _distance(a: QImage, b: QImage) -> float:
 
 
 def test_the_slider_moves_the_live_before_after_and_save_rewrites_the_style(qtbot, window):
+    window.resize(1024, 640)  # the pane scrolls: Save strength keeps its scroll position
     style_id = _generate(window, "warm film grain, teal shadows")
     detail = _show(window, style_id)
     slider = detail.findChild(QSlider, "styleStrengthSlider")
@@ -73,6 +74,12 @@ def test_the_slider_moves_the_live_before_after_and_save_rewrites_the_style(qtbo
         slider.setValue(value)
     wait_until(lambda: editor.shown().strength == 60, WAIT)
     assert save.isEnabled()
+    bar = detail.page.verticalScrollBar()
+    wait_until(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum() // 2)
+    where = bar.value()
+    loads: list[tuple[int, object, int]] = []  # (style, its strength, the scroll position) as each load ends
+    detail.loaded.connect(lambda sid: loads.append((sid, detail.style.params.get("strength"), bar.value())))
     started: list[int] = []
     changed: list[int] = []
     detail.jobStarted.connect(started.append)
@@ -86,6 +93,9 @@ def test_the_slider_moves_the_live_before_after_and_save_rewrites_the_style(qtbo
     wait_until(lambda: changed == [style_id])
     wait_until(lambda: detail.style is not None and detail.style.params.get("strength") == 60, WAIT)
     assert slider.value() == 60 and "Saved at 60 %" in editor.note.text()
+    wait_until(lambda: any(strength == 60 for _sid, strength, _at in loads), WAIT)
+    assert [at for _sid, strength, at in loads if strength == 60][:1] == [where], loads
+    assert bar.value() == where, "the pane did not jump"
     assert not save.isEnabled()
     saved = Library(window.runtime.db, window.runtime.paths).require(style_id)
     assert "# Strength: 60%" in saved.lut_path.read_text()
