@@ -75,3 +75,24 @@ def test_the_strip_chooses_previews_and_zooms_and_the_template_names_the_outputs
     wait_until(lambda: window.runtime.engine.require(started[0]).status == "succeeded", timeout=120)
     kept = [i for i in range(PHOTOS) if i not in (1, 2)]
     assert sorted(p.name for p in out.iterdir()) == [f"{k + 1:03}-img{i:02d}.jpg" for k, i in enumerate(kept)]
+
+
+def test_hundreds_of_photos_decode_only_the_thumbnails_on_screen(qtbot, tmp_path):
+    from desktop.ui.photo_strip import PhotoStrip
+
+    paths = [str(photo(tmp_path / f"p{i:03d}.jpg", size=(64, 48), seed=i)) for i in range(3)]
+    paths += [str(tmp_path / f"missing{i:03d}.jpg") for i in range(497)]  # rows: never opened unless shown
+    strip = PhotoStrip()
+    qtbot.addWidget(strip)
+    strip.resize(700, strip.height())
+    strip.show()
+    strip.set_paths(paths)
+    model = strip.photos
+    wait_until(lambda: model.cache.cached_count() == 3)
+    wait_until(lambda: model.cache.pending_count() == 0)
+    asked = model.cache.cached_count() + sum(model.cache.failed(p) for p in paths)
+    assert asked <= 10, f"{asked} of 500 thumbnails were read for a strip that shows about 5"
+    assert model.rowCount() == 500 and len(model.checked_paths()) == 500
+    strip.scrollTo(model.index(499))
+    wait_until(lambda: model.cache.failed(paths[499]))  # the ones scrolled to are read then
+    strip.photos.shutdown()
