@@ -61,6 +61,7 @@ class NameTemplateField(QWidget):
         row.addWidget(self.fields_button)
         lay.addLayout(row)
         self.example = reading_label("applyNameExampleLabel", "")
+        self.example.hide()
         lay.addWidget(self.example)
         self._first: str | None = None
         self._style = ""
@@ -90,6 +91,7 @@ class NameTemplateField(QWidget):
         self.changed.emit()
 
     def _show_example(self) -> None:
+        self.example.setVisible(self.template() is not None)  # no template: the placeholder says it
         if self._first is None or self.refusal():
             self.example.setText("")
             return

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 from desktop.text import shown_path
 from desktop.ui.thumbnails import ThumbnailCache, placeholder
 
-THUMB = QSize(104, 78)
-CELL = QSize(132, 102)  # a thumbnail, its checkbox beside it and its name under it
+THUMB = QSize(88, 66)
+CELL = QSize(122, 86)  # a thumbnail, its checkbox beside it and its name under it
 PathRole = Qt.ItemDataRole.UserRole + 1
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -155,7 +155,7 @@ class PhotoStrip(QListView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setFixedHeight(CELL.height() + self.horizontalScrollBar().sizeHint().height() + 2 * self.frameWidth() + 4)
+        self.setFixedHeight(CELL.height() + self.horizontalScrollBar().sizeHint().height() + 2 * self.frameWidth())
         self.selectionModel().currentChanged.connect(self._current_changed)
 
     def set_paths(self, paths: list[str]) -> None:
