@@ -26,6 +26,12 @@ def _check_options(args: argparse.Namespace) -> None:
         raise CliError("--quality must be from 1 to 100.")
     if args.long_edge is not None and not 16 <= args.long_edge <= 30000:
         raise CliError("--long-edge must be from 16 to 30000 pixels.")
+    if args.name is not None:
+        from desktop.pipelines.apply.request import name_template_refusal
+
+        why = name_template_refusal(args.name)
+        if why is not None:
+            raise CliError(why)
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
@@ -53,6 +59,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             keep_metadata=not args.no_metadata,
             recursive=args.recursive,
             plan=plan,
+            name=args.name,
         )
         job_id = started.job_id
         if plan.skipped:

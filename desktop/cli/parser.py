@@ -92,6 +92,7 @@ EXAMPLES = {  # two or three at the end of each command's --help
     "apply": (
         'stylestudio apply "Harbour dusk" ~/Pictures/trip --out ~/Pictures/trip-styled',
         'stylestudio apply 3 a.jpg b.png --out styled --strength 60 --format jpeg',
+        'stylestudio apply "Harbour dusk" ~/Pictures/trip --out styled --name "{stem}-{style}"',
     ),
     "export": (
         'stylestudio export "Harbour dusk" --format cube --out harbour',
@@ -174,6 +175,11 @@ def _add_apply(sub: Any) -> None:
     ap.add_argument("--format", choices=("same", "jpeg", "png", "tiff", "webp"), default="same", help="output format (default: same as the input)")
     ap.add_argument("--quality", type=whole_number, default=92, help="JPEG and WebP quality, 1 to 100 (default 92)")
     ap.add_argument("--long-edge", type=positive_int, metavar="PX", help="shrink photos to this long edge in pixels")
+    ap.add_argument(
+        "--name",
+        metavar="TEMPLATE",
+        help='output names, like "{stem}-{style}": fields {stem} (the photo\'s name), {style}, {n} (its number, from 1; {n:03} pads it) and {date} (YYYY-MM-DD); a taken name gets " (2)" (default: the photo\'s own name)',
+    )
     ap.add_argument("--recursive", action="store_true", help="include the photos in subfolders")
     ap.add_argument("--no-metadata", action="store_true", help="leave out EXIF, DPI and colour profile")
     _enqueue_flag(ap)

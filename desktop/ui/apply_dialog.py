@@ -22,36 +22,46 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.errors import UserError
 from desktop.text import shown_path
-from desktop.ui.apply_preview import ProxyPreview
+from desktop.ui.apply_choosers import (
+    check_out,
+    choose_input_folder,
+    choose_output_folder,
+    choose_photos,
+    human_size,
+    local_paths,
+    plan_inputs,
+)
+from desktop.ui.apply_preview import FULL_EDGE, PROXY_EDGE, ProxyPreview
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import BeforeAfterView
 from desktop.ui.buttons import push_button
+from desktop.ui.name_template_field import NameTemplateField
+from desktop.ui.photo_strip import PhotoStrip
 from desktop.ui.spin_box import spin_box
 from desktop.ui.strength_slider import strength_slider
 from desktop.ui.tones import error_label, reading_label
+from desktop.ui.zoom_view import ZoomView
 
 log = logging.getLogger(__name__)
 
@@ -59,33 +69,6 @@ FORMATS = (("Same as input", "same"), ("JPEG", "jpeg"), ("PNG", "png"), ("TIFF",
 CHECK_DELAY_MS = 250  # typing in the output field: check the folder once typing pauses
 DEFAULT_LONG_EDGE = 2048
 TITLE_NAME = 60  # characters of the style's name in the heading (all of it in the tooltip)
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} TB"  # pragma: no cover
-
-
-def _plan(inputs: list[str], recursive: bool, style_name: str) -> tuple[Any, str]:
-    """Blocking: the inputs' plan and the default output folder."""
-    from desktop.pipelines.apply.request import default_output_folder, plan_apply
-
-    plan = plan_apply(inputs, recursive=recursive)
-    return plan, str(default_output_folder(style_name, inputs[0]))
-
-
-def _check_out(text: str) -> str:
-    from desktop.pipelines.apply.request import check_output_folder
-
-    if not text.strip():
-        raise UserError("Choose an output folder for the styled photos.")
-    if not os.path.isabs(os.path.expanduser(text.strip())):
-        raise UserError("The output folder must be a full path, like /home/me/Pictures/styled.")
-    return str(check_output_folder(text.strip()))
 
 
 class ApplyDialog(QDialog):
@@ -120,7 +103,7 @@ class ApplyDialog(QDialog):
         self._out_timer.setSingleShot(True)
         self._out_timer.setInterval(CHECK_DELAY_MS)
         self._out_timer.timeout.connect(self._check_output)
-        self.finished.connect(lambda _r: self.preview.stop())
+        self.finished.connect(self._closed)
         spawn(self._load(), name="apply-dialog-load")
 
     # --- building ---------------------------------------------------------------------------
@@ -170,11 +153,20 @@ class ApplyDialog(QDialog):
         self.skipped_list.setAccessibleName("Files skipped")
         self.skipped_list.hide()
         lay.addWidget(self.skipped_list)
+        self.strip = PhotoStrip()
+        self.strip.photoChosen.connect(self._photo_chosen)
+        self.strip.photos.checkedChanged.connect(self._checked_changed)
+        self.strip.hide()
+        lay.addWidget(self.strip)
 
-        # the before/after view and the strength under it
+        # the before/after view (or the 1:1 zoom) and the strength under it
         self.before_after = BeforeAfterView()
         self.before_after.set_message("Preparing the preview…")
-        lay.addWidget(self.before_after, 1)
+        self.zoom_view = ZoomView()
+        self.views = QStackedWidget()
+        self.views.addWidget(self.before_after)
+        self.views.addWidget(self.zoom_view)
+        lay.addWidget(self.views, 1)
         strength_row = QHBoxLayout()
         strength_label = QLabel("&Strength")
         self.strength = strength_slider(
@@ -190,6 +182,14 @@ class ApplyDialog(QDialog):
         strength_row.addWidget(strength_label)
         strength_row.addWidget(self.strength, 1)
         strength_row.addWidget(self.strength_value)
+        self.zoom_button = QPushButton("1:1")
+        self.zoom_button.setObjectName("applyZoomButton")
+        self.zoom_button.setCheckable(True)
+        self.zoom_button.setAutoDefault(False)
+        self.zoom_button.setToolTip("Show the styled photo at full size, one pixel for one pixel")
+        self.zoom_button.setAccessibleName("Zoom to full size")
+        self.zoom_button.toggled.connect(self._zoom_toggled)
+        strength_row.addWidget(self.zoom_button)
         lay.addLayout(strength_row)
 
         form = QFormLayout()
@@ -228,6 +228,12 @@ class ApplyDialog(QDialog):
         fmt_label = QLabel("&Format")
         fmt_label.setBuddy(self.format)
         form.addRow(fmt_label, fmt_row)
+
+        self.names = NameTemplateField()
+        self.names.changed.connect(self._names_changed)
+        names_label = QLabel("&Names")
+        names_label.setBuddy(self.names.edit)
+        form.addRow(names_label, self.names)
 
         size_row = QHBoxLayout()
         self.resize_check = QCheckBox("&Resize to a long edge of")
@@ -327,7 +333,7 @@ class ApplyDialog(QDialog):
                     self._show_plan()
                 else:
                     try:
-                        plan, default_out = await run_blocking(_plan, list(self.inputs), self.subfolders_check.isChecked(), self.style.name)
+                        plan, default_out = await run_blocking(plan_inputs, list(self.inputs), self.subfolders_check.isChecked(), self.style.name)
                     except UserError as exc:
                         self.plan, self._plan_error = None, str(exc)
                     else:
@@ -349,27 +355,65 @@ class ApplyDialog(QDialog):
             )
             self.skipped_button.hide()
             self.skipped_list.hide()
+            self.strip.set_paths([])
+            self.strip.hide()
             self.before_after.clear()
             self.before_after.set_message("The first photo shows here.")
+            self.zoom_view.set_message("The first photo shows here.")
             self.preview.set_source(None, None)
         else:
             n = len(plan.files)
-            text = f"{n} photo{'s' if n != 1 else ''} · {human_size(plan.total_bytes)}"
-            if plan.skipped:
-                text += f"\n{plan.skipped_sentence}"
-            self.inputs_label.setText(text)
             self.inputs_label.setToolTip("\n".join(shown_path(p) for p in plan.files[:20]) + ("\n…" if n > 20 else ""))
             self.skipped_button.setVisible(bool(plan.skipped))
             self.skipped_list.setPlainText("\n".join(plan.skipped_lines()))
             self.skipped_list.setVisible(bool(plan.skipped) and self.skipped_button.isChecked())
-            first = str(plan.files[0])
-            if self.preview.source_path() != first:
-                self.before_after.clear()
-                self.before_after.set_message("Preparing the preview…")
-                self.preview.set_source(self.style, first)
-            self.preview.request(self.strength.value())
-        self.start_button.setText(f"Apply to {len(plan.files)} photo{'s' if len(plan.files) != 1 else ''}" if plan else "Start")
+            self.strip.set_paths([str(p) for p in plan.files])  # chooses the photo to preview
+            self.strip.show()
+        self._checked_changed()
+
+    def _photo_chosen(self, path: str) -> None:
+        """A photo clicked in the strip (or the first of a new plan): the preview shows it."""
+        if self.preview.source_path() != path:
+            self.before_after.clear()
+            self.before_after.set_message("Preparing the preview…")
+            self.zoom_view.set_message("Rendering the photo at full size…")
+            self.preview.set_source(self.style, path)
+        self.preview.request(self.strength.value())
+
+    def chosen_inputs(self) -> list[str]:
+        """What Start styles: the inputs as given when every photo is checked, else the checked
+        photos themselves."""
+        if self.plan is None or not self.strip.photos.unchecked:
+            return list(self.inputs)
+        return self.strip.photos.checked_paths()
+
+    def _checked_changed(self) -> None:
+        n = len(self.strip.photos.checked_paths()) if self.plan is not None else 0
+        self.start_button.setText(f"Apply to {n} photo{'s' if n != 1 else ''}" if self.plan is not None else "Start")
+        if self.plan is not None:
+            total = len(self.plan.files)
+            photos = f"{total} photo{'s' if total != 1 else ''}"
+            text = f"{photos if n == total else f'{n} of {photos} checked'} · {human_size(self.plan.total_bytes)}"
+            if self.plan.skipped:
+                text += f"\n{self.plan.skipped_sentence}"
+            self.inputs_label.setText(text)
+        self._names_changed()
+
+    def _names_changed(self) -> None:
+        checked = self.strip.photos.checked_paths() if self.plan is not None else []
+        self.names.set_context(checked[0] if checked else None, self.style.name if self.style else "", self.format.currentData())
         self._update_state()
+
+    def _zoom_toggled(self, on: bool) -> None:
+        self.views.setCurrentWidget(self.zoom_view if on else self.before_after)
+        self.preview.set_edge(FULL_EDGE if on else PROXY_EDGE)
+        if on:
+            self.zoom_view.set_message("Rendering the photo at full size…")
+        self.preview.request(self.strength.value())
+
+    def _closed(self, _result: int) -> None:
+        self.preview.stop()
+        self.strip.photos.shutdown()
 
     # --- output folder -------------------------------------------------------------------------
     def _out_typed(self, _text: str) -> None:
@@ -391,7 +435,7 @@ class ApplyDialog(QDialog):
     async def _check_output_async(self) -> None:
         text = self.out_edit.text()
         try:
-            await run_blocking(_check_out, text)
+            await run_blocking(check_out, text)
             error = ""
         except UserError as exc:
             error = str(exc)
@@ -401,46 +445,30 @@ class ApplyDialog(QDialog):
             self._update_state()
 
     def _browse_output(self) -> None:
-        dialog = QFileDialog(self, "Choose the output folder")
-        dialog.setObjectName("applyOutputFolderDialog")
-        dialog.setFileMode(QFileDialog.FileMode.Directory)
-        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
-        current = self.out_edit.text().strip()
-        start = Path(current) if current else Path.home()
-        while not start.exists() and start.parent != start:
-            start = start.parent
-        dialog.setDirectory(str(start))
-        dialog.fileSelected.connect(self.set_output)
-        dialog.finished.connect(lambda _r: dialog.deleteLater())
-        dialog.open()
+        choose_output_folder(self, self.out_edit.text(), self.set_output)
 
     def _browse_files(self) -> None:
-        dialog = QFileDialog(self, "Add photos")
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setNameFilter("Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp *.gif);;All files (*)")
-        dialog.filesSelected.connect(lambda files: self.add_inputs(list(files)))
-        dialog.finished.connect(lambda _r: dialog.deleteLater())
-        dialog.open()
+        choose_photos(self, self.add_inputs)
 
     def _browse_input_folder(self) -> None:
-        dialog = QFileDialog(self, "Add a folder of photos")
-        dialog.setFileMode(QFileDialog.FileMode.Directory)
-        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
-        dialog.fileSelected.connect(lambda folder: self.add_inputs([folder]))
-        dialog.finished.connect(lambda _r: dialog.deleteLater())
-        dialog.open()
+        choose_input_folder(self, self.add_inputs)
 
     # --- options -------------------------------------------------------------------------------
     def _format_changed(self, *_args: object) -> None:
         fmt = self.format.currentData()
         self.quality.setEnabled(fmt in ("same", "jpeg", "webp"))
+        if hasattr(self, "names"):
+            self._names_changed()
 
     def _strength_changed(self, value: int) -> None:
         self.strength_value.setText(f"{value} %")
         self.preview.request(value)
 
     def _preview_ready(self, before: QImage, after: QImage, _strength: float) -> None:
-        self.before_after.set_images(before, after)
+        if self.preview.edge == FULL_EDGE:
+            self.zoom_view.set_images(before, after)
+        else:
+            self.before_after.set_images(before, after)
 
     def _toggle_skipped(self, on: bool) -> None:
         self.skipped_list.setVisible(on and self.plan is not None and bool(self.plan.skipped))
@@ -456,6 +484,7 @@ class ApplyDialog(QDialog):
             "strength": float(self.strength.value()),
             "keep_metadata": self.metadata_check.isChecked(),
             "recursive": self.subfolders_check.isChecked(),
+            "name": self.names.template(),
         }
 
     # --- state ---------------------------------------------------------------------------------
@@ -465,6 +494,10 @@ class ApplyDialog(QDialog):
             return self._start_error
         if self._plan_error:
             return self._plan_error
+        if self.names.refusal():
+            return self.names.refusal()
+        if self.plan is not None and not self.strip.photos.checked_paths():
+            return "Check at least one photo to style."
         if self.plan is not None and self._out_error and self._out_checked == self.out_edit.text():
             return self._out_error
         return ""
@@ -478,6 +511,8 @@ class ApplyDialog(QDialog):
             and self._out_checked == self.out_edit.text()
             and not self._out_error
             and not self._plan_error
+            and not self.names.refusal()
+            and bool(self.strip.photos.checked_paths())
         )
 
     def _update_state(self) -> None:
@@ -500,7 +535,7 @@ class ApplyDialog(QDialog):
 
         opts = self.options()
         try:
-            started = await run_blocking(start_apply, self.runtime, self.style_id, list(self.inputs), **opts)
+            started = await run_blocking(start_apply, self.runtime, self.style_id, self.chosen_inputs(), **opts)
         except UserError as exc:
             self._start_error = str(exc)
             self._starting = False
@@ -533,6 +568,3 @@ class ApplyDialog(QDialog):
             self.add_inputs(paths)
             event.acceptProposedAction()
 
-
-def local_paths(urls: list[QUrl]) -> list[str]:
-    return [u.toLocalFile() for u in urls if u.isLocalFile() and u.toLocalFile()]

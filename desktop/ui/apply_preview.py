@@ -5,6 +5,7 @@ processes on a small proxy.
 once (cached per worker) at about ``PROXY_EDGE`` pixels on its long edge and applies the
 style's whole look, exactly as a batch does, at a strength; the PNG pair it returns is decoded
 into ``QImage`` on a worker thread. ``ProxyPreview`` drives it for a dialog:
+``set_edge`` switches to the photo's full size for the dialog's 1:1 zoom.
 ``request(strength)`` may be called on every slider step; one render runs at a time and, when
 it ends, only the latest strength asked for in the meantime is rendered next (rapid changes
 coalesce: the latest wins).
@@ -27,6 +28,7 @@ from desktop.ui.before_after import decode_pair
 log = logging.getLogger(__name__)
 
 PROXY_EDGE = 480
+FULL_EDGE = 4096  # the 1:1 zoom: the photo at its own size, up to this long edge
 
 
 async def render_applied(style: Any, path: str, strength: float, edge: int = PROXY_EDGE) -> tuple[QImage, QImage]:
@@ -50,6 +52,7 @@ class ProxyPreview(QObject):
         self._style: Any = None
         self._path: str | None = None
         self._wanted: float | None = None
+        self.edge = PROXY_EDGE
         self._task: asyncio.Task[Any] | None = None
         self.renders = 0  # how many renders ran (tests: rapid requests coalesce)
         self.shown: float | None = None  # the strength of the last image sent
@@ -58,6 +61,12 @@ class ProxyPreview(QObject):
         """The style (a ``StyleInfo``) and the photo to preview; clears what was shown."""
         self._style = style
         self._path = path
+        self.shown = None
+
+    def set_edge(self, edge: int) -> None:
+        """The long edge to render at (``PROXY_EDGE``, or ``FULL_EDGE`` for the 1:1 zoom); a
+        render still running at the other size is not shown."""
+        self.edge = edge
         self.shown = None
 
     def source_path(self) -> str | None:
@@ -77,11 +86,11 @@ class ProxyPreview(QObject):
     async def _pump(self) -> None:
         while self._wanted is not None:
             strength, self._wanted = self._wanted, None
-            style, path = self._style, self._path
+            style, path, edge = self._style, self._path, self.edge
             if style is None or not path:
                 return
             try:
-                before, after = await render_applied(style, path, strength)
+                before, after = await render_applied(style, path, strength, edge)
             except UserError as exc:
                 self.failed.emit(str(exc))
                 return
@@ -92,7 +101,7 @@ class ProxyPreview(QObject):
                 self.failed.emit("The preview could not be made; the details are in the log file.")
                 return
             self.renders += 1
-            if style is self._style and path == self._path:
+            if style is self._style and path == self._path and edge == self.edge:
                 self.shown = strength
                 self.ready.emit(before, after, strength)
 

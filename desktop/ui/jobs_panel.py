@@ -66,6 +66,7 @@ from desktop.jobs.model import JobRow
 from desktop.jobs.queue import ALL
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.dim_label import DIM, DimLabel, dim_text_color
+from desktop.ui.dock_fit import DockFit
 from desktop.ui.job_kinds import done_with_problems
 from desktop.ui.jobs_model import (
     STATUS_WORDS,
@@ -81,6 +82,8 @@ from desktop.ui.jobs_model import (
 log = logging.getLogger(__name__)
 
 ROW_HEIGHT = 66
+FIT_ROWS = 3  # docked, the panel grows with its rows up to this many (then its list scrolls) ...
+FIT_SHARE = 4  # ... and past one row to at most this fraction (1/4) of the window's height
 STATUS_COLORS = {
     "queued": QColor("#8a8f98"),
     "running": QColor("#2d7be5"),
@@ -405,6 +408,8 @@ class JobsPanel(QDockWidget):
         lay.addWidget(self.view)
         self.setWidget(body)
         self.empty = True
+        self._told_empty = True
+        self._fitted_rows = 0
         self.view.hide()  # until there is a row: a new library's panel is one line high
         # the dock's own title-bar buttons (Qt gives them no tooltip)
         for name, tip in (
@@ -418,6 +423,12 @@ class JobsPanel(QDockWidget):
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._on_tick)
+        # docked, as tall as its rows up to a few (then the list scrolls)
+        self.fit = DockFit(self, self.view, ROW_HEIGHT, self._row_count, FIT_ROWS, FIT_SHARE)
+
+    def fitted_height(self, rows: int) -> int:
+        """The docked panel's height showing ``rows`` job rows whole (0: the header alone)."""
+        return self.fit.fitted_height(rows)
 
     def set_model(self, engine: JobEngine, model: JobsModel) -> None:
         self.engine = engine
@@ -431,6 +442,9 @@ class JobsPanel(QDockWidget):
         self.pause_action.setEnabled(True)
         self._tick.start()
         self._update_queue()
+
+    def _row_count(self) -> int:
+        return 0 if self.model is None or self.empty else self.model.rowCount()
 
     def _on_tick(self) -> None:
         if self.model is not None and self.isVisible():
@@ -460,6 +474,11 @@ class JobsPanel(QDockWidget):
         if empty != self.empty:
             self.empty = empty
             self.view.setVisible(not empty)
+        if self.model.rowCount() != self._fitted_rows:
+            self._fitted_rows = self.model.rowCount()
+            self.fit.fit(resize=True)
+        if empty != self._told_empty:
+            self._told_empty = empty
             self.emptyChanged.emit(empty)
 
     def _update_queue(self) -> None:

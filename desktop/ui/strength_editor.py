@@ -1,5 +1,7 @@
 """The detail pane's strength editor: a slider (``styleStrengthSlider``, 0–100 %), a live
-before/after (``styleStrengthPreview``) on a sample photo or on the style's reference, and
+before/after (``styleStrengthPreview``) on a sample photo (the style's own, or one picked from the
+*On a sample* button's menu: another sample, or one of the person's photos) or on the style's
+reference, and
 "Save strength" (``styleStrengthSaveButton``), which asks for a strength job. Beside the
 strength, the style's grain and vignette (``desktop.ui.effect_levels``): the preview follows
 them, and the same job saves them.
@@ -16,13 +18,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -95,7 +100,13 @@ class StrengthEditor(QWidget):
         self.sample_button = QToolButton()
         self.sample_button.setObjectName("styleStrengthSampleButton")
         self.sample_button.setText("On a sample")
-        self.sample_button.setToolTip("Preview the strength on a sample photo")
+        self.sample_button.setToolTip("Preview the strength on a sample photo; the arrow picks which, or one of your photos")
+        self.sample_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.photo_menu = QMenu(self.sample_button)
+        self.photo_menu.setObjectName("styleStrengthPhotoMenu")
+        self.photo_menu.aboutToShow.connect(self.fill_photo_menu)
+        self.sample_button.setMenu(self.photo_menu)
+        self.chosen_photo: str | None = None  # the photo picked for "On a sample" (None: the style's own choice)
         self.reference_button = QToolButton()
         self.reference_button.setObjectName("styleStrengthReferenceButton")
         self.reference_button.setText("On the reference")
@@ -180,7 +191,51 @@ class StrengthEditor(QWidget):
             self.note.setText(note)
 
     def source(self) -> str:
-        return REFERENCE if self.reference_button.isChecked() else SAMPLE
+        """REFERENCE, SAMPLE (the style's own sample), or the path of the photo picked."""
+        if self.reference_button.isChecked():
+            return REFERENCE
+        return self.chosen_photo or SAMPLE
+
+    def choose_photo(self, path: str | None) -> None:
+        """Preview on ``path`` (a sample photo, or one of the person's; None: the style's own
+        sample) from now on, for every style, until another is picked."""
+        self.chosen_photo = path
+        name = Path(path).stem.replace("_", " ") if path else ""
+        self.sample_button.setText(f"On {name[:24] + '…' if len(name) > 25 else name}" if path else "On a sample")
+        self.sample_button.setAccessibleName(self.sample_button.text())
+        self.sample_button.setChecked(True)
+        self._schedule()
+
+    def fill_photo_menu(self) -> None:
+        """The sample photos (the dark ones last), and one of the person's photos."""
+        from desktop.resources import DARK_SAMPLES, sample_photos
+
+        menu = self.photo_menu
+        menu.clear()
+        own = menu.addAction("The style's own sample")
+        own.setCheckable(True)
+        own.setChecked(self.chosen_photo is None)
+        own.triggered.connect(lambda: self.choose_photo(None))
+        menu.addSeparator()
+        for photo in sorted(sample_photos(), key=lambda p: (p.name in DARK_SAMPLES, p.name)):
+            label = photo.stem.replace("_", " ").capitalize() + (" (nearly black)" if photo.name in DARK_SAMPLES else "")
+            action = menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(self.chosen_photo == str(photo))
+            action.triggered.connect(lambda _on=False, p=str(photo): self.choose_photo(p))
+        menu.addSeparator()
+        mine = menu.addAction("One of your photos…")
+        mine.setObjectName("styleStrengthYourPhotoAction")
+        mine.triggered.connect(self._pick_own_photo)
+
+    def _pick_own_photo(self) -> None:
+        dialog = QFileDialog(self, "Preview the strength on a photo")
+        dialog.setObjectName("styleStrengthPhotoDialog")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilter("Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp *.gif);;All files (*)")
+        dialog.fileSelected.connect(lambda path: self.choose_photo(path) if path else None)
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
 
     def _moved(self, _value: int) -> None:
         self._update_labels()
@@ -195,7 +250,10 @@ class StrengthEditor(QWidget):
         self.value_label.setText(f"{value} %")
         self.slider.setAccessibleDescription(f"{value} per cent")
         effects = bool(self.changed_levels())
-        self.save_button.setEnabled(self.style is not None and not self.saving and (value != self.saved or effects))
+        enabled = self.style is not None and not self.saving and (value != self.saved or effects)
+        if not enabled and self.save_button.hasFocus():  # the focus stays here, not on the next widget
+            self.slider.setFocus(Qt.FocusReason.OtherFocusReason)  # down the page (the pane would scroll to it)
+        self.save_button.setEnabled(enabled)
         if not self.saving and self.style is not None:
             self.note.set_tone(Tone.DIM)
             if value == self.saved and not effects:
@@ -252,7 +310,9 @@ class StrengthEditor(QWidget):
         """The photo the preview shows for ``source`` (None: none, or it could not be read)."""
         key = (style.id, source)
         if key not in self._photos:
-            if source == REFERENCE and style.reference_path is not None:
+            if source not in (SAMPLE, REFERENCE):  # a photo picked from the menu
+                self._photos[key] = source
+            elif source == REFERENCE and style.reference_path is not None:
                 self._photos[key] = str(style.reference_path)
             else:
                 self._photos[key] = await run_blocking(sample_photo_for, style)

@@ -21,7 +21,7 @@ import logging
 import time
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -33,6 +33,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -120,6 +121,7 @@ class StyleDetail(QStackedWidget):
     applyRequested = Signal(int)  # style id: "Apply to photos…"
     exportRequested = Signal(int)  # style id: "Export…"
     photosDropped = Signal(int, list)  # style id, the dropped files and folders (path strings)
+    loaded = Signal(int)  # style id: shown whole (its pictures read, the scroll position kept)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -321,7 +323,11 @@ class StyleDetail(QStackedWidget):
         reason = await run_blocking(_not_adjustable, style)
         if generation != self._generation:
             return
+        # the same style shown again (after Save strength, a rename): the pane stays where it was
+        again = self.style is not None and self.style.id == style_id and self.currentWidget() is self.page
+        scrolled = self.page.verticalScrollBar().value() if again else 0
         self._fill(style, reason)
+        self._scroll_to(scrolled)
         tiles: list[tuple[ImageTile, str, str | None]] = []
         if self.reference_tile is not None and style.reference_path is not None:
             tiles.append((self.reference_tile, str(style.reference_path), None))
@@ -335,6 +341,14 @@ class StyleDetail(QStackedWidget):
                 return
             if not image.isNull():
                 tile.setPixmap(QPixmap.fromImage(image))
+        self._scroll_to(scrolled)
+        self.loaded.emit(style_id)
+
+    def _scroll_to(self, value: int) -> None:
+        """Scroll the page to ``value`` once its new layout is in place (pending layout requests
+        are handled first, so the scroll bar's range is the new one)."""
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        self.page.verticalScrollBar().setValue(value)
 
     def _preview_tile(self, index: int) -> ImageTile | None:
         offset = 1 if self.reference_tile is not None else 0
@@ -343,6 +357,10 @@ class StyleDetail(QStackedWidget):
         return widget if isinstance(widget, ImageTile) else None
 
     def _fill(self, style: StyleInfo, reason: str | None = None) -> None:
+        # the same style again: its pictures stay until their new files are read (the page keeps its height)
+        same = self.style is not None and self.style.id == style.id
+        tiles = [self.previews.itemAt(i).widget() for i in range(self.previews.count())] if same else []
+        before = {t.objectName(): t.pixmap() for t in tiles if isinstance(t, ImageTile)}
         self.style = style
         self.name_field.show_name(style.name)
         created = time.strftime("%d %b %Y, %H:%M", time.localtime(style.created_at))
@@ -369,6 +387,10 @@ class StyleDetail(QStackedWidget):
             tile.path = str(img.path)
             tile.clicked.connect(lambda t=tile, n=i + 1: self.enlarge(t, f"{style.name}: preview {n}"))
             self.previews.addWidget(tile, (position + i) // 2, (position + i) % 2)
+        for tile in (self.reference_tile, *(self._preview_tile(i) for i in range(len(style.images)))):
+            kept = before.get(tile.objectName()) if tile is not None else None
+            if tile is not None and kept is not None and not kept.isNull():
+                tile.setPixmap(kept)
         _clear(self.palette_row)
         palette = (style.analysis or {}).get("palette") or []
         for entry in palette[:10]:

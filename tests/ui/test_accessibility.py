@@ -177,4 +177,6 @@ def test_a_new_librarys_empty_jobs_panel_is_one_line_high_until_a_job_comes(qtbo
     job = engine.enqueue("diagnostics.sleep", {"seconds": 0, "steps": 1})
     wait_until(lambda: engine.get(job).status == "succeeded")
     view = window.findChild(QListView, "jobsView")
-    wait_until(lambda: view.isVisible() and panel.height() >= 150)  # room for the rows now
+    # room for the row now (one row whole, not a quarter of the window: test_jobs_panel has the rest)
+    wait_until(lambda: view.isVisible() and panel.height() == panel.fitted_height(1))
+    assert view.height() >= view.sizeHintForRow(0)

@@ -190,3 +190,25 @@ def test_quitting_with_a_running_job_leaves_no_row_running(qtbot, aloop, home):
         assert rows[queued_id].status == "queued"
     finally:
         rt.close()
+
+
+def test_the_panel_fits_its_rows_and_never_takes_a_quarter_of_a_small_window_for_one_job(qtbot, window):
+    """At 1024×640 one job makes the panel one row high (not a quarter of the window); more
+    jobs grow it to at most a quarter, and its list scrolls."""
+    window.resize(1024, 640)
+    window.show()
+    engine = window.runtime.engine
+    panel = window.findChild(JobsPanel, "jobsPanel")
+    view = panel.view
+    first = engine.enqueue("diagnostics.sleep", {"seconds": 0, "steps": 1})
+    wait_until(lambda: panel_row(view, first) is not None)
+    wait_until(lambda: panel.height() == panel.fitted_height(1))
+    assert panel.height() < 640 // 5 and view.height() >= view.sizeHintForRow(0), "one whole row, no more"
+    for _ in range(4):
+        engine.enqueue("diagnostics.sleep", {"seconds": 0, "steps": 1})
+    wait_until(lambda: view.model().rowCount() == 5)
+    wait_until(lambda: panel.height() == window.height() // 4)
+    assert view.verticalScrollBar().maximum() > 0, "the rows past the panel's height scroll"
+    window.resize(1024, 1200)  # a taller window: up to three rows show whole
+    wait_until(lambda: window.height() == 1200)
+    assert panel.maximumHeight() == panel.fitted_height(3)

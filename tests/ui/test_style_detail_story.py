@@ -6,6 +6,7 @@ said in plain words, pictures that enlarge, and the hooks for applying the style
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QAbstractButton, QDialog, QLabel, QPushButton, QSlider, QWidget
@@ -50,7 +51,8 @@ def _distance(a: QImage, b: QImage) -> float:
     return total / n
 
 
-def test_the_slider_moves_the_live_before_after_and_save_rewrites_the_style(qtbot, window):
+def test_the_slider_moves_the_live_before_after_and_save_rewrites_the_style(qtbot, window, tmp_path):
+    window.resize(1024, 640)  # the pane scrolls: Save strength keeps its scroll position
     style_id = _generate(window, "warm film grain, teal shadows")
     detail = _show(window, style_id)
     slider = detail.findChild(QSlider, "styleStrengthSlider")
@@ -73,6 +75,12 @@ def test_the_slider_moves_the_live_before_after_and_save_rewrites_the_style(qtbo
         slider.setValue(value)
     wait_until(lambda: editor.shown().strength == 60, WAIT)
     assert save.isEnabled()
+    bar = detail.page.verticalScrollBar()
+    wait_until(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum() // 2)
+    where = bar.value()
+    loads: list[tuple[int, object, int]] = []  # (style, its strength, the scroll position) as each load ends
+    detail.loaded.connect(lambda sid: loads.append((sid, detail.style.params.get("strength"), bar.value())))
     started: list[int] = []
     changed: list[int] = []
     detail.jobStarted.connect(started.append)
@@ -86,9 +94,30 @@ def test_the_slider_moves_the_live_before_after_and_save_rewrites_the_style(qtbo
     wait_until(lambda: changed == [style_id])
     wait_until(lambda: detail.style is not None and detail.style.params.get("strength") == 60, WAIT)
     assert slider.value() == 60 and "Saved at 60 %" in editor.note.text()
+    wait_until(lambda: any(strength == 60 for _sid, strength, _at in loads), WAIT)
+    assert [at for _sid, strength, at in loads if strength == 60][:1] == [where], loads
+    assert bar.value() == where, "the pane did not jump"
     assert not save.isEnabled()
     saved = Library(window.runtime.db, window.runtime.paths).require(style_id)
     assert "# Strength: 60%" in saved.lut_path.read_text()
+
+    # the photo to preview on: another sample from the menu (the nearly black one last), or one of the person's
+    editor.fill_photo_menu()
+    labels = [a.text() for a in editor.photo_menu.actions() if a.text()]
+    assert labels[0] == "The style's own sample" and labels[-2] == "Hubble deep field (nearly black)", labels
+    chelsea = next(a for a in editor.photo_menu.actions() if a.text() == "Chelsea")
+    chelsea.trigger()
+    wait_until(lambda: editor.shown().source.endswith("chelsea.png"), WAIT)
+    assert editor.sample_button.isChecked() and editor.sample_button.text() == "On chelsea"
+    mine = tmp_path / "my_street.jpg"
+    Image.new("RGB", (80, 120), (200, 120, 60)).save(mine)
+    editor.choose_photo(str(mine))
+    wait_until(lambda: editor.shown().source == str(mine), WAIT)
+    before = preview.before_image()
+    assert before.height() > before.width(), "the person's (portrait) photo is shown"
+    assert before.pixelColor(before.width() // 2, before.height() // 2).red() > 180
+    editor.choose_photo(None)
+    wait_until(lambda: editor.shown().source == "sample", WAIT)
 
 
 def test_the_story_says_what_the_words_did_and_the_pictures_enlarge(qtbot, window):

@@ -36,6 +36,7 @@ from desktop.pipelines.apply.photos import HOST, Photos, Prepared, StyleGone
 from desktop.pipelines.apply.recipe import recipe_for
 from desktop.pipelines.apply.request import JOB_TYPE, ApplyPayload
 from desktop.pipelines.apply.resume import earlier_outputs
+from desktop.pipelines.apply.template import day_of
 from desktop.text import printable, shown_path
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ STYLE_LOOK = 2.0  # seconds between the lead's looks at whether the style is sti
 OUTPUT_GRACE = 30.0  # seconds after the job started that an assistant waits for its output folder
 
 
-def _prepare(db: Any, paths: Any, payload: ApplyPayload, job_id: int) -> Prepared:
+def _prepare(db: Any, paths: Any, payload: ApplyPayload, job_id: int, queued_at: float) -> Prepared:
     """Blocking: what every photo of the batch needs (the style's recipe, output options)."""
     from desktop.imaging.apply import OutputOptions
     from desktop.library.reading import Library
@@ -60,7 +61,10 @@ def _prepare(db: Any, paths: Any, payload: ApplyPayload, job_id: int) -> Prepare
     out = from_library(payload.out, paths.library, "The output folder")
     recipe = recipe_for(info, payload.strength, **payload.levels())
     tag = batch_tag(grants.library_id(paths.library), job_id)
-    return Prepared(style_id, info.name, out, recipe, options, payload.format, out_stored=payload.out, library=paths.library, tag=tag)
+    return Prepared(
+        style_id, info.name, out, recipe, options, payload.format, out_stored=payload.out, library=paths.library, tag=tag,
+        name_template=payload.name, date=day_of(queued_at), name_style=payload.style_name or info.name,
+    )
 
 
 def _granted_items(store: ItemStore, paths: Any, job_id: int, payload: ApplyPayload) -> list[Item]:
@@ -140,7 +144,7 @@ async def apply_style(ctx: JobContext, payload: ApplyPayload) -> dict[str, Any]:
     db, paths = ctx.services["db"], ctx.services["paths"]
     store = ItemStore(db)
     items = await asyncio.to_thread(_granted_items, store, paths, ctx.id, payload)  # before anything is opened
-    prepared = await asyncio.to_thread(_prepare, db, paths, payload, ctx.id)
+    prepared = await asyncio.to_thread(_prepare, db, paths, payload, ctx.id, ctx.row.created_at)
     out = prepared.out
     try:
         await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
@@ -215,7 +219,7 @@ async def assist_apply(assist: Assist) -> None:
         if time.time() - started < OUTPUT_GRACE:
             raise AssistNotYet()  # the lead makes it as the job starts
         raise UserError(f"The output folder {shown_path(out)} cannot be reached from {HOST}; check that it is mounted there.")
-    prepared = await asyncio.to_thread(_prepare, db, paths, payload, assist.id)
+    prepared = await asyncio.to_thread(_prepare, db, paths, payload, assist.id, assist.row.created_at)
     earlier = await asyncio.to_thread(earlier_outputs, store, JOB_TYPE, payload.key, assist.id) if payload.key else {}
     await _warm_processes()  # before taking photos: none waits while Python processes start
     expected = {i.position: i.input for i in items}

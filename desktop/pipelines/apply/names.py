@@ -2,7 +2,8 @@
 fitted to what a folder can hold, and the hidden temporary names a photo is written under before
 it gets its own.
 
-**Output names** are the input's stem and the output format's extension; a name that is taken
+**Output names** are the input's stem (or what the batch's name template makes of it,
+``template``) and the output format's extension; a name that is taken
 gets " (2)", " (3)"... A name over 255 bytes (a long input name with a longer extension, or with
 " (2)") is shortened, keeping the extension and the " (n)".
 
@@ -32,12 +33,14 @@ TEMP_PREFIX = ".stylestudio-"
 TEMP_SUFFIX = ".part"
 
 
-def output_name(input_path: str, fmt: str, n: int = 1) -> str:
-    """The ``n``-th name for the output of ``input_path`` (1: its own; else with " (n)")."""
+def output_name(input_path: str, fmt: str, n: int = 1, stem: str | None = None) -> str:
+    """The ``n``-th name for the output of ``input_path`` (1: its own; else with " (n)"):
+    ``stem`` (what the batch's name template made, ``template.render``) or the input's own,
+    with the output format's extension."""
     from desktop.imaging.apply import output_suffix
 
     tail = output_suffix(input_path, fmt) if n == 1 else f" ({n}){output_suffix(input_path, fmt)}"
-    return fit_name(Path(input_path).stem, tail)
+    return fit_name(stem or Path(input_path).stem, tail)
 
 
 def batch_tag(library_id: str, job_id: int) -> str:

@@ -37,6 +37,7 @@ from desktop.grants import NotGranted
 from desktop.jobs.items import DONE, FAILED, Fence, Item, ItemStore
 from desktop.pipelines.apply.grant import REFUSED
 from desktop.pipelines.apply.names import output_name, temp_name
+from desktop.pipelines.apply.template import render
 from desktop.text import printable, shown_path
 
 HOST = socket.gethostname()
@@ -114,6 +115,15 @@ class Prepared:
     out_stored: str = ""  # as the payload stores it (relative to the library folder, or in full)
     library: Path = Path("/")  # this machine's library folder
     tag: str = ""  # the batch's temporary names: library id and job id (names.batch_tag)
+    name_template: str | None = None  # the batch's output name template (``template``)
+    date: str = ""  # its {date}: the day the batch was queued
+    name_style: str = ""  # its {style}: the style's name when the batch was queued
+
+    def stem_of(self, item: Item) -> str | None:
+        """What the name template makes of the photo's name (None: the photo's own name)."""
+        if not self.name_template:
+            return None
+        return render(self.name_template, item.input, self.name_style or self.style_name, item.position, self.date)
 
 
 def _resolved(value: Any) -> asyncio.Future[Any]:
@@ -163,7 +173,7 @@ class Photos:
         return f"{self.p.out_stored}/{path.name}"
 
     def wanted(self, item: Item, n: int = 1) -> Path:
-        return self.out / output_name(item.input, self.p.format, n)
+        return self.out / output_name(item.input, self.p.format, n, stem=self.p.stem_of(item))
 
     def _already_there(self, item: Item) -> str | None:
         """A recorded output of this photo whose file is there: this item's own (an earlier run

@@ -33,11 +33,13 @@ from desktop.config import is_library_relative, relative_to_library
 from desktop.errors import UserError
 from desktop.jobs.items import DONE, Item, ItemStore
 from desktop.library.writing import MAX_NAME
+from desktop.pipelines.apply import template as naming
 from desktop.pipelines.apply.grant import sign_batch
-from desktop.pipelines.apply.names import is_ours, refuse_too_long
+from desktop.pipelines.apply.names import is_ours, output_name, refuse_too_long
 from desktop.pipelines.apply.photos import local_path
 from desktop.pipelines.apply.recipe import recipe_for
 from desktop.pipelines.apply.resume import batch_key, unfinished_batch
+from desktop.pipelines.apply.template import MAX_TEMPLATE
 from desktop.pipelines.payload_model import Payload, Refusal, convert
 from desktop.text import file_stem, shown_path
 
@@ -92,6 +94,7 @@ class ApplyPayload(Payload):
         "count": f"A batch holds from 1 to {MAX_ITEMS:,} photos.",
         "key": "A style.apply payload's key must be 64 hexadecimal digits, as 'stylestudio apply' writes it.",
         "grant": GRANT_REFUSED,
+        "name": f"The name template must be text of 1 to {MAX_TEMPLATE} characters, like {{stem}}-{{style}}, or left out for the photos' own names.",
     }
 
     style: Annotated[int, Meta(ge=1)]
@@ -111,12 +114,14 @@ class ApplyPayload(Payload):
     vignette: Annotated[int, Meta(ge=0, le=100)] | Annotated[float, Meta(ge=0, le=100)] | None = None
     # the style's name when the batch was queued: what the jobs panel and other windows call it
     style_name: Annotated[str, Meta(max_length=MAX_NAME)] | None = None
+    # the output name template (``template``); None: each photo keeps its own name
+    name: Annotated[str, Meta(min_length=1, max_length=MAX_TEMPLATE)] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """As stored; the effect levels and the style's name only when set, so a batch queued
         before they existed reads back (and is signed) exactly as it was."""
         d = super().to_dict()
-        for name in (*EFFECT_LEVELS, "style_name"):
+        for name in (*EFFECT_LEVELS, "style_name", "name"):
             if d.get(name) is None:
                 d.pop(name, None)
         return d
@@ -126,10 +131,13 @@ class ApplyPayload(Payload):
         return {name: getattr(self, name) for name in EFFECT_LEVELS}
 
     def check(self) -> None:
-        """The output folder's shape, and a grant of the shape a front door signs."""
+        """The output folder's shape, the name template, and a grant of the shape a front door
+        signs."""
         out = self.out
         if not out.strip() or not (os.path.isabs(out) or is_library_relative(out)):
             raise UserError(OUT_REFUSED)
+        if self.name is not None:
+            naming.check(self.name)
         if not grants.well_formed(self.grant):
             raise UserError(GRANT_REFUSED)
 
@@ -308,6 +316,20 @@ def default_output_folder(style_name: str, first_input: str | os.PathLike[str]) 
     return candidate
 
 
+def name_template_refusal(template: str) -> str | None:
+    """The one sentence refusing an output name template, or None (``template``)."""
+    return naming.refusal(template)
+
+
+def example_output_name(template: str | None, first_input: str | os.PathLike[str], style_name: str, fmt: str) -> str:
+    """The name the first photo of a batch queued today would get (what the Apply dialog shows
+    under its name template); ``template`` None or empty: the photo's own name."""
+    import time
+
+    stem = naming.render(template, str(first_input), style_name, 0, naming.day_of(time.time())) if template else None
+    return output_name(str(first_input), fmt, stem=stem)
+
+
 # --- queuing --------------------------------------------------------------------------------------
 
 
@@ -327,6 +349,7 @@ def _front_door(
     grain: float | None = None,
     grain_size: str | None = None,
     vignette: float | None = None,
+    name: str | None = None,
 ) -> tuple[ApplyPayload, list[str]]:
     """Check everything; the payload (with its key and grant) and the inputs as stored."""
     from desktop.library.reading import Library
@@ -346,7 +369,7 @@ def _front_door(
         "strength": strength,
         "keep_metadata": keep_metadata,
         "count": len(plan.files),
-        **{name: value for name, value in (("grain", grain), ("grain_size", grain_size), ("vignette", vignette)) if value is not None},
+        **{k: value for k, value in (("grain", grain), ("grain_size", grain_size), ("vignette", vignette), ("name", name)) if value is not None},
     }
     options = convert(ApplyPayload, fields, JOB_TYPE, ApplyPayload.REFUSALS)  # refused before the key is made
     recipe = recipe_for(info, options.strength, **options.levels())
@@ -363,7 +386,7 @@ def enqueue_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike
     """Check everything, then queue a new batch with its items; returns the job id. Blocking
     (walks folders): call it off the GUI thread. Raises UserError with nothing created.
     ``options``: out, format, quality, long_edge, strength, keep_metadata, recursive, plan,
-    grain, grain_size, vignette."""
+    grain, grain_size, vignette, name (the output name template)."""
     payload, stored = _front_door(runtime, style, inputs, **options)
     return runtime.engine.enqueue_batch(JOB_TYPE, payload.to_dict(), stored)
 

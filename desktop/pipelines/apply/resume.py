@@ -3,8 +3,8 @@
 A batch's ``key`` (in its payload, signed with it) stands for everything that decides what its
 photos look like and where they go: the style and its look as it was when the batch was queued
 (its grade, strength, look effects and seed; the .cube's content for a style that has no
-grade), the output folder as stored, and the output options. Front doors look for an
-unfinished batch (queued or running) with the same key and the same photos in the same order
+grade), the output folder as stored, the output options and the name template. Front doors look
+for an unfinished batch (queued or running) with the same key and the same photos in the same order
 (``unfinished_batch``): the same command run again after a crash resumes that batch instead of
 queueing a second one. And a photo an earlier batch with the same key styled into the same
 folder, whose output file is still there, is not styled again (``earlier_outputs``): the item
@@ -53,6 +53,8 @@ def batch_key(style_id: int, recipe: Any, payload: dict[str, Any]) -> str:
         "out": payload["out"],
         **{k: payload.get(k) for k in OPTIONS},
     }
+    if payload.get("name"):  # the output name template; only when set, so older keys stay as they were
+        doc["name"] = payload["name"]
     text = json.dumps(doc, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
