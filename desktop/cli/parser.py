@@ -175,6 +175,7 @@ def _add_apply(sub: Any) -> None:
     ap.add_argument("--quality", type=whole_number, default=92, help="JPEG and WebP quality, 1 to 100 (default 92)")
     ap.add_argument("--long-edge", type=positive_int, metavar="PX", help="shrink photos to this long edge in pixels")
     ap.add_argument("--recursive", action="store_true", help="include the photos in subfolders")
+    ap.add_argument("--both", action="store_true", help="of a RAW+JPEG pair, style the JPEG too (default: only the RAW)")
     ap.add_argument("--no-metadata", action="store_true", help="leave out EXIF, DPI and colour profile")
     _enqueue_flag(ap)
     _json_flag(ap, "print a JSON summary")

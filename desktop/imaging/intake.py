@@ -24,6 +24,8 @@ from typing import IO, Any
 from PIL import Image, ImageFile
 
 from desktop.imaging.decode_warnings import decoding
+from desktop.imaging.heif_photos import heif_kind
+from desktop.imaging.raw_photos import develop_image, raw_header, raw_kind
 from desktop.imaging.refusals import (
     MAX_FILE_BYTES,
     ImageRefused,
@@ -47,7 +49,8 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF")
+RAW_FORMATS = ("DNG", "CR2", "CR3", "NEF", "ARW", "RAF", "ORF", "RW2", "PEF", "SRW", "RAW")
 EXTENSIONS = {
     "JPEG": "jpg",
     "PNG": "png",
@@ -55,8 +58,11 @@ EXTENSIONS = {
     "GIF": "gif",
     "BMP": "bmp",
     "TIFF": "tif",
+    "HEIF": "heic",
+    "AVIF": "avif",
+    **{kind: kind.lower() for kind in RAW_FORMATS},
 }
-_CHOOSE = "choose a JPEG, PNG, WebP, GIF, BMP or TIFF image instead"
+_CHOOSE = "choose a JPEG, PNG, TIFF, WebP, HEIC, AVIF or camera RAW photo instead"
 
 
 @dataclass
@@ -92,7 +98,11 @@ def load_image(
     label = label_of(source, name)
     with decoding(label) as seen:
         with _opened(source, label) as (fh, head):
-            loaded = _decode(fh, head, label, draft_size, keep_alpha)
+            kind = raw_kind(head, fh, _suffix(source, name))
+            if kind is not None:
+                loaded = _develop(fh, label, kind, draft_size)
+            else:
+                loaded = _decode(fh, head, label, draft_size, keep_alpha)
         loaded.warnings = list(seen)
     return loaded
 
@@ -106,8 +116,46 @@ def check_image_file(
     """
     label = label_of(source, name)
     with decoding(label), _opened(source, label) as (fh, head):
+        kind = raw_kind(head, fh, _suffix(source, name))
+        if kind is not None:
+            header = raw_header(_read_all(fh, label), label, kind, MAX_PIXELS)
+            return header.width, header.height
         im = _open(fh, head, label)
         return _upright_size(im.size, _orientation(im))
+
+
+def _suffix(source: object, name: str | None) -> str:
+    """The extension of the name a picture goes by (only a tie-breaker: content decides)."""
+    if name:
+        return os.path.splitext(name)[1]
+    if isinstance(source, str | os.PathLike):
+        return os.path.splitext(os.fspath(source))[1]  # type: ignore[arg-type]
+    return ""
+
+
+def _read_all(fh: IO[bytes], label: str) -> bytes:
+    """The whole file from its one descriptor (its size was checked when it was opened)."""
+    try:
+        data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise os_refusal(exc, label) from exc
+    check_byte_count(len(data), label)
+    return data
+
+
+def _develop(
+    fh: IO[bytes], label: str, kind: str, draft_size: tuple[int, int] | None
+) -> LoadedImage:
+    """A camera RAW file developed the batch's one way (``raw_photos.DEVELOPMENT``)."""
+    data = _read_all(fh, label)
+    try:
+        image, full = develop_image(data, label, kind, MAX_PIXELS, draft_size)
+    except MemoryError as exc:
+        raise refuse(
+            label, "there is not enough memory to open it; close other apps or use a smaller copy"
+        ) from exc
+    del data
+    return LoadedImage(image=image, format=kind, size=full)
 
 
 @contextmanager
@@ -208,7 +256,7 @@ def _decode(
         ) from exc
     except Exception as exc:  # noqa: BLE001 - truncated data, bad checksums, decoder errors
         raise _damaged(label) from exc
-    if rgb is im and getattr(im, "n_frames", 1) > 1:
+    if rgb is im and getattr(im, "is_animated", False):
         rgb = rgb.copy()  # a multi-frame file would keep using the handle we are about to close
     return LoadedImage(
         image=rgb,
@@ -316,12 +364,15 @@ def sniff(head: bytes) -> tuple[str, str] | None:
         if head.startswith(magic):
             return "other-image", what
     if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
-            return "other-image", "a HEIC/HEIF photo"
-        if brand in (b"avif", b"avis"):
-            return "other-image", "an AVIF image"
+        heif = heif_kind(head)
+        if heif is not None:
+            return "image", heif
+        if head[8:12] == b"crx ":
+            return "image", "CR3"
         return "not-image", "a video file"
+    raw = raw_kind(head)
+    if raw is not None:
+        return "image", raw
     if head[:4] == b"RIFF":
         kind = {b"WAVE": "a WAV audio file", b"AVI ": "an AVI video"}.get(
             head[8:12], "a RIFF media file"

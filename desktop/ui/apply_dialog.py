@@ -49,6 +49,7 @@ from desktop.ui.apply_preview import ProxyPreview
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import BeforeAfterView
 from desktop.ui.buttons import push_button
+from desktop.ui.photo_files import name_filter
 from desktop.ui.spin_box import spin_box
 from desktop.ui.strength_slider import strength_slider
 from desktop.ui.tones import error_label, reading_label
@@ -417,7 +418,7 @@ class ApplyDialog(QDialog):
     def _browse_files(self) -> None:
         dialog = QFileDialog(self, "Add photos")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setNameFilter("Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp *.gif);;All files (*)")
+        dialog.setNameFilter(name_filter())
         dialog.filesSelected.connect(lambda files: self.add_inputs(list(files)))
         dialog.finished.connect(lambda _r: dialog.deleteLater())
         dialog.open()
