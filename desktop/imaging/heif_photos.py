@@ -33,3 +33,22 @@ def heif_kind(head: bytes) -> str | None:
     if major in HEIF_BRANDS:
         return "HEIC"
     return None
+
+
+HEADER_BYTES = 256 * 1024  # where a HEIC or AVIF keeps its item properties (the "meta" box)
+
+
+def declared_size(head: bytes) -> tuple[int, int] | None:
+    """The largest image size (width, height) the image spatial extents ("ispe") in ``head``
+    (a HEIC's or AVIF's first ``HEADER_BYTES``) declare: the primary image, its tiles, its
+    thumbnails. None when there is none. Read from the bytes alone: nothing is decoded, and
+    libheif is not asked (it reports a grid's size only once it has parsed every tile)."""
+    best: tuple[int, int] | None = None
+    at = head.find(b"ispe")
+    while 0 <= at and at + 16 <= len(head):
+        w = int.from_bytes(head[at + 8 : at + 12], "big")
+        h = int.from_bytes(head[at + 12 : at + 16], "big")
+        if best is None or w * h > best[0] * best[1]:
+            best = (w, h)
+        at = head.find(b"ispe", at + 4)
+    return best

@@ -24,7 +24,7 @@ from typing import IO, Any
 from PIL import Image, ImageFile
 
 from desktop.imaging.decode_warnings import decoding
-from desktop.imaging.heif_photos import heif_kind
+from desktop.imaging.heif_photos import HEADER_BYTES, declared_size, heif_kind
 from desktop.imaging.raw_photos import develop_image, raw_header, raw_kind
 from desktop.imaging.refusals import (
     MAX_FILE_BYTES,
@@ -36,11 +36,12 @@ from desktop.imaging.refusals import (
 )
 from desktop.imaging.source_files import open_picture
 from desktop.imaging.srgb_bands import SIDEWAYS, to_srgb
-from desktop.imaging.tiff_layout import unsupported_layout, unsupported_model
+from desktop.imaging.tiff_layout import page_count, unsupported_layout, unsupported_model
 
 __all__ = ["MAX_FILE_BYTES", "ImageRefused", "LoadedImage", "check_image_file", "load_image", "read_image_bytes", "sniff"]
 
 MAX_PIXELS = 100_000_000
+MAX_PAGES = 1000  # a TIFF with more is a document or a trap, not a photo
 
 # Pillow's own guard: warn above MAX_PIXELS, raise above twice that. We turn the warning into
 # an exception too (process-wide, on purpose: nothing in this app should decode a bomb), and
@@ -206,6 +207,7 @@ def _too_many_pixels(
 
 def _open(fh: IO[bytes], head: bytes, label: str) -> Image.Image:
     """Open (header only) and check format and pixel count. Never decodes pixels."""
+    _check_container(fh, head, label)
     try:
         im = Image.open(fh, formats=ALLOWED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -220,6 +222,26 @@ def _open(fh: IO[bytes], head: bytes, label: str) -> Image.Image:
     if w * h > MAX_PIXELS:
         raise _too_many_pixels(label, im.size)
     return im
+
+
+def _check_container(fh: IO[bytes], head: bytes, label: str) -> None:
+    """What a HEIC, an AVIF or a TIFF declares, checked before any decoder is asked: the
+    largest image a HEIC or AVIF names, and how many pages a TIFF has."""
+    if heif_kind(head) is not None:
+        try:
+            declared = declared_size(fh.read(HEADER_BYTES))
+            fh.seek(0)
+        except OSError as exc:
+            raise os_refusal(exc, label) from exc
+        if declared is not None and declared[0] * declared[1] > MAX_PIXELS:
+            raise _too_many_pixels(label, declared)
+    elif head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        if page_count(fh, MAX_PAGES) > MAX_PAGES:
+            raise refuse(
+                label,
+                f"it is a TIFF of more than {MAX_PAGES:,} pages (a document or a scan, not a photo); "
+                "save the page you want as its own file and try that",
+            )
 
 
 def _decode(
