@@ -26,10 +26,20 @@ def _rationals(values: tuple[float, ...]) -> list[int]:
     return out
 
 
-def write_dng(path: Path, size: tuple[int, int] = (64, 48), *, orientation: int = 1, white_balance: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> Path:
+def write_dng(
+    path: Path,
+    size: tuple[int, int] = (64, 48),
+    *,
+    orientation: int = 1,
+    white_balance: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    exposure: float = 1.0,
+    clipped: bool = False,
+) -> Path:
     """A DNG of ``size`` (width, height, stored) holding ORANGE over BLUE as a 12-bit RGGB
     mosaic; ``white_balance``: the camera's as-shot neutral (the sensor's response to grey),
-    which the mosaic is multiplied by, so the camera's white balance undoes it."""
+    which the mosaic is multiplied by, so the camera's white balance undoes it; ``exposure``
+    scales the light; ``clipped``: the middle quarter of the top half is a blown highlight
+    (every photosite at the white level)."""
     import tifffile
 
     w, h = size
@@ -37,7 +47,9 @@ def write_dng(path: Path, size: tuple[int, int] = (64, 48), *, orientation: int 
     scene = np.empty((h, w, 3))
     scene[: h // 2] = ORANGE
     scene[h // 2 :] = BLUE
-    scene *= np.asarray(white_balance)
+    scene *= np.asarray(white_balance) * exposure
+    if clipped:
+        scene[h // 8 : 3 * h // 8, w // 4 : w // 2] = 1.0
     mosaic = np.empty((h, w), dtype=np.uint16)
     mosaic[0::2, 0::2] = scene[0::2, 0::2, 0] * white
     mosaic[0::2, 1::2] = scene[0::2, 1::2, 1] * white

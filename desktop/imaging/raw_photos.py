@@ -8,7 +8,9 @@ untouched RAW, and the same for every photo, so a batch does not flicker:
 * the camera's own (as-shot) white balance;
 * no automatic brightening (LibRaw's per-photo auto-brightness is off); instead one fixed
   exposure of +0.7 EV (darktable's default), with highlights kept when brightening;
-* highlights LibRaw cannot reconstruct are blended to neutral, never turned magenta;
+* blown highlights clipped to neutral white after the white balance, never turned magenta
+  (LibRaw's "clip" mode; its "blend" mode would darken every photo by its own white balance's
+  spread, so two photos of one batch shot under different light would differ in exposure);
 * the camera's orientation; sRGB primaries and the sRGB tone curve out;
 * AHD demosaicing; at half size (each 2x2 block one pixel, no demosaicing: several times
   faster) when the half-size picture is still at least as big as asked (``draft_size``).
@@ -216,7 +218,7 @@ def develop(
             pixels = raw.postprocess(
                 half_size=half,
                 output_bps=bits,
-                highlight_mode=rawpy.HighlightMode.Blend,
+                highlight_mode=rawpy.HighlightMode.Clip,
                 output_color=rawpy.ColorSpace.sRGB,
                 **DEVELOPMENT,
             )
