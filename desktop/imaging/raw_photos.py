@@ -139,6 +139,55 @@ def _first_directory(fh: IO[bytes], little: bool) -> dict[int, Any]:
     return found
 
 
+_DATA_TAGS = {273: 279, 324: 325}  # strip and tile offsets -> their byte counts
+_TYPE_SIZES = {3: 2, 4: 4, 13: 4}  # SHORT, LONG, IFD
+_MAX_DIRECTORIES = 64
+
+
+def cut_off(data: bytes) -> bool:
+    """Whether a TIFF-based RAW (DNG, NEF, ARW, CR2, PEF, SRW...) names image data beyond its
+    end: a file cut short (a copy from the card interrupted). Follows the first directories and
+    their sub-directories; anything it cannot follow says "not cut off" (LibRaw judges then).
+    Checked before LibRaw is asked, which would print its complaint on the terminal."""
+    order = {b"II": "<", b"MM": ">"}.get(data[:2])
+    if order is None or data[2:4] not in (b"*\x00", b"\x00*"):
+        return False
+    end = len(data)
+    todo = [struct.unpack_from(order + "I", data, 4)[0]]
+    seen: set[int] = set()
+    try:
+        while todo and len(seen) < _MAX_DIRECTORIES:
+            offset = todo.pop()
+            if offset in seen or not 8 <= offset < end - 2:
+                continue
+            seen.add(offset)
+            (count,) = struct.unpack_from(order + "H", data, offset)
+            values: dict[int, tuple[int, ...]] = {}
+            for i in range(min(count, _MAX_TAGS)):
+                at = offset + 2 + 12 * i
+                if at + 12 > end:
+                    return True  # the directory itself is cut
+                tag, kind, n = struct.unpack_from(order + "HHI", data, at)
+                if (tag in _DATA_TAGS or tag in _DATA_TAGS.values() or tag == 330) and kind in _TYPE_SIZES and n <= 1 << 16:
+                    size = _TYPE_SIZES[kind]
+                    where = at + 8 if n * size <= 4 else struct.unpack_from(order + "I", data, at + 8)[0]
+                    if where + n * size > end:
+                        return True
+                    code = order + ("H" if size == 2 else "I") * n
+                    values[tag] = struct.unpack_from(code, data, where)
+            for offsets_tag, counts_tag in _DATA_TAGS.items():
+                starts, sizes = values.get(offsets_tag, ()), values.get(counts_tag, ())
+                if any(start + size > end for start, size in zip(starts, sizes, strict=False)):
+                    return True
+            todo.extend(values.get(330, ()))
+            next_at = offset + 2 + 12 * count
+            if next_at + 4 <= end:
+                todo.append(struct.unpack_from(order + "I", data, next_at)[0])
+    except struct.error:
+        return False
+    return False
+
+
 def _damaged(label: str, kind: str) -> ImageRefused:
     return refuse(
         label,
@@ -153,6 +202,12 @@ def _opened(data: bytes, label: str, kind: str, max_pixels: int) -> Any:
 
     import rawpy
 
+    if cut_off(data):
+        raise refuse(
+            label,
+            f"the camera RAW file ({kind}) is incomplete (it ends before its picture does); "
+            "copy it from the card again and try the new copy",
+        )
     raw = rawpy.RawPy()
     try:
         raw.open_buffer(io.BytesIO(data))

@@ -14,7 +14,14 @@ from PIL import Image
 from desktop.pipelines.apply.request import plan_apply
 from tests.batch.conftest import photo
 from tests.helpers import cli, runtime
-from tests.photo_makers import heif_declaring, many_pages_tiff, write_avif, write_dng, write_heic, write_tiff16
+from tests.photo_makers import (
+    heif_declaring,
+    many_pages_tiff,
+    write_avif,
+    write_dng,
+    write_heic,
+    write_tiff16,
+)
 
 
 @pytest.fixture
@@ -43,7 +50,7 @@ def test_raw_heic_avif_and_16_bit_photos_are_styled_and_bad_ones_fail_alone(rt, 
     assert "1 file skipped: JPEG twins of RAW photos (the RAW is styled)." in res.stderr
     failed = {f["input"].rsplit("/", 1)[-1]: f["error"] for f in doc["failed"]}
     assert set(failed) == {"cut.dng", "huge.heic", "fax.tif"}, failed
-    assert "camera RAW" in failed["cut.dng"] and "100 megapixel" in failed["huge.heic"] and "1,000 pages" in failed["fax.tif"]
+    assert "incomplete" in failed["cut.dng"] and "100 megapixel" in failed["huge.heic"] and "1,000 pages" in failed["fax.tif"]
     assert doc["done"] == 4
     assert sorted(p.name for p in out.iterdir()) == ["IMG_0001.jpg", "IMG_0002.jpg", "IMG_0003.jpg", "scan16.tif"]
     with Image.open(out / "IMG_0001.jpg") as raw:

@@ -164,11 +164,14 @@ def test_a_multi_page_tiff_gives_its_first_page(tmp_path):
 # --- bad and huge ------------------------------------------------------------------------------
 
 
-def test_a_truncated_dng_is_damaged(dng, tmp_path):
+def test_a_truncated_dng_is_refused_before_libraw_reads_it(tmp_path):
     cut = tmp_path / "cut.dng"
     data = write_dng(tmp_path / "whole.dng", (256, 192)).read_bytes()
     cut.write_bytes(data[: len(data) // 2])
-    one_sentence(refusal(cut), '"cut.dng"', "camera RAW", "damaged")
+    one_sentence(refusal(cut), '"cut.dng"', "camera RAW", "incomplete")
+    not_raw = tmp_path / "IMG_9.NEF"  # named like a RAW, holding nothing LibRaw knows
+    not_raw.write_bytes(b"II*\x00" + bytes(200))
+    one_sentence(refusal(not_raw), '"IMG_9.NEF"', "camera RAW")
 
 
 @pytest.mark.parametrize("kind", ["dng", "heic"])
