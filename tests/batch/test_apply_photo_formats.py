@@ -12,16 +12,9 @@ import pytest
 from PIL import Image
 
 from desktop.pipelines.apply.request import plan_apply
+from tests import photo_makers as make
 from tests.batch.conftest import photo
 from tests.helpers import cli, runtime
-from tests.photo_makers import (
-    heif_declaring,
-    many_pages_tiff,
-    write_avif,
-    write_dng,
-    write_heic,
-    write_tiff16,
-)
 
 
 @pytest.fixture
@@ -33,15 +26,15 @@ def rt(home):
 
 def test_raw_heic_avif_and_16_bit_photos_are_styled_and_bad_ones_fail_alone(rt, style, tmp_path):
     shoot = tmp_path / "shoot"
-    write_dng(shoot / "IMG_0001.DNG", (128, 96), orientation=6)
+    make.write_dng(shoot / "IMG_0001.DNG", (128, 96), orientation=6)
     photo(shoot / "IMG_0001.JPG", size=(96, 128))  # the camera's JPEG twin
-    write_heic(shoot / "IMG_0002.HEIC")
-    write_avif(shoot / "IMG_0003.avif")
-    write_tiff16(shoot / "scan16.tif")
-    cut = write_dng(tmp_path / "whole.dng", (128, 96)).read_bytes()
+    make.write_heic(shoot / "IMG_0002.HEIC")
+    make.write_avif(shoot / "IMG_0003.avif")
+    make.write_tiff16(shoot / "scan16.tif")
+    cut = make.write_dng(tmp_path / "whole.dng", (128, 96)).read_bytes()
     (shoot / "cut.dng").write_bytes(cut[: len(cut) // 2])
-    heif_declaring(write_heic(shoot / "huge.heic"), 12_000, 10_000)
-    many_pages_tiff(shoot / "fax.tif")
+    make.heif_declaring(make.write_heic(shoot / "huge.heic"), 12_000, 10_000)
+    make.many_pages_tiff(shoot / "fax.tif")
     out = tmp_path / "out"
 
     res = cli("apply", str(style), str(shoot), "--out", str(out), "--json", home=rt.paths.home, timeout=120)
@@ -60,7 +53,7 @@ def test_raw_heic_avif_and_16_bit_photos_are_styled_and_bad_ones_fail_alone(rt, 
 
 
 def test_both_keeps_the_jpeg_twin(tmp_path):
-    write_dng(tmp_path / "IMG_7.dng")
+    make.write_dng(tmp_path / "IMG_7.dng")
     photo(tmp_path / "IMG_7.jpg")
     photo(tmp_path / "other.jpg")
     plan = plan_apply([tmp_path])
