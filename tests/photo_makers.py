@@ -61,6 +61,7 @@ def write_dng(
         (50708, "s", 0, "Style Studio TestCam", True),  # UniqueCameraModel
         (271, "s", 0, "StyleStudio", True),
         (272, "s", 0, "TestCam", True),
+        (306, "s", 0, "2026:12:08 09:30:00", True),  # DateTime
         (274, "H", 1, orientation, True),
         (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
         (33422, "B", 4, (0, 1, 1, 2), True),  # CFAPattern: RGGB

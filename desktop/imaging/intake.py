@@ -25,7 +25,7 @@ from PIL import Image, ImageFile
 
 from desktop.imaging.decode_warnings import decoding
 from desktop.imaging.heif_photos import HEADER_BYTES, declared_size, heif_kind
-from desktop.imaging.raw_photos import develop_image, raw_header, raw_kind
+from desktop.imaging.raw_photos import camera_exif, develop_image, raw_header, raw_kind
 from desktop.imaging.refusals import (
     MAX_FILE_BYTES,
     ImageRefused,
@@ -155,8 +155,7 @@ def _develop(
         raise refuse(
             label, "there is not enough memory to open it; close other apps or use a smaller copy"
         ) from exc
-    del data
-    return LoadedImage(image=image, format=kind, size=full)
+    return LoadedImage(image=image, format=kind, size=full, exif=camera_exif(data))
 
 
 @contextmanager

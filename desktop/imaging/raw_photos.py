@@ -305,3 +305,35 @@ def jpeg_twins(paths: list[Path]) -> list[Path]:
     a camera set to RAW+JPEG writes them). In order; judged by name only."""
     raws = {(p.parent, p.stem.casefold()) for p in paths if p.suffix.lower() in RAW_SUFFIXES}
     return [p for p in paths if p.suffix.lower() in JPEG_SUFFIXES and (p.parent, p.stem.casefold()) in raws]
+
+
+# what a styled photo carries from its RAW: who and what took it, when, with which settings
+_KEPT_TAGS = (270, 271, 272, 305, 306, 315, 33432)  # description, make, model, software, date, artist, copyright
+_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_NOT_KEPT_EXIF = (0x927C, 0xA005)  # the maker note (offsets into the RAW), the interoperability pointer
+
+
+def camera_exif(data: bytes) -> Image.Exif | None:
+    """The EXIF of a TIFF-based RAW (DNG, NEF, ARW, CR2, PEF, SRW): the camera, the date, the
+    exposure settings and lens (the Exif directory, less the maker note) and the location (the
+    GPS directory), without the RAW's own layout and colour tags. None when there is none or it
+    cannot be read (CR3, RAF, ORF and RW2 keep theirs elsewhere)."""
+    if data[:4] not in (b"II*\x00", b"MM\x00*"):
+        return None
+    try:
+        found = Image.Exif()
+        found.load(data)
+        kept = Image.Exif()
+        for tag in _KEPT_TAGS:
+            if tag in found:
+                kept[tag] = found[tag]
+        settings = {k: v for k, v in found.get_ifd(_EXIF_IFD).items() if k not in _NOT_KEPT_EXIF}
+        if settings:
+            kept.get_ifd(_EXIF_IFD).update(settings)
+        place = found.get_ifd(_GPS_IFD)
+        if place:
+            kept.get_ifd(_GPS_IFD).update(place)
+        kept.tobytes()  # what cannot be written back is found now, not when the photo is saved
+    except Exception:  # noqa: BLE001 - broken EXIF never stops a photo from being developed
+        return None
+    return kept if len(kept) else None

@@ -48,6 +48,9 @@ def test_raw_heic_avif_and_16_bit_photos_are_styled_and_bad_ones_fail_alone(rt, 
     assert sorted(p.name for p in out.iterdir()) == ["IMG_0001.jpg", "IMG_0002.jpg", "IMG_0003.jpg", "scan16.tif"]
     with Image.open(out / "IMG_0001.jpg") as raw:
         assert raw.format == "JPEG" and raw.size == (96, 128)  # developed upright
+        exif = raw.getexif()  # the camera and the date travel; the RAW's layout does not
+        assert (exif[271], exif[272], exif[306], exif.get(274, 1)) == ("StyleStudio", "TestCam", "2026:12:08 09:30:00", 1)
+        assert not {33421, 33422, 50706, 50721} & set(exif)
     with Image.open(out / "IMG_0002.jpg") as heic, Image.open(out / "scan16.tif") as tif:
         assert heic.size == (64, 48) and tif.size == (256, 16)
 
