@@ -25,7 +25,14 @@ from PIL import Image, ImageFile
 
 from desktop.imaging.decode_warnings import decoding
 from desktop.imaging.heif_photos import HEADER_BYTES, declared_size, heif_kind
-from desktop.imaging.raw_photos import camera_exif, develop_image, raw_header, raw_kind
+from desktop.imaging.raw_photos import (
+    NotRaw,
+    camera_exif,
+    develop_image,
+    guessed,
+    raw_header,
+    raw_kind,
+)
 from desktop.imaging.refusals import (
     MAX_FILE_BYTES,
     ImageRefused,
@@ -99,10 +106,17 @@ def load_image(
     label = label_of(source, name)
     with decoding(label) as seen:
         with _opened(source, label) as (fh, head):
-            kind = raw_kind(head, fh, _suffix(source, name))
+            suffix = _suffix(source, name)
+            kind = raw_kind(head, fh, suffix)
+            loaded = None
             if kind is not None:
-                loaded = _develop(fh, label, kind, draft_size)
-            else:
+                try:
+                    loaded = _develop(fh, label, kind, draft_size)
+                except NotRaw:
+                    if not guessed(kind, head, suffix):
+                        raise
+                    fh.seek(0)  # a camera-made TIFF that is not a RAW: read as a TIFF
+            if loaded is None:
                 loaded = _decode(fh, head, label, draft_size, keep_alpha)
         loaded.warnings = list(seen)
     return loaded
@@ -117,10 +131,16 @@ def check_image_file(
     """
     label = label_of(source, name)
     with decoding(label), _opened(source, label) as (fh, head):
-        kind = raw_kind(head, fh, _suffix(source, name))
+        suffix = _suffix(source, name)
+        kind = raw_kind(head, fh, suffix)
         if kind is not None:
-            header = raw_header(_read_all(fh, label), label, kind, MAX_PIXELS)
-            return header.width, header.height
+            try:
+                header = raw_header(_read_all(fh, label), label, kind, MAX_PIXELS)
+                return header.width, header.height
+            except NotRaw:
+                if not guessed(kind, head, suffix):
+                    raise
+                fh.seek(0)
         im = _open(fh, head, label)
         return _upright_size(im.size, _orientation(im))
 

@@ -64,6 +64,17 @@ DEVELOPMENT: dict[str, Any] = {
 }
 
 
+class NotRaw(ImageRefused):
+    """LibRaw does not know the file: for a TIFF only guessed to be a RAW (a camera's make and
+    sub-directories, no DNG or CR2 marker, no RAW name), the caller reads it as a TIFF."""
+
+
+def guessed(kind: str, head: bytes, suffix: str) -> bool:
+    """Whether ``raw_kind`` only guessed ``kind`` from a TIFF's tags (a camera-made TIFF with
+    sub-directories may be a plain picture): no DNG or CR2 marker, no RAW extension."""
+    return head[:4] in (b"II*\x00", b"MM\x00*") and kind not in ("DNG", "CR2") and suffix.lower() not in RAW_SUFFIXES
+
+
 @dataclass(frozen=True)
 class RawHeader:
     width: int  # upright
@@ -214,10 +225,12 @@ def _opened(data: bytes, label: str, kind: str, max_pixels: int) -> Any:
         sizes = raw.sizes
     except rawpy.LibRawFileUnsupportedError as exc:
         raw.close()
-        raise refuse(
-            label,
-            f"it looks like a camera RAW file ({kind}) that LibRaw cannot read; export it as a "
-            "JPEG or TIFF from your photo editor and try that",
+        raise NotRaw(
+            refuse(
+                label,
+                f"it looks like a camera RAW file ({kind}) that LibRaw cannot read; export it as a "
+                "JPEG or TIFF from your photo editor and try that",
+            ).args[0]
         ) from exc
     except (rawpy.LibRawError, OSError, ValueError) as exc:
         raw.close()

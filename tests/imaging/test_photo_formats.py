@@ -209,3 +209,17 @@ def test_the_window_offers_every_photo_the_intake_reads():
 
 def test_same_format_for_a_raw_heic_or_avif_is_jpeg():
     assert [output_suffix(f"x{s}", "same") for s in (".NEF", ".dng", ".HEIC", ".avif", ".tif")] == [".jpg"] * 4 + [".tif"]
+
+
+def test_a_camera_made_tiff_with_sub_directories_is_read_as_a_tiff(tmp_path):
+    import numpy as np
+    import tifffile
+
+    path = tmp_path / "from_the_camera.tif"  # a make and a sub-directory, like a NEF, but RGB
+    pixels = np.full((48, 64, 3), (120, 60, 30), dtype=np.uint8)
+    with tifffile.TiffWriter(path) as tif:
+        tif.write(pixels, photometric="rgb", subifds=1, extratags=[(271, "s", 0, "NIKON CORPORATION", True)], metadata=None)
+        tif.write(pixels[::2, ::2], photometric="rgb", subfiletype=1, metadata=None)
+    loaded = load_image(path)
+    assert loaded.format == "TIFF" and loaded.image.getpixel((3, 3)) == (120, 60, 30)
+    assert check_image_file(path) == (64, 48)
