@@ -39,7 +39,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
     _check_options(args)
     out = check_output_folder(args.out)
-    plan = plan_apply(args.inputs, recursive=args.recursive, out=out)
+    plan = plan_apply(args.inputs, recursive=args.recursive, out=out, both=args.both)
     if not library_exists(args):
         raise CliError(f"There is no style '{printable(args.style)}'; the library is empty: make one with 'stylestudio generate'.")
     rt = open_library(args)
@@ -58,6 +58,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             vignette=args.vignette,
             keep_metadata=not args.no_metadata,
             recursive=args.recursive,
+            both=args.both,
             plan=plan,
             name=args.name,
         )

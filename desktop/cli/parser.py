@@ -181,6 +181,7 @@ def _add_apply(sub: Any) -> None:
         help='output names, like "{stem}-{style}": fields {stem} (the photo\'s name), {style}, {n} (its number, from 1; {n:03} pads it) and {date} (YYYY-MM-DD); a taken name gets " (2)" (default: the photo\'s own name)',
     )
     ap.add_argument("--recursive", action="store_true", help="include the photos in subfolders")
+    ap.add_argument("--both", action="store_true", help="of a RAW+JPEG pair, style the JPEG too (default: only the RAW)")
     ap.add_argument("--no-metadata", action="store_true", help="leave out EXIF, DPI and colour profile")
     _enqueue_flag(ap)
     _json_flag(ap, "print a JSON summary")

@@ -42,6 +42,7 @@ from desktop.imaging.decode_warnings import decoding
 from desktop.imaging.effects import Look, apply_looks
 from desktop.imaging.grade import DEFAULT_STRENGTH, GradeStats, build_lut, identity_lut
 from desktop.imaging.intake import LoadedImage, load_image
+from desktop.imaging.raw_photos import RAW_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,9 @@ FORMATS = ("same", "jpeg", "png", "tiff", "webp")
 _PIL_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 _CHOSEN_EXT = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "webp": ".webp"}
 _ALPHA_FORMATS = frozenset({"PNG", "WEBP", "TIFF"})
-RAW_SUFFIXES = frozenset(
-    {".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".dng", ".raf", ".orf", ".rw2", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".rwl"}
-)
-# files a folder walk takes as photos (those Style Studio cannot read yet become failed items)
-PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"}) | RAW_SUFFIXES
+_AS_JPEG = frozenset({".heic", ".heif", ".hif", ".avif"})  # "same" for these is JPEG
+# files a folder walk takes as photos (what the decoder then reads is decided by content)
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".hif", ".avif"}) | RAW_SUFFIXES
 # TIFF tags about how the original's pixels are stored (size, bits, strips, compression,
 # profile): never carried into the output
 _LAYOUT_TAGS = (254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 320, 322, 323, 324, 325, 338, 339, 340, 341, 530, 531, 532, 34675)
@@ -90,10 +89,13 @@ class OutputOptions:
 
 def output_suffix(input_path: str | os.PathLike[str], fmt: str) -> str:
     """The output's extension: the chosen format's, or (``same``) the input's when Style Studio
-    writes it (JPEG, PNG, TIFF, WebP; GIF and BMP become PNG)."""
+    writes it (JPEG, PNG, TIFF, WebP); a camera RAW, HEIC or AVIF photo becomes a JPEG (what
+    Lightroom and darktable export by default), GIF and BMP become PNG."""
     if fmt != "same":
         return _CHOSEN_EXT[fmt]
     suffix = Path(input_path).suffix.lower()
+    if suffix in RAW_SUFFIXES or suffix in _AS_JPEG:
+        return ".jpg"
     return suffix if suffix in _PIL_FORMAT else ".png"
 
 
@@ -222,11 +224,6 @@ def render_file(recipe: Recipe, src: str, temp: str, options: OutputOptions, pil
     a cut-off file), flushed, synced and checked to be whole on disk, and left under that
     name for the caller to place. Raises UserError (``ImageRefused``) for a photo it cannot
     use and ``DiskFullError`` when the output folder's disk is full (``temp`` removed)."""
-    if Path(src).suffix.lower() in RAW_SUFFIXES:
-        raise UserError(
-            f'"{Path(src).name}" is a camera RAW file, which Style Studio cannot read yet; '
-            "export it as JPEG or TIFF from your photo editor and apply the style to that."
-        )
     le = options.long_edge
     # one open of the original: header, EXIF, alpha and pixels all come from it
     loaded = load_image(src, draft_size=(le, le) if le else None, keep_alpha=pil_format in _ALPHA_FORMATS)

@@ -24,6 +24,15 @@ from typing import IO, Any
 from PIL import Image, ImageFile
 
 from desktop.imaging.decode_warnings import decoding
+from desktop.imaging.heif_photos import HEADER_BYTES, declared_size, heif_kind
+from desktop.imaging.raw_photos import (
+    NotRaw,
+    camera_exif,
+    develop_image,
+    guessed,
+    raw_header,
+    raw_kind,
+)
 from desktop.imaging.refusals import (
     MAX_FILE_BYTES,
     ImageRefused,
@@ -34,11 +43,12 @@ from desktop.imaging.refusals import (
 )
 from desktop.imaging.source_files import open_picture
 from desktop.imaging.srgb_bands import SIDEWAYS, to_srgb
-from desktop.imaging.tiff_layout import unsupported_layout, unsupported_model
+from desktop.imaging.tiff_layout import page_count, unsupported_layout, unsupported_model
 
 __all__ = ["MAX_FILE_BYTES", "ImageRefused", "LoadedImage", "check_image_file", "load_image", "read_image_bytes", "sniff"]
 
 MAX_PIXELS = 100_000_000
+MAX_PAGES = 1000  # a TIFF with more is a document or a trap, not a photo
 
 # Pillow's own guard: warn above MAX_PIXELS, raise above twice that. We turn the warning into
 # an exception too (process-wide, on purpose: nothing in this app should decode a bomb), and
@@ -47,7 +57,8 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF")
+RAW_FORMATS = ("DNG", "CR2", "CR3", "NEF", "ARW", "RAF", "ORF", "RW2", "PEF", "SRW", "RAW")
 EXTENSIONS = {
     "JPEG": "jpg",
     "PNG": "png",
@@ -55,8 +66,11 @@ EXTENSIONS = {
     "GIF": "gif",
     "BMP": "bmp",
     "TIFF": "tif",
+    "HEIF": "heic",
+    "AVIF": "avif",
+    **{kind: kind.lower() for kind in RAW_FORMATS},
 }
-_CHOOSE = "choose a JPEG, PNG, WebP, GIF, BMP or TIFF image instead"
+_CHOOSE = "choose a JPEG, PNG, TIFF, WebP, HEIC, AVIF or camera RAW photo instead"
 
 
 @dataclass
@@ -92,7 +106,18 @@ def load_image(
     label = label_of(source, name)
     with decoding(label) as seen:
         with _opened(source, label) as (fh, head):
-            loaded = _decode(fh, head, label, draft_size, keep_alpha)
+            suffix = _suffix(source, name)
+            kind = raw_kind(head, fh, suffix)
+            loaded = None
+            if kind is not None:
+                try:
+                    loaded = _develop(fh, label, kind, draft_size)
+                except NotRaw:
+                    if not guessed(kind, head, suffix):
+                        raise
+                    fh.seek(0)  # a camera-made TIFF that is not a RAW: read as a TIFF
+            if loaded is None:
+                loaded = _decode(fh, head, label, draft_size, keep_alpha)
         loaded.warnings = list(seen)
     return loaded
 
@@ -106,8 +131,51 @@ def check_image_file(
     """
     label = label_of(source, name)
     with decoding(label), _opened(source, label) as (fh, head):
+        suffix = _suffix(source, name)
+        kind = raw_kind(head, fh, suffix)
+        if kind is not None:
+            try:
+                header = raw_header(_read_all(fh, label), label, kind, MAX_PIXELS)
+                return header.width, header.height
+            except NotRaw:
+                if not guessed(kind, head, suffix):
+                    raise
+                fh.seek(0)
         im = _open(fh, head, label)
         return _upright_size(im.size, _orientation(im))
+
+
+def _suffix(source: object, name: str | None) -> str:
+    """The extension of the name a picture goes by (only a tie-breaker: content decides)."""
+    if name:
+        return os.path.splitext(name)[1]
+    if isinstance(source, str | os.PathLike):
+        return os.path.splitext(os.fspath(source))[1]  # type: ignore[arg-type]
+    return ""
+
+
+def _read_all(fh: IO[bytes], label: str) -> bytes:
+    """The whole file from its one descriptor (its size was checked when it was opened)."""
+    try:
+        data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise os_refusal(exc, label) from exc
+    check_byte_count(len(data), label)
+    return data
+
+
+def _develop(
+    fh: IO[bytes], label: str, kind: str, draft_size: tuple[int, int] | None
+) -> LoadedImage:
+    """A camera RAW file developed the batch's one way (``raw_photos.DEVELOPMENT``)."""
+    data = _read_all(fh, label)
+    try:
+        image, full = develop_image(data, label, kind, MAX_PIXELS, draft_size)
+    except MemoryError as exc:
+        raise refuse(
+            label, "there is not enough memory to open it; close other apps or use a smaller copy"
+        ) from exc
+    return LoadedImage(image=image, format=kind, size=full, exif=camera_exif(data))
 
 
 @contextmanager
@@ -158,6 +226,7 @@ def _too_many_pixels(
 
 def _open(fh: IO[bytes], head: bytes, label: str) -> Image.Image:
     """Open (header only) and check format and pixel count. Never decodes pixels."""
+    _check_container(fh, head, label)
     try:
         im = Image.open(fh, formats=ALLOWED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -172,6 +241,26 @@ def _open(fh: IO[bytes], head: bytes, label: str) -> Image.Image:
     if w * h > MAX_PIXELS:
         raise _too_many_pixels(label, im.size)
     return im
+
+
+def _check_container(fh: IO[bytes], head: bytes, label: str) -> None:
+    """What a HEIC, an AVIF or a TIFF declares, checked before any decoder is asked: the
+    largest image a HEIC or AVIF names, and how many pages a TIFF has."""
+    if heif_kind(head) is not None:
+        try:
+            declared = declared_size(fh.read(HEADER_BYTES))
+            fh.seek(0)
+        except OSError as exc:
+            raise os_refusal(exc, label) from exc
+        if declared is not None and declared[0] * declared[1] > MAX_PIXELS:
+            raise _too_many_pixels(label, declared)
+    elif head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        if page_count(fh, MAX_PAGES) > MAX_PAGES:
+            raise refuse(
+                label,
+                f"it is a TIFF of more than {MAX_PAGES:,} pages (a document or a scan, not a photo); "
+                "save the page you want as its own file and try that",
+            )
 
 
 def _decode(
@@ -208,7 +297,7 @@ def _decode(
         ) from exc
     except Exception as exc:  # noqa: BLE001 - truncated data, bad checksums, decoder errors
         raise _damaged(label) from exc
-    if rgb is im and getattr(im, "n_frames", 1) > 1:
+    if rgb is im and getattr(im, "is_animated", False):
         rgb = rgb.copy()  # a multi-frame file would keep using the handle we are about to close
     return LoadedImage(
         image=rgb,
@@ -316,12 +405,15 @@ def sniff(head: bytes) -> tuple[str, str] | None:
         if head.startswith(magic):
             return "other-image", what
     if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
-            return "other-image", "a HEIC/HEIF photo"
-        if brand in (b"avif", b"avis"):
-            return "other-image", "an AVIF image"
+        heif = heif_kind(head)
+        if heif is not None:
+            return "image", heif
+        if head[8:12] == b"crx ":
+            return "image", "CR3"
         return "not-image", "a video file"
+    raw = raw_kind(head)
+    if raw is not None:
+        return "image", raw
     if head[:4] == b"RIFF":
         kind = {b"WAVE": "a WAV audio file", b"AVI ": "an AVI video"}.get(
             head[8:12], "a RIFF media file"

@@ -120,3 +120,45 @@ def unsupported_model(layout: TiffLayout) -> str:
         f"it uses the {layout.model} colour model ({channels}), which Style Studio can't read; "
         "convert it to RGB in your photo editor, save it, and try the new copy"
     )
+
+
+def page_count(fh: IO[bytes], limit: int) -> int:
+    """How many pages (directories) a TIFF has, counted up to ``limit + 1`` by following the
+    chain of directory offsets (a few bytes read a page; nothing decoded). A chain that loops
+    or leads outside the file ends the count where it breaks. Never raises."""
+    count = 0
+    try:
+        fh.seek(0)
+        head = fh.read(16)
+        order = {b"II": "<", b"MM": ">"}.get(head[:2])
+        if order is None:
+            return 0
+        big = struct.unpack(order + "H", head[2:4])[0] == 43
+        if big:
+            offset = struct.unpack(order + "Q", head[8:16])[0]
+            entry, count_code, next_code = 20, "Q", "Q"
+        else:
+            offset = struct.unpack(order + "I", head[4:8])[0]
+            entry, count_code, next_code = 12, "H", "I"
+        seen: set[int] = set()
+        while offset and offset not in seen and count <= limit:
+            seen.add(offset)
+            fh.seek(offset)
+            raw = fh.read(struct.calcsize(count_code))
+            if len(raw) < struct.calcsize(count_code):
+                break
+            (entries,) = struct.unpack(order + count_code, raw)
+            fh.seek(offset + len(raw) + entries * entry)
+            raw = fh.read(struct.calcsize(next_code))
+            count += 1
+            if len(raw) < struct.calcsize(next_code):
+                break
+            (offset,) = struct.unpack(order + next_code, raw)
+    except (OSError, ValueError, struct.error, OverflowError):
+        pass
+    finally:
+        try:
+            fh.seek(0)
+        except (OSError, ValueError):
+            pass
+    return count

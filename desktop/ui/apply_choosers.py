@@ -13,6 +13,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from desktop.errors import UserError
+from desktop.ui.photo_files import name_filter
 
 
 def human_size(n: int) -> str:
@@ -61,7 +62,7 @@ def choose_output_folder(parent: QWidget, current: str, chosen: Callable[[str], 
 def choose_photos(parent: QWidget, chosen: Callable[[list[str]], Any]) -> None:
     dialog = QFileDialog(parent, "Add photos")
     dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-    dialog.setNameFilter("Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp *.gif);;All files (*)")
+    dialog.setNameFilter(name_filter())
     dialog.filesSelected.connect(lambda files: chosen(list(files)))
     dialog.finished.connect(lambda _r: dialog.deleteLater())
     dialog.open()

@@ -32,12 +32,13 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QToolButton, QVB
 from desktop.errors import UserError
 from desktop.pipelines.preview.request import read_thumbnail
 from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
+from desktop.ui.photo_files import name_filter
 from desktop.ui.tones import Tone, ToneLabel, blend, error_color
 
 log = logging.getLogger(__name__)
 
 THUMB = 132
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.gif *.bmp *.tif *.tiff);;All files (*)"
+IMAGE_FILTER = name_filter("Images")
 
 
 @dataclass(frozen=True)

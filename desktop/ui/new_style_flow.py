@@ -12,8 +12,9 @@ from PySide6.QtGui import QGuiApplication
 from desktop.ui import job_kinds
 from desktop.ui.dialog_flow import DialogFlow
 from desktop.ui.new_style_dialog import NewStyleDialog
+from desktop.ui.photo_files import PHOTO_SUFFIXES
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+IMAGE_SUFFIXES = PHOTO_SUFFIXES
 
 
 class NewStyleFlow(DialogFlow[NewStyleDialog]):

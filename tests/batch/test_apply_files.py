@@ -50,7 +50,7 @@ def test_pipes_devices_and_dangling_links_are_skipped_and_counted_walked_or_name
         plan_apply([folder / "pipe.jpg"])
     assert str(refused.value) == (
         "No photos were found in the files given (1 file skipped: not regular files (pipes, sockets or devices)); "
-        "name JPEG, PNG, TIFF or WebP files."
+        "name JPEG, PNG, TIFF, WebP, HEIC, AVIF or camera RAW files."
     )
 
 

@@ -92,12 +92,12 @@ def test_pdf_named_jpg(tmp_path):
     assert_sentence(refusal(path), "scan.jpg", "a PDF document")
 
 
-def test_heic_is_named_with_a_fix(tmp_path):
+def test_a_heic_with_nothing_in_it_is_named_and_called_damaged(tmp_path):
     path = write(
         tmp_path / "IMG_0001.HEIC",
         b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64,
     )
-    assert_sentence(refusal(path), "IMG_0001.HEIC", "HEIC", "export it as a JPEG")
+    assert_sentence(refusal(path), "IMG_0001.HEIC", "HEIC", "damaged")
 
 
 def test_psd_is_named(tmp_path):

@@ -53,7 +53,8 @@ NOT_IMAGE = "not images"
 NOT_REGULAR = "not regular files (pipes, sockets or devices)"
 BROKEN_LINK = "links to files that are gone"
 UNREADABLE = "could not be read"
-REASONS = (NOT_IMAGE, NOT_REGULAR, BROKEN_LINK, UNREADABLE)
+TWIN = "JPEG twins of RAW photos (the RAW is styled)"
+REASONS = (NOT_IMAGE, NOT_REGULAR, BROKEN_LINK, UNREADABLE, TWIN)
 OUT_REFUSED = (
     "The output folder must be a full path, like /home/me/Pictures/styled, "
     "or a folder inside the library folder, like exports/styled."
@@ -190,17 +191,23 @@ def _kind(path: Path) -> tuple[str | None, int]:
     return NOT_REGULAR, 0
 
 
-def plan_apply(inputs: list[str | os.PathLike[str]], *, recursive: bool = False, out: str | os.PathLike[str] | None = None) -> ApplyPlan:
+def plan_apply(
+    inputs: list[str | os.PathLike[str]], *, recursive: bool = False, out: str | os.PathLike[str] | None = None, both: bool = False
+) -> ApplyPlan:
     """Expand files and folders into the photos to style (folders walked: their top level, or
     every level with ``recursive``; hidden files skipped silently, others that are not photos
-    skipped and counted). Raises UserError when an input does not exist or no photo is found."""
+    skipped and counted). A JPEG beside a camera RAW of the same name (RAW+JPEG) is skipped and
+    counted as its twin: the RAW is the photo (``both`` keeps both). Raises UserError when an
+    input does not exist or no photo is found."""
     from desktop.imaging.apply import PHOTO_SUFFIXES
+    from desktop.imaging.raw_photos import jpeg_twins
 
     if not inputs:
         raise UserError("Name at least one photo or folder to apply the style to.")
     skip_dir = os.path.realpath(out) if out else None
     plan = ApplyPlan(files=[])
     seen: set[str] = set()
+    sizes: dict[Path, int] = {}
     folders = 0
 
     def take(path: Path, size: int) -> None:
@@ -209,6 +216,7 @@ def plan_apply(inputs: list[str | os.PathLike[str]], *, recursive: bool = False,
             return
         seen.add(real)
         plan.files.append(path)
+        sizes[path] = size
         plan.total_bytes += size
 
     def consider(path: Path, named: bool) -> None:
@@ -239,6 +247,12 @@ def plan_apply(inputs: list[str | os.PathLike[str]], *, recursive: bool = False,
             _walk(path, recursive, skip_dir, consider)
         else:
             consider(path, named=True)
+    twins = set() if both else set(jpeg_twins(plan.files))
+    if twins:
+        plan.files = [p for p in plan.files if p not in twins]
+        for twin in sorted(twins):
+            plan.skip(twin, TWIN)
+            plan.total_bytes -= sizes[twin]
     if not plan.files:
         raise UserError(_nothing_found(plan, len(inputs), folders, recursive))
     if len(plan.files) > MAX_ITEMS:
@@ -277,7 +291,7 @@ def _nothing_found(plan: ApplyPlan, inputs: int, folders: int, recursive: bool) 
         where = "in the files given" if not folders else "in the files and folders given"
     deeper = "" if recursive or not folders else " (use --recursive / 'Include subfolders' to look inside subfolders)"
     why = f" ({plan.skipped_sentence})" if plan.skipped else ""
-    return f"No photos were found {where}{deeper}{why}; name JPEG, PNG, TIFF or WebP files."
+    return f"No photos were found {where}{deeper}{why}; name JPEG, PNG, TIFF, WebP, HEIC, AVIF or camera RAW files."
 
 
 def check_output_folder(out: str | os.PathLike[str]) -> Path:
@@ -345,6 +359,7 @@ def _front_door(
     strength: float | None = None,
     keep_metadata: bool = True,
     recursive: bool = False,
+    both: bool = False,
     plan: ApplyPlan | None = None,
     grain: float | None = None,
     grain_size: str | None = None,
@@ -357,7 +372,7 @@ def _front_door(
     info = Library(runtime.db, runtime.paths).find(style)
     if info.lut_path is None or not info.lut_path.is_file():
         raise UserError(f"Style {info.id} has no colour grade file; make the style again, then apply it.")
-    plan = plan or plan_apply(inputs, recursive=recursive, out=out)
+    plan = plan or plan_apply(inputs, recursive=recursive, out=out, both=both)
     folder = check_output_folder(out) if out is not None else default_output_folder(info.name, plan.files[0])
     library = runtime.paths.library  # inside it, paths are stored relative: every machine finds them
     fields = {
@@ -385,8 +400,8 @@ def _front_door(
 def enqueue_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike[str]], **options: Any) -> int:
     """Check everything, then queue a new batch with its items; returns the job id. Blocking
     (walks folders): call it off the GUI thread. Raises UserError with nothing created.
-    ``options``: out, format, quality, long_edge, strength, keep_metadata, recursive, plan,
-    grain, grain_size, vignette, name (the output name template)."""
+    ``options``: out, format, quality, long_edge, strength, keep_metadata, recursive, both,
+    plan, grain, grain_size, vignette, name (the output name template)."""
     payload, stored = _front_door(runtime, style, inputs, **options)
     return runtime.engine.enqueue_batch(JOB_TYPE, payload.to_dict(), stored)
 

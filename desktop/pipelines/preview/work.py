@@ -61,15 +61,12 @@ def look_proxy(path: str, edge: int) -> Image.Image:
 def applied_proxy(path: str, edge: int) -> Image.Image:
     """The photo upright in sRGB, its long edge at most ``edge``. Raises UserError (one
     sentence) for a file that is not a usable image."""
-    from desktop.imaging.apply import RAW_SUFFIXES
     from desktop.imaging.intake import load_image
 
     key = f"{edge}:{path}"
     img = _cached(key)
     if img is not None:
         return img
-    if path.lower().endswith(tuple(RAW_SUFFIXES)):
-        raise UserError("This photo is a camera RAW file, which Style Studio cannot read yet.")
     img = load_image(path, draft_size=(edge, edge)).image
     if max(img.size) > edge:
         img = img.copy()
