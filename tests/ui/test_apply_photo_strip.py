@@ -15,6 +15,8 @@ from tests.ui.test_apply_window import home_with_styles, photo, ready_to_start  
 
 PHOTOS = 12
 
+RENDER = 60.0  # seconds: previews render in a worker process (spawned on first use): generous for a loaded machine
+
 
 def _click(strip, row: int) -> None:
     from PySide6.QtTest import QTest
@@ -39,15 +41,15 @@ def test_the_strip_chooses_previews_and_zooms_and_the_template_names_the_outputs
     wait_until(lambda: model.cache.cached_count() >= 3)  # the visible thumbnails, decoded on worker threads
     assert model.cache.get(str(src / "img00.jpg")).width() >= 90
     # the first photo is previewed; a click on the sixth (portrait) previews that one
-    wait_until(lambda: dialog.before_after.has_images())
+    wait_until(lambda: dialog.before_after.has_images(), timeout=RENDER)
     assert dialog.preview.source_path() == str(src / "img00.jpg")
     strip.scrollTo(model.index(5))
     _click(strip, 5)
-    wait_until(lambda: dialog.preview.source_path() == str(src / "img05.jpg") and dialog.before_after.has_images())
+    wait_until(lambda: dialog.preview.source_path() == str(src / "img05.jpg") and dialog.before_after.has_images(), timeout=RENDER)
     assert dialog.before_after.after_image().height() > dialog.before_after.after_image().width()
     # 1:1: the photo at its own size, in the zoom view
     dialog.zoom_button.click()
-    wait_until(lambda: dialog.zoom_view.has_image())
+    wait_until(lambda: dialog.zoom_view.has_image(), timeout=RENDER)
     assert dialog.views.currentWidget() is dialog.zoom_view and dialog.zoom_view.image_size() == (240, 360)
     dialog.zoom_button.click()
     assert dialog.views.currentWidget() is dialog.before_after

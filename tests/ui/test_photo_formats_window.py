@@ -16,6 +16,8 @@ from tests.ui.conftest import drop_files, shown, wait_until
 from tests.ui.sample_library import add_styles
 from tests.ui.test_apply_window import INVERT_CUBE, open_by_drop, photo, ready_to_start
 
+RENDER = 60.0  # seconds: previews render in a worker process (spawned on first use): generous for a loaded machine
+
 
 @pytest.fixture
 def home_with_a_style(home):
@@ -39,7 +41,7 @@ def test_a_raw_jpeg_pair_and_a_heic_dropped_on_a_card_are_styled_into_jpegs(qtbo
     inputs = dialog.findChild(QLabel, "applyInputsLabel")
     wait_until(lambda: "3 photos" in inputs.text())
     assert "1 file skipped: JPEG twins of RAW photos" in inputs.text()
-    wait_until(lambda: dialog.before_after.has_images())  # the RAW's before/after
+    wait_until(lambda: dialog.before_after.has_images(), timeout=RENDER)  # the RAW's before/after
     wait_until(lambda: ready_to_start(dialog))
     out = Path(dialog.out_edit.text())
     dialog.findChild(QPushButton, "applyStartButton").click()
