@@ -6,18 +6,26 @@ its near-neutral pixels (walls, clouds, shadows, skin in the highlights) are nea
 tone band, and some of its colours are strong. A grade shows where a reference breaks those:
 
 * levels (per sRGB channel, read on the darkest and lightest channel of each pixel): blacks
-  that never reach black (lifted, matte), a pile of pure black (crushed), whites that never
-  reach white (rolled off);
+  that never reach black (lifted, matte; above 4 %, below which a photo's flare or a film
+  curve's foot sits), a pile of pure black (crushed), whites that never reach white *and* pile
+  up under their ceiling (rolled off; a photo whose lightest surface is not white thins out
+  there instead);
 * a cast per tone band (shadows, mid-tones, highlights), read from the near-neutral pixels of
   the band (the densest colour near grey, found by shrinking a window from grey: mean shift),
-  not from the band's mean colour, which is the photo's content;
-* saturation pulled down: the chroma the reference's strongest colours reach (around its
-  casts) against what a natural photo's reach; strong colours are not read as a look (a
-  red cup is content), so saturation is never raised from a reference;
+  not from the band's mean colour, which is the photo's content; trusted only as far as a
+  tight cluster of pixels (a neutral surface under the cast) backs it, and less the further
+  from grey it lies (brown fur or a blue night sky makes a loose cloud, not a cast);
+* saturation pulled down: the chroma the reference's strongest hundredth of pixels reaches
+  against what a natural photo's reaches (every bundled sample, whatever its main colour, has
+  a few strong colours); strong colours are not read as a look (a red cup is content), so
+  saturation is never raised from a reference;
 * (nearly) no colour around the casts: a toned monochrome, toned with the casts.
 
-Every axis defaults to *no change* where the reference looks natural (dead zones below), so a
-style from an ungraded photo changes other photos little. The result is a ``GradeStats`` with
+Every axis defaults to *no change* where the reference looks natural or the sign is not
+confident (dead zones below), so a style from an ungraded photo changes other photos little
+(0.4 dE76 on average on benchmarks/bench_quality.py) and a look that cannot be told from the
+content is left out rather than guessed. Contrast (a tone curve's S) is not read: no sign
+found in one photo tells it from the photo's own lighting. The result is a ``GradeStats`` with
 ``casts`` set (tints are casts on greys) and ``levels``; its tone curve is the identity.
 """
 
