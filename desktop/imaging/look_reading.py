@@ -6,18 +6,26 @@ its near-neutral pixels (walls, clouds, shadows, skin in the highlights) are nea
 tone band, and some of its colours are strong. A grade shows where a reference breaks those:
 
 * levels (per sRGB channel, read on the darkest and lightest channel of each pixel): blacks
-  that never reach black (lifted, matte), a pile of pure black (crushed), whites that never
-  reach white (rolled off);
+  that never reach black (lifted, matte; above 4 %, below which a photo's flare or a film
+  curve's foot sits), a pile of pure black (crushed), whites that never reach white *and* pile
+  up under their ceiling (rolled off; a photo whose lightest surface is not white thins out
+  there instead);
 * a cast per tone band (shadows, mid-tones, highlights), read from the near-neutral pixels of
   the band (the densest colour near grey, found by shrinking a window from grey: mean shift),
-  not from the band's mean colour, which is the photo's content;
-* saturation pulled down: the chroma the reference's strongest colours reach (around its
-  casts) against what a natural photo's reach; strong colours are not read as a look (a
-  red cup is content), so saturation is never raised from a reference;
+  not from the band's mean colour, which is the photo's content; trusted only as far as a
+  tight cluster of pixels (a neutral surface under the cast) backs it, and less the further
+  from grey it lies (brown fur or a blue night sky makes a loose cloud, not a cast);
+* saturation pulled down: the chroma the reference's strongest hundredth of pixels reaches
+  against what a natural photo's reaches (every bundled sample, whatever its main colour, has
+  a few strong colours); strong colours are not read as a look (a red cup is content), so
+  saturation is never raised from a reference;
 * (nearly) no colour around the casts: a toned monochrome, toned with the casts.
 
-Every axis defaults to *no change* where the reference looks natural (dead zones below), so a
-style from an ungraded photo changes other photos little. The result is a ``GradeStats`` with
+Every axis defaults to *no change* where the reference looks natural or the sign is not
+confident (dead zones below), so a style from an ungraded photo changes other photos little
+(0.4 dE76 on average on benchmarks/bench_quality.py) and a look that cannot be told from the
+content is left out rather than guessed. Contrast (a tone curve's S) is not read: no sign
+found in one photo tells it from the photo's own lighting. The result is a ``GradeStats`` with
 ``casts`` set (tints are casts on greys) and ``levels``; its tone curve is the identity.
 """
 
@@ -35,12 +43,21 @@ from desktop.imaging.grade import NEUTRAL, GradeStats, Tint, tint_at, unlevel
 # natural photo's few specular highlights and deepest shadows reach white and black; a
 # grade's levels hold every pixel).
 LEVEL_SHARE = 0.001
-LIFT_MIN = 0.02  # a darkest channel above 2 % (5/255) at the 0.1 % point: lifted blacks
+# A darkest channel above 4 % (10/255) at the 0.1 % point: lifted blacks. Up to that, blacks are
+# natural (lens flare, haze, a JPEG's floor) or the foot of a curve that also darkens the
+# shadows (a print film's S reaches only 3 %): a linear lift read there brightens shadows that
+# the look darkens.
+LIFT_MIN = 0.04
 # ... read as at most LIFT_MAX: a matte lifts black to 5-15 %; a darkest channel far above
 # that is mostly a bright, hazy scene (snow, fog, high key), whose brightness it still gives.
 LIFT_MAX = 0.25
 WHITE_MAX = 0.96  # a lightest channel below 96 % at the 99.9 % point: rolled-off whites
 WHITE_FLOOR = 0.6  # whites below this read as none (a dark photo is not a grade)
+# ... and only when the whites pile up under their ceiling: a shoulder squeezes every light tone
+# into the last few per cent (WHITE_PILE of the pixels within WHITE_BAND of the top), while a
+# photo whose lightest surface is simply not white (a brown cat, a dim room) thins out there.
+WHITE_PILE = 0.05
+WHITE_BAND = 0.05
 # Crushed blacks: pure black (every channel <= 2/255) on more than CRUSH_SHARE of the pixels
 # (a night sky or a black backdrop holds about a tenth: the astronaut sample has 11 %, and
 # crushing a photo's shadows by mistake costs it its structure); the input black point is
@@ -54,19 +71,30 @@ _DARK_PRIOR = ((0.0, 0.0), (0.01, 0.03), (0.05, 0.085), (0.25, 0.27))
 # pixels borrows the mid-tones' cast.
 CAST_RADII = (20.0, 14.0, 10.0, 8.0)
 CAST_MIN = 4.0
-# A cast is trusted in full when SUPPORT_FULL of its band lies within SUPPORT_RADIUS of it (a
-# neutral surface under the cast: walls, sky, paper); a mode that only the spread of the
-# photo's colours makes (a brown cat, a blue night) is trusted in proportion.
-SUPPORT_RADIUS = 6.0
-SUPPORT_FULL = 0.5
+# A cast is trusted as far as a neutral surface backs it: in full when SUPPORT_FULL of its band
+# lies within SUPPORT_RADIUS of it (walls, sky, paper, a white suit: a tight cluster), not at all
+# under SUPPORT_NONE. The densest colour near grey of a photo with no neutral surface in a band
+# (brown fur, a red cup, a blue night sky) is a loose cloud: 0 to 25 % of the band within 3 of
+# it on the bundled samples, against 45 to 75 % for a white suit or whiskers under a cast.
+SUPPORT_RADIUS = 3.0
+SUPPORT_FULL = 0.45
+SUPPORT_NONE = 0.25
+# ... and trusted less the further from grey it lies: a grade's cast on greys is a few units
+# (a white balance moved by a stop: 8 to 16), a tight cluster further out is more likely a
+# coloured surface. In full up to CAST_NEAR, not at all from CAST_FAR. (Chosen on the
+# astronaut and cat references of benchmarks/bench_quality.py, checked on coffee and rocket.)
+CAST_NEAR = 16.0
+CAST_FAR = 28.0
 BAND_MIN = 0.03
 # A band with no pixel within CAST_RADII[0] of grey is coloured all over: its cast is the mean
 # colour of its LEAST_SHARE nearest grey.
 LEAST_SHARE = 0.1
-# Saturation: the chroma (around grey) 90 % of the pixels stay below. A natural photo's
-# strongest tenth reaches about SAT_NATURAL; below it the reference reads as muted, never
+# Saturation: the chroma (around grey) 99 % of the pixels stay below. A natural photo's
+# strongest hundredth reaches SAT_NATURAL or more (a few saturated surfaces: the bundled
+# samples 46 to 74, whatever their main colour); below it the reference reads as muted, never
 # more than down to SAT_LOWEST.
-SAT_NATURAL = 30.0
+SAT_NATURAL = 44.0
+SAT_SHARE = 0.99
 SAT_LOWEST = 0.35
 # Monochrome: 90 % of the pixels within this chroma of the casts.
 MONO_CHROMA = 6.0
@@ -87,7 +115,7 @@ def read_look(img: Image.Image) -> GradeStats:
         toning = (tint_at(raw, 15.0), tint_at(raw, 85.0))
     else:  # chroma around grey: a photo of one colour is not read as muted around it
         grey = ((0.0, 0.0), (0.0, 0.0), (0.0, 0.0))
-        scale = min(1.0, max(SAT_LOWEST, _spread(labs, grey) / SAT_NATURAL))
+        scale = min(1.0, max(SAT_LOWEST, _spread(labs, grey, SAT_SHARE) / SAT_NATURAL))
     return GradeStats(
         mean=NEUTRAL.mean,
         std=(NEUTRAL.std[0], NEUTRAL.std[1] * scale, NEUTRAL.std[2] * scale),
@@ -104,7 +132,8 @@ def _read_levels(colours: list[tuple[int, tuple[int, int, int]]], total: int):
     lightest = [(count, max(rgb) / 255) for count, rgb in colours]
     lo = _weighted_quantile(darkest, LEVEL_SHARE)
     hi = _weighted_quantile(lightest, 1 - LEVEL_SHARE)
-    white = 1.0 if hi >= WHITE_MAX or hi < WHITE_FLOOR else hi
+    piled = sum(count for count, v in lightest if hi - WHITE_BAND < v <= hi) / total
+    white = 1.0 if hi >= WHITE_MAX or hi < WHITE_FLOOR or piled < WHITE_PILE else hi
     black = min(LIFT_MAX, lo) if lo > LIFT_MIN else 0.0
     crush = 0.0
     pure = sum(count for count, rgb in colours if max(rgb) <= 2) / total
@@ -141,7 +170,9 @@ def _read_casts(labs, total: int, judge_mids: bool = True) -> tuple[Tint, Tint, 
         elif mode and judge_mids:  # trusted as far as a neutral surface backs it
             ma, mb = mode
             near = sum(c for c, a, b in band if (a - ma) ** 2 + (b - mb) ** 2 <= SUPPORT_RADIUS**2)
-            trust = min(1.0, near / weight / SUPPORT_FULL)
+            trust = min(1.0, max(0.0, (near / weight - SUPPORT_NONE) / (SUPPORT_FULL - SUPPORT_NONE)))
+            far = (math.hypot(ma, mb) - CAST_NEAR) / (CAST_FAR - CAST_NEAR)
+            trust *= 1.0 - min(1.0, max(0.0, far))
             mode = (ma * trust, mb * trust)
         found.append(mode)
     shadows, mids, highs = found
@@ -151,12 +182,12 @@ def _read_casts(labs, total: int, judge_mids: bool = True) -> tuple[Tint, Tint, 
     return shadows or mids, mids, highs or mids
 
 
-def _spread(labs, casts: tuple[Tint, Tint, Tint]) -> float:
-    """The chroma around the casts that 90 % of the pixels stay within."""
+def _spread(labs, casts: tuple[Tint, Tint, Tint], share: float = 0.9) -> float:
+    """The chroma around the casts that ``share`` of the pixels stay within."""
     return _weighted_quantile(
         [(count, math.hypot(a - ca, b - cb)) for count, (big_l, a, b) in labs
          for ca, cb in (tint_at(casts, big_l),)],
-        0.9,
+        share,
     )
 
 

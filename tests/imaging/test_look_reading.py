@@ -8,13 +8,14 @@ from __future__ import annotations
 import math
 
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageEnhance, ImageOps
 
 from desktop.generators.local import fit_long_edge, plan_style
 from desktop.imaging.analysis import analyse
 from desktop.imaging.colour import LINEAR_8BIT, linear_to_srgb, rgb_to_lab
-from desktop.imaging.grade import GradeStats
+from desktop.imaging.grade import NEUTRAL, GradeStats
 from desktop.imaging.intake import load_image
+from desktop.imaging.look_reading import read_look
 from desktop.resources import sample_photos
 
 DESCRIPTION = "in the colours of this photo"
@@ -65,11 +66,16 @@ def test_lifted_blacks_on_the_reference_lift_the_blacks_of_another_photo():
 
 def test_a_cool_cast_on_a_warm_photo_cools_the_greys_of_another_photo():
     """The brown cat graded cool: the style cools a light grey (not warms it, as the cat's fur
-    would), and every grey ends far cooler than with the ungraded cat as the reference."""
+    would), no grey ends warmer than with the ungraded cat as the reference, and the light
+    greys end far cooler. The cat's shadows and mid-tones are fur, no neutral surface: their
+    grey mode is a loose cloud, not trusted as a cast (so the ungraded cat warms no mid grey,
+    and the cool one cools it little); its whiskers in the highlights are a tight one."""
     cool = white_balance(photo("chelsea"), (0.8, 0.97, 1.2))
     for v in (100, 150, 200):
         grey = Image.new("RGB", (8, 8), (v, v, v))
-        assert grey_b(styled(cool, grey)) < grey_b(styled(photo("chelsea"), grey)) - 4, v
+        cooled, plain = grey_b(styled(cool, grey)), grey_b(styled(photo("chelsea"), grey))
+        assert cooled <= plain and plain < 4, (v, cooled, plain)
+        assert v < 200 or cooled < plain - 4, (v, cooled, plain)
     assert grey_b(styled(cool, Image.new("RGB", (8, 8), (200, 200, 200)))) < -1.5
 
 
@@ -119,3 +125,41 @@ def test_colour_from_words_goes_on_after_the_references_levels():
     assert GradeStats.from_dict(grade.to_dict()) == grade
     grey = Image.new("RGB", (8, 8), (128, 128, 128))
     assert grey_b(styled(matte, grey, "cool")) < grey_b(grey) - 4
+
+
+def test_whites_are_rolled_off_only_where_they_pile_up_under_their_ceiling():
+    """The cat's lightest surface stops at 81 % of white with nothing piled under it: content,
+    not a grade (it used to dim every photo's whites). A shoulder that squeezes the light tones
+    under 80 % is read, on the cat and on the astronaut."""
+    def shoulder(v: float) -> float:  # a soft shoulder from 40 %, topping out at 80 %
+        x = v / 255
+        return 255 * (x if x <= 0.4 else 0.4 + 0.4 * (1 - math.exp(-(x - 0.4) * 2.875)) / (1 - math.exp(-1.725)))
+
+    assert read_look(photo("chelsea")).levels is None
+    for name in ("chelsea", "astronaut"):
+        levels = read_look(per_channel(photo(name), [shoulder] * 3)).levels
+        assert levels is not None and levels[2] < 0.85, (name, levels)
+
+
+def test_a_film_curves_foot_is_not_read_as_lifted_blacks():
+    """A print film's S reaches black at 3 % but darkens the shadows: a lift read there would
+    brighten what the look darkens. A matte's 12 % is read."""
+    def film(v: float) -> float:
+        x = v / 255
+        s = (1 / (1 + math.exp(-6 * (x - 0.5))) - 0.0474) / (0.9526 - 0.0474)
+        return 255 * (0.03 + 0.93 * (0.2 * x + 0.8 * s))
+
+    levels = read_look(per_channel(photo("astronaut"), [film] * 3)).levels
+    assert levels is None or levels[1] == 0, levels  # (its whites at 96 % may be read)
+    matte = read_look(per_channel(photo("astronaut"), [lambda v: 31 + v * 0.88] * 3)).levels
+    assert matte is not None and matte[1] > 0.08
+
+
+def test_saturation_is_read_from_the_strongest_colours():
+    """Every sample photo, whatever its main colour, has a few strong colours: none reads as
+    muted. The astronaut with its colour halved does, and the cat too."""
+    for name in ("astronaut", "chelsea", "coffee", "rocket"):
+        assert read_look(photo(name)).std[1] == NEUTRAL.std[1], name
+    for name in ("astronaut", "chelsea"):
+        muted = read_look(ImageEnhance.Color(photo(name)).enhance(0.5))
+        assert muted.std[1] < 0.9 * NEUTRAL.std[1], name
