@@ -10,7 +10,7 @@
   HaldCLUT as a film simulation, after RawTherapee's default development), whole commands, 2
   processes each; then the same with ``--long-edge 2048`` (Style Studio decodes at half size;
   darktable is given ``--width/--height 2048``), to show the half-size decode paying.
-* **HEIC → JPEG**: Style Studio's ``apply`` against a bare loop (pillow-heif decode, Pillow's
+* **HEIC → JPEG**: Style Studio's ``apply`` against a bare loop (pi-heif decode, Pillow's
   ``Color3DLUT`` filter, JPEG q92 save) in a process pool of the same size.
 
 Missing peers are skipped with a line. Prints photos/s, medians and ratios of the same run.
@@ -124,7 +124,7 @@ _LUT = None
 
 def _bare_init(hald: str) -> None:
     global _LUT
-    import pillow_heif
+    import pi_heif as pillow_heif  # what the app reads HEICs with
 
     from desktop.exchange.hald import read_hald
 

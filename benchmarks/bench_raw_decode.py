@@ -32,7 +32,7 @@ def rss(key):
     return 0
 kind, path, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
 from desktop.imaging.intake import load_image
-import rawpy, pillow_heif
+import rawpy, pi_heif as pillow_heif
 from PIL import Image
 pillow_heif.register_heif_opener()
 from desktop.imaging.raw_photos import DEVELOPMENT

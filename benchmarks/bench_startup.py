@@ -52,24 +52,21 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
     return took
 
 
-def free_display() -> int:
-    n = 90
-    while Path(f"/tmp/.X11-unix/X{n}").exists() or Path(f"/tmp/.X{n}-lock").exists():
-        n += 1
-    return n
-
-
 class XServer:
     def __init__(self) -> None:
-        self.display = f":{free_display()}"
-        self.proc = subprocess.Popen(["Xvfb", self.display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        sock = Path(f"/tmp/.X11-unix/X{self.display[1:]}")
-        deadline = time.monotonic() + 20
-        while not sock.exists():
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise SystemExit("Xvfb did not start")
-            time.sleep(0.05)
+        # -displayfd: the server picks a free display itself and writes its number when it is
+        # ready for clients (no race with another X server starting at the same time)
+        read, write = os.pipe()
+        self.proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write,))
+        os.close(write)
+        ready, _, _ = select.select([read], [], [], 30)
+        number = os.read(read, 64).decode().strip() if ready else ""
+        os.close(read)
+        if not number.isdigit():
+            self.proc.kill()
+            raise SystemExit("Xvfb did not start")
+        self.display = f":{number}"
 
     def close(self) -> None:
         self.proc.terminate()

@@ -146,6 +146,14 @@ async def _session(report: _Report, home: Path, verbose: bool) -> None:
             raise StepFailed(f"{folder / 'samples' / 'LICENSES.md'} is missing")
         return f"{len(photos)} sample photos in {folder}"
 
+    async def check_photo_decoders() -> str:
+        from desktop.imaging.probe_photos import check_probe_photos
+
+        try:
+            return await asyncio.to_thread(check_probe_photos, home / "self-test-photos")
+        except Exception as exc:  # noqa: BLE001 - a missing or broken decoder, in one sentence
+            raise StepFailed(_sentence(exc)) from exc
+
     async def check_migrations() -> str:
         from desktop.db.migrate import current_revision, head_revision
 
@@ -226,6 +234,7 @@ async def _session(report: _Report, home: Path, verbose: bool) -> None:
     try:
         await report.step("start app", start_app, START_TIMEOUT)
         await report.step("find bundled resources", check_resources, 10.0)
+        await report.step("read a RAW and a HEIC", check_photo_decoders, 30.0)
         await report.step("library migrated", check_migrations, 20.0)
         await report.step("job types registered", check_job_types, 10.0)
         await report.step("check the keyring", check_keyring, KEYRING_TIMEOUT)

@@ -151,11 +151,13 @@ def heif_image(size: tuple[int, int] = (64, 48)) -> Image.Image:
 
 
 def write_heic(path: Path, size: tuple[int, int] = (64, 48), **save: object) -> Path:
+    """A HEIC written by libheif's encoder (pillow-heif, a test dependency: the app reads HEICs
+    through pi-heif, which has no encoder). Pillow's HEIF opener is left to the app's pi-heif,
+    so the tests read what they write the way a user's install does."""
     import pillow_heif
 
-    pillow_heif.register_heif_opener()
     path.parent.mkdir(parents=True, exist_ok=True)
-    heif_image(size).save(path, format="HEIF", quality=90, **save)
+    pillow_heif.from_pillow(heif_image(size)).save(str(path), quality=90, **save)
     return path
 
 

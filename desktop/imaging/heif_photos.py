@@ -1,5 +1,6 @@
-"""HEIC/HEIF photos (what a phone takes) through libheif (``pillow-heif``), and AVIF through
-Pillow's own plugin (Pillow 11.3 and later read AVIF themselves; libheif here is only asked for
+"""HEIC/HEIF photos (what a phone takes) through libheif (``pi-heif``: pillow-heif's build
+that only decodes, so the GPL x265 encoder is not in the installer), and AVIF through Pillow's
+own plugin (Pillow 11.3 and later read AVIF themselves; libheif here is only asked for
 HEIF). Importing this module registers the HEIF opener with Pillow, once per process, so the
 intake opens a HEIC like any other picture: the header first (its size checked against the
 limit before anything is decoded), then the pixels.
@@ -12,9 +13,9 @@ orientation then says "upright", so the picture is never turned twice.
 
 from __future__ import annotations
 
-import pillow_heif
+import pi_heif
 
-pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False, decode_threads=1)
+pi_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False, decode_threads=1)
 
 HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"mif2"})
 AVIF_BRANDS = frozenset({b"avif", b"avis"})

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.ui.async_utils import open_and_wait, run_blocking
+from desktop.ui.async_utils import open_and_wait, run_blocking, spawn
 
 if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
@@ -104,6 +104,7 @@ class WindowActions:
     shortcuts: QAction
     log_folder: QAction
     about: QAction
+    open_source: QAction
 
 
 def install_menus(win: MainWindow) -> WindowActions:
@@ -141,6 +142,8 @@ def install_menus(win: MainWindow) -> WindowActions:
                           tip="Show the folder with Style Studio's log files"),
         about=action(win, "&About Style Studio", win.show_about, name="aboutAction",
                      tip="Version and licences", role=QAction.MenuRole.AboutRole),
+        open_source=action(win, "Open-source &licences", lambda: spawn(show_open_source(win), name="licences-box"),
+                           name="openSourceAction", tip="The open-source components inside Style Studio, and their licences"),
     )
     for a in (acts.apply, acts.export, acts.import_, acts.copy_prompt, acts.rename, acts.duplicate, acts.delete, acts.undo, acts.log_folder):
         a.setEnabled(False)
@@ -155,7 +158,7 @@ def install_menus(win: MainWindow) -> WindowActions:
          win.settings_action],
     )
     add_menu(bar, "&View", "viewMenu", [win.jobs_action, win.find_action])
-    add_menu(bar, "&Help", "helpMenu", [acts.shortcuts, acts.log_folder, None, acts.about])
+    add_menu(bar, "&Help", "helpMenu", [acts.shortcuts, acts.log_folder, None, acts.open_source, acts.about])
     return acts
 
 
@@ -232,6 +235,23 @@ async def show_about(parent: QWidget) -> None:
 
     licences = await run_blocking(licences_markdown, resources_dir() / "samples" / "LICENSES.md")
     box = HelpBox(parent, "aboutBox", "About Style Studio", about_markdown(__version__, licences), Qt.TextFormat.MarkdownText)
+    await open_and_wait(box)
+    box.deleteLater()
+
+
+async def show_open_source(parent: QWidget) -> None:
+    """Help › Open-source licences: the shipped OPEN_SOURCE_LICENCES.md, as it is."""
+    from desktop.resources import resources_dir
+
+    def read(file: Path) -> str:
+        try:
+            return file.read_text(encoding="utf-8")
+        except OSError:
+            return "The open-source licence list is missing from this installation."
+
+    text = await run_blocking(read, resources_dir() / "OPEN_SOURCE_LICENCES.md")
+    box = HelpBox(parent, "openSourceBox", "Open-source licences", text, Qt.TextFormat.MarkdownText)
+    box.resize(760, 640)
     await open_and_wait(box)
     box.deleteLater()
 

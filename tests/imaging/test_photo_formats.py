@@ -223,3 +223,19 @@ def test_a_camera_made_tiff_with_sub_directories_is_read_as_a_tiff(tmp_path):
     loaded = load_image(path)
     assert loaded.format == "TIFF" and loaded.image.getpixel((3, 3)) == (120, 60, 30)
     assert check_image_file(path) == (64, 48)
+
+
+def test_the_self_tests_probe_photos_decode_as_orange_over_blue(tmp_path):
+    """``stylestudio self-test`` writes a DNG (byte by byte, no test library) and a HEIC and
+    reads them back through LibRaw and libheif; a decoder that got them wrong is named."""
+    from desktop.imaging.probe_photos import HEIGHT, WIDTH, check_probe_photos, read_back
+
+    assert check_probe_photos(tmp_path).startswith("read a camera RAW (DNG) through LibRaw")
+    for name in ("probe.dng", "probe.heic"):
+        size, top, bottom = read_back(tmp_path / name)
+        assert size == (WIDTH, HEIGHT)
+        assert top[0] > top[2] + 100 and bottom[2] > bottom[0] + 100, (name, top, bottom)
+    broken = tmp_path / "probe.dng"
+    broken.write_bytes(broken.read_bytes()[:200])
+    with pytest.raises(Exception):  # noqa: B017 - whatever LibRaw says of a cut-off file
+        read_back(broken)

@@ -316,11 +316,12 @@ def test_self_test_passes_as_a_real_process(tmp_path: Path):
     lines = out.stdout.splitlines()
     steps = [line for line in lines if line.startswith(("ok ", "FAIL"))]
     assert [s.split(" (")[0] for s in steps] == [
-        "ok   start app", "ok   find bundled resources", "ok   library migrated",
+        "ok   start app", "ok   find bundled resources", "ok   read a RAW and a HEIC", "ok   library migrated",
         "ok   job types registered", "ok   check the keyring", "ok   run a style job",
         "ok   gallery shows the style", "ok   stop app",
     ]
     assert "made style 1 with 2 previews" in out.stdout
+    assert "read a camera RAW (DNG) through LibRaw and a HEIC through libheif" in out.stdout
     assert lines[-1].startswith("self-test passed")
     assert "propagateSizeHints" not in out.stdout + out.stderr, "Qt's own warnings go to the log file"
     # it used a temporary data folder: nothing was written to the configured one

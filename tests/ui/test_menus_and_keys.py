@@ -233,6 +233,13 @@ def test_help_about_shows_the_version_and_the_sample_licences(qtbot, window):
     assert "CC0" in text and "public domain" in text
     box.reject()
 
+    window.findChild(type(window.new_style_action), "openSourceAction").trigger()
+    wait_until(lambda: shown(window.findChild(QDialog, "openSourceBox")))
+    box = window.findChild(QDialog, "openSourceBox")
+    listed = box.findChild(QLabel, "openSourceBoxText").text()
+    assert "LibRaw" in listed and "LGPL" in listed and "libheif" in listed and "x265" in listed
+    box.reject()
+
     window.findChild(type(window.new_style_action), "shortcutsAction").trigger()
     wait_until(lambda: shown(window.findChild(QDialog, "shortcutsBox")))
     box = window.findChild(QDialog, "shortcutsBox")
