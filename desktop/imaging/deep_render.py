@@ -62,7 +62,7 @@ def render_deep(
     src = _shrink(pixels, long_edge)
     top = {np.dtype(np.uint16): 65535.0, np.dtype(np.uint8): 255.0}.get(src.dtype, 1.0)
     h, w, channels = src.shape
-    table = lut_table(lut) if lut is not None else np.empty(0, np.float32)
+    table = lut_table(lut) if lut is not None else np.empty(0, np.complex128)
     size = lut.size[0] if lut is not None else 0
     wanted = 65535.0 if bits == 16 else 255.0
     out = np.empty((h, w, channels), dtype=np.uint16 if bits == 16 else np.uint8)

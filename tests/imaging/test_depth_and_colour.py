@@ -150,3 +150,13 @@ def test_colour_space_out_embeds_its_profile_and_16_bit_png_keeps_exif_and_locat
     with Image.open(stripped) as im:
         im.load()
         assert im.getexif().get(0x010F) == "TestCam" and not im.getexif().get_ifd(0x8825)
+
+
+def test_the_float_grade_agrees_with_pillows_8_bit_filter_within_one_level():
+    from desktop.imaging.deep_grade import grade, lut_table
+
+    lut = identity_lut(17).transform(lambda r, g, b: (r * g, g * b * b, (b + r * g) / 2))
+    pixels = (np.random.default_rng(3).random((64, 64, 3)) * 255).astype(np.uint8)
+    ours = grade(pixels, lut_table(lut), 17, before=lambda s: s.astype(np.float32) / 255)
+    theirs = np.asarray(Image.fromarray(pixels).filter(lut), dtype=float)
+    assert np.abs(np.round(ours * 255) - theirs).max() <= 1
