@@ -5,16 +5,23 @@ size, so a photo applied at 768 px looks like a preview of that photo.
 Runs in a worker process (``desktop.jobs.processes``): ``apply_to_file`` takes only picklable
 arguments, never raises, and returns what happened as a small dict.
 
-Colour management: every photo is decoded to sRGB (``load_image`` converts from its embedded
-profile: Adobe RGB, Display P3, CMYK...), graded in sRGB, and written **tagged with an sRGB
-profile**, so it shows the same colours in any colour-managed viewer. The original profile is
-not restored: re-encoding graded pixels into a wide-gamut profile would only round them twice.
+Colour management: every photo is graded in sRGB, the space styles are made in. An 8-bit
+photo is decoded to sRGB by ``load_image`` (LittleCMS converts from its embedded profile: Adobe
+RGB, Display P3, CMYK...); a 16-bit one in a known space is converted in numpy at float
+precision (``colour_spaces``). The output is written in ``colour_space`` (sRGB by default,
+Display P3, Adobe RGB, or "same" as the input) with that profile embedded; colours beyond the
+output's gamut are clipped.
+
+Depth (``deep_render``): a 16-bit TIFF or PNG written as TIFF or PNG stays 16-bit, graded at
+float precision; ``depth`` 8 or 16 forces it (16: a RAW developed at 16 bits, an 8-bit photo
+graded in float). An 8-bit photo going to 8-bit sRGB keeps Pillow's 8-bit road.
 
 Metadata (``keep_metadata``): EXIF is carried with its orientation reset to 1 (the rotation
-is applied to the pixels), and the DPI; without it, the output has no EXIF, DPI or profile
-(untagged pixels are sRGB by convention). Alpha is kept for PNG, WebP and TIFF outputs: the
-colours are decoded as stored (never blended with white), graded, and the original alpha is
-put back byte for byte. 16-bit files are written with 8 bits per channel.
+is applied to the pixels), less its GPS directory with ``strip_location``, and the DPI; without
+it, the output has no EXIF or DPI, and no profile unless it is not sRGB (untagged pixels are
+sRGB by convention). A 16-bit TIFF carries the EXIF's make, model, date, artist and copyright
+(tifffile writes no EXIF directory). Alpha is kept for PNG, WebP and TIFF outputs: the colours
+are decoded as stored (never blended with white), graded, and the original alpha is put back.
 
 The original is opened once, for reading only (``source_files.open_picture``: a regular file,
 never a pipe or a device); its header, EXIF, alpha and pixels all come from that descriptor.
