@@ -5,7 +5,8 @@ each against the decoded 16-bit image (width x height x 6 bytes).
 
     .venv/bin/python benchmarks/bench_depth.py [--megapixels 12] [--repeat 2]
 
-Each measurement runs in a fresh process (its ``VmHWM`` less its resident size before). Not
+Each measurement runs in a fresh process (its ``VmHWM`` less its resident size before the first
+photo, after the imports). Not
 part of the test suite.
 """
 
@@ -23,11 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = """
 import json, sys, time
 sys.path.insert(0, {root!r})
-def rss(key):
-    for line in open('/proc/self/status'):
-        if line.startswith(key):
-            return int(line.split()[1]) * 1024
-    return 0
 kind, src, cube, out, repeat = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 import numpy, tifffile, png
 from desktop.exchange.cube import read_pillow_lut
@@ -35,7 +31,11 @@ from desktop.imaging.apply import OutputOptions, Recipe, render_file
 recipe = Recipe(cube, read_lut=read_pillow_lut)
 options = {{"deep": OutputOptions(), "eight": OutputOptions(depth=8), "p3": OutputOptions(colour_space="display-p3")}}[kind]
 import os
-before = rss('VmRSS')
+def status():
+    with open('/proc/self/status') as fh:
+        return {{k: v for k, _, v in (line.partition(':') for line in fh)}}
+kb = lambda field: int(status()[field].split()[0]) * 1024
+before = kb('VmRSS')
 best = 1e9
 for i in range(repeat):
     target = f"{{out}}.{{i}}.tif"
@@ -43,7 +43,7 @@ for i in range(repeat):
     render_file(recipe, src, target, options, "TIFF")
     best = min(best, time.perf_counter() - t)
     os.unlink(target)
-print(json.dumps({{"seconds": best, "peak": rss('VmHWM') - before}}))
+print(json.dumps({{"seconds": best, "peak": kb('VmHWM') - before}}))
 """
 
 

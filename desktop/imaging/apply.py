@@ -283,7 +283,7 @@ def render_file(recipe: Recipe, src: str, temp: str, options: OutputOptions, pil
     lut = style_lut(recipe) if recipe.strength > 0 else None
     looks = [Look.from_dict(d) for d in recipe.looks]
     styled = render_deep(pixels, space_in=space_in, space_out=space_out, bits=bits, lut=lut, looks=looks, seed=recipe.seed, long_edge=le)
-    del pixels
+    del pixels, picture  # the decoded original goes before the encoder makes its buffers
     if bits == 8:
         img = Image.fromarray(styled, "RGBA" if styled.shape[2] == 4 else "RGB")
         return _write_8(img, temp, pil_format, _save_params(pil_format, options, exif, dpi, space_out))
