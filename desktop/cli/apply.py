@@ -26,6 +26,8 @@ def _check_options(args: argparse.Namespace) -> None:
         raise CliError("--quality must be from 1 to 100.")
     if args.long_edge is not None and not 16 <= args.long_edge <= 30000:
         raise CliError("--long-edge must be from 16 to 30000 pixels.")
+    if args.depth == 16 and args.format in ("jpeg", "webp"):
+        raise CliError("--depth 16 needs --format png, tiff or same: JPEG and WebP hold 8 bits a channel.")
     if args.name is not None:
         from desktop.pipelines.apply.request import name_template_refusal
 
@@ -57,6 +59,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
             grain_size=args.grain_size,
             vignette=args.vignette,
             keep_metadata=not args.no_metadata,
+            depth=args.depth,
+            colour_space=args.colour_space,
+            strip_location=args.strip_location,
             recursive=args.recursive,
             both=args.both,
             plan=plan,

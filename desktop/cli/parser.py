@@ -93,6 +93,7 @@ EXAMPLES = {  # two or three at the end of each command's --help
         'stylestudio apply "Harbour dusk" ~/Pictures/trip --out ~/Pictures/trip-styled',
         'stylestudio apply 3 a.jpg b.png --out styled --strength 60 --format jpeg',
         'stylestudio apply "Harbour dusk" ~/Pictures/trip --out styled --name "{stem}-{style}"',
+        'stylestudio apply "Harbour dusk" scans/*.tif --out styled --depth 16 --colour-space adobe-rgb',
     ),
     "export": (
         'stylestudio export "Harbour dusk" --format cube --out harbour',
@@ -182,7 +183,15 @@ def _add_apply(sub: Any) -> None:
     )
     ap.add_argument("--recursive", action="store_true", help="include the photos in subfolders")
     ap.add_argument("--both", action="store_true", help="of a RAW+JPEG pair, style the JPEG too (default: only the RAW)")
-    ap.add_argument("--no-metadata", action="store_true", help="leave out EXIF, DPI and colour profile")
+    ap.add_argument("--no-metadata", action="store_true", help="leave out EXIF, DPI and colour profile (a wide-gamut output keeps its profile)")
+    ap.add_argument("--strip-location", action="store_true", help="leave out the GPS location only (the rest of the EXIF is kept)")
+    ap.add_argument("--depth", type=int, choices=(8, 16), help="bits a channel: 16 for PNG and TIFF (a RAW gives a 16-bit TIFF) (default: as the input)")
+    ap.add_argument(
+        "--colour-space",
+        choices=("srgb", "display-p3", "adobe-rgb", "same"),
+        default="srgb",
+        help="the output's colour space, its profile embedded (default: srgb; same: as the input)",
+    )
     _enqueue_flag(ap)
     _json_flag(ap, "print a JSON summary")
 

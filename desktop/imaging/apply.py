@@ -5,16 +5,23 @@ size, so a photo applied at 768 px looks like a preview of that photo.
 Runs in a worker process (``desktop.jobs.processes``): ``apply_to_file`` takes only picklable
 arguments, never raises, and returns what happened as a small dict.
 
-Colour management: every photo is decoded to sRGB (``load_image`` converts from its embedded
-profile: Adobe RGB, Display P3, CMYK...), graded in sRGB, and written **tagged with an sRGB
-profile**, so it shows the same colours in any colour-managed viewer. The original profile is
-not restored: re-encoding graded pixels into a wide-gamut profile would only round them twice.
+Colour management: every photo is graded in sRGB, the space styles are made in. An 8-bit
+photo is decoded to sRGB by ``load_image`` (LittleCMS converts from its embedded profile: Adobe
+RGB, Display P3, CMYK...); a 16-bit one in a known space is converted in numpy at float
+precision (``colour_spaces``). The output is written in ``colour_space`` (sRGB by default,
+Display P3, Adobe RGB, or "same" as the input) with that profile embedded; colours beyond the
+output's gamut are clipped.
+
+Depth (``deep_render``): a 16-bit TIFF or PNG written as TIFF or PNG stays 16-bit, graded at
+float precision; ``depth`` 8 or 16 forces it (16: a RAW developed at 16 bits, an 8-bit photo
+graded in float). An 8-bit photo going to 8-bit sRGB keeps Pillow's 8-bit road.
 
 Metadata (``keep_metadata``): EXIF is carried with its orientation reset to 1 (the rotation
-is applied to the pixels), and the DPI; without it, the output has no EXIF, DPI or profile
-(untagged pixels are sRGB by convention). Alpha is kept for PNG, WebP and TIFF outputs: the
-colours are decoded as stored (never blended with white), graded, and the original alpha is
-put back byte for byte. 16-bit files are written with 8 bits per channel.
+is applied to the pixels), less its GPS directory with ``strip_location``, and the DPI; without
+it, the output has no EXIF or DPI, and no profile unless it is not sRGB (untagged pixels are
+sRGB by convention). A 16-bit TIFF carries the EXIF's make, model, date, artist and copyright
+(tifffile writes no EXIF directory). Alpha is kept for PNG, WebP and TIFF outputs: the colours
+are decoded as stored (never blended with white), graded, and the original alpha is put back.
 
 The original is opened once, for reading only (``source_files.open_picture``: a regular file,
 never a pipe or a device); its header, EXIF, alpha and pixels all come from that descriptor.
@@ -41,7 +48,8 @@ from desktop.files import OutputFile
 from desktop.imaging.decode_warnings import decoding
 from desktop.imaging.effects import Look, apply_looks
 from desktop.imaging.grade import DEFAULT_STRENGTH, GradeStats, build_lut, identity_lut
-from desktop.imaging.intake import LoadedImage, load_image
+from desktop.imaging.intake import load_deep, load_image
+from desktop.imaging.output_metadata import carried_exif, exif_bytes
 from desktop.imaging.raw_photos import RAW_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -51,12 +59,10 @@ FORMATS = ("same", "jpeg", "png", "tiff", "webp")
 _PIL_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 _CHOSEN_EXT = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "webp": ".webp"}
 _ALPHA_FORMATS = frozenset({"PNG", "WEBP", "TIFF"})
+_DEEP_FORMATS = frozenset({"PNG", "TIFF"})  # what can be written with 16 bits a channel
 _AS_JPEG = frozenset({".heic", ".heif", ".hif", ".avif"})  # "same" for these is JPEG
 # files a folder walk takes as photos (what the decoder then reads is decided by content)
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".hif", ".avif"}) | RAW_SUFFIXES
-# TIFF tags about how the original's pixels are stored (size, bits, strips, compression,
-# profile): never carried into the output
-_LAYOUT_TAGS = (254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 320, 322, 323, 324, 325, 338, 339, 340, 341, 530, 531, 532, 34675)
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
@@ -85,15 +91,21 @@ class OutputOptions:
     long_edge: int | None = None  # shrink to this long edge (never enlarges)
     keep_metadata: bool = True
     extras: dict[str, Any] = field(default_factory=dict)
+    depth: int | None = None  # 8 | 16 | None: as the input (16 only for TIFF and PNG)
+    colour_space: str = "srgb"  # srgb | display-p3 | adobe-rgb | same (as the input)
+    strip_location: bool = False  # drop the EXIF's GPS directory (the rest is kept)
 
 
-def output_suffix(input_path: str | os.PathLike[str], fmt: str) -> str:
+def output_suffix(input_path: str | os.PathLike[str], fmt: str, depth: int | None = None) -> str:
     """The output's extension: the chosen format's, or (``same``) the input's when Style Studio
     writes it (JPEG, PNG, TIFF, WebP); a camera RAW, HEIC or AVIF photo becomes a JPEG (what
-    Lightroom and darktable export by default), GIF and BMP become PNG."""
+    Lightroom and darktable export by default), GIF and BMP become PNG. With ``depth`` 16,
+    "same" keeps a PNG a PNG and makes anything else a 16-bit TIFF."""
     if fmt != "same":
         return _CHOSEN_EXT[fmt]
     suffix = Path(input_path).suffix.lower()
+    if depth == 16:
+        return ".png" if suffix == ".png" else ".tif"
     if suffix in RAW_SUFFIXES or suffix in _AS_JPEG:
         return ".jpg"
     return suffix if suffix in _PIL_FORMAT else ".png"
@@ -191,7 +203,7 @@ def _fit(img: Image.Image, alpha: Image.Image | None, long_edge: int | None) -> 
     return both.convert("RGB"), both.getchannel("A")
 
 
-def _save_params(pil_format: str, options: OutputOptions, loaded: LoadedImage) -> dict[str, Any]:
+def _save_params(pil_format: str, options: OutputOptions, exif: Image.Exif | None, dpi: Any, space_out: str = "srgb") -> dict[str, Any]:
     params: dict[str, Any] = {}
     if pil_format == "JPEG":
         params.update(quality=options.quality)
@@ -201,21 +213,26 @@ def _save_params(pil_format: str, options: OutputOptions, loaded: LoadedImage) -
         params.update(compression="tiff_deflate")
     elif pil_format == "PNG":
         params.update(compress_level=6)
+    if space_out != "srgb":  # wide-gamut pixels always say so, metadata or not
+        from desktop.imaging.colour_spaces import icc_profile
+
+        params["icc_profile"] = icc_profile(space_out)
     if options.keep_metadata:
-        params["icc_profile"] = SRGB_ICC
-        exif = loaded.exif
-        if exif is not None:
-            exif[0x0112] = 1  # the rotation is in the pixels now
-            for tag in _LAYOUT_TAGS:  # a TIFF's own layout tags describe the original's pixels
-                exif.pop(tag, None)
-            try:
-                params["exif"] = exif.tobytes()
-            except Exception:  # noqa: BLE001 - EXIF Pillow cannot write back is left out
-                log.debug("EXIF not carried", exc_info=True)
-        dpi = loaded.dpi
+        params.setdefault("icc_profile", SRGB_ICC)
+        carried = exif_bytes(exif, strip_location=options.strip_location)
+        if carried is not None:
+            params["exif"] = carried
         if dpi:
             params["dpi"] = tuple(float(d) for d in dpi)
     return params
+
+
+def _space_out(options: OutputOptions, space_in: str | None) -> str:
+    """The output's colour space: the chosen one, or (``same``) the input's (sRGB for a photo
+    without a profile or with one that is not a known RGB space)."""
+    if options.colour_space != "same":
+        return options.colour_space
+    return space_in or "srgb"
 
 
 def render_file(recipe: Recipe, src: str, temp: str, options: OutputOptions, pil_format: str) -> tuple[int, int]:
@@ -223,15 +240,65 @@ def render_file(recipe: Recipe, src: str, temp: str, options: OutputOptions, pil
     anything, never through a link), written through Python (a short write is an error, never
     a cut-off file), flushed, synced and checked to be whole on disk, and left under that
     name for the caller to place. Raises UserError (``ImageRefused``) for a photo it cannot
-    use and ``DiskFullError`` when the output folder's disk is full (``temp`` removed)."""
+    use and ``DiskFullError`` when the output folder's disk is full (``temp`` removed).
+
+    Depth: a 16-bit TIFF or PNG (``load_deep``) is graded at float precision and, written as
+    TIFF or PNG, stays 16-bit unless ``options.depth`` is 8; ``depth`` 16 makes any photo (a
+    RAW developed at 16 bits) a 16-bit TIFF or PNG. An 8-bit photo to an 8-bit sRGB output
+    keeps Pillow's 8-bit road; any other goes through ``deep_render`` (float)."""
+    from desktop.imaging.colour_spaces import icc_profile, identify  # numpy: loaded only here
+
     le = options.long_edge
-    # one open of the original: header, EXIF, alpha and pixels all come from it
-    loaded = load_image(src, draft_size=(le, le) if le else None, keep_alpha=pil_format in _ALPHA_FORMATS)
-    img, alpha = _fit(loaded.image, loaded.alpha, le)
-    img = apply_look(img, recipe)  # the colours only: alpha is put back untouched
-    if alpha is not None:
-        img.putalpha(alpha)
-    params = _save_params(pil_format, options, loaded)
+    draft = (le, le) if le else None
+    deep_out = pil_format in _DEEP_FORMATS
+    picture = load_deep(src, draft_size=draft, raw=options.depth == 16) if deep_out and options.depth != 8 else None
+    space_in = identify(picture.icc) if picture is not None else None
+    if picture is not None and space_in is not None:
+        pixels, exif, dpi = picture.pixels, picture.exif, picture.dpi
+        if pixels.shape[2] == 4 and pil_format not in _ALPHA_FORMATS:
+            pixels = pixels[..., :3]
+        bits = 8 if options.depth == 8 else 16
+        space_out = _space_out(options, space_in)
+    else:  # the 8-bit road's decoder (an unknown profile is converted to sRGB by LittleCMS)
+        loaded = load_image(src, draft_size=draft, keep_alpha=pil_format in _ALPHA_FORMATS)
+        space_in = (identify(loaded.profile) if loaded.profile else "srgb") if options.colour_space == "same" else "srgb"
+        exif, dpi = loaded.exif, loaded.dpi
+        bits = 16 if options.depth == 16 and deep_out else 8
+        space_out = _space_out(options, space_in)
+        if bits == 8 and space_out == "srgb":
+            img, alpha = _fit(loaded.image, loaded.alpha, le)
+            img = apply_look(img, recipe)  # the colours only: alpha is put back untouched
+            if alpha is not None:
+                img.putalpha(alpha)
+            return _write_8(img, temp, pil_format, _save_params(pil_format, options, exif, dpi))
+        import numpy as np
+
+        pixels = np.asarray(loaded.image)
+        if loaded.alpha is not None:
+            pixels = np.dstack([pixels, np.asarray(loaded.alpha)])
+        space_in = "srgb"  # load_image gave sRGB pixels
+    from desktop.imaging.deep_files import write_png, write_tiff
+    from desktop.imaging.deep_render import render_deep
+
+    lut = style_lut(recipe) if recipe.strength > 0 else None
+    looks = [Look.from_dict(d) for d in recipe.looks]
+    styled = render_deep(pixels, space_in=space_in, space_out=space_out, bits=bits, lut=lut, looks=looks, seed=recipe.seed, long_edge=le)
+    del pixels, picture  # the decoded original goes before the encoder makes its buffers
+    if bits == 8:
+        img = Image.fromarray(styled, "RGBA" if styled.shape[2] == 4 else "RGB")
+        return _write_8(img, temp, pil_format, _save_params(pil_format, options, exif, dpi, space_out))
+    keep = options.keep_metadata
+    icc = icc_profile(space_out) if space_out != "srgb" else (SRGB_ICC if keep else None)
+    with OutputFile(temp, temp=temp, mode=0o666) as out:
+        if pil_format == "PNG":
+            write_png(out.file, styled, icc=icc, exif=exif_bytes(exif, strip_location=options.strip_location) if keep else None, dpi=dpi if keep else None)
+        else:
+            write_tiff(out.file, styled, icc=icc, exif=carried_exif(exif, strip_location=options.strip_location) if keep else None, dpi=dpi if keep else None)
+        out.seal()
+    return styled.shape[1], styled.shape[0]
+
+
+def _write_8(img: Image.Image, temp: str, pil_format: str, params: dict[str, Any]) -> tuple[int, int]:
     with OutputFile(temp, temp=temp, mode=0o666) as out:
         img.save(out.file, format=pil_format, **params)
         out.seal()

@@ -24,10 +24,13 @@ from typing import IO, Any
 from PIL import Image, ImageFile
 
 from desktop.imaging.decode_warnings import decoding
+from desktop.imaging.deep_files import DeepPicture, is_deep
+from desktop.imaging.deep_files import load as deep_load
 from desktop.imaging.heif_photos import HEADER_BYTES, declared_size, heif_kind
 from desktop.imaging.raw_photos import (
     NotRaw,
     camera_exif,
+    develop,
     develop_image,
     guessed,
     raw_header,
@@ -45,7 +48,7 @@ from desktop.imaging.source_files import open_picture
 from desktop.imaging.srgb_bands import SIDEWAYS, to_srgb
 from desktop.imaging.tiff_layout import page_count, unsupported_layout, unsupported_model
 
-__all__ = ["MAX_FILE_BYTES", "ImageRefused", "LoadedImage", "check_image_file", "load_image", "read_image_bytes", "sniff"]
+__all__ = ["MAX_FILE_BYTES", "ImageRefused", "LoadedImage", "check_image_file", "load_deep", "load_image", "read_image_bytes", "sniff"]
 
 MAX_PIXELS = 100_000_000
 MAX_PAGES = 1000  # a TIFF with more is a document or a trap, not a photo
@@ -84,6 +87,7 @@ class LoadedImage:
     exif: Image.Exif | None = None  # as stored (orientation not reset), None when there is none
     dpi: tuple[float, float] | None = None
     warnings: list[str] = field(default_factory=list)  # what Pillow warned about (logged too)
+    profile: bytes | None = None  # the ICC profile the file had (its pixels are now sRGB)
 
 
 def load_image(
@@ -120,6 +124,35 @@ def load_image(
                 loaded = _decode(fh, head, label, draft_size, keep_alpha)
         loaded.warnings = list(seen)
     return loaded
+
+
+def load_deep(
+    source: str | os.PathLike, *, draft_size: tuple[int, int] | None = None, raw: bool = False
+) -> DeepPicture | None:
+    """A 16-bit RGB(A) TIFF or PNG (``deep_files``), or with ``raw`` a camera RAW developed at
+    16 bits, after the same checks as ``load_image``; None for any other photo (its 8-bit road
+    is ``load_image``). ``draft_size`` only lets a RAW decode at half size."""
+    label = label_of(source, None)
+    with decoding(label), _opened(source, label) as (fh, head):
+        suffix = _suffix(source, None)
+        kind = raw_kind(head, fh, suffix)
+        if kind is not None:
+            if not raw:
+                return None
+            data = _read_all(fh, label)
+            try:
+                pixels, _full = develop(data, label, kind, MAX_PIXELS, draft_size, bits=16)
+            except NotRaw:
+                return None
+            except MemoryError as exc:
+                raise refuse(label, "there is not enough memory to open it; close other apps or use a smaller copy") from exc
+            return DeepPicture(pixels, None, camera_exif(data), None, kind)
+        fh.seek(0)
+        if not is_deep(head, fh):
+            return None
+        data = _read_all(fh, label)
+    _open(io.BytesIO(data), head, label)  # the header's checks: pixel count, pages, damage
+    return deep_load(data, label)
 
 
 def check_image_file(
@@ -284,6 +317,7 @@ def _decode(
         im.load()  # before reading EXIF: PNG's getexif() may load, and must not hide an error
         orientation = _orientation(im)
         exif, dpi = _metadata(im)
+        profile = im.info.get("icc_profile") or None
         factor = _reduce_factor(im.size, draft_size, orientation)
         converted, alpha = to_srgb(im, orientation, factor, keep_alpha=keep_alpha)
         if converted is not im:
@@ -306,6 +340,7 @@ def _decode(
         alpha=alpha,
         exif=exif,
         dpi=dpi,
+        profile=profile if isinstance(profile, bytes) else None,
     )
 
 

@@ -3,8 +3,8 @@
 It shows what the inputs expand to (count, total size, files skipped as not images, listed on
 demand), the output folder (default: a new folder named after the style beside the first
 input; Browse…), the output format, JPEG/WebP quality, an optional long-edge resize, the
-strength (default: the style's own), keep metadata and include subfolders, and a before/after
-view of the first photo that follows the strength (rendered off the GUI thread on a proxy).
+strength (default: the style's own), keep metadata (less the GPS position: "Drop location")
+and include subfolders, and a before/after view of the first photo that follows the strength (rendered off the GUI thread on a proxy).
 
 Every check that touches the disk (walking folders, probing the output folder) runs on a worker
 thread; a bad choice gets one sentence here and Start stays disabled. Start queues the batch
@@ -253,11 +253,16 @@ class ApplyDialog(QDialog):
         self.metadata_check.setObjectName("applyMetadataCheck")
         self.metadata_check.setChecked(True)
         self.metadata_check.setToolTip("Carry EXIF, DPI and a colour profile over to the styled photos")
+        self.location_check = QCheckBox("Drop &location")
+        self.location_check.setObjectName("applyLocationCheck")
+        self.location_check.setToolTip("Leave the GPS position out of the styled photos; the rest of the EXIF is kept")
+        self.metadata_check.toggled.connect(self.location_check.setEnabled)
         self.subfolders_check = QCheckBox("Include s&ubfolders")
         self.subfolders_check.setObjectName("applySubfoldersCheck")
         self.subfolders_check.setToolTip("Also take the photos in folders inside the folders given")
         self.subfolders_check.toggled.connect(lambda _on: self.replan())
         options_row.addWidget(self.metadata_check)
+        options_row.addWidget(self.location_check)
         options_row.addSpacing(16)
         options_row.addWidget(self.subfolders_check)
         options_row.addStretch(1)
@@ -483,6 +488,7 @@ class ApplyDialog(QDialog):
             "long_edge": self.long_edge.value() if self.resize_check.isChecked() else None,
             "strength": float(self.strength.value()),
             "keep_metadata": self.metadata_check.isChecked(),
+            "strip_location": self.metadata_check.isChecked() and self.location_check.isChecked(),
             "recursive": self.subfolders_check.isChecked(),
             "name": self.names.template(),
         }

@@ -1,16 +1,19 @@
 """`stylestudio apply` on the photos people bring, in one real batch: a RAW+JPEG pair (the RAW
 styled, its JPEG twin skipped and counted), a HEIC, an AVIF, a 16-bit TIFF, and the bad and huge
 files (a cut-off DNG, a HEIC declaring 120 megapixels, a 10,000-page TIFF), each failing only
-its own photo with a sentence while the batch goes on. On SQLite only: what is tested here is
+its own photo with a sentence while the batch goes on; and `--depth 16 --colour-space display-p3`. On SQLite only: what is tested here is
 the decoding, not the database."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+import tifffile
 from PIL import Image
 
+from desktop.imaging.colour_spaces import identify
 from desktop.pipelines.apply.request import plan_apply
 from tests import photo_makers as make
 from tests.batch.conftest import photo
@@ -63,3 +66,25 @@ def test_both_keeps_the_jpeg_twin(tmp_path):
     assert [p.name for p in plan.files] == ["IMG_7.dng", "other.jpg"]
     assert plan.skipped_sentence == "1 file skipped: JPEG twins of RAW photos (the RAW is styled)"
     assert [p.name for p in plan_apply([tmp_path], both=True).files] == ["IMG_7.dng", "IMG_7.jpg", "other.jpg"]
+
+
+def test_depth_16_and_display_p3_out_through_the_command(rt, style, tmp_path):
+    shoot = tmp_path / "shoot"
+    make.write_tiff16(shoot / "scan16.tif")
+    make.write_dng(shoot / "IMG_0001.DNG", (64, 48))
+    out = tmp_path / "out"
+    res = cli(
+        "apply", str(style), str(shoot), "--out", str(out), "--depth", "16", "--colour-space", "display-p3",
+        "--strip-location", "--json", home=rt.paths.home, timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["done"] == 2
+    assert sorted(p.name for p in out.iterdir()) == ["IMG_0001.tif", "scan16.tif"]
+    for name in ("IMG_0001.tif", "scan16.tif"):
+        with tifffile.TiffFile(out / name) as tif:
+            page = tif.pages.first
+            assert page.asarray().dtype == np.uint16
+            assert identify(page.tags["InterColorProfile"].value) == "display-p3"
+
+    refused = cli("apply", str(style), str(shoot), "--out", str(out), "--depth", "16", "--format", "jpeg", home=rt.paths.home)
+    assert refused.returncode == 2 and "8 bits" in refused.stderr

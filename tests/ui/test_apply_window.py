@@ -1,6 +1,6 @@
 """Applying a style to photos from the window: drop a folder on a card, the apply dialog (its
 inputs, strength and before/after, bad output folders), the progress dialog with the latest
-output as a thumbnail, the "Open folder" notice, and a batch with a damaged photo that stays
+output as a thumbnail, "Drop location", the "Open folder" notice, and a batch with a damaged photo that stays
 open with its failed files and retries only those."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from PySide6.QtCore import QMimeData, QModelIndex, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QLabel,
     QLineEdit,
     QListView,
@@ -112,6 +113,11 @@ def test_drop_a_folder_on_a_card_apply_and_open_the_folder(qtbot, home_with_styl
     for n, name in enumerate(("a.jpg", "b.png", "c.jpg")):
         photo(shoot / name, seed=n)
     slow_photo(shoot / "z_big.png")  # styled last: the batch is still going when the others are done
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"
+    exif.get_ifd(0x8825).update({1: "N", 2: (51.0, 30.0, 0.0)})  # a GPS position, dropped below
+    with Image.open(shoot / "a.jpg") as im:
+        im.save(shoot / "a.jpg", exif=exif.tobytes())
     (shoot / "notes.txt").write_text("not a photo\n")
     photo(shoot / "nested" / "d.jpg", seed=9)
 
@@ -149,6 +155,13 @@ def test_drop_a_folder_on_a_card_apply_and_open_the_folder(qtbot, home_with_styl
         slider.setValue(value)
     wait_until(lambda: dialog.preview.shown == 60 and not dialog.preview.busy)
 
+    # "Drop location" needs "Keep metadata", and leaves the GPS position out (below)
+    location = dialog.findChild(QCheckBox, "applyLocationCheck")
+    dialog.metadata_check.setChecked(False)
+    assert not location.isEnabled()
+    dialog.metadata_check.setChecked(True)
+    location.setChecked(True)
+
     wait_until(lambda: ready_to_start(dialog))
     # Hold the batch's end (every photo styled, the row still running) until the dialog has
     # shown a styled photo: shown while the batch runs, whatever the machine's speed (a fast
@@ -183,6 +196,8 @@ def test_drop_a_folder_on_a_card_apply_and_open_the_folder(qtbot, home_with_styl
     assert outputs == ["a.jpg", "b.png", "c.jpg", "d.jpg", "z_big.png"]
     with Image.open(tmp_path / "Teal Dusk" / "a.jpg") as styled, Image.open(shoot / "a.jpg") as original:
         assert styled.size == original.size
+        assert styled.getexif().get(0x010F) == "TestCam" and not styled.getexif().get_ifd(0x8825)
+        assert original.getexif().get_ifd(0x8825)
 
     # the notice offers the folder, and its button opens it
     wait_until(lambda: bool(offered))

@@ -56,7 +56,8 @@ def _prepare(db: Any, paths: Any, payload: ApplyPayload, job_id: int, queued_at:
     if info.lut_path is None or not info.lut_path.is_file():
         raise UserError(f"Style {style_id} has no colour grade file any more; make the style again, then apply it.")
     options = OutputOptions(
-        format=payload.format, quality=payload.quality, long_edge=payload.long_edge, keep_metadata=payload.keep_metadata
+        format=payload.format, quality=payload.quality, long_edge=payload.long_edge, keep_metadata=payload.keep_metadata,
+        depth=payload.depth, colour_space=payload.colour_space, strip_location=payload.strip_location,
     )
     out = from_library(payload.out, paths.library, "The output folder")
     recipe = recipe_for(info, payload.strength, **payload.levels())

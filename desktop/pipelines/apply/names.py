@@ -33,13 +33,14 @@ TEMP_PREFIX = ".stylestudio-"
 TEMP_SUFFIX = ".part"
 
 
-def output_name(input_path: str, fmt: str, n: int = 1, stem: str | None = None) -> str:
+def output_name(input_path: str, fmt: str, n: int = 1, stem: str | None = None, depth: int | None = None) -> str:
     """The ``n``-th name for the output of ``input_path`` (1: its own; else with " (n)"):
     ``stem`` (what the batch's name template made, ``template.render``) or the input's own,
-    with the output format's extension."""
+    with the output format's extension (``depth`` 16: "same" is PNG or TIFF)."""
     from desktop.imaging.apply import output_suffix
 
-    tail = output_suffix(input_path, fmt) if n == 1 else f" ({n}){output_suffix(input_path, fmt)}"
+    suffix = output_suffix(input_path, fmt, depth)
+    tail = suffix if n == 1 else f" ({n}){suffix}"
     return fit_name(stem or Path(input_path).stem, tail)
 
 

@@ -173,7 +173,7 @@ class Photos:
         return f"{self.p.out_stored}/{path.name}"
 
     def wanted(self, item: Item, n: int = 1) -> Path:
-        return self.out / output_name(item.input, self.p.format, n, stem=self.p.stem_of(item))
+        return self.out / output_name(item.input, self.p.format, n, stem=self.p.stem_of(item), depth=getattr(self.p.options, "depth", None))
 
     def _already_there(self, item: Item) -> str | None:
         """A recorded output of this photo whose file is there: this item's own (an earlier run

@@ -59,6 +59,7 @@ OUT_REFUSED = (
     "The output folder must be a full path, like /home/me/Pictures/styled, "
     "or a folder inside the library folder, like exports/styled."
 )
+DEPTH_REFUSED = "JPEG and WebP hold 8 bits a channel; choose PNG or TIFF (or same) for 16 bits."
 GRANT_REFUSED = (
     "A batch is queued with 'stylestudio apply' or the Apply dialog, which check the photos and the output folder; "
     "a style.apply payload without their grant is refused."
@@ -88,6 +89,9 @@ class ApplyPayload(Payload):
         "long_edge": f"The long edge must be a whole number of pixels from {LONG_EDGE[0]} to {LONG_EDGE[1]}, or left out.",
         "strength": "The strength must be a number from 0 to 100 (percent), or left out for the style's own.",
         "keep_metadata": "keep_metadata must be true or false.",
+        "depth": "The depth must be 8 or 16 (bits a channel), or left out for the photo's own.",
+        "colour_space": "The colour space must be srgb, display-p3, adobe-rgb or same.",
+        "strip_location": "strip_location must be true or false.",
         "grain": "The grain must be a number from 0 to 100 (percent; 50 is the grain 'film grain' gives), or left out for the style's own.",
         "grain_size": "The grain size must be fine, medium or coarse, or left out for the style's own.",
         "vignette": "The vignette must be a number from 0 to 100 (percent darker at the corners), or left out for the style's own.",
@@ -106,6 +110,11 @@ class ApplyPayload(Payload):
     # an int stays an int: the grant signs the payload as given
     strength: Annotated[int, Meta(ge=0, le=100)] | Annotated[float, Meta(ge=0, le=100)] | None = None
     keep_metadata: bool = True
+    # bits a channel of the output (None: the photo's own, 16 only for TIFF and PNG), its colour
+    # space (same: the photo's own), and whether the EXIF's GPS location is dropped
+    depth: Literal[8, 16] | None = None
+    colour_space: Literal["srgb", "display-p3", "adobe-rgb", "same"] = "srgb"
+    strip_location: bool = False
     count: Annotated[int, Meta(ge=1, le=MAX_ITEMS)] | None = None
     key: Annotated[str, Meta(pattern=r"\A[0-9a-f]{64}\Z")] | None = None
     grant: str | None = None  # 64 hex digits (``check``), signed by the front door (``grant``)
@@ -122,8 +131,11 @@ class ApplyPayload(Payload):
         """As stored; the effect levels and the style's name only when set, so a batch queued
         before they existed reads back (and is signed) exactly as it was."""
         d = super().to_dict()
-        for name in (*EFFECT_LEVELS, "style_name", "name"):
+        for name in (*EFFECT_LEVELS, "style_name", "name", "depth"):
             if d.get(name) is None:
+                d.pop(name, None)
+        for name, default in (("colour_space", "srgb"), ("strip_location", False)):
+            if d.get(name) == default:
                 d.pop(name, None)
         return d
 
@@ -139,6 +151,8 @@ class ApplyPayload(Payload):
             raise UserError(OUT_REFUSED)
         if self.name is not None:
             naming.check(self.name)
+        if self.depth == 16 and self.format in ("jpeg", "webp"):
+            raise UserError(DEPTH_REFUSED)
         if not grants.well_formed(self.grant):
             raise UserError(GRANT_REFUSED)
 
@@ -358,6 +372,9 @@ def _front_door(
     long_edge: int | None = None,
     strength: float | None = None,
     keep_metadata: bool = True,
+    depth: int | None = None,
+    colour_space: str = "srgb",
+    strip_location: bool = False,
     recursive: bool = False,
     both: bool = False,
     plan: ApplyPlan | None = None,
@@ -383,10 +400,15 @@ def _front_door(
         "long_edge": long_edge,
         "strength": strength,
         "keep_metadata": keep_metadata,
+        **({"depth": depth} if depth is not None else {}),
+        **({"colour_space": colour_space} if colour_space != "srgb" else {}),
+        **({"strip_location": True} if strip_location else {}),
         "count": len(plan.files),
         **{k: value for k, value in (("grain", grain), ("grain_size", grain_size), ("vignette", vignette), ("name", name)) if value is not None},
     }
     options = convert(ApplyPayload, fields, JOB_TYPE, ApplyPayload.REFUSALS)  # refused before the key is made
+    if options.depth == 16 and options.format in ("jpeg", "webp"):
+        raise UserError(DEPTH_REFUSED)
     recipe = recipe_for(info, options.strength, **options.levels())
     keyed = msgspec.structs.replace(options, key=batch_key(info.id, recipe, options.to_dict()))
     keyed = msgspec.structs.replace(keyed, style_name=info.name)  # after the key: a rename keeps it
@@ -400,7 +422,8 @@ def _front_door(
 def enqueue_apply(runtime: Any, style: str | int, inputs: list[str | os.PathLike[str]], **options: Any) -> int:
     """Check everything, then queue a new batch with its items; returns the job id. Blocking
     (walks folders): call it off the GUI thread. Raises UserError with nothing created.
-    ``options``: out, format, quality, long_edge, strength, keep_metadata, recursive, both,
+    ``options``: out, format, quality, long_edge, strength, keep_metadata, depth, colour_space,
+    strip_location, recursive, both,
     plan, grain, grain_size, vignette, name (the output name template)."""
     payload, stored = _front_door(runtime, style, inputs, **options)
     return runtime.engine.enqueue_batch(JOB_TYPE, payload.to_dict(), stored)
