@@ -22,6 +22,7 @@ from PySide6.QtGui import QImage
 
 from desktop.errors import UserError
 from desktop.pipelines.preview.request import render_style_preview
+from desktop.text import shown_path
 from desktop.ui.async_utils import run_blocking, spawn
 from desktop.ui.before_after import decode_pair
 
@@ -97,7 +98,7 @@ class ProxyPreview(QObject):
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - a bug: the log has it, the dialog a sentence
-                log.exception("The before/after preview of %s failed", path)
+                log.exception("The before/after preview of %s failed", shown_path(path))
                 self.failed.emit("The preview could not be made; the details are in the log file.")
                 return
             self.renders += 1

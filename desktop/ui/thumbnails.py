@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPixmap
 
+from desktop.text import shown_path
+
 log = logging.getLogger(__name__)
 
 FAILED_LIMIT = 4096  # unreadable paths remembered (not retried); the oldest are forgotten
@@ -44,7 +46,7 @@ def decode_scaled(path: str, size: QSize) -> QImage:
             reader.setScaledSize(cover)
     image = reader.read()
     if image.isNull():
-        log.warning("Could not read the thumbnail %s: %s", path, reader.errorString())
+        log.warning("Could not read the thumbnail %s: %s", shown_path(path), reader.errorString())
     return image
 
 
@@ -60,7 +62,7 @@ def decode_fitted(path: str, size: QSize) -> QImage:
             reader.setScaledSize(fitted)
     image = reader.read()
     if image.isNull():
-        log.debug("Could not read the batch output %s: %s", path, reader.errorString())
+        log.debug("Could not read the batch output %s: %s", shown_path(path), reader.errorString())
     return image
 
 
@@ -106,7 +108,7 @@ class ThumbnailCache(QObject):
         try:
             image = decode_scaled(path, self.size)
         except Exception:  # a worker must never take the app down
-            log.exception("Decoding the thumbnail %s failed", path)
+            log.exception("Decoding the thumbnail %s failed", shown_path(path))
             image = QImage()
         if not self._closed:
             try:
