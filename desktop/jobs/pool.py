@@ -559,12 +559,13 @@ class WorkPool:
             self._left_alone(ctx, ending.status)
             return
         # hand the slot over to the next job in the same transaction, unless the queue ran dry
-        # or max_parallel was lowered below what runs now (this job still counts in _tasks)
+        # or max_parallel was lowered below what runs now (this job still counts; a task that
+        # has returned but whose done-callback has not run yet does not)
         hand_over = (
             self.only_job is None
             and not self._stopping
             and not self._queue_dry
-            and len(self._tasks) <= self.max_parallel
+            and sum(1 for task in self._tasks.values() if not task.done()) <= self.max_parallel
         )
         try:
             if hand_over:

@@ -247,15 +247,18 @@ class JobStore:
             opened = 0.0
             sent = [False]
             try:
-                with self.connections.use() as conn:
-                    opened = self.connections.opened_at()
-                    try:
-                        result = self._attempt(conn, work, write, unsure, sent)
-                    except Exception as exc:
-                        if is_disconnect(exc):
-                            self.connections.discard(conn)
-                            unsure = unsure or (write and sent[0])
-                        raise
+                slot = self.connections.enter()
+                try:
+                    conn = slot.conn
+                    opened = slot.opened_at
+                    result = self._attempt(conn, work, write, unsure, sent)
+                except Exception as exc:
+                    if is_disconnect(exc):
+                        self.connections.discard(conn)
+                        unsure = unsure or (write and sent[0])
+                    raise
+                finally:
+                    self.connections.leave(slot)
             except Exception as exc:  # noqa: BLE001 - sorted just below
                 if not (is_lock_error(exc) or is_disconnect(exc)):
                     raise
