@@ -90,6 +90,7 @@ class WorkPool:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._contexts: dict[int, JobContext] = {}
         self._early_cancels: set[int] = set()
+        self._handed_over: set[int] = set()  # ended jobs whose slot a claimed job took at once
         self._stopping = False
         self._closing = False
         self._hand_back = False  # stopping hands running jobs back to the queue (a window closing)
@@ -301,6 +302,9 @@ class WorkPool:
     def _task_done(self, job_id: int) -> None:
         self._tasks.pop(job_id, None)
         self._early_cancels.discard(job_id)
+        if job_id in self._handed_over:  # its slot went to the next job already: nothing to fill
+            self._handed_over.discard(job_id)
+            return
         if self._wake is not None:
             self._wake.set()
 
@@ -587,6 +591,7 @@ class WorkPool:
             error = ending.error
             ctx.log.info("%s", ending.status if not error or error_logged else f"{ending.status}: {error}")
         if nxt is not None:
+            self._handed_over.add(ctx.id)
             self._start(nxt)
         elif hand_over:
             self._queue_dry = True
