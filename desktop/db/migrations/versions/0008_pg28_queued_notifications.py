@@ -27,45 +27,38 @@ down_revision: str | Sequence[str] | None = "0007_trash28"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-CHANNEL = "stylestudio_changes"
-FUNCTION = "stylestudio_notify_change"
-
 # NEW.status is read in an IF of its own: only the jobs table has that column, and a PL/pgSQL
 # expression naming a field the row lacks fails even when an AND before it is false
-QUEUED_BODY = f"""
-CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+QUEUED_BODY = """
+CREATE OR REPLACE FUNCTION stylestudio_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_TABLE_NAME = 'jobs' AND TG_OP <> 'DELETE' THEN
         IF NEW.status = 'queued' THEN
-            PERFORM pg_notify('{CHANNEL}', 'jobs.queued');
+            PERFORM pg_notify('stylestudio_changes', 'jobs.queued');
             RETURN NULL;
         END IF;
     END IF;
-    PERFORM pg_notify('{CHANNEL}', TG_TABLE_NAME);
+    PERFORM pg_notify('stylestudio_changes', TG_TABLE_NAME);
     RETURN NULL;
 END
 $$
 """
 
-TABLE_BODY = f"""
-CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+TABLE_BODY = """
+CREATE OR REPLACE FUNCTION stylestudio_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('{CHANNEL}', TG_TABLE_NAME);
+    PERFORM pg_notify('stylestudio_changes', TG_TABLE_NAME);
     RETURN NULL;
 END
 $$
 """
-
-
-def _postgres() -> bool:
-    return op.get_bind().dialect.name == "postgresql"
 
 
 def upgrade() -> None:
-    if _postgres():
+    if op.get_bind().dialect.name == "postgresql":  # SQLite has no triggers to change
         op.execute(QUEUED_BODY)
 
 
 def downgrade() -> None:
-    if _postgres():
-        op.execute(TABLE_BODY)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(TABLE_BODY)  # 0005's body
