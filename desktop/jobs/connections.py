@@ -116,26 +116,46 @@ class ThreadConnections:
     @contextmanager
     def use(self) -> Iterator[Any]:
         """The calling thread's connection, marked in use until the block ends."""
+        slot = self.enter()
+        try:
+            yield slot.conn
+        finally:
+            self.leave(slot)
+
+    def enter(self) -> Slot:
+        """Mark an operation in flight on the calling thread's connection (opened if needed)
+        and return its slot; every ``enter`` is paired with one ``leave(slot)``. The store's
+        hot path calls these two instead of ``use()`` (no generator, one lock each way)."""
         ident = threading.get_ident()
         with self._cond:
             if self._closed:
                 raise LibraryClosed()
-            slot = self._slots.setdefault(ident, Slot())
+            slot = self._slots.get(ident)
+            if slot is None:
+                slot = self._slots[ident] = Slot()
             slot.busy += 1
-        leftover = None
-        try:
-            if slot.conn is None:
+        if slot.conn is None:
+            try:
                 slot.conn = self._connect()
-                slot.opened_at = time.monotonic()
-            yield slot.conn
-        finally:
-            with self._cond:
-                slot.busy -= 1
-                if self._closed and slot.busy == 0:
+            except BaseException:
+                self.leave(slot)
+                raise
+            slot.opened_at = time.monotonic()
+        return slot
+
+    def leave(self, slot: Slot) -> None:
+        """End the operation ``enter`` began. Only a closing store waits for operations to end,
+        so only then is anyone told (and a connection left in use by ``close()`` is closed
+        here, by its own thread)."""
+        leftover = None
+        with self._cond:
+            slot.busy -= 1
+            if self._closed:
+                if slot.busy == 0:
                     # close() stopped waiting for us: this thread closes its own connection
                     leftover, slot.conn = slot.conn, None
                 self._cond.notify_all()
-            _close_quietly(leftover)
+        _close_quietly(leftover)
 
     def busy_slots(self) -> list[Slot]:
         """The slots whose connection a thread is using now."""

@@ -90,6 +90,7 @@ class WorkPool:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._contexts: dict[int, JobContext] = {}
         self._early_cancels: set[int] = set()
+        self._handed_over: set[int] = set()  # ended jobs whose slot a claimed job took at once
         self._stopping = False
         self._closing = False
         self._hand_back = False  # stopping hands running jobs back to the queue (a window closing)
@@ -301,6 +302,9 @@ class WorkPool:
     def _task_done(self, job_id: int) -> None:
         self._tasks.pop(job_id, None)
         self._early_cancels.discard(job_id)
+        if job_id in self._handed_over:  # its slot went to the next job already: nothing to fill
+            self._handed_over.discard(job_id)
+            return
         if self._wake is not None:
             self._wake.set()
 
@@ -559,12 +563,13 @@ class WorkPool:
             self._left_alone(ctx, ending.status)
             return
         # hand the slot over to the next job in the same transaction, unless the queue ran dry
-        # or max_parallel was lowered below what runs now (this job still counts in _tasks)
+        # or max_parallel was lowered below what runs now (this job still counts; a task that
+        # has returned but whose done-callback has not run yet does not)
         hand_over = (
             self.only_job is None
             and not self._stopping
             and not self._queue_dry
-            and len(self._tasks) <= self.max_parallel
+            and sum(1 for task in self._tasks.values() if not task.done()) <= self.max_parallel
         )
         try:
             if hand_over:
@@ -586,6 +591,7 @@ class WorkPool:
             error = ending.error
             ctx.log.info("%s", ending.status if not error or error_logged else f"{ending.status}: {error}")
         if nxt is not None:
+            self._handed_over.add(ctx.id)
             self._start(nxt)
         elif hand_over:
             self._queue_dry = True

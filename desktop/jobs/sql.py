@@ -9,6 +9,7 @@ placeholders as written; PostgreSQL's (psycopg) wants ``%(name)s`` (``to_pyforma
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -26,6 +27,7 @@ Rows = list[tuple[Any, ...]]
 Work = Callable[[Any], T]
 
 
+@functools.lru_cache(maxsize=256)  # the statements are constants: rewrite each once
 def to_pyformat(sql: str) -> str:
     """``sql`` with its ``:name`` placeholders written ``%(name)s`` (PostgreSQL's driver);
     ``::`` casts are left alone."""

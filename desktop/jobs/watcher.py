@@ -7,7 +7,11 @@ PostgreSQL: one dedicated connection LISTENs on ``stylestudio_changes``, which t
 library's tables notify when a transaction that wrote them commits (migration 0005), and sleeps
 until a notification arrives or ``stop()`` wakes it. Whatever is waiting when it wakes is drained
 and reported as one event, and events are at least ``min_gap`` apart (the trailing change is
-always reported), so a busy batch elsewhere does not flood a window. A slow safety probe (a small
+always reported), so a busy batch elsewhere does not flood a window. A job row that became
+queued notifies ``jobs.queued`` (migration 0008): that one is reported at once, whatever the
+throttle of other changes says (it has its own, ``queued_gap``: 100 a second), so an idle work
+pool starts a job another process queued as soon as the notification arrives, not after the
+trailing event of its own commits. A slow safety probe (a small
 aggregate over ``jobs`` and every table a front door asked to watch, ``watch_table``) catches
 anything the triggers do not cover. A lost connection (the server restarted) is reopened with
 backoff, and an event follows the reconnection: what happened meanwhile is unknown.
@@ -41,8 +45,10 @@ log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.1  # SQLite: seconds between two looks at data_version
 CHANNEL = "stylestudio_changes"  # PostgreSQL: the channel migration 0005's triggers notify
+QUEUED = "jobs.queued"  # PostgreSQL: the payload of a job row written queued (migration 0008)
 SAFETY_PROBE_INTERVAL = 3.0  # PostgreSQL: seconds between two runs of the aggregate probe
-MIN_EVENT_GAP = 0.05  # PostgreSQL: at most one event per this many seconds (20 a second)
+MIN_EVENT_GAP = 0.05  # PostgreSQL: at most one event per this many seconds (20 a second)...
+QUEUED_GAP = 0.01  # ...except a job queued: reported at once, at most 100 a second
 RECONNECT_FIRST = 0.1  # PostgreSQL: the first wait before reconnecting, doubled each time...
 RECONNECT_MAX = 2.0  # ...up to this
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
@@ -85,12 +91,14 @@ class ChangeWatcher:
         *,
         probe_interval: float = SAFETY_PROBE_INTERVAL,
         min_gap: float = MIN_EVENT_GAP,
+        queued_gap: float = QUEUED_GAP,
     ) -> None:
         self._db = db
         self._hub = hub
         self._interval = interval
         self._probe_interval = probe_interval
         self._min_gap = min_gap
+        self._queued_gap = queued_gap
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._conn_lock = threading.Lock()
@@ -210,9 +218,14 @@ class ChangeWatcher:
         return again
 
     @staticmethod
-    def _drain(conn: Any) -> bool:
-        """Take every notification waiting (received or readable now) without waiting."""
-        return any(True for _ in conn.notifies(timeout=0))
+    def _drain(conn: Any) -> tuple[bool, bool]:
+        """Take every notification waiting (received or readable now) without waiting: whether
+        there was any, and whether one said a job was queued."""
+        seen = queued = False
+        for note in conn.notifies(timeout=0):
+            seen = True
+            queued = queued or note.payload == QUEUED
+        return seen, queued
 
     def _run_listening(self) -> None:
         assert self._wake is not None
@@ -222,7 +235,8 @@ class ChangeWatcher:
         backoff = RECONNECT_FIRST
         reconnecting = False
         pending = False  # a change seen and not yet published
-        last_event = float("-inf")
+        queued = False  # ...and among them a job queued (published at once, see the docstring)
+        last_event = last_queued = float("-inf")
         next_probe = 0.0
         while not self._stop.is_set():
             try:
@@ -234,8 +248,8 @@ class ChangeWatcher:
                         reconnecting = False
                         log.info("Reconnected to the library; watching it for changes again")
                     pending = self._connected() or pending
-                if self._drain(conn):
-                    pending = True
+                seen, new_job = self._drain(conn)
+                pending, queued = pending or seen, queued or new_job
                 now = time.monotonic()
                 if now >= next_probe:
                     value = self._probe(conn)
@@ -243,13 +257,19 @@ class ChangeWatcher:
                     if value != last:
                         last = value
                         pending = True
-                    if self._drain(conn):  # arrived while the probe ran: the socket is read
-                        pending = True
-                if pending and now >= last_event + self._min_gap:
-                    pending = False
+                    seen, new_job = self._drain(conn)  # arrived while the probe ran: the socket is read
+                    pending, queued = pending or seen, queued or new_job
+                if pending and (now >= last_event + self._min_gap or (queued and now >= last_queued + self._queued_gap)):
+                    if queued:
+                        last_queued = now
+                    pending = queued = False
                     last_event = now
                     self._publish()
-                until = min(next_probe, last_event + self._min_gap) if pending else next_probe
+                until = next_probe
+                if pending:
+                    until = min(until, last_event + self._min_gap)
+                    if queued:
+                        until = min(until, last_queued + self._queued_gap)
                 timeout = max(0.0, until - time.monotonic())
                 readable, _, _ = select.select([conn.fileno(), wake], [], [], timeout)
                 if wake in readable:

@@ -179,6 +179,32 @@ def test_downgrading_removes_the_triggers_and_upgrading_restores_them(pg_rt):
     assert triggers() == len(NOTIFYING)
 
 
+@pytest.mark.postgres
+def test_a_queued_job_is_reported_at_once_while_other_changes_wait_for_the_gap(pg_rt, watcher_of):
+    """Events at most one an hour, except a job queued: the first change is reported (the
+    leading edge), the next plain change waits for the hour, but a job queued by another
+    session right after it is reported at once (the change waiting with it goes along)."""
+    rt = pg_rt
+    job_id = rt.engine.enqueue("diagnostics.sleep", {"seconds": 0})
+    hub = ChangeHub()
+    events = Events(hub)
+    watcher_of(rt.db, hub, probe_interval=NEVER, min_gap=NEVER)
+    other = RawSQL(rt.db)  # another session, as another process's
+    try:
+        other.execute("UPDATE jobs SET status = 'canceled', message = 'first' WHERE id = ?", (job_id,))
+        assert events.arrived.wait(60), "the first change was not reported"
+        count = events.count
+        other.execute("UPDATE jobs SET message = 'second' WHERE id = ?", (job_id,))
+        other.execute(
+            "INSERT INTO jobs (type, status, message, payload, attempts, max_attempts, cancel_requested,"
+            " created_at, updated_at, run_after) VALUES (?, 'queued', 'Waiting to start', '{}', 0, 3, false, 1, 1, 0)",
+            ("diagnostics.sleep",),
+        )
+        wait_until(lambda: events.count > count, timeout=60)
+    finally:
+        other.close()
+
+
 # --- both: coalescing -----------------------------------------------------------------------
 
 

@@ -378,3 +378,15 @@ def test_a_batch_run_by_two_workers_survives_a_server_restart(url, own_server, h
                 proc.kill()
                 proc.wait(10)
         rt.close()
+
+
+def test_a_bulk_enqueue_whose_answer_was_lost_queues_each_job_once(proxied):
+    rt, proxy = proxied
+    proxy.cut_after_next_answer()
+    ids = rt.engine.enqueue_many(NOOP, [{"n": i} for i in range(50)])
+    assert proxy.cuts == 1
+    # the statement had committed: its rows were found and returned, not inserted again
+    assert len(ids) == 50 and ids == sorted(ids)
+    rows = sorted(rt.engine.list(limit=200), key=lambda r: r.id)
+    assert [r.id for r in rows] == ids
+    assert [r.payload_dict() for r in rows] == [{"n": i} for i in range(50)]

@@ -115,9 +115,9 @@ def check_import_content(path: Path, kind: str) -> None:
 
 
 def enqueue_import(runtime: Any, paths: list[str | os.PathLike[str]]) -> list[int]:
-    """Queue one ``style.import`` job per file; returns their ids in order. Every file is
-    checked first (exists, readable, a pack, a .cube or a PNG), so nothing is queued when one
-    is refused; the contents are checked by the job."""
+    """Queue one ``style.import`` job per file, in one statement (``enqueue_many``); returns
+    their ids in order. Every file is checked first (exists, readable, a pack, a .cube or a
+    PNG), so nothing is queued when one is refused; the contents are checked by the job."""
     if not paths:
         raise UserError("Name at least one .stylepack, .cube or HaldCLUT .png file to import.")
     payloads = []
@@ -126,7 +126,7 @@ def enqueue_import(runtime: Any, paths: list[str | os.PathLike[str]]) -> list[in
         where, kind = relative_to_library(path, runtime.paths.library), import_kind(path)
         grant = grants.sign(runtime.paths.library, IMPORT_GRANT, path=where, kind=kind)
         payloads.append(ImportPayload.parse({"path": where, "kind": kind, "grant": grant}).to_dict())
-    return [runtime.engine.enqueue(IMPORT, p) for p in payloads]
+    return runtime.engine.enqueue_many(IMPORT, payloads)
 
 
 def imported_ids(result: dict[str, Any] | None) -> list[int]:
