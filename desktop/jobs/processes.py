@@ -36,7 +36,6 @@ return small picklable values (paths, dicts), never images.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import functools
 import logging
@@ -231,6 +230,8 @@ async def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run ``fn(*args, **kwargs)`` in a worker process and await its result. ``fn`` and its
     arguments must be picklable (a module-level function). Raises ``WorkerDied`` when the
     worker ended during the task; the pool is replaced for the next call."""
+    import asyncio  # here, not at the top: a worker process imports this module and needs no loop
+
     pool, future = submit(fn, *args, **kwargs)
     try:
         return await asyncio.wrap_future(future)
