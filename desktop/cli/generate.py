@@ -31,7 +31,7 @@ def start_workers(previews: int | None) -> None:
     once: ``previews`` + 1 tasks, at most one worker a core) before the library is opened, so
     they import the generator while this process opens the library and queues the job."""
     from desktop.jobs import processes
-    from desktop.pipelines.generate import WORKER_MODULES
+    from desktop.pipelines.generate.request import WORKER_MODULES
 
     usable = processes.worker_count() if previews is None else previews + 1
     processes.warm(WORKER_MODULES, workers=usable)
