@@ -18,7 +18,6 @@ does not stop its thread), then the pool stops, and only then does the library c
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import subprocess
@@ -28,12 +27,11 @@ from typing import TYPE_CHECKING
 
 from desktop.config import resolve_paths
 from desktop.errors import LibraryBusy, UserError
-from desktop.jobs.hand_back import HANDED_BACK
-from desktop.jobs.model import INTERRUPTED_ERROR
-from desktop.jobs.pool_thread import PoolThread
-from desktop.runtime import Runtime, open_runtime
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the library's modules (SQLAlchemy, the engine) are imported after the first paint
+    from desktop.jobs.pool_thread import PoolThread
+    from desktop.runtime import Runtime
+    from desktop.ui.application import StartupFrame
     from desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -46,10 +44,15 @@ DRAIN_TIMEOUT = 15.0
 WINDOW_STATE_FILE = "window.ini"  # QSettings for geometry and splitter, inside the data folder
 
 
-async def start(home: str | os.PathLike[str] | None = None, *, verbose: bool = False) -> MainWindow:
+async def start(home: str | os.PathLike[str] | None = None, *, verbose: bool = False, frame: StartupFrame | None = None) -> MainWindow:
     """Show the main window and open the library behind it. Raises UserError (one sentence)
-    when the library cannot be opened; nothing is left running in that case."""
-    from desktop.ui.application import has_application
+    when the library cannot be opened; nothing is left running in that case. ``frame``: the
+    start-up frame ``main`` showed, closed the moment the main window is shown in its place."""
+    import asyncio
+
+    from desktop.jobs.pool_thread import PoolThread
+    from desktop.runtime import open_runtime
+    from desktop.ui.application import close_startup_frame, has_application
     from desktop.ui.async_utils import run_blocking
     from desktop.ui.main_window import MainWindow
     from desktop.ui.responsiveness import job_cpu_threads
@@ -62,6 +65,7 @@ async def start(home: str | os.PathLike[str] | None = None, *, verbose: bool = F
     window = MainWindow(settings_file=str(paths.home / WINDOW_STATE_FILE))
     gui_gc.window_opened()  # from now on cycles holding Qt objects are freed on this thread
     window.show()
+    close_startup_frame(frame)  # the main window stands in its place now
     await asyncio.sleep(0)  # let the first paint happen before the library opens
     try:
         runtime = await run_blocking(open_runtime, home, verbose=verbose)
@@ -97,6 +101,9 @@ def _end_own_running(runtime: Runtime) -> int:
     """Blocking: any row this process still holds as running is handed back to the queue, or
     ends as interrupted when a cancel was asked for (only when the pool did not stop in time;
     the updates are fenced on owner and attempt)."""
+    from desktop.jobs.hand_back import HANDED_BACK
+    from desktop.jobs.model import INTERRUPTED_ERROR
+
     engine = runtime.engine
     count = 0
     try:
@@ -226,6 +233,8 @@ async def stop(window: MainWindow) -> None:
 async def _cancel_window_tasks() -> None:
     """Cancel the window's tasks and await their end (a few rounds, for ones started meanwhile;
     a task started later still cannot reach a library: it belongs to a closed window)."""
+    import asyncio
+
     from desktop.ui.async_utils import pending_tasks
 
     current = asyncio.current_task()
@@ -283,13 +292,26 @@ def _log_startup_failure(home: str | os.PathLike[str] | None) -> None:
 
 
 def main(home: str | os.PathLike[str] | None = None, verbose: bool = False) -> int:
-    """``stylestudio`` with no arguments: the window. Returns the exit code."""
+    """``stylestudio`` with no arguments: the window. Returns the exit code.
+
+    The window's frame is shown the moment Qt is up (``show_startup_frame``: the main window's
+    size and place, painted); everything else (the event loop, the window's modules and
+    SQLAlchemy, the library, the work pool, the gallery) comes after that first paint."""
+    from desktop.ui.application import close_startup_frame, ensure_application, show_startup_frame
+
+    app = ensure_application(version=False)
+    try:
+        state_file: str | None = str(resolve_paths(home).home / WINDOW_STATE_FILE)
+    except UserError:  # an empty --home: start() says so in its message box
+        state_file = None
+    frame = show_startup_frame(state_file)
+
     import qasync
 
-    from desktop.ui.application import ensure_application, on_interrupt, show_startup_error
+    from desktop.ui.application import on_interrupt, set_version, show_startup_error
     from desktop.ui.async_utils import signal_future
 
-    app = ensure_application()
+    set_version(app)
     logging.getLogger().addHandler(logging.NullHandler())  # no traceback ever reaches stderr
     state: dict[str, MainWindow] = {}
 
@@ -310,7 +332,10 @@ def main(home: str | os.PathLike[str] | None = None, verbose: bool = False) -> i
 
     async def run() -> int:
         try:
-            window = await start(home, verbose=verbose)
+            try:
+                window = await start(home, verbose=verbose, frame=frame)
+            finally:
+                close_startup_frame(frame)  # (when start failed before the main window showed)
         except UserError as exc:
             await show_startup_error(str(exc))
             return 2

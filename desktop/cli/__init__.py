@@ -71,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = _main(argv)
         except SystemExit as exc:  # argparse: --help, --version, or a bad option (exit 2)
             code = exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_FAILED)
+        finally:
+            _stop_worker_processes()
         sys.stdout.flush()  # a reader that went away shows up here at the latest
         sys.stderr.flush()
         return code
@@ -79,6 +81,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         quiet_broken_pipe()
         return EXIT_BROKEN_PIPE
+
+
+def _stop_worker_processes() -> None:
+    """The command is over: its worker processes (if it started any) end now; the command does
+    not wait for idle workers to wind down."""
+    processes = sys.modules.get("desktop.jobs.processes")
+    if processes is not None:
+        processes.stop_now()
 
 
 def _main(argv: Sequence[str] | None) -> int:

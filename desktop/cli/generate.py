@@ -26,6 +26,17 @@ def check_fal_key(args: argparse.Namespace) -> None:
         )
 
 
+def start_workers(previews: int | None) -> None:
+    """Start the worker processes this one job can use (its previews and the .cube are made at
+    once: ``previews`` + 1 tasks, at most one worker a core) before the library is opened, so
+    they import the generator while this process opens the library and queues the job."""
+    from desktop.jobs import processes
+    from desktop.pipelines.generate.request import WORKER_MODULES
+
+    usable = processes.worker_count() if previews is None else previews + 1
+    processes.warm(WORKER_MODULES, workers=usable)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     if args.previews is not None and not 1 <= args.previews <= 8:
         raise CliError("--previews must be from 1 to 8.")
@@ -50,6 +61,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             load_image(photo, draft_size=(1024, 1024))  # refuse a bad photo before anything is written
     from desktop.pipelines.generate.request import enqueue_style
 
+    if not args.enqueue:
+        start_workers(args.previews)
     rt = open_library(args)
     try:
         job_id = enqueue_style(

@@ -8,7 +8,6 @@ import re
 import sys
 from typing import Any, NoReturn
 
-from desktop import __version__
 from desktop.cli.common import EXIT_USAGE
 
 MAX_GRACE = 3600.0
@@ -45,6 +44,21 @@ def one_sentence(message: str, prog: str, subcommands: list[str] | None = None) 
     if text and text[0].islower() and not text.startswith("-"):
         text = text[0].upper() + text[1:]
     return f"{text.rstrip('.')}; see '{prog} --help'."
+
+
+class VersionAction(argparse.Action):
+    """``--version``: prints "Style Studio X.Y.Z" and exits, as argparse's ``version`` action
+    does; the version is read only then (reading it imports ``importlib.metadata``, which no
+    other command needs)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, help: str = "show program's version number and exit") -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        from desktop import __version__
+
+        sys.stdout.write(f"Style Studio {__version__}\n")
+        parser.exit()
 
 
 # --- value types (their messages follow the option's name: "--previews: 'x' is not ...") ------
@@ -135,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stylestudio",
         description="Style Studio: turn a description and a reference image into a reusable visual style.",
     )
-    p.add_argument("--version", action="version", version=f"Style Studio {__version__}")
+    p.add_argument("--version", action=VersionAction)
     p.add_argument("--home", metavar="DIR", help="data folder to use (default: STYLESTUDIO_HOME or the user data folder)")
     p.add_argument("-v", "--verbose", action="store_true", help="also log to the terminal")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

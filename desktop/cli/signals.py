@@ -3,10 +3,12 @@ like Ctrl+C in every command, so a job is canceled properly instead of left ``ru
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # asyncio costs tens of milliseconds to import: only the commands that run a loop need it
+    import asyncio
 
 STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)

@@ -24,6 +24,12 @@ def cmd_styles(args: argparse.Namespace) -> int:
     action = args.styles_command
     if action == "strength":
         return _strength(args, parse_percent(args.percent))
+    if action == "list":
+        from desktop.cli.listing import quick_styles
+
+        quick = quick_styles(args)  # a plain listing of a SQLite library, without SQLAlchemy
+        if quick is not None:
+            return _print_list(quick, args, None)
     if not library_exists(args):
         if action == "list":
             print_json([]) if args.json else print("No styles yet.")
@@ -68,8 +74,12 @@ def cmd_styles(args: argparse.Namespace) -> int:
 def _list(rt: Any, lib: Any, args: argparse.Namespace) -> int:
     """``styles list``: the styles in the library, or with ``--deleted`` the deleted ones and
     until when each can be restored."""
+    return _print_list(lib.list(args.search, deleted=bool(getattr(args, "deleted", False))), args, rt)
+
+
+def _print_list(styles: Any, args: argparse.Namespace, rt: Any) -> int:
+    """Print the styles ``styles list`` found (``rt``: the open library, for ``--deleted``)."""
     deleted = bool(getattr(args, "deleted", False))
-    styles = lib.list(args.search, deleted=deleted)
     if args.json:
         print_json([s.to_json() for s in styles])
     elif not styles:

@@ -19,14 +19,13 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop.config import DATABASE_URL_VAR, disk_full_error, make_private
+from desktop.db.revision import SCHEMA_REVISION
 from desktop.errors import UserError
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT = 10  # seconds a PostgreSQL connection attempt may take (unless the URL says)
-# The newest migration in desktop/db/migrations/versions (a test keeps the two in step).
-SCHEMA_REVISION = "0008_pg28"
 VERSIONS_DIR = Path(__file__).resolve().parent / "migrations" / "versions"
 # Tables a Style Studio library may hold besides the models' (tables that a migration dropped
 # belong here, so that a library not yet upgraded past that migration is still recognised).

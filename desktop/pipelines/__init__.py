@@ -13,8 +13,6 @@ import importlib
 import importlib.util
 import pkgutil
 
-from desktop.jobs import registry
-
 
 def slices() -> list[str]:
     """The job types' slices: every sub-package of ``desktop.pipelines`` with a ``handler``
@@ -30,6 +28,9 @@ def register_all() -> list[str]:
     """Register every job type the app has (the diagnostics' too: none is the engine's own) by
     importing each slice's ``handler``, which registers its types; idempotent. Returns the
     names of the registered types."""
+    # imported here: a worker process imports this package (its work modules) and needs no registry
+    from desktop.jobs import registry
+
     for name in slices():
         importlib.import_module(f"{__name__}.{name}.handler")
     return registry.names()

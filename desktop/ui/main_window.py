@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 from PySide6.QtCore import (
@@ -53,10 +53,8 @@ from PySide6.QtWidgets import (
 
 from desktop.config import APP_NAME, from_library
 from desktop.errors import UserError
-from desktop.jobs.pool_thread import PoolThread
-from desktop.library.reading import Library
-from desktop.runtime import Runtime
 from desktop.ui import job_kinds
+from desktop.ui.application import GEOMETRY_KEY, WINDOW_SIZE
 from desktop.ui.apply_flow import ApplyFlow
 from desktop.ui.async_utils import signal_future, spawn
 from desktop.ui.bridge import JobBridge
@@ -77,6 +75,11 @@ from desktop.ui.style_detail import StyleDetail
 from desktop.ui.styles_model import StyleIdRole, StylesModel
 from desktop.ui.window_menus import install_menus, platform_keys, show_about, show_shortcuts
 
+if TYPE_CHECKING:  # the library's modules (SQLAlchemy) are imported once the window is shown
+    from desktop.jobs.pool_thread import PoolThread
+    from desktop.library.reading import Library
+    from desktop.runtime import Runtime
+
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 200
@@ -93,7 +96,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("")
         self.setAcceptDrops(True)
-        self.resize(1180, 760)
+        self.resize(WINDOW_SIZE)
         self.runtime: Runtime | None = None
         self.pool_thread: PoolThread | None = None
         self.bridge: JobBridge | None = None
@@ -240,6 +243,8 @@ class MainWindow(QMainWindow):
         self.bridge = JobBridge(runtime.engine, self)
         self.libraryState.connect(self._show_library_state)
         self._unwatch_library = runtime.engine.watch(self._on_library_event)
+        from desktop.library.reading import Library
+
         self.library = Library(runtime.db, runtime.paths)
         self.styles_model = StylesModel(self.library, self)
         self.gallery.set_model(self.styles_model)
@@ -268,7 +273,7 @@ class MainWindow(QMainWindow):
         s = self._qsettings
         if s is None:
             return
-        geometry = s.value("window/geometry")
+        geometry = s.value(GEOMETRY_KEY)
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         state = s.value("window/state")
@@ -282,7 +287,7 @@ class MainWindow(QMainWindow):
         s = self._qsettings
         if s is None:
             return
-        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue(GEOMETRY_KEY, self.saveGeometry())
         s.setValue("window/state", self.saveState())
         s.setValue("window/splitter", self.splitter.saveState())
         s.sync()

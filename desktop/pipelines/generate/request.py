@@ -187,3 +187,9 @@ def _photo_name(photo: str | os.PathLike[str] | bytes) -> str:
     if isinstance(photo, bytes | bytearray | memoryview):
         return "an edit"
     return clean_name(Path(os.fspath(photo)).stem, limit=60) or "an edit"
+
+
+# What the job's worker processes run (``work`` imports the generator when a task first needs
+# it): a front door that runs the job here starts its workers early with these
+# (``desktop.jobs.processes.warm``), so they import them while the library opens.
+WORKER_MODULES = ("desktop.pipelines.generate.work", "desktop.generators.local")
