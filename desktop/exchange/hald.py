@@ -16,8 +16,11 @@ The table is therefore *fitted* (``fitted_table``): per axis, the least-squares 
 input levels of an 8-bit channel, of the Hald's interpolation to the style's, its first and last
 points kept at the style's own colours, so black, white and the faces of the cube (the most
 saturated colours) stay exact along that axis (separable: a 64 x 33 matrix applied along red,
-green and blue). It about halves the error where the style bends (at most 4/255 on that grid
-over 11 grades at full strength, 1/255 for gentle ones; ``benchmarks/bench_export_agreement.py``)
+green and blue). It about halves the error where the style bends, and the grade eases colours
+into the edge of sRGB over a few steps (``imaging.grade.GAMUT_KNEE``) instead of stopping them
+within one: at most 3/255 on that grid over 11 grades at full strength (2/255 on the strong
+split-toned style the export test uses, 5/255 on random colours), 1/255 for gentle ones
+(``benchmarks/bench_export_agreement.py``)
 and is exact for a table of 64 points or one linear between the Hald's points (an identity). A
 grade that *jumps* between two of its points (some colours at the edge of sRGB that the grade
 would push outside are kept as they are while their neighbours move) stays up to 8/255 away:

@@ -297,6 +297,8 @@ def grade_from_description(description: str, base: GradeStats = NEUTRAL) -> Grad
         hue_moves=() if w.toned else w.hue_moves,
         levels=levels,
         levels_first=bool(levels) and words_colour,
+        # a reference's tinted black is its colour: gone with words on colour, or refused colour
+        black_tint=base.black_tint if levels and not (words_colour or no_colour) else None,
     )
 
 

@@ -15,7 +15,8 @@ statistics (from a reference's analysis, or from words in the description):
   spread is also evened out (vibrance: dull colours lifted, vivid ones held back), so photos
   of any saturation land near the reference's;
 * out of gamut: a colour the grade pushes outside sRGB gets as much of the grade as fits,
-  along the line from its old colour (hue kept; no per-channel clipping).
+  along the line from its old colour (hue kept; no per-channel clipping), eased in softly
+  (``GAMUT_KNEE``) so the table bends over a few steps and a 64-point HaldCLUT can follow it.
 * moves by hue (``GradeStats.hue_moves``, ``desktop.imaging.hue_moves``): a look's muted
   greens or infrared's pink foliage, made on the grade's output colours.
 
@@ -91,6 +92,10 @@ class GradeStats:
     casts: bool = False
     levels: tuple[float, float, float] | None = None
     levels_first: bool = False
+    # A tinted black (``imaging.look_reading``): per sRGB channel, how far its output black
+    # lies above ``levels``' (cross-processing's blue blacks, a split toning's teal shadows);
+    # only with ``levels`` put on last (a word's colour drops it, as a word on tone drops levels).
+    black_tint: tuple[float, float, float] | None = None
 
     @classmethod
     def from_analysis(cls, analysis: Analysis) -> GradeStats:
@@ -127,6 +132,7 @@ class GradeStats:
             casts=bool(d.get("casts", False)),
             levels_first=bool(d.get("levels_first", False)),
             levels=tuple(float(v) for v in d["levels"]) if d.get("levels") else None,  # type: ignore[arg-type]
+            black_tint=tuple(float(v) for v in d["black_tint"]) if d.get("black_tint") else None,  # type: ignore[arg-type]
         )
 
 
@@ -199,9 +205,11 @@ def build_lut(
     if target.levels:
         crush, black, white = target.levels
         levels = (s * crush, s * black, 1 - s * (1 - white))
+        if target.black_tint and not target.levels_first:
+            levels = tuple((s * crush, s * (black + t), levels[2]) for t in target.black_tint)
     table = _grid(
         size, curve, ka, kb, (src_a, src_b, base_a, base_b), target.posterize, s, even,
-        (levels, target.levels_first),
+        (levels, target.levels_first), 0.0 if toned else GAMUT_KNEE,
     )
     lut = ImageFilter.Color3DLUT(size, table, channels=3)
     if target.hue_moves and not toned:
@@ -392,7 +400,8 @@ def unlevel(y: float, crush: float, black: float, white: float) -> float:
 
 
 def _grid(
-    size, curve, ka, kb, tints, levels: int = 0, s: float = 1.0, even=None, tone_levels=(None, False)
+    size, curve, ka, kb, tints, levels: int = 0, s: float = 1.0, even=None, tone_levels=(None, False),
+    knee: float = 0.0,
 ) -> list[float]:
     """The flat LUT table, red varying fastest (Pillow's and .cube's order).
 
@@ -407,14 +416,17 @@ def _grid(
     src_a, src_b, base_a, base_b = tints
     ev_s, ia, ib = even if even else (0.0, 0.0, 0.0)
     # ``tone_levels`` = ((crush, black, white) or None, first): per channel, after the colour
-    # moves, or before them when ``first`` (a word's hue is then not bent by the levels).
+    # moves, or before them when ``first`` (a word's hue is then not bent by the levels); or,
+    # after the colour moves, one (crush, black, white) per channel (a tinted black).
     out_levels, first = tone_levels
+    per_channel = out_levels if out_levels and isinstance(out_levels[0], tuple) else (out_levels,) * 3
     lin = [
         srgb_to_linear(level(i / (size - 1), *out_levels) if first and out_levels else i / (size - 1))
         for i in range(size)
     ]
     if first:
         out_levels = None
+        per_channel = (None, None, None)
     (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = M_RGB_TO_XYZ
     (n00, n01, n02), (n10, n11, n12), (n20, n21, n22) = M_XYZ_TO_RGB
     xr = [m00 * v / XN for v in lin]
@@ -446,14 +458,14 @@ def _grid(
         grade at a lower strength for this colour only. Clipping each channel would bend the
         hue (magenta near white turns purple); shrinking the chroma at the new lightness
         could undo the grade ("cooler" leaving an already blue sky less blue)."""
-        lo, hi = 0.0, 1.0
-        for _ in range(6):
+        lo, hi = 0.0, 1.0 + knee
+        for _ in range(GAMUT_STEPS):
             t = (lo + hi) / 2
             if outside(to_linear(fy0 + t * (fy - fy0), a0 + t * (a - a0), b0 + t * (b - b0))):
                 hi = t
             else:
                 lo = t
-        t = lo
+        t = _soft_fit(lo, knee)
         return to_linear(fy0 + t * (fy - fy0), a0 + t * (a - a0), b0 + t * (b - b0))
 
     table: list[float] = []
@@ -496,19 +508,40 @@ def _grid(
                     n10 * x + n11 * y + n12 * z,
                     n20 * x + n21 * y + n22 * z,
                 )
-                if min(rgb) < -1e-4 or max(rgb) > 1.0001:
+                if min(rgb) < -1e-4 or max(rgb) > 1.0001 or knee and outside(to_linear(
+                    fy0 + (1 + knee) * (fy - fy0), a0 + (1 + knee) * (a - a0), b0 + (1 + knee) * (b - b0)
+                )):
                     rgb = into_gamut(fy0, a0, b0, fy, a, b)
-                for c in rgb:
+                for c, chan_levels in zip(rgb, per_channel, strict=True):
                     if c <= 0.0031308:
                         c = 0.0 if c <= 0 else 12.92 * c
                     else:
                         c = 1.0 if c >= 1 else 1.055 * c**inv_gamma - 0.055
-                    if out_levels:
-                        c = level(c, *out_levels)
+                    if chan_levels:
+                        c = level(c, *chan_levels)
                     if steps:  # posterize: per-channel steps, blended by strength
                         c += s * (round(c * steps) / steps - c)
                     append(c)
     return table
+
+
+# Out of gamut, softly: a colour whose grade leaves sRGB keeps the fraction u of its move that
+# fits, eased (C1) into the full move over u = 1 - GAMUT_KNEE .. 1 + GAMUT_KNEE, so the table
+# bends over a few of its steps where the grade meets the edge of sRGB instead of within one.
+GAMUT_KNEE = 0.25
+GAMUT_STEPS = 10
+
+
+def _soft_fit(u: float, k: float) -> float:
+    """The fraction of its move a colour gets when ``u`` of it fits: u, eased into 1 over
+    1 - k .. 1 + k."""
+    if k <= 0:
+        return min(u, 1.0)
+    if u <= 1 - k:
+        return u
+    if u >= 1 + k:
+        return 1.0
+    return u - (u - 1 + k) ** 2 / (4 * k)
 
 
 def identity_lut(size: int = LUT_SIZE) -> ImageFilter.Color3DLUT:

@@ -9,7 +9,8 @@ tone band, and some of its colours are strong. A grade shows where a reference b
   that never reach black (lifted, matte; above 4 %, below which a photo's flare or a film
   curve's foot sits), a pile of pure black (crushed), whites that never reach white *and* pile
   up under their ceiling (rolled off; a photo whose lightest surface is not white thins out
-  there instead);
+  there instead); a tinted black: one channel's black above the others' (a natural photo's
+  channels reach black together; cross-processing's blues do not), beyond what a photo shows;
 * a cast per tone band (shadows, mid-tones, highlights), read from the near-neutral pixels of
   the band (the densest colour near grey, found by shrinking a window from grey: mean shift),
   not from the band's mean colour, which is the photo's content; trusted only as far as a
@@ -26,7 +27,8 @@ confident (dead zones below), so a style from an ungraded photo changes other ph
 (0.4 dE76 on average on benchmarks/bench_quality.py) and a look that cannot be told from the
 content is left out rather than guessed. Contrast (a tone curve's S) is not read: no sign
 found in one photo tells it from the photo's own lighting. The result is a ``GradeStats`` with
-``casts`` set (tints are casts on greys) and ``levels``; its tone curve is the identity.
+``casts`` set (tints are casts on greys), ``levels`` and ``black_tint``; its tone curve is the
+identity.
 """
 
 from __future__ import annotations
@@ -64,6 +66,11 @@ WHITE_BAND = 0.05
 # then where a natural photo has the share beyond that (a typical photo's darkest channel:
 # 1 % below 3 %, 5 % below 8.5 %, 25 % below 27 %).
 CRUSH_SHARE = 0.12
+# A tinted black: a channel whose 0.1 % point lies more than TINT_MIN (12/255) above the
+# darkest channel's. A natural photo's channels reach black together, within 9/255 on the
+# bundled samples (a red scene's red, a night's blue-green); cross-processing's blue blacks
+# or a split toning's teal shadows lift one or two channels by 15 to 47/255.
+TINT_MIN = 0.047
 CRUSH_MAX = 0.12
 _DARK_PRIOR = ((0.0, 0.0), (0.01, 0.03), (0.05, 0.085), (0.25, 0.27))
 # Casts: the window (chroma radius) shrinks from grey to these sizes; a cast under CAST_MIN
@@ -106,7 +113,8 @@ def read_look(img: Image.Image) -> GradeStats:
     colours = shrink(img, STATS_EDGE).getcolors(STATS_EDGE * STATS_EDGE) or [(1, (128, 128, 128))]
     total = sum(c for c, _ in colours)
     levels = _read_levels(colours, total)
-    labs = [(count, _lab(rgb, levels)) for count, rgb in colours]
+    tint = _read_black_tint(colours, levels)
+    labs = [(count, _lab(rgb, levels, tint)) for count, rgb in colours]
     raw = _read_casts(labs, total, judge_mids=False)
     casts = tuple(_beyond_natural(c) for c in _read_casts(labs, total))
     toning = None
@@ -123,8 +131,19 @@ def read_look(img: Image.Image) -> GradeStats:
         tints=casts,
         toning=toning,
         casts=True,
-        levels=levels if levels != (0.0, 0.0, 1.0) else None,
+        levels=levels if levels != (0.0, 0.0, 1.0) or tint else None,
+        black_tint=tint,
     )
+
+
+def _read_black_tint(colours: list[tuple[int, tuple[int, int, int]]], levels) -> tuple[float, float, float] | None:
+    """Per channel, how far its black lies above the darkest channel's, when one lies beyond
+    TINT_MIN (see there); None for a black that is neutral."""
+    floors = [_weighted_quantile([(count, rgb[c] / 255) for count, rgb in colours], LEVEL_SHARE) for c in range(3)]
+    lowest = min(floors)
+    if max(floors) - lowest <= TINT_MIN or levels[0] > 0:
+        return None
+    return tuple(round(max(0.0, f - lowest - TINT_MIN), 4) for f in floors)  # type: ignore[return-value]
 
 
 def _read_levels(colours: list[tuple[int, tuple[int, int, int]]], total: int):
@@ -142,12 +161,14 @@ def _read_levels(colours: list[tuple[int, tuple[int, int, int]]], total: int):
     return round(crush, 4), round(black, 4), round(white, 4)
 
 
-def _lab(rgb: tuple[int, int, int], levels: tuple[float, float, float]):
-    """Lab of an 8-bit colour with the reference's levels undone."""
-    if levels == (0.0, 0.0, 1.0):
+def _lab(rgb: tuple[int, int, int], levels: tuple[float, float, float], tint=None):
+    """Lab of an 8-bit colour with the reference's levels (and tinted black) undone."""
+    if levels == (0.0, 0.0, 1.0) and not tint:
         chans = [srgb_to_linear(v / 255) for v in rgb]
     else:
-        chans = [srgb_to_linear(unlevel(v / 255, *levels)) for v in rgb]
+        crush, black, white = levels
+        lifts = [black + t for t in tint] if tint else [black] * 3
+        chans = [srgb_to_linear(unlevel(v / 255, crush, lift, white)) for v, lift in zip(rgb, lifts, strict=True)]
     return linear_to_lab(*chans)
 
 

@@ -2,8 +2,8 @@
 4096-colour grid by ``apply`` (the job ``stylestudio apply`` queues) and the same style exported
 through the export job as a HaldCLUT and as .cube files of 17, 33 and 65 points, each applied to
 the grid by the trilinear interpolation written here (numpy; not the app's code) and the HaldCLUT
-also by ImageMagick, agree: the 33 and 65 point .cube within 2/255 per channel, the HaldCLUT
-within 3/255 and the 17-point .cube, a draft size, within 30/255 (what 64 and 17 points can
+also by ImageMagick, agree: the 33 and 65 point .cube and the HaldCLUT within 2/255 per channel,
+and the 17-point .cube, a draft size, within 30/255 (what 64 and 17 points can
 hold of a strong grade: see the bounds below); and every export names the style's strength."""
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ AGREE = 2  # /255, per channel: the 33 and 65 point .cube (their points fall on 
 # /255: a level-8 Hald's 64 points do not fall on the style's 33 (63 steps against 32), and a
 # strong grade bends sharply where it meets the edge of sRGB (its slope changes by about 6 within
 # one step of the table), which 64 points cannot follow exactly. Sampled at its points the Hald
-# was 5/255 away here; fitted (least squares over the 256 levels of a channel) it is 3/255.
-HALD = 3
+# was 5/255 away here; fitted (least squares over the 256 levels of a channel) 3/255; with the
+# grade's soft gamut knee (``imaging.grade.GAMUT_KNEE``: the bend spread over a few steps) 2/255.
+HALD = 2
 DRAFT_17 = 30  # /255: 17 points cannot follow a strong grade (measured 21 here), a draft size
 # ImageMagick by Debian's path (a `convert` elsewhere on PATH may be a stand-in)
 MAGICK = next((p for p in ("/usr/bin/convert-im6.q16", "/usr/bin/convert") if os.access(p, os.X_OK)), None)

@@ -163,3 +163,23 @@ def test_saturation_is_read_from_the_strongest_colours():
     for name in ("astronaut", "chelsea"):
         muted = read_look(ImageEnhance.Color(photo(name)).enhance(0.5))
         assert muted.std[1] < 0.9 * NEUTRAL.std[1], name
+
+
+def test_a_tinted_black_on_the_reference_tints_the_blacks_of_another_photo():
+    """Cross-processing lifts the blue channel's black to 16 %, red and green still reach 0: the
+    style gives another photo's blacks that blue (before, the darkest channel alone was read,
+    and nothing was). A natural photo's channels reach black together: no tint, or a trace (the
+    coffee scene's red at 128 px: 3/255), is read."""
+    for name in ("astronaut", "chelsea", "coffee", "rocket"):
+        tint = read_look(photo(name)).black_tint
+        assert tint is None or max(tint) < 0.02, (name, tint)
+    blue = per_channel(photo("coffee"), [lambda v: v, lambda v: v, lambda v: 41 + v * 0.68])
+    grade = plan_style(DESCRIPTION, blue, seed=1).grade
+    assert grade.black_tint and grade.black_tint[2] > 0.06 and max(grade.black_tint[:2]) < 0.02, grade.black_tint
+    assert GradeStats.from_dict(grade.to_dict()) == grade
+    black = Image.new("RGB", (4, 4), (0, 0, 0))
+    r, g, b = styled(blue, black).getpixel((0, 0))
+    assert b >= 20 and r <= 4 and g <= 4, (r, g, b)
+    # a word's colour wins: the reference's tinted black is dropped with "warm"
+    r, g, b = styled(blue, black, "warm, in the colours of this photo").getpixel((0, 0))
+    assert b <= 6, (r, g, b)
