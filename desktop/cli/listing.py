@@ -67,7 +67,9 @@ def quick_styles(args: argparse.Namespace) -> Sequence[QuickStyle] | None:
         params = (like_pattern(args.search),) * 2
     sql += " ORDER BY created_at DESC, id DESC"
     try:
-        conn = sqlite3.connect(f"{db_file.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
+        # mode=rw, not ro: nothing is written, but a read-only connection cannot tidy the WAL
+        # files away when it closes, and a listing must leave the folder as it found it
+        conn = sqlite3.connect(f"{db_file.as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT)
     except sqlite3.Error:
         return None
     try:
