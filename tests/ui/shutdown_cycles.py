@@ -6,7 +6,9 @@ starts the window with ``desktop.app.start`` on a qasync loop, makes jobs run (a
 is still running when the window closes, quick ones that succeed and fail), keeps the jobs list,
 the gallery and its thumbnails re-reading and the window enqueuing, and closes the window with
 ``desktop.app.stop`` at a moment when blocking calls are in flight. After each close no call
-may still be running and no job row may be ``running``. Prints ``ok N`` and exits 0.
+may still be running, no job row may be ``running``, and the long job is back in the queue
+(closing hands work back; it is then canceled so the next cycle starts clean). Prints ``ok N``
+and exits 0.
 """
 
 from __future__ import annotations
@@ -95,6 +97,26 @@ async def cycle(home: str, index: int) -> None:
     running = rows_running(db_file)
     if running:
         raise SystemExit(f"cycle {index}: jobs {running} left running after stop()")
+    clear_the_queue(home, watched if index % 2 else None)
+
+
+def clear_the_queue(home: str, long_job: int | None) -> None:
+    """Closing hands the jobs the window ran back to the queue (it never cancels them): check
+    that the long job went back, then cancel what is left, so the next cycle's window starts
+    with an empty queue (else the handed-back 60 s jobs would fill its slots)."""
+    from desktop.runtime import open_runtime
+
+    rt = open_runtime(home, watch_external=False)
+    try:
+        if long_job is not None:
+            row = rt.engine.require(long_job)
+            if row.status != "queued":
+                raise SystemExit(f"the long job {long_job} was {row.status} after the close, not handed back to the queue")
+        for row in rt.engine.list():
+            if row.is_active:
+                rt.engine.cancel(row.id)
+    finally:
+        rt.close()
 
 
 def main() -> int:

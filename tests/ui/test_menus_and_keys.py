@@ -94,7 +94,7 @@ def test_the_menu_bar_holds_the_usual_menus_with_platform_shortcuts(qtbot, windo
         "selectAllAction", "settingsAction",
     ]
     assert names["View"] == ["jobsAction", "searchAction"]
-    assert names["Help"] == ["shortcutsAction", "logFolderAction", "aboutAction"]
+    assert names["Help"] == ["shortcutsAction", "logFolderAction", "openSourceAction", "aboutAction"]
     quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
     assert window.findChild(type(window.new_style_action), "quitAction").shortcuts() == quit_keys
     settings_keys = window.findChild(type(window.new_style_action), "settingsAction").shortcuts()
