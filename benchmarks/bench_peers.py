@@ -92,6 +92,23 @@ def darktable_xmp(cube_name: str) -> str:
 """
 
 
+def make_look(work: Path, home: Path, description: str) -> tuple[str, Path]:
+    """One style made from ``description`` in ``home`` and the look in every peer's form, in
+    ``work``: ``luts/look.cube`` (33 points) and ``luts/look.png`` (HaldCLUT), ``look.xmp``
+    (darktable's lut3d) and ``look.pp3`` (RawTherapee's film simulation). Returns the style's id
+    and the LUT folder."""
+    style = stylestudio(home, "generate", description).strip().splitlines()[-1].split()[0]
+    luts = work / "luts"
+    luts.mkdir()
+    stylestudio(home, "export", style, "--format", "cube", "--size", "33", "--out", str(luts / "look.cube"))
+    stylestudio(home, "export", style, "--format", "hald", "--out", str(luts / "look.png"))
+    (work / "look.xmp").write_text(darktable_xmp("look.cube"))
+    (work / "look.pp3").write_text(
+        f"[Version]\nAppVersion=5.9\nVersion=348\n\n[Film Simulation]\nEnabled=true\nClutFilename={luts / 'look.png'}\nStrength=100\n"
+    )
+    return style, luts
+
+
 def run_each(commands: list[list[str]], processes: int) -> None:
     """Run the commands, ``processes`` at a time; ``{slot}`` in a command becomes the number of
     the slot it runs in (0 to processes - 1), for tools that lock a folder of their own."""
@@ -138,15 +155,7 @@ def main() -> int:
     try:
         home = work / "home"
         photos = make_photos(work / "photos", args.photos, args.megapixels)
-        style = stylestudio(home, "generate", args.description).strip().splitlines()[-1].split()[0]
-        luts = work / "luts"
-        luts.mkdir()
-        stylestudio(home, "export", style, "--format", "cube", "--size", "33", "--out", str(luts / "look.cube"))
-        stylestudio(home, "export", style, "--format", "hald", "--out", str(luts / "look.png"))
-        (work / "look.xmp").write_text(darktable_xmp("look.cube"))
-        (work / "look.pp3").write_text(
-            f"[Version]\nAppVersion=5.9\nVersion=348\n\n[Film Simulation]\nEnabled=true\nClutFilename={luts / 'look.png'}\nStrength=100\n"
-        )
+        style, luts = make_look(work, home, args.description)
         print(f"{len(photos)} photos of {args.megapixels:g} MP, style {style} ({args.description!r}), {args.processes} processes each")
 
         def ours(out: Path) -> None:

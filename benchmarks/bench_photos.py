@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
-from bench_peers import darktable_xmp, run_each, stylestudio  # noqa: E402
+from bench_peers import make_look, run_each, stylestudio  # noqa: E402
 from PIL import Image  # noqa: E402
 
 
@@ -52,36 +52,10 @@ def sample(width: int, height: int) -> np.ndarray:
 
 
 def write_photo_dng(path: Path, width: int, height: int) -> Path:
-    """A DNG of a sample photo: the tags of ``tests.photo_makers.write_dng``, a real scene."""
-    import tifffile
+    """A DNG of a sample photo (``tests.photo_makers.write_dng`` with a real scene)."""
+    from tests.photo_makers import write_dng
 
-    from tests.photo_makers import XYZ_TO_SRGB, _rationals
-
-    scene = sample(width, height) * 0.8
-    white = 4095
-    mosaic = np.empty((height, width), dtype=np.uint16)
-    mosaic[0::2, 0::2] = scene[0::2, 0::2, 0] * white
-    mosaic[0::2, 1::2] = scene[0::2, 1::2, 1] * white
-    mosaic[1::2, 0::2] = scene[1::2, 0::2, 1] * white
-    mosaic[1::2, 1::2] = scene[1::2, 1::2, 2] * white
-    tags = [
-        (50706, "B", 4, (1, 4, 0, 0), True),
-        (50707, "B", 4, (1, 1, 0, 0), True),
-        (50708, "s", 0, "Style Studio BenchCam", True),
-        (271, "s", 0, "StyleStudio", True),
-        (272, "s", 0, "BenchCam", True),
-        (274, "H", 1, 1, True),
-        (33421, "H", 2, (2, 2), True),
-        (33422, "B", 4, (0, 1, 1, 2), True),
-        (50710, "B", 3, (0, 1, 2), True),
-        (50714, "H", 1, 0, True),
-        (50717, "H", 1, white, True),
-        (50721, "2i", 9, _rationals(XYZ_TO_SRGB), True),
-        (50778, "H", 1, 21, True),
-        (50728, "2I", 3, _rationals((1.0, 1.0, 1.0)), True),
-    ]
-    tifffile.imwrite(path, mosaic, photometric=32803, extratags=tags, metadata=None, subfiletype=0)
-    return path
+    return write_dng(path, (width, height), scene=sample(width, height) * 0.8)
 
 
 def linked(first: Path, count: int) -> list[Path]:
@@ -151,14 +125,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-photos-"))
     try:
         home = work / "home"
-        style = stylestudio(home, "generate", "warm, faded, teal shadows").strip().splitlines()[-1].split()[0]
-        luts = work / "luts"
-        luts.mkdir()
-        stylestudio(home, "export", style, "--format", "cube", "--size", "33", "--out", str(luts / "look.cube"))
-        stylestudio(home, "export", style, "--format", "hald", "--out", str(luts / "look.png"))
-        (work / "look.xmp").write_text(darktable_xmp("look.cube"))
-        pp3 = f"[Version]\nAppVersion=5.9\nVersion=348\n\n[Film Simulation]\nEnabled=true\nClutFilename={luts / 'look.png'}\nStrength=100\n"
-        (work / "look.pp3").write_text(pp3)
+        style, luts = make_look(work, home, "warm, faded, teal shadows")
         p = args.processes
 
         if not args.skip_raw:

@@ -34,9 +34,10 @@ def write_dng(
     white_balance: tuple[float, float, float] = (1.0, 1.0, 1.0),
     exposure: float = 1.0,
     clipped: bool = False,
+    scene: np.ndarray | None = None,
 ) -> Path:
-    """A DNG of ``size`` (width, height, stored) holding ORANGE over BLUE as a 12-bit RGGB
-    mosaic; ``white_balance``: the camera's as-shot neutral (the sensor's response to grey),
+    """A DNG of ``size`` (width, height, stored) holding ORANGE over BLUE (or ``scene``, an
+    (height, width, 3) array of linear light 0..1) as a 12-bit RGGB mosaic; ``white_balance``: the camera's as-shot neutral (the sensor's response to grey),
     which the mosaic is multiplied by, so the camera's white balance undoes it; ``exposure``
     scales the light; ``clipped``: the middle quarter of the top half is a blown highlight
     (every photosite at the white level)."""
@@ -44,10 +45,11 @@ def write_dng(
 
     w, h = size
     white = 4095
-    scene = np.empty((h, w, 3))
-    scene[: h // 2] = ORANGE
-    scene[h // 2 :] = BLUE
-    scene *= np.asarray(white_balance) * exposure
+    if scene is None:
+        scene = np.empty((h, w, 3))
+        scene[: h // 2] = ORANGE
+        scene[h // 2 :] = BLUE
+    scene = scene * (np.asarray(white_balance) * exposure)
     if clipped:
         scene[h // 8 : 3 * h // 8, w // 4 : w // 2] = 1.0
     mosaic = np.empty((h, w), dtype=np.uint16)
